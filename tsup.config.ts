@@ -1,0 +1,21 @@
+import { defineConfig } from 'tsup';
+
+// Library as ESM + CJS with declarations; the CLI as one ESM entry with a shebang.
+export default defineConfig([
+  {
+    entry: { index: 'lib/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node18',
+    shims: true,
+  },
+  {
+    entry: { cli: 'lib/cli/main.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'node18',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+]);
