@@ -1,0 +1,249 @@
+/**
+ * The one declaration of the native surface. `bindings/generate.ts` turns it into
+ *   native/generated/types.h          plain C++ structs (no Node dependency; model/ and train/ use them)
+ *   native/addon/generated/glue.{h,cpp} N-API readers/writers + a CRTP base per class that parses
+ *                                       arguments and calls the hand-written method with structs
+ *   lib/native/raw.ts                  the raw TypeScript types of the addon (internal, never exported)
+ * TypeScript validates and fills every field before a call, so native records have no optional
+ * fields: the glue only re-checks types (and throws E_INVALID_OPTION naming the field).
+ */
+
+/** Field types: scalars, typed arrays (copied in and out, never aliased), lists, records. */
+export type FieldType =
+  | 'int' | 'float' | 'bool' | 'string'
+  | 'Int32Array' | 'Float32Array' | 'Float64Array' | 'Uint8Array'
+  | 'int[]'
+  | { record: string }
+  | { list: string };
+
+export interface Field { type: FieldType; doc: string }
+export interface RecordSpec { doc: string; fields: Record<string, Field> }
+export interface MethodSpec {
+  doc: string;
+  /** `{ callback: R }`: a JS function the native side calls with record R (on the JS thread). */
+  args: Array<{ name: string; type: FieldType | { callback: string } }>;
+  returns: FieldType | 'void';
+  /** true: returns a Promise (work runs off the JS thread). */
+  async: boolean;
+}
+export interface ClassSpec { doc: string; ctor: string; methods: Record<string, MethodSpec> }
+
+const int = (doc: string): Field => ({ type: 'int', doc });
+const float = (doc: string): Field => ({ type: 'float', doc });
+const bool = (doc: string): Field => ({ type: 'bool', doc });
+const str = (doc: string): Field => ({ type: 'string', doc });
+
+export const records: Record<string, RecordSpec> = {
+  ModelConfig: {
+    doc: 'Architecture and placement of a transformer recommender.',
+    fields: {
+      numItems: int('catalogue size V; items are 1..V'),
+      dim: int('model width d'),
+      layers: int('transformer blocks'),
+      heads: int('attention heads'),
+      maxLen: int('longest input sequence L'),
+      ffnDim: int('feed-forward width (0 = 4·dim)'),
+      dropout: float('dropout on embeddings, residuals and feed-forward'),
+      attnDropout: float('dropout on attention probabilities'),
+      causal: bool('causal (SASRec) or bidirectional (BERT4Rec)'),
+      useSdpa: bool('use scaled_dot_product_attention where LibTorch has it'),
+      device: str('"cpu", "cuda" or "cuda:N"'),
+      seed: int('seed of initialisation, batches and dropout'),
+      threads: int('CPU threads for LibTorch ops of this model (0 = leave as is)'),
+    },
+  },
+  FitRequest: {
+    doc: 'One training run over CSR interactions (copied once; batches are sampled natively).',
+    fields: {
+      offsets: { type: 'Int32Array', doc: '(U+1) CSR offsets into items' },
+      items: { type: 'Int32Array', doc: '(E) item ids 1..V, each user in time order' },
+      epochs: int('passes over the users (ignored when maxSteps > 0)'),
+      maxSteps: int('optimizer steps of the run (0 = from epochs)'),
+      batchSize: int('sequences per micro-batch'),
+      accumSteps: int('micro-batches per optimizer step'),
+      lr: float('peak learning rate'),
+      warmupSteps: int('linear warmup steps'),
+      decay: str('"constant", "linear" or "cosine" after warmup'),
+      minLrRatio: float('final lr as a fraction of the peak'),
+      weightDecay: float('decoupled weight decay of matrices and embeddings'),
+      beta1: float('AdamW β1'),
+      beta2: float('AdamW β2'),
+      eps: float('AdamW ε'),
+      foreachAdamW: bool('multi-tensor AdamW update (always on for CUDA)'),
+      clipNorm: float('global gradient-norm clip (0 = off)'),
+      lossChunkBytes: int('memory budget of one fused-loss chunk'),
+      maskProb: float('BERT4Rec masking probability'),
+      progressEvery: int('report progress every this many steps'),
+      resume: bool('continue the model\'s current run (optimizer state and step) instead of starting one'),
+    },
+  },
+  FitProgress: {
+    doc: 'A progress report from the training thread.',
+    fields: {
+      step: int('optimizer steps done in the run'),
+      totalSteps: int('steps the run will take'),
+      epoch: int('epochs completed'),
+      loss: float('mean cross-entropy of the last step'),
+      lr: float('learning rate of the last step'),
+      gradNorm: float('global gradient norm before clipping'),
+      sequencesPerSec: float('training throughput since the last report'),
+      elapsedSec: float('seconds since this fit call started'),
+    },
+  },
+  FitResult: {
+    doc: 'Outcome of a fit call.',
+    fields: {
+      steps: int('optimizer steps done in the run (this call and any before it)'),
+      totalSteps: int('steps the run takes'),
+      aborted: bool('stopped early by abortFit()'),
+      losses: { type: 'Float32Array', doc: 'loss of each step of this call' },
+      elapsedSec: float('wall time of this call'),
+      sequencesPerSec: float('mean training throughput of this call'),
+      decayParameters: int('parameters with weight decay'),
+      noDecayParameters: int('parameters without weight decay (biases, LayerNorm)'),
+      decayTensors: int('tensors with weight decay'),
+      noDecayTensors: int('tensors without weight decay'),
+    },
+  },
+  RankRequest: {
+    doc: 'Full-ranking ranks of held-out targets given each user\'s history.',
+    fields: {
+      offsets: { type: 'Int32Array', doc: '(n+1) CSR offsets of the histories' },
+      items: { type: 'Int32Array', doc: 'history items (model input and excluded from ranking)' },
+      targets: { type: 'Int32Array', doc: '(n) held-out item per user' },
+      batchSize: int('users scored at once'),
+    },
+  },
+  TopKRequest: {
+    doc: 'Top-K recommendations for each history.',
+    fields: {
+      offsets: { type: 'Int32Array', doc: '(n+1) CSR offsets of the histories' },
+      items: { type: 'Int32Array', doc: 'history items' },
+      k: int('list length'),
+      excludeSeen: bool('drop items already in the history'),
+      batchSize: int('users scored at once'),
+    },
+  },
+  TopKResult: {
+    doc: 'n lists of k items, row-major; item 0 marks an empty slot.',
+    fields: {
+      k: int('list length actually returned'),
+      items: { type: 'Int32Array', doc: '(n·k) item ids' },
+      scores: { type: 'Float32Array', doc: '(n·k) scores' },
+    },
+  },
+  TensorEntry: {
+    doc: 'One named tensor as raw little-endian bytes (safetensors dtype names).',
+    fields: {
+      name: str('state name'),
+      dtype: str('"F32", "BF16", "I64", …'),
+      shape: { type: 'int[]', doc: 'dimensions' },
+      data: { type: 'Uint8Array', doc: 'bytes (a copy)' },
+    },
+  },
+  ModelState: {
+    doc: 'Everything a checkpoint holds besides the config.',
+    fields: {
+      tensors: { type: { list: 'TensorEntry' }, doc: 'parameters and optimizer moments' },
+      hasOptimizer: bool('optimizer moments are included'),
+      trainStep: int('steps done in the current run'),
+    },
+  },
+  ModelInfo: {
+    doc: 'Static facts about a model.',
+    fields: {
+      parameters: int('parameter count'),
+      device: str('device the model lives on'),
+      sdpa: bool('attention uses scaled_dot_product_attention'),
+      trainStep: int('steps done in the current run'),
+    },
+  },
+  Versions: {
+    doc: 'What the addon was built against and runs on.',
+    fields: {
+      seqrec: str('addon version'),
+      torch: str('LibTorch version'),
+      cuda: bool('a CUDA device is usable'),
+      cudaDevices: int('number of CUDA devices'),
+      deviceName: str('name of CUDA device 0, or "cpu"'),
+      threads: int('LibTorch intra-op threads'),
+      napi: int('Node-API version of the running Node'),
+      sdpa: bool('LibTorch has scaled_dot_product_attention'),
+    },
+  },
+  ParityCeRequest: {
+    doc: 'Check: fused chunked CE vs LibTorch autograd on unfused logits (and finite differences).',
+    fields: {
+      batch: int('sequences'), length: int('positions'), dim: int('width'), items: int('catalogue V'),
+      seed: int('seed'), budgetBytes: int('chunk budget'), padShare: float('share of positions without a target'),
+      float64: bool('run in float64 (for finite differences)'), probes: int('finite-difference coordinates'),
+    },
+  },
+  ParityCeResult: {
+    doc: 'Both sides of the CE check.',
+    fields: {
+      fusedLoss: float('fused loss'), referenceLoss: float('autograd loss'), chunkRows: int('rows per chunk'),
+      fusedGradHidden: { type: 'Float64Array', doc: 'dL/dhidden, fused' },
+      referenceGradHidden: { type: 'Float64Array', doc: 'dL/dhidden, autograd' },
+      fusedGradWeight: { type: 'Float64Array', doc: 'dL/dweight, fused' },
+      referenceGradWeight: { type: 'Float64Array', doc: 'dL/dweight, autograd' },
+      probeAnalytic: { type: 'Float64Array', doc: 'fused gradient at probed coordinates' },
+      probeNumeric: { type: 'Float64Array', doc: 'central differences at the same coordinates' },
+    },
+  },
+  ParityAdamWRequest: {
+    doc: 'Check: this AdamW vs torch::optim::AdamW over a run with warmup+cosine lr and two groups.',
+    fields: { steps: int('steps'), seed: int('seed'), foreach: bool('use the multi-tensor update'), clipNorm: float('clip (0 = off)') },
+  },
+  ParityAdamWResult: {
+    doc: 'Largest parameter difference after each step.',
+    fields: {
+      maxAbsDiffPerStep: { type: 'Float64Array', doc: 'max |ours − torch| over all parameters, per step' },
+      ours: { type: 'Float32Array', doc: 'final parameters, flattened' },
+      reference: { type: 'Float32Array', doc: 'final torch parameters, flattened' },
+    },
+  },
+  ParityAttentionRequest: {
+    doc: 'Check: the model with SDPA vs explicit attention, same weights and input.',
+    fields: { batch: int('sequences'), length: int('positions'), dim: int('width'), heads: int('heads'), causal: bool('mode'), seed: int('seed') },
+  },
+  ParityAttentionResult: {
+    doc: 'Encoder outputs and input gradients of both paths.',
+    fields: {
+      sdpaUsed: bool('this LibTorch has SDPA'),
+      sdpa: { type: 'Float32Array', doc: 'hidden (B, L, d) with SDPA' },
+      explicitPath: { type: 'Float32Array', doc: 'hidden (B, L, d), explicit attention' },
+      sdpaGrad: { type: 'Float32Array', doc: 'item-embedding gradient with SDPA' },
+      explicitGrad: { type: 'Float32Array', doc: 'item-embedding gradient, explicit attention' },
+    },
+  },
+};
+
+export const classes: Record<string, ClassSpec> = {
+  NativeModel: {
+    doc: 'A transformer recommender living in native memory (CPU or CUDA).',
+    ctor: 'ModelConfig',
+    methods: {
+      fit: {
+        doc: 'Train on a dedicated native thread; progress arrives through onProgress on the JS thread.',
+        args: [{ name: 'request', type: { record: 'FitRequest' } }, { name: 'onProgress', type: { callback: 'FitProgress' } }],
+        returns: { record: 'FitResult' },
+        async: true,
+      },
+      abortFit: { doc: 'Ask a running fit to stop before its next step.', args: [], returns: 'bool', async: false },
+      rank: { doc: 'Full-ranking ranks of targets.', args: [{ name: 'request', type: { record: 'RankRequest' } }], returns: 'Int32Array', async: true },
+      topK: { doc: 'Top-K lists.', args: [{ name: 'request', type: { record: 'TopKRequest' } }], returns: { record: 'TopKResult' }, async: true },
+      exportState: { doc: 'Copy parameters and optimizer state out.', args: [], returns: { record: 'ModelState' }, async: true },
+      importState: { doc: 'Load parameters and optimizer state.', args: [{ name: 'state', type: { record: 'ModelState' } }], returns: 'void', async: true },
+      info: { doc: 'Static facts.', args: [], returns: { record: 'ModelInfo' }, async: false },
+      dispose: { doc: 'Free native memory now (idempotent; refused while training).', args: [], returns: 'void', async: false },
+    },
+  },
+};
+
+export const functions: Record<string, MethodSpec> = {
+  versions: { doc: 'Build and runtime facts.', args: [], returns: { record: 'Versions' }, async: false },
+  parityCrossEntropy: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityCeRequest' } }], returns: { record: 'ParityCeResult' }, async: true },
+  parityAdamW: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityAdamWRequest' } }], returns: { record: 'ParityAdamWResult' }, async: true },
+  parityAttention: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityAttentionRequest' } }], returns: { record: 'ParityAttentionResult' }, async: true },
+};

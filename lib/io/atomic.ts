@@ -1,0 +1,77 @@
+/**
+ * Crash-safe file replacement: write a sibling temp file, fsync it, rename it over the target,
+ * then fsync the directory so the rename itself survives a power cut. Readers see either the old
+ * file or the new one, never a torn mix. Parent directories are not created: a missing directory
+ * is almost always a typo in a checkpoint path, and silently creating it hides that.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SeqrecError, isSeqrecError } from '../errors.js';
+
+/** Atomically replace `path` with `data`. Throws E_ABORTED if `signal` aborts before the rename. */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<void> {
+  const { signal } = opts;
+  throwIfAborted(signal, path);
+  const dir = dirname(path);
+  const tmp = join(dir, `${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    // 'wx' so two writers can never share a temp file, however unlikely the name clash.
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.writeFile(data, signal ? { signal } : {});
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    throwIfAborted(signal, path);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw asWriteError(e, path, dir, signal);
+  }
+  await syncDirectory(dir, path);
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, path: string): void {
+  if (signal?.aborted) {
+    throw new SeqrecError('E_ABORTED', `Writing ${path} was aborted; the file was left unchanged`, { path }, { cause: signal.reason });
+  }
+}
+
+function asWriteError(e: unknown, path: string, dir: string, signal: AbortSignal | undefined): SeqrecError {
+  if (isSeqrecError(e)) return e;
+  if ((e as { name?: unknown }).name === 'AbortError' || signal?.aborted) {
+    return new SeqrecError('E_ABORTED', `Writing ${path} was aborted; the file was left unchanged`, { path }, { cause: e });
+  }
+  const code = (e as { code?: unknown }).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new SeqrecError('E_CHECKPOINT', `Cannot write ${path}: directory ${dir} does not exist`, { path, directory: dir }, { cause: e });
+  }
+  const why = e instanceof Error ? e.message : String(e);
+  return new SeqrecError('E_CHECKPOINT', `Cannot write ${path}: ${why}`, { path, errno: code }, { cause: e });
+}
+
+// Codes with which platforms refuse to open or fsync a directory (Windows, some network and FUSE
+// filesystems). The data is already renamed into place; only the durability guarantee is weaker there.
+const DIR_SYNC_UNSUPPORTED = new Set(['EINVAL', 'EISDIR', 'EPERM', 'EACCES', 'EBADF', 'ENOTSUP', 'EOPNOTSUPP']);
+
+async function syncDirectory(dir: string, path: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && DIR_SYNC_UNSUPPORTED.has(code)) return;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new SeqrecError('E_CHECKPOINT', `Wrote ${path} but could not fsync directory ${dir}: ${why}`, { path, errno: code }, { cause: e });
+  }
+}

@@ -1,0 +1,53 @@
+// Module entry: registers NativeModel and the free functions (generated glue), and implements
+// versions() and the parity-check entry points (thin: the maths is in native/check/).
+#include <napi.h>
+#include <torch/torch.h>
+
+#include "addon/model_wrap.h"
+#include "addon/promise_worker.h"
+#include "check/parity.h"
+#include "model/attention.h"
+
+#ifdef SEQREC_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
+
+namespace seqrec::glue {
+
+Versions versions(Napi::Env env) {
+  Versions v;
+  v.seqrec = SEQREC_VERSION;
+  v.torch = TORCH_VERSION;
+  v.cuda = torch::cuda::is_available();
+  v.cudaDevices = static_cast<int64_t>(torch::cuda::device_count());
+  v.deviceName = "cpu";
+#ifdef SEQREC_WITH_CUDA
+  if (v.cuda) v.deviceName = at::cuda::getDeviceProperties(0)->name;
+#endif
+  v.threads = at::get_num_threads();
+  uint32_t napi = 0;
+  napi_get_version(env, &napi);
+  v.napi = napi;
+  v.sdpa = hasSdpa();
+  return v;
+}
+
+Napi::Value parityCrossEntropy(Napi::Env env, ParityCeRequest&& r) {
+  return runAsync<ParityCeResult>(env, [r = std::move(r)] { return crossEntropyParity(r); });
+}
+Napi::Value parityAdamW(Napi::Env env, ParityAdamWRequest&& r) {
+  return runAsync<ParityAdamWResult>(env, [r = std::move(r)] { return adamWParity(r); });
+}
+Napi::Value parityAttention(Napi::Env env, ParityAttentionRequest&& r) {
+  return runAsync<ParityAttentionResult>(env, [r = std::move(r)] { return attentionParity(r); });
+}
+
+}  // namespace seqrec::glue
+
+static Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeModel", seqrec::glue::NativeModel::defineClass(env));
+  seqrec::glue::registerFunctions(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(seqrec, init)

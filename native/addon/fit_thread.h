@@ -1,0 +1,21 @@
+// Runs train() on a dedicated std::thread (not libuv's small shared pool, which the evaluation
+// and file I/O of the same process need). Progress is queued to the JS thread through a
+// thread-safe function; when the thread ends, the TSFN finaliser joins it on the JS thread and
+// settles the Promise, so no JS object is touched from the training thread.
+#pragma once
+#include <napi.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "generated/types.h"
+#include "model/recommender.h"
+
+namespace seqrec::glue {
+
+// onDone runs on the JS thread just before the Promise settles.
+Napi::Value startFitThread(Napi::Env env, std::shared_ptr<Recommender> model, FitRequest&& request,
+                           Napi::Function onProgress, std::atomic<bool>* abort, std::function<void()> onDone);
+
+}  // namespace seqrec::glue

@@ -1,0 +1,162 @@
+// Reference computations for tests/parity. Inputs are drawn from a seeded generator so a failing
+// case can be replayed; every function returns both sides unreduced so the test prints numbers.
+#include "check/parity.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "model/transformer.h"
+#include "train/adamw.h"
+#include "train/fused_ce.h"
+#include "train/lr_schedule.h"
+
+namespace seqrec {
+
+namespace {
+
+std::vector<double> toDoubles(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kDouble).contiguous().reshape({-1});
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+std::vector<float> toFloats(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kFloat).contiguous().reshape({-1});
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+}  // namespace
+
+ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));
+  const auto dtype = r.float64 ? torch::kDouble : torch::kFloat;
+  const auto opts = torch::TensorOptions().dtype(dtype);
+  torch::Tensor hidden = torch::randn({r.batch, r.length, r.dim}, gen, opts);           // (B, L, d)
+  torch::Tensor weight = torch::randn({r.items, r.dim}, gen, opts) * 0.3;              // (V, d)
+  torch::Tensor targets = torch::randint(1, r.items + 1, {r.batch, r.length}, gen, torch::kLong);  // (B, L)
+  torch::Tensor pad = torch::rand({r.batch, r.length}, gen) < r.padShare;              // (B, L)
+  targets.masked_fill_(pad, 0);
+  targets.index_put_({0, r.length - 1}, 1);  // at least one target
+
+  ParityCeResult out;
+  out.chunkRows = fusedChunkRows(r.items, r.budgetBytes);
+  {  // fused
+    torch::Tensor h = hidden.clone().requires_grad_(true), w = weight.clone().requires_grad_(true);
+    torch::Tensor loss = sequenceCrossEntropy(h, w, targets, r.budgetBytes, nullptr);
+    loss.backward();
+    out.fusedLoss = loss.item<double>();
+    out.fusedGradHidden = toDoubles(h.grad());
+    out.fusedGradWeight = toDoubles(w.grad());
+  }
+  {  // reference: unfused logits, LibTorch's cross_entropy, autograd
+    torch::Tensor h = hidden.clone().requires_grad_(true), w = weight.clone().requires_grad_(true);
+    torch::Tensor logits = torch::mm(h.reshape({-1, r.dim}), w.t());  // (B·L, V)
+    torch::Tensor loss = torch::nn::functional::cross_entropy(
+        logits, targets.reshape({-1}) - 1, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1));
+    loss.backward();
+    out.referenceLoss = loss.item<double>();
+    out.referenceGradHidden = toDoubles(h.grad());
+    out.referenceGradWeight = toDoubles(w.grad());
+  }
+  // Central differences of the fused loss at random coordinates of hidden and weight.
+  torch::NoGradGuard noGrad;
+  const double eps = r.float64 ? 1e-6 : 1e-2;
+  auto lossAt = [&](const torch::Tensor& h, const torch::Tensor& w) {
+    return sequenceCrossEntropy(h, w, targets, r.budgetBytes, nullptr).item<double>();
+  };
+  for (int64_t p = 0; p < r.probes; ++p) {
+    const bool inHidden = p % 2 == 0;
+    torch::Tensor base = inHidden ? hidden : weight;
+    const int64_t index = torch::randint(0, base.numel(), {1}, gen, torch::kLong).item<int64_t>();
+    torch::Tensor plus = base.clone(), minus = base.clone();
+    plus.view({-1})[index] += eps;
+    minus.view({-1})[index] -= eps;
+    const double numeric = inHidden ? (lossAt(plus, weight) - lossAt(minus, weight)) / (2 * eps)
+                                    : (lossAt(hidden, plus) - lossAt(hidden, minus)) / (2 * eps);
+    out.probeNumeric.push_back(numeric);
+    out.probeAnalytic.push_back(inHidden ? out.fusedGradHidden[index] : out.fusedGradWeight[index]);
+  }
+  return out;
+}
+
+ParityAdamWResult adamWParity(const ParityAdamWRequest& r) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));
+  // A small model's worth of tensors: two matrices (decay) and two vectors (no decay).
+  std::vector<torch::Tensor> init = {torch::randn({8, 4}, gen), torch::randn({10, 3}, gen), torch::randn({4}, gen),
+                                     torch::randn({3}, gen)};
+  std::vector<torch::Tensor> targets;
+  for (const auto& t : init) targets.push_back(torch::randn(t.sizes(), gen));
+  std::vector<torch::Tensor> ours, theirs;
+  for (const auto& t : init) {
+    ours.push_back(t.clone().requires_grad_(true));
+    theirs.push_back(t.clone().requires_grad_(true));
+  }
+  ParamGroup decay{{"w0", "w1"}, {ours[0], ours[1]}, true};
+  ParamGroup noDecay{{"b0", "b1"}, {ours[2], ours[3]}, false};
+  AdamW mine({decay, noDecay}, AdamWOptions().beta1(0.9).beta2(0.98).eps(1e-8).weightDecay(0.1).foreach(r.foreach));
+
+  using TorchOpts = torch::optim::AdamWOptions;
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::vector<torch::Tensor>{theirs[0], theirs[1]},
+                      std::make_unique<TorchOpts>(TorchOpts(1e-3).betas({0.9, 0.98}).eps(1e-8).weight_decay(0.1)));
+  groups.emplace_back(std::vector<torch::Tensor>{theirs[2], theirs[3]},
+                      std::make_unique<TorchOpts>(TorchOpts(1e-3).betas({0.9, 0.98}).eps(1e-8).weight_decay(0.0)));
+  torch::optim::AdamW reference(groups);
+
+  const LrSchedule schedule{1e-2, 10, r.steps, LrDecay::Cosine, 0.1};
+  // Gradient of Σ ½‖p − target‖² + sin(p)·(step noise): depends on each side's own parameters.
+  auto setGrads = [&](std::vector<torch::Tensor>& params, int64_t step) {
+    torch::NoGradGuard noGrad;
+    for (size_t i = 0; i < params.size(); ++i)
+      params[i].mutable_grad() = (params[i] - targets[i]) + torch::sin(params[i]) * std::cos(0.37 * static_cast<double>(step + i));
+  };
+  ParityAdamWResult out;
+  for (int64_t step = 0; step < r.steps; ++step) {
+    const double lr = schedule.at(step);
+    setGrads(ours, step);
+    setGrads(theirs, step);
+    clipGradNorm(mine.groups(), r.clipNorm);
+    if (r.clipNorm > 0) torch::nn::utils::clip_grad_norm_(theirs, r.clipNorm);
+    mine.step(lr);
+    for (auto& g : reference.param_groups()) static_cast<TorchOpts&>(g.options()).lr(lr);
+    reference.step();
+    double worst = 0.0;
+    for (size_t i = 0; i < ours.size(); ++i) worst = std::max(worst, (ours[i] - theirs[i]).abs().max().item<double>());
+    out.maxAbsDiffPerStep.push_back(worst);
+  }
+  std::vector<torch::Tensor> flatOurs, flatTheirs;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    flatOurs.push_back(ours[i].detach().reshape({-1}));
+    flatTheirs.push_back(theirs[i].detach().reshape({-1}));
+  }
+  out.ours = toFloats(torch::cat(flatOurs));
+  out.reference = toFloats(torch::cat(flatTheirs));
+  return out;
+}
+
+ParityAttentionResult attentionParity(const ParityAttentionRequest& r) {
+  const int64_t V = 50;
+  auto build = [&](bool sdpa) {
+    TransformerRec net(TransformerRecOptions(V, r.dim, 2, r.heads, r.length).causal(r.causal).useSdpa(sdpa).dropout(0.0));
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));
+    net->resetParameters(gen);
+    net->eval();
+    return net;
+  };
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed) + 1);
+  torch::Tensor seq = torch::randint(1, V + 1, {r.batch, r.length}, gen, torch::kLong);  // (B, L)
+  for (int64_t b = 0; b < r.batch; ++b) seq.index_put_({b, torch::indexing::Slice(0, b % r.length)}, 0);  // left padding
+  torch::Tensor probe = torch::randn({r.batch, r.length, r.dim}, gen);  // (B, L, d) fixed projection for a scalar loss
+
+  ParityAttentionResult out;
+  out.sdpaUsed = hasSdpa();
+  for (bool sdpa : {true, false}) {
+    TransformerRec net = build(sdpa);
+    torch::Tensor hidden = net->forward(seq, gen);  // (B, L, d); eval mode: gen unused
+    (hidden * probe).sum().backward();
+    (sdpa ? out.sdpa : out.explicitPath) = toFloats(hidden);
+    (sdpa ? out.sdpaGrad : out.explicitGrad) = toFloats(net->itemEmbedding->weight.grad());
+  }
+  return out;
+}
+
+}  // namespace seqrec

@@ -1,0 +1,29 @@
+// Typed errors thrown by native code, with the same stable codes as lib/errors.ts, and the one
+// function that turns any C++/LibTorch exception into (code, message). N-API mapping lives in
+// native/addon/; this header has no Node dependency so model/ and train/ can throw it.
+#pragma once
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace seqrec {
+
+enum class ErrorCode { InvalidOption, InvalidData, Oom, NonFinite, Disposed, Busy, Aborted, Checkpoint, Native };
+
+const char* codeName(ErrorCode code);
+
+struct Error : std::runtime_error {
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code(code) {}
+  ErrorCode code;
+};
+
+struct ClassifiedError {
+  ErrorCode code;
+  std::string message;
+};
+
+// Call from inside a catch block: maps seqrec::Error, c10::OutOfMemoryError, std::bad_alloc,
+// c10::Error (message without the C++ backtrace) and std::exception to a code and a message.
+ClassifiedError classifyCurrentException();
+
+}  // namespace seqrec

@@ -1,0 +1,55 @@
+// Recommender::exportState / importState: parameters as "model.<name>", optimizer moments as
+// "optim.<name>.exp_avg|exp_avg_sq", and the run's step counter. The RNG needs no bytes: dropout
+// and batches are pure functions of (config.seed, step), both of which travel with the state.
+#include <unordered_map>
+
+#include "common/error.h"
+#include "io/tensor_bytes.h"
+#include "model/recommender.h"
+
+namespace seqrec {
+
+static TensorEntry entryOf(const std::string& name, const torch::Tensor& t) {
+  TensorEntry e;
+  e.name = name;
+  e.dtype = safetensorsDtype(t.scalar_type());
+  e.data = tensorToBytes(t, &e.shape);
+  return e;
+}
+
+ModelState Recommender::exportState() const {
+  ModelState state;
+  for (const auto& p : net->named_parameters()) state.tensors.push_back(entryOf("model." + p.key(), p.value()));
+  if (optimizer)
+    for (const auto& [name, t] : optimizer->stateTensors()) state.tensors.push_back(entryOf("optim." + name, t));
+  state.hasOptimizer = optimizer != nullptr;
+  state.trainStep = trainStep;
+  return state;
+}
+
+void Recommender::importState(const ModelState& state) {
+  std::unordered_map<std::string, const TensorEntry*> byName;
+  for (const auto& e : state.tensors) byName[e.name] = &e;
+  auto load = [&](const std::string& name, const std::vector<int64_t>& expected) {
+    auto it = byName.find(name);
+    if (it == byName.end()) throw Error(ErrorCode::Checkpoint, "checkpoint has no tensor \"" + name + "\"");
+    const TensorEntry& e = *it->second;
+    if (e.shape != expected)
+      throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" has shape " + c10::str(c10::IntArrayRef(e.shape)) +
+                                             ", the model expects " + c10::str(c10::IntArrayRef(expected)));
+    return tensorFromBytes(name, e.dtype, e.shape, e.data);
+  };
+  torch::NoGradGuard noGrad;
+  for (auto& p : net->named_parameters()) p.value().copy_(load("model." + p.key(), p.value().sizes().vec()));
+  optimizer.reset();
+  trainStep = 0;
+  if (!state.hasOptimizer) return;
+  // Recreate the optimizer with the saved groups' layout; hyper-parameters come with the next fit.
+  optimizer = std::make_unique<AdamW>(decayGroups(net->named_parameters()), AdamWOptions());
+  std::vector<std::pair<std::string, torch::Tensor>> moments;
+  for (const auto& [name, t] : optimizer->stateTensors()) moments.emplace_back(name, load("optim." + name, t.sizes().vec()));
+  optimizer->loadState(state.trainStep, moments);
+  trainStep = state.trainStep;
+}
+
+}  // namespace seqrec

@@ -1,0 +1,53 @@
+// Dtype naming follows the safetensors spec, so state crosses to lib/io/safetensors.ts unchanged.
+#include "io/tensor_bytes.h"
+
+#include <cstring>
+
+#include "common/error.h"
+
+namespace seqrec {
+
+std::string safetensorsDtype(torch::ScalarType type) {
+  switch (type) {
+    case torch::kFloat: return "F32";
+    case torch::kDouble: return "F64";
+    case torch::kHalf: return "F16";
+    case torch::kBFloat16: return "BF16";
+    case torch::kLong: return "I64";
+    case torch::kInt: return "I32";
+    case torch::kByte: return "U8";
+    case torch::kBool: return "BOOL";
+    default: throw Error(ErrorCode::Native, std::string("no safetensors dtype for ") + c10::toString(type));
+  }
+}
+
+torch::ScalarType scalarTypeOf(const std::string& dtype) {
+  if (dtype == "F32") return torch::kFloat;
+  if (dtype == "F64") return torch::kDouble;
+  if (dtype == "F16") return torch::kHalf;
+  if (dtype == "BF16") return torch::kBFloat16;
+  if (dtype == "I64") return torch::kLong;
+  if (dtype == "I32") return torch::kInt;
+  if (dtype == "U8") return torch::kByte;
+  if (dtype == "BOOL") return torch::kBool;
+  throw Error(ErrorCode::Checkpoint, "unsupported tensor dtype \"" + dtype + "\"");
+}
+
+std::vector<uint8_t> tensorToBytes(const torch::Tensor& t, std::vector<int64_t>* shape) {
+  torch::Tensor cpu = t.detach().to(torch::kCPU).contiguous();
+  if (shape) *shape = cpu.sizes().vec();
+  const auto* begin = static_cast<const uint8_t*>(cpu.data_ptr());
+  return std::vector<uint8_t>(begin, begin + cpu.nbytes());
+}
+
+torch::Tensor tensorFromBytes(const std::string& name, const std::string& dtype, const std::vector<int64_t>& shape,
+                              const std::vector<uint8_t>& bytes) {
+  torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(scalarTypeOf(dtype)));
+  if (t.nbytes() != bytes.size())
+    throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" has " + std::to_string(bytes.size()) +
+                                           " bytes, its dtype and shape need " + std::to_string(t.nbytes()));
+  if (!bytes.empty()) std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+  return t;
+}
+
+}  // namespace seqrec

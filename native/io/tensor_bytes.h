@@ -1,0 +1,21 @@
+// Tensor ↔ raw little-endian bytes with safetensors dtype names ("F32", "BF16", "I64", …).
+// Bytes always cross to JS as copies (V8-owned buffers); nothing here aliases tensor memory.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace seqrec {
+
+std::string safetensorsDtype(torch::ScalarType type);
+torch::ScalarType scalarTypeOf(const std::string& dtype);
+
+// Contiguous CPU copy of t as bytes; shape through `shape`.
+std::vector<uint8_t> tensorToBytes(const torch::Tensor& t, std::vector<int64_t>* shape);
+// A new CPU tensor of dtype/shape holding a copy of bytes; throws Checkpoint on a size mismatch.
+torch::Tensor tensorFromBytes(const std::string& name, const std::string& dtype, const std::vector<int64_t>& shape,
+                              const std::vector<uint8_t>& bytes);
+
+}  // namespace seqrec

@@ -1,0 +1,62 @@
+// Multi-head attention: projections, head split, SDPA or explicit attention, head merge.
+// LibTorch 2.x: at::scaled_dot_product_attention; 1.13: at::_scaled_dot_product_attention
+// (same maths, returns (out, weights)); anything older takes the explicit path.
+#include "model/attention.h"
+
+#include <cmath>
+
+#include "model/dropout.h"
+
+namespace seqrec {
+
+bool hasSdpa() { return TORCH_VERSION_MAJOR >= 2 || (TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR >= 13); }
+
+MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options_) : options(options_) {
+  TORCH_CHECK(options.dim() % options.heads() == 0, "dim ", options.dim(), " is not divisible by heads ", options.heads());
+  query = register_module("query", torch::nn::Linear(options.dim(), options.dim()));
+  key = register_module("key", torch::nn::Linear(options.dim(), options.dim()));
+  value = register_module("value", torch::nn::Linear(options.dim(), options.dim()));
+  out = register_module("out", torch::nn::Linear(options.dim(), options.dim()));
+}
+
+torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen) {
+  const int64_t B = x.size(0), L = x.size(1), H = options.heads(), dh = options.dim() / H;
+  auto heads = [&](const torch::Tensor& t) { return t.view({B, L, H, dh}).transpose(1, 2); };  // (B, H, L, dh)
+  torch::Tensor q = heads(query(x));  // (B, H, L, dh)
+  torch::Tensor k = heads(key(x));    // (B, H, L, dh)
+  torch::Tensor v = heads(value(x));  // (B, H, L, dh)
+
+  const bool attnDropout = is_training() && options.dropout() > 0.0;
+  torch::Tensor y;  // (B, H, L, dh)
+  if (options.useSdpa() && hasSdpa() && !attnDropout) {
+    c10::optional<torch::Tensor> mask;  // (B, 1, 1, L) bool, true = may attend
+    if (!options.causal() && keyValid.defined()) mask = keyValid.view({B, 1, 1, L});
+#if TORCH_VERSION_MAJOR >= 2
+    y = at::scaled_dot_product_attention(q, k, v, mask, 0.0, options.causal());
+#else
+    y = std::get<0>(at::_scaled_dot_product_attention(q, k, v, mask, 0.0, false, options.causal()));
+#endif
+  } else {
+    y = explicitAttention(q, k, v, keyValid, gen);
+  }
+  y = y.transpose(1, 2).reshape({B, L, options.dim()});  // (B, L, d)
+  return out(y);                                         // (B, L, d)
+}
+
+torch::Tensor MultiHeadAttentionImpl::explicitAttention(const torch::Tensor& q, const torch::Tensor& k,
+                                                        const torch::Tensor& v, const torch::Tensor& keyValid,
+                                                        at::Generator& gen) {
+  const int64_t B = q.size(0), L = q.size(2), dh = q.size(3);
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));  // (B, H, L, L)
+  if (options.causal()) {
+    torch::Tensor future = torch::ones({L, L}, q.options().dtype(torch::kBool)).triu(1);  // (L, L), true above diagonal
+    scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  } else if (keyValid.defined()) {
+    scores = scores.masked_fill(keyValid.logical_not().view({B, 1, 1, L}), -std::numeric_limits<float>::infinity());
+  }
+  torch::Tensor probs = torch::softmax(scores, -1);              // (B, H, L, L)
+  probs = dropout(probs, options.dropout(), is_training(), gen);  // (B, H, L, L)
+  return torch::matmul(probs, v);                                // (B, H, L, dh)
+}
+
+}  // namespace seqrec

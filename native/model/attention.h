@@ -1,0 +1,47 @@
+// Multi-head self-attention over a sequence, causal (SASRec: position i sees keys <= i) or
+// bidirectional (BERT4Rec: every position sees every valid key). Uses LibTorch's
+// scaled_dot_product_attention when it exists and attention dropout is off (SDPA would draw its
+// dropout from the global generator); the explicit softmax(QKᵀ/√dh)V path is the reference and
+// is what tests compare SDPA against. Separate q/k/v/out projections so LoRA can target each.
+#pragma once
+#include <torch/torch.h>
+
+#include "common/shapes.h"
+
+namespace seqrec {
+
+struct MultiHeadAttentionOptions {
+  MultiHeadAttentionOptions(int64_t dim, int64_t heads) : dim_(dim), heads_(heads) {}
+  /// model width d (must be divisible by heads)
+  TORCH_ARG(int64_t, dim);
+  /// number of heads H
+  TORCH_ARG(int64_t, heads);
+  /// dropout on attention probabilities (forces the explicit path while training)
+  TORCH_ARG(double, dropout) = 0.0;
+  /// causal (next item) or bidirectional (masked item)
+  TORCH_ARG(bool, causal) = true;
+  /// use scaled_dot_product_attention where LibTorch has it
+  TORCH_ARG(bool, useSdpa) = true;
+};
+
+class MultiHeadAttentionImpl : public torch::nn::Module {
+ public:
+  explicit MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options);
+
+  // out (B, L, d) from x (B, L, d). keyValid (B, L) bool marks real items; used only in
+  // bidirectional mode (causal mode uses left padding, so key 0 is always visible).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen);
+
+  MultiHeadAttentionOptions options;
+  torch::nn::Linear query = nullptr, key = nullptr, value = nullptr, out = nullptr;
+
+ private:
+  torch::Tensor explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& keyValid, at::Generator& gen);
+};
+TORCH_MODULE(MultiHeadAttention);
+
+// True when this LibTorch build has a scaled_dot_product_attention the model can call.
+bool hasSdpa();
+
+}  // namespace seqrec

@@ -1,0 +1,135 @@
+// Model construction, inference (ranks, top-K) and state export/import for checkpoints.
+#include "model/recommender.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <limits>
+
+#include "common/error.h"
+#include "train/sampler.h"
+
+namespace seqrec {
+
+torch::Device parseDevice(const std::string& device) {
+  if (device == "cpu") return torch::kCPU;
+  if (device.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available())
+      throw Error(ErrorCode::InvalidOption, "device \"" + device + "\" requested but this LibTorch build sees no CUDA device");
+    return torch::Device(device);
+  }
+  throw Error(ErrorCode::InvalidOption, "unknown device \"" + device + "\" (expected \"cpu\", \"cuda\" or \"cuda:N\")");
+}
+
+static at::Generator makeGenerator(const torch::Device& device, uint64_t seed) {
+  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Generator gen = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(seed);
+  return gen;
+}
+
+Recommender::Recommender(const ModelConfig& config_)
+    : config(config_), device(parseDevice(config_.device)),
+      generator(makeGenerator(device, mixSeed(static_cast<uint64_t>(config_.seed), 0))) {
+  useThreads();
+  net = TransformerRec(TransformerRecOptions(config.numItems, config.dim, config.layers, config.heads, config.maxLen)
+                           .ffnDim(config.ffnDim)
+                           .dropout(config.dropout)
+                           .attnDropout(config.attnDropout)
+                           .causal(config.causal)
+                           .useSdpa(config.useSdpa));
+  net->resetParameters(generator);
+  net->to(device);
+}
+
+void Recommender::useThreads() const {
+  if (config.threads > 0 && at::get_num_threads() != config.threads) at::set_num_threads(static_cast<int>(config.threads));
+}
+
+void Recommender::reseed(int64_t step, int64_t microBatch) {
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_current_seed(mixSeed(static_cast<uint64_t>(config.seed), 3 + static_cast<uint64_t>(microBatch),
+                                     static_cast<uint64_t>(step)));
+}
+
+torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end) {
+  const int64_t L = config.maxLen, b = end - begin;
+  const int64_t keep = config.causal ? L : L - 1;  // bidirectional appends the mask token
+  torch::Tensor seq = torch::zeros({b, L}, torch::kLong);  // (b, L) left-padded
+  int64_t* row = seq.data_ptr<int64_t>();
+  for (int64_t i = 0; i < b; ++i, row += L) {
+    const int32_t* hist = items + offsets[begin + i];
+    const int64_t n = offsets[begin + i + 1] - offsets[begin + i];
+    const int64_t take = std::min(n, keep);
+    for (int64_t t = 0; t < take; ++t) row[keep - take + t] = hist[n - take + t];
+    if (!config.causal) row[L - 1] = net->maskToken();
+  }
+  net->eval();
+  torch::Tensor hidden = net->forward(seq.to(device), generator);  // (b, L, d)
+  return hidden.select(1, L - 1);                                   // (b, d)
+}
+
+torch::Tensor Recommender::scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
+                                  bool excludeSeen, const int32_t* keep) {
+  torch::Tensor h = lastHidden(offsets, items, begin, end);                           // (b, d)
+  torch::Tensor s = torch::mm(h, net->outputWeight().t()).to(torch::kFloat).cpu();    // (b, V)
+  if (!excludeSeen) return s;
+  float* data = s.data_ptr<float>();
+  const int64_t V = config.numItems;
+  for (int64_t i = 0; i < end - begin; ++i)
+    for (int32_t e = offsets[begin + i]; e < offsets[begin + i + 1]; ++e) {
+      const int32_t item = items[e];
+      if (keep && item == keep[begin + i]) continue;
+      data[i * V + (item - 1)] = -std::numeric_limits<float>::infinity();
+    }
+  return s;
+}
+
+std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
+  useThreads();
+  c10::InferenceMode inference;
+  const int64_t n = static_cast<int64_t>(r.targets.size()), V = config.numItems;
+  std::vector<int32_t> out(n);
+  for (int64_t begin = 0; begin < n; begin += r.batchSize) {
+    const int64_t end = std::min(n, begin + r.batchSize);
+    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, true, r.targets.data());  // (b, V)
+    const float* data = s.data_ptr<float>();
+    for (int64_t i = 0; i < end - begin; ++i) {
+      const float* row = data + i * V;
+      const float target = row[r.targets[begin + i] - 1];
+      if (!std::isfinite(target)) {
+        out[begin + i] = static_cast<int32_t>(V);
+        continue;
+      }
+      int64_t higherOrTied = 0;  // every other item scoring >= the target
+      for (int64_t v = 0; v < V; ++v) higherOrTied += row[v] >= target;
+      out[begin + i] = static_cast<int32_t>(higherOrTied);  // includes the target itself: 1 + others
+    }
+  }
+  return out;
+}
+
+TopKResult Recommender::topK(const TopKRequest& r) {
+  useThreads();
+  c10::InferenceMode inference;
+  const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, k = std::min<int64_t>(r.k, config.numItems);
+  TopKResult result;
+  result.items.reserve(n * k);
+  result.scores.reserve(n * k);
+  for (int64_t begin = 0; begin < n; begin += r.batchSize) {
+    const int64_t end = std::min(n, begin + r.batchSize);
+    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, r.excludeSeen, nullptr);  // (b, V)
+    auto [values, indices] = s.topk(k, 1);  // (b, K), (b, K)
+    const float* vp = values.contiguous().data_ptr<float>();
+    const int64_t* ip = indices.contiguous().data_ptr<int64_t>();
+    for (int64_t j = 0; j < (end - begin) * k; ++j) {
+      const bool excluded = std::isinf(vp[j]) && vp[j] < 0;  // fewer than K unseen items
+      result.items.push_back(excluded ? 0 : static_cast<int32_t>(ip[j] + 1));
+      result.scores.push_back(vp[j]);
+    }
+  }
+  result.k = k;
+  return result;
+}
+
+}  // namespace seqrec

@@ -1,0 +1,73 @@
+// Forward pass of the transformer recommender. Backward is LibTorch autograd for the encoder;
+// the hand-written backward is only the fused output loss (native/train/fused_ce.cpp).
+#include "model/transformer.h"
+
+#include <cmath>
+
+#include "model/dropout.h"
+
+namespace seqrec {
+
+TransformerBlockImpl::TransformerBlockImpl(const TransformerRecOptions& o) : dropoutP(o.dropout()) {
+  const int64_t F = o.ffnDim() > 0 ? o.ffnDim() : 4 * o.dim();
+  attnNorm = register_module("attnNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim()})));
+  attention = register_module("attention", MultiHeadAttention(MultiHeadAttentionOptions(o.dim(), o.heads())
+                                                                  .dropout(o.attnDropout())
+                                                                  .causal(o.causal())
+                                                                  .useSdpa(o.useSdpa())));
+  ffnNorm = register_module("ffnNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim()})));
+  ffnIn = register_module("ffnIn", torch::nn::Linear(o.dim(), F));
+  ffnOut = register_module("ffnOut", torch::nn::Linear(F, o.dim()));
+}
+
+torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen) {
+  torch::Tensor a = attention(attnNorm(x), keyValid, gen);              // (B, L, d)
+  torch::Tensor h = x + dropout(a, dropoutP, is_training(), gen);        // (B, L, d)
+  torch::Tensor f = torch::gelu(ffnIn(ffnNorm(h)));                      // (B, L, F)
+  f = ffnOut(dropout(f, dropoutP, is_training(), gen));                  // (B, L, d)
+  return h + dropout(f, dropoutP, is_training(), gen);                   // (B, L, d)
+}
+
+TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : options(options_) {
+  const int64_t rows = options.numItems() + (options.causal() ? 1 : 2);
+  itemEmbedding = register_module("itemEmbedding", torch::nn::Embedding(rows, options.dim()));
+  positionEmbedding = register_module("positionEmbedding", torch::nn::Embedding(options.maxLen(), options.dim()));
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (int64_t i = 0; i < options.layers(); ++i) blocks->push_back(TransformerBlock(options));
+  finalNorm = register_module("finalNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.dim()})));
+}
+
+torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generator& gen) {
+  const int64_t L = seq.size(1);
+  TORCH_CHECK(L <= options.maxLen(), "sequence length ", L, " exceeds maxLen ", options.maxLen());
+  torch::Tensor valid = seq.ne(0);                                                   // (B, L) bool
+  torch::Tensor positions = torch::arange(L, seq.options().dtype(torch::kLong));      // (L)
+  torch::Tensor x = itemEmbedding(seq) * std::sqrt(static_cast<double>(options.dim()))
+                    + positionEmbedding(positions);                                 // (B, L, d)
+  x = dropout(x, options.dropout(), is_training(), gen);
+  x = x * valid.unsqueeze(-1).to(x.dtype());  // padding positions start as zero vectors (SASRec)
+  for (const auto& block : *blocks) x = block->as<TransformerBlock>()->forward(x, valid, gen);
+  return finalNorm(x);  // (B, L, d)
+}
+
+torch::Tensor TransformerRecImpl::outputWeight() const {
+  return itemEmbedding->weight.narrow(0, 1, options.numItems());  // (V, d)
+}
+
+void TransformerRecImpl::resetParameters(at::Generator& gen) {
+  torch::NoGradGuard noGrad;
+  for (auto& module : modules(/*include_self=*/false)) {
+    if (auto* linear = module->as<torch::nn::Linear>()) {
+      linear->weight.normal_(0.0, 0.02, gen);
+      linear->bias.zero_();
+    } else if (auto* norm = module->as<torch::nn::LayerNorm>()) {
+      norm->weight.fill_(1.0);
+      norm->bias.zero_();
+    } else if (auto* embedding = module->as<torch::nn::Embedding>()) {
+      embedding->weight.normal_(0.0, 0.02, gen);
+    }
+  }
+  itemEmbedding->weight[0].zero_();
+}
+
+}  // namespace seqrec

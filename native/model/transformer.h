@@ -1,0 +1,73 @@
+// The sequence encoder of SASRec / BERT4Rec: item + positional embeddings, pre-LN transformer
+// blocks (attention, GELU feed-forward, dropout), a final LayerNorm. The output layer is tied to
+// the item table (outputWeight), and the loss lives in native/train/fused_ce.h, never here, so the
+// [N, V] logits are never materialised by the model itself.
+#pragma once
+#include <torch/torch.h>
+
+#include "common/shapes.h"
+#include "model/attention.h"
+
+namespace seqrec {
+
+struct TransformerRecOptions {
+  TransformerRecOptions(int64_t numItems, int64_t dim, int64_t layers, int64_t heads, int64_t maxLen)
+      : numItems_(numItems), dim_(dim), layers_(layers), heads_(heads), maxLen_(maxLen) {}
+  /// catalogue size V; item ids are 1..V, 0 is padding (bidirectional adds a mask token V+1)
+  TORCH_ARG(int64_t, numItems);
+  /// model width d
+  TORCH_ARG(int64_t, dim);
+  /// number of transformer blocks
+  TORCH_ARG(int64_t, layers);
+  /// attention heads H
+  TORCH_ARG(int64_t, heads);
+  /// longest input sequence L (positional table size)
+  TORCH_ARG(int64_t, maxLen);
+  /// feed-forward width F (0 → 4·d)
+  TORCH_ARG(int64_t, ffnDim) = 0;
+  /// dropout on embeddings, residual branches and the feed-forward hidden layer
+  TORCH_ARG(double, dropout) = 0.2;
+  /// dropout on attention probabilities
+  TORCH_ARG(double, attnDropout) = 0.0;
+  /// causal (SASRec, next item) or bidirectional (BERT4Rec, masked item)
+  TORCH_ARG(bool, causal) = true;
+  /// use scaled_dot_product_attention where LibTorch has it
+  TORCH_ARG(bool, useSdpa) = true;
+};
+
+class TransformerBlockImpl : public torch::nn::Module {
+ public:
+  explicit TransformerBlockImpl(const TransformerRecOptions& options);
+  // x (B, L, d) → (B, L, d): x + Drop(Attn(LN(x))), then x + Drop(FFN(LN(x))).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen);
+
+  double dropoutP;
+  torch::nn::LayerNorm attnNorm = nullptr, ffnNorm = nullptr;
+  MultiHeadAttention attention = nullptr;
+  torch::nn::Linear ffnIn = nullptr, ffnOut = nullptr;  // (d → F), (F → d)
+};
+TORCH_MODULE(TransformerBlock);
+
+class TransformerRecImpl : public torch::nn::Module {
+ public:
+  explicit TransformerRecImpl(const TransformerRecOptions& options);
+
+  // hidden (B, L, d) from seq (B, L) int64 item ids, left-padded with 0.
+  torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen);
+  // The tied output table (V, d): item rows 1..V of the item embedding (a view, gradients flow).
+  torch::Tensor outputWeight() const;
+  // Token that marks the position to predict in bidirectional mode (V + 1).
+  int64_t maskToken() const { return options.numItems() + 1; }
+  // Deterministic initialisation from gen: N(0, 0.02) weights, zero biases, unit LayerNorm,
+  // zero padding row. Also makes two models with the same seed bit-identical.
+  void resetParameters(at::Generator& gen);
+
+  TransformerRecOptions options;
+  torch::nn::Embedding itemEmbedding = nullptr;      // (V + 1 [+1 mask], d)
+  torch::nn::Embedding positionEmbedding = nullptr;  // (L, d)
+  torch::nn::ModuleList blocks = nullptr;
+  torch::nn::LayerNorm finalNorm = nullptr;
+};
+TORCH_MODULE(TransformerRec);
+
+}  // namespace seqrec

@@ -1,0 +1,80 @@
+// Chunked fused linear + cross-entropy (forward computes the gradients; backward only scales
+// them by the incoming gradient, which is 1/accumulation when gradients are accumulated).
+// In bf16/fp16 the GEMMs run in the compute dtype and everything after them in fp32; the item
+// table gradient is accumulated in fp32.
+#include "train/fused_ce.h"
+
+#include <algorithm>
+
+namespace seqrec {
+
+int64_t fusedChunkRows(int64_t numItems, int64_t budgetBytes) {
+  const int64_t bytesPerRow = numItems * static_cast<int64_t>(sizeof(float)) * 2;  // fp32 logits + one temporary
+  return std::max<int64_t>(1, budgetBytes / std::max<int64_t>(1, bytesPerRow));
+}
+
+namespace {
+
+struct FusedLinearCrossEntropyFn : public torch::autograd::Function<FusedLinearCrossEntropyFn> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& hidden,
+                               const torch::Tensor& weight, const torch::Tensor& targets, int64_t budgetBytes) {
+    const int64_t N = hidden.size(0), V = weight.size(0);
+    TORCH_CHECK(hidden.dim() == 2 && weight.dim() == 2 && hidden.size(1) == weight.size(1),
+                "fusedLinearCrossEntropy: hidden ", hidden.sizes(), " and weight ", weight.sizes(), " do not match");
+    TORCH_CHECK(targets.dim() == 1 && targets.size(0) == N, "fusedLinearCrossEntropy: targets ", targets.sizes(),
+                " for ", N, " rows");
+    TORCH_CHECK(N > 0, "fusedLinearCrossEntropy: no target rows");
+    const int64_t C = fusedChunkRows(V, budgetBytes);
+    const auto f32 = hidden.options().dtype(torch::kFloat);
+
+    torch::Tensor gradHidden = torch::empty_like(hidden);             // (N, d)
+    torch::Tensor gradWeight = torch::zeros(weight.sizes(), f32);       // (V, d) fp32 accumulator
+    torch::Tensor lossSum = torch::zeros({}, f32);                      // ()
+    const double invN = 1.0 / static_cast<double>(N);
+
+    for (int64_t start = 0; start < N; start += C) {
+      const int64_t n = std::min(C, N - start);
+      torch::Tensor h = hidden.narrow(0, start, n);                      // (C, d)
+      torch::Tensor y = targets.narrow(0, start, n).unsqueeze(1);        // (C, 1)
+      torch::Tensor logits = torch::mm(h, weight.t()).to(torch::kFloat); // (C, V) fp32
+      torch::Tensor lse = logits.logsumexp(1, /*keepdim=*/true);         // (C, 1)
+      lossSum += (lse - logits.gather(1, y)).sum();
+      // logits → softmax → (softmax − onehot)/N, all in place in the chunk buffer.
+      torch::Tensor grad = logits.sub_(lse).exp_();                       // (C, V)
+      grad.scatter_add_(1, y, torch::full({n, 1}, -1.0, f32));
+      grad.mul_(invN);
+      torch::Tensor g = grad.to(hidden.scalar_type());                    // (C, V) compute dtype
+      gradHidden.narrow(0, start, n).copy_(torch::mm(g, weight));         // (C, d) = (C, V)(V, d)
+      gradWeight.addmm_(g.t().to(torch::kFloat), h.to(torch::kFloat));    // (V, d) += (V, C)(C, d)
+    }
+    ctx->save_for_backward({gradHidden, gradWeight.to(weight.scalar_type())});
+    return (lossSum * invN).to(hidden.scalar_type());
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list gradOutput) {
+    auto saved = ctx->get_saved_variables();
+    torch::Tensor g = gradOutput[0];  // () usually 1, or 1/accumulation
+    return {saved[0] * g, saved[1] * g, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor fusedLinearCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight,
+                                      const torch::Tensor& targets, int64_t budgetBytes) {
+  return FusedLinearCrossEntropyFn::apply(hidden, weight, targets, budgetBytes);
+}
+
+torch::Tensor sequenceCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight,
+                                   const torch::Tensor& targets, int64_t budgetBytes, int64_t* numTargets) {
+  const int64_t d = hidden.size(-1);
+  torch::Tensor flatTargets = targets.reshape({-1});                    // (B·L)
+  torch::Tensor rows = flatTargets.nonzero().squeeze(1);                // (N)
+  if (numTargets) *numTargets = rows.size(0);
+  torch::Tensor h = hidden.reshape({-1, d}).index_select(0, rows);     // (N, d)
+  torch::Tensor y = flatTargets.index_select(0, rows) - 1;             // (N) in [0, V)
+  return fusedLinearCrossEntropy(h, weight, y, budgetBytes);
+}
+
+}  // namespace seqrec

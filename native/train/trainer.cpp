@@ -1,0 +1,150 @@
+// One optimizer step = accumSteps micro-batches; micro-batch m of the run is batch
+// (m / batchesPerEpoch) of epoch (m % …), so step s always sees the same data and dropout.
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "common/error.h"
+#include "train/fused_ce.h"
+#include "train/lr_schedule.h"
+#include "train/sampler.h"
+
+namespace seqrec {
+
+namespace {
+
+void checkInteractions(const FitRequest& r, int64_t numItems) {
+  if (r.offsets.empty() || r.offsets.front() != 0)
+    throw Error(ErrorCode::InvalidData, "train.offsets must start with 0 and have numUsers + 1 entries");
+  for (size_t u = 1; u < r.offsets.size(); ++u)
+    if (r.offsets[u] < r.offsets[u - 1])
+      throw Error(ErrorCode::InvalidData, "train.offsets[" + std::to_string(u) + "] = " + std::to_string(r.offsets[u]) +
+                                              " is smaller than the entry before it");
+  if (static_cast<size_t>(r.offsets.back()) != r.items.size())
+    throw Error(ErrorCode::InvalidData, "train.offsets ends at " + std::to_string(r.offsets.back()) + " but items has " +
+                                            std::to_string(r.items.size()) + " entries");
+  for (size_t i = 0; i < r.items.size(); ++i)
+    if (r.items[i] < 1 || r.items[i] > numItems)
+      throw Error(ErrorCode::InvalidData, "train.items[" + std::to_string(i) + "] = " + std::to_string(r.items[i]) +
+                                              " is outside the catalogue 1.." + std::to_string(numItems));
+}
+
+LrDecay decayOf(const std::string& name) {
+  if (name == "constant") return LrDecay::Constant;
+  if (name == "linear") return LrDecay::Linear;
+  if (name == "cosine") return LrDecay::Cosine;
+  throw Error(ErrorCode::InvalidOption, "unknown lr decay \"" + name + "\"");
+}
+
+}  // namespace
+
+FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
+  model.useThreads();
+  checkInteractions(r, model.config.numItems);
+  Interactions data{std::move(r.offsets), std::move(r.items)};
+  SamplerOptions samplerOptions;
+  samplerOptions.maxLen = model.config.maxLen;
+  samplerOptions.batchSize = r.batchSize;
+  samplerOptions.causal = model.config.causal;
+  samplerOptions.maskProb = r.maskProb;
+  samplerOptions.maskToken = model.net->maskToken();
+  samplerOptions.seed = static_cast<uint64_t>(model.config.seed);
+  BatchSampler sampler(data, samplerOptions);
+  if (sampler.trainableUsers() == 0)
+    throw Error(ErrorCode::InvalidData, "no user has enough interactions to train on (causal mode needs >= 2)");
+
+  const int64_t perEpoch = sampler.batchesPerEpoch();
+  const int64_t totalSteps = r.maxSteps > 0 ? r.maxSteps : (r.epochs * perEpoch + r.accumSteps - 1) / r.accumSteps;
+  const AdamWOptions adamOptions = AdamWOptions()
+                                       .beta1(r.beta1)
+                                       .beta2(r.beta2)
+                                       .eps(r.eps)
+                                       .weightDecay(r.weightDecay)
+                                       .foreach(r.foreachAdamW || !model.device.is_cpu());
+  if (r.resume) {
+    if (!model.optimizer) throw Error(ErrorCode::InvalidOption, "fit({ resume: true }) but the model has no run to resume");
+    model.optimizer->setOptions(adamOptions);
+  } else {
+    model.optimizer = std::make_unique<AdamW>(decayGroups(model.net->named_parameters()), adamOptions);
+    model.trainStep = 0;
+  }
+  const LrSchedule schedule{r.lr, r.warmupSteps, totalSteps, decayOf(r.decay), r.minLrRatio};
+
+  FitResult result;
+  for (const auto& g : model.optimizer->groups()) {
+    int64_t count = 0;
+    for (const auto& p : g.params) count += p.numel();
+    (g.decay ? result.decayParameters : result.noDecayParameters) += count;
+    (g.decay ? result.decayTensors : result.noDecayTensors) += static_cast<int64_t>(g.params.size());
+  }
+  result.totalSteps = totalSteps;
+
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
+  auto windowStart = started;
+  int64_t windowSequences = 0, sequences = 0;
+  model.net->train();
+  for (int64_t step = model.trainStep; step < totalSteps; ++step) {
+    if (hooks.abort && hooks.abort->load()) {
+      result.aborted = true;
+      break;
+    }
+    model.optimizer->zeroGrad();
+    double stepLoss = 0.0;
+    for (int64_t a = 0; a < r.accumSteps && !(hooks.abort && hooks.abort->load()); ++a) {
+      const int64_t micro = step * r.accumSteps + a;
+      Batch batch = sampler.batch(micro / perEpoch, micro % perEpoch);
+      model.reseed(step, a);
+      torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
+      torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
+      torch::Tensor hidden = model.net->forward(inputs, model.generator);  // (B, L, d)
+      torch::Tensor loss = sequenceCrossEntropy(hidden, model.net->outputWeight(), targets, r.lossChunkBytes, nullptr);
+      (loss / static_cast<double>(r.accumSteps)).backward();
+      stepLoss += loss.item<double>() / static_cast<double>(r.accumSteps);
+      windowSequences += inputs.size(0);
+    }
+    if (hooks.abort && hooks.abort->load()) {  // cancelled mid-accumulation: drop the partial gradients
+      model.optimizer->zeroGrad();
+      result.aborted = true;
+      break;
+    }
+    const double gradNorm = clipGradNorm(model.optimizer->groups(), r.clipNorm);
+    if (!std::isfinite(stepLoss) || !std::isfinite(gradNorm)) {
+      model.optimizer->zeroGrad();
+      throw Error(ErrorCode::NonFinite, "non-finite " + std::string(std::isfinite(stepLoss) ? "gradient norm" : "loss") +
+                                            " at step " + std::to_string(step) + "; the step was not applied");
+    }
+    const double lr = schedule.at(step);
+    model.optimizer->step(lr);
+    model.trainStep = step + 1;
+    result.losses.push_back(static_cast<float>(stepLoss));
+
+    if (hooks.onProgress && (model.trainStep % r.progressEvery == 0 || model.trainStep == totalSteps)) {
+      const auto now = Clock::now();
+      const double window = std::chrono::duration<double>(now - windowStart).count();
+      sequences += windowSequences;
+      FitProgress p;
+      p.step = model.trainStep;
+      p.totalSteps = totalSteps;
+      p.epoch = (model.trainStep * r.accumSteps) / perEpoch;
+      p.loss = stepLoss;
+      p.lr = lr;
+      p.gradNorm = gradNorm;
+      p.sequencesPerSec = window > 0 ? static_cast<double>(windowSequences) / window : 0.0;
+      p.elapsedSec = std::chrono::duration<double>(now - started).count();
+      hooks.onProgress(p);
+      windowStart = now;
+      windowSequences = 0;
+    }
+  }
+  model.optimizer->zeroGrad();
+  model.net->eval();
+  sequences += windowSequences;
+  result.steps = model.trainStep;
+  result.elapsedSec = std::chrono::duration<double>(Clock::now() - started).count();
+  result.sequencesPerSec = result.elapsedSec > 0 ? static_cast<double>(sequences) / result.elapsedSec : 0.0;
+  return result;
+}
+
+}  // namespace seqrec

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Builds the LibTorch addon (build/Release/seqrec.node) with cmake-js, the `install` step of the
+// package. Skips the build when the addon is newer than every native source (pass --force to
+// rebuild). LibTorch discovery and its error message live in cmake/FindLibTorch.cmake.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const addon = join(root, 'build', 'Release', 'seqrec.node');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const inputs = Math.max(newestSource(join(root, 'native')), newestSource(join(root, 'cmake')), statSync(join(root, 'CMakeLists.txt')).mtimeMs);
+if (!process.argv.includes('--force') && existsSync(addon) && statSync(addon).mtimeMs > inputs) {
+  console.log('seqrec: native addon is up to date');
+  process.exit(0);
+}
+
+const cmakeJs = join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
+if (!existsSync(cmakeJs)) {
+  console.error('seqrec: cmake-js is missing; run `npm install` first');
+  process.exit(1);
+}
+const jobs = String(Math.max(1, Math.min(availableParallelism(), 8)));
+const result = spawnSync(process.execPath, [cmakeJs, 'compile', '--directory', root, '--parallel', jobs], {
+  stdio: 'inherit',
+  cwd: root,
+});
+if (result.status !== 0) {
+  console.error('\nseqrec: building the native addon failed. If LibTorch was not found, on Debian/Ubuntu run:\n' +
+    '  apt-get install -y cmake g++ libtorch-dev libopenblas0-openmp\n' +
+    'or set LIBTORCH=/path/to/libtorch (see README.md).');
+  process.exit(result.status ?? 1);
+}
