@@ -52,7 +52,7 @@ export function oneOf<const T extends string>(name: string, value: unknown, choi
   return value as T;
 }
 
-export function func<T extends (...args: never[]) => unknown>(name: string, value: unknown): T {
+export function func<T extends (...args: never[]) => unknown = (...args: never[]) => unknown>(name: string, value: unknown): T {
   if (typeof value !== 'function') throw invalid(name, 'a function', value);
   return value as T;
 }

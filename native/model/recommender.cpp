@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/error.h"
+#include "io/csr_check.h"
 #include "train/sampler.h"
 
 namespace seqrec {
@@ -31,6 +32,9 @@ static at::Generator makeGenerator(const torch::Device& device, uint64_t seed) {
 Recommender::Recommender(const ModelConfig& config_)
     : config(config_), device(parseDevice(config_.device)),
       generator(makeGenerator(device, mixSeed(static_cast<uint64_t>(config_.seed), 0))) {
+  if (config.numItems < 1 || config.dim < 1 || config.layers < 1 || config.heads < 1 || config.maxLen < 1 ||
+      config.ffnDim < 0 || config.dim % config.heads != 0 || config.threads < 0)
+    throw Error(ErrorCode::InvalidOption, "ModelConfig needs positive sizes and heads dividing dim");
   useThreads();
   net = TransformerRec(TransformerRecOptions(config.numItems, config.dim, config.layers, config.heads, config.maxLen)
                            .ffnDim(config.ffnDim)
@@ -86,6 +90,10 @@ torch::Tensor Recommender::scores(const int32_t* offsets, const int32_t* items, 
 }
 
 std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
+  checkCsr(r.offsets, r.items, config.numItems, "evalSet");
+  checkItemIds(r.targets, config.numItems, "evalSet.targets");
+  if (r.offsets.size() != r.targets.size() + 1 || r.batchSize < 1)
+    throw Error(ErrorCode::InvalidData, "evalSet needs one target per history and a positive batch size");
   useThreads();
   c10::InferenceMode inference;
   const int64_t n = static_cast<int64_t>(r.targets.size()), V = config.numItems;
@@ -110,6 +118,8 @@ std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
 }
 
 TopKResult Recommender::topK(const TopKRequest& r) {
+  checkCsr(r.offsets, r.items, config.numItems, "histories");
+  if (r.k < 1 || r.batchSize < 1) throw Error(ErrorCode::InvalidOption, "topK needs k >= 1 and a positive batch size");
   useThreads();
   c10::InferenceMode inference;
   const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, k = std::min<int64_t>(r.k, config.numItems);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "io/csr_check.h"
 #include "train/fused_ce.h"
 #include "train/lr_schedule.h"
 #include "train/sampler.h"
@@ -13,22 +14,6 @@
 namespace seqrec {
 
 namespace {
-
-void checkInteractions(const FitRequest& r, int64_t numItems) {
-  if (r.offsets.empty() || r.offsets.front() != 0)
-    throw Error(ErrorCode::InvalidData, "train.offsets must start with 0 and have numUsers + 1 entries");
-  for (size_t u = 1; u < r.offsets.size(); ++u)
-    if (r.offsets[u] < r.offsets[u - 1])
-      throw Error(ErrorCode::InvalidData, "train.offsets[" + std::to_string(u) + "] = " + std::to_string(r.offsets[u]) +
-                                              " is smaller than the entry before it");
-  if (static_cast<size_t>(r.offsets.back()) != r.items.size())
-    throw Error(ErrorCode::InvalidData, "train.offsets ends at " + std::to_string(r.offsets.back()) + " but items has " +
-                                            std::to_string(r.items.size()) + " entries");
-  for (size_t i = 0; i < r.items.size(); ++i)
-    if (r.items[i] < 1 || r.items[i] > numItems)
-      throw Error(ErrorCode::InvalidData, "train.items[" + std::to_string(i) + "] = " + std::to_string(r.items[i]) +
-                                              " is outside the catalogue 1.." + std::to_string(numItems));
-}
 
 LrDecay decayOf(const std::string& name) {
   if (name == "constant") return LrDecay::Constant;
@@ -41,7 +26,9 @@ LrDecay decayOf(const std::string& name) {
 
 FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
   model.useThreads();
-  checkInteractions(r, model.config.numItems);
+  checkCsr(r.offsets, r.items, model.config.numItems, "train");
+  if (r.batchSize < 1 || r.accumSteps < 1 || r.progressEvery < 1 || r.lossChunkBytes < 1 || (r.maxSteps < 1 && r.epochs < 1))
+    throw Error(ErrorCode::InvalidOption, "fit needs positive batchSize, accumSteps, progressEvery, lossChunkBytes and steps or epochs");
   Interactions data{std::move(r.offsets), std::move(r.items)};
   SamplerOptions samplerOptions;
   samplerOptions.maxLen = model.config.maxLen;

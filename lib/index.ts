@@ -1,0 +1,13 @@
+/** seqrec: train, evaluate and serve transformer recommenders from Node.js, over LibTorch. */
+export { SeqrecError, isSeqrecError, ErrorCodes, type ErrorCode } from './errors.js';
+export { versions, type Versions } from './versions.js';
+export { Dataset, type DatasetInit, type EvalSet, type LeaveOneOutSplit } from './data/dataset.js';
+export { syntheticDataset, type SyntheticOptions } from './data/synthetic.js';
+export { SASRec, BERT4Rec, loadModel } from './models/sasrec.js';
+export { SequentialRecommender, type Recommendation, type Evaluation, type EvaluateOptions, type LoadOptions } from './models/recommender.js';
+export type { ModelOptions, ModelConfig, Architecture } from './models/config.js';
+export type { FitOptions, FitProgress } from './train/fit-options.js';
+export { FitRun, type FitSummary, type ParameterGroupCount } from './train/fit-run.js';
+export { hitRate, ndcg, mrr } from './eval/metrics.js';
+export { popularityRanks } from './eval/popularity.js';
+export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, type TensorRecord, type SafetensorsFile } from './io/safetensors.js';

@@ -1,0 +1,84 @@
+/**
+ * Model configuration: the options a user gives, their defaults and checks, and the resolved
+ * config that `model.config` returns and every checkpoint stores. Unknown keys throw.
+ */
+import { availableParallelism } from 'node:os';
+import type { AddonModelConfig } from '../native/raw.js';
+import { integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
+
+export type Architecture = 'sasrec' | 'bert4rec';
+
+export interface ModelOptions {
+  /** (int) catalogue size V: item ids are 1..V (0 is padding). Required. */
+  items: number;
+  /** (int) model width d. Default 64. */
+  dim?: number;
+  /** (int) transformer blocks. Default 2. */
+  layers?: number;
+  /** (int) attention heads; must divide dim. Default 2. */
+  heads?: number;
+  /** (int) longest history the model reads, L. Default 200. */
+  maxLen?: number;
+  /** (int) feed-forward width. Default 4·dim. */
+  ffnDim?: number;
+  /** (float) dropout on embeddings, residual branches and feed-forward, in [0, 1). Default 0.2. */
+  dropout?: number;
+  /** (float) dropout on attention probabilities, in [0, 1). Default 0. */
+  attnDropout?: number;
+  /** (str) attention kernel: 'auto' (SDPA where LibTorch has it) or 'explicit'. Default 'auto'. */
+  attention?: 'auto' | 'explicit';
+  /** (str) 'cpu', 'cuda' or 'cuda:N'. Default 'cpu'. */
+  device?: string;
+  /** (int) seed of initialisation, batch order, masking and dropout. Default 0. */
+  seed?: number;
+  /** (int) CPU threads for this model's LibTorch work. Default: all cores. */
+  threads?: number;
+}
+
+export interface ModelConfig extends Required<ModelOptions> {
+  /** causal next-item (SASRec) or masked-item (BERT4Rec) training and inference */
+  architecture: Architecture;
+}
+
+const KEYS = ['items', 'dim', 'layers', 'heads', 'maxLen', 'ffnDim', 'dropout', 'attnDropout', 'attention', 'device', 'seed', 'threads'] as const;
+
+export function resolveModelConfig(architecture: Architecture, raw: unknown): ModelConfig {
+  const o = optionsObject('options', raw) as unknown as ModelOptions;
+  noUnknownKeys('options', o, KEYS);
+  const dim = integer('options.dim', o.dim ?? 64, 1, 65536);
+  const heads = integer('options.heads', o.heads ?? 2, 1, 1024);
+  if (dim % heads !== 0) throw invalid('options.heads', `a divisor of options.dim (${dim})`, heads);
+  const device = o.device ?? 'cpu';
+  if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) throw invalid('options.device', '"cpu", "cuda" or "cuda:N"', device);
+  return {
+    architecture,
+    items: integer('options.items', o.items, 1, 2 ** 31 - 3),
+    dim,
+    layers: integer('options.layers', o.layers ?? 2, 1, 256),
+    heads,
+    maxLen: integer('options.maxLen', o.maxLen ?? 200, architecture === 'bert4rec' ? 2 : 1, 1 << 20),
+    ffnDim: integer('options.ffnDim', o.ffnDim ?? 4 * dim, 1, 1 << 20),
+    dropout: number('options.dropout', o.dropout ?? 0.2, 0, 0.999),
+    attnDropout: number('options.attnDropout', o.attnDropout ?? 0, 0, 0.999),
+    attention: oneOf('options.attention', o.attention ?? 'auto', ['auto', 'explicit'] as const),
+    device,
+    seed: integer('options.seed', o.seed ?? 0, 0, Number.MAX_SAFE_INTEGER),
+    threads: integer('options.threads', o.threads ?? availableParallelism(), 1, 1024),
+  };
+}
+
+export function toAddonConfig(c: ModelConfig): AddonModelConfig {
+  return {
+    numItems: c.items, dim: c.dim, layers: c.layers, heads: c.heads, maxLen: c.maxLen, ffnDim: c.ffnDim,
+    dropout: c.dropout, attnDropout: c.attnDropout, causal: c.architecture === 'sasrec', useSdpa: c.attention === 'auto',
+    device: c.device, seed: c.seed, threads: c.threads,
+  };
+}
+
+/** Checks a config read back from a checkpoint (same rules as user options). */
+export function checkStoredConfig(value: unknown): ModelConfig {
+  const stored = optionsObject('checkpoint config', value) as Partial<ModelConfig>;
+  const architecture = oneOf('checkpoint config.architecture', stored.architecture, ['sasrec', 'bert4rec'] as const);
+  const { architecture: _architecture, ...options } = stored;
+  return resolveModelConfig(architecture, options);
+}

@@ -1,0 +1,103 @@
+/**
+ * fit() options: defaults, checks (one message format, unknown keys rejected) and the plain
+ * request the native trainer takes. The CSR arrays of the Dataset travel in the same request.
+ */
+import type { Dataset } from '../data/dataset.js';
+import { SeqrecError } from '../errors.js';
+import type { Architecture } from '../models/config.js';
+import type { AddonFitRequest, AddonFitProgress } from '../native/raw.js';
+import { abortSignal, boolean, func, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
+
+export type FitProgress = AddonFitProgress;
+
+export interface FitOptions {
+  /** (int) passes over the users. Default 20. Ignored when `steps` is set. */
+  epochs?: number;
+  /** (int) optimizer steps of the run; overrides epochs. */
+  steps?: number;
+  /** (int) sequences per micro-batch. Default 128. */
+  batchSize?: number;
+  /** (int) micro-batches accumulated per optimizer step. Default 1. */
+  accumulate?: number;
+  /** (float) peak learning rate. Default 1e-3. */
+  lr?: number;
+  /** (int) linear warmup steps. Default 0. */
+  warmupSteps?: number;
+  /** (str) decay after warmup: 'cosine', 'linear' or 'constant'. Default 'cosine'. */
+  schedule?: 'cosine' | 'linear' | 'constant';
+  /** (float) final learning rate as a fraction of the peak, in [0, 1]. Default 0. */
+  minLrRatio?: number;
+  /** (float) decoupled weight decay on matrices and embeddings (never biases/LayerNorm). Default 0.1. */
+  weightDecay?: number;
+  /** ([float, float]) AdamW β1, β2. Default [0.9, 0.98]. */
+  betas?: [number, number];
+  /** (float) AdamW ε. Default 1e-8. */
+  eps?: number;
+  /** (str) 'auto' (multi-tensor on CUDA), 'foreach' or 'single'. Default 'auto'. */
+  optimizerImpl?: 'auto' | 'foreach' | 'single';
+  /** (float) clip the global gradient norm to this; 0 turns clipping off. Default 1.0. */
+  clipNorm?: number;
+  /** (int) memory budget in bytes of one chunk of the fused output loss. Default 64 MiB. */
+  lossChunkBytes?: number;
+  /** (float) BERT4Rec: probability of masking each position. Default 0.2. */
+  maskProb?: number;
+  /** (int) progress report every this many steps. Default 10. */
+  progressEvery?: number;
+  /** (bool) continue the model's interrupted or loaded run (same options) instead of starting anew. Default false. */
+  resume?: boolean;
+  /** Cancels training within one step; fit() then rejects with E_ABORTED and the model keeps its last completed step. */
+  signal?: AbortSignal;
+  /** Called on the JS thread with each progress report. */
+  onProgress?: (progress: FitProgress) => void;
+}
+
+const KEYS = ['epochs', 'steps', 'batchSize', 'accumulate', 'lr', 'warmupSteps', 'schedule', 'minLrRatio', 'weightDecay', 'betas',
+  'eps', 'optimizerImpl', 'clipNorm', 'lossChunkBytes', 'maskProb', 'progressEvery', 'resume', 'signal', 'onProgress'] as const;
+
+export interface ResolvedFit {
+  request: AddonFitRequest;
+  signal?: AbortSignal;
+  onProgress?: (progress: FitProgress) => void;
+}
+
+export function resolveFit(data: Dataset, raw: unknown, model: { items: number; architecture: Architecture }): ResolvedFit {
+  if (!data || !(data.offsets instanceof Int32Array) || !(data.items instanceof Int32Array)) {
+    throw invalid('data', 'a Dataset (offsets and items as Int32Array)', data);
+  }
+  if (data.numItems > model.items) {
+    throw new SeqrecError('E_INVALID_DATA', `data has ${data.numItems} items but the model was created for ${model.items}`, {
+      field: 'numItems',
+    });
+  }
+  const o = optionsObject('options', raw) as FitOptions;
+  noUnknownKeys('options', o, KEYS);
+  const betas = o.betas ?? [0.9, 0.98];
+  if (!Array.isArray(betas) || betas.length !== 2) throw invalid('options.betas', 'a pair [beta1, beta2]', betas);
+  const impl = oneOf('options.optimizerImpl', o.optimizerImpl ?? 'auto', ['auto', 'foreach', 'single'] as const);
+  return {
+    request: {
+      offsets: data.offsets,
+      items: data.items,
+      epochs: integer('options.epochs', o.epochs ?? 20, 1, 1e9),
+      maxSteps: o.steps === undefined ? 0 : integer('options.steps', o.steps, 1, 1e12),
+      batchSize: integer('options.batchSize', o.batchSize ?? 128, 1, 1 << 20),
+      accumSteps: integer('options.accumulate', o.accumulate ?? 1, 1, 1 << 16),
+      lr: number('options.lr', o.lr ?? 1e-3, 0, 10, { exclusiveMin: true }),
+      warmupSteps: integer('options.warmupSteps', o.warmupSteps ?? 0, 0, 1e12),
+      decay: oneOf('options.schedule', o.schedule ?? 'cosine', ['cosine', 'linear', 'constant'] as const),
+      minLrRatio: number('options.minLrRatio', o.minLrRatio ?? 0, 0, 1),
+      weightDecay: number('options.weightDecay', o.weightDecay ?? 0.1, 0, 100),
+      beta1: number('options.betas[0]', betas[0], 0, 0.999999),
+      beta2: number('options.betas[1]', betas[1], 0, 0.999999),
+      eps: number('options.eps', o.eps ?? 1e-8, 0, 1, { exclusiveMin: true }),
+      foreachAdamW: impl === 'foreach',
+      clipNorm: number('options.clipNorm', o.clipNorm ?? 1.0, 0, 1e12),
+      lossChunkBytes: integer('options.lossChunkBytes', o.lossChunkBytes ?? 64 * 2 ** 20, 1024, 2 ** 50),
+      maskProb: number('options.maskProb', o.maskProb ?? 0.2, 0, 1, { exclusiveMin: model.architecture === 'bert4rec' }),
+      progressEvery: integer('options.progressEvery', o.progressEvery ?? 10, 1, 1e9),
+      resume: boolean('options.resume', o.resume ?? false),
+    },
+    signal: o.signal === undefined ? undefined : abortSignal('options.signal', o.signal),
+    onProgress: o.onProgress === undefined ? undefined : func<(p: FitProgress) => void>('options.onProgress', o.onProgress),
+  };
+}
