@@ -38,6 +38,22 @@ function reader(t: FieldType): string {
 }
 const isCallback = (t: ArgType): t is { callback: string } => typeof t === 'object' && 'callback' in t;
 
+// ---- which records travel in which direction (so no unused reader or writer is emitted) ----------
+function recordsIn(t: FieldType | 'void' | { callback: string }, into: Set<string>): void {
+  if (typeof t !== 'object') return;
+  const name = 'record' in t ? t.record : 'list' in t ? t.list : t.callback;
+  if (into.has(name)) return;
+  into.add(name);
+  for (const f of Object.values(records[name]!.fields)) recordsIn(f.type, into);
+}
+const inbound = new Set<string>();
+const outbound = new Set<string>();
+for (const m of [...Object.values(functions), ...Object.values(classes).flatMap((c) => Object.values(c.methods))]) {
+  for (const a of m.args) recordsIn(a.type, typeof a.type === 'object' && 'callback' in a.type ? outbound : inbound);
+  recordsIn(m.returns, outbound);
+}
+for (const c of Object.values(classes)) recordsIn({ record: c.ctor }, inbound);
+
 // ---- native/generated/types.h -----------------------------------------------------------------
 function typesHeader(): string {
   const out = [banner('//'), '// Plain structs of the native surface (no Node dependency).', '#pragma once',
@@ -57,8 +73,8 @@ function glueHeader(): string {
     '#pragma once', '#include <napi.h>', '', '#include "addon/convert.h"', '#include "generated/types.h"', '',
     'namespace seqrec::glue {', ''];
   for (const name of Object.keys(records)) {
-    out.push(`${name} read${name}(const Napi::Value& value, const std::string& path);`);
-    out.push(`Napi::Value toJs(Napi::Env env, const ${name}& value);`);
+    if (inbound.has(name)) out.push(`${name} read${name}(const Napi::Value& value, const std::string& path);`);
+    if (outbound.has(name)) out.push(`Napi::Value toJs(Napi::Env env, const ${name}& value);`);
   }
   out.push('', '// Lists of records become arrays of objects.', 'template <class T>',
     'Napi::Value toJs(Napi::Env env, const std::vector<T>& value) {',
@@ -121,14 +137,18 @@ function classGlue(cls: string, spec: (typeof classes)[string]): string[] {
 function glueSource(): string {
   const out = [banner('//'), '#include "addon/generated/glue.h"', '', 'namespace seqrec::glue {', ''];
   for (const [name, spec] of Object.entries(records)) {
-    out.push(`${name} read${name}(const Napi::Value& value, const std::string& path) {`,
-      `  Napi::Object object = readObject(value, path, "${name}");`, `  ${name} out;`);
-    for (const [field, f] of Object.entries(spec.fields))
-      out.push(`  out.${field} = ${reader(f.type)}(object.Get("${field}"), path + ".${field}");`);
-    out.push('  return out;', '}', '');
-    out.push(`Napi::Value toJs(Napi::Env env, const ${name}& value) {`, '  Napi::Object object = Napi::Object::New(env);');
-    for (const field of Object.keys(spec.fields)) out.push(`  object.Set("${field}", toJs(env, value.${field}));`);
-    out.push('  return object;', '}', '');
+    if (inbound.has(name)) {
+      out.push(`${name} read${name}(const Napi::Value& value, const std::string& path) {`,
+        `  Napi::Object object = readObject(value, path, "${name}");`, `  ${name} out;`);
+      for (const [field, f] of Object.entries(spec.fields))
+        out.push(`  out.${field} = ${reader(f.type)}(object.Get("${field}"), path + ".${field}");`);
+      out.push('  return out;', '}', '');
+    }
+    if (outbound.has(name)) {
+      out.push(`Napi::Value toJs(Napi::Env env, const ${name}& value) {`, '  Napi::Object object = Napi::Object::New(env);');
+      for (const field of Object.keys(spec.fields)) out.push(`  object.Set("${field}", toJs(env, value.${field}));`);
+      out.push('  return object;', '}', '');
+    }
   }
   out.push('void registerFunctions(Napi::Env env, Napi::Object exports) {');
   for (const [name, m] of Object.entries(functions)) {

@@ -45,6 +45,11 @@ export function fromNative(raw: unknown, callerStack: Error): SeqrecError {
   const code = (ErrorCodes as readonly string[]).includes(String(obj.code)) ? (obj.code as ErrorCode) : 'E_NATIVE';
   const message = typeof obj.message === 'string' ? obj.message : String(raw);
   const err = raw instanceof SeqrecError ? raw : new SeqrecError(code, message, {}, { cause: raw });
+  return withCallerStack(err, callerStack);
+}
+
+/** Give `err` the frames of `callerStack` (an Error made where the user called in). */
+export function withCallerStack(err: SeqrecError, callerStack: Error): SeqrecError {
   err.stack = `${err.name} [${err.code}]: ${err.message}\n${(callerStack.stack ?? '').split('\n').slice(1).join('\n')}`;
   return err;
 }

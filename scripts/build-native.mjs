@@ -4,6 +4,7 @@
 // rebuild). LibTorch discovery and its error message live in cmake/FindLibTorch.cmake.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +27,10 @@ if (!process.argv.includes('--force') && existsSync(addon) && statSync(addon).mt
   process.exit(0);
 }
 
-const cmakeJs = join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
-if (!existsSync(cmakeJs)) {
+let cmakeJs;
+try {
+  cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js'); // hoisted when seqrec is a dependency
+} catch {
   console.error('seqrec: cmake-js is missing; run `npm install` first');
   process.exit(1);
 }

@@ -5,7 +5,7 @@
  * Every native call goes through callNative so errors are SeqrecErrors with the caller's stack.
  */
 import type { Dataset, EvalSet } from '../data/dataset.js';
-import { SeqrecError, callNative, callNativeSync } from '../errors.js';
+import { SeqrecError, callNative, callNativeSync, isSeqrecError, withCallerStack } from '../errors.js';
 import { hitRate, mrr, ndcg } from '../eval/metrics.js';
 import { addon } from '../native/loader.js';
 import type { AddonNativeModel } from '../native/raw.js';
@@ -74,11 +74,14 @@ export class SequentialRecommender implements AsyncDisposable {
       throw new SeqrecError('E_CHECKPOINT', `${path} holds a ${stored.architecture} model, not ${architecture}`, { file: path });
     }
     const { architecture: arch, ...options } = stored;
-    const model = make(resolveModelConfig(arch, { ...options, ...(o.device && { device: o.device }), ...(o.threads && { threads: o.threads }) }));
+    const model = make(resolveModelConfig(arch, { ...options, ...pickDefined({ device: o.device, threads: o.threads }) }));
     try {
       await model.track(callNative(() => model.ensureNative().importState(state)));
     } catch (e) {
       await model.dispose();
+      if (isSeqrecError(e, 'E_CHECKPOINT')) {
+        throw new SeqrecError('E_CHECKPOINT', `${path} does not match its model config: ${e.message}`, { file: path }, { cause: e });
+      }
       throw e;
     }
     return model;
@@ -113,6 +116,7 @@ export class SequentialRecommender implements AsyncDisposable {
    * thread. Await the returned run for a FitSummary, or iterate it for progress reports.
    */
   fit(data: Dataset, options: FitOptions = {}): FitRun {
+    const callerStack = new Error();
     return new FitRun(async (push) => {
       const native = this.ensureNative();
       const { request, signal, onProgress } = resolveFit(data, options, this.#config);
@@ -147,9 +151,10 @@ export class SequentialRecommender implements AsyncDisposable {
         };
         if (callbackError !== undefined) throw callbackError;
         if (result.aborted) {
-          throw new SeqrecError('E_ABORTED', `fit() was aborted after step ${result.steps} of ${result.totalSteps}`, {
+          const aborted = new SeqrecError('E_ABORTED', `fit() was aborted after step ${result.steps} of ${result.totalSteps}`, {
             summary,
           });
+          throw withCallerStack(aborted, callerStack);
         }
         return summary;
       } finally {
@@ -234,6 +239,10 @@ export class SequentialRecommender implements AsyncDisposable {
     promise.then(forget, forget);
     return promise;
   }
+}
+
+function pickDefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function checkEvalSet(e: EvalSet, numItems: number): void {

@@ -37,7 +37,7 @@ export interface FitOptions {
   optimizerImpl?: 'auto' | 'foreach' | 'single';
   /** (float) clip the global gradient norm to this; 0 turns clipping off. Default 1.0. */
   clipNorm?: number;
-  /** (int) memory budget in bytes of one chunk of the fused output loss. Default 64 MiB. */
+  /** (int) memory budget in bytes of one chunk of the fused output loss. Default 16 MiB. */
   lossChunkBytes?: number;
   /** (float) BERT4Rec: probability of masking each position. Default 0.2. */
   maskProb?: number;
@@ -92,7 +92,7 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
       eps: number('options.eps', o.eps ?? 1e-8, 0, 1, { exclusiveMin: true }),
       foreachAdamW: impl === 'foreach',
       clipNorm: number('options.clipNorm', o.clipNorm ?? 1.0, 0, 1e12),
-      lossChunkBytes: integer('options.lossChunkBytes', o.lossChunkBytes ?? 64 * 2 ** 20, 1024, 2 ** 50),
+      lossChunkBytes: integer('options.lossChunkBytes', o.lossChunkBytes ?? 16 * 2 ** 20, 1024, 2 ** 50),
       maskProb: number('options.maskProb', o.maskProb ?? 0.2, 0, 1, { exclusiveMin: model.architecture === 'bert4rec' }),
       progressEvery: integer('options.progressEvery', o.progressEvery ?? 10, 1, 1e9),
       resume: boolean('options.resume', o.resume ?? false),

@@ -3,6 +3,7 @@
 #include "addon/model_wrap.h"
 
 #include "addon/fit_thread.h"
+#include "common/host_memory.h"
 #include "addon/promise_worker.h"
 #include "model/attention.h"
 
@@ -87,6 +88,7 @@ void NativeModel::dispose(Napi::Env) {
   if (!model_) return;  // idempotent
   usable("dispose", true);
   model_.reset();  // frees parameters and optimizer state (device memory included)
+  releaseFreedHostMemory();  // glibc keeps mid-sized frees in its arenas; hand them back now
 }
 
 }  // namespace seqrec::glue

@@ -25,27 +25,33 @@ struct FusedLinearCrossEntropyFn : public torch::autograd::Function<FusedLinearC
                 " for ", N, " rows");
     TORCH_CHECK(N > 0, "fusedLinearCrossEntropy: no target rows");
     const int64_t C = fusedChunkRows(V, budgetBytes);
-    const auto f32 = hidden.options().dtype(torch::kFloat);
+    // Reductions in fp32 (fp64 when the input is fp64, so finite-difference checks are meaningful).
+    const auto acc = hidden.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
+    const auto accOptions = hidden.options().dtype(acc);
 
     torch::Tensor gradHidden = torch::empty_like(hidden);             // (N, d)
-    torch::Tensor gradWeight = torch::zeros(weight.sizes(), f32);       // (V, d) fp32 accumulator
-    torch::Tensor lossSum = torch::zeros({}, f32);                      // ()
+    torch::Tensor gradWeight = torch::zeros(weight.sizes(), accOptions);  // (V, d) fp32 accumulator
+    torch::Tensor lossSum = torch::zeros({}, accOptions);                 // ()
     const double invN = 1.0 / static_cast<double>(N);
+    // One (C, V) buffer reused by every chunk: a fresh allocation per chunk costs page faults.
+    torch::Tensor chunkLogits = torch::empty({std::min(C, N), V}, hidden.options());  // (C, V) compute dtype
 
     for (int64_t start = 0; start < N; start += C) {
       const int64_t n = std::min(C, N - start);
       torch::Tensor h = hidden.narrow(0, start, n);                      // (C, d)
       torch::Tensor y = targets.narrow(0, start, n).unsqueeze(1);        // (C, 1)
-      torch::Tensor logits = torch::mm(h, weight.t()).to(torch::kFloat); // (C, V) fp32
+      torch::Tensor logits = chunkLogits.narrow(0, 0, n);                // (C, V) view of the reused buffer
+      torch::mm_out(logits, h, weight.t());
+      logits = logits.to(acc);                                            // (C, V) fp32 (no copy when already)
       torch::Tensor lse = logits.logsumexp(1, /*keepdim=*/true);         // (C, 1)
       lossSum += (lse - logits.gather(1, y)).sum();
       // logits → softmax → (softmax − onehot)/N, all in place in the chunk buffer.
       torch::Tensor grad = logits.sub_(lse).exp_();                       // (C, V)
-      grad.scatter_add_(1, y, torch::full({n, 1}, -1.0, f32));
+      grad.scatter_add_(1, y, torch::full({n, 1}, -1.0, accOptions));
       grad.mul_(invN);
       torch::Tensor g = grad.to(hidden.scalar_type());                    // (C, V) compute dtype
       gradHidden.narrow(0, start, n).copy_(torch::mm(g, weight));         // (C, d) = (C, V)(V, d)
-      gradWeight.addmm_(g.t().to(torch::kFloat), h.to(torch::kFloat));    // (V, d) += (V, C)(C, d)
+      gradWeight.addmm_(g.t().to(acc), h.to(acc));                        // (V, d) += (V, C)(C, d)
     }
     ctx->save_for_backward({gradHidden, gradWeight.to(weight.scalar_type())});
     return (lossSum * invN).to(hidden.scalar_type());

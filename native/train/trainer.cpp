@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/host_memory.h"
 #include "io/csr_check.h"
 #include "train/fused_ce.h"
 #include "train/lr_schedule.h"
@@ -67,6 +68,10 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
   }
   result.totalSteps = totalSteps;
 
+  keepFreedHostMemory();
+  struct Release {
+    ~Release() { releaseFreedHostMemory(); }
+  } releaseAtEnd;  // also when a step throws
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
   auto windowStart = started;

@@ -22,24 +22,6 @@ ModelConfig readModelConfig(const Napi::Value& value, const std::string& path) {
   return out;
 }
 
-Napi::Value toJs(Napi::Env env, const ModelConfig& value) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("numItems", toJs(env, value.numItems));
-  object.Set("dim", toJs(env, value.dim));
-  object.Set("layers", toJs(env, value.layers));
-  object.Set("heads", toJs(env, value.heads));
-  object.Set("maxLen", toJs(env, value.maxLen));
-  object.Set("ffnDim", toJs(env, value.ffnDim));
-  object.Set("dropout", toJs(env, value.dropout));
-  object.Set("attnDropout", toJs(env, value.attnDropout));
-  object.Set("causal", toJs(env, value.causal));
-  object.Set("useSdpa", toJs(env, value.useSdpa));
-  object.Set("device", toJs(env, value.device));
-  object.Set("seed", toJs(env, value.seed));
-  object.Set("threads", toJs(env, value.threads));
-  return object;
-}
-
 FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   Napi::Object object = readObject(value, path, "FitRequest");
   FitRequest out;
@@ -66,45 +48,6 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   return out;
 }
 
-Napi::Value toJs(Napi::Env env, const FitRequest& value) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("offsets", toJs(env, value.offsets));
-  object.Set("items", toJs(env, value.items));
-  object.Set("epochs", toJs(env, value.epochs));
-  object.Set("maxSteps", toJs(env, value.maxSteps));
-  object.Set("batchSize", toJs(env, value.batchSize));
-  object.Set("accumSteps", toJs(env, value.accumSteps));
-  object.Set("lr", toJs(env, value.lr));
-  object.Set("warmupSteps", toJs(env, value.warmupSteps));
-  object.Set("decay", toJs(env, value.decay));
-  object.Set("minLrRatio", toJs(env, value.minLrRatio));
-  object.Set("weightDecay", toJs(env, value.weightDecay));
-  object.Set("beta1", toJs(env, value.beta1));
-  object.Set("beta2", toJs(env, value.beta2));
-  object.Set("eps", toJs(env, value.eps));
-  object.Set("foreachAdamW", toJs(env, value.foreachAdamW));
-  object.Set("clipNorm", toJs(env, value.clipNorm));
-  object.Set("lossChunkBytes", toJs(env, value.lossChunkBytes));
-  object.Set("maskProb", toJs(env, value.maskProb));
-  object.Set("progressEvery", toJs(env, value.progressEvery));
-  object.Set("resume", toJs(env, value.resume));
-  return object;
-}
-
-FitProgress readFitProgress(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "FitProgress");
-  FitProgress out;
-  out.step = readInt(object.Get("step"), path + ".step");
-  out.totalSteps = readInt(object.Get("totalSteps"), path + ".totalSteps");
-  out.epoch = readInt(object.Get("epoch"), path + ".epoch");
-  out.loss = readFloat(object.Get("loss"), path + ".loss");
-  out.lr = readFloat(object.Get("lr"), path + ".lr");
-  out.gradNorm = readFloat(object.Get("gradNorm"), path + ".gradNorm");
-  out.sequencesPerSec = readFloat(object.Get("sequencesPerSec"), path + ".sequencesPerSec");
-  out.elapsedSec = readFloat(object.Get("elapsedSec"), path + ".elapsedSec");
-  return out;
-}
-
 Napi::Value toJs(Napi::Env env, const FitProgress& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("step", toJs(env, value.step));
@@ -116,22 +59,6 @@ Napi::Value toJs(Napi::Env env, const FitProgress& value) {
   object.Set("sequencesPerSec", toJs(env, value.sequencesPerSec));
   object.Set("elapsedSec", toJs(env, value.elapsedSec));
   return object;
-}
-
-FitResult readFitResult(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "FitResult");
-  FitResult out;
-  out.steps = readInt(object.Get("steps"), path + ".steps");
-  out.totalSteps = readInt(object.Get("totalSteps"), path + ".totalSteps");
-  out.aborted = readBool(object.Get("aborted"), path + ".aborted");
-  out.losses = readFloat32Array(object.Get("losses"), path + ".losses");
-  out.elapsedSec = readFloat(object.Get("elapsedSec"), path + ".elapsedSec");
-  out.sequencesPerSec = readFloat(object.Get("sequencesPerSec"), path + ".sequencesPerSec");
-  out.decayParameters = readInt(object.Get("decayParameters"), path + ".decayParameters");
-  out.noDecayParameters = readInt(object.Get("noDecayParameters"), path + ".noDecayParameters");
-  out.decayTensors = readInt(object.Get("decayTensors"), path + ".decayTensors");
-  out.noDecayTensors = readInt(object.Get("noDecayTensors"), path + ".noDecayTensors");
-  return out;
 }
 
 Napi::Value toJs(Napi::Env env, const FitResult& value) {
@@ -159,15 +86,6 @@ RankRequest readRankRequest(const Napi::Value& value, const std::string& path) {
   return out;
 }
 
-Napi::Value toJs(Napi::Env env, const RankRequest& value) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("offsets", toJs(env, value.offsets));
-  object.Set("items", toJs(env, value.items));
-  object.Set("targets", toJs(env, value.targets));
-  object.Set("batchSize", toJs(env, value.batchSize));
-  return object;
-}
-
 TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path) {
   Napi::Object object = readObject(value, path, "TopKRequest");
   TopKRequest out;
@@ -176,25 +94,6 @@ TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path) {
   out.k = readInt(object.Get("k"), path + ".k");
   out.excludeSeen = readBool(object.Get("excludeSeen"), path + ".excludeSeen");
   out.batchSize = readInt(object.Get("batchSize"), path + ".batchSize");
-  return out;
-}
-
-Napi::Value toJs(Napi::Env env, const TopKRequest& value) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("offsets", toJs(env, value.offsets));
-  object.Set("items", toJs(env, value.items));
-  object.Set("k", toJs(env, value.k));
-  object.Set("excludeSeen", toJs(env, value.excludeSeen));
-  object.Set("batchSize", toJs(env, value.batchSize));
-  return object;
-}
-
-TopKResult readTopKResult(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "TopKResult");
-  TopKResult out;
-  out.k = readInt(object.Get("k"), path + ".k");
-  out.items = readInt32Array(object.Get("items"), path + ".items");
-  out.scores = readFloat32Array(object.Get("scores"), path + ".scores");
   return out;
 }
 
@@ -242,16 +141,6 @@ Napi::Value toJs(Napi::Env env, const ModelState& value) {
   return object;
 }
 
-ModelInfo readModelInfo(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "ModelInfo");
-  ModelInfo out;
-  out.parameters = readInt(object.Get("parameters"), path + ".parameters");
-  out.device = readString(object.Get("device"), path + ".device");
-  out.sdpa = readBool(object.Get("sdpa"), path + ".sdpa");
-  out.trainStep = readInt(object.Get("trainStep"), path + ".trainStep");
-  return out;
-}
-
 Napi::Value toJs(Napi::Env env, const ModelInfo& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("parameters", toJs(env, value.parameters));
@@ -259,20 +148,6 @@ Napi::Value toJs(Napi::Env env, const ModelInfo& value) {
   object.Set("sdpa", toJs(env, value.sdpa));
   object.Set("trainStep", toJs(env, value.trainStep));
   return object;
-}
-
-Versions readVersions(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "Versions");
-  Versions out;
-  out.seqrec = readString(object.Get("seqrec"), path + ".seqrec");
-  out.torch = readString(object.Get("torch"), path + ".torch");
-  out.cuda = readBool(object.Get("cuda"), path + ".cuda");
-  out.cudaDevices = readInt(object.Get("cudaDevices"), path + ".cudaDevices");
-  out.deviceName = readString(object.Get("deviceName"), path + ".deviceName");
-  out.threads = readInt(object.Get("threads"), path + ".threads");
-  out.napi = readInt(object.Get("napi"), path + ".napi");
-  out.sdpa = readBool(object.Get("sdpa"), path + ".sdpa");
-  return out;
 }
 
 Napi::Value toJs(Napi::Env env, const Versions& value) {
@@ -303,35 +178,6 @@ ParityCeRequest readParityCeRequest(const Napi::Value& value, const std::string&
   return out;
 }
 
-Napi::Value toJs(Napi::Env env, const ParityCeRequest& value) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("batch", toJs(env, value.batch));
-  object.Set("length", toJs(env, value.length));
-  object.Set("dim", toJs(env, value.dim));
-  object.Set("items", toJs(env, value.items));
-  object.Set("seed", toJs(env, value.seed));
-  object.Set("budgetBytes", toJs(env, value.budgetBytes));
-  object.Set("padShare", toJs(env, value.padShare));
-  object.Set("float64", toJs(env, value.float64));
-  object.Set("probes", toJs(env, value.probes));
-  return object;
-}
-
-ParityCeResult readParityCeResult(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "ParityCeResult");
-  ParityCeResult out;
-  out.fusedLoss = readFloat(object.Get("fusedLoss"), path + ".fusedLoss");
-  out.referenceLoss = readFloat(object.Get("referenceLoss"), path + ".referenceLoss");
-  out.chunkRows = readInt(object.Get("chunkRows"), path + ".chunkRows");
-  out.fusedGradHidden = readFloat64Array(object.Get("fusedGradHidden"), path + ".fusedGradHidden");
-  out.referenceGradHidden = readFloat64Array(object.Get("referenceGradHidden"), path + ".referenceGradHidden");
-  out.fusedGradWeight = readFloat64Array(object.Get("fusedGradWeight"), path + ".fusedGradWeight");
-  out.referenceGradWeight = readFloat64Array(object.Get("referenceGradWeight"), path + ".referenceGradWeight");
-  out.probeAnalytic = readFloat64Array(object.Get("probeAnalytic"), path + ".probeAnalytic");
-  out.probeNumeric = readFloat64Array(object.Get("probeNumeric"), path + ".probeNumeric");
-  return out;
-}
-
 Napi::Value toJs(Napi::Env env, const ParityCeResult& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("fusedLoss", toJs(env, value.fusedLoss));
@@ -356,24 +202,6 @@ ParityAdamWRequest readParityAdamWRequest(const Napi::Value& value, const std::s
   return out;
 }
 
-Napi::Value toJs(Napi::Env env, const ParityAdamWRequest& value) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("steps", toJs(env, value.steps));
-  object.Set("seed", toJs(env, value.seed));
-  object.Set("foreach", toJs(env, value.foreach));
-  object.Set("clipNorm", toJs(env, value.clipNorm));
-  return object;
-}
-
-ParityAdamWResult readParityAdamWResult(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "ParityAdamWResult");
-  ParityAdamWResult out;
-  out.maxAbsDiffPerStep = readFloat64Array(object.Get("maxAbsDiffPerStep"), path + ".maxAbsDiffPerStep");
-  out.ours = readFloat32Array(object.Get("ours"), path + ".ours");
-  out.reference = readFloat32Array(object.Get("reference"), path + ".reference");
-  return out;
-}
-
 Napi::Value toJs(Napi::Env env, const ParityAdamWResult& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("maxAbsDiffPerStep", toJs(env, value.maxAbsDiffPerStep));
@@ -391,28 +219,6 @@ ParityAttentionRequest readParityAttentionRequest(const Napi::Value& value, cons
   out.heads = readInt(object.Get("heads"), path + ".heads");
   out.causal = readBool(object.Get("causal"), path + ".causal");
   out.seed = readInt(object.Get("seed"), path + ".seed");
-  return out;
-}
-
-Napi::Value toJs(Napi::Env env, const ParityAttentionRequest& value) {
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("batch", toJs(env, value.batch));
-  object.Set("length", toJs(env, value.length));
-  object.Set("dim", toJs(env, value.dim));
-  object.Set("heads", toJs(env, value.heads));
-  object.Set("causal", toJs(env, value.causal));
-  object.Set("seed", toJs(env, value.seed));
-  return object;
-}
-
-ParityAttentionResult readParityAttentionResult(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "ParityAttentionResult");
-  ParityAttentionResult out;
-  out.sdpaUsed = readBool(object.Get("sdpaUsed"), path + ".sdpaUsed");
-  out.sdpa = readFloat32Array(object.Get("sdpa"), path + ".sdpa");
-  out.explicitPath = readFloat32Array(object.Get("explicitPath"), path + ".explicitPath");
-  out.sdpaGrad = readFloat32Array(object.Get("sdpaGrad"), path + ".sdpaGrad");
-  out.explicitGrad = readFloat32Array(object.Get("explicitGrad"), path + ".explicitGrad");
   return out;
 }
 

@@ -9,38 +9,23 @@
 namespace seqrec::glue {
 
 ModelConfig readModelConfig(const Napi::Value& value, const std::string& path);
-Napi::Value toJs(Napi::Env env, const ModelConfig& value);
 FitRequest readFitRequest(const Napi::Value& value, const std::string& path);
-Napi::Value toJs(Napi::Env env, const FitRequest& value);
-FitProgress readFitProgress(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const FitProgress& value);
-FitResult readFitResult(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const FitResult& value);
 RankRequest readRankRequest(const Napi::Value& value, const std::string& path);
-Napi::Value toJs(Napi::Env env, const RankRequest& value);
 TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path);
-Napi::Value toJs(Napi::Env env, const TopKRequest& value);
-TopKResult readTopKResult(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const TopKResult& value);
 TensorEntry readTensorEntry(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const TensorEntry& value);
 ModelState readModelState(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ModelState& value);
-ModelInfo readModelInfo(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ModelInfo& value);
-Versions readVersions(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const Versions& value);
 ParityCeRequest readParityCeRequest(const Napi::Value& value, const std::string& path);
-Napi::Value toJs(Napi::Env env, const ParityCeRequest& value);
-ParityCeResult readParityCeResult(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityCeResult& value);
 ParityAdamWRequest readParityAdamWRequest(const Napi::Value& value, const std::string& path);
-Napi::Value toJs(Napi::Env env, const ParityAdamWRequest& value);
-ParityAdamWResult readParityAdamWResult(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityAdamWResult& value);
 ParityAttentionRequest readParityAttentionRequest(const Napi::Value& value, const std::string& path);
-Napi::Value toJs(Napi::Env env, const ParityAttentionRequest& value);
-ParityAttentionResult readParityAttentionResult(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityAttentionResult& value);
 
 // Lists of records become arrays of objects.

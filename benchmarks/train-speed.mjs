@@ -1,0 +1,401 @@
+#!/usr/bin/env node
+/**
+ * Training speed and peak memory: seqrec (C++ LibTorch addon) beside a Python PyTorch eager script of
+ * the same model (benchmarks/torch_reference.py), on the same machine and the same LibTorch, one after
+ * the other, each in its own process. Default shape: ML-1M SASRec (V=3706, d=64, L=200, B=128,
+ * 2 blocks, 2 heads, F=4·d, full cross-entropy over all items at every position).
+ *
+ *   node benchmarks/train-speed.mjs [--steps 20] [--warmup 3] [--threads N] [--items 3706 --dim 64
+ *        --layers 2 --heads 2 --max-len 200 --batch 128] [--ffn 256] [--dropout 0.2] [--seed 0]
+ *        [--python /usr/bin/python3] [--skip-torch] [--no-record] [--idle-wait 300] [--loss-chunk-mib M]
+ *
+ * Prints a markdown table and the seqrec/PyTorch steps/s ratio, writes
+ * benchmarks/results/train-speed-cpu-<date>.json and appends one row to benchmarks/RESULTS.md.
+ * Target (CPU): seqrec >= 3x PyTorch eager steps/s.
+ *
+ * Before each side it waits (up to --idle-wait seconds) until other processes use < 0.2 cores, and it
+ * records how many cores other processes used while each side ran: on a shared machine a busy
+ * neighbour slows OpenMP's spinning workers badly, so such a run's numbers are flagged in the output.
+ *
+ * --loss-chunk-mib sets seqrec's fit option lossChunkBytes (default: seqrec's own, 64 MiB), for tuning.
+ * --no-record prints the table only (no JSON file, no RESULTS.md row): for trying the script out.
+ *
+ * Internal: `--child seqrec` runs only the seqrec side and prints one JSON line (the parent spawns it so
+ * that its peak RSS is seqrec's alone).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const TARGET_RATIO = 3;
+
+// ---------------------------------------------------------------------------------------------- options
+const DEFAULTS = {
+  steps: 20, warmup: 3, threads: os.availableParallelism(), items: 3706, dim: 64, layers: 2, heads: 2,
+  'max-len': 200, batch: 128, ffn: 0, dropout: 0.2, seed: 0, python: '/usr/bin/python3', 'skip-torch': false, 'no-record': false, 'idle-wait': 300, 'loss-chunk-mib': 0, child: '',
+};
+const FLAGS = new Set(['skip-torch', 'no-record']);
+const FLOATS = new Set(['dropout', 'loss-chunk-mib']);
+const STRINGS = new Set(['python', 'child']);
+
+function parseArgs(argv) {
+  const o = { ...DEFAULTS };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0].replace(/^#!.*\n\/\*\*\n?/, '').replace(/^ \* ?/gm, ''));
+      process.exit(0);
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m || !(m[1] in DEFAULTS)) fail(`unknown argument ${a} (see --help)`);
+    const key = m[1];
+    if (FLAGS.has(key)) {
+      o[key] = true;
+      continue;
+    }
+    const raw = m[2] ?? argv[++i];
+    if (raw === undefined) fail(`--${key} needs a value`);
+    if (STRINGS.has(key)) o[key] = raw;
+    else {
+      const v = Number(raw);
+      if (!Number.isFinite(v) || (!FLOATS.has(key) && !Number.isInteger(v)) || v < 0) fail(`--${key} expects a ${FLOATS.has(key) ? 'number' : 'non-negative integer'}, got ${raw}`);
+      o[key] = v;
+    }
+  }
+  if (o.ffn === 0) o.ffn = 4 * o.dim;
+  for (const k of ['steps', 'threads', 'items', 'dim', 'layers', 'heads', 'max-len', 'batch']) if (o[k] < 1) fail(`--${k} must be >= 1`);
+  if (o.dim % o.heads) fail(`--dim ${o.dim} is not divisible by --heads ${o.heads}`);
+  return o;
+}
+
+function fail(msg) {
+  console.error(`train-speed: ${msg}`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------------------------- seqrec side (child process)
+/** mulberry32: a small seeded PRNG so the synthetic data is the same on every run. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function runSeqrec(o) {
+  const distIndex = path.join(ROOT, 'dist', 'index.js');
+  if (!existsSync(distIndex)) fail(`${path.relative(process.cwd(), distIndex)} is missing: build it first (npx tsup, or npm run build)`);
+  const { SASRec, Dataset, versions } = await import(distIndex);
+  const total = o.warmup + o.steps;
+  const L = o['max-len'];
+  const B = o.batch;
+
+  // B * (warmup + steps) users, each with L+1 random items: every batch is full (B sequences) and full
+  // length (B * L targets), like the Python script's torch.randint((B, L+1)) batches; no user repeats.
+  const random = rng(o.seed + 1);
+  const seqs = [];
+  for (let u = 0; u < B * total; u++) {
+    const s = new Int32Array(L + 1);
+    for (let t = 0; t <= L; t++) s[t] = 1 + Math.floor(random() * o.items);
+    seqs.push(s);
+  }
+  const data = Dataset.fromSequences(seqs, o.items);
+  seqs.length = 0;
+  const rssBeforeModel = process.memoryUsage().rss;
+
+  const model = await SASRec.create({
+    items: o.items, dim: o.dim, layers: o.layers, heads: o.heads, maxLen: L, ffnDim: o.ffn,
+    dropout: o.dropout, seed: o.seed, threads: o.threads,
+  });
+  const reports = [];
+  const t0 = performance.now();
+  const summary = await model.fit(data, {
+    steps: total, batchSize: B, lr: 1e-3, schedule: 'constant', weightDecay: 0.1, clipNorm: 1.0, progressEvery: 1,
+    ...(o['loss-chunk-mib'] > 0 && { lossChunkBytes: Math.round(o['loss-chunk-mib'] * 2 ** 20) }),
+    onProgress: (p) => {
+      reports.push({ step: p.step, loss: p.loss, gradNorm: p.gradNorm, elapsedSec: p.elapsedSec });
+      const dt = reports.length > 1 ? p.elapsedSec - reports[reports.length - 2].elapsedSec : p.elapsedSec;
+      process.stderr.write(`  seqrec step ${p.step}/${total}${p.step <= o.warmup ? ' (warmup)' : ''}: ${dt.toFixed(3)} s, loss ${p.loss.toFixed(4)}\n`);
+    },
+  });
+  const wallSec = (performance.now() - t0) / 1000;
+  if (reports.length !== total) throw new Error(`expected ${total} progress reports, got ${reports.length}`);
+
+  const start = o.warmup > 0 ? reports[o.warmup - 1].elapsedSec : 0; // end of the last warmup step
+  const elapsed = reports[total - 1].elapsedSec - start;
+  const stepTimes = reports.map((r, i) => r.elapsedSec - (i > 0 ? reports[i - 1].elapsedSec : 0));
+  const measured = stepTimes.slice(o.warmup).sort((a, b) => a - b);
+  const info = model.info();
+  const v = versions();
+  await model.dispose();
+  const peakKiB = process.resourceUsage().maxRSS; // KiB on Linux, like Python's ru_maxrss
+  return {
+    impl: 'seqrec', torch: v.torch, device: v.deviceName, threads: o.threads, items: o.items, dim: o.dim, layers: o.layers,
+    heads: o.heads, max_len: L, batch: B, ffn: o.ffn, dtype: 'fp32', steps: o.steps, warmup: o.warmup,
+    steps_per_s: o.steps / elapsed, seqs_per_s: (o.steps * B) / elapsed, peak_mem_gb: (peakKiB * 1024) / 1e9,
+    final_loss: reports[total - 1].loss, first_losses: reports.slice(0, 5).map((r) => r.loss),
+    step_sec: { median: median(measured), min: measured[0], max: measured[measured.length - 1], first: stepTimes[0] },
+    step_times_sec: stepTimes, fit_wall_sec: wallSec, fit_elapsed_sec: summary.elapsedSec,
+    rss_before_model_gb: rssBeforeModel / 1e9, parameters: info.parameters, sdpa: info.sdpa, versions: v,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- parent
+/** /proc/stat's aggregate line: busy and total jiffies of all CPUs since boot (null off Linux). */
+function cpuTimes() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - (f[4] ?? 0), total }; // idle and iowait are not busy
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime (jiffies) of a live process, all its threads; null once it has gone. */
+function procJiffies(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return null;
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Cores busy over `ms` milliseconds, machine-wide (this process is idle meanwhile). */
+async function busyCores(ms) {
+  const a = cpuTimes();
+  await sleep(ms);
+  const b = cpuTimes();
+  if (!a || !b || b.total === a.total) return null;
+  return ((b.busy - a.busy) / (b.total - a.total)) * os.cpus().length;
+}
+
+/** Waits (up to maxSec) until other processes use less than `below` cores; returns what it saw. */
+async function waitForIdle(label, maxSec, below = 0.2) {
+  const t0 = performance.now();
+  let busy = await busyCores(2000);
+  while (busy !== null && busy >= below && (performance.now() - t0) / 1000 < maxSec) {
+    console.error(`  waiting for an idle machine before ${label}: other processes use ${busy.toFixed(2)} cores`);
+    busy = await busyCores(5000);
+  }
+  const waited = (performance.now() - t0) / 1000;
+  if (busy !== null && busy >= below) console.error(`  machine still busy (${busy.toFixed(2)} cores) after ${waited.toFixed(0)} s; measuring anyway`);
+  return { busy_cores_before: busy, waited_sec: waited };
+}
+
+/**
+ * Runs a command, streams its stderr through, returns the last JSON line of its stdout plus `_load`:
+ * the cores the command itself and all other processes used on average while it ran (from /proc).
+ */
+function runJson(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const sys0 = cpuTimes();
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let own = 0;
+    const poll = setInterval(() => {
+      const j = procJiffies(child.pid);
+      if (j !== null) own = j;
+    }, 200);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', (e) => {
+      clearInterval(poll);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearInterval(poll);
+      const sys1 = cpuTimes();
+      const lines = out.split('\n').filter((l) => l.startsWith('{'));
+      if (code !== 0 || !lines.length) return reject(new Error(`${cmd} ${args.join(' ')} exited with ${signal ?? code}\n${out}`));
+      const result = { json: [], load: null };
+      for (const line of lines) {
+        try {
+          result.json.push(JSON.parse(line));
+        } catch (e) {
+          return reject(new Error(`${cmd}: bad JSON line: ${line}`));
+        }
+      }
+      if (sys0 && sys1 && sys1.total > sys0.total) {
+        const cores = (j) => (j / (sys1.total - sys0.total)) * os.cpus().length;
+        // own is sampled every 200 ms, so it misses the child's last moments: others is an upper bound.
+        result.load = { own_cores: cores(own), other_cores: Math.max(0, cores(sys1.busy - sys0.busy - own)) };
+      }
+      resolve(result);
+    });
+  });
+}
+
+/**
+ * Runs torch_reference.py unchanged, with torch.optim.AdamW.step wrapped to note when each optimizer
+ * step (the last call of each train step) ends, so per-step times are known as on the seqrec side.
+ * Prints the script's own JSON line, then {"step_end_times": [...]} on stdout.
+ */
+const TORCH_WRAPPER = `
+import json, runpy, sys, time
+import torch
+ends = []
+total = int(sys.argv[sys.argv.index("--warmup") + 1]) + int(sys.argv[sys.argv.index("--steps") + 1])
+_step = torch.optim.AdamW.step
+def step(self, *args, **kwargs):
+    out = _step(self, *args, **kwargs)
+    ends.append(time.perf_counter())
+    if len(ends) > 1:
+        sys.stderr.write("  pytorch step %d/%d: %.3f s\\n" % (len(ends), total, ends[-1] - ends[-2]))
+    return out
+torch.optim.AdamW.step = step
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+print(json.dumps({"step_end_times": ends}))
+`;
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
+}
+
+/** What was measured: git commit (and whether the tree had changes) and when dist/ and the addon were built. */
+function buildInfo() {
+  const git = (...args) => {
+    try {
+      return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const mtime = (p) => {
+    try {
+      return statSync(path.join(ROOT, p)).mtime.toISOString();
+    } catch {
+      return null;
+    }
+  };
+  const status = git('status', '--porcelain');
+  return {
+    commit: git('rev-parse', 'HEAD'), changed_files: status === null ? null : status.split('\n').filter(Boolean).length,
+    dist_built: mtime('dist/index.js'), addon_built: mtime('build/Release/seqrec.node'),
+  };
+}
+
+const fmt = (x, digits) => (x === undefined || x === null ? '—' : x.toFixed(digits));
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const o = parseArgs(argv);
+  if (o.child === 'seqrec') {
+    console.log(JSON.stringify(await runSeqrec(o)));
+    return;
+  }
+  if (o.child) fail(`unknown --child ${o.child}`);
+
+  const command = ['node', 'benchmarks/train-speed.mjs', ...argv].join(' ');
+  const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown';
+  const shape = `V=${o.items} d=${o.dim} L=${o['max-len']} B=${o.batch} blocks=${o.layers} heads=${o.heads} F=${o.ffn} full CE`;
+  console.error(`train-speed: ${shape}; ${o.warmup} warmup + ${o.steps} timed steps; ${o.threads} threads; CPU ${cpu}`);
+
+  const load = {};
+  console.error('seqrec (own process):');
+  load.before_seqrec = await waitForIdle('seqrec', o['idle-wait']);
+  const seqrecRun = await runJson(process.execPath, [fileURLToPath(import.meta.url), ...argv, '--child', 'seqrec']);
+  const seqrec = seqrecRun.json.at(-1);
+  load.during_seqrec = seqrecRun.load;
+
+  let torch = null;
+  let torchCommand = null;
+  if (!o['skip-torch']) {
+    const args = [
+      'benchmarks/torch_reference.py', '--items', o.items, '--dim', o.dim, '--layers', o.layers, '--heads', o.heads,
+      '--max-len', o['max-len'], '--batch', o.batch, '--ffn', o.ffn, '--dropout', o.dropout, '--steps', o.steps,
+      '--warmup', o.warmup, '--threads', o.threads, '--seed', o.seed,
+    ].map(String);
+    torchCommand = [o.python, ...args].join(' ');
+    console.error(`PyTorch eager (own process): ${torchCommand}`);
+    load.before_pytorch = await waitForIdle('PyTorch', o['idle-wait']);
+    const t0 = performance.now();
+    const torchRun = await runJson(o.python, ['-c', TORCH_WRAPPER, ...args]);
+    torch = torchRun.json.find((j) => 'impl' in j);
+    if (!torch) throw new Error(`no report line from ${torchCommand}`);
+    torch.wall_sec = (performance.now() - t0) / 1000;
+    const ends = torchRun.json.find((j) => 'step_end_times' in j)?.step_end_times ?? [];
+    torch.step_times_sec = ends.slice(1).map((t, i) => t - ends[i]); // step 2 onwards (step 1 has no start mark)
+    const timed = torch.step_times_sec.slice(Math.max(0, o.warmup - 1));
+    if (o.warmup >= 1 && timed.length === o.steps) torch.step_sec = { median: median(timed), min: Math.min(...timed), max: Math.max(...timed) };
+    load.during_pytorch = torchRun.load;
+  }
+  const ratio = torch ? seqrec.steps_per_s / torch.steps_per_s : null;
+  const medianRate = (r) => (r?.step_sec?.median ? 1 / r.step_sec.median : null);
+  const ratioMedian = torch && medianRate(seqrec) && medianRate(torch) ? medianRate(seqrec) / medianRate(torch) : null;
+
+  const device = `CPU: ${cpu}, ${o.threads} threads`;
+  const others = (r) => (r === seqrec ? load.during_seqrec : load.during_pytorch)?.other_cores;
+  const rows = [seqrec, torch].filter(Boolean).map((r) => {
+    const name = r.impl === 'seqrec' ? `seqrec ${seqrec.versions.seqrec} (LibTorch ${r.torch})` : `${r.impl} (torch ${r.torch})`;
+    return `| ${name} | ${r.device} | ${r.threads} | ${fmt(r.steps_per_s, 3)} | ${fmt(medianRate(r), 3)} | ${fmt(r.seqs_per_s, 1)} | ${fmt(r.peak_mem_gb, 2)} | ${fmt(r.final_loss, 4)} | ${fmt(others(r), 2)} |`;
+  });
+  const CONTENDED = 0.2; // other processes' cores during a side above which its timing is suspect
+  const contended = [seqrec, torch].filter(Boolean).filter((r) => (others(r) ?? 0) > CONTENDED).map((r) => r.impl);
+  const table = [
+    `Training speed, ${shape}, ${o.steps} timed steps after ${o.warmup} warmup, ${device}`,
+    '',
+    '| impl | device | threads | steps/s | steps/s (median step) | seqs/s | peak RSS GB | final loss | other procs (cores) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    ratio === null
+      ? 'ratio seqrec/PyTorch steps/s: — (--skip-torch)'
+      : `ratio seqrec/PyTorch steps/s: ${ratio.toFixed(2)}× (target ≥ ${TARGET_RATIO}×: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})` +
+        (ratioMedian === null ? '' : `; on median step times: ${ratioMedian.toFixed(2)}×`),
+    ...(contended.length
+      ? ['', `WARNING: other processes used > ${CONTENDED} cores while ${contended.join(' and ')} ran; its timing is unreliable (re-run on a quiet machine).`]
+      : []),
+  ].join('\n');
+  console.log(table);
+  if (o['no-record']) return;
+
+  const date = new Date().toISOString().slice(0, 10);
+  const resultsDir = path.join(HERE, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  let jsonPath = path.join(resultsDir, `train-speed-cpu-${date}.json`);
+  for (let n = 2; existsSync(jsonPath); n++) jsonPath = path.join(resultsDir, `train-speed-cpu-${date}-${n}.json`); // keep earlier runs
+  const { versions, ...seqrecRaw } = seqrec;
+  writeFileSync(jsonPath, JSON.stringify({
+    benchmark: 'train-speed', date: new Date().toISOString(), command, torch_command: torchCommand, shape, device,
+    cpu, cpus: os.cpus().length, threads: o.threads, node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    load, build: buildInfo(), options: o, versions, seqrec: seqrecRaw, pytorch: torch, ratio_steps_per_s: ratio,
+    ratio_median_step: ratioMedian, target_ratio: TARGET_RATIO,
+  }, null, 2) + '\n');
+
+  const resultsMd = path.join(HERE, 'RESULTS.md');
+  if (!existsSync(resultsMd)) {
+    writeFileSync(resultsMd, [
+      '# Benchmark results',
+      '',
+      'One row per run, appended by the scripts in benchmarks/ (see benchmarks/README.md). Raw numbers: benchmarks/results/.',
+      '',
+      '| date | benchmark | device | shape | seqrec | PyTorch eager | ratio | command |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      '',
+    ].join('\n'));
+  }
+  const cell = (r) => (r ? `${fmt(r.steps_per_s, 3)} steps/s, ${fmt(r.peak_mem_gb, 2)} GB RSS` : '—');
+  const ratioCell = (ratio === null ? '—' : `${ratio.toFixed(2)}×${ratioMedian === null ? '' : ` (median step ${ratioMedian.toFixed(2)}×)`}; target ≥ ${TARGET_RATIO}×`) +
+    (contended.length ? ` ⚠ contended: ${contended.join(', ')}` : '');
+  appendFileSync(resultsMd, `| ${date} | train-speed | ${device} | ${shape} | ${cell(seqrec)} | ${torch ? `${cell(torch)} (torch ${torch.torch})` : '—'} | ${ratioCell} | \`${command}\` |\n`);
+  console.error(`wrote ${path.relative(process.cwd(), jsonPath)}; appended a row to ${path.relative(process.cwd(), resultsMd)}`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});
