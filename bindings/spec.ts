@@ -75,6 +75,7 @@ export const records: Record<string, RecordSpec> = {
       maskProb: float('BERT4Rec masking probability'),
       progressEvery: int('report progress every this many steps'),
       resume: bool('continue the model\'s current run (optimizer state and step) instead of starting one'),
+      untilEpoch: int('pause the run (resumable) once this many epochs are done (0 = run to the end)'),
     },
   },
   FitProgress: {
@@ -96,6 +97,7 @@ export const records: Record<string, RecordSpec> = {
       steps: int('optimizer steps done in the run (this call and any before it)'),
       totalSteps: int('steps the run takes'),
       aborted: bool('stopped early by abortFit()'),
+      paused: bool('stopped at untilEpoch with steps left; fit with resume continues the run'),
       losses: { type: 'Float32Array', doc: 'loss of each step of this call' },
       elapsedSec: float('wall time of this call'),
       sequencesPerSec: float('mean training throughput of this call'),

@@ -3,10 +3,12 @@ export { SeqrecError, isSeqrecError, ErrorCodes, type ErrorCode } from './errors
 export { versions, type Versions } from './versions.js';
 export { Dataset, type DatasetInit, type EvalSet, type LeaveOneOutSplit } from './data/dataset.js';
 export { syntheticDataset, type SyntheticOptions } from './data/synthetic.js';
+export { readSasrecText } from './data/readers/sasrec-text.js';
 export { SASRec, BERT4Rec, loadModel } from './models/sasrec.js';
 export { SequentialRecommender, type Recommendation, type Evaluation, type EvaluateOptions, type LoadOptions } from './models/recommender.js';
 export type { ModelOptions, ModelConfig, Architecture } from './models/config.js';
 export type { FitOptions, FitProgress } from './train/fit-options.js';
+export type { ValidationOptions, ValidationSummary, ValidationRecord } from './train/validation.js';
 export { FitRun, type FitSummary, type ParameterGroupCount } from './train/fit-run.js';
 export { hitRate, ndcg, mrr } from './eval/metrics.js';
 export { popularityRanks } from './eval/popularity.js';

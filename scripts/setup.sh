@@ -21,5 +21,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The addon is built below by our own script; no dependency needs its install script.
-npm ci --ignore-scripts --no-audit --no-fund
+npm install --ignore-scripts --no-audit --no-fund  # honours package-lock.json
 npm run build

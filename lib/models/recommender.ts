@@ -8,7 +8,8 @@ import type { Dataset, EvalSet } from '../data/dataset.js';
 import { SeqrecError, callNative, callNativeSync, isSeqrecError, withCallerStack } from '../errors.js';
 import { hitRate, mrr, ndcg } from '../eval/metrics.js';
 import { addon } from '../native/loader.js';
-import type { AddonNativeModel } from '../native/raw.js';
+import type { AddonFitResult, AddonModelState, AddonNativeModel } from '../native/raw.js';
+import type { ResolvedValidation, ValidationRecord } from '../train/validation.js';
 import { FitRun, type FitSummary } from '../train/fit-run.js';
 import { resolveFit, type FitOptions } from '../train/fit-options.js';
 import { integer, invalid, noUnknownKeys, optionsObject, boolean } from '../validate.js';
@@ -119,15 +120,17 @@ export class SequentialRecommender implements AsyncDisposable {
     const callerStack = new Error();
     return new FitRun(async (push) => {
       const native = this.ensureNative();
-      const { request, signal, onProgress } = resolveFit(data, options, this.#config);
+      const { request, validation, signal, onProgress } = resolveFit(data, options, this.#config);
+      const aborted = (steps: number, totalSteps: number, summary?: FitSummary) =>
+        withCallerStack(new SeqrecError('E_ABORTED', `fit() was aborted after step ${steps} of ${totalSteps}`, { summary }), callerStack);
       if (signal?.aborted) throw new SeqrecError('E_ABORTED', 'fit() was called with an already aborted signal');
       let callbackError: unknown;
       const onAbort = () => native.abortFit();
       signal?.addEventListener('abort', onAbort);
-      try {
+      const segment = async (untilEpoch: number, resume: boolean) => {
         const result = await this.track(
           callNative(() =>
-            native.fit(request, (p) => {
+            native.fit({ ...request, untilEpoch, resume }, (p) => {
               push(p);
               try {
                 onProgress?.(p);
@@ -138,29 +141,65 @@ export class SequentialRecommender implements AsyncDisposable {
             }),
           ),
         );
-        const summary: FitSummary = {
-          steps: result.steps,
-          totalSteps: result.totalSteps,
-          losses: result.losses,
-          elapsedSec: result.elapsedSec,
-          sequencesPerSec: result.sequencesPerSec,
-          parameterGroups: {
-            decay: { parameters: result.decayParameters, tensors: result.decayTensors },
-            noDecay: { parameters: result.noDecayParameters, tensors: result.noDecayTensors },
-          },
-        };
         if (callbackError !== undefined) throw callbackError;
-        if (result.aborted) {
-          const aborted = new SeqrecError('E_ABORTED', `fit() was aborted after step ${result.steps} of ${result.totalSteps}`, {
-            summary,
-          });
-          throw withCallerStack(aborted, callerStack);
+        return result;
+      };
+      try {
+        if (!validation) {
+          const result = await segment(0, request.resume);
+          const summary = summarize(result, [result.losses], result.elapsedSec);
+          if (result.aborted) throw aborted(result.steps, result.totalSteps, summary);
+          return summary;
         }
-        return summary;
+        return await this.#fitWithValidation(segment, request.resume, validation, () => signal?.aborted === true, aborted);
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
     });
+  }
+
+  /** Epoch segments of one resumable run, validated in between; early stopping and best-weight restore. */
+  async #fitWithValidation(
+    segment: (untilEpoch: number, resume: boolean) => Promise<AddonFitResult>,
+    resumeFirst: boolean,
+    v: ResolvedValidation,
+    isAborted: () => boolean,
+    aborted: (steps: number, totalSteps: number, summary?: FitSummary) => SeqrecError,
+  ): Promise<FitSummary> {
+    const history: ValidationRecord[] = [];
+    const losses: Float32Array[] = [];
+    let best: ValidationRecord | undefined;
+    let bestState: AddonModelState | undefined;
+    let sinceBest = 0;
+    let stoppedEarly = false;
+    let elapsed = 0;
+    let last: AddonFitResult;
+    for (let epoch = v.every; ; epoch += v.every) {
+      if (isAborted()) throw aborted(history.at(-1)?.step ?? 0, 0);
+      last = await segment(epoch, resumeFirst || epoch > v.every);
+      losses.push(last.losses);
+      elapsed += last.elapsedSec;
+      if (last.aborted) throw aborted(last.steps, last.totalSteps, summarize(last, losses, elapsed));
+      const { metrics } = await this.evaluate(v.data, { ks: v.k ? [v.k] : [10] });
+      const trainLoss = last.losses.length ? last.losses.reduce((a, b) => a + b, 0) / last.losses.length : NaN;
+      const record: ValidationRecord = { epoch, step: last.steps, value: metrics[v.metric]!, trainLoss };
+      history.push(record);
+      if (!best || record.value > best.value) {
+        best = record;
+        sinceBest = 0;
+        if (v.restoreBest) bestState = await this.track(callNative(() => this.ensureNative().exportState()));
+      } else {
+        sinceBest++;
+      }
+      if (!last.paused) break;
+      if (v.patience > 0 && sinceBest >= v.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    const restored = bestState !== undefined && best!.step !== last.steps;
+    if (restored) await this.track(callNative(() => this.ensureNative().importState(bestState!)));
+    return { ...summarize(last, losses, elapsed), validation: { metric: v.metric, history, best: best!, stoppedEarly, restored } };
   }
 
   /** Full-ranking ranks of each target in `evalSet` (all items, seen excluded, ties pessimistic). */
@@ -239,6 +278,22 @@ export class SequentialRecommender implements AsyncDisposable {
     promise.then(forget, forget);
     return promise;
   }
+}
+
+function summarize(result: AddonFitResult, losses: Float32Array[], elapsedSec: number): FitSummary {
+  const all = new Float32Array(losses.reduce((n, l) => n + l.length, 0));
+  losses.reduce((at, l) => (all.set(l, at), at + l.length), 0);
+  return {
+    steps: result.steps,
+    totalSteps: result.totalSteps,
+    losses: all,
+    elapsedSec,
+    sequencesPerSec: result.sequencesPerSec,
+    parameterGroups: {
+      decay: { parameters: result.decayParameters, tensors: result.decayTensors },
+      noDecay: { parameters: result.noDecayParameters, tensors: result.noDecayTensors },
+    },
+  };
 }
 
 function pickDefined<T extends object>(o: T): Partial<T> {

@@ -73,6 +73,8 @@ export interface AddonFitRequest {
   progressEvery: number;
   /** continue the model's current run (optimizer state and step) instead of starting one */
   resume: boolean;
+  /** pause the run (resumable) once this many epochs are done (0 = run to the end) */
+  untilEpoch: number;
 }
 
 /** A progress report from the training thread. */
@@ -103,6 +105,8 @@ export interface AddonFitResult {
   totalSteps: number;
   /** stopped early by abortFit() */
   aborted: boolean;
+  /** stopped at untilEpoch with steps left; fit with resume continues the run */
+  paused: boolean;
   /** loss of each step of this call */
   losses: Float32Array;
   /** wall time of this call */

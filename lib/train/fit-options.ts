@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset.js';
 import { SeqrecError } from '../errors.js';
 import type { Architecture } from '../models/config.js';
 import type { AddonFitRequest, AddonFitProgress } from '../native/raw.js';
+import { type ResolvedValidation, type ValidationOptions, resolveValidation } from './validation.js';
 import { abortSignal, boolean, func, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 
 export type FitProgress = AddonFitProgress;
@@ -45,6 +46,8 @@ export interface FitOptions {
   progressEvery?: number;
   /** (bool) continue the model's interrupted or loaded run (same options) instead of starting anew. Default false. */
   resume?: boolean;
+  /** Evaluate on held-out data every few epochs, stop early, keep the best weights (see ValidationOptions). */
+  validation?: ValidationOptions;
   /** Cancels training within one step; fit() then rejects with E_ABORTED and the model keeps its last completed step. */
   signal?: AbortSignal;
   /** Called on the JS thread with each progress report. */
@@ -52,10 +55,11 @@ export interface FitOptions {
 }
 
 const KEYS = ['epochs', 'steps', 'batchSize', 'accumulate', 'lr', 'warmupSteps', 'schedule', 'minLrRatio', 'weightDecay', 'betas',
-  'eps', 'optimizerImpl', 'clipNorm', 'lossChunkBytes', 'maskProb', 'progressEvery', 'resume', 'signal', 'onProgress'] as const;
+  'eps', 'optimizerImpl', 'clipNorm', 'lossChunkBytes', 'maskProb', 'progressEvery', 'resume', 'validation', 'signal', 'onProgress'] as const;
 
 export interface ResolvedFit {
   request: AddonFitRequest;
+  validation?: ResolvedValidation;
   signal?: AbortSignal;
   onProgress?: (progress: FitProgress) => void;
 }
@@ -96,7 +100,9 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
       maskProb: number('options.maskProb', o.maskProb ?? 0.2, 0, 1, { exclusiveMin: model.architecture === 'bert4rec' }),
       progressEvery: integer('options.progressEvery', o.progressEvery ?? 10, 1, 1e9),
       resume: boolean('options.resume', o.resume ?? false),
+      untilEpoch: 0,
     },
+    validation: resolveValidation(o.validation),
     signal: o.signal === undefined ? undefined : abortSignal('options.signal', o.signal),
     onProgress: o.onProgress === undefined ? undefined : func<(p: FitProgress) => void>('options.onProgress', o.onProgress),
   };

@@ -5,6 +5,7 @@
  * Reports are buffered from the start, so iteration may begin after training has.
  */
 import type { FitProgress } from './fit-options.js';
+import type { ValidationSummary } from './validation.js';
 
 export interface ParameterGroupCount {
   /** parameters (scalars) in the group */
@@ -26,6 +27,8 @@ export interface FitSummary {
   sequencesPerSec: number;
   /** AdamW groups: decay (matrices, embeddings) and no decay (biases, LayerNorm) */
   parameterGroups: { decay: ParameterGroupCount; noDecay: ParameterGroupCount };
+  /** learning curve, best validation and early stopping, when fit ran with `validation` */
+  validation?: ValidationSummary;
 }
 
 export class FitRun implements PromiseLike<FitSummary>, AsyncIterable<FitProgress> {

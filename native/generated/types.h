@@ -46,6 +46,7 @@ struct FitRequest {
   double maskProb = 0.0;  ///< BERT4Rec masking probability
   int64_t progressEvery = 0;  ///< report progress every this many steps
   bool resume = false;  ///< continue the model's current run (optimizer state and step) instead of starting one
+  int64_t untilEpoch = 0;  ///< pause the run (resumable) once this many epochs are done (0 = run to the end)
 };
 
 /// A progress report from the training thread.
@@ -65,6 +66,7 @@ struct FitResult {
   int64_t steps = 0;  ///< optimizer steps done in the run (this call and any before it)
   int64_t totalSteps = 0;  ///< steps the run takes
   bool aborted = false;  ///< stopped early by abortFit()
+  bool paused = false;  ///< stopped at untilEpoch with steps left; fit with resume continues the run
   std::vector<float> losses;  ///< loss of each step of this call
   double elapsedSec = 0.0;  ///< wall time of this call
   double sequencesPerSec = 0.0;  ///< mean training throughput of this call

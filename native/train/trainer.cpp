@@ -58,6 +58,8 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
     model.trainStep = 0;
   }
   const LrSchedule schedule{r.lr, r.warmupSteps, totalSteps, decayOf(r.decay), r.minLrRatio};
+  const int64_t stopStep = r.untilEpoch > 0 ? std::min(totalSteps, (r.untilEpoch * perEpoch + r.accumSteps - 1) / r.accumSteps)
+                                            : totalSteps;
 
   FitResult result;
   for (const auto& g : model.optimizer->groups()) {
@@ -77,7 +79,7 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
   auto windowStart = started;
   int64_t windowSequences = 0, sequences = 0;
   model.net->train();
-  for (int64_t step = model.trainStep; step < totalSteps; ++step) {
+  for (int64_t step = model.trainStep; step < stopStep; ++step) {
     if (hooks.abort && hooks.abort->load()) {
       result.aborted = true;
       break;
@@ -112,7 +114,7 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
     model.trainStep = step + 1;
     result.losses.push_back(static_cast<float>(stepLoss));
 
-    if (hooks.onProgress && (model.trainStep % r.progressEvery == 0 || model.trainStep == totalSteps)) {
+    if (hooks.onProgress && (model.trainStep % r.progressEvery == 0 || model.trainStep == stopStep)) {
       const auto now = Clock::now();
       const double window = std::chrono::duration<double>(now - windowStart).count();
       sequences += windowSequences;
@@ -134,6 +136,7 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
   model.net->eval();
   sequences += windowSequences;
   result.steps = model.trainStep;
+  result.paused = !result.aborted && model.trainStep < totalSteps;
   result.elapsedSec = std::chrono::duration<double>(Clock::now() - started).count();
   result.sequencesPerSec = result.elapsedSec > 0 ? static_cast<double>(sequences) / result.elapsedSec : 0.0;
   return result;

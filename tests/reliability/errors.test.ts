@@ -216,7 +216,7 @@ describe('raw addon calls never crash the process', () => {
   const fitRequest = (offsets: Int32Array, items: Int32Array) => ({
     offsets, items, epochs: 1, maxSteps: 1, batchSize: 2, accumSteps: 1, lr: 1e-3, warmupSteps: 0, decay: 'cosine',
     minLrRatio: 0, weightDecay: 0.1, beta1: 0.9, beta2: 0.98, eps: 1e-8, foreachAdamW: false, clipNorm: 1, lossChunkBytes: 1 << 20,
-    maskProb: 0.2, progressEvery: 1, resume: false,
+    maskProb: 0.2, progressEvery: 1, resume: false, untilEpoch: 0,
   });
 
   /** The code of whatever a raw call throws synchronously or rejects with (raw errors are plain Errors with .code). */

@@ -45,6 +45,7 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.maskProb = readFloat(object.Get("maskProb"), path + ".maskProb");
   out.progressEvery = readInt(object.Get("progressEvery"), path + ".progressEvery");
   out.resume = readBool(object.Get("resume"), path + ".resume");
+  out.untilEpoch = readInt(object.Get("untilEpoch"), path + ".untilEpoch");
   return out;
 }
 
@@ -66,6 +67,7 @@ Napi::Value toJs(Napi::Env env, const FitResult& value) {
   object.Set("steps", toJs(env, value.steps));
   object.Set("totalSteps", toJs(env, value.totalSteps));
   object.Set("aborted", toJs(env, value.aborted));
+  object.Set("paused", toJs(env, value.paused));
   object.Set("losses", toJs(env, value.losses));
   object.Set("elapsedSec", toJs(env, value.elapsedSec));
   object.Set("sequencesPerSec", toJs(env, value.sequencesPerSec));

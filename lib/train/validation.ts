@@ -1,0 +1,70 @@
+/**
+ * Validation during fit(): which metric on which held-out set, how often, when to stop early and
+ * whether to end with the best weights. The loop itself lives in SequentialRecommender.fit: it
+ * trains epoch segments of one resumable run (native untilEpoch) and evaluates between them.
+ */
+import type { EvalSet } from '../data/dataset.js';
+import { boolean, integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
+
+export interface ValidationOptions {
+  /** (EvalSet) held-out targets, e.g. split('leave-one-out').valid. Required. */
+  data: EvalSet;
+  /** (int) validate every this many epochs. Default 1. */
+  every?: number;
+  /** (str) metric to maximise: 'ndcg@K', 'hr@K' or 'mrr'. Default 'ndcg@10'. */
+  metric?: string;
+  /** (int) stop after this many validations without improvement; 0 never stops early. Default 5. */
+  patience?: number;
+  /** (bool) end with the weights (and optimizer state) of the best validation. Default true. */
+  restoreBest?: boolean;
+}
+
+export interface ResolvedValidation {
+  data: EvalSet;
+  every: number;
+  metric: string;
+  /** the K of the metric's cut-off (undefined for mrr) */
+  k: number | undefined;
+  patience: number;
+  restoreBest: boolean;
+}
+
+export interface ValidationRecord {
+  /** epochs trained when validated */
+  epoch: number;
+  /** optimizer steps done when validated */
+  step: number;
+  /** the monitored metric */
+  value: number;
+  /** mean training loss of the steps since the previous validation */
+  trainLoss: number;
+}
+
+export interface ValidationSummary {
+  metric: string;
+  /** one record per validation: the learning curve */
+  history: ValidationRecord[];
+  best: ValidationRecord;
+  stoppedEarly: boolean;
+  /** the model ended with the best validated weights */
+  restored: boolean;
+}
+
+export function resolveValidation(raw: unknown): ResolvedValidation | undefined {
+  if (raw === undefined) return undefined;
+  const o = optionsObject('options.validation', raw) as unknown as ValidationOptions;
+  noUnknownKeys('options.validation', o, ['data', 'every', 'metric', 'patience', 'restoreBest']);
+  const data = o.data;
+  if (!data || !(data.targets instanceof Int32Array)) throw invalid('options.validation.data', 'an EvalSet', data);
+  const metric = o.metric ?? 'ndcg@10';
+  const match = typeof metric === 'string' ? /^(?:(hr|ndcg)@([1-9]\d*)|mrr)$/.exec(metric) : null;
+  if (!match) throw invalid('options.validation.metric', '"ndcg@K", "hr@K" or "mrr"', metric);
+  return {
+    data,
+    every: integer('options.validation.every', o.every ?? 1, 1, 1e9),
+    metric,
+    k: match[2] ? Number(match[2]) : undefined,
+    patience: integer('options.validation.patience', o.patience ?? 5, 0, 1e9),
+    restoreBest: boolean('options.validation.restoreBest', o.restoreBest ?? true),
+  };
+}
