@@ -78,29 +78,18 @@ function fail(msg) {
 }
 
 // ---------------------------------------------------------------------------------------------- seqrec side (child process)
-/** mulberry32: a small seeded PRNG so the synthetic data is the same on every run. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function runSeqrec(o) {
   const distIndex = path.join(ROOT, 'dist', 'index.js');
   if (!existsSync(distIndex)) fail(`${path.relative(process.cwd(), distIndex)} is missing: build it first (npx tsup, or npm run build)`);
-  const { SASRec, Dataset, versions } = await import(distIndex);
+  const { SASRec, Dataset, versions, seededRandom } = await import(distIndex);
   const total = o.warmup + o.steps;
   const L = o['max-len'];
   const B = o.batch;
 
   // B * (warmup + steps) users, each with L+1 random items: every batch is full (B sequences) and full
   // length (B * L targets), like the Python script's torch.randint((B, L+1)) batches; no user repeats.
-  const random = rng(o.seed + 1);
+  const random = seededRandom(o.seed + 1);
   const seqs = [];
   for (let u = 0; u < B * total; u++) {
     const s = new Int32Array(L + 1);

@@ -3,6 +3,7 @@ export { SeqrecError, isSeqrecError, ErrorCodes, type ErrorCode } from './errors
 export { versions, type Versions } from './versions.js';
 export { Dataset, type DatasetInit, type EvalSet, type LeaveOneOutSplit } from './data/dataset.js';
 export { syntheticDataset, type SyntheticOptions } from './data/synthetic.js';
+export { seededRandom } from './data/random.js';
 export { readSasrecText } from './data/readers/sasrec-text.js';
 export { SASRec, BERT4Rec, loadModel } from './models/sasrec.js';
 export { SequentialRecommender, type Recommendation, type Evaluation, type EvaluateOptions, type LoadOptions } from './models/recommender.js';

@@ -5,6 +5,7 @@
  * Fully deterministic for a seed (own PRNG, never Math.random); O(total interactions). Real data: lib/data readers.
  */
 import { Dataset } from './dataset.js';
+import { seededRandom } from './random.js';
 import { SeqrecError } from '../errors.js';
 import { integer, noUnknownKeys, number, optionsObject } from '../validate.js';
 
@@ -37,7 +38,7 @@ const IN_CLUSTER = 0.8;
 /** Generate users × [minLength, maxLength] interactions; see the file header for the story. */
 export function syntheticDataset(options?: SyntheticOptions): Dataset {
   const o = resolve(options);
-  const rand = mulberry32(o.seed);
+  const rand = seededRandom(o.seed);
   const I = o.items;
   const below = (n: number): number => Math.floor(rand() * n); // uniform integer in [0, n)
 
@@ -149,18 +150,6 @@ function resolve(options: unknown): Required<SyntheticOptions> {
     throw new SeqrecError('E_INVALID_OPTION', msg, { option: 'options.users' });
   }
   return o;
-}
-
-/** mulberry32: a tiny 32-bit PRNG, good enough for synthetic data and identical on every platform. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Items 1..n in random order (Fisher–Yates). */

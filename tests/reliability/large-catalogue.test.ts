@@ -4,23 +4,13 @@
  * Runs in its own file (so its own worker process and its own maxRSS).
  */
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../lib/data/random.js';
 import { Dataset, SASRec } from '../../lib/index.js';
 
 const ITEMS = 200_000;
 const MAX_LEN = 200;
 const BATCH = 64;
 
-/** mulberry32: deterministic test data without Math.random. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('large catalogue', () => {
   it(
@@ -31,7 +21,7 @@ describe('large catalogue', () => {
       expect(logitsBytes).toBeGreaterThan(10e9);
 
       // 2 batches' worth of users, each with >= MAX_LEN + 1 random items (so every position has a target)
-      const rand = rng(2024);
+      const rand = seededRandom(2024);
       const seqs: Int32Array[] = [];
       for (let u = 0; u < 2 * BATCH; u++) {
         const len = MAX_LEN + 1 + Math.floor(rand() * 40);
