@@ -5,6 +5,8 @@ export { Dataset, type DatasetInit, type EvalSet, type LeaveOneOutSplit } from '
 export { syntheticDataset, type SyntheticOptions } from './data/synthetic.js';
 export { seededRandom } from './data/random.js';
 export { readSasrecText } from './data/readers/sasrec-text.js';
+export { readMovieLensRatings, readMovieLensMovies, readMovieLensUsers, type Movie, type MovieLensUser, type MovieLensRatings, type MovieLensReadOptions } from './data/readers/movielens.js';
+export { InteractionLog, type PreprocessOptions, type PreprocessReport } from './data/interaction-log.js';
 export { SASRec, BERT4Rec, loadModel } from './models/sasrec.js';
 export { SequentialRecommender, type Recommendation, type Evaluation, type EvaluateOptions, type LoadOptions } from './models/recommender.js';
 export type { ModelOptions, ModelConfig, Architecture } from './models/config.js';

@@ -1,0 +1,171 @@
+/**
+ * From raw events to a Dataset: string ids → dense ids (kept, so recommendations come back in
+ * the user's vocabulary), optional rating threshold, per-user time order with a stable tie-break
+ * (file order), optional de-duplication of repeated (user, item) pairs, and iterative k-core
+ * filtering. File readers (lib/data/readers/) append events here while they stream.
+ */
+import { SeqrecError } from '../errors.js';
+import { integer, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
+import { Dataset } from './dataset.js';
+
+export interface PreprocessOptions {
+  /** (float) keep events whose rating is >= this (events without a rating are kept). Default: keep all. */
+  minRating?: number;
+  /** (int) iteratively drop users and items with fewer than k events until none remain. Default 0 (off). */
+  kCore?: number;
+  /** (str) repeated (user, item) pairs: 'keep' all, or keep only the 'first' or 'last' in time. Default 'keep'. */
+  dedupe?: 'keep' | 'first' | 'last';
+}
+
+export interface PreprocessReport {
+  /** events read */
+  events: number;
+  /** dropped by minRating */
+  belowRating: number;
+  /** dropped as repeated (user, item) pairs */
+  duplicates: number;
+  /** dropped by k-core filtering */
+  kCore: number;
+}
+
+/** Growable columnar store of (user, item, time, rating) events with interned string ids. */
+export class InteractionLog {
+  readonly #userIndex = new Map<string, number>();
+  readonly #itemIndex = new Map<string, number>();
+  readonly #userKeys: string[] = [];
+  readonly #itemKeys: string[] = [];
+  #users = new Int32Array(1024);
+  #items = new Int32Array(1024);
+  #times = new Float64Array(1024);
+  #ratings = new Float32Array(1024);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Append one event; rating NaN means "no rating". */
+  add(user: string, item: string, time: number, rating = Number.NaN): void {
+    if (this.#length === this.#users.length) this.#grow();
+    const i = this.#length++;
+    this.#users[i] = intern(this.#userIndex, this.#userKeys, user);
+    this.#items[i] = intern(this.#itemIndex, this.#itemKeys, item);
+    this.#times[i] = time;
+    this.#ratings[i] = rating;
+  }
+
+  /** Build the Dataset (dense item ids 1..V in first-seen order after filtering). */
+  toDataset(options: PreprocessOptions = {}): { dataset: Dataset; report: PreprocessReport } {
+    const o = optionsObject('options', options) as PreprocessOptions;
+    noUnknownKeys('options', o, ['minRating', 'kCore', 'dedupe']);
+    const minRating = o.minRating === undefined ? undefined : number('options.minRating', o.minRating);
+    const kCore = integer('options.kCore', o.kCore ?? 0, 0, 1e9);
+    const dedupe = oneOf('options.dedupe', o.dedupe ?? 'keep', ['keep', 'first', 'last'] as const);
+    const report: PreprocessReport = { events: this.#length, belowRating: 0, duplicates: 0, kCore: 0 };
+
+    let keep: number[] = [];
+    for (let i = 0; i < this.#length; i++) {
+      const r = this.#ratings[i]!;
+      if (minRating !== undefined && !Number.isNaN(r) && r < minRating) report.belowRating++;
+      else keep.push(i);
+    }
+    // Time order per user; ties keep file order (Array.prototype.sort is stable).
+    keep.sort((a, b) => this.#users[a]! - this.#users[b]! || this.#times[a]! - this.#times[b]!);
+    if (dedupe !== 'keep') {
+      const before = keep.length;
+      keep = this.#dedupe(keep, dedupe);
+      report.duplicates = before - keep.length;
+    }
+    if (kCore > 0) {
+      const before = keep.length;
+      keep = this.#kCore(keep, kCore);
+      report.kCore = before - keep.length;
+    }
+    if (keep.length === 0) throw new SeqrecError('E_INVALID_DATA', 'no interactions are left after preprocessing', { report });
+    return { dataset: this.#csr(keep), report };
+  }
+
+  #dedupe(order: number[], which: 'first' | 'last'): number[] {
+    const seen = new Map<number, number>(); // item → position in `out` (per user)
+    const out: number[] = [];
+    let user = -1;
+    for (const i of order) {
+      if (this.#users[i] !== user) {
+        user = this.#users[i]!;
+        seen.clear();
+      }
+      const at = seen.get(this.#items[i]!);
+      if (at === undefined) {
+        seen.set(this.#items[i]!, out.length);
+        out.push(i);
+      } else if (which === 'last') {
+        out[at] = -1; // drop the earlier one, keep this one at its own time
+        seen.set(this.#items[i]!, out.length);
+        out.push(i);
+      }
+    }
+    return out.filter((i) => i >= 0);
+  }
+
+  #kCore(order: number[], k: number): number[] {
+    let current = order;
+    for (;;) {
+      const userCount = new Map<number, number>();
+      const itemCount = new Map<number, number>();
+      for (const i of current) {
+        userCount.set(this.#users[i]!, (userCount.get(this.#users[i]!) ?? 0) + 1);
+        itemCount.set(this.#items[i]!, (itemCount.get(this.#items[i]!) ?? 0) + 1);
+      }
+      const next = current.filter((i) => userCount.get(this.#users[i]!)! >= k && itemCount.get(this.#items[i]!)! >= k);
+      if (next.length === current.length) return next;
+      current = next;
+    }
+  }
+
+  #csr(order: number[]): Dataset {
+    const denseItem = new Map<number, number>();
+    const itemIds = [''];
+    const userIds: string[] = [];
+    const offsets: number[] = [0];
+    const items = new Int32Array(order.length);
+    let user = -1;
+    order.forEach((i, at) => {
+      if (this.#users[i] !== user) {
+        user = this.#users[i]!;
+        userIds.push(this.#userKeys[user]!);
+        if (at > 0) offsets.push(at);
+      }
+      let dense = denseItem.get(this.#items[i]!);
+      if (dense === undefined) {
+        dense = itemIds.length;
+        denseItem.set(this.#items[i]!, dense);
+        itemIds.push(this.#itemKeys[this.#items[i]!]!);
+      }
+      items[at] = dense;
+    });
+    offsets.push(order.length);
+    return Dataset.fromCSR({ offsets: Int32Array.from(offsets), items, numItems: itemIds.length - 1, itemIds, userIds });
+  }
+
+  #grow(): void {
+    const grow = <T extends Int32Array | Float64Array | Float32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.#users = grow(this.#users);
+    this.#items = grow(this.#items);
+    this.#times = grow(this.#times);
+    this.#ratings = grow(this.#ratings);
+  }
+}
+
+function intern(index: Map<string, number>, keys: string[], key: string): number {
+  let id = index.get(key);
+  if (id === undefined) {
+    id = keys.length;
+    index.set(key, id);
+    keys.push(key);
+  }
+  return id;
+}

@@ -1,0 +1,98 @@
+/**
+ * GroupLens MovieLens "::" files (ML-1M/10M layout, Latin-1): ratings.dat
+ * (UserID::MovieID::Rating::Timestamp) into an InteractionLog, and the side files movies.dat
+ * (MovieID::Title::Genres, genres '|'-separated) and users.dat (UserID::Gender::Age::Occupation::Zip).
+ * A malformed line is E_INVALID_DATA naming file, line and field, or, with `lenient`, skipped and
+ * counted. Side-file rows for users or items absent from the ratings are reported by the caller.
+ */
+import { SeqrecError } from '../../errors.js';
+import { InteractionLog } from '../interaction-log.js';
+import { type LineOptions, lineError, readLines } from './lines.js';
+
+export interface MovieLensReadOptions {
+  /** skip and count malformed lines instead of throwing. Default false. */
+  lenient?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface MovieLensRatings {
+  log: InteractionLog;
+  /** malformed lines skipped (lenient mode) */
+  skipped: number;
+}
+
+export interface Movie {
+  title: string;
+  genres: string[];
+}
+
+export interface MovieLensUser {
+  gender: string;
+  age: number;
+  occupation: number;
+  zip: string;
+}
+
+const encoding: LineOptions['encoding'] = 'latin1';
+
+async function readFields(
+  path: string,
+  columns: readonly string[],
+  options: MovieLensReadOptions,
+  row: (fields: string[], line: number) => void,
+): Promise<number> {
+  let skipped = 0;
+  for await (const { text, line } of readLines(path, { encoding, signal: options.signal })) {
+    if (text === '') continue;
+    try {
+      const fields = text.split('::');
+      if (fields.length !== columns.length) {
+        throw lineError(path, line, 'line', `has ${fields.length} fields, expected ${columns.length} (${columns.join('::')})`);
+      }
+      row(fields, line);
+    } catch (e) {
+      if (!options.lenient || !(e instanceof SeqrecError) || e.code !== 'E_INVALID_DATA') throw e;
+      skipped++;
+    }
+  }
+  return skipped;
+}
+
+function numeric(path: string, line: number, field: string, value: string, integer: boolean): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw lineError(path, line, field, `${JSON.stringify(value)} is not ${integer ? 'an integer' : 'a number'}`);
+  }
+  return n;
+}
+
+export async function readMovieLensRatings(path: string, options: MovieLensReadOptions = {}): Promise<MovieLensRatings> {
+  const log = new InteractionLog();
+  const skipped = await readFields(path, ['UserID', 'MovieID', 'Rating', 'Timestamp'], options, ([user, movie, rating, time], line) => {
+    const r = numeric(path, line, 'Rating', rating!, false);
+    const t = numeric(path, line, 'Timestamp', time!, true);
+    if (user === '') throw lineError(path, line, 'UserID', 'is empty');
+    if (movie === '') throw lineError(path, line, 'MovieID', 'is empty');
+    log.add(user!, movie!, t, r);
+  });
+  if (log.length === 0) throw new SeqrecError('E_INVALID_DATA', `${path} has no ratings`, { file: path });
+  return { log, skipped };
+}
+
+export async function readMovieLensMovies(path: string, options: MovieLensReadOptions = {}): Promise<Map<string, Movie>> {
+  const movies = new Map<string, Movie>();
+  await readFields(path, ['MovieID', 'Title', 'Genres'], options, ([id, title, genres], line) => {
+    if (movies.has(id!)) throw lineError(path, line, 'MovieID', `${JSON.stringify(id)} appears twice`);
+    movies.set(id!, { title: title!, genres: genres === '' ? [] : genres!.split('|') });
+  });
+  return movies;
+}
+
+export async function readMovieLensUsers(path: string, options: MovieLensReadOptions = {}): Promise<Map<string, MovieLensUser>> {
+  const users = new Map<string, MovieLensUser>();
+  await readFields(path, ['UserID', 'Gender', 'Age', 'Occupation', 'Zip-code'], options, ([id, gender, age, occupation, zip], line) => {
+    if (gender !== 'M' && gender !== 'F') throw lineError(path, line, 'Gender', `${JSON.stringify(gender)} is not "M" or "F"`);
+    users.set(id!, { gender, age: numeric(path, line, 'Age', age!, true), occupation: numeric(path, line, 'Occupation', occupation!, true), zip: zip! });
+  });
+  return users;
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { InteractionLog } from '../../lib/data/interaction-log.js';
+import { isSeqrecError } from '../../lib/errors.js';
+
+function log(events: Array<[string, string, number, number?]>): InteractionLog {
+  const l = new InteractionLog();
+  for (const [u, i, t, r] of events) l.add(u, i, t, r);
+  return l;
+}
+
+describe('InteractionLog.toDataset', () => {
+  it('maps string ids to dense ids, orders each user by time with file order breaking ties', () => {
+    const { dataset } = log([
+      ['bob', 'x', 5], ['ann', 'y', 9], ['bob', 'z', 1], ['bob', 'y', 5], ['ann', 'x', 2],
+    ]).toDataset();
+    expect(dataset.userIds).toEqual(['bob', 'ann']);
+    // bob: z@1, then x@5 and y@5 in file order
+    const name = (id: number) => dataset.itemIds![id];
+    expect([...dataset.sequence(0)].map(name)).toEqual(['z', 'x', 'y']);
+    expect([...dataset.sequence(1)].map(name)).toEqual(['x', 'y']);
+    expect(dataset.numItems).toBe(3);
+  });
+
+  it('drops ratings below minRating and counts them; events without rating stay', () => {
+    const { dataset, report } = log([['a', 'x', 1, 5], ['a', 'y', 2, 2], ['a', 'z', 3]]).toDataset({ minRating: 4 });
+    expect(dataset.numInteractions).toBe(2);
+    expect(report).toMatchObject({ events: 3, belowRating: 1 });
+  });
+
+  it('de-duplicates repeated (user, item) pairs keeping the first or the last', () => {
+    const events: Array<[string, string, number]> = [['a', 'x', 1], ['a', 'y', 2], ['a', 'x', 3]];
+    const first = log(events).toDataset({ dedupe: 'first' });
+    const last = log(events).toDataset({ dedupe: 'last' });
+    const names = (d: typeof first.dataset) => [...d.sequence(0)].map((id) => d.itemIds![id]);
+    expect(names(first.dataset)).toEqual(['x', 'y']);
+    expect(names(last.dataset)).toEqual(['y', 'x']);
+    expect(first.report.duplicates).toBe(1);
+    expect(names(log(events).toDataset().dataset)).toEqual(['x', 'y', 'x']);
+  });
+
+  it('applies k-core iteratively until every user and item has k events', () => {
+    // With k=2: item 'c' (1 event) goes; then user 'u3' has 1 event left and goes; then item 'b' drops to 1 and goes.
+    const { dataset, report } = log([
+      ['u1', 'a', 1], ['u1', 'a2', 2], ['u2', 'a', 1], ['u2', 'a2', 2],
+      ['u3', 'b', 1], ['u3', 'c', 2], ['u4', 'b', 1],
+    ]).toDataset({ kCore: 2 });
+    expect(dataset.userIds).toEqual(['u1', 'u2']);
+    expect(dataset.numItems).toBe(2);
+    expect(report.kCore).toBe(3);
+  });
+
+  it('rejects bad options and an empty result', () => {
+    expect(() => log([['a', 'x', 1]]).toDataset({ kCore: -1 })).toThrow(/options\.kCore/);
+    expect(() => log([['a', 'x', 1]]).toDataset({ dedupe: 'all' as never })).toThrow(/options\.dedupe/);
+    expect(() => log([['a', 'x', 1]]).toDataset({ kcore: 2 } as never)).toThrow(/did you mean options\.kCore/);
+    let error: unknown;
+    try {
+      log([['a', 'x', 1]]).toDataset({ kCore: 5 });
+    } catch (e) {
+      error = e;
+    }
+    expect(isSeqrecError(error, 'E_INVALID_DATA')).toBe(true);
+  });
+});
