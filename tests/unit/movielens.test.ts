@@ -1,16 +1,11 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tempFiles } from './temp-files.js';
 import { readMovieLensMovies, readMovieLensRatings, readMovieLensUsers } from '../../lib/data/readers/movielens.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-ml-'));
-function file(name: string, content: string | Buffer): string {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
+const file = tempFiles('ml');
 
 describe('MovieLens readers', () => {
   it('reads ratings into a log; the dataset comes back in the files\' ids, time-ordered', async () => {

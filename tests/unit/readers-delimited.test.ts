@@ -1,18 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { tempFiles } from './temp-files.js';
 import type { Dataset } from '../../lib/data/dataset.js';
 import { readDelimited } from '../../lib/data/readers/delimited.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-csv-'));
-let n = 0;
-function file(name: string, content: string | Buffer): string {
-  const path = join(dir, `${n++}-${name}`);
-  writeFileSync(path, content);
-  return path;
-}
+const file = tempFiles('csv');
 const seqs = (d: Dataset) => d.userIds!.map((u, i) => [u, [...d.sequence(i)].map((x) => d.itemIds![x])]);
 
 describe('readDelimited', () => {
@@ -120,7 +114,7 @@ describe('readDelimited', () => {
     await expect(readDelimited(file('m.csv', ''))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('has no interactions') });
     await expect(readDelimited(file('n.csv', 'user,item\n'))).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
     await expect(readDelimited(file('o.csv', 'user,item\n1\n'), { lenient: true })).rejects.toThrow(/no interactions \(1 malformed line skipped\)/);
-    await expect(readDelimited(join(dir, 'missing.csv'))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('cannot read') });
+    await expect(readDelimited(join(tmpdir(), 'seqrec-no-such-dir', 'missing.csv'))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('cannot read') });
     await expect(readDelimited(file('p.csv.gz', 'not gzip'))).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
   });
 

@@ -1,18 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { tempFiles } from './temp-files.js';
 import type { Dataset } from '../../lib/data/dataset.js';
 import { readJsonl } from '../../lib/data/readers/jsonl.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-jsonl-'));
-let n = 0;
-function file(name: string, content: string | Buffer): string {
-  const path = join(dir, `${n++}-${name}`);
-  writeFileSync(path, content);
-  return path;
-}
+const file = tempFiles('jsonl');
 const seqs = (d: Dataset) => d.userIds!.map((u, i) => [u, [...d.sequence(i)].map((x) => d.itemIds![x])]);
 const jsonl = (...rows: unknown[]) => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
 
@@ -71,7 +65,7 @@ describe('readJsonl', () => {
   it('rejects empty files and bad options; honours an AbortSignal; reports progress', async () => {
     await expect(readJsonl(file('g.jsonl', ''))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('has no interactions') });
     await expect(readJsonl(file('h.jsonl', '\n\n'))).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
-    await expect(readJsonl(join(dir, 'missing.jsonl'))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('cannot read') });
+    await expect(readJsonl(join(tmpdir(), 'seqrec-no-such-dir', 'missing.jsonl'))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('cannot read') });
     const path = file('i.jsonl', jsonl({ user: 1, item: 2 }, { user: 1, item: 3 }));
     await expect(readJsonl(path, { feilds: {} } as never)).rejects.toThrow(/did you mean options.fields/);
     await expect(readJsonl(path, { fields: { user: 3 } as never })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });

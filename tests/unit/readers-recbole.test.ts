@@ -1,18 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { tempFiles } from './temp-files.js';
 import type { Dataset } from '../../lib/data/dataset.js';
 import { checkSideFile, readRecBoleInter, readRecBoleItems, readRecBoleUsers } from '../../lib/data/readers/recbole.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-recbole-'));
-let n = 0;
-function file(name: string, content: string | Buffer): string {
-  const path = join(dir, `${n++}-${name}`);
-  writeFileSync(path, content);
-  return path;
-}
+const file = tempFiles('recbole');
 const seqs = (d: Dataset) => d.userIds!.map((u, i) => [u, [...d.sequence(i)].map((x) => d.itemIds![x])]);
 const tsv = (...lines: string[][]) => lines.map((l) => l.join('\t')).join('\n') + '\n';
 const INTER = ['user_id:token', 'item_id:token', 'rating:float', 'timestamp:float'];

@@ -1,18 +1,14 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { tempFiles } from './temp-files.js';
 import { readSasrecText } from '../../lib/data/readers/sasrec-text.js';
 import { isSeqrecError } from '../../lib/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-sasrec-'));
-function file(name: string, text: string | Buffer): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const file = tempFiles('sasrec');
 
 describe('readSasrecText', () => {
   it('groups lines by user in file order, users sorted by id', async () => {
@@ -43,7 +39,7 @@ describe('readSasrecText', () => {
 
   it('rejects an empty file and a missing file with E_INVALID_DATA', async () => {
     await expect(readSasrecText(file('empty.txt', ''))).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
-    await expect(readSasrecText(join(dir, 'missing.txt'))).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
+    await expect(readSasrecText(join(tmpdir(), 'seqrec-no-such-dir', 'missing.txt'))).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
   });
 
   const ml1m = fileURLToPath(new URL('../../../shared/data/ml-1m-sasrec/ml-1m.txt', import.meta.url));
