@@ -372,7 +372,7 @@ async function main() {
       '',
       'One row per run, appended by the scripts in benchmarks/ (see benchmarks/README.md). Raw numbers: benchmarks/results/.',
       '',
-      '| date | benchmark | device | shape | seqrec | PyTorch eager | ratio | command |',
+      '| date | benchmark | device | setup | seqrec | reference | comparison | command |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
       '',
     ].join('\n'));
