@@ -34,7 +34,7 @@ export interface FitOptions {
   betas?: [number, number];
   /** (float) AdamW ε. Default 1e-8. */
   eps?: number;
-  /** (str) 'auto' (multi-tensor on CUDA), 'foreach' or 'single'. Default 'auto'. */
+  /** (str) AdamW form on CPU: 'auto' or 'single' (one tensor at a time) or 'foreach' (multi-tensor); CUDA always uses foreach. Default 'auto'. */
   optimizerImpl?: 'auto' | 'foreach' | 'single';
   /** (float) clip the global gradient norm to this; 0 turns clipping off. Default 1.0. */
   clipNorm?: number;
