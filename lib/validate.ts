@@ -88,7 +88,8 @@ function range(min: number, max: number, exclusiveMin = false): string {
   return lo && hi ? ` ${lo} and ${hi}` : lo || hi ? ` ${lo || hi}` : '';
 }
 
-function closest(word: string, candidates: readonly string[]): string | undefined {
+/** The candidate closest to `word` by edit distance, if any is close enough to suggest. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {

@@ -6,7 +6,7 @@
  */
 import type { EvalSet } from '../data/dataset.js';
 import { SeqrecError } from '../errors.js';
-import { invalid, noUnknownKeys } from '../validate.js';
+import { closest, invalid } from '../validate.js';
 import * as acc from './metrics.js';
 import * as ba from './beyond-accuracy.js';
 
@@ -87,17 +87,12 @@ export function resolveMetric(name: string): ResolvedMetric {
     throw invalid('metric', lookup(`${base}@K`) ? `"${base}@K" with an integer K >= 1` : `"${base}" without a cut-off`, name);
   }
   const examples = Object.keys(metricRegistry).map((p) => p.replace('@K', `@${k ?? 10}`));
-  try {
-    noUnknownKeys('metrics', { [name]: true }, examples);
-  } catch (e) {
-    const suggestion = e instanceof SeqrecError ? e.details.suggestion : undefined;
-    throw new SeqrecError(
-      'E_INVALID_OPTION',
-      `Unknown metric ${JSON.stringify(name)}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; known metrics: ${Object.keys(metricRegistry).join(', ')}`,
-      { option: 'metric', received: name, suggestion },
-    );
-  }
-  throw new SeqrecError('E_INVALID_OPTION', `Unknown metric ${JSON.stringify(name)}`, { option: 'metric', received: name });
+  const suggestion = closest(name, examples);
+  throw new SeqrecError(
+    'E_INVALID_OPTION',
+    `Unknown metric ${JSON.stringify(name)}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; known metrics: ${Object.keys(metricRegistry).join(', ')}`,
+    { option: 'metric', received: name, suggestion },
+  );
 }
 
 /** Compute each named metric from the inputs, in order: `{ 'hr@10': 0.41, … }`. */

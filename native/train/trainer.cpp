@@ -78,15 +78,16 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
   const auto started = Clock::now();
   auto windowStart = started;
   int64_t windowSequences = 0, sequences = 0;
+  const auto cancelled = [&hooks] { return hooks.abort && hooks.abort->load(); };
   model.net->train();
   for (int64_t step = model.trainStep; step < stopStep; ++step) {
-    if (hooks.abort && hooks.abort->load()) {
+    if (cancelled()) {
       result.aborted = true;
       break;
     }
     model.optimizer->zeroGrad();
     double stepLoss = 0.0;
-    for (int64_t a = 0; a < r.accumSteps && !(hooks.abort && hooks.abort->load()); ++a) {
+    for (int64_t a = 0; a < r.accumSteps && !cancelled(); ++a) {
       const int64_t micro = step * r.accumSteps + a;
       Batch batch = sampler.batch(micro / perEpoch, micro % perEpoch);
       model.reseed(step, a);
@@ -98,7 +99,7 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
       stepLoss += loss.item<double>() / static_cast<double>(r.accumSteps);
       windowSequences += inputs.size(0);
     }
-    if (hooks.abort && hooks.abort->load()) {  // cancelled mid-accumulation: drop the partial gradients
+    if (cancelled()) {  // cancelled mid-accumulation: drop the partial gradients
       model.optimizer->zeroGrad();
       result.aborted = true;
       break;

@@ -8,6 +8,7 @@ import { SeqrecError } from '../../errors.js';
 import { abortSignal, boolean, func, invalid, noUnknownKeys, optionsObject } from '../../validate.js';
 import type { InteractionLog } from '../interaction-log.js';
 import { lineError } from './lines.js';
+export { abortedAt as aborted } from './lines.js';
 
 export interface ReaderOptions {
   /** skip and count malformed lines instead of throwing. Default false. */
@@ -113,10 +114,6 @@ export function lenientRow(lenient: boolean | undefined, row: () => void): numbe
     if (!lenient || !(e instanceof SeqrecError) || e.code !== 'E_INVALID_DATA') throw e;
     return 1;
   }
-}
-
-export function aborted(path: string, line: number): SeqrecError {
-  return new SeqrecError('E_ABORTED', `reading ${path} was aborted at line ${line}`, { file: path, line });
 }
 
 /** E_INVALID_DATA when nothing was read (an empty file, a header only, or every line skipped). */

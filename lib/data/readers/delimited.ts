@@ -117,7 +117,7 @@ function startLine(end: number, record: readonly string[]): number {
 function readError(path: string, e: unknown, line: number): SeqrecError {
   if (e instanceof SeqrecError) return e;
   const err = e as { name?: string; code?: string; lines?: number; message?: string };
-  if (err.name === 'AbortError') return new SeqrecError('E_ABORTED', `reading ${path} was aborted at line ${line}`, { file: path, line }, { cause: e });
+  if (err.name === 'AbortError') return aborted(path, line, e);
   if (typeof err.code === 'string' && /^(CSV_|INVALID_OPENING_QUOTE)/.test(err.code) && typeof err.lines === 'number') {
     return new SeqrecError('E_INVALID_DATA', `${path}:${err.lines}: line ${err.message}`, { file: path, line: err.lines, field: 'line' }, { cause: e });
   }

@@ -23,7 +23,7 @@ export async function* readLines(path: string, options: LineOptions = {}): Async
   try {
     for await (const text of lines) {
       line++;
-      if (options.signal?.aborted) throw new SeqrecError('E_ABORTED', `reading ${path} was aborted at line ${line}`, { file: path, line });
+      if (options.signal?.aborted) throw abortedAt(path, line);
       yield { text, line };
     }
   } catch (e) {
@@ -38,4 +38,9 @@ export async function* readLines(path: string, options: LineOptions = {}): Async
 /** E_INVALID_DATA for one field of one line. */
 export function lineError(path: string, line: number, field: string, why: string): SeqrecError {
   return new SeqrecError('E_INVALID_DATA', `${path}:${line}: ${field} ${why}`, { file: path, line, field });
+}
+
+/** E_ABORTED for a read cancelled at `line` (0 = before the first line). */
+export function abortedAt(path: string, line: number, cause?: unknown): SeqrecError {
+  return new SeqrecError('E_ABORTED', `reading ${path} was aborted at line ${line}`, { file: path, line }, cause === undefined ? undefined : { cause });
 }

@@ -5,8 +5,8 @@
  * A malformed line is E_INVALID_DATA naming file, line and field, or, with `lenient`, skipped and
  * counted. Side-file rows for users or items absent from the ratings are reported by the caller.
  */
-import { SeqrecError } from '../../errors.js';
 import { InteractionLog } from '../interaction-log.js';
+import { lenientRow, requireEvents } from './common.js';
 import { type LineOptions, lineError, readLines } from './lines.js';
 
 export interface MovieLensReadOptions {
@@ -44,16 +44,13 @@ async function readFields(
   let skipped = 0;
   for await (const { text, line } of readLines(path, { encoding, signal: options.signal })) {
     if (text === '') continue;
-    try {
+    skipped += lenientRow(options.lenient, () => {
       const fields = text.split('::');
       if (fields.length !== columns.length) {
         throw lineError(path, line, 'line', `has ${fields.length} fields, expected ${columns.length} (${columns.join('::')})`);
       }
       row(fields, line);
-    } catch (e) {
-      if (!options.lenient || !(e instanceof SeqrecError) || e.code !== 'E_INVALID_DATA') throw e;
-      skipped++;
-    }
+    });
   }
   return skipped;
 }
@@ -75,7 +72,7 @@ export async function readMovieLensRatings(path: string, options: MovieLensReadO
     if (movie === '') throw lineError(path, line, 'MovieID', 'is empty');
     log.add(user!, movie!, t, r);
   });
-  if (log.length === 0) throw new SeqrecError('E_INVALID_DATA', `${path} has no ratings`, { file: path });
+  requireEvents(path, log, skipped);
   return { log, skipped };
 }
 
