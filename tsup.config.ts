@@ -1,6 +1,7 @@
 import { defineConfig } from 'tsup';
 
 // Library as ESM + CJS with declarations; the CLI as one ESM entry with a shebang.
+// hyparquet is an optionalDependency, which tsup would bundle: keep it a runtime import so a missing one is reported.
 export default defineConfig([
   {
     entry: { index: 'lib/index.ts' },
@@ -10,6 +11,7 @@ export default defineConfig([
     clean: true,
     target: 'node18',
     shims: true,
+    external: ['hyparquet'],
   },
   {
     entry: { cli: 'lib/cli/main.ts' },
@@ -17,5 +19,6 @@ export default defineConfig([
     sourcemap: true,
     target: 'node18',
     banner: { js: '#!/usr/bin/env node' },
+    external: ['hyparquet'],
   },
 ]);

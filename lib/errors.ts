@@ -16,6 +16,7 @@ export const ErrorCodes = [
   'E_NATIVE_LOAD', // the native addon (or LibTorch) could not be loaded
   'E_CHECKPOINT', // a checkpoint file is missing, truncated or does not match the model
   'E_NATIVE', // any other failure inside LibTorch
+  'E_MISSING_DEPENDENCY', // an optional package (e.g. hyparquet for Parquet) or tool is not installed
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

@@ -1,11 +1,19 @@
 /**
  * Dataset: user → item interactions as CSR typed arrays (offsets + items), the form handed to native once.
  * Dense item ids are 1..numItems because the model reserves 0 for padding; users are 0..numUsers-1.
- * Holds no timestamps or file parsing (readers live beside it in lib/data) and does not copy the arrays
- * it is given: callers hand them over and must not mutate them afterwards.
+ * Optional beside the CSR: event times, original ids, and side information aligned to them
+ * (./side-info.ts). File parsing lives in ./readers, the splits in ./splits.ts. Does not copy the
+ * arrays it is given: callers hand them over and must not mutate them afterwards.
  */
 import { SeqrecError } from '../errors.js';
-import { integer, oneOf } from '../validate.js';
+import { integer, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
+import { alignItemInfo, alignUserAttributes, type ItemInfo, type SideInfoMatch, type UserAttributes } from './side-info.js';
+import {
+  type ColdItemsSplit, type ColdItemsSplitOptions, coldItems, type LeaveOneOutSplit, leaveOneOut, temporal,
+  type TemporalSplit, type TemporalSplitOptions, type WithTrainInit,
+} from './splits.js';
+
+export type { ColdItemsSplit, ColdItemsSplitOptions, LeaveOneOutSplit, TemporalSplit, TemporalSplitOptions } from './splits.js';
 
 export interface DatasetInit {
   /** (U+1) row starts: offsets[0] = 0, non-decreasing, offsets[U] = items.length. */
@@ -14,10 +22,16 @@ export interface DatasetInit {
   items: Int32Array;
   /** Size of the catalogue; ids 1..numItems are valid, 0 is padding. */
   numItems: number;
+  /** (N) time of each event in seconds, parallel to items; finite and non-decreasing within each user. */
+  times?: Float64Array;
   /** (numItems+1) original id of each dense item; index 0 is unused. */
   itemIds?: readonly string[];
   /** (U) original id of each user. */
   userIds?: readonly string[];
+  /** (numItems+1) side information of each dense item, undefined where there is none; index 0 is unused. */
+  itemInfo?: readonly (ItemInfo | undefined)[];
+  /** (U) attributes of each user, undefined where there are none. */
+  userAttributes?: readonly (UserAttributes | undefined)[];
 }
 
 /**
@@ -36,10 +50,13 @@ export interface EvalSet {
   numItems: number;
 }
 
-export interface LeaveOneOutSplit {
-  train: Dataset;
-  valid: EvalSet;
-  test: EvalSet;
+export type SplitKind = 'leave-one-out' | 'temporal' | 'cold-items';
+const SPLIT_KINDS: readonly SplitKind[] = ['leave-one-out', 'temporal', 'cold-items'];
+
+/** How attached side information matched the dataset's ids (kept on derived datasets). */
+interface SideInfoMatches {
+  itemInfoMatch?: SideInfoMatch;
+  userAttributesMatch?: SideInfoMatch;
 }
 
 export class Dataset {
@@ -48,24 +65,39 @@ export class Dataset {
   readonly numInteractions: number;
   readonly offsets: Int32Array;
   readonly items: Int32Array;
+  /** (N) event times in seconds, parallel to items; absent when the source had none. */
+  readonly times?: Float64Array;
   readonly itemIds?: readonly string[];
   readonly userIds?: readonly string[];
+  /** (numItems+1) item side information; set by withItemInfo. */
+  readonly itemInfo?: readonly (ItemInfo | undefined)[];
+  /** (U) user attributes; set by withUserAttributes. */
+  readonly userAttributes?: readonly (UserAttributes | undefined)[];
+  /** (SideInfoMatch) which item ids withItemInfo matched, missed and left unused. */
+  readonly itemInfoMatch?: SideInfoMatch;
+  /** (SideInfoMatch) which user ids withUserAttributes matched, missed and left unused. */
+  readonly userAttributesMatch?: SideInfoMatch;
 
   // Private so every Dataset has passed fromCSR's checks (or was derived from one that did).
-  private constructor(init: DatasetInit) {
+  private constructor(init: DatasetInit, matches: SideInfoMatches = {}) {
     this.offsets = init.offsets;
     this.items = init.items;
     this.numItems = init.numItems;
     this.numUsers = init.offsets.length - 1;
     this.numInteractions = init.items.length;
+    if (init.times !== undefined) this.times = init.times;
     if (init.itemIds !== undefined) this.itemIds = init.itemIds;
     if (init.userIds !== undefined) this.userIds = init.userIds;
+    if (init.itemInfo !== undefined) this.itemInfo = init.itemInfo;
+    if (init.userAttributes !== undefined) this.userAttributes = init.userAttributes;
+    if (matches.itemInfoMatch !== undefined) this.itemInfoMatch = matches.itemInfoMatch;
+    if (matches.userAttributesMatch !== undefined) this.userAttributesMatch = matches.userAttributesMatch;
   }
 
   /** Wrap CSR arrays after checking them; throws E_INVALID_DATA naming the field and index. */
   static fromCSR(init: DatasetInit): Dataset {
     if (init === null || typeof init !== 'object') throw dataError('init', -1, 'Expected a DatasetInit object');
-    const { offsets, items, itemIds, userIds } = init;
+    const { offsets, items } = init;
     const numItems = integer('numItems', init.numItems, 0, 0x7fffffff);
     if (!(offsets instanceof Int32Array)) throw dataError('offsets', -1, 'Expected offsets to be an Int32Array');
     if (!(items instanceof Int32Array)) throw dataError('items', -1, 'Expected items to be an Int32Array');
@@ -85,12 +117,11 @@ export class Dataset {
       const v = items[i]!;
       if (v < 1 || v > numItems) throw dataError('items', i, `Expected items[${i}] in 1..${numItems} but found ${v}`);
     }
-    if (itemIds !== undefined && (!Array.isArray(itemIds) || itemIds.length !== numItems + 1)) {
-      throw dataError('itemIds', -1, `Expected itemIds to be an array of numItems+1=${numItems + 1} strings (index 0 unused)`);
-    }
-    if (userIds !== undefined && (!Array.isArray(userIds) || userIds.length !== last)) {
-      throw dataError('userIds', -1, `Expected userIds to be an array of numUsers=${last} strings`);
-    }
+    if (init.times !== undefined) checkTimes(offsets, init.times);
+    checkLength('itemIds', init.itemIds, numItems + 1, 'numItems+1', 'strings (index 0 unused)');
+    checkLength('userIds', init.userIds, last, 'numUsers', 'strings');
+    checkLength('itemInfo', init.itemInfo, numItems + 1, 'numItems+1', 'entries (index 0 unused)');
+    checkLength('userAttributes', init.userAttributes, last, 'numUsers', 'entries');
     return new Dataset(init);
   }
 
@@ -135,64 +166,77 @@ export class Dataset {
   }
 
   /**
-   * Leave-one-out as in SASRec/BERT4Rec. Users with >= 3 interactions: train = seq[:-2];
-   * valid reads seq[:-2] and targets seq[-2]; test reads seq[:-1] (valid item included) and targets seq[-1].
-   * Shorter users stay whole in train and are not evaluated. train keeps every user index and numItems.
+   * Hold data out for evaluation (see ./splits.ts): 'leave-one-out' as in SASRec/BERT4Rec, 'temporal'
+   * at two global cut times (needs `times`), or 'cold-items' for items never seen in training.
+   * Train keeps every user index, numItems, ids, side information and times.
    */
-  split(kind: 'leave-one-out'): LeaveOneOutSplit {
-    oneOf('kind', kind, ['leave-one-out'] as const);
-    const U = this.numUsers;
-    let evaluated = 0;
-    let held = 0; // interactions moved out of train
-    for (let u = 0; u < U; u++) {
-      if (this.offsets[u + 1]! - this.offsets[u]! >= 3) {
-        evaluated++;
-        held += 2;
+  split(kind: 'leave-one-out'): LeaveOneOutSplit;
+  split(kind: 'temporal', options?: TemporalSplitOptions): TemporalSplit;
+  split(kind: 'cold-items', options?: ColdItemsSplitOptions): ColdItemsSplit;
+  split(kind: SplitKind, options?: TemporalSplitOptions | ColdItemsSplitOptions): LeaveOneOutSplit | TemporalSplit | ColdItemsSplit {
+    switch (oneOf('kind', kind, SPLIT_KINDS)) {
+      case 'leave-one-out':
+        noUnknownKeys('options', optionsObject('options', options), []);
+        return this.#derive<LeaveOneOutSplit>(leaveOneOut(this));
+      case 'temporal':
+        return this.#derive<TemporalSplit>(temporal(this, options));
+      case 'cold-items':
+        return this.#derive<ColdItemsSplit>(coldItems(this, options));
+    }
+  }
+
+  /**
+   * A Dataset sharing these arrays with `itemInfo` aligned through itemIds, and `itemInfoMatch`
+   * reporting dataset ids without info and info ids not in the dataset. Needs itemIds.
+   */
+  withItemInfo(info: ReadonlyMap<string, ItemInfo>): Dataset {
+    const { values, match } = alignItemInfo(this.itemIds, info);
+    return new Dataset({ ...this.#init(), itemInfo: values }, { ...this.#matches(), itemInfoMatch: match });
+  }
+
+  /**
+   * A Dataset sharing these arrays with `userAttributes` aligned through userIds, and
+   * `userAttributesMatch` reporting the ids that did not meet. Needs userIds.
+   */
+  withUserAttributes(attrs: ReadonlyMap<string, UserAttributes>): Dataset {
+    const { values, match } = alignUserAttributes(this.userIds, attrs);
+    return new Dataset({ ...this.#init(), userAttributes: values }, { ...this.#matches(), userAttributesMatch: match });
+  }
+
+  #init(): DatasetInit {
+    const { offsets, items, numItems, times, itemIds, userIds, itemInfo, userAttributes } = this;
+    return { offsets, items, numItems, times, itemIds, userIds, itemInfo, userAttributes };
+  }
+
+  #matches(): SideInfoMatches {
+    return { itemInfoMatch: this.itemInfoMatch, userAttributesMatch: this.userAttributesMatch };
+  }
+
+  #derive<S extends { train: Dataset }>(split: WithTrainInit<S>): Omit<S, 'train'> & { train: Dataset } {
+    return { ...split, train: new Dataset(split.train, this.#matches()) };
+  }
+}
+
+/** Times must be finite and non-decreasing within each user's slice. */
+function checkTimes(offsets: Int32Array, times: Float64Array): void {
+  const n = offsets[offsets.length - 1]!;
+  if (!(times instanceof Float64Array) || times.length !== n) {
+    throw dataError('times', -1, `Expected times to be a Float64Array of items.length=${n} seconds`);
+  }
+  for (let u = 0; u + 1 < offsets.length; u++) {
+    for (let i = offsets[u]!; i < offsets[u + 1]!; i++) {
+      if (!Number.isFinite(times[i])) throw dataError('times', i, `Expected times[${i}] to be finite but found ${times[i]}`);
+      if (i > offsets[u]! && times[i]! < times[i - 1]!) {
+        const msg = `Expected times to be non-decreasing within user ${u} but times[${i}]=${times[i]} < times[${i - 1}]=${times[i - 1]}`;
+        throw dataError('times', i, msg);
       }
     }
-    const trainOffsets = new Int32Array(U + 1);
-    const trainItems = new Int32Array(this.numInteractions - held);
-    const users = new Int32Array(evaluated);
-    const validOffsets = new Int32Array(evaluated + 1);
-    const testOffsets = new Int32Array(evaluated + 1);
-    const validTargets = new Int32Array(evaluated);
-    const testTargets = new Int32Array(evaluated);
-    let e = 0;
-    for (let u = 0; u < U; u++) {
-      const start = this.offsets[u]!;
-      const end = this.offsets[u + 1]!;
-      const n = end - start;
-      const keep = n >= 3 ? n - 2 : n;
-      trainItems.set(this.items.subarray(start, start + keep), trainOffsets[u]!);
-      trainOffsets[u + 1] = trainOffsets[u]! + keep;
-      if (n < 3) continue;
-      users[e] = u;
-      validOffsets[e + 1] = validOffsets[e]! + n - 2;
-      testOffsets[e + 1] = testOffsets[e]! + n - 1;
-      validTargets[e] = this.items[end - 2]!;
-      testTargets[e] = this.items[end - 1]!;
-      e++;
-    }
-    const validItems = new Int32Array(validOffsets[evaluated]!);
-    const testItems = new Int32Array(testOffsets[evaluated]!);
-    for (let k = 0; k < evaluated; k++) {
-      const start = this.offsets[users[k]!]!;
-      validItems.set(this.items.subarray(start, start + validOffsets[k + 1]! - validOffsets[k]!), validOffsets[k]!);
-      testItems.set(this.items.subarray(start, start + testOffsets[k + 1]! - testOffsets[k]!), testOffsets[k]!);
-    }
-    const train = new Dataset({
-      offsets: trainOffsets,
-      items: trainItems,
-      numItems: this.numItems,
-      ...(this.itemIds !== undefined && { itemIds: this.itemIds }),
-      ...(this.userIds !== undefined && { userIds: this.userIds }),
-    });
-    const numItems = this.numItems;
-    return {
-      train,
-      valid: { users, offsets: validOffsets, items: validItems, targets: validTargets, numItems },
-      test: { users: users.slice(), offsets: testOffsets, items: testItems, targets: testTargets, numItems },
-    };
+  }
+}
+
+function checkLength(field: string, value: readonly unknown[] | undefined, length: number, what: string, of: string): void {
+  if (value !== undefined && (!Array.isArray(value) || value.length !== length)) {
+    throw dataError(field, -1, `Expected ${field} to be an array of ${what}=${length} ${of}`);
   }
 }
 

@@ -2,7 +2,8 @@
  * From raw events to a Dataset: string ids → dense ids (kept, so recommendations come back in
  * the user's vocabulary), optional rating threshold, per-user time order with a stable tie-break
  * (file order), optional de-duplication of repeated (user, item) pairs, and iterative k-core
- * filtering. File readers (lib/data/readers/) append events here while they stream.
+ * filtering. Event times reach the Dataset as `times`; events added without one keep file order and
+ * the Dataset gets no times. File readers (lib/data/readers/) append events here while they stream.
  */
 import { SeqrecError } from '../errors.js';
 import { integer, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
@@ -39,13 +40,21 @@ export class InteractionLog {
   #times = new Float64Array(1024);
   #ratings = new Float32Array(1024);
   #length = 0;
+  #timed = 0; // events added with a time
 
   get length(): number {
     return this.#length;
   }
 
-  /** Append one event; rating NaN means "no rating". */
-  add(user: string, item: string, time: number, rating = Number.NaN): void {
+  /**
+   * Append one event. time: seconds, or NaN for "no time" (file order); either every event has a
+   * time or none has. rating NaN means "no rating".
+   */
+  add(user: string, item: string, time = Number.NaN, rating = Number.NaN): void {
+    if (Number.isFinite(time)) this.#timed++;
+    else if (!Number.isNaN(time)) {
+      throw new SeqrecError('E_INVALID_DATA', `Expected time to be a finite number of seconds or NaN but found ${time}`, { field: 'time' });
+    }
     if (this.#length === this.#users.length) this.#grow();
     const i = this.#length++;
     this.#users[i] = intern(this.#userIndex, this.#userKeys, user);
@@ -62,6 +71,7 @@ export class InteractionLog {
     const kCore = integer('options.kCore', o.kCore ?? 0, 0, 1e9);
     const dedupe = oneOf('options.dedupe', o.dedupe ?? 'keep', ['keep', 'first', 'last'] as const);
     const report: PreprocessReport = { events: this.#length, belowRating: 0, duplicates: 0, kCore: 0 };
+    const timed = this.#hasTimes();
 
     let keep: number[] = [];
     for (let i = 0; i < this.#length; i++) {
@@ -69,8 +79,8 @@ export class InteractionLog {
       if (minRating !== undefined && !Number.isNaN(r) && r < minRating) report.belowRating++;
       else keep.push(i);
     }
-    // Time order per user; ties keep file order (Array.prototype.sort is stable).
-    keep.sort((a, b) => this.#users[a]! - this.#users[b]! || this.#times[a]! - this.#times[b]!);
+    // Time order per user; ties (and untimed events) keep file order (Array.prototype.sort is stable).
+    keep.sort((a, b) => this.#users[a]! - this.#users[b]! || (timed ? this.#times[a]! - this.#times[b]! : 0));
     if (dedupe !== 'keep') {
       const before = keep.length;
       keep = this.#dedupe(keep, dedupe);
@@ -82,7 +92,13 @@ export class InteractionLog {
       report.kCore = before - keep.length;
     }
     if (keep.length === 0) throw new SeqrecError('E_INVALID_DATA', 'no interactions are left after preprocessing', { report });
-    return { dataset: this.#csr(keep), report };
+    return { dataset: this.#csr(keep, timed), report };
+  }
+
+  /** Whether events carry times; E_INVALID_DATA when only some do (they could not be ordered). */
+  #hasTimes(): boolean {
+    if (this.#timed === 0 || this.#timed === this.#length) return this.#timed > 0;
+    throw new SeqrecError('E_INVALID_DATA', `${this.#timed} of ${this.#length} events have a time; give every event a time or none`, { field: 'time' });
   }
 
   #dedupe(order: number[], which: 'first' | 'last'): number[] {
@@ -122,7 +138,7 @@ export class InteractionLog {
     }
   }
 
-  #csr(order: number[]): Dataset {
+  #csr(order: number[], timed: boolean): Dataset {
     const denseItem = new Map<number, number>();
     const itemIds = [''];
     const userIds: string[] = [];
@@ -144,7 +160,8 @@ export class InteractionLog {
       items[at] = dense;
     });
     offsets.push(order.length);
-    return Dataset.fromCSR({ offsets: Int32Array.from(offsets), items, numItems: itemIds.length - 1, itemIds, userIds });
+    const times = timed ? Float64Array.from(order, (i) => this.#times[i]!) : undefined;
+    return Dataset.fromCSR({ offsets: Int32Array.from(offsets), items, numItems: itemIds.length - 1, itemIds, userIds, ...(times && { times }) });
   }
 
   #grow(): void {

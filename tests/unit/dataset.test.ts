@@ -1,6 +1,7 @@
 /**
- * Dataset: CSR validation (error code and the field it names), views, counts and the leave-one-out split
- * on a hand-made example, including users too short to evaluate.
+ * Dataset: CSR validation (error code and the field it names), event times, views, counts and the
+ * leave-one-out split on a hand-made example, including users too short to evaluate. The other splits
+ * are in splits.test.ts, side information in side-info.test.ts.
  */
 import { describe, it, expect } from 'vitest';
 import { Dataset } from '../../lib/data/dataset.js';
@@ -58,6 +59,28 @@ describe('Dataset.fromCSR', () => {
     expect(errorOf(() => Dataset.fromCSR({ ...base, itemIds: ['a'] })).details).toMatchObject({ field: 'itemIds' });
     expect(errorOf(() => Dataset.fromCSR({ ...base, userIds: ['u', 'v'] })).details).toMatchObject({ field: 'userIds' });
     expect(Dataset.fromCSR({ ...base, itemIds: ['', 'a'], userIds: ['u'] }).itemIds).toEqual(['', 'a']);
+  });
+
+  it('keeps times and rejects times that are not finite, mis-sized or decreasing within a user', () => {
+    const base = { offsets: i32([0, 2, 3]), items: i32([1, 2, 1]), numItems: 2 };
+    const times = Float64Array.from([10, 10, 5]); // user 1 may start before user 0 ends
+    expect(Dataset.fromCSR({ ...base, times }).times).toBe(times);
+    expect(Dataset.fromCSR(base).times).toBeUndefined();
+    const bad = (t: unknown) => errorOf(() => Dataset.fromCSR({ ...base, times: t as Float64Array }));
+    expect(bad([10, 10, 5]).details).toEqual({ field: 'times' });
+    expect(bad(Float64Array.from([1, 2])).details).toEqual({ field: 'times' });
+    expect(bad(Float64Array.from([1, Number.NaN, 2])).details).toEqual({ field: 'times', index: 1 });
+    const decreasing = bad(Float64Array.from([10, 9, 5]));
+    expect(decreasing.code).toBe('E_INVALID_DATA');
+    expect(decreasing.details).toEqual({ field: 'times', index: 1 });
+    expect(decreasing.message).toContain('times[1]=9 < times[0]=10');
+  });
+
+  it('rejects mis-sized side information arrays', () => {
+    const base = { offsets: i32([0, 1]), items: i32([1]), numItems: 1 };
+    expect(errorOf(() => Dataset.fromCSR({ ...base, itemInfo: [undefined] })).details).toEqual({ field: 'itemInfo' });
+    expect(errorOf(() => Dataset.fromCSR({ ...base, userAttributes: [] })).details).toEqual({ field: 'userAttributes' });
+    expect(Dataset.fromCSR({ ...base, itemInfo: [undefined, { title: 'x' }], userAttributes: [{ age: 3 }] }).itemInfo![1]).toEqual({ title: 'x' });
   });
 
   it('rejects a bad numItems as an option error', () => {
@@ -124,6 +147,14 @@ describe('Dataset.split("leave-one-out")', () => {
     expect([...test.items]).toEqual([1, 2, 3, 4, 2, 6]);
     expect([...test.targets]).toEqual([5, 2]);
     expect(test.numItems).toBe(8);
+  });
+
+  it('keeps the times of the events left in train', () => {
+    const times = Float64Array.from(d.items, (_, i) => 100 + i); // non-decreasing everywhere
+    const t = Dataset.fromCSR({ offsets: d.offsets, items: d.items, numItems: 8, times }).split('leave-one-out').train;
+    // user 0 keeps events 0-2, user 1 events 5-6, user 2 event 7, user 4 event 10
+    expect([...t.times!]).toEqual([100, 101, 102, 105, 106, 107, 110]);
+    expect(train.times).toBeUndefined();
   });
 
   it('does not alias the source arrays', () => {

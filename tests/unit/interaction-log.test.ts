@@ -1,3 +1,7 @@
+/**
+ * InteractionLog.toDataset: string ids to dense ids, per-user time order with file order breaking ties,
+ * event times passed through, rating threshold, de-duplication, k-core filtering and option errors.
+ */
 import { describe, expect, it } from 'vitest';
 import { InteractionLog } from '../../lib/data/interaction-log.js';
 import { isSeqrecError } from '../../lib/errors.js';
@@ -19,6 +23,30 @@ describe('InteractionLog.toDataset', () => {
     expect([...dataset.sequence(0)].map(name)).toEqual(['z', 'x', 'y']);
     expect([...dataset.sequence(1)].map(name)).toEqual(['x', 'y']);
     expect(dataset.numItems).toBe(3);
+  });
+
+  it('passes event times through to the Dataset, in the same order as the items', () => {
+    const { dataset } = log([['bob', 'x', 5], ['ann', 'y', 9], ['bob', 'z', 1], ['bob', 'y', 5], ['ann', 'x', 2]]).toDataset();
+    expect([...dataset.times!]).toEqual([1, 5, 5, 2, 9]);
+    const { dataset: last } = log([['a', 'x', 1], ['a', 'y', 2], ['a', 'x', 3]]).toDataset({ dedupe: 'last' });
+    expect([...last.times!]).toEqual([2, 3]);
+  });
+
+  it('gives no times when events have none, keeping file order', () => {
+    const l = new InteractionLog();
+    l.add('a', 'x');
+    l.add('a', 'y', Number.NaN, 4);
+    l.add('a', 'z');
+    const { dataset } = l.toDataset();
+    expect(dataset.times).toBeUndefined();
+    expect([...dataset.sequence(0)].map((i) => dataset.itemIds![i])).toEqual(['x', 'y', 'z']);
+  });
+
+  it('rejects a mix of timed and untimed events, and infinite times', () => {
+    const mixed = log([['a', 'x', 1]]);
+    mixed.add('a', 'y');
+    expect(() => mixed.toDataset()).toThrow(expect.objectContaining({ code: 'E_INVALID_DATA', details: { field: 'time' } }));
+    expect(() => new InteractionLog().add('a', 'x', Number.POSITIVE_INFINITY)).toThrow(expect.objectContaining({ code: 'E_INVALID_DATA' }));
   });
 
   it('drops ratings below minRating and counts them; events without rating stay', () => {

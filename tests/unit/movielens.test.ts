@@ -1,3 +1,7 @@
+/**
+ * MovieLens "::" readers: ratings into a log (with times), movies and users as Maps by id, line
+ * errors, lenient mode, progress and options, and the shared GroupLens files when present.
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +20,7 @@ describe('MovieLens readers', () => {
     expect(dataset.userIds).toEqual(['10', '11']);
     expect([...dataset.sequence(0)].map((i) => dataset.itemIds![i])).toEqual(['200']);
     expect([...dataset.sequence(1)].map((i) => dataset.itemIds![i])).toEqual(['100']);
+    expect([...log.toDataset().dataset.times!]).toEqual([20, 30, 5]);
   });
 
   it.each([
@@ -36,6 +41,18 @@ describe('MovieLens readers', () => {
     const { log, skipped } = await readMovieLensRatings(path, { lenient: true });
     expect(skipped).toBe(2);
     expect(log.length).toBe(2);
+  });
+
+  it('reports progress in lines, honours an AbortSignal and rejects unknown options', async () => {
+    const path = file('progress.dat', `${'1::2::5::10\n'.repeat(20000)}`);
+    const seen: number[] = [];
+    await readMovieLensRatings(path, { onProgress: (lines) => seen.push(lines) });
+    expect(seen).toEqual([16384, 20000]);
+    const movies: number[] = [];
+    await readMovieLensMovies(file('m.dat', '1::A (1999)::Drama\n2::B (2000)::\n'), { onProgress: (lines) => movies.push(lines) });
+    expect(movies).toEqual([2]);
+    await expect(readMovieLensUsers(path, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'E_ABORTED' });
+    await expect(readMovieLensRatings(path, { lenint: true } as never)).rejects.toThrow(/did you mean options.lenient/);
   });
 
   it('decodes Latin-1 titles and splits genres', async () => {

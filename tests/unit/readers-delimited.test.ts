@@ -1,3 +1,7 @@
+/**
+ * readDelimited: header names and indices, time order and times, file order without time, gzip, BOM,
+ * quoting, file:line errors, lenient mode, option validation, cancellation and progress.
+ */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -18,6 +22,7 @@ describe('readDelimited', () => {
     const { dataset } = log.toDataset({ minRating: 3 });
     expect(seqs(dataset)).toEqual([['u2', ['a', 'b']], ['u1', ['a']]]);
     expect(dataset.itemIds).toEqual(['', 'a', 'b']);
+    expect([...dataset.times!]).toEqual([10, 30, 20]);
   });
 
   it('maps header columns by name and ignores the others', async () => {
@@ -35,7 +40,9 @@ describe('readDelimited', () => {
   it('uses file order when there is no time column', async () => {
     const path = file('d.csv', 'user,item\n1,z\n2,q\n1,y\n1,x\n');
     const { log } = await readDelimited(path);
-    expect(seqs(log.toDataset().dataset)).toEqual([['1', ['z', 'y', 'x']], ['2', ['q']]]);
+    const { dataset } = log.toDataset();
+    expect(seqs(dataset)).toEqual([['1', ['z', 'y', 'x']], ['2', ['q']]]);
+    expect(dataset.times).toBeUndefined();
   });
 
   it('defaults to tabs for .tsv, reads gzip, drops a BOM', async () => {

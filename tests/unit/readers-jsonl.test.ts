@@ -1,3 +1,7 @@
+/**
+ * readJsonl: default and mapped properties, times, file order without time, gzip, file:line errors,
+ * lenient mode, option validation, cancellation and progress.
+ */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -17,6 +21,7 @@ describe('readJsonl', () => {
     expect(skipped).toBe(0);
     const { dataset } = log.toDataset({ minRating: 2 });
     expect(seqs(dataset)).toEqual([['u1', ['a', 'b']]]);
+    expect([...dataset.times!]).toEqual([10, 20]);
   });
 
   it('maps property names, accepts numeric strings, reads gzip', async () => {
@@ -27,7 +32,9 @@ describe('readJsonl', () => {
 
   it('uses file order without time, and ignores a field set to null', async () => {
     const path = file('c.jsonl', jsonl({ user: 1, item: 'z' }, { user: 1, item: 'y' }));
-    expect(seqs((await readJsonl(path)).log.toDataset().dataset)).toEqual([['1', ['z', 'y']]]);
+    const untimed = (await readJsonl(path)).log.toDataset().dataset;
+    expect(seqs(untimed)).toEqual([['1', ['z', 'y']]]);
+    expect(untimed.times).toBeUndefined();
     const timed = file('d.jsonl', jsonl({ user: 1, item: 'z', time: 'soon' }, { user: 1, item: 'y', time: 'now' }));
     expect(seqs((await readJsonl(timed, { fields: { time: null } })).log.toDataset().dataset)).toEqual([['1', ['z', 'y']]]);
   });

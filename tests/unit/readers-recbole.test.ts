@@ -1,3 +1,7 @@
+/**
+ * RecBole atomic files: .inter into a log (times, file order without timestamp), typed .item / .user
+ * rows, side-file ids absent from the interactions, file:line errors, lenient mode and progress.
+ */
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -17,12 +21,24 @@ describe('RecBole atomic files', () => {
     expect(skipped).toBe(0);
     expect(seqs(log.toDataset().dataset)).toEqual([['196', ['302', '242']], ['22', ['377']]]);
     expect(seqs(log.toDataset({ minRating: 3 }).dataset)).toEqual([['196', ['302', '242']]]);
+    expect([...log.toDataset().dataset.times!]).toEqual([881250000, 881250949, 878887116]);
+  });
+
+  it('reports progress in lines for .inter and side files', async () => {
+    const inter = file('p.inter', tsv(INTER, ...Array.from({ length: 16390 }, (_, i) => ['1', String(i), '1', String(i)])));
+    const seen: number[] = [];
+    await readRecBoleInter(inter, { onProgress: (lines) => seen.push(lines) });
+    expect(seen).toEqual([16385, 16391]); // the header is line 1
+    const side: number[] = [];
+    await readRecBoleItems(file('p.item', tsv(['item_id:token'], ['a'], ['b'])), { onProgress: (lines) => side.push(lines) });
+    expect(side).toEqual([3]);
   });
 
   it('maps field names, uses file order without a timestamp, reads gzip', async () => {
     const path = file('a.inter.gz', gzipSync(tsv(['session:token', 'x:float', 'product:token'], ['s', '1', 'p2'], ['s', '2', 'p1'])));
     const { log } = await readRecBoleInter(path, { fields: { user: 'session', item: 'product' } });
     expect(seqs(log.toDataset().dataset)).toEqual([['s', ['p2', 'p1']]]);
+    expect(log.toDataset().dataset.times).toBeUndefined();
     await expect(readRecBoleInter(path, { fields: { user: 'session', item: 'product', time: 'ts' } })).rejects.toMatchObject({
       code: 'E_INVALID_OPTION',
       message: `options.fields.time: column "ts" is not in the header of ${path} (session, x, product)`,

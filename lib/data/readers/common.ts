@@ -1,8 +1,8 @@
 /**
- * Pieces shared by the interaction readers (delimited, JSONL, RecBole): the common options
- * (lenient, signal, onProgress) and their validation, the column mapping (user, item, optional
- * time and rating; explicit names must exist, default names are used when present, null turns
- * time or rating off), field parsers that throw lineError, and the lenient skip-and-count rule.
+ * Pieces shared by the readers (delimited, JSONL, RecBole, Parquet, MovieLens, SASRec text): the
+ * common options (lenient, signal, onProgress) and their validation, the column mapping (user, item,
+ * optional time and rating; explicit names must exist, default names are used when present, null
+ * turns time or rating off), field parsers that throw lineError, and the lenient skip-and-count rule.
  */
 import { SeqrecError } from '../../errors.js';
 import { abortSignal, boolean, func, invalid, noUnknownKeys, optionsObject } from '../../validate.js';
@@ -14,7 +14,10 @@ export interface ReaderOptions {
   /** skip and count malformed lines instead of throwing. Default false. */
   lenient?: boolean;
   signal?: AbortSignal;
-  /** called with the number of lines read so far, every 16384 records and once at the end. */
+  /**
+   * called with the number of lines read so far (rows for Parquet), every 16384 records (every row
+   * group for Parquet) and once at the end.
+   */
   onProgress?: (lines: number) => void;
 }
 
@@ -35,9 +38,15 @@ export type MappingOption<K> = { user?: K; item?: K; time?: K | null; rating?: K
 
 /** Validate lenient/signal/onProgress plus `extra` keys; returns the options object. */
 export function readerOptions(name: string, value: unknown, extra: readonly string[]): Record<string, unknown> & ReaderOptions {
-  const o = optionsObject(name, value);
-  noUnknownKeys(name, o, ['lenient', 'signal', 'onProgress', ...extra]);
+  const o = streamOptions(name, value, ['lenient', ...extra]);
   if (o.lenient !== undefined) boolean(`${name}.lenient`, o.lenient);
+  return o;
+}
+
+/** Validate signal/onProgress plus `extra` keys, for readers without a lenient mode. */
+export function streamOptions(name: string, value: unknown, extra: readonly string[]): Record<string, unknown> & ReaderOptions {
+  const o = optionsObject(name, value);
+  noUnknownKeys(name, o, ['signal', 'onProgress', ...extra]);
   if (o.signal !== undefined) abortSignal(`${name}.signal`, o.signal);
   if (o.onProgress !== undefined) func(`${name}.onProgress`, o.onProgress);
   return o as Record<string, unknown> & ReaderOptions;

@@ -84,7 +84,7 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
           throw lineError(path, line, 'line', `has ${record.length} fields, expected ${expected ?? `at least ${least}`}`);
         }
         const field = (r: keyof typeof map) => (header ? names[r]! : `${r} (column ${map[r]})`);
-        const time = map.time === undefined ? end : numberField(path, line, field('time'), record[map.time]);
+        const time = map.time === undefined ? Number.NaN : numberField(path, line, field('time'), record[map.time]);
         const rating = map.rating === undefined ? Number.NaN : numberField(path, line, field('rating'), record[map.rating]);
         log.add(idField(path, line, field('user'), record[map.user]), idField(path, line, field('item'), record[map.item]), time, rating);
       });

@@ -66,7 +66,7 @@ export async function readJsonl(path: string, options: JsonlOptions = {}): Promi
         if (!present) throw lineError(path, line, name[key], 'is missing');
         return numberField(path, line, name[key], row[name[key]]);
       };
-      const time = read('time', line);
+      const time = read('time', Number.NaN);
       const rating = read('rating', Number.NaN);
       log.add(u, i, time, rating);
     });

@@ -3,17 +3,15 @@
  * (UserID::MovieID::Rating::Timestamp) into an InteractionLog, and the side files movies.dat
  * (MovieID::Title::Genres, genres '|'-separated) and users.dat (UserID::Gender::Age::Occupation::Zip).
  * A malformed line is E_INVALID_DATA naming file, line and field, or, with `lenient`, skipped and
- * counted. Side-file rows for users or items absent from the ratings are reported by the caller.
+ * counted. The side files come back as Maps by original id, ready for Dataset.withItemInfo /
+ * withUserAttributes, which report the ids that do not meet the ratings.
  */
 import { InteractionLog } from '../interaction-log.js';
-import { lenientRow, requireEvents } from './common.js';
+import { aborted, lenientRow, PROGRESS_EVERY, type ReaderOptions, readerOptions, requireEvents } from './common.js';
 import { type LineOptions, lineError, readLines } from './lines.js';
 
-export interface MovieLensReadOptions {
-  /** skip and count malformed lines instead of throwing. Default false. */
-  lenient?: boolean;
-  signal?: AbortSignal;
-}
+/** lenient, signal and onProgress (lines read), as for every reader. */
+export type MovieLensReadOptions = ReaderOptions;
 
 export interface MovieLensRatings {
   log: InteractionLog;
@@ -21,17 +19,24 @@ export interface MovieLensRatings {
   skipped: number;
 }
 
-export interface Movie {
+// Type aliases, not interfaces, so they fit the index signatures of ItemInfo and UserAttributes.
+export type Movie = {
+  /** (str) title with the year, e.g. "Toy Story (1995)" */
   title: string;
+  /** (str[]) genres, e.g. ["Animation", "Children's", "Comedy"] */
   genres: string[];
-}
+};
 
-export interface MovieLensUser {
+export type MovieLensUser = {
+  /** (str) "M" or "F" */
   gender: string;
+  /** (int) age group code: 1, 18, 25, 35, 45, 50 or 56 */
   age: number;
+  /** (int) occupation code 0..20 */
   occupation: number;
+  /** (str) zip code as written */
   zip: string;
-}
+};
 
 const encoding: LineOptions['encoding'] = 'latin1';
 
@@ -41,17 +46,24 @@ async function readFields(
   options: MovieLensReadOptions,
   row: (fields: string[], line: number) => void,
 ): Promise<number> {
+  const o = readerOptions('options', options, []);
+  if (o.signal?.aborted) throw aborted(path, 0);
   let skipped = 0;
-  for await (const { text, line } of readLines(path, { encoding, signal: options.signal })) {
+  let lines = 0;
+  let records = 0;
+  for await (const { text, line } of readLines(path, { encoding, signal: o.signal })) {
+    lines = line;
     if (text === '') continue;
-    skipped += lenientRow(options.lenient, () => {
+    skipped += lenientRow(o.lenient, () => {
       const fields = text.split('::');
       if (fields.length !== columns.length) {
         throw lineError(path, line, 'line', `has ${fields.length} fields, expected ${columns.length} (${columns.join('::')})`);
       }
       row(fields, line);
     });
+    if (++records % PROGRESS_EVERY === 0) o.onProgress?.(lines);
   }
+  o.onProgress?.(lines);
   return skipped;
 }
 

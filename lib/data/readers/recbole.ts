@@ -95,7 +95,7 @@ export async function readRecBoleInter(path: string, options: RecBoleInterOption
   const { skipped } = await readAtomic(path, o, header, (f, line, columns) => {
     const m = map!;
     const name = (at: number) => columns[at]!.name;
-    const time = m.time === undefined ? line : numberField(path, line, name(m.time), f[m.time]);
+    const time = m.time === undefined ? Number.NaN : numberField(path, line, name(m.time), f[m.time]);
     const rating = m.rating === undefined ? Number.NaN : numberField(path, line, name(m.rating), f[m.rating]);
     log.add(idField(path, line, name(m.user), f[m.user]), idField(path, line, name(m.item), f[m.item]), time, rating);
   });
