@@ -76,6 +76,10 @@ export const records: Record<string, RecordSpec> = {
       progressEvery: int('report progress every this many steps'),
       resume: bool('continue the model\'s current run (optimizer state and step) instead of starting one'),
       untilEpoch: int('pause the run (resumable) once this many epochs are done (0 = run to the end)'),
+      adapter: str('train only this LoRA adapter (its lora_A/lora_B), the whole base frozen; "" = train the base'),
+      freezeEmbeddings: bool('base training: keep the item and position tables frozen'),
+      freezeBlocks: int('base training: keep the first this many transformer blocks frozen'),
+      biasAndNormOnly: bool('base training: train only biases and LayerNorm parameters'),
     },
   },
   FitProgress: {
@@ -89,6 +93,14 @@ export const records: Record<string, RecordSpec> = {
       gradNorm: float('global gradient norm before clipping'),
       sequencesPerSec: float('training throughput since the last report'),
       elapsedSec: float('seconds since this fit call started'),
+    },
+  },
+  TrainableTensor: {
+    doc: 'One tensor the optimizer updates.',
+    fields: {
+      name: str('"blocks.0.ffnIn.weight", or "<module>.lora_A.<adapter>.weight" for an adapter'),
+      parameters: int('scalars in the tensor'),
+      decay: bool('in the weight-decay group'),
     },
   },
   FitResult: {
@@ -105,15 +117,21 @@ export const records: Record<string, RecordSpec> = {
       noDecayParameters: int('parameters without weight decay (biases, LayerNorm)'),
       decayTensors: int('tensors with weight decay'),
       noDecayTensors: int('tensors without weight decay'),
+      frozenParameters: int('base parameters left out of training (frozen, or the whole base when training an adapter)'),
+      frozenTensors: int('base tensors left out of training'),
+      trainable: { type: { list: 'TrainableTensor' }, doc: 'the optimizer\'s parameter list, in group order' },
     },
   },
   RankRequest: {
-    doc: 'Full-ranking ranks of held-out targets given each user\'s history.',
+    doc: 'Ranks of held-out targets given each user\'s history: over all items, or over sampled candidates.',
     fields: {
       offsets: { type: 'Int32Array', doc: '(n+1) CSR offsets of the histories' },
       items: { type: 'Int32Array', doc: 'history items (model input and excluded from ranking)' },
       targets: { type: 'Int32Array', doc: '(n) held-out item per user' },
       batchSize: int('users scored at once'),
+      numCandidates: int('C > 0: rank each target among its C candidates only (legacy sampled protocol); 0: full ranking'),
+      candidates: { type: 'Int32Array', doc: '(n·C) negative items per user, row-major; empty when numCandidates is 0' },
+      adapter: str('LoRA adapter to score with; "" = the base model alone'),
     },
   },
   TopKRequest: {
@@ -124,6 +142,7 @@ export const records: Record<string, RecordSpec> = {
       k: int('list length'),
       excludeSeen: bool('drop items already in the history'),
       batchSize: int('users scored at once'),
+      adapter: str('LoRA adapter to score with; "" = the base model alone'),
     },
   },
   TopKResult: {
@@ -149,6 +168,50 @@ export const records: Record<string, RecordSpec> = {
       tensors: { type: { list: 'TensorEntry' }, doc: 'parameters and optimizer moments' },
       hasOptimizer: bool('optimizer moments are included'),
       trainStep: int('steps done in the current run'),
+    },
+  },
+  LinearModule: {
+    doc: 'A linear layer LoRA can target.',
+    fields: {
+      name: str('qualified module name, e.g. "blocks.0.attention.query", "blocks.1.ffnIn"'),
+      inFeatures: int('input width (columns of lora_A)'),
+      outFeatures: int('output width (rows of lora_B)'),
+    },
+  },
+  AddAdapterRequest: {
+    doc: 'A new LoRA adapter: A Kaiming-uniform, B zero, on the given layers.',
+    fields: {
+      name: str('adapter name'),
+      r: int('rank'),
+      alpha: float('scale numerator (lora_alpha)'),
+      dropout: float('dropout on the adapter input while training'),
+      rslora: bool('scale alpha/√r instead of alpha/r'),
+      modules: { type: { list: 'LinearModule' }, doc: 'target layers, as linearModules() lists them' },
+    },
+  },
+  AdapterInfo: {
+    doc: 'An adapter as the model holds it.',
+    fields: {
+      name: str('adapter name'),
+      r: int('rank'),
+      alpha: float('scale numerator'),
+      dropout: float('input dropout'),
+      rslora: bool('rank-stabilised scale'),
+      scale: float('s applied to B·A'),
+      modules: { type: { list: 'LinearModule' }, doc: 'adapted layers, in module order' },
+      parameters: int('scalars in all lora_A and lora_B tensors'),
+    },
+  },
+  AdapterState: {
+    doc: 'An adapter\'s factors and settings, for files in the PEFT layout (written and read in TypeScript).',
+    fields: {
+      name: str('adapter name'),
+      r: int('rank'),
+      alpha: float('scale numerator'),
+      dropout: float('input dropout'),
+      rslora: bool('rank-stabilised scale'),
+      baseHash: str('export: sha256 of the base; import: the base it must be loaded onto ("" = do not check)'),
+      tensors: { type: { list: 'TensorEntry' }, doc: '"<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer' },
     },
   },
   ModelInfo: {
@@ -219,6 +282,30 @@ export const records: Record<string, RecordSpec> = {
       explicitGrad: { type: 'Float32Array', doc: 'item-embedding gradient, explicit attention' },
     },
   },
+  ParityLoraRequest: {
+    doc: 'Check: LoraLinear vs the explicit x·(W + s·B·A)ᵀ + b under autograd, and merge/unmerge.',
+    fields: {
+      batch: int('sequences'), length: int('positions'), inFeatures: int('input width'), outFeatures: int('output width'),
+      r: int('rank'), alpha: float('scale numerator'), rslora: bool('alpha/√r scale'), dropout: float('adapter dropout (eval ignores it)'),
+      seed: int('seed'), float64: bool('run in float64'),
+    },
+  },
+  ParityLoraResult: {
+    doc: 'Both sides of the LoRA check, flattened.',
+    fields: {
+      y: { type: 'Float64Array', doc: 'LoraLinear output (B, L, out)' },
+      yRef: { type: 'Float64Array', doc: 'explicit-form output' },
+      gradX: { type: 'Float64Array', doc: 'dL/dx, ours' }, gradXRef: { type: 'Float64Array', doc: 'dL/dx, reference' },
+      gradW: { type: 'Float64Array', doc: 'dL/dW, ours' }, gradWRef: { type: 'Float64Array', doc: 'dL/dW, reference' },
+      gradBias: { type: 'Float64Array', doc: 'dL/db, ours' }, gradBiasRef: { type: 'Float64Array', doc: 'dL/db, reference' },
+      gradA: { type: 'Float64Array', doc: 'dL/dA (r, in), ours' }, gradARef: { type: 'Float64Array', doc: 'dL/dA, reference' },
+      gradB: { type: 'Float64Array', doc: 'dL/dB (out, r), ours' }, gradBRef: { type: 'Float64Array', doc: 'dL/dB, reference' },
+      yMerged: { type: 'Float64Array', doc: 'output with the adapter merged into W' },
+      yMergedBase: { type: 'Float64Array', doc: 'base-only output while merged (equals yMerged)' },
+      yAfterUnmerge: { type: 'Float64Array', doc: 'adapter-path output after unmerge' },
+      unmergeExact: bool('W after merge + unmerge is bit-identical to W before'),
+    },
+  },
 };
 
 export const classes: Record<string, ClassSpec> = {
@@ -239,6 +326,19 @@ export const classes: Record<string, ClassSpec> = {
       importState: { doc: 'Load parameters and optimizer state.', args: [{ name: 'state', type: { record: 'ModelState' } }], returns: 'void', async: true },
       info: { doc: 'Static facts.', args: [], returns: { record: 'ModelInfo' }, async: false },
       dispose: { doc: 'Free native memory now (idempotent; refused while training).', args: [], returns: 'void', async: false },
+      linearModules: { doc: 'The layers LoRA can target (fixed for the model\'s life).', args: [], returns: { list: 'LinearModule' }, async: false },
+      addAdapter: { doc: 'Add a LoRA adapter (exclusive, like importState).', args: [{ name: 'request', type: { record: 'AddAdapterRequest' } }], returns: { record: 'AdapterInfo' }, async: true },
+      removeAdapter: { doc: 'Delete an adapter and its tensors (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true },
+      mergeAdapter: { doc: 'Fold an adapter into the base weights, W += s·B·A (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true },
+      unmergeAdapter: { doc: 'Restore the weights from before mergeAdapter, bit for bit (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true },
+      exportAdapter: { doc: 'Copy an adapter\'s factors and the base hash out.', args: [{ name: 'name', type: 'string' }], returns: { record: 'AdapterState' }, async: true },
+      importAdapter: {
+        doc: 'Create an adapter from saved factors, or overwrite one in place when replace is true (exclusive).',
+        args: [{ name: 'state', type: { record: 'AdapterState' } }, { name: 'replace', type: 'bool' }],
+        returns: { record: 'AdapterInfo' },
+        async: true,
+      },
+      baseHash: { doc: 'sha256 over the base parameters\' names, dtypes, shapes and bytes (merged adapters excluded).', args: [], returns: 'string', async: true },
     },
   },
 };
@@ -248,4 +348,5 @@ export const functions: Record<string, MethodSpec> = {
   parityCrossEntropy: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityCeRequest' } }], returns: { record: 'ParityCeResult' }, async: true },
   parityAdamW: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityAdamWRequest' } }], returns: { record: 'ParityAdamWResult' }, async: true },
   parityAttention: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityAttentionRequest' } }], returns: { record: 'ParityAttentionResult' }, async: true },
+  parityLora: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityLoraRequest' } }], returns: { record: 'ParityLoraResult' }, async: true },
 };

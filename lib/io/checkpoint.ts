@@ -15,10 +15,12 @@ const FORMAT_VERSION = '1';
 export interface Checkpoint {
   config: ModelConfig;
   state: AddonModelState;
+  /** (V+1) the user's id of each dense item, [0] unused, so recommendations come back in their vocabulary */
+  itemIds?: readonly string[];
 }
 
 export async function writeCheckpoint(path: string, checkpoint: Checkpoint, options: { signal?: AbortSignal } = {}): Promise<void> {
-  const { config, state } = checkpoint;
+  const { config, state, itemIds } = checkpoint;
   await writeSafetensors(
     path,
     {
@@ -30,6 +32,7 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint, opti
         trainStep: String(state.trainStep),
         hasOptimizer: String(state.hasOptimizer),
         rng: JSON.stringify({ kind: 'counter', seed: config.seed, step: state.trainStep }),
+        ...(itemIds && { itemIds: JSON.stringify(itemIds) }),
       },
     },
     options,
@@ -52,12 +55,27 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   const trainStep = Number(meta.trainStep);
   if (!Number.isSafeInteger(trainStep) || trainStep < 0) throw fail('metadata.trainStep', `is ${JSON.stringify(meta.trainStep)}`);
   if (meta.hasOptimizer !== 'true' && meta.hasOptimizer !== 'false') throw fail('metadata.hasOptimizer', `is ${JSON.stringify(meta.hasOptimizer)}`);
+  const itemIds = meta.itemIds === undefined ? undefined : parseItemIds(meta.itemIds, config.items, fail);
   return {
     config,
+    ...(itemIds && { itemIds }),
     state: {
       tensors: file.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })),
       hasOptimizer: meta.hasOptimizer === 'true',
       trainStep,
     },
   };
+}
+
+function parseItemIds(text: string, items: number, fail: (field: string, why: string) => SeqrecError): string[] {
+  let ids: unknown;
+  try {
+    ids = JSON.parse(text);
+  } catch {
+    throw fail('metadata.itemIds', 'is not JSON');
+  }
+  if (!Array.isArray(ids) || ids.length !== items + 1 || !ids.every((id) => typeof id === 'string')) {
+    throw fail('metadata.itemIds', `is not an array of ${items + 1} strings (index 0 unused)`);
+  }
+  return ids as string[];
 }

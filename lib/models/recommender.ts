@@ -6,15 +6,18 @@
  */
 import type { Dataset, EvalSet } from '../data/dataset.js';
 import { SeqrecError, callNative, callNativeSync, isSeqrecError, withCallerStack } from '../errors.js';
-import { hitRate, mrr, ndcg } from '../eval/metrics.js';
+import type { TopKLists } from '../eval/beyond-accuracy.js';
+import { evaluateModel, type Evaluation, type EvaluateOptions } from '../eval/evaluate.js';
 import { addon } from '../native/loader.js';
-import type { AddonFitResult, AddonModelState, AddonNativeModel } from '../native/raw.js';
+import type { AddonFitResult, AddonNativeModel } from '../native/raw.js';
 import type { ResolvedValidation, ValidationRecord } from '../train/validation.js';
 import { FitRun, type FitSummary } from '../train/fit-run.js';
 import { resolveFit, type FitOptions } from '../train/fit-options.js';
 import { integer, invalid, noUnknownKeys, optionsObject, boolean } from '../validate.js';
 import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
 import { type Architecture, type ModelConfig, resolveModelConfig, toAddonConfig } from './config.js';
+import { AdapterManager, type AdapterInfo, type LoadAdapterOptions, type SaveAdapterOptions } from '../adapters/manager.js';
+import type { AdapterOptions } from '../adapters/options.js';
 
 export interface LoadOptions {
   /** (str) place the loaded model on this device instead of the stored one */
@@ -26,31 +29,24 @@ export interface LoadOptions {
 export interface Recommendation {
   /** dense item id (1..V) */
   item: number;
+  /** the item's id in the training data's vocabulary, when the model was fit on a Dataset with itemIds */
+  id?: string;
   /** model score (higher is better) */
   score: number;
-}
-
-export interface EvaluateOptions {
-  /** (int[]) cut-offs for HR@K and NDCG@K. Default [10]. */
-  ks?: number[];
-  /** (int) users scored per native batch. Default 256. */
-  batchSize?: number;
-}
-
-export interface Evaluation {
-  /** evaluated users */
-  users: number;
-  /** 'hr@10', 'ndcg@10', …, 'mrr' */
-  metrics: Record<string, number>;
-  /** (users) full-ranking pessimistic rank of each target, seen items excluded */
-  ranks: Int32Array;
 }
 
 export class SequentialRecommender implements AsyncDisposable {
   /** @internal */ protected native: AddonNativeModel | undefined;
   readonly #config: ModelConfig;
+  #itemIds: readonly string[] | undefined;
+  #itemIndex: Map<string, number> | undefined;
   readonly #pending = new Set<Promise<unknown>>();
   #disposing: Promise<void> | undefined;
+  readonly #adapters = new AdapterManager({
+    native: () => this.ensureNative(),
+    track: (p) => this.track(p),
+    architecture: () => this.#config.architecture,
+  });
 
   /** @internal use SASRec.create / BERT4Rec.create */
   protected constructor(config: ModelConfig) {
@@ -70,12 +66,13 @@ export class SequentialRecommender implements AsyncDisposable {
   ): Promise<M> {
     const o = optionsObject('options', overrides) as LoadOptions;
     noUnknownKeys('options', o, ['device', 'threads']);
-    const { config: stored, state } = await readCheckpoint(path);
+    const { config: stored, state, itemIds } = await readCheckpoint(path);
     if (architecture && stored.architecture !== architecture) {
       throw new SeqrecError('E_CHECKPOINT', `${path} holds a ${stored.architecture} model, not ${architecture}`, { file: path });
     }
     const { architecture: arch, ...options } = stored;
     const model = make(resolveModelConfig(arch, { ...options, ...pickDefined({ device: o.device, threads: o.threads }) }));
+    model.#itemIds = itemIds;
     try {
       await model.track(callNative(() => model.ensureNative().importState(state)));
     } catch (e) {
@@ -95,7 +92,24 @@ export class SequentialRecommender implements AsyncDisposable {
   async save(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const native = this.ensureNative();
     const state = await this.track(callNative(() => native.exportState()));
-    await writeCheckpoint(path, { config: this.#config, state }, options);
+    await writeCheckpoint(path, { config: this.#config, state, ...(this.#itemIds && { itemIds: this.#itemIds }) }, options);
+  }
+
+  /** (V+1) the training data's id of each dense item ([0] unused), kept from fit() and saved in checkpoints. */
+  get itemIds(): readonly string[] | undefined {
+    return this.#itemIds;
+  }
+
+  /** Dense item ids for ids of the training data's vocabulary; an unknown id throws E_INVALID_DATA naming it. */
+  itemsFromIds(ids: readonly string[]): Int32Array {
+    if (!this.#itemIds) throw new SeqrecError('E_INVALID_OPTION', 'the model has no item ids: fit it on a Dataset with itemIds (e.g. from InteractionLog)');
+    if (!Array.isArray(ids)) throw invalid('ids', 'an array of item ids', ids);
+    this.#itemIndex ??= new Map(this.#itemIds.map((id, i) => [id, i] as const).slice(1));
+    return Int32Array.from(ids, (id, i) => {
+      const item = this.#itemIndex!.get(String(id));
+      if (item === undefined) throw new SeqrecError('E_INVALID_DATA', `ids[${i}] = ${JSON.stringify(id)} is not an item the model knows`, { field: 'ids', index: i });
+      return item;
+    });
   }
 
   /** The resolved configuration (every default filled in); saved in checkpoints. */
@@ -121,6 +135,8 @@ export class SequentialRecommender implements AsyncDisposable {
     return new FitRun(async (push) => {
       const native = this.ensureNative();
       const { request, validation, signal, onProgress } = resolveFit(data, options, this.#config);
+      this.#adapters.beginTraining(request.adapter);
+      this.#adoptItemIds(data);
       const aborted = (steps: number, totalSteps: number, summary?: FitSummary) =>
         withCallerStack(new SeqrecError('E_ABORTED', `fit() was aborted after step ${steps} of ${totalSteps}`, { summary }), callerStack);
       if (signal?.aborted) throw new SeqrecError('E_ABORTED', 'fit() was called with an already aborted signal');
@@ -151,7 +167,7 @@ export class SequentialRecommender implements AsyncDisposable {
           if (result.aborted) throw aborted(result.steps, result.totalSteps, summary);
           return summary;
         }
-        return await this.#fitWithValidation(segment, request.resume, validation, () => signal?.aborted === true, aborted);
+        return await this.#fitWithValidation(segment, request.resume, validation, () => signal?.aborted === true, aborted, request.adapter);
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
@@ -165,11 +181,12 @@ export class SequentialRecommender implements AsyncDisposable {
     v: ResolvedValidation,
     isAborted: () => boolean,
     aborted: (steps: number, totalSteps: number, summary?: FitSummary) => SeqrecError,
+    adapter: string,
   ): Promise<FitSummary> {
     const history: ValidationRecord[] = [];
     const losses: Float32Array[] = [];
     let best: ValidationRecord | undefined;
-    let bestState: AddonModelState | undefined;
+    let restoreBest: (() => Promise<void>) | undefined;
     let sinceBest = 0;
     let stoppedEarly = false;
     let elapsed = 0;
@@ -180,14 +197,14 @@ export class SequentialRecommender implements AsyncDisposable {
       losses.push(last.losses);
       elapsed += last.elapsedSec;
       if (last.aborted) throw aborted(last.steps, last.totalSteps, summarize(last, losses, elapsed));
-      const { metrics } = await this.evaluate(v.data, { ks: v.k ? [v.k] : [10] });
+      const { metrics } = await this.evaluate(v.data, { metrics: [v.metric], adapter: adapter || null });
       const trainLoss = last.losses.length ? last.losses.reduce((a, b) => a + b, 0) / last.losses.length : NaN;
       const record: ValidationRecord = { epoch, step: last.steps, value: metrics[v.metric]!, trainLoss };
       history.push(record);
       if (!best || record.value > best.value) {
         best = record;
         sinceBest = 0;
-        if (v.restoreBest) bestState = await this.track(callNative(() => this.ensureNative().exportState()));
+        if (v.restoreBest) restoreBest = await this.#snapshot(adapter);
       } else {
         sinceBest++;
       }
@@ -197,54 +214,93 @@ export class SequentialRecommender implements AsyncDisposable {
         break;
       }
     }
-    const restored = bestState !== undefined && best!.step !== last.steps;
-    if (restored) await this.track(callNative(() => this.ensureNative().importState(bestState!)));
+    const restored = restoreBest !== undefined && best!.step !== last.steps;
+    if (restored) await restoreBest!();
     return { ...summarize(last, losses, elapsed), validation: { metric: v.metric, history, best: best!, stoppedEarly, restored } };
   }
 
-  /** Full-ranking ranks of each target in `evalSet` (all items, seen excluded, ties pessimistic). */
-  async rank(evalSet: EvalSet, options: { batchSize?: number } = {}): Promise<Int32Array> {
+  /**
+   * Rank of each target in `evalSet`: over all items, seen excluded, ties pessimistic; or, with `candidates`
+   * (count negatives per user, row-major), among itself and its candidates only (the legacy sampled protocol).
+   */
+  async rank(
+    evalSet: EvalSet,
+    options: { batchSize?: number; candidates?: { items: Int32Array; count: number }; adapter?: string | null } = {},
+  ): Promise<Int32Array> {
     const native = this.ensureNative();
     checkEvalSet(evalSet, this.#config.items);
     const batchSize = integer('options.batchSize', options.batchSize ?? 256, 1, 1 << 20);
+    const numCandidates = options.candidates ? integer('options.candidates.count', options.candidates.count, 1, this.#config.items) : 0;
+    const candidates = options.candidates?.items ?? new Int32Array(0);
+    if (!(candidates instanceof Int32Array)) throw invalid('options.candidates.items', 'an Int32Array', candidates);
+    const adapter = this.#adapters.resolve('options.adapter', options.adapter);
     return this.track(
-      callNative(() => native.rank({ offsets: evalSet.offsets, items: evalSet.items, targets: evalSet.targets, batchSize })),
+      callNative(() => native.rank({ offsets: evalSet.offsets, items: evalSet.items, targets: evalSet.targets, batchSize, numCandidates, candidates, adapter })),
     );
   }
 
-  /** HR@K, NDCG@K and MRR by full ranking over the whole catalogue. */
-  async evaluate(evalSet: EvalSet, options: EvaluateOptions = {}): Promise<Evaluation> {
-    const o = optionsObject('options', options) as EvaluateOptions;
-    noUnknownKeys('options', o, ['ks', 'batchSize']);
-    const ks = o.ks ?? [10];
-    if (!Array.isArray(ks) || ks.length === 0) throw invalid('options.ks', 'a non-empty array of integers', ks);
-    ks.forEach((k, i) => integer(`options.ks[${i}]`, k, 1, 1 << 30));
-    const ranks = await this.rank(evalSet, { batchSize: o.batchSize });
-    const metrics: Record<string, number> = {};
-    for (const k of ks) {
-      metrics[`hr@${k}`] = hitRate(ranks, k);
-      metrics[`ndcg@${k}`] = ndcg(ranks, k);
-    }
-    metrics.mrr = mrr(ranks);
-    return { users: ranks.length, metrics, ranks };
+  /**
+   * Evaluate on held-out targets: registry metrics by full ranking (or the named legacy 'sampled-100' protocol),
+   * with most-popular and random baselines, CIs and group fairness when `train` / `groups` are given.
+   */
+  async evaluate(evalSet: EvalSet, options: EvaluateOptions & { adapter?: string | null } = {}): Promise<Evaluation> {
+    const { adapter: which, ...rest } = optionsObject('options', options) as EvaluateOptions & { adapter?: string | null };
+    const adapter = this.#adapters.resolve('options.adapter', which) || null; // (str | null) LoRA adapter; default the active one
+    return evaluateModel(
+      {
+        rank: (e, candidates, batchSize) => this.rank(e, { batchSize, adapter, ...(candidates && { candidates }) }),
+        topK: (e, k, batchSize) => this.#topKLists(e, k, batchSize, adapter ?? ''),
+      },
+      evalSet,
+      rest,
+    );
+  }
+
+  /** Top-k unseen items for each history of `evalSet` (its targets are ignored). */
+  async #topKLists(evalSet: EvalSet, k: number, batchSize: number, adapter: string): Promise<TopKLists> {
+    const native = this.ensureNative();
+    checkEvalSet(evalSet, this.#config.items);
+    const width = Math.min(k, this.#config.items);
+    const result = await this.track(
+      callNative(() => native.topK({ offsets: evalSet.offsets, items: evalSet.items, k: width, excludeSeen: true, batchSize, adapter })),
+    );
+    return { lists: result.items, width: result.k, numItems: this.#config.items };
   }
 
   /** Top-k items for one history (dense ids, oldest first). */
-  async recommend(history: ArrayLike<number>, options: { k?: number; excludeSeen?: boolean } = {}): Promise<Recommendation[]> {
+  async recommend(history: ArrayLike<number>, options: { k?: number; excludeSeen?: boolean; adapter?: string | null } = {}): Promise<Recommendation[]> {
     const native = this.ensureNative();
-    const o = optionsObject('options', options) as { k?: number; excludeSeen?: boolean };
-    noUnknownKeys('options', o, ['k', 'excludeSeen']);
+    const o = optionsObject('options', options) as { k?: number; excludeSeen?: boolean; adapter?: string | null };
+    noUnknownKeys('options', o, ['k', 'excludeSeen', 'adapter']);
+    const adapter = this.#adapters.resolve('options.adapter', o.adapter);
     const k = integer('options.k', o.k ?? 10, 1, this.#config.items);
     const items = Int32Array.from(history);
     items.forEach((item, i) => integer(`history[${i}]`, item, 1, this.#config.items));
     const result = await this.track(
       callNative(() =>
-        native.topK({ offsets: Int32Array.of(0, items.length), items, k, excludeSeen: boolean('options.excludeSeen', o.excludeSeen ?? true), batchSize: 1 }),
+        native.topK({ offsets: Int32Array.of(0, items.length), items, k, excludeSeen: boolean('options.excludeSeen', o.excludeSeen ?? true), batchSize: 1, adapter }),
       ),
     );
     const out: Recommendation[] = [];
-    for (let i = 0; i < result.k; i++) if (result.items[i]! > 0) out.push({ item: result.items[i]!, score: result.scores[i]! });
+    for (let i = 0; i < result.k; i++) {
+      const item = result.items[i]!;
+      if (item > 0) out.push({ item, score: result.scores[i]!, ...(this.#itemIds && { id: this.#itemIds[item] }) });
+    }
     return out;
+  }
+
+  /** Keep the data's item vocabulary; refuse data whose vocabulary differs from the one the model learned. */
+  #adoptItemIds(data: Dataset): void {
+    const ids = data.itemIds;
+    if (ids === undefined) return;
+    if (this.#itemIds !== undefined && this.#itemIds !== ids) {
+      const at = ids.findIndex((id, i) => i > 0 && id !== this.#itemIds![i]);
+      if (ids.length !== this.#itemIds.length || at > 0) {
+        throw new SeqrecError('E_INVALID_DATA', `data.itemIds differ from the model's item ids${at > 0 ? ` at dense id ${at}` : ''}; map items to the model's vocabulary first`, { field: 'itemIds', index: at });
+      }
+    }
+    this.#itemIds = ids;
+    this.#itemIndex = undefined;
   }
 
   /** Free native memory now. Aborts a running fit and waits for calls in flight. Idempotent. */
@@ -277,6 +333,70 @@ export class SequentialRecommender implements AsyncDisposable {
     const forget = () => this.#pending.delete(promise);
     promise.then(forget, forget);
     return promise;
+  }
+
+  // ---- LoRA adapters: thin delegation to lib/adapters/manager.ts ----------------------------
+
+  /** Add a LoRA adapter (A Kaiming-uniform, B zero, so the model is unchanged until it is trained). Not made active. */
+  addAdapter(name: string, options: AdapterOptions = {}): Promise<AdapterInfo> {
+    return this.#adapters.add(name, options);
+  }
+
+  /** The adapter recommend / evaluate / rank apply by default; null for the base model alone. */
+  setAdapter(name: string | null): void {
+    this.#adapters.set(name);
+  }
+
+  /** The active adapter's name, or null. */
+  get activeAdapter(): string | null {
+    return this.#adapters.active;
+  }
+
+  /** Every adapter of the model, in the order they were added. */
+  get adapters(): AdapterInfo[] {
+    return this.#adapters.list();
+  }
+
+  /** Fold an adapter into the base weights (W += s·B·A) for adapter-free inference speed; it becomes active. */
+  mergeAdapter(name: string): Promise<void> {
+    return this.#adapters.merge(name);
+  }
+
+  /** Restore the weights from before mergeAdapter, bit for bit. */
+  unmergeAdapter(name: string): Promise<void> {
+    return this.#adapters.unmerge(name);
+  }
+
+  /** Delete an adapter and its tensors (refused while it is merged). */
+  removeAdapter(name: string): Promise<void> {
+    return this.#adapters.remove(name);
+  }
+
+  /** Write an adapter as a PEFT folder (adapter_config.json + adapter_model.safetensors), atomically per file. */
+  saveAdapter(name: string, dir: string, options: SaveAdapterOptions = {}): Promise<void> {
+    return this.#adapters.save(name, dir, options);
+  }
+
+  /** Load a PEFT adapter folder saved from this same base model (checked by hash). */
+  loadAdapter(dir: string, options: LoadAdapterOptions = {}): Promise<AdapterInfo> {
+    return this.#adapters.load(dir, options);
+  }
+
+  /** sha256 of the base parameters (names, dtypes, shapes, bytes), merged adapters excluded; adapter files record it. */
+  baseHash(): Promise<string> {
+    return this.#adapters.baseHash();
+  }
+
+  /** Keep the weights fit() may restore: the adapter's factors when training one, else the whole model state. */
+  async #snapshot(adapter: string): Promise<() => Promise<void>> {
+    if (adapter) {
+      const state = await this.#adapters.snapshot(adapter);
+      return () => this.#adapters.restore(state);
+    }
+    const state = await this.track(callNative(() => this.ensureNative().exportState()));
+    return async () => {
+      await this.track(callNative(() => this.ensureNative().importState(state)));
+    };
   }
 }
 

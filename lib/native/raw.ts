@@ -75,6 +75,14 @@ export interface AddonFitRequest {
   resume: boolean;
   /** pause the run (resumable) once this many epochs are done (0 = run to the end) */
   untilEpoch: number;
+  /** train only this LoRA adapter (its lora_A/lora_B), the whole base frozen; "" = train the base */
+  adapter: string;
+  /** base training: keep the item and position tables frozen */
+  freezeEmbeddings: boolean;
+  /** base training: keep the first this many transformer blocks frozen */
+  freezeBlocks: number;
+  /** base training: train only biases and LayerNorm parameters */
+  biasAndNormOnly: boolean;
 }
 
 /** A progress report from the training thread. */
@@ -95,6 +103,16 @@ export interface AddonFitProgress {
   sequencesPerSec: number;
   /** seconds since this fit call started */
   elapsedSec: number;
+}
+
+/** One tensor the optimizer updates. */
+export interface AddonTrainableTensor {
+  /** "blocks.0.ffnIn.weight", or "<module>.lora_A.<adapter>.weight" for an adapter */
+  name: string;
+  /** scalars in the tensor */
+  parameters: number;
+  /** in the weight-decay group */
+  decay: boolean;
 }
 
 /** Outcome of a fit call. */
@@ -121,9 +139,15 @@ export interface AddonFitResult {
   decayTensors: number;
   /** tensors without weight decay */
   noDecayTensors: number;
+  /** base parameters left out of training (frozen, or the whole base when training an adapter) */
+  frozenParameters: number;
+  /** base tensors left out of training */
+  frozenTensors: number;
+  /** the optimizer's parameter list, in group order */
+  trainable: AddonTrainableTensor[];
 }
 
-/** Full-ranking ranks of held-out targets given each user's history. */
+/** Ranks of held-out targets given each user's history: over all items, or over sampled candidates. */
 export interface AddonRankRequest {
   /** (n+1) CSR offsets of the histories */
   offsets: Int32Array;
@@ -133,6 +157,12 @@ export interface AddonRankRequest {
   targets: Int32Array;
   /** users scored at once */
   batchSize: number;
+  /** C > 0: rank each target among its C candidates only (legacy sampled protocol); 0: full ranking */
+  numCandidates: number;
+  /** (n·C) negative items per user, row-major; empty when numCandidates is 0 */
+  candidates: Int32Array;
+  /** LoRA adapter to score with; "" = the base model alone */
+  adapter: string;
 }
 
 /** Top-K recommendations for each history. */
@@ -147,6 +177,8 @@ export interface AddonTopKRequest {
   excludeSeen: boolean;
   /** users scored at once */
   batchSize: number;
+  /** LoRA adapter to score with; "" = the base model alone */
+  adapter: string;
 }
 
 /** n lists of k items, row-major; item 0 marks an empty slot. */
@@ -179,6 +211,70 @@ export interface AddonModelState {
   hasOptimizer: boolean;
   /** steps done in the current run */
   trainStep: number;
+}
+
+/** A linear layer LoRA can target. */
+export interface AddonLinearModule {
+  /** qualified module name, e.g. "blocks.0.attention.query", "blocks.1.ffnIn" */
+  name: string;
+  /** input width (columns of lora_A) */
+  inFeatures: number;
+  /** output width (rows of lora_B) */
+  outFeatures: number;
+}
+
+/** A new LoRA adapter: A Kaiming-uniform, B zero, on the given layers. */
+export interface AddonAddAdapterRequest {
+  /** adapter name */
+  name: string;
+  /** rank */
+  r: number;
+  /** scale numerator (lora_alpha) */
+  alpha: number;
+  /** dropout on the adapter input while training */
+  dropout: number;
+  /** scale alpha/√r instead of alpha/r */
+  rslora: boolean;
+  /** target layers, as linearModules() lists them */
+  modules: AddonLinearModule[];
+}
+
+/** An adapter as the model holds it. */
+export interface AddonAdapterInfo {
+  /** adapter name */
+  name: string;
+  /** rank */
+  r: number;
+  /** scale numerator */
+  alpha: number;
+  /** input dropout */
+  dropout: number;
+  /** rank-stabilised scale */
+  rslora: boolean;
+  /** s applied to B·A */
+  scale: number;
+  /** adapted layers, in module order */
+  modules: AddonLinearModule[];
+  /** scalars in all lora_A and lora_B tensors */
+  parameters: number;
+}
+
+/** An adapter's factors and settings, for files in the PEFT layout (written and read in TypeScript). */
+export interface AddonAdapterState {
+  /** adapter name */
+  name: string;
+  /** rank */
+  r: number;
+  /** scale numerator */
+  alpha: number;
+  /** input dropout */
+  dropout: number;
+  /** rank-stabilised scale */
+  rslora: boolean;
+  /** export: sha256 of the base; import: the base it must be loaded onto ("" = do not check) */
+  baseHash: string;
+  /** "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer */
+  tensors: AddonTensorEntry[];
 }
 
 /** Static facts about a model. */
@@ -309,6 +405,66 @@ export interface AddonParityAttentionResult {
   explicitGrad: Float32Array;
 }
 
+/** Check: LoraLinear vs the explicit x·(W + s·B·A)ᵀ + b under autograd, and merge/unmerge. */
+export interface AddonParityLoraRequest {
+  /** sequences */
+  batch: number;
+  /** positions */
+  length: number;
+  /** input width */
+  inFeatures: number;
+  /** output width */
+  outFeatures: number;
+  /** rank */
+  r: number;
+  /** scale numerator */
+  alpha: number;
+  /** alpha/√r scale */
+  rslora: boolean;
+  /** adapter dropout (eval ignores it) */
+  dropout: number;
+  /** seed */
+  seed: number;
+  /** run in float64 */
+  float64: boolean;
+}
+
+/** Both sides of the LoRA check, flattened. */
+export interface AddonParityLoraResult {
+  /** LoraLinear output (B, L, out) */
+  y: Float64Array;
+  /** explicit-form output */
+  yRef: Float64Array;
+  /** dL/dx, ours */
+  gradX: Float64Array;
+  /** dL/dx, reference */
+  gradXRef: Float64Array;
+  /** dL/dW, ours */
+  gradW: Float64Array;
+  /** dL/dW, reference */
+  gradWRef: Float64Array;
+  /** dL/db, ours */
+  gradBias: Float64Array;
+  /** dL/db, reference */
+  gradBiasRef: Float64Array;
+  /** dL/dA (r, in), ours */
+  gradA: Float64Array;
+  /** dL/dA, reference */
+  gradARef: Float64Array;
+  /** dL/dB (out, r), ours */
+  gradB: Float64Array;
+  /** dL/dB, reference */
+  gradBRef: Float64Array;
+  /** output with the adapter merged into W */
+  yMerged: Float64Array;
+  /** base-only output while merged (equals yMerged) */
+  yMergedBase: Float64Array;
+  /** adapter-path output after unmerge */
+  yAfterUnmerge: Float64Array;
+  /** W after merge + unmerge is bit-identical to W before */
+  unmergeExact: boolean;
+}
+
 /** A transformer recommender living in native memory (CPU or CUDA). */
 export interface AddonNativeModel {
   /** Train on a dedicated native thread; progress arrives through onProgress on the JS thread. */
@@ -327,6 +483,22 @@ export interface AddonNativeModel {
   info(): AddonModelInfo;
   /** Free native memory now (idempotent; refused while training). */
   dispose(): void;
+  /** The layers LoRA can target (fixed for the model's life). */
+  linearModules(): AddonLinearModule[];
+  /** Add a LoRA adapter (exclusive, like importState). */
+  addAdapter(request: AddonAddAdapterRequest): Promise<AddonAdapterInfo>;
+  /** Delete an adapter and its tensors (exclusive). */
+  removeAdapter(name: string): Promise<void>;
+  /** Fold an adapter into the base weights, W += s·B·A (exclusive). */
+  mergeAdapter(name: string): Promise<void>;
+  /** Restore the weights from before mergeAdapter, bit for bit (exclusive). */
+  unmergeAdapter(name: string): Promise<void>;
+  /** Copy an adapter's factors and the base hash out. */
+  exportAdapter(name: string): Promise<AddonAdapterState>;
+  /** Create an adapter from saved factors, or overwrite one in place when replace is true (exclusive). */
+  importAdapter(state: AddonAdapterState, replace: boolean): Promise<AddonAdapterInfo>;
+  /** sha256 over the base parameters' names, dtypes, shapes and bytes (merged adapters excluded). */
+  baseHash(): Promise<string>;
 }
 
 /** The addon module. */
@@ -340,4 +512,6 @@ export interface AddonModule {
   parityAdamW(request: AddonParityAdamWRequest): Promise<AddonParityAdamWResult>;
   /** Internal numeric check. */
   parityAttention(request: AddonParityAttentionRequest): Promise<AddonParityAttentionResult>;
+  /** Internal numeric check. */
+  parityLora(request: AddonParityLoraRequest): Promise<AddonParityLoraResult>;
 }

@@ -7,6 +7,7 @@ import { SeqrecError } from '../errors.js';
 import type { Architecture } from '../models/config.js';
 import type { AddonFitRequest, AddonFitProgress } from '../native/raw.js';
 import { type ResolvedValidation, type ValidationOptions, resolveValidation } from './validation.js';
+import { type FreezeOptions, resolveTrainScope } from '../adapters/train-scope.js';
 import { abortSignal, boolean, func, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 
 export type FitProgress = AddonFitProgress;
@@ -52,10 +53,15 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Called on the JS thread with each progress report. */
   onProgress?: (progress: FitProgress) => void;
+  /** (str) train only this LoRA adapter (see addAdapter), the whole base frozen; it also becomes the active adapter. Without it, fit trains the base alone (no adapter applied). */
+  adapter?: string;
+  /** Base training with parts frozen (no gradient, no optimizer state): embeddings, the first k blocks, or all but biases/LayerNorm. */
+  freeze?: FreezeOptions;
 }
 
 const KEYS = ['epochs', 'steps', 'batchSize', 'accumulate', 'lr', 'warmupSteps', 'schedule', 'minLrRatio', 'weightDecay', 'betas',
-  'eps', 'optimizerImpl', 'clipNorm', 'lossChunkBytes', 'maskProb', 'progressEvery', 'resume', 'validation', 'signal', 'onProgress'] as const;
+  'eps', 'optimizerImpl', 'clipNorm', 'lossChunkBytes', 'maskProb', 'progressEvery', 'resume', 'validation', 'signal', 'onProgress',
+  'adapter', 'freeze'] as const;
 
 export interface ResolvedFit {
   request: AddonFitRequest;
@@ -64,7 +70,7 @@ export interface ResolvedFit {
   onProgress?: (progress: FitProgress) => void;
 }
 
-export function resolveFit(data: Dataset, raw: unknown, model: { items: number; architecture: Architecture }): ResolvedFit {
+export function resolveFit(data: Dataset, raw: unknown, model: { items: number; architecture: Architecture; layers?: number }): ResolvedFit {
   if (!data || !(data.offsets instanceof Int32Array) || !(data.items instanceof Int32Array)) {
     throw invalid('data', 'a Dataset (offsets and items as Int32Array)', data);
   }
@@ -101,6 +107,7 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
       progressEvery: integer('options.progressEvery', o.progressEvery ?? 10, 1, 1e9),
       resume: boolean('options.resume', o.resume ?? false),
       untilEpoch: 0,
+      ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
     validation: resolveValidation(o.validation),
     signal: o.signal === undefined ? undefined : abortSignal('options.signal', o.signal),

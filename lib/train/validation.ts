@@ -4,6 +4,7 @@
  * trains epoch segments of one resumable run (native untilEpoch) and evaluates between them.
  */
 import type { EvalSet } from '../data/dataset.js';
+import { resolveMetric } from '../eval/registry.js';
 import { boolean, integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
 
 export interface ValidationOptions {
@@ -11,7 +12,7 @@ export interface ValidationOptions {
   data: EvalSet;
   /** (int) validate every this many epochs. Default 1. */
   every?: number;
-  /** (str) metric to maximise: 'ndcg@K', 'hr@K' or 'mrr'. Default 'ndcg@10'. */
+  /** (str) rank metric to maximise, e.g. 'ndcg@10', 'hr@20', 'mrr', 'map@10'. Default 'ndcg@10'. */
   metric?: string;
   /** (int) stop after this many validations without improvement; 0 never stops early. Default 5. */
   patience?: number;
@@ -23,8 +24,6 @@ export interface ResolvedValidation {
   data: EvalSet;
   every: number;
   metric: string;
-  /** the K of the metric's cut-off (undefined for mrr) */
-  k: number | undefined;
   patience: number;
   restoreBest: boolean;
 }
@@ -57,13 +56,19 @@ export function resolveValidation(raw: unknown): ResolvedValidation | undefined 
   const data = o.data;
   if (!data || !(data.targets instanceof Int32Array)) throw invalid('options.validation.data', 'an EvalSet', data);
   const metric = o.metric ?? 'ndcg@10';
-  const match = typeof metric === 'string' ? /^(?:(hr|ndcg)@([1-9]\d*)|mrr)$/.exec(metric) : null;
-  if (!match) throw invalid('options.validation.metric', '"ndcg@K", "hr@K" or "mrr"', metric);
+  const expected = 'a rank metric to maximise, e.g. "ndcg@10"';
+  let spec: ReturnType<typeof resolveMetric>;
+  try {
+    spec = resolveMetric(metric);
+  } catch (e) {
+    const hint = (e as { details?: { suggestion?: string } }).details?.suggestion;
+    throw invalid('options.validation.metric', hint ? `${expected} (did you mean ${hint}?)` : expected, metric);
+  }
+  if (spec.kind !== 'rank' || !spec.higherIsBetter) throw invalid('options.validation.metric', expected, metric);
   return {
     data,
     every: integer('options.validation.every', o.every ?? 1, 1, 1e9),
     metric,
-    k: match[2] ? Number(match[2]) : undefined,
     patience: integer('options.validation.patience', o.patience ?? 5, 0, 1e9),
     restoreBest: boolean('options.validation.restoreBest', o.restoreBest ?? true),
   };

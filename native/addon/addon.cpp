@@ -5,6 +5,7 @@
 
 #include "addon/model_wrap.h"
 #include "addon/promise_worker.h"
+#include "check/lora_parity.h"
 #include "check/parity.h"
 #include "model/attention.h"
 
@@ -40,6 +41,9 @@ Napi::Value parityAdamW(Napi::Env env, ParityAdamWRequest&& r) {
 }
 Napi::Value parityAttention(Napi::Env env, ParityAttentionRequest&& r) {
   return runAsync<ParityAttentionResult>(env, [r = std::move(r)] { return attentionParity(r); });
+}
+Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& r) {
+  return runAsync<ParityLoraResult>(env, [r = std::move(r)] { return loraParity(r); });
 }
 
 }  // namespace seqrec::glue

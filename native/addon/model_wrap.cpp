@@ -84,6 +84,46 @@ ModelInfo NativeModel::info(Napi::Env) {
   return out;
 }
 
+std::vector<LinearModule> NativeModel::linearModules(Napi::Env) {
+  return usable("linearModules", false)->linearModules();  // module names and widths never change
+}
+
+Napi::Value NativeModel::addAdapter(Napi::Env env, AddAdapterRequest&& request) {
+  std::shared_ptr<Recommender> model = usable("addAdapter", true);
+  return runJob<AdapterInfo>(env, "addAdapter", [model, r = std::move(request)] { return model->addAdapter(r); }, true);
+}
+
+Napi::Value NativeModel::removeAdapter(Napi::Env env, std::string&& name) {
+  std::shared_ptr<Recommender> model = usable("removeAdapter", true);
+  return runJob<void>(env, "removeAdapter", [model, n = std::move(name)] { model->removeAdapter(n); }, true);
+}
+
+Napi::Value NativeModel::mergeAdapter(Napi::Env env, std::string&& name) {
+  std::shared_ptr<Recommender> model = usable("mergeAdapter", true);
+  return runJob<void>(env, "mergeAdapter", [model, n = std::move(name)] { model->mergeAdapter(n); }, true);
+}
+
+Napi::Value NativeModel::unmergeAdapter(Napi::Env env, std::string&& name) {
+  std::shared_ptr<Recommender> model = usable("unmergeAdapter", true);
+  return runJob<void>(env, "unmergeAdapter", [model, n = std::move(name)] { model->unmergeAdapter(n); }, true);
+}
+
+Napi::Value NativeModel::exportAdapter(Napi::Env env, std::string&& name) {
+  std::shared_ptr<Recommender> model = usable("exportAdapter", false);
+  return runJob<AdapterState>(env, "exportAdapter", [model, n = std::move(name)] { return model->exportAdapter(n); }, false);
+}
+
+Napi::Value NativeModel::importAdapter(Napi::Env env, AdapterState&& state, bool&& replace) {
+  std::shared_ptr<Recommender> model = usable("importAdapter", true);
+  return runJob<AdapterInfo>(env, "importAdapter",
+                             [model, s = std::move(state), replace] { return model->importAdapter(s, replace); }, true);
+}
+
+Napi::Value NativeModel::baseHash(Napi::Env env) {
+  std::shared_ptr<Recommender> model = usable("baseHash", false);
+  return runJob<std::string>(env, "baseHash", [model] { return model->baseHash(); }, false);
+}
+
 void NativeModel::dispose(Napi::Env) {
   if (!model_) return;  // idempotent
   usable("dispose", true);

@@ -24,6 +24,16 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Napi::Value importState(Napi::Env env, ModelState&& state);
   ModelInfo info(Napi::Env env);
   void dispose(Napi::Env env);
+  // LoRA adapters: operations that change weights or the adapter maps are exclusive jobs (no
+  // rank/topK in flight reads them meanwhile); exports and the base hash only read.
+  std::vector<LinearModule> linearModules(Napi::Env env);
+  Napi::Value addAdapter(Napi::Env env, AddAdapterRequest&& request);
+  Napi::Value removeAdapter(Napi::Env env, std::string&& name);
+  Napi::Value mergeAdapter(Napi::Env env, std::string&& name);
+  Napi::Value unmergeAdapter(Napi::Env env, std::string&& name);
+  Napi::Value exportAdapter(Napi::Env env, std::string&& name);
+  Napi::Value importAdapter(Napi::Env env, AdapterState&& state, bool&& replace);
+  Napi::Value baseHash(Napi::Env env);
 
  private:
   // The model, checked usable; exclusive work (fit, importState) also needs no job in flight.

@@ -47,6 +47,10 @@ struct FitRequest {
   int64_t progressEvery = 0;  ///< report progress every this many steps
   bool resume = false;  ///< continue the model's current run (optimizer state and step) instead of starting one
   int64_t untilEpoch = 0;  ///< pause the run (resumable) once this many epochs are done (0 = run to the end)
+  std::string adapter;  ///< train only this LoRA adapter (its lora_A/lora_B), the whole base frozen; "" = train the base
+  bool freezeEmbeddings = false;  ///< base training: keep the item and position tables frozen
+  int64_t freezeBlocks = 0;  ///< base training: keep the first this many transformer blocks frozen
+  bool biasAndNormOnly = false;  ///< base training: train only biases and LayerNorm parameters
 };
 
 /// A progress report from the training thread.
@@ -59,6 +63,13 @@ struct FitProgress {
   double gradNorm = 0.0;  ///< global gradient norm before clipping
   double sequencesPerSec = 0.0;  ///< training throughput since the last report
   double elapsedSec = 0.0;  ///< seconds since this fit call started
+};
+
+/// One tensor the optimizer updates.
+struct TrainableTensor {
+  std::string name;  ///< "blocks.0.ffnIn.weight", or "<module>.lora_A.<adapter>.weight" for an adapter
+  int64_t parameters = 0;  ///< scalars in the tensor
+  bool decay = false;  ///< in the weight-decay group
 };
 
 /// Outcome of a fit call.
@@ -74,14 +85,20 @@ struct FitResult {
   int64_t noDecayParameters = 0;  ///< parameters without weight decay (biases, LayerNorm)
   int64_t decayTensors = 0;  ///< tensors with weight decay
   int64_t noDecayTensors = 0;  ///< tensors without weight decay
+  int64_t frozenParameters = 0;  ///< base parameters left out of training (frozen, or the whole base when training an adapter)
+  int64_t frozenTensors = 0;  ///< base tensors left out of training
+  std::vector<TrainableTensor> trainable;  ///< the optimizer's parameter list, in group order
 };
 
-/// Full-ranking ranks of held-out targets given each user's history.
+/// Ranks of held-out targets given each user's history: over all items, or over sampled candidates.
 struct RankRequest {
   std::vector<int32_t> offsets;  ///< (n+1) CSR offsets of the histories
   std::vector<int32_t> items;  ///< history items (model input and excluded from ranking)
   std::vector<int32_t> targets;  ///< (n) held-out item per user
   int64_t batchSize = 0;  ///< users scored at once
+  int64_t numCandidates = 0;  ///< C > 0: rank each target among its C candidates only (legacy sampled protocol); 0: full ranking
+  std::vector<int32_t> candidates;  ///< (n·C) negative items per user, row-major; empty when numCandidates is 0
+  std::string adapter;  ///< LoRA adapter to score with; "" = the base model alone
 };
 
 /// Top-K recommendations for each history.
@@ -91,6 +108,7 @@ struct TopKRequest {
   int64_t k = 0;  ///< list length
   bool excludeSeen = false;  ///< drop items already in the history
   int64_t batchSize = 0;  ///< users scored at once
+  std::string adapter;  ///< LoRA adapter to score with; "" = the base model alone
 };
 
 /// n lists of k items, row-major; item 0 marks an empty slot.
@@ -113,6 +131,46 @@ struct ModelState {
   std::vector<TensorEntry> tensors;  ///< parameters and optimizer moments
   bool hasOptimizer = false;  ///< optimizer moments are included
   int64_t trainStep = 0;  ///< steps done in the current run
+};
+
+/// A linear layer LoRA can target.
+struct LinearModule {
+  std::string name;  ///< qualified module name, e.g. "blocks.0.attention.query", "blocks.1.ffnIn"
+  int64_t inFeatures = 0;  ///< input width (columns of lora_A)
+  int64_t outFeatures = 0;  ///< output width (rows of lora_B)
+};
+
+/// A new LoRA adapter: A Kaiming-uniform, B zero, on the given layers.
+struct AddAdapterRequest {
+  std::string name;  ///< adapter name
+  int64_t r = 0;  ///< rank
+  double alpha = 0.0;  ///< scale numerator (lora_alpha)
+  double dropout = 0.0;  ///< dropout on the adapter input while training
+  bool rslora = false;  ///< scale alpha/√r instead of alpha/r
+  std::vector<LinearModule> modules;  ///< target layers, as linearModules() lists them
+};
+
+/// An adapter as the model holds it.
+struct AdapterInfo {
+  std::string name;  ///< adapter name
+  int64_t r = 0;  ///< rank
+  double alpha = 0.0;  ///< scale numerator
+  double dropout = 0.0;  ///< input dropout
+  bool rslora = false;  ///< rank-stabilised scale
+  double scale = 0.0;  ///< s applied to B·A
+  std::vector<LinearModule> modules;  ///< adapted layers, in module order
+  int64_t parameters = 0;  ///< scalars in all lora_A and lora_B tensors
+};
+
+/// An adapter's factors and settings, for files in the PEFT layout (written and read in TypeScript).
+struct AdapterState {
+  std::string name;  ///< adapter name
+  int64_t r = 0;  ///< rank
+  double alpha = 0.0;  ///< scale numerator
+  double dropout = 0.0;  ///< input dropout
+  bool rslora = false;  ///< rank-stabilised scale
+  std::string baseHash;  ///< export: sha256 of the base; import: the base it must be loaded onto ("" = do not check)
+  std::vector<TensorEntry> tensors;  ///< "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer
 };
 
 /// Static facts about a model.
@@ -193,6 +251,40 @@ struct ParityAttentionResult {
   std::vector<float> explicitPath;  ///< hidden (B, L, d), explicit attention
   std::vector<float> sdpaGrad;  ///< item-embedding gradient with SDPA
   std::vector<float> explicitGrad;  ///< item-embedding gradient, explicit attention
+};
+
+/// Check: LoraLinear vs the explicit x·(W + s·B·A)ᵀ + b under autograd, and merge/unmerge.
+struct ParityLoraRequest {
+  int64_t batch = 0;  ///< sequences
+  int64_t length = 0;  ///< positions
+  int64_t inFeatures = 0;  ///< input width
+  int64_t outFeatures = 0;  ///< output width
+  int64_t r = 0;  ///< rank
+  double alpha = 0.0;  ///< scale numerator
+  bool rslora = false;  ///< alpha/√r scale
+  double dropout = 0.0;  ///< adapter dropout (eval ignores it)
+  int64_t seed = 0;  ///< seed
+  bool float64 = false;  ///< run in float64
+};
+
+/// Both sides of the LoRA check, flattened.
+struct ParityLoraResult {
+  std::vector<double> y;  ///< LoraLinear output (B, L, out)
+  std::vector<double> yRef;  ///< explicit-form output
+  std::vector<double> gradX;  ///< dL/dx, ours
+  std::vector<double> gradXRef;  ///< dL/dx, reference
+  std::vector<double> gradW;  ///< dL/dW, ours
+  std::vector<double> gradWRef;  ///< dL/dW, reference
+  std::vector<double> gradBias;  ///< dL/db, ours
+  std::vector<double> gradBiasRef;  ///< dL/db, reference
+  std::vector<double> gradA;  ///< dL/dA (r, in), ours
+  std::vector<double> gradARef;  ///< dL/dA, reference
+  std::vector<double> gradB;  ///< dL/dB (out, r), ours
+  std::vector<double> gradBRef;  ///< dL/dB, reference
+  std::vector<double> yMerged;  ///< output with the adapter merged into W
+  std::vector<double> yMergedBase;  ///< base-only output while merged (equals yMerged)
+  std::vector<double> yAfterUnmerge;  ///< adapter-path output after unmerge
+  bool unmergeExact = false;  ///< W after merge + unmerge is bit-identical to W before
 };
 
 }  // namespace seqrec

@@ -13,18 +13,19 @@ bool hasSdpa() { return TORCH_VERSION_MAJOR >= 2 || (TORCH_VERSION_MAJOR == 1 &&
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options_) : options(options_) {
   TORCH_CHECK(options.dim() % options.heads() == 0, "dim ", options.dim(), " is not divisible by heads ", options.heads());
-  query = register_module("query", torch::nn::Linear(options.dim(), options.dim()));
-  key = register_module("key", torch::nn::Linear(options.dim(), options.dim()));
-  value = register_module("value", torch::nn::Linear(options.dim(), options.dim()));
-  out = register_module("out", torch::nn::Linear(options.dim(), options.dim()));
+  query = register_module("query", LoraLinear(LoraLinearOptions(options.dim(), options.dim())));
+  key = register_module("key", LoraLinear(LoraLinearOptions(options.dim(), options.dim())));
+  value = register_module("value", LoraLinear(LoraLinearOptions(options.dim(), options.dim())));
+  out = register_module("out", LoraLinear(LoraLinearOptions(options.dim(), options.dim())));
 }
 
-torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen) {
+torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
+                                              const std::string& adapter) {
   const int64_t B = x.size(0), L = x.size(1), H = options.heads(), dh = options.dim() / H;
   auto heads = [&](const torch::Tensor& t) { return t.view({B, L, H, dh}).transpose(1, 2); };  // (B, H, L, dh)
-  torch::Tensor q = heads(query(x));  // (B, H, L, dh)
-  torch::Tensor k = heads(key(x));    // (B, H, L, dh)
-  torch::Tensor v = heads(value(x));  // (B, H, L, dh)
+  torch::Tensor q = heads(query(x, gen, adapter));  // (B, H, L, dh)
+  torch::Tensor k = heads(key(x, gen, adapter));    // (B, H, L, dh)
+  torch::Tensor v = heads(value(x, gen, adapter));  // (B, H, L, dh)
 
   const bool attnDropout = is_training() && options.dropout() > 0.0;
   torch::Tensor y;  // (B, H, L, dh)
@@ -40,7 +41,7 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torc
     y = explicitAttention(q, k, v, keyValid, gen);
   }
   y = y.transpose(1, 2).reshape({B, L, options.dim()});  // (B, L, d)
-  return out(y);                                         // (B, L, d)
+  return out(y, gen, adapter);                           // (B, L, d)
 }
 
 torch::Tensor MultiHeadAttentionImpl::explicitAttention(const torch::Tensor& q, const torch::Tensor& k,

@@ -2,11 +2,13 @@
 // bidirectional (BERT4Rec: every position sees every valid key). Uses LibTorch's
 // scaled_dot_product_attention when it exists and attention dropout is off (SDPA would draw its
 // dropout from the global generator); the explicit softmax(QKᵀ/√dh)V path is the reference and
-// is what tests compare SDPA against. Separate q/k/v/out projections so LoRA can target each.
+// is what tests compare SDPA against. Separate q/k/v/out projections (LoraLinear) so LoRA can
+// target each; `adapter` names the LoRA adapter to apply ("" = base only).
 #pragma once
 #include <torch/torch.h>
 
 #include "common/shapes.h"
+#include "model/lora.h"
 
 namespace seqrec {
 
@@ -30,10 +32,11 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
 
   // out (B, L, d) from x (B, L, d). keyValid (B, L) bool marks real items; used only in
   // bidirectional mode (causal mode uses left padding, so key 0 is always visible).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
+                        const std::string& adapter = "");
 
   MultiHeadAttentionOptions options;
-  torch::nn::Linear query = nullptr, key = nullptr, value = nullptr, out = nullptr;
+  LoraLinear query = nullptr, key = nullptr, value = nullptr, out = nullptr;  // (d → d) each
 
  private:
   torch::Tensor explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -56,7 +56,8 @@ void Recommender::reseed(int64_t step, int64_t microBatch) {
                                      static_cast<uint64_t>(step)));
 }
 
-torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end) {
+torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
+                                      const std::string& adapter) {
   const int64_t L = config.maxLen, b = end - begin;
   const int64_t keep = config.causal ? L : L - 1;  // bidirectional appends the mask token
   torch::Tensor seq = torch::zeros({b, L}, torch::kLong);  // (b, L) left-padded
@@ -69,13 +70,13 @@ torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* ite
     if (!config.causal) row[L - 1] = net->maskToken();
   }
   net->eval();
-  torch::Tensor hidden = net->forward(seq.to(device), generator);  // (b, L, d)
+  torch::Tensor hidden = net->forward(seq.to(device), generator, adapter);  // (b, L, d)
   return hidden.select(1, L - 1);                                   // (b, d)
 }
 
 torch::Tensor Recommender::scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
-                                  bool excludeSeen, const int32_t* keep) {
-  torch::Tensor h = lastHidden(offsets, items, begin, end);                           // (b, d)
+                                  bool excludeSeen, const int32_t* keep, const std::string& adapter) {
+  torch::Tensor h = lastHidden(offsets, items, begin, end, adapter);                  // (b, d)
   torch::Tensor s = torch::mm(h, net->outputWeight().t()).to(torch::kFloat).cpu();    // (b, V)
   if (!excludeSeen) return s;
   float* data = s.data_ptr<float>();
@@ -94,13 +95,17 @@ std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
   checkItemIds(r.targets, config.numItems, "evalSet.targets");
   if (r.offsets.size() != r.targets.size() + 1 || r.batchSize < 1)
     throw Error(ErrorCode::InvalidData, "evalSet needs one target per history and a positive batch size");
+  const int64_t n = static_cast<int64_t>(r.targets.size()), V = config.numItems, C = r.numCandidates;
+  if (C < 0 || static_cast<int64_t>(r.candidates.size()) != n * C)
+    throw Error(ErrorCode::InvalidData, "candidates must hold numCandidates items per evaluated user");
+  checkItemIds(r.candidates, config.numItems, "candidates");
+  checkAdapter(r.adapter, "rank");
   useThreads();
   c10::InferenceMode inference;
-  const int64_t n = static_cast<int64_t>(r.targets.size()), V = config.numItems;
   std::vector<int32_t> out(n);
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
     const int64_t end = std::min(n, begin + r.batchSize);
-    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, true, r.targets.data());  // (b, V)
+    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, true, r.targets.data(), r.adapter);  // (b, V)
     const float* data = s.data_ptr<float>();
     for (int64_t i = 0; i < end - begin; ++i) {
       const float* row = data + i * V;
@@ -109,9 +114,15 @@ std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
         out[begin + i] = static_cast<int32_t>(V);
         continue;
       }
-      int64_t higherOrTied = 0;  // every other item scoring >= the target
-      for (int64_t v = 0; v < V; ++v) higherOrTied += row[v] >= target;
-      out[begin + i] = static_cast<int32_t>(higherOrTied);  // includes the target itself: 1 + others
+      int64_t higherOrTied = 0;  // pessimistic ties: every competitor scoring >= the target
+      if (C == 0) {
+        for (int64_t v = 0; v < V; ++v) higherOrTied += row[v] >= target;  // includes the target itself
+      } else {
+        const int32_t* negatives = r.candidates.data() + (begin + i) * C;  // (C) sampled, never the target
+        higherOrTied = 1;
+        for (int64_t c = 0; c < C; ++c) higherOrTied += row[negatives[c] - 1] >= target;
+      }
+      out[begin + i] = static_cast<int32_t>(higherOrTied);
     }
   }
   return out;
@@ -120,6 +131,7 @@ std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
 TopKResult Recommender::topK(const TopKRequest& r) {
   checkCsr(r.offsets, r.items, config.numItems, "histories");
   if (r.k < 1 || r.batchSize < 1) throw Error(ErrorCode::InvalidOption, "topK needs k >= 1 and a positive batch size");
+  checkAdapter(r.adapter, "topK");
   useThreads();
   c10::InferenceMode inference;
   const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, k = std::min<int64_t>(r.k, config.numItems);
@@ -128,7 +140,7 @@ TopKResult Recommender::topK(const TopKRequest& r) {
   result.scores.reserve(n * k);
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
     const int64_t end = std::min(n, begin + r.batchSize);
-    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, r.excludeSeen, nullptr);  // (b, V)
+    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, r.excludeSeen, nullptr, r.adapter);  // (b, V)
     auto [values, indices] = s.topk(k, 1);  // (b, K), (b, K)
     const float* vp = values.contiguous().data_ptr<float>();
     const int64_t* ip = indices.contiguous().data_ptr<int64_t>();

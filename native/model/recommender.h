@@ -1,11 +1,15 @@
 // One trained or training model as the addon sees it: the transformer, its device and RNG, and
 // the training state that must survive between fit() calls (optimizer moments, step counter).
-// Also the inference entry points: last-position hidden states, full-ranking ranks, top-K.
+// Also the inference entry points: last-position hidden states, full-ranking ranks, top-K, and
+// the named LoRA adapters (native/model/adapters.cpp; the per-layer maths is model/lora.h).
 // Plain C++ over LibTorch; the N-API wrapper (native/addon/model_wrap.cpp) owns one of these.
 #pragma once
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/shapes.h"
 #include "generated/types.h"
@@ -21,8 +25,9 @@ class Recommender {
   explicit Recommender(const ModelConfig& config);
 
   // hidden (b, d) at the position that predicts the next (causal) or masked (bidirectional) item,
-  // for users [begin, end) of the CSR histories, in eval mode.
-  torch::Tensor lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end);
+  // for users [begin, end) of the CSR histories, in eval mode, with LoRA adapter `adapter` ("" = none).
+  torch::Tensor lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
+                           const std::string& adapter);
   // Full-ranking rank of each target among all V items, the user's history excluded (the target
   // itself stays a candidate), ties counted pessimistically; non-finite scores rank last (V).
   std::vector<int32_t> ranks(const RankRequest& request);
@@ -36,16 +41,45 @@ class Recommender {
   // Use this model's thread count on the calling thread (OpenMP settings are per thread).
   void useThreads() const;
 
+  // ---- LoRA adapters (native/model/adapters.cpp) ----
+  std::vector<LinearModule> linearModules() const;
+  AdapterInfo addAdapter(const AddAdapterRequest& request);
+  void removeAdapter(const std::string& name);
+  void mergeAdapter(const std::string& name);
+  void unmergeAdapter(const std::string& name);
+  AdapterState exportAdapter(const std::string& name) const;
+  AdapterInfo importAdapter(const AdapterState& state, bool replace);
+  // Throws InvalidOption unless `adapter` ("" = base only) exists and agrees with the merged one.
+  void checkAdapter(const std::string& adapter, const char* what) const;
+  bool hasAdapter(const std::string& name) const { return adapters_.count(name) > 0; }
+  // The adapter folded into the weights, "" when none.
+  const std::string& mergedAdapter() const { return merged_; }
+  // sha256 (hex) over the base parameters' names, dtypes, shapes and bytes, as they are without a
+  // merged adapter (native/io/base_hash.cpp). Adapter files record it; loading checks it.
+  std::string baseHash() const;
+
   ModelConfig config;
   torch::Device device;
   TransformerRec net = nullptr;
   at::Generator generator;
   std::unique_ptr<AdamW> optimizer;  // null until the first fit
   int64_t trainStep = 0;             // optimizer steps applied in the current run
+  std::string optimizerAdapter;      // adapter whose factors `optimizer` updates; "" = base parameters
 
  private:
   torch::Tensor scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen,
-                       const int32_t* keep);
+                       const int32_t* keep, const std::string& adapter);
+  AdapterInfo adapterInfo(const std::string& name) const;
+  void requireAdapter(const std::string& name, const char* what) const;  // throws InvalidOption naming the known ones
+  // Forget the optimizer when it updates adapter `name` (its tensors are going away).
+  void dropOptimizerOf(const std::string& name);
+
+  struct AdapterRecord {
+    LoraOptions options;
+    std::vector<std::string> modules;  // adapted layers, in module order
+  };
+  std::map<std::string, AdapterRecord> adapters_;  // the factors live in the layers (LoraLinearImpl::adapters)
+  std::string merged_;                             // adapter folded into the weights, "" when none
 };
 
 }  // namespace seqrec

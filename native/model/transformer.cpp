@@ -16,15 +16,16 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerRecOptions& o) : dro
                                                                   .causal(o.causal())
                                                                   .useSdpa(o.useSdpa())));
   ffnNorm = register_module("ffnNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim()})));
-  ffnIn = register_module("ffnIn", torch::nn::Linear(o.dim(), F));
-  ffnOut = register_module("ffnOut", torch::nn::Linear(F, o.dim()));
+  ffnIn = register_module("ffnIn", LoraLinear(LoraLinearOptions(o.dim(), F)));
+  ffnOut = register_module("ffnOut", LoraLinear(LoraLinearOptions(F, o.dim())));
 }
 
-torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen) {
-  torch::Tensor a = attention(attnNorm(x), keyValid, gen);              // (B, L, d)
+torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
+                                            const std::string& adapter) {
+  torch::Tensor a = attention(attnNorm(x), keyValid, gen, adapter);      // (B, L, d)
   torch::Tensor h = x + dropout(a, dropoutP, is_training(), gen);        // (B, L, d)
-  torch::Tensor f = torch::gelu(ffnIn(ffnNorm(h)));                      // (B, L, F)
-  f = ffnOut(dropout(f, dropoutP, is_training(), gen));                  // (B, L, d)
+  torch::Tensor f = torch::gelu(ffnIn(ffnNorm(h), gen, adapter));        // (B, L, F)
+  f = ffnOut(dropout(f, dropoutP, is_training(), gen), gen, adapter);    // (B, L, d)
   return h + dropout(f, dropoutP, is_training(), gen);                   // (B, L, d)
 }
 
@@ -37,7 +38,7 @@ TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : 
   finalNorm = register_module("finalNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.dim()})));
 }
 
-torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generator& gen) {
+torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter) {
   const int64_t L = seq.size(1);
   TORCH_CHECK(L <= options.maxLen(), "sequence length ", L, " exceeds maxLen ", options.maxLen());
   torch::Tensor valid = seq.ne(0);                                                   // (B, L) bool
@@ -46,8 +47,15 @@ torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generato
                     + positionEmbedding(positions);                                 // (B, L, d)
   x = dropout(x, options.dropout(), is_training(), gen);
   x = x * valid.unsqueeze(-1).to(x.dtype());  // padding positions start as zero vectors (SASRec)
-  for (const auto& block : *blocks) x = block->as<TransformerBlock>()->forward(x, valid, gen);
+  for (const auto& block : *blocks) x = block->as<TransformerBlock>()->forward(x, valid, gen, adapter);
   return finalNorm(x);  // (B, L, d)
+}
+
+std::vector<std::pair<std::string, LoraLinearImpl*>> TransformerRecImpl::loraLayers() const {
+  std::vector<std::pair<std::string, LoraLinearImpl*>> out;
+  for (const auto& m : named_modules(/*name_prefix=*/"", /*include_self=*/false))
+    if (auto* layer = m.value()->as<LoraLinear>()) out.emplace_back(m.key(), layer);
+  return out;
 }
 
 torch::Tensor TransformerRecImpl::outputWeight() const {
@@ -57,7 +65,7 @@ torch::Tensor TransformerRecImpl::outputWeight() const {
 void TransformerRecImpl::resetParameters(at::Generator& gen) {
   torch::NoGradGuard noGrad;
   for (auto& module : modules(/*include_self=*/false)) {
-    if (auto* linear = module->as<torch::nn::Linear>()) {
+    if (auto* linear = module->as<LoraLinear>()) {  // same draws, in the same order, as when these were nn::Linear
       linear->weight.normal_(0.0, 0.02, gen);
       linear->bias.zero_();
     } else if (auto* norm = module->as<torch::nn::LayerNorm>()) {

@@ -1,7 +1,8 @@
 // The sequence encoder of SASRec / BERT4Rec: item + positional embeddings, pre-LN transformer
 // blocks (attention, GELU feed-forward, dropout), a final LayerNorm. The output layer is tied to
 // the item table (outputWeight), and the loss lives in native/train/fused_ce.h, never here, so the
-// [N, V] logits are never materialised by the model itself.
+// [N, V] logits are never materialised by the model itself. Every linear map is a LoraLinear;
+// `adapter` in forward names the LoRA adapter to apply ("" = the base model alone).
 #pragma once
 #include <torch/torch.h>
 
@@ -39,12 +40,13 @@ class TransformerBlockImpl : public torch::nn::Module {
  public:
   explicit TransformerBlockImpl(const TransformerRecOptions& options);
   // x (B, L, d) → (B, L, d): x + Drop(Attn(LN(x))), then x + Drop(FFN(LN(x))).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
+                        const std::string& adapter = "");
 
   double dropoutP;
   torch::nn::LayerNorm attnNorm = nullptr, ffnNorm = nullptr;
   MultiHeadAttention attention = nullptr;
-  torch::nn::Linear ffnIn = nullptr, ffnOut = nullptr;  // (d → F), (F → d)
+  LoraLinear ffnIn = nullptr, ffnOut = nullptr;  // (d → F), (F → d)
 };
 TORCH_MODULE(TransformerBlock);
 
@@ -53,7 +55,10 @@ class TransformerRecImpl : public torch::nn::Module {
   explicit TransformerRecImpl(const TransformerRecOptions& options);
 
   // hidden (B, L, d) from seq (B, L) int64 item ids, left-padded with 0.
-  torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen);
+  torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter = "");
+  // Every LoraLinear with its qualified name ("blocks.0.attention.query", "blocks.1.ffnIn", …),
+  // in module order: the layers an adapter can target.
+  std::vector<std::pair<std::string, LoraLinearImpl*>> loraLayers() const;
   // The tied output table (V, d): item rows 1..V of the item embedding (a view, gradients flow).
   torch::Tensor outputWeight() const;
   // Token that marks the position to predict in bidirectional mode (V + 1).

@@ -29,8 +29,10 @@ struct FusedLinearCrossEntropyFn : public torch::autograd::Function<FusedLinearC
     const auto acc = hidden.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
     const auto accOptions = hidden.options().dtype(acc);
 
-    torch::Tensor gradHidden = torch::empty_like(hidden);             // (N, d)
-    torch::Tensor gradWeight = torch::zeros(weight.sizes(), accOptions);  // (V, d) fp32 accumulator
+    // A frozen item table (freeze embeddings, LoRA training) needs no dW: skip its GEMMs.
+    const bool needWeightGrad = weight.requires_grad();
+    torch::Tensor gradHidden = torch::empty_like(hidden);  // (N, d)
+    torch::Tensor gradWeight = needWeightGrad ? torch::zeros(weight.sizes(), accOptions) : torch::Tensor();  // (V, d) fp32 accumulator
     torch::Tensor lossSum = torch::zeros({}, accOptions);                 // ()
     const double invN = 1.0 / static_cast<double>(N);
     // One (C, V) buffer reused by every chunk: a fresh allocation per chunk costs page faults.
@@ -51,9 +53,9 @@ struct FusedLinearCrossEntropyFn : public torch::autograd::Function<FusedLinearC
       grad.mul_(invN);
       torch::Tensor g = grad.to(hidden.scalar_type());                    // (C, V) compute dtype
       gradHidden.narrow(0, start, n).copy_(torch::mm(g, weight));         // (C, d) = (C, V)(V, d)
-      gradWeight.addmm_(g.t().to(acc), h.to(acc));                        // (V, d) += (V, C)(C, d)
+      if (needWeightGrad) gradWeight.addmm_(g.t().to(acc), h.to(acc));   // (V, d) += (V, C)(C, d)
     }
-    ctx->save_for_backward({gradHidden, gradWeight.to(weight.scalar_type())});
+    ctx->save_for_backward({gradHidden, needWeightGrad ? gradWeight.to(weight.scalar_type()) : torch::Tensor()});
     return (lossSum * invN).to(hidden.scalar_type());
   }
 
@@ -61,7 +63,7 @@ struct FusedLinearCrossEntropyFn : public torch::autograd::Function<FusedLinearC
                                                  torch::autograd::variable_list gradOutput) {
     auto saved = ctx->get_saved_variables();
     torch::Tensor g = gradOutput[0];  // () usually 1, or 1/accumulation
-    return {saved[0] * g, saved[1] * g, torch::Tensor(), torch::Tensor()};
+    return {saved[0] * g, saved[1].defined() ? saved[1] * g : torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 

@@ -2,6 +2,7 @@
 // (m / batchesPerEpoch) of epoch (m % …), so step s always sees the same data and dropout.
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -11,6 +12,7 @@
 #include "train/fused_ce.h"
 #include "train/lr_schedule.h"
 #include "train/sampler.h"
+#include "train/trainable.h"
 
 namespace seqrec {
 
@@ -50,11 +52,23 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
                                        .eps(r.eps)
                                        .weightDecay(r.weightDecay)
                                        .foreach(r.foreachAdamW || !model.device.is_cpu());
+  // What this fit trains (the base minus frozen parameters, or one adapter), with everything else
+  // requires_grad false until the fit ends, so frozen tensors get neither gradients nor moments.
+  const TrainScope scope = trainScope(model, r);
+  RequiresGradScope requiresGrad(model, scope);
   if (r.resume) {
     if (!model.optimizer) throw Error(ErrorCode::InvalidOption, "fit({ resume: true }) but the model has no run to resume");
+    std::vector<std::string> running, wanted(scope.trainable.keys());
+    for (const auto& g : model.optimizer->groups()) running.insert(running.end(), g.names.begin(), g.names.end());
+    std::sort(running.begin(), running.end());
+    std::sort(wanted.begin(), wanted.end());
+    if (running != wanted)
+      throw Error(ErrorCode::InvalidOption, "fit({ resume: true }) must train the same parameters as the run it resumes; "
+                                            "its adapter or freeze options differ");
     model.optimizer->setOptions(adamOptions);
   } else {
-    model.optimizer = std::make_unique<AdamW>(decayGroups(model.net->named_parameters()), adamOptions);
+    model.optimizer = std::make_unique<AdamW>(decayGroups(scope.trainable), adamOptions);
+    model.optimizerAdapter = r.adapter;
     model.trainStep = 0;
   }
   const LrSchedule schedule{r.lr, r.warmupSteps, totalSteps, decayOf(r.decay), r.minLrRatio};
@@ -64,10 +78,19 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
   FitResult result;
   for (const auto& g : model.optimizer->groups()) {
     int64_t count = 0;
-    for (const auto& p : g.params) count += p.numel();
+    for (size_t j = 0; j < g.params.size(); ++j) {
+      count += g.params[j].numel();
+      TrainableTensor t;
+      t.name = g.names[j];
+      t.parameters = g.params[j].numel();
+      t.decay = g.decay;
+      result.trainable.push_back(t);
+    }
     (g.decay ? result.decayParameters : result.noDecayParameters) += count;
     (g.decay ? result.decayTensors : result.noDecayTensors) += static_cast<int64_t>(g.params.size());
   }
+  result.frozenParameters = scope.frozenParameters;
+  result.frozenTensors = scope.frozenTensors;
   result.totalSteps = totalSteps;
 
   keepFreedHostMemory();
@@ -93,7 +116,7 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
       model.reseed(step, a);
       torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
       torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
-      torch::Tensor hidden = model.net->forward(inputs, model.generator);  // (B, L, d)
+      torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter);  // (B, L, d)
       torch::Tensor loss = sequenceCrossEntropy(hidden, model.net->outputWeight(), targets, r.lossChunkBytes, nullptr);
       (loss / static_cast<double>(r.accumSteps)).backward();
       stepLoss += loss.item<double>() / static_cast<double>(r.accumSteps);

@@ -213,10 +213,11 @@ describe('raw addon calls never crash the process', () => {
   const okOffsets = Int32Array.of(0, 3, 5);
   const okItems = Int32Array.of(1, 2, 3, 4, 5);
   const okTargets = Int32Array.of(6, 7);
+  const fullRanking = { numCandidates: 0, candidates: new Int32Array(0), adapter: '' };
   const fitRequest = (offsets: Int32Array, items: Int32Array) => ({
     offsets, items, epochs: 1, maxSteps: 1, batchSize: 2, accumSteps: 1, lr: 1e-3, warmupSteps: 0, decay: 'cosine',
     minLrRatio: 0, weightDecay: 0.1, beta1: 0.9, beta2: 0.98, eps: 1e-8, foreachAdamW: false, clipNorm: 1, lossChunkBytes: 1 << 20,
-    maskProb: 0.2, progressEvery: 1, resume: false, untilEpoch: 0,
+    maskProb: 0.2, progressEvery: 1, resume: false, untilEpoch: 0, adapter: '', freezeEmbeddings: false, freezeBlocks: 0, biasAndNormOnly: false,
   });
 
   /** The code of whatever a raw call throws synchronously or rejects with (raw errors are plain Errors with .code). */
@@ -256,12 +257,12 @@ describe('raw addon calls never crash the process', () => {
   ];
 
   it.each(malformed)('rank with %s → E_INVALID_DATA', async (_name, offsets, items, targets) => {
-    const r = await rawCode(() => native.rank({ offsets, items, targets, batchSize: 4 }));
+    const r = await rawCode(() => native.rank({ offsets, items, targets, batchSize: 4, ...fullRanking }));
     expect(r.code, r.message).toBe('E_INVALID_DATA');
   });
 
   it.each(malformed)('topK with %s → E_INVALID_DATA', async (_name, offsets, items) => {
-    const r = await rawCode(() => native.topK({ offsets, items, k: 3, excludeSeen: true, batchSize: 4 }));
+    const r = await rawCode(() => native.topK({ offsets, items, k: 3, excludeSeen: true, batchSize: 4, adapter: '' }));
     expect(r.code, r.message).toBe('E_INVALID_DATA');
   });
 
@@ -273,16 +274,23 @@ describe('raw addon calls never crash the process', () => {
 
   it('rank with targets out of range or the wrong count → E_INVALID_DATA', async () => {
     for (const targets of [Int32Array.of(6, V + 1), Int32Array.of(0, 7), Int32Array.of(-1, 7), Int32Array.of(6), Int32Array.of(6, 7, 8)]) {
-      const r = await rawCode(() => native.rank({ offsets: okOffsets, items: okItems, targets, batchSize: 4 }));
+      const r = await rawCode(() => native.rank({ offsets: okOffsets, items: okItems, targets, batchSize: 4, ...fullRanking }));
       expect(r.code, `${targets}: ${r.message}`).toBe('E_INVALID_DATA');
+    }
+  });
+
+  it('rank with sampled candidates of the wrong count or out of range → E_INVALID_DATA', async () => {
+    for (const [numCandidates, candidates] of [[2, Int32Array.of(1, 2, 3)], [1, Int32Array.of(0, 2)], [1, Int32Array.of(1, V + 1)], [-1, new Int32Array(0)]] as const) {
+      const r = await rawCode(() => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 4, numCandidates, candidates, adapter: '' }));
+      expect(['E_INVALID_DATA', 'E_INVALID_OPTION'], `${numCandidates} ${candidates}: ${r.message}`).toContain(r.code);
     }
   });
 
   it('bad sizes (batchSize 0, k 0) are refused', async () => {
     for (const call of [
-      () => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 0 }),
-      () => native.topK({ offsets: okOffsets, items: okItems, k: 0, excludeSeen: true, batchSize: 1 }),
-      () => native.topK({ offsets: okOffsets, items: okItems, k: 2, excludeSeen: true, batchSize: 0 }),
+      () => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 0, ...fullRanking }),
+      () => native.topK({ offsets: okOffsets, items: okItems, k: 0, excludeSeen: true, batchSize: 1, adapter: '' }),
+      () => native.topK({ offsets: okOffsets, items: okItems, k: 2, excludeSeen: true, batchSize: 0, adapter: '' }),
       () => native.fit({ ...fitRequest(okOffsets, okItems), batchSize: 0 }, () => undefined),
     ]) {
       const r = await rawCode(call);
@@ -292,12 +300,12 @@ describe('raw addon calls never crash the process', () => {
 
   it('wrong types → E_INVALID_OPTION naming the field', async () => {
     const cases: Array<[string, () => unknown]> = [
-      ['rank.request.offsets', () => native.rank({ offsets: 'abc' as never, items: okItems, targets: okTargets, batchSize: 4 })],
-      ['rank.request.items', () => native.rank({ offsets: okOffsets, items: [1, 2, 3, 4, 5] as never, targets: okTargets, batchSize: 4 })],
-      ['rank.request.targets', () => native.rank({ offsets: okOffsets, items: okItems, targets: Float32Array.of(6, 7) as never, batchSize: 4 })],
-      ['rank.request.batchSize', () => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: '4' as never })],
-      ['topK.request.k', () => native.topK({ offsets: okOffsets, items: okItems, k: 1.5, excludeSeen: true, batchSize: 4 })],
-      ['topK.request.excludeSeen', () => native.topK({ offsets: okOffsets, items: okItems, k: 2, excludeSeen: 1 as never, batchSize: 4 })],
+      ['rank.request.offsets', () => native.rank({ offsets: 'abc' as never, items: okItems, targets: okTargets, batchSize: 4, ...fullRanking })],
+      ['rank.request.items', () => native.rank({ offsets: okOffsets, items: [1, 2, 3, 4, 5] as never, targets: okTargets, batchSize: 4, ...fullRanking })],
+      ['rank.request.targets', () => native.rank({ offsets: okOffsets, items: okItems, targets: Float32Array.of(6, 7) as never, batchSize: 4, ...fullRanking })],
+      ['rank.request.batchSize', () => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: '4' as never, ...fullRanking })],
+      ['topK.request.k', () => native.topK({ offsets: okOffsets, items: okItems, k: 1.5, excludeSeen: true, batchSize: 4, adapter: '' })],
+      ['topK.request.excludeSeen', () => native.topK({ offsets: okOffsets, items: okItems, k: 2, excludeSeen: 1 as never, batchSize: 4, adapter: '' })],
       ['fit.request.items', () => native.fit({ ...fitRequest(okOffsets, okItems), items: 'x' as never }, () => undefined)],
       ['fit.request.lr', () => native.fit({ ...fitRequest(okOffsets, okItems), lr: null as never }, () => undefined)],
       ['fit.onProgress', () => native.fit(fitRequest(okOffsets, okItems), 'callback' as never)],
@@ -331,11 +339,11 @@ describe('raw addon calls never crash the process', () => {
   });
 
   it('the model still works after all of that', async () => {
-    const ranks = await native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 4 });
+    const ranks = await native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 4, ...fullRanking });
     expect(ranks).toBeInstanceOf(Int32Array);
     expect(ranks.length).toBe(2);
     for (const r of ranks) expect(r >= 1 && r <= V).toBe(true);
-    const top = await native.topK({ offsets: okOffsets, items: okItems, k: 3, excludeSeen: true, batchSize: 4 });
+    const top = await native.topK({ offsets: okOffsets, items: okItems, k: 3, excludeSeen: true, batchSize: 4, adapter: '' });
     expect(top.k).toBe(3);
     const fit = await native.fit(fitRequest(okOffsets, okItems), () => undefined);
     expect(fit.steps).toBe(1);
@@ -345,7 +353,7 @@ describe('raw addon calls never crash the process', () => {
     const m = new (addon().NativeModel)(config);
     m.dispose();
     m.dispose(); // idempotent
-    expect((await rawCode(() => m.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 4 }))).code).toBe('E_DISPOSED');
+    expect((await rawCode(() => m.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 4, ...fullRanking }))).code).toBe('E_DISPOSED');
     expect((await rawCode(() => m.info())).code).toBe('E_DISPOSED');
     expect(m.abortFit()).toBe(false);
   });

@@ -46,6 +46,10 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.progressEvery = readInt(object.Get("progressEvery"), path + ".progressEvery");
   out.resume = readBool(object.Get("resume"), path + ".resume");
   out.untilEpoch = readInt(object.Get("untilEpoch"), path + ".untilEpoch");
+  out.adapter = readString(object.Get("adapter"), path + ".adapter");
+  out.freezeEmbeddings = readBool(object.Get("freezeEmbeddings"), path + ".freezeEmbeddings");
+  out.freezeBlocks = readInt(object.Get("freezeBlocks"), path + ".freezeBlocks");
+  out.biasAndNormOnly = readBool(object.Get("biasAndNormOnly"), path + ".biasAndNormOnly");
   return out;
 }
 
@@ -62,6 +66,14 @@ Napi::Value toJs(Napi::Env env, const FitProgress& value) {
   return object;
 }
 
+Napi::Value toJs(Napi::Env env, const TrainableTensor& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("name", toJs(env, value.name));
+  object.Set("parameters", toJs(env, value.parameters));
+  object.Set("decay", toJs(env, value.decay));
+  return object;
+}
+
 Napi::Value toJs(Napi::Env env, const FitResult& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("steps", toJs(env, value.steps));
@@ -75,6 +87,9 @@ Napi::Value toJs(Napi::Env env, const FitResult& value) {
   object.Set("noDecayParameters", toJs(env, value.noDecayParameters));
   object.Set("decayTensors", toJs(env, value.decayTensors));
   object.Set("noDecayTensors", toJs(env, value.noDecayTensors));
+  object.Set("frozenParameters", toJs(env, value.frozenParameters));
+  object.Set("frozenTensors", toJs(env, value.frozenTensors));
+  object.Set("trainable", toJs(env, value.trainable));
   return object;
 }
 
@@ -85,6 +100,9 @@ RankRequest readRankRequest(const Napi::Value& value, const std::string& path) {
   out.items = readInt32Array(object.Get("items"), path + ".items");
   out.targets = readInt32Array(object.Get("targets"), path + ".targets");
   out.batchSize = readInt(object.Get("batchSize"), path + ".batchSize");
+  out.numCandidates = readInt(object.Get("numCandidates"), path + ".numCandidates");
+  out.candidates = readInt32Array(object.Get("candidates"), path + ".candidates");
+  out.adapter = readString(object.Get("adapter"), path + ".adapter");
   return out;
 }
 
@@ -96,6 +114,7 @@ TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path) {
   out.k = readInt(object.Get("k"), path + ".k");
   out.excludeSeen = readBool(object.Get("excludeSeen"), path + ".excludeSeen");
   out.batchSize = readInt(object.Get("batchSize"), path + ".batchSize");
+  out.adapter = readString(object.Get("adapter"), path + ".adapter");
   return out;
 }
 
@@ -140,6 +159,73 @@ Napi::Value toJs(Napi::Env env, const ModelState& value) {
   object.Set("tensors", toJs(env, value.tensors));
   object.Set("hasOptimizer", toJs(env, value.hasOptimizer));
   object.Set("trainStep", toJs(env, value.trainStep));
+  return object;
+}
+
+LinearModule readLinearModule(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "LinearModule");
+  LinearModule out;
+  out.name = readString(object.Get("name"), path + ".name");
+  out.inFeatures = readInt(object.Get("inFeatures"), path + ".inFeatures");
+  out.outFeatures = readInt(object.Get("outFeatures"), path + ".outFeatures");
+  return out;
+}
+
+Napi::Value toJs(Napi::Env env, const LinearModule& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("name", toJs(env, value.name));
+  object.Set("inFeatures", toJs(env, value.inFeatures));
+  object.Set("outFeatures", toJs(env, value.outFeatures));
+  return object;
+}
+
+AddAdapterRequest readAddAdapterRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "AddAdapterRequest");
+  AddAdapterRequest out;
+  out.name = readString(object.Get("name"), path + ".name");
+  out.r = readInt(object.Get("r"), path + ".r");
+  out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
+  out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
+  out.rslora = readBool(object.Get("rslora"), path + ".rslora");
+  out.modules = readList<LinearModule, readLinearModule>(object.Get("modules"), path + ".modules");
+  return out;
+}
+
+Napi::Value toJs(Napi::Env env, const AdapterInfo& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("name", toJs(env, value.name));
+  object.Set("r", toJs(env, value.r));
+  object.Set("alpha", toJs(env, value.alpha));
+  object.Set("dropout", toJs(env, value.dropout));
+  object.Set("rslora", toJs(env, value.rslora));
+  object.Set("scale", toJs(env, value.scale));
+  object.Set("modules", toJs(env, value.modules));
+  object.Set("parameters", toJs(env, value.parameters));
+  return object;
+}
+
+AdapterState readAdapterState(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "AdapterState");
+  AdapterState out;
+  out.name = readString(object.Get("name"), path + ".name");
+  out.r = readInt(object.Get("r"), path + ".r");
+  out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
+  out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
+  out.rslora = readBool(object.Get("rslora"), path + ".rslora");
+  out.baseHash = readString(object.Get("baseHash"), path + ".baseHash");
+  out.tensors = readList<TensorEntry, readTensorEntry>(object.Get("tensors"), path + ".tensors");
+  return out;
+}
+
+Napi::Value toJs(Napi::Env env, const AdapterState& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("name", toJs(env, value.name));
+  object.Set("r", toJs(env, value.r));
+  object.Set("alpha", toJs(env, value.alpha));
+  object.Set("dropout", toJs(env, value.dropout));
+  object.Set("rslora", toJs(env, value.rslora));
+  object.Set("baseHash", toJs(env, value.baseHash));
+  object.Set("tensors", toJs(env, value.tensors));
   return object;
 }
 
@@ -234,6 +320,43 @@ Napi::Value toJs(Napi::Env env, const ParityAttentionResult& value) {
   return object;
 }
 
+ParityLoraRequest readParityLoraRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "ParityLoraRequest");
+  ParityLoraRequest out;
+  out.batch = readInt(object.Get("batch"), path + ".batch");
+  out.length = readInt(object.Get("length"), path + ".length");
+  out.inFeatures = readInt(object.Get("inFeatures"), path + ".inFeatures");
+  out.outFeatures = readInt(object.Get("outFeatures"), path + ".outFeatures");
+  out.r = readInt(object.Get("r"), path + ".r");
+  out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
+  out.rslora = readBool(object.Get("rslora"), path + ".rslora");
+  out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
+  out.seed = readInt(object.Get("seed"), path + ".seed");
+  out.float64 = readBool(object.Get("float64"), path + ".float64");
+  return out;
+}
+
+Napi::Value toJs(Napi::Env env, const ParityLoraResult& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("y", toJs(env, value.y));
+  object.Set("yRef", toJs(env, value.yRef));
+  object.Set("gradX", toJs(env, value.gradX));
+  object.Set("gradXRef", toJs(env, value.gradXRef));
+  object.Set("gradW", toJs(env, value.gradW));
+  object.Set("gradWRef", toJs(env, value.gradWRef));
+  object.Set("gradBias", toJs(env, value.gradBias));
+  object.Set("gradBiasRef", toJs(env, value.gradBiasRef));
+  object.Set("gradA", toJs(env, value.gradA));
+  object.Set("gradARef", toJs(env, value.gradARef));
+  object.Set("gradB", toJs(env, value.gradB));
+  object.Set("gradBRef", toJs(env, value.gradBRef));
+  object.Set("yMerged", toJs(env, value.yMerged));
+  object.Set("yMergedBase", toJs(env, value.yMergedBase));
+  object.Set("yAfterUnmerge", toJs(env, value.yAfterUnmerge));
+  object.Set("unmergeExact", toJs(env, value.unmergeExact));
+  return object;
+}
+
 void registerFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("versions", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return guard(info.Env(), [&]() -> Napi::Value {
@@ -262,6 +385,13 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
       return parityAttention(info.Env(), std::move(request));
     });
   }, "parityAttention"));
+  exports.Set("parityLora", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "parityLora");
+      ParityLoraRequest request = readParityLoraRequest(info[0], "parityLora.request");
+      return parityLora(info.Env(), std::move(request));
+    });
+  }, "parityLora"));
 }
 
 }  // namespace seqrec::glue

@@ -11,6 +11,7 @@ namespace seqrec::glue {
 ModelConfig readModelConfig(const Napi::Value& value, const std::string& path);
 FitRequest readFitRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const FitProgress& value);
+Napi::Value toJs(Napi::Env env, const TrainableTensor& value);
 Napi::Value toJs(Napi::Env env, const FitResult& value);
 RankRequest readRankRequest(const Napi::Value& value, const std::string& path);
 TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path);
@@ -19,6 +20,12 @@ TensorEntry readTensorEntry(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const TensorEntry& value);
 ModelState readModelState(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ModelState& value);
+LinearModule readLinearModule(const Napi::Value& value, const std::string& path);
+Napi::Value toJs(Napi::Env env, const LinearModule& value);
+AddAdapterRequest readAddAdapterRequest(const Napi::Value& value, const std::string& path);
+Napi::Value toJs(Napi::Env env, const AdapterInfo& value);
+AdapterState readAdapterState(const Napi::Value& value, const std::string& path);
+Napi::Value toJs(Napi::Env env, const AdapterState& value);
 Napi::Value toJs(Napi::Env env, const ModelInfo& value);
 Napi::Value toJs(Napi::Env env, const Versions& value);
 ParityCeRequest readParityCeRequest(const Napi::Value& value, const std::string& path);
@@ -27,6 +34,8 @@ ParityAdamWRequest readParityAdamWRequest(const Napi::Value& value, const std::s
 Napi::Value toJs(Napi::Env env, const ParityAdamWResult& value);
 ParityAttentionRequest readParityAttentionRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityAttentionResult& value);
+ParityLoraRequest readParityLoraRequest(const Napi::Value& value, const std::string& path);
+Napi::Value toJs(Napi::Env env, const ParityLoraResult& value);
 
 // Lists of records become arrays of objects.
 template <class T>
@@ -41,6 +50,7 @@ Versions versions(Napi::Env env);
 Napi::Value parityCrossEntropy(Napi::Env env, ParityCeRequest&& request);
 Napi::Value parityAdamW(Napi::Env env, ParityAdamWRequest&& request);
 Napi::Value parityAttention(Napi::Env env, ParityAttentionRequest&& request);
+Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& request);
 void registerFunctions(Napi::Env env, Napi::Object exports);
 
 /// A transformer recommender living in native memory (CPU or CUDA).
@@ -53,6 +63,14 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   Napi::Value importState(Napi::Env env, ModelState&& state);
 ///   ModelInfo info(Napi::Env env);
 ///   void dispose(Napi::Env env);
+///   std::vector<LinearModule> linearModules(Napi::Env env);
+///   Napi::Value addAdapter(Napi::Env env, AddAdapterRequest&& request);
+///   Napi::Value removeAdapter(Napi::Env env, std::string&& name);
+///   Napi::Value mergeAdapter(Napi::Env env, std::string&& name);
+///   Napi::Value unmergeAdapter(Napi::Env env, std::string&& name);
+///   Napi::Value exportAdapter(Napi::Env env, std::string&& name);
+///   Napi::Value importAdapter(Napi::Env env, AdapterState&& state, bool&& replace);
+///   Napi::Value baseHash(Napi::Env env);
 template <class Derived>
 class NativeModelGlue : public Napi::ObjectWrap<Derived> {
  public:
@@ -67,6 +85,14 @@ class NativeModelGlue : public Napi::ObjectWrap<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("importState", static_cast<Method>(&NativeModelGlue::importStateGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("info", static_cast<Method>(&NativeModelGlue::infoGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("dispose", static_cast<Method>(&NativeModelGlue::disposeGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("linearModules", static_cast<Method>(&NativeModelGlue::linearModulesGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("addAdapter", static_cast<Method>(&NativeModelGlue::addAdapterGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("removeAdapter", static_cast<Method>(&NativeModelGlue::removeAdapterGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("mergeAdapter", static_cast<Method>(&NativeModelGlue::mergeAdapterGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("unmergeAdapter", static_cast<Method>(&NativeModelGlue::unmergeAdapterGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("exportAdapter", static_cast<Method>(&NativeModelGlue::exportAdapterGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("importAdapter", static_cast<Method>(&NativeModelGlue::importAdapterGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("baseHash", static_cast<Method>(&NativeModelGlue::baseHashGlue)),
     });
   }
 
@@ -131,6 +157,61 @@ class NativeModelGlue : public Napi::ObjectWrap<Derived> {
       requireArgs(info, 0, "NativeModel.dispose");
       self().dispose(info.Env());
       return info.Env().Undefined();
+    });
+  }
+  Napi::Value linearModulesGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 0, "NativeModel.linearModules");
+      return toJs(info.Env(), self().linearModules(info.Env()));
+    });
+  }
+  Napi::Value addAdapterGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.addAdapter");
+      AddAdapterRequest request = readAddAdapterRequest(info[0], "addAdapter.request");
+      return self().addAdapter(info.Env(), std::move(request));
+    });
+  }
+  Napi::Value removeAdapterGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.removeAdapter");
+      std::string name = readString(info[0], "removeAdapter.name");
+      return self().removeAdapter(info.Env(), std::move(name));
+    });
+  }
+  Napi::Value mergeAdapterGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.mergeAdapter");
+      std::string name = readString(info[0], "mergeAdapter.name");
+      return self().mergeAdapter(info.Env(), std::move(name));
+    });
+  }
+  Napi::Value unmergeAdapterGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.unmergeAdapter");
+      std::string name = readString(info[0], "unmergeAdapter.name");
+      return self().unmergeAdapter(info.Env(), std::move(name));
+    });
+  }
+  Napi::Value exportAdapterGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.exportAdapter");
+      std::string name = readString(info[0], "exportAdapter.name");
+      return self().exportAdapter(info.Env(), std::move(name));
+    });
+  }
+  Napi::Value importAdapterGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 2, "NativeModel.importAdapter");
+      AdapterState state = readAdapterState(info[0], "importAdapter.state");
+      bool replace = readBool(info[1], "importAdapter.replace");
+      return self().importAdapter(info.Env(), std::move(state), std::move(replace));
+    });
+  }
+  Napi::Value baseHashGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 0, "NativeModel.baseHash");
+      return self().baseHash(info.Env());
     });
   }
 };

@@ -1,0 +1,105 @@
+/**
+ * LoRA adapter options (PEFT's LoraConfig, the fields seqrec supports) and target selection.
+ * Targets are matched here, in TypeScript, against the layer names the native model reports, so a
+ * regex is always a JavaScript RegExp: a list of names matches PEFT's suffix rule (a layer `key` is
+ * a target when `key === t` or `key` ends with `.${t}`), a string is a regex that must match the
+ * whole name (PEFT's `re.fullmatch`).
+ */
+import { SeqrecError } from '../errors.js';
+import type { AddonLinearModule } from '../native/raw.js';
+import { boolean, closest, integer, invalid, noUnknownKeys, number, optionsObject } from '../validate.js';
+
+export interface AdapterOptions {
+  /** (int) rank r of the update B·A. Default 8 (PEFT). */
+  r?: number;
+  /** (float) scale numerator: the update is scaled by alpha / r (alpha / √r with rslora). Default 8 (PEFT). */
+  alpha?: number;
+  /** (float) dropout on the adapter's input while training, in [0, 1). Default 0. */
+  dropout?: number;
+  /**
+   * (str[] | str) layers to adapt. A list of names matched by suffix ('query' adapts every
+   * `blocks.N.attention.query`; 'blocks.0.ffnIn' one layer), or a regex source string that must
+   * match a whole layer name, e.g. 'blocks\\.[01]\\.attention\\.(query|value)'. Layer names:
+   * `blocks.N.attention.{query,key,value,out}`, `blocks.N.ffnIn`, `blocks.N.ffnOut`.
+   * Default ['query', 'value'] (PEFT's default for BERT-style attention).
+   */
+  targetModules?: readonly string[] | string;
+  /** (bool) rank-stabilised LoRA: scale alpha / √r instead of alpha / r. Default false. */
+  rslora?: boolean;
+}
+
+export interface ResolvedAdapterOptions {
+  r: number;
+  alpha: number;
+  dropout: number;
+  /** as given (list or regex source): this is what adapter_config.json records */
+  targetModules: string[] | string;
+  rslora: boolean;
+}
+
+const KEYS = ['r', 'alpha', 'dropout', 'targetModules', 'rslora'] as const;
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Adapter names become parts of parameter names, so they hold no dots or slashes. */
+export function adapterName(where: string, value: unknown): string {
+  if (typeof value !== 'string' || !NAME.test(value)) {
+    throw invalid(where, 'an adapter name of 1 to 64 letters, digits, "_" or "-"', value);
+  }
+  return value;
+}
+
+export function resolveAdapterOptions(raw: unknown): ResolvedAdapterOptions {
+  const o = optionsObject('options', raw) as AdapterOptions;
+  noUnknownKeys('options', o, KEYS);
+  const targets = o.targetModules ?? ['query', 'value'];
+  let targetModules: string[] | string;
+  if (typeof targets === 'string') {
+    try {
+      new RegExp(targets);
+    } catch (e) {
+      throw new SeqrecError('E_INVALID_OPTION', `options.targetModules is not a valid regular expression: ${(e as Error).message}`, {
+        option: 'options.targetModules',
+        received: targets,
+      });
+    }
+    targetModules = targets;
+  } else if (Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string' && t !== '')) {
+    targetModules = [...targets];
+  } else {
+    throw invalid('options.targetModules', 'a non-empty array of layer names or a regex source string', targets);
+  }
+  return {
+    r: integer('options.r', o.r ?? 8, 1, 65536),
+    alpha: number('options.alpha', o.alpha ?? 8, 0, 1e6, { exclusiveMin: true }),
+    dropout: number('options.dropout', o.dropout ?? 0, 0, 0.999),
+    targetModules,
+    rslora: boolean('options.rslora', o.rslora ?? false),
+  };
+}
+
+/** The layers `targetModules` selects, in module order. Throws E_INVALID_OPTION when a name or the regex matches nothing. */
+export function selectTargets(targetModules: string[] | string, layers: readonly AddonLinearModule[]): AddonLinearModule[] {
+  const names = layers.map((l) => l.name);
+  if (typeof targetModules === 'string') {
+    const re = new RegExp(`^(?:${targetModules})$`);
+    const chosen = layers.filter((l) => re.test(l.name));
+    if (chosen.length === 0) {
+      throw new SeqrecError('E_INVALID_OPTION', `options.targetModules /${targetModules}/ matches no layer; layers are ${names.join(', ')}`, {
+        option: 'options.targetModules',
+      });
+    }
+    return chosen;
+  }
+  const matches = (name: string, t: string) => name === t || name.endsWith(`.${t}`);
+  for (const t of targetModules) {
+    if (layers.some((l) => matches(l.name, t))) continue;
+    const leaves = [...new Set(names.map((n) => n.slice(n.lastIndexOf('.') + 1)))];
+    const guess = closest(t, leaves);
+    throw new SeqrecError(
+      'E_INVALID_OPTION',
+      `options.targetModules entry ${JSON.stringify(t)} matches no layer${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; layers are ${names.join(', ')}`,
+      { option: 'options.targetModules', suggestion: guess },
+    );
+  }
+  return layers.filter((l) => targetModules.some((t) => matches(l.name, t)));
+}

@@ -1,0 +1,164 @@
+/**
+ * LoRA adapters on disk in the PEFT layout (https://huggingface.co/docs/peft), a folder with
+ *   adapter_config.json         PEFT's LoraConfig fields (peft_type "LORA", r, lora_alpha, …) plus
+ *                               seqrec_base_hash (sha256 of the base, see native/io/base_hash.cpp) and
+ *                               seqrec_weights_sha256 (of the safetensors bytes, so a torn save is caught)
+ *   adapter_model.safetensors   base_model.model.<module>.lora_A.weight (r, in), ….lora_B.weight (out, r)
+ * Each file is replaced atomically; the config is written last. Only what seqrec computes is
+ * accepted on load: bias "none", no modules_to_save, no rank/alpha patterns, no DoRA.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SeqrecError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsDtype } from '../io/safetensors.js';
+import type { AddonAdapterState, AddonLinearModule, AddonTensorEntry } from '../native/raw.js';
+
+export const CONFIG_FILE = 'adapter_config.json';
+export const WEIGHTS_FILE = 'adapter_model.safetensors';
+const PREFIX = 'base_model.model.';
+
+export interface PeftAdapter {
+  state: AddonAdapterState;
+  /** target_modules as saved (list or regex source) */
+  targetModules: string[] | string;
+}
+
+/** Write `state` (from exportAdapter) as a PEFT adapter folder, creating the folder (not its parents). */
+export async function writePeftAdapter(
+  dir: string,
+  adapter: PeftAdapter & { baseModel: string | null },
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
+  const { state } = adapter;
+  const tensors = state.tensors.map((t) => ({
+    name: `${PREFIX}${t.name}.weight`, // "<module>.lora_A" → "base_model.model.<module>.lora_A.weight"
+    dtype: t.dtype as SafetensorsDtype,
+    shape: t.shape,
+    data: t.data,
+  }));
+  const weights = encodeSafetensors(tensors, { format: 'pt' });
+  const config = {
+    peft_type: 'LORA',
+    task_type: null,
+    base_model_name_or_path: adapter.baseModel,
+    r: state.r,
+    lora_alpha: state.alpha,
+    lora_dropout: state.dropout,
+    target_modules: adapter.targetModules,
+    use_rslora: state.rslora,
+    bias: 'none',
+    fan_in_fan_out: false,
+    init_lora_weights: true,
+    inference_mode: true,
+    modules_to_save: null,
+    layers_to_transform: null,
+    layers_pattern: null,
+    rank_pattern: {},
+    alpha_pattern: {},
+    use_dora: false,
+    seqrec_adapter_name: state.name,
+    seqrec_base_hash: state.baseHash,
+    seqrec_weights_sha256: sha256(weights),
+  };
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'EEXIST') {
+      throw new SeqrecError('E_CHECKPOINT', `Cannot create adapter folder ${dir}: ${(e as Error).message}`, { path: dir }, { cause: e });
+    }
+  }
+  await writeFileAtomic(join(dir, WEIGHTS_FILE), weights, options);
+  await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`, options);
+}
+
+/**
+ * Read a PEFT adapter folder into the state importAdapter takes, checking names, shapes and the
+ * config against `layers` (the model's linearModules()). Every failure is E_CHECKPOINT naming the
+ * file and, where there is one, the tensor key. `baseHash` comes back "" when the file has none.
+ */
+export async function readPeftAdapter(dir: string, layers: readonly AddonLinearModule[], name?: string): Promise<PeftAdapter> {
+  const configPath = join(dir, CONFIG_FILE);
+  const weightsPath = join(dir, WEIGHTS_FILE);
+  const fail = (file: string, why: string, details: Record<string, unknown> = {}) =>
+    new SeqrecError('E_CHECKPOINT', `${file}: ${why}`, { file, ...details });
+  const config = parseConfig(await readBytes(configPath), configPath);
+  const c = config as Record<string, unknown>;
+  const field = (key: string, ok: (v: unknown) => boolean, expected: string, fallback?: unknown) => {
+    const v = c[key] === undefined ? fallback : c[key];
+    if (!ok(v)) throw fail(configPath, `${key} is ${JSON.stringify(v)}, expected ${expected}`, { field: key });
+    return v;
+  };
+  field('peft_type', (v) => v === 'LORA', '"LORA"');
+  const r = field('r', (v) => Number.isSafeInteger(v) && (v as number) > 0, 'a positive integer') as number;
+  const alpha = field('lora_alpha', (v) => typeof v === 'number' && v > 0, 'a positive number') as number;
+  const dropout = field('lora_dropout', (v) => typeof v === 'number' && v >= 0 && v < 1, 'a number in [0, 1)', 0) as number;
+  const rslora = field('use_rslora', (v) => typeof v === 'boolean', 'a boolean', false) as boolean;
+  field('bias', (v) => v === 'none', '"none" (seqrec adapters train no biases)', 'none');
+  field('fan_in_fan_out', (v) => v === false, 'false', false);
+  field('use_dora', (v) => v === false, 'false (DoRA is not supported)', false);
+  field('modules_to_save', (v) => v === null || (Array.isArray(v) && v.length === 0), 'null', null);
+  for (const key of ['rank_pattern', 'alpha_pattern']) {
+    field(key, (v) => v === null || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0), '{} (per-layer ranks are not supported)', {});
+  }
+  const targetModules = field('target_modules', (v) => typeof v === 'string' || (Array.isArray(v) && v.every((t) => typeof t === 'string')),
+    'a list of names or a regex string') as string[] | string;
+  const baseHash = field('seqrec_base_hash', (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'a sha256 hex string', '') as string;
+  const storedName = field('seqrec_adapter_name', (v) => typeof v === 'string', 'a string', 'default') as string;
+
+  const bytes = await readBytes(weightsPath);
+  const weightsHash = c.seqrec_weights_sha256;
+  if (typeof weightsHash === 'string' && weightsHash !== sha256(bytes)) {
+    throw fail(weightsPath, `does not belong to ${CONFIG_FILE} (its sha256 differs from seqrec_weights_sha256; an interrupted save?)`);
+  }
+  const file = decodeSafetensors(bytes, weightsPath);
+  const byName = new Map(layers.map((l) => [l.name, l] as const));
+  const seen = new Set<string>();
+  const tensors: AddonTensorEntry[] = file.tensors.map((t) => {
+    const m = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(t.name);
+    if (!m) throw fail(weightsPath, `tensor "${t.name}" is not base_model.model.<module>.lora_A.weight or .lora_B.weight`, { tensor: t.name });
+    const [, module, which] = m as unknown as [string, string, 'A' | 'B'];
+    const layer = byName.get(module);
+    if (!layer) throw fail(weightsPath, `tensor "${t.name}" names layer "${module}", which this model does not have`, { tensor: t.name });
+    const expected = which === 'A' ? [r, layer.inFeatures] : [layer.outFeatures, r];
+    if (t.shape.length !== 2 || t.shape[0] !== expected[0] || t.shape[1] !== expected[1]) {
+      throw fail(weightsPath, `tensor "${t.name}" has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}] (r = ${r})`, { tensor: t.name });
+    }
+    if (!['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) throw fail(weightsPath, `tensor "${t.name}" has dtype ${t.dtype}, expected a float`, { tensor: t.name });
+    seen.add(`${module}.lora_${which}`);
+    return { name: `${module}.lora_${which}`, dtype: t.dtype, shape: t.shape, data: t.data.slice() };
+  });
+  if (tensors.length === 0) throw fail(weightsPath, 'holds no LoRA tensors');
+  for (const key of seen) {
+    const other = key.endsWith('A') ? `${key.slice(0, -1)}B` : `${key.slice(0, -1)}A`;
+    if (!seen.has(other)) throw fail(weightsPath, `tensor "${PREFIX}${other}.weight" is missing (its pair "${PREFIX}${key}.weight" is there)`, { tensor: `${PREFIX}${other}.weight` });
+  }
+  return { state: { name: name ?? storedName, r, alpha, dropout, rslora, baseHash, tensors }, targetModules };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const why = (e as { code?: unknown }).code === 'ENOENT' ? 'file does not exist' : (e as Error).message;
+    throw new SeqrecError('E_CHECKPOINT', `Cannot read ${path}: ${why}`, { file: path }, { cause: e });
+  }
+}
+
+function parseConfig(bytes: Uint8Array, path: string): object {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new SeqrecError('E_CHECKPOINT', `${path}: not valid JSON (${(e as Error).message})`, { file: path }, { cause: e });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new SeqrecError('E_CHECKPOINT', `${path}: not a JSON object`, { file: path });
+  }
+  return parsed;
+}

@@ -1,0 +1,84 @@
+// The reference side recomputes the scale from (alpha, r, rslora) itself rather than calling
+// LoraOptions::scale(), so a wrong scale formula cannot cancel out. B is random, not zero, so
+// the gradient of A is not trivially zero.
+#include "check/lora_parity.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "model/lora.h"
+
+namespace seqrec {
+
+namespace {
+
+std::vector<double> toDoubles(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kDouble).contiguous().reshape({-1});
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+}  // namespace
+
+ParityLoraResult loraParity(const ParityLoraRequest& r) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));
+  const auto dtype = r.float64 ? torch::kDouble : torch::kFloat;
+  const auto opts = torch::TensorOptions().dtype(dtype);
+  LoraLinear layer(LoraLinearOptions(r.inFeatures, r.outFeatures));
+  layer->to(dtype);
+  {
+    torch::NoGradGuard noGrad;
+    layer->weight.copy_(torch::randn({r.outFeatures, r.inFeatures}, gen, opts) * 0.2);  // (out, in)
+    layer->bias.copy_(torch::randn({r.outFeatures}, gen, opts) * 0.1);                 // (out)
+  }
+  torch::Tensor A = torch::randn({r.r, r.inFeatures}, gen, opts) * 0.3;   // (r, in)
+  torch::Tensor B = torch::randn({r.outFeatures, r.r}, gen, opts) * 0.3;  // (out, r)
+  layer->setAdapter("check", LoraOptions(r.r, r.alpha).dropout(r.dropout).rslora(r.rslora), A, B);
+  layer->eval();  // dropout is a training-time mask; eval must ignore it
+  torch::Tensor x = torch::randn({r.batch, r.length, r.inFeatures}, gen, opts);       // (B, L, in)
+  torch::Tensor probe = torch::randn({r.batch, r.length, r.outFeatures}, gen, opts);  // (B, L, out) fixed projection → scalar loss
+
+  ParityLoraResult out;
+  {  // ours: the adapter path
+    torch::Tensor xo = x.clone().requires_grad_(true);
+    torch::Tensor y = layer->forward(xo, gen, "check");  // (B, L, out)
+    (y * probe).sum().backward();
+    const LoraAdapter& a = layer->adapters.at("check");
+    out.y = toDoubles(y);
+    out.gradX = toDoubles(xo.grad());
+    out.gradW = toDoubles(layer->weight.grad());
+    out.gradBias = toDoubles(layer->bias.grad());
+    out.gradA = toDoubles(a.A.grad());
+    out.gradB = toDoubles(a.B.grad());
+  }
+  {  // reference: explicit W + s·B·A with independent leaves
+    const double s = r.rslora ? r.alpha / std::sqrt(static_cast<double>(r.r)) : r.alpha / static_cast<double>(r.r);
+    torch::Tensor xr = x.clone().requires_grad_(true);
+    torch::Tensor W = layer->weight.detach().clone().requires_grad_(true);  // (out, in)
+    torch::Tensor b = layer->bias.detach().clone().requires_grad_(true);    // (out)
+    torch::Tensor Ar = A.clone().requires_grad_(true);                      // (r, in)
+    torch::Tensor Br = B.clone().requires_grad_(true);                      // (out, r)
+    torch::Tensor y = torch::matmul(xr, (W + s * torch::mm(Br, Ar)).t()) + b;  // (B, L, out)
+    (y * probe).sum().backward();
+    out.yRef = toDoubles(y);
+    out.gradXRef = toDoubles(xr.grad());
+    out.gradWRef = toDoubles(W.grad());
+    out.gradBiasRef = toDoubles(b.grad());
+    out.gradARef = toDoubles(Ar.grad());
+    out.gradBRef = toDoubles(Br.grad());
+  }
+  {  // merge: the adapter folded into W, then unmerged
+    torch::NoGradGuard noGrad;
+    torch::Tensor before = layer->weight.detach().clone();  // (out, in)
+    layer->merge("check");
+    out.yMerged = toDoubles(layer->forward(x, gen, "check"));  // merged adapter is not added twice
+    out.yMergedBase = toDoubles(layer->forward(x, gen, ""));   // base path now includes it as well
+    layer->unmerge();
+    out.unmergeExact = torch::equal(layer->weight, before);
+    out.yAfterUnmerge = toDoubles(layer->forward(x, gen, "check"));
+  }
+  return out;
+}
+
+}  // namespace seqrec

@@ -1,0 +1,227 @@
+// Recommender's LoRA adapter operations: add on chosen layers, remove, merge/unmerge, and the
+// factor copies behind the PEFT files (lib/adapters/ writes and reads those files; nothing here
+// knows their layout). Target selection by suffix or regex happens in TypeScript over
+// linearModules(), so the user's regex is always a JavaScript one. Every mutating operation
+// runs as an exclusive job in the addon, so no inference call reads the maps while they change.
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <set>
+
+#include "common/error.h"
+#include "io/tensor_bytes.h"
+#include "model/recommender.h"
+#include "train/sampler.h"
+
+namespace seqrec {
+
+namespace {
+
+// FNV-1a: a 64-bit id of a string that, unlike std::hash, is the same in every build.
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+constexpr uint64_t kLoraStream = 0x4C6F5241;  // "LoRA": a seed stream apart from init (0), batches and dropout
+
+Error invalid(const std::string& message) { return Error(ErrorCode::InvalidOption, message); }
+std::string inQuotes(const std::string& s) { return "\"" + s + "\""; }
+
+LoraOptions loraOptions(const std::string& name, int64_t r, double alpha, double dropout, bool rslora) {
+  if (name.empty()) throw invalid("an adapter name must not be empty");
+  if (r < 1) throw invalid("adapter " + inQuotes(name) + " needs r >= 1, got " + std::to_string(r));
+  if (!(alpha > 0.0) || !std::isfinite(alpha)) throw invalid("adapter " + inQuotes(name) + " needs a positive finite alpha");
+  if (!(dropout >= 0.0 && dropout < 1.0)) throw invalid("adapter " + inQuotes(name) + " needs dropout in [0, 1)");
+  return LoraOptions(r, alpha).dropout(dropout).rslora(rslora);
+}
+
+TensorEntry entryOf(const std::string& name, const torch::Tensor& t) {
+  TensorEntry e;
+  e.name = name;
+  e.dtype = safetensorsDtype(t.scalar_type());
+  e.data = tensorToBytes(t.detach(), &e.shape);
+  return e;
+}
+
+}  // namespace
+
+std::vector<LinearModule> Recommender::linearModules() const {
+  std::vector<LinearModule> out;
+  for (const auto& [name, layer] : net->loraLayers()) {
+    LinearModule m;
+    m.name = name;
+    m.inFeatures = layer->options.in();
+    m.outFeatures = layer->options.out();
+    out.push_back(m);
+  }
+  return out;
+}
+
+void Recommender::requireAdapter(const std::string& adapter, const char* what) const {
+  if (hasAdapter(adapter)) return;
+  std::string known;
+  for (const auto& [name, record] : adapters_) known += (known.empty() ? "" : ", ") + inQuotes(name);
+  throw invalid(std::string(what) + ": unknown adapter " + inQuotes(adapter) + " (adapters: " + (known.empty() ? "none" : known) + ")");
+}
+
+void Recommender::checkAdapter(const std::string& adapter, const char* what) const {
+  if (!adapter.empty()) requireAdapter(adapter, what);
+  if (!merged_.empty() && adapter != merged_)
+    throw invalid(std::string(what) + ": adapter " + inQuotes(merged_) + " is merged into the weights, so only it can be used; "
+                  "unmergeAdapter(" + inQuotes(merged_) + ") first");
+}
+
+AdapterInfo Recommender::adapterInfo(const std::string& name) const {
+  const AdapterRecord& record = adapters_.at(name);
+  AdapterInfo info;
+  info.name = name;
+  info.r = record.options.r();
+  info.alpha = record.options.alpha();
+  info.dropout = record.options.dropout();
+  info.rslora = record.options.rslora();
+  info.scale = record.options.scale();
+  for (const auto& [module, layer] : net->loraLayers()) {
+    if (!layer->adapters.count(name)) continue;
+    LinearModule m;
+    m.name = module;
+    m.inFeatures = layer->options.in();
+    m.outFeatures = layer->options.out();
+    info.modules.push_back(m);
+    info.parameters += record.options.r() * (m.inFeatures + m.outFeatures);
+  }
+  return info;
+}
+
+AdapterInfo Recommender::addAdapter(const AddAdapterRequest& r) {
+  const LoraOptions options = loraOptions(r.name, r.r, r.alpha, r.dropout, r.rslora);
+  if (hasAdapter(r.name)) throw invalid("adapter " + inQuotes(r.name) + " already exists; remove it first or choose another name");
+  if (r.modules.empty()) throw invalid("adapter " + inQuotes(r.name) + " targets no layer");
+  std::set<std::string> wanted;
+  for (const auto& m : r.modules) {
+    if (!wanted.insert(m.name).second) throw invalid("adapter " + inQuotes(r.name) + " lists layer " + inQuotes(m.name) + " twice");
+  }
+  std::vector<std::pair<std::string, LoraLinearImpl*>> targets;  // in module order
+  for (const auto& [module, layer] : net->loraLayers()) {
+    if (wanted.erase(module)) targets.emplace_back(module, layer);
+  }
+  if (!wanted.empty()) throw invalid("adapter " + inQuotes(r.name) + ": the model has no linear layer " + inQuotes(*wanted.begin()));
+  AdapterRecord record{options, {}};
+  for (const auto& [module, layer] : targets) {
+    // One generator per layer, seeded from (model seed, adapter, layer): the initial factors do
+    // not depend on which other layers are targeted, nor on the order they were listed in.
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(
+        mixSeed(static_cast<uint64_t>(config.seed), kLoraStream, fnv1a(r.name + "/" + module)));
+    layer->addAdapter(r.name, options, gen);
+    record.modules.push_back(module);
+  }
+  adapters_.emplace(r.name, std::move(record));
+  return adapterInfo(r.name);
+}
+
+void Recommender::dropOptimizerOf(const std::string& name) {
+  if (!optimizer || optimizerAdapter != name) return;
+  optimizer.reset();
+  optimizerAdapter.clear();
+  trainStep = 0;
+}
+
+void Recommender::removeAdapter(const std::string& name) {
+  requireAdapter(name, "removeAdapter");
+  if (merged_ == name) throw invalid("removeAdapter: adapter " + inQuotes(name) + " is merged; unmergeAdapter it first");
+  dropOptimizerOf(name);
+  for (const auto& [module, layer] : net->loraLayers()) layer->removeAdapter(name);
+  adapters_.erase(name);
+}
+
+void Recommender::mergeAdapter(const std::string& name) {
+  requireAdapter(name, "mergeAdapter");
+  if (merged_ == name) throw invalid("mergeAdapter: adapter " + inQuotes(name) + " is already merged");
+  if (!merged_.empty()) throw invalid("mergeAdapter: adapter " + inQuotes(merged_) + " is merged; unmerge it before merging " + inQuotes(name));
+  for (const auto& [module, layer] : net->loraLayers())
+    if (layer->adapters.count(name)) layer->merge(name);
+  merged_ = name;
+}
+
+void Recommender::unmergeAdapter(const std::string& name) {
+  requireAdapter(name, "unmergeAdapter");
+  if (merged_ != name)
+    throw invalid("unmergeAdapter: adapter " + inQuotes(name) + " is not merged" + (merged_.empty() ? "" : " (" + inQuotes(merged_) + " is)"));
+  for (const auto& [module, layer] : net->loraLayers()) layer->unmerge();
+  merged_.clear();
+}
+
+AdapterState Recommender::exportAdapter(const std::string& name) const {
+  requireAdapter(name, "exportAdapter");
+  const AdapterRecord& record = adapters_.at(name);
+  AdapterState state;
+  state.name = name;
+  state.r = record.options.r();
+  state.alpha = record.options.alpha();
+  state.dropout = record.options.dropout();
+  state.rslora = record.options.rslora();
+  state.baseHash = baseHash();
+  for (const auto& [module, layer] : net->loraLayers()) {
+    auto it = layer->adapters.find(name);
+    if (it == layer->adapters.end()) continue;
+    state.tensors.push_back(entryOf(module + ".lora_A", it->second.A));  // (r, in)
+    state.tensors.push_back(entryOf(module + ".lora_B", it->second.B));  // (out, r)
+  }
+  return state;
+}
+
+AdapterInfo Recommender::importAdapter(const AdapterState& s, bool replace) {
+  const LoraOptions options = loraOptions(s.name, s.r, s.alpha, s.dropout, s.rslora);
+  if (merged_ == s.name) throw invalid("importAdapter: adapter " + inQuotes(s.name) + " is merged; unmergeAdapter it first");
+  if (hasAdapter(s.name) && !replace)
+    throw invalid("adapter " + inQuotes(s.name) + " already exists; remove it first or load under another name");
+  if (!s.baseHash.empty()) {
+    const std::string mine = baseHash();
+    if (mine != s.baseHash)
+      throw Error(ErrorCode::Checkpoint, "adapter " + inQuotes(s.name) + " was trained on the base with sha256 " + s.baseHash +
+                                             ", but this model's base has sha256 " + mine + "; load it onto the model it was made for");
+  }
+  // Check every tensor before changing anything, so a bad file leaves the model as it was.
+  struct Factors {
+    torch::Tensor A, B;  // (r, in), (out, r)
+  };
+  std::map<std::string, Factors> byModule;
+  std::map<std::string, LoraLinearImpl*> layers;
+  for (const auto& [module, layer] : net->loraLayers()) layers.emplace(module, layer);
+  for (const auto& e : s.tensors) {
+    const bool isA = e.name.size() > 7 && e.name.compare(e.name.size() - 7, 7, ".lora_A") == 0;
+    const bool isB = e.name.size() > 7 && e.name.compare(e.name.size() - 7, 7, ".lora_B") == 0;
+    if (!isA && !isB) throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(e.name) + " is neither <module>.lora_A nor <module>.lora_B");
+    const std::string module = e.name.substr(0, e.name.size() - 7);
+    auto layer = layers.find(module);
+    if (layer == layers.end()) throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(e.name) + " names no linear layer of this model");
+    const LoraLinearOptions& o = layer->second->options;
+    const std::vector<int64_t> expected = isA ? std::vector<int64_t>{s.r, o.in()} : std::vector<int64_t>{o.out(), s.r};
+    if (e.shape != expected)
+      throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(e.name) + " has shape " + c10::str(c10::IntArrayRef(e.shape)) +
+                                             ", expected " + c10::str(c10::IntArrayRef(expected)) + " (r = " + std::to_string(s.r) + ")");
+    torch::Tensor& slot = isA ? byModule[module].A : byModule[module].B;
+    if (slot.defined()) throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(e.name) + " appears twice");
+    slot = tensorFromBytes(e.name, e.dtype, e.shape, e.data);
+  }
+  if (byModule.empty()) throw Error(ErrorCode::Checkpoint, "adapter " + inQuotes(s.name) + " has no tensors");
+  for (const auto& [module, f] : byModule)
+    if (!f.A.defined() || !f.B.defined())
+      throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(module + (f.A.defined() ? ".lora_B" : ".lora_A")) + " is missing");
+  if (hasAdapter(s.name)) {  // replace: the old factors go, and with them an optimizer that updates them
+    dropOptimizerOf(s.name);
+    for (const auto& [module, layer] : layers) layer->removeAdapter(s.name);
+    adapters_.erase(s.name);
+  }
+  AdapterRecord record{options, {}};
+  for (const auto& [module, layer] : net->loraLayers()) {
+    auto f = byModule.find(module);
+    if (f == byModule.end()) continue;
+    layer->setAdapter(s.name, options, f->second.A, f->second.B);
+    record.modules.push_back(module);
+  }
+  adapters_.emplace(s.name, std::move(record));
+  return adapterInfo(s.name);
+}
+
+}  // namespace seqrec

@@ -1,0 +1,86 @@
+// LoraLinear: the base linear map plus the low-rank update of one named adapter. Backward is
+// LibTorch autograd; tests/parity/lora.test.ts checks it against the explicit x·(W + s·B·A)ᵀ form.
+#include "model/lora.h"
+
+#include "model/dropout.h"
+
+namespace seqrec {
+
+LoraLinearImpl::LoraLinearImpl(const LoraLinearOptions& options_) : options(options_) {
+  weight = register_parameter("weight", torch::empty({options.out(), options.in()}));  // (out, in)
+  bias = register_parameter("bias", torch::empty({options.out()}));                  // (out)
+  // torch::nn::Linear's own reset_parameters, so a LoraLinear alone starts like a Linear would;
+  // TransformerRecImpl::resetParameters re-initialises both from the model's generator anyway.
+  torch::NoGradGuard noGrad;
+  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+  const double bound = 1.0 / std::sqrt(static_cast<double>(options.in()));
+  torch::nn::init::uniform_(bias, -bound, bound);
+}
+
+torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x, at::Generator& gen, const std::string& name) {
+  torch::Tensor y = torch::nn::functional::linear(x, weight, bias);  // (…, out)
+  if (name.empty() || name == merged_) return y;
+  auto it = adapters.find(name);
+  if (it == adapters.end()) return y;  // this layer is not one of the adapter's targets
+  const LoraAdapter& a = it->second;
+  torch::Tensor h = dropout(x, a.options.dropout(), is_training(), gen);  // (…, in)
+  h = torch::nn::functional::linear(h, a.A);                             // (…, r)
+  return y.add(torch::nn::functional::linear(h, a.B), a.options.scale()); // (…, out) y + s·B(A(x))
+}
+
+void LoraLinearImpl::addAdapter(const std::string& name, const LoraOptions& o, at::Generator& gen) {
+  // kaiming_uniform_(a=√5) on (r, in): gain √(2/(1+5)), bound = gain·√(3/in) = 1/√in.
+  const double bound = 1.0 / std::sqrt(static_cast<double>(options.in()));
+  torch::Tensor A = torch::empty({o.r(), options.in()}).uniform_(-bound, bound, gen);  // (r, in) on the generator's CPU
+  torch::Tensor B = torch::zeros({options.out(), o.r()});                               // (out, r): the update starts at 0
+  setAdapter(name, o, A, B);
+}
+
+void LoraLinearImpl::setAdapter(const std::string& name, const LoraOptions& o, const torch::Tensor& A, const torch::Tensor& B) {
+  TORCH_CHECK(A.dim() == 2 && A.size(0) == o.r() && A.size(1) == options.in(), "lora_A of \"", name, "\" has shape ",
+              A.sizes(), ", expected [", o.r(), ", ", options.in(), "]");
+  TORCH_CHECK(B.dim() == 2 && B.size(0) == options.out() && B.size(1) == o.r(), "lora_B of \"", name, "\" has shape ",
+              B.sizes(), ", expected [", options.out(), ", ", o.r(), "]");
+  TORCH_CHECK(merged_ != name, "adapter \"", name, "\" is merged");
+  torch::NoGradGuard noGrad;
+  const auto like = torch::TensorOptions().dtype(weight.dtype()).device(weight.device());
+  // clone: the layer owns its factors, never a view of the caller's tensors.
+  LoraAdapter a{o, A.to(like).clone().requires_grad_(true), B.to(like).clone().requires_grad_(true)};
+  adapters.insert_or_assign(name, std::move(a));
+}
+
+void LoraLinearImpl::removeAdapter(const std::string& name) {
+  TORCH_CHECK(merged_ != name, "adapter \"", name, "\" is merged");
+  adapters.erase(name);
+}
+
+const LoraAdapter& LoraLinearImpl::adapter(const std::string& name) const {
+  auto it = adapters.find(name);
+  TORCH_CHECK(it != adapters.end(), "layer has no adapter \"", name, "\"");
+  return it->second;
+}
+
+torch::Tensor LoraLinearImpl::delta(const std::string& name) const {
+  const LoraAdapter& a = adapter(name);
+  torch::NoGradGuard noGrad;
+  return torch::mm(a.B, a.A).mul_(a.options.scale()).to(weight.dtype());  // (out, in) = (out, r)(r, in)
+}
+
+void LoraLinearImpl::merge(const std::string& name) {
+  TORCH_CHECK(merged_.empty(), "adapter \"", merged_, "\" is already merged");
+  torch::Tensor update = delta(name);  // (out, in)
+  torch::NoGradGuard noGrad;
+  unmerged_ = weight.detach().clone();  // (out, in)
+  weight.add_(update);
+  merged_ = name;
+}
+
+void LoraLinearImpl::unmerge() {
+  if (merged_.empty()) return;
+  torch::NoGradGuard noGrad;
+  weight.copy_(unmerged_);
+  unmerged_ = torch::Tensor();
+  merged_.clear();
+}
+
+}  // namespace seqrec

@@ -1,0 +1,86 @@
+// LoRA (Hu et al. 2021) on a linear layer, as PEFT's lora.Linear computes it:
+//   y = x·Wᵀ + b + s · B(A(dropout(x))),  A (r, in) Kaiming-uniform, B (out, r) zeros,
+//   s = alpha / r, or alpha / √r with rsLoRA (Kalajdzievski 2023).
+// LoraLinear replaces torch::nn::Linear in the transformer and keeps its parameter names
+// ("weight", "bias"), so checkpoints are unchanged. Adapters are deliberately NOT registered
+// parameters: the module tree stays exactly the base model, so checkpoints, the base hash, the
+// AdamW groups and the parameter count ignore adapters. Which adapter to apply is an argument of
+// forward (never layer state), so concurrent inference calls with different adapters never race.
+// The model-level operations (targets, merge, import/export) live in native/model/adapters.cpp.
+#pragma once
+#include <torch/torch.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "common/shapes.h"
+
+namespace seqrec {
+
+struct LoraOptions {
+  LoraOptions(int64_t r, double alpha) : r_(r), alpha_(alpha) {}
+  // The factor s applied to B·A.
+  double scale() const { return rslora() ? alpha() / std::sqrt(static_cast<double>(r())) : alpha() / static_cast<double>(r()); }
+  /// rank r of the update B·A
+  TORCH_ARG(int64_t, r);
+  /// numerator of the scale s (PEFT's lora_alpha)
+  TORCH_ARG(double, alpha);
+  /// dropout on the adapter's input while training (PEFT's lora_dropout)
+  TORCH_ARG(double, dropout) = 0.0;
+  /// rank-stabilised scale alpha / √r instead of alpha / r (PEFT's use_rslora)
+  TORCH_ARG(bool, rslora) = false;
+};
+
+// One adapter on one layer. A and B are leaf tensors on the layer's device and dtype.
+struct LoraAdapter {
+  LoraOptions options;
+  torch::Tensor A;  // (r, in)   PEFT lora_A.weight
+  torch::Tensor B;  // (out, r)  PEFT lora_B.weight
+};
+
+struct LoraLinearOptions {
+  LoraLinearOptions(int64_t in, int64_t out) : in_(in), out_(out) {}
+  /// input features
+  TORCH_ARG(int64_t, in);
+  /// output features
+  TORCH_ARG(int64_t, out);
+};
+
+class LoraLinearImpl : public torch::nn::Module {
+ public:
+  explicit LoraLinearImpl(const LoraLinearOptions& options);
+
+  // y (…, out) from x (…, in), plus the update of `adapter` ("" = base only). The merged adapter
+  // is already inside weight, so it is not added again; any other adapter while one is merged
+  // is refused one level up (Recommender::checkAdapter), where the error can name both.
+  torch::Tensor forward(const torch::Tensor& x, at::Generator& gen, const std::string& adapter = "");
+
+  // A from U(−1/√in, 1/√in) drawn from gen (= kaiming_uniform_(a=√5), PEFT's init), B zeros.
+  void addAdapter(const std::string& name, const LoraOptions& options, at::Generator& gen);
+  // A new adapter with given factors A (r, in) and B (out, r), copied to this layer's device.
+  void setAdapter(const std::string& name, const LoraOptions& options, const torch::Tensor& A, const torch::Tensor& B);
+  void removeAdapter(const std::string& name);
+  // weight += s·B·A. Keeps the unmerged weight so unmerge() restores it bit for bit (subtracting
+  // again would move W by rounding, and with it the base hash that adapter files are checked against).
+  void merge(const std::string& name);
+  void unmerge();
+  const std::string& merged() const { return merged_; }
+  // The weight without any merged adapter (out, in): what the base hash covers.
+  const torch::Tensor& baseWeight() const { return merged_.empty() ? weight : unmerged_; }
+  // s·B·A (out, in) of an adapter, in the weight's dtype.
+  torch::Tensor delta(const std::string& name) const;
+
+  LoraLinearOptions options;
+  torch::Tensor weight;  // (out, in)
+  torch::Tensor bias;    // (out)
+  std::map<std::string, LoraAdapter> adapters;
+
+ private:
+  const LoraAdapter& adapter(const std::string& name) const;
+  std::string merged_;      // adapter folded into weight, "" when none
+  torch::Tensor unmerged_;  // (out, in) weight before the merge; undefined when nothing is merged
+};
+TORCH_MODULE(LoraLinear);
+
+}  // namespace seqrec
