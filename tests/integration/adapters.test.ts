@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SeqrecError, isSeqrecError } from '../../lib/errors.js';
 import { syntheticDataset } from '../../lib/data/synthetic.js';
 import { readSafetensors } from '../../lib/io/safetensors.js';
 import { SASRec } from '../../lib/models/sasrec.js';
 import type { SequentialRecommender } from '../../lib/models/recommender.js';
+import { rejection, thrown } from '../expect-error.js';
 
 const root = mkdtempSync(join(tmpdir(), 'seqrec-adapters-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -26,26 +26,6 @@ const { train, test } = data.split('leave-one-out');
 const ARCH = { items: V, dim: 16, layers: 2, heads: 2, maxLen: 16, seed: 3, threads: 1 } as const;
 const FIT = { steps: 15, batchSize: 32, lr: 1e-2, weightDecay: 0 } as const;
 const history = Int32Array.of(3, 9, 14, 2);
-
-async function rejection(p: PromiseLike<unknown>): Promise<SeqrecError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isSeqrecError(e), `not a SeqrecError: ${String(e)}`).toBe(true);
-    return e as SeqrecError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(f: () => unknown): SeqrecError {
-  try {
-    f();
-  } catch (e) {
-    expect(isSeqrecError(e), `not a SeqrecError: ${String(e)}`).toBe(true);
-    return e as SeqrecError;
-  }
-  throw new Error('expected a throw');
-}
 
 /** name → hex of the parameter bytes, from a saved checkpoint (model.* tensors). */
 async function parameters(model: SequentialRecommender): Promise<Map<string, string>> {

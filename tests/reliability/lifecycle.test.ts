@@ -4,7 +4,8 @@
  * from the user's progress callback, and bounded memory over many create/fit/dispose cycles.
  */
 import { describe, expect, it } from 'vitest';
-import { SASRec, SeqrecError, isSeqrecError, syntheticDataset, type FitProgress } from '../../lib/index.js';
+import { SASRec, isSeqrecError, syntheticDataset, type FitProgress } from '../../lib/index.js';
+import { rejection, thrown } from '../expect-error.js';
 
 const V = 100;
 const data = syntheticDataset({ users: 200, items: V, seed: 5, minLength: 8, maxLength: 25 });
@@ -16,26 +17,6 @@ const LONG_FIT = { steps: 100_000, batchSize: 32, progressEvery: 1 } as const;
 // reaches the JS thread is small against a step and the step counts measure the trainer, not the scheduler.
 const SLOW_ARCH = { ...ARCH, dim: 32, layers: 2, maxLen: 30 } as const;
 const SLOW_FIT = { ...LONG_FIT, batchSize: 128 } as const;
-
-async function rejection(p: PromiseLike<unknown>): Promise<SeqrecError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isSeqrecError(e), `not a SeqrecError: ${String(e)}`).toBe(true);
-    return e as SeqrecError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function syncError(f: () => unknown): SeqrecError {
-  try {
-    f();
-  } catch (e) {
-    expect(isSeqrecError(e), `not a SeqrecError: ${String(e)}`).toBe(true);
-    return e as SeqrecError;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Resolves with the first progress report at or after `step`. */
 function progressAt(step: number): { onProgress: (p: FitProgress) => void; reached: Promise<FitProgress> } {
@@ -94,7 +75,7 @@ describe('dispose', () => {
     ]) {
       expect((await rejection(p)).code).toBe('E_DISPOSED');
     }
-    expect(syncError(() => m.info()).code).toBe('E_DISPOSED');
+    expect(thrown(() => m.info()).code).toBe('E_DISPOSED');
     // for await over a fit of a disposed model surfaces the error too
     const iterate = async () => {
       for await (const _ of m.fit(train, { steps: 1 })) void _;
@@ -131,7 +112,7 @@ describe('dispose', () => {
     expect(isSeqrecError(err, 'E_ABORTED')).toBe(true);
     expect(m.disposed).toBe(true);
     expect((await rejection(m.rank(test))).code).toBe('E_DISPOSED');
-    expect(syncError(() => m.info()).code).toBe('E_DISPOSED');
+    expect(thrown(() => m.info()).code).toBe('E_DISPOSED');
     console.log(`dispose during fit resolved in ${disposeMs.toFixed(0)} ms`);
     expect(disposeMs).toBeLessThan(5000);
   });
@@ -156,7 +137,7 @@ describe('concurrency while training', () => {
       expect((await rejection(m.evaluate(test))).code).toBe('E_BUSY');
       expect((await rejection(m.recommend(Int32Array.of(1, 2)))).code).toBe('E_BUSY');
       expect((await rejection(m.save('/tmp/never-written.safetensors'))).code).toBe('E_BUSY');
-      expect(syncError(() => m.info()).code).toBe('E_BUSY');
+      expect(thrown(() => m.info()).code).toBe('E_BUSY');
       controller.abort();
       const err = await firstSettled;
       expect(isSeqrecError(err, 'E_ABORTED')).toBe(true);
