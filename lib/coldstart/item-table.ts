@@ -6,8 +6,8 @@
  * written; every other tensor, the optimizer moments and the step counter go back unchanged.
  * @internal
  */
-import { SeqrecError, callNative } from '../errors.js';
-import type { AddonModelState, AddonNativeModel, AddonTensorEntry } from '../native/raw.js';
+import { SeqrecError } from '../errors.js';
+import type { AddonModelState, AddonTensorEntry } from '../native/raw.js';
 import { SequentialRecommender } from '../models/recommender.js';
 import { invalid } from '../validate.js';
 
@@ -25,25 +25,13 @@ export interface ItemTable {
   dim: number;
 }
 
-/**
- * What this file needs from SequentialRecommender's protected members. The class has no public
- * state accessor yet; asking for one belongs to lib/models/recommender.ts. Going through ensureNative
- * and track keeps E_DISPOSED checks and lets dispose() wait for the round trip.
- */
-interface NativeHost {
-  ensureNative(): AddonNativeModel;
-  track<T>(promise: Promise<T>): Promise<T>;
-}
-
 export function checkModel(name: string, model: unknown): SequentialRecommender {
   if (!(model instanceof SequentialRecommender)) throw invalid(name, 'a SASRec or BERT4Rec model', model);
   return model;
 }
 
 export async function readItemTable(model: SequentialRecommender): Promise<ItemTable> {
-  const host = model as unknown as NativeHost;
-  const native = host.ensureNative();
-  const state = await host.track(callNative(() => native.exportState()));
+  const state = await model.exportState();
   const entry = state.tensors.find((t) => t.name === ITEM_EMBEDDING);
   const { items: numItems, dim, architecture } = model.config;
   const expectedRows = numItems + (architecture === 'bert4rec' ? 2 : 1);
@@ -62,9 +50,7 @@ export async function readItemTable(model: SequentialRecommender): Promise<ItemT
 
 /** Put `table.rows` back into the model (the rest of `table.state` as exported). */
 export async function writeItemTable(model: SequentialRecommender, table: ItemTable): Promise<void> {
-  const host = model as unknown as NativeHost;
-  const native = host.ensureNative();
   const data = new Uint8Array(table.rows.buffer, table.rows.byteOffset, table.rows.byteLength);
   const tensors = table.state.tensors.map((t) => (t === table.entry ? { ...t, data } : t));
-  await host.track(callNative(() => native.importState({ ...table.state, tensors })));
+  await model.importState({ ...table.state, tensors });
 }

@@ -9,7 +9,7 @@ import { SeqrecError, callNative, callNativeSync, isSeqrecError, withCallerStack
 import type { TopKLists } from '../eval/beyond-accuracy.js';
 import { evaluateModel, type Evaluation, type EvaluateOptions } from '../eval/evaluate.js';
 import { addon } from '../native/loader.js';
-import type { AddonFitResult, AddonNativeModel } from '../native/raw.js';
+import type { AddonFitResult, AddonModelState, AddonNativeModel } from '../native/raw.js';
 import type { ResolvedValidation, ValidationRecord } from '../train/validation.js';
 import { FitRun, type FitSummary } from '../train/fit-run.js';
 import { resolveFit, type FitOptions } from '../train/fit-options.js';
@@ -74,7 +74,7 @@ export class SequentialRecommender implements AsyncDisposable {
     const model = make(resolveModelConfig(arch, { ...options, ...pickDefined({ device: o.device, threads: o.threads }) }));
     model.#itemIds = itemIds;
     try {
-      await model.track(callNative(() => model.ensureNative().importState(state)));
+      await model.importState(state);
     } catch (e) {
       await model.dispose();
       if (isSeqrecError(e, 'E_CHECKPOINT')) {
@@ -90,8 +90,7 @@ export class SequentialRecommender implements AsyncDisposable {
    * file, atomically (a crash or abort never leaves a half-written file at `path`).
    */
   async save(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const native = this.ensureNative();
-    const state = await this.track(callNative(() => native.exportState()));
+    const state = await this.exportState();
     await writeCheckpoint(path, { config: this.#config, state, ...(this.#itemIds && { itemIds: this.#itemIds }) }, options);
   }
 
@@ -115,6 +114,18 @@ export class SequentialRecommender implements AsyncDisposable {
   /** The resolved configuration (every default filled in); saved in checkpoints. */
   get config(): Readonly<ModelConfig> {
     return this.#config;
+  }
+
+  /** @internal every parameter (and optimizer moment) as named tensors, for lib modules that edit weights */
+  exportState(): Promise<AddonModelState> {
+    const native = this.ensureNative();
+    return this.track(callNative(() => native.exportState()));
+  }
+
+  /** @internal replace the state with one from exportState (same names and shapes; checked natively) */
+  importState(state: AddonModelState): Promise<void> {
+    const native = this.ensureNative();
+    return this.track(callNative(() => native.importState(state)));
   }
 
   get disposed(): boolean {
@@ -393,9 +404,9 @@ export class SequentialRecommender implements AsyncDisposable {
       const state = await this.#adapters.snapshot(adapter);
       return () => this.#adapters.restore(state);
     }
-    const state = await this.track(callNative(() => this.ensureNative().exportState()));
+    const state = await this.exportState();
     return async () => {
-      await this.track(callNative(() => this.ensureNative().importState(state)));
+      await this.importState(state);
     };
   }
 }
