@@ -10,7 +10,7 @@ import { boolean, integer, invalid, noUnknownKeys, oneOf, optionsObject } from '
 import type { TopKLists } from './beyond-accuracy.js';
 import { bootstrapCI, type BootstrapOptions } from './bootstrap.js';
 import { activityTertiles, groupFairness, historyLengths, type GroupReport } from './fairness.js';
-import { computeMetrics, metricPerUser, resolveMetric } from './registry.js';
+import { computeMetrics, metricPerUser, resolveMetric, type ResolvedMetric } from './registry.js';
 import { compareToBaselines, type MetricRow } from './report.js';
 import { SAMPLED_SUFFIX, sampleNegatives, sampledPopularityRanks, sampledRandomRanks } from './sampled.js';
 
@@ -80,7 +80,7 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
   noUnknownKeys('options', o, KEYS);
   const protocol = oneOf('options.protocol', o.protocol ?? 'full', ['full', 'sampled-100'] as const);
   const names = metricNames(o);
-  const resolved = names.map(resolveMetric);
+  const resolved = names.map((n, i) => resolveMetric(n, `options.metrics[${i}]`));
   const batchSize = integer('options.batchSize', o.batchSize ?? 256, 1, 1 << 20);
   const seed = integer('options.seed', o.seed ?? 0, 0, 0xffffffff);
   const trainCounts = o.train?.itemCounts();
@@ -112,7 +112,7 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
     metrics = suffixed(computeMetrics(names, { ranks }));
     if (baselines) {
       const scorers = { model: ranks, popularity: sampledPopularityRanks(trainCounts!, evalSet, candidates), random: sampledRandomRanks(ranks.length, seed) };
-      table = sampledTable(names, scorers, o.bootstrap ?? {});
+      table = sampledTable(resolved, scorers, o.bootstrap ?? {});
     }
   }
   const fairness = o.groups === undefined ? undefined : fairnessByGroup(o.groups, o.fairnessMetric, resolved, ranks, evalSet, protocol);
@@ -135,12 +135,13 @@ function suffixed(values: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${k}${SAMPLED_SUFFIX}`, v]));
 }
 
-function sampledTable(names: string[], ranks: Record<'model' | 'popularity' | 'random', Int32Array>, bootstrap: BootstrapOptions | false): MetricRow[] {
+function sampledTable(resolved: ResolvedMetric[], ranks: Record<'model' | 'popularity' | 'random', Int32Array>, bootstrap: BootstrapOptions | false): MetricRow[] {
+  const names = resolved.map((r) => r.name);
   const values = { model: computeMetrics(names, { ranks: ranks.model }), popularity: computeMetrics(names, { ranks: ranks.popularity }), random: computeMetrics(names, { ranks: ranks.random }) };
-  return names.map((name) => {
+  return resolved.map(({ name, higherIsBetter }) => {
     const row: MetricRow = {
       name: `${name}${SAMPLED_SUFFIX}`,
-      higherIsBetter: resolveMetric(name).higherIsBetter,
+      higherIsBetter,
       values: { model: values.model[name]!, popularity: values.popularity[name]!, random: values.random[name]! },
     };
     if (bootstrap !== false) {
@@ -154,7 +155,7 @@ function sampledTable(names: string[], ranks: Record<'model' | 'popularity' | 'r
 function fairnessByGroup(
   groups: Readonly<Record<string, readonly string[] | 'activity'>>,
   metricOption: string | undefined,
-  resolved: ReturnType<typeof resolveMetric>[],
+  resolved: ResolvedMetric[],
   ranks: Int32Array,
   evalSet: EvalSet,
   protocol: Protocol,

@@ -74,9 +74,12 @@ export interface ResolvedMetric extends MetricSpec {
   k: number | undefined;
 }
 
-/** Parse 'ndcg@10' into its registry entry and K; unknown names throw E_INVALID_OPTION with "did you mean". */
-export function resolveMetric(name: string): ResolvedMetric {
-  if (typeof name !== 'string') throw invalid('metric', 'a metric name such as "ndcg@10"', name);
+/**
+ * Parse 'ndcg@10' into its registry entry and K; unknown names throw E_INVALID_OPTION with "did you mean".
+ * `option` names where the name came from (e.g. 'options.validation.metric') in the error and its details.
+ */
+export function resolveMetric(name: string, option = 'metric'): ResolvedMetric {
+  if (typeof name !== 'string') throw invalid(option, 'a metric name such as "ndcg@10"', name);
   const m = /^([A-Za-z]+)(?:@(\d+))?$/.exec(name);
   const k = m?.[2] === undefined ? undefined : Number(m[2]);
   const pattern = m ? `${m[1]}${k === undefined ? '' : '@K'}` : name;
@@ -84,21 +87,21 @@ export function resolveMetric(name: string): ResolvedMetric {
   if (spec !== undefined && (k === undefined || (Number.isSafeInteger(k) && k >= 1))) return { ...spec, name, pattern, k };
   const base = m?.[1];
   if (base !== undefined && (lookup(`${base}@K`) !== undefined || lookup(base) !== undefined)) {
-    throw invalid('metric', lookup(`${base}@K`) ? `"${base}@K" with an integer K >= 1` : `"${base}" without a cut-off`, name);
+    throw invalid(option, lookup(`${base}@K`) ? `"${base}@K" with an integer K >= 1` : `"${base}" without a cut-off`, name);
   }
   const examples = Object.keys(metricRegistry).map((p) => p.replace('@K', `@${k ?? 10}`));
   const suggestion = closest(name, examples);
   throw new SeqrecError(
     'E_INVALID_OPTION',
-    `Unknown metric ${JSON.stringify(name)}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; known metrics: ${Object.keys(metricRegistry).join(', ')}`,
-    { option: 'metric', received: name, suggestion },
+    `${option === 'metric' ? '' : `${option}: `}Unknown metric ${JSON.stringify(name)}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; known metrics: ${Object.keys(metricRegistry).join(', ')}`,
+    { option, received: name, suggestion },
   );
 }
 
 /** Compute each named metric from the inputs, in order: `{ 'hr@10': 0.41, … }`. */
 export function computeMetrics(names: readonly string[], inputs: MetricInputs): Record<string, number> {
   if (!Array.isArray(names) || names.length === 0) throw invalid('names', 'a non-empty array of metric names', names);
-  const resolved = names.map(resolveMetric); // all names checked before any work
+  const resolved = names.map((n) => resolveMetric(n)); // all names checked before any work
   const out: Record<string, number> = {};
   for (const r of resolved) {
     const missing = r.needs.filter((key) => inputs?.[key] === undefined);

@@ -45,7 +45,7 @@ export function compareToBaselines(options: BaselineReportOptions): MetricRow[] 
   const o = optionsObject('options', options) as unknown as BaselineReportOptions;
   noUnknownKeys('options', o, ['metrics', 'evalSet', 'trainCounts', 'model', 'itemGenres', 'itemEmbeddings', 'seed', 'bootstrap']);
   if (!Array.isArray(o.metrics) || o.metrics.length === 0) throw invalid('options.metrics', 'a non-empty array of metric names', o.metrics);
-  const resolved = o.metrics.map(resolveMetric);
+  const resolved = o.metrics.map((n, i) => resolveMetric(n, `options.metrics[${i}]`));
   const { evalSet, trainCounts } = o;
   const needsRanks = resolved.some((r) => r.kind === 'rank');
   const listKs = resolved.filter((r) => r.kind === 'list').map((r) => r.k!);

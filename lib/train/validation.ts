@@ -57,13 +57,7 @@ export function resolveValidation(raw: unknown): ResolvedValidation | undefined 
   if (!data || !(data.targets instanceof Int32Array)) throw invalid('options.validation.data', 'an EvalSet', data);
   const metric = o.metric ?? 'ndcg@10';
   const expected = 'a rank metric to maximise, e.g. "ndcg@10"';
-  let spec: ReturnType<typeof resolveMetric>;
-  try {
-    spec = resolveMetric(metric);
-  } catch (e) {
-    const hint = (e as { details?: { suggestion?: string } }).details?.suggestion;
-    throw invalid('options.validation.metric', hint ? `${expected} (did you mean ${hint}?)` : expected, metric);
-  }
+  const spec = resolveMetric(metric, 'options.validation.metric');
   if (spec.kind !== 'rank' || !spec.higherIsBetter) throw invalid('options.validation.metric', expected, metric);
   return {
     data,

@@ -48,6 +48,10 @@ describe('resolveMetric', () => {
     expect(() => resolveMetric('hr@0')).toThrowError(opt(/integer K >= 1/));
     expect(() => resolveMetric('ndcg@1.5')).toThrowError(opt(/ndcg/));
     expect(() => resolveMetric('constructor')).toThrowError(opt(/Unknown metric "constructor"/));
+    expect(() => resolveMetric('ndgc@10', 'options.validation.metric')).toThrowError(
+      expect.objectContaining({ details: expect.objectContaining({ option: 'options.validation.metric', suggestion: 'ndcg@10' }), message: expect.stringMatching(/^options\.validation\.metric: Unknown metric "ndgc@10" \(did you mean ndcg@10\?\)/) }),
+    );
+    expect(() => resolveMetric('hr@0', 'options.metrics[1]')).toThrowError(opt(/options\.metrics\[1\]/));
   });
 });
 
