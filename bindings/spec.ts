@@ -50,6 +50,14 @@ export const records: Record<string, RecordSpec> = {
       device: str('"cpu", "cuda" or "cuda:N"'),
       seed: int('seed of initialisation, batches and dropout'),
       threads: int('CPU threads for LibTorch ops of this model (0 = leave as is)'),
+      textDim: int('width T of item text vectors; 0 = id embeddings only, else row = id embedding (once trained on) + learned projection of the text'),
+    },
+  },
+  ItemText: {
+    doc: 'The fixed text vector of every item, for a model created with textDim > 0.',
+    fields: {
+      dim: int('width T (must equal the model\'s textDim)'),
+      data: { type: 'Float32Array', doc: '((V+1)·T) row-major; row 0 (padding) is ignored' },
     },
   },
   FitRequest: {
@@ -80,6 +88,7 @@ export const records: Record<string, RecordSpec> = {
       freezeEmbeddings: bool('base training: keep the item and position tables frozen'),
       freezeBlocks: int('base training: keep the first this many transformer blocks frozen'),
       biasAndNormOnly: bool('base training: train only biases and LayerNorm parameters'),
+      idDropout: float('text models: share of items whose id embedding is dropped per step, so the text part learns to stand alone'),
     },
   },
   FitProgress: {
@@ -338,6 +347,7 @@ export const classes: Record<string, ClassSpec> = {
         returns: { record: 'AdapterInfo' },
         async: true,
       },
+      setItemText: { doc: 'Copy the item text vectors in (exclusive).', args: [{ name: 'text', type: { record: 'ItemText' } }], returns: 'void', async: true },
       baseHash: { doc: 'sha256 over the base parameters\' names, dtypes, shapes and bytes (merged adapters excluded).', args: [], returns: 'string', async: true },
     },
   },

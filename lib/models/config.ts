@@ -33,6 +33,13 @@ export interface ModelOptions {
   seed?: number;
   /** (int) CPU threads for this model's LibTorch work. Default: all cores. */
   threads?: number;
+  /**
+   * (int) width T of item text vectors (e.g. HashingTextEncoder's dim), 0 for none. With T > 0 an item's row
+   * is its id embedding, once the item has been trained on, plus a learned (T → dim) projection of its text
+   * vector (set with setItemText before fit): items without interactions are scored from their text alone.
+   * Default 0.
+   */
+  textDim?: number;
 }
 
 export interface ModelConfig extends Required<ModelOptions> {
@@ -40,7 +47,7 @@ export interface ModelConfig extends Required<ModelOptions> {
   architecture: Architecture;
 }
 
-const KEYS = ['items', 'dim', 'layers', 'heads', 'maxLen', 'ffnDim', 'dropout', 'attnDropout', 'attention', 'device', 'seed', 'threads'] as const;
+const KEYS = ['items', 'dim', 'layers', 'heads', 'maxLen', 'ffnDim', 'dropout', 'attnDropout', 'attention', 'device', 'seed', 'threads', 'textDim'] as const;
 
 export function resolveModelConfig(architecture: Architecture, raw: unknown): ModelConfig {
   const o = optionsObject('options', raw) as unknown as ModelOptions;
@@ -64,6 +71,7 @@ export function resolveModelConfig(architecture: Architecture, raw: unknown): Mo
     device,
     seed: integer('options.seed', o.seed ?? 0, 0, Number.MAX_SAFE_INTEGER),
     threads: integer('options.threads', o.threads ?? availableParallelism(), 1, 1024),
+    textDim: integer('options.textDim', o.textDim ?? 0, 0, 1 << 20),
   };
 }
 
@@ -71,7 +79,7 @@ export function toAddonConfig(c: ModelConfig): AddonModelConfig {
   return {
     numItems: c.items, dim: c.dim, layers: c.layers, heads: c.heads, maxLen: c.maxLen, ffnDim: c.ffnDim,
     dropout: c.dropout, attnDropout: c.attnDropout, causal: c.architecture === 'sasrec', useSdpa: c.attention === 'auto',
-    device: c.device, seed: c.seed, threads: c.threads,
+    device: c.device, seed: c.seed, threads: c.threads, textDim: c.textDim,
   };
 }
 

@@ -42,6 +42,7 @@ export class SequentialRecommender implements AsyncDisposable {
   #itemIndex: Map<string, number> | undefined;
   readonly #pending = new Set<Promise<unknown>>();
   #disposing: Promise<void> | undefined;
+  #hasItemText = false; // set by setItemText or a loaded checkpoint (which holds the text buffer)
   readonly #adapters = new AdapterManager({
     native: () => this.ensureNative(),
     track: (p) => this.track(p),
@@ -75,6 +76,7 @@ export class SequentialRecommender implements AsyncDisposable {
     model.#itemIds = itemIds;
     try {
       await model.importState(state);
+      model.#hasItemText = true;
     } catch (e) {
       await model.dispose();
       if (isSeqrecError(e, 'E_CHECKPOINT')) {
@@ -109,6 +111,27 @@ export class SequentialRecommender implements AsyncDisposable {
       if (item === undefined) throw new SeqrecError('E_INVALID_DATA', `ids[${i}] = ${JSON.stringify(id)} is not an item the model knows`, { field: 'ids', index: i });
       return item;
     });
+  }
+
+  /**
+   * Give every item its text vector, for a model created with textDim > 0: `vectors.data` is (V+1)·T values
+   * laid out by dense item id (row 0 unused), e.g. HashingTextEncoder.encode(itemText(data)) or
+   * itemVectorsFromMap. Saved in checkpoints with the parameters. Call before fit, and again after
+   * editing an item's text; items without interactions are then scored from their text alone.
+   */
+  async setItemText(vectors: { data: Float32Array; dim: number }): Promise<void> {
+    const native = this.ensureNative();
+    const { items, textDim } = this.#config;
+    if (textDim === 0) throw new SeqrecError('E_INVALID_OPTION', 'setItemText: create the model with options.textDim (the text vector width) first', { option: 'textDim' });
+    const v = optionsObject('vectors', vectors) as { data: Float32Array; dim: number };
+    integer('vectors.dim', v.dim, textDim, textDim);
+    if (!(v.data instanceof Float32Array) || v.data.length !== (items + 1) * textDim) {
+      throw invalid('vectors.data', `a Float32Array of (V+1)·T = ${items + 1}·${textDim} values (row 0 unused)`, v.data instanceof Float32Array ? `${v.data.length} values` : v.data);
+    }
+    const bad = v.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new SeqrecError('E_INVALID_DATA', `vectors.data[${bad}] (item ${Math.floor(bad / textDim)}) is not finite`, { field: 'vectors.data', index: bad });
+    await this.track(callNative(() => native.setItemText({ dim: textDim, data: v.data })));
+    this.#hasItemText = true;
   }
 
   /** The resolved configuration (every default filled in); saved in checkpoints. */
@@ -146,6 +169,9 @@ export class SequentialRecommender implements AsyncDisposable {
     return new FitRun(async (push) => {
       const native = this.ensureNative();
       const { request, validation, signal, onProgress } = resolveFit(data, options, this.#config);
+      if (this.#config.textDim > 0 && !this.#hasItemText) {
+        throw new SeqrecError('E_INVALID_OPTION', `fit: the model has textDim ${this.#config.textDim} but no item text yet; call setItemText(vectors) first`, { option: 'textDim' });
+      }
       this.#adapters.beginTraining(request.adapter);
       this.#adoptItemIds(data);
       const aborted = (steps: number, totalSteps: number, summary?: FitSummary) =>

@@ -29,6 +29,16 @@ export interface AddonModelConfig {
   seed: number;
   /** CPU threads for LibTorch ops of this model (0 = leave as is) */
   threads: number;
+  /** width T of item text vectors; 0 = id embeddings only, else row = id embedding (once trained on) + learned projection of the text */
+  textDim: number;
+}
+
+/** The fixed text vector of every item, for a model created with textDim > 0. */
+export interface AddonItemText {
+  /** width T (must equal the model's textDim) */
+  dim: number;
+  /** ((V+1)·T) row-major; row 0 (padding) is ignored */
+  data: Float32Array;
 }
 
 /** One training run over CSR interactions (copied once; batches are sampled natively). */
@@ -83,6 +93,8 @@ export interface AddonFitRequest {
   freezeBlocks: number;
   /** base training: train only biases and LayerNorm parameters */
   biasAndNormOnly: boolean;
+  /** text models: share of items whose id embedding is dropped per step, so the text part learns to stand alone */
+  idDropout: number;
 }
 
 /** A progress report from the training thread. */
@@ -497,6 +509,8 @@ export interface AddonNativeModel {
   exportAdapter(name: string): Promise<AddonAdapterState>;
   /** Create an adapter from saved factors, or overwrite one in place when replace is true (exclusive). */
   importAdapter(state: AddonAdapterState, replace: boolean): Promise<AddonAdapterInfo>;
+  /** Copy the item text vectors in (exclusive). */
+  setItemText(text: AddonItemText): Promise<void>;
   /** sha256 over the base parameters' names, dtypes, shapes and bytes (merged adapters excluded). */
   baseHash(): Promise<string>;
 }

@@ -57,11 +57,18 @@ export interface FitOptions {
   adapter?: string;
   /** Base training with parts frozen (no gradient, no optimizer state): embeddings, the first k blocks, or all but biases/LayerNorm. */
   freeze?: FreezeOptions;
+  /**
+   * (float in [0, 1)) models with item text (textDim > 0): each step drops the id embedding of this share of
+   * items, so the text projection learns to represent items alone, as it must for cold items (DropoutNet,
+   * Volkovs et al. 2017). Default 0.5 for a model with text (without it the id rows absorb everything and cold
+   * items fall to random: HR@10 0.008 against 0.745 on the planted-genre test data), and must be 0 without text.
+   */
+  idDropout?: number;
 }
 
 const KEYS = ['epochs', 'steps', 'batchSize', 'accumulate', 'lr', 'warmupSteps', 'schedule', 'minLrRatio', 'weightDecay', 'betas',
   'eps', 'optimizerImpl', 'clipNorm', 'lossChunkBytes', 'maskProb', 'progressEvery', 'resume', 'validation', 'signal', 'onProgress',
-  'adapter', 'freeze'] as const;
+  'adapter', 'freeze', 'idDropout'] as const;
 
 export interface ResolvedFit {
   request: AddonFitRequest;
@@ -70,7 +77,7 @@ export interface ResolvedFit {
   onProgress?: (progress: FitProgress) => void;
 }
 
-export function resolveFit(data: Dataset, raw: unknown, model: { items: number; architecture: Architecture; layers?: number }): ResolvedFit {
+export function resolveFit(data: Dataset, raw: unknown, model: { items: number; architecture: Architecture; layers?: number; textDim?: number }): ResolvedFit {
   if (!data || !(data.offsets instanceof Int32Array) || !(data.items instanceof Int32Array)) {
     throw invalid('data', 'a Dataset (offsets and items as Int32Array)', data);
   }
@@ -107,6 +114,7 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
       progressEvery: integer('options.progressEvery', o.progressEvery ?? 10, 1, 1e9),
       resume: boolean('options.resume', o.resume ?? false),
       untilEpoch: 0,
+      idDropout: number('options.idDropout', o.idDropout ?? ((model.textDim ?? 0) > 0 ? 0.5 : 0), 0, (model.textDim ?? 0) > 0 ? 0.999 : 0),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
     validation: resolveValidation(o.validation),

@@ -124,6 +124,11 @@ Napi::Value NativeModel::baseHash(Napi::Env env) {
   return runJob<std::string>(env, "baseHash", [model] { return model->baseHash(); }, false);
 }
 
+Napi::Value NativeModel::setItemText(Napi::Env env, ItemText&& text) {
+  std::shared_ptr<Recommender> model = usable("setItemText", true);
+  return runJob<void>(env, "setItemText", [model, t = std::move(text)] { model->setItemText(t); }, true);
+}
+
 void NativeModel::dispose(Napi::Env) {
   if (!model_) return;  // idempotent
   usable("dispose", true);

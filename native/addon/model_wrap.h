@@ -34,6 +34,7 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Napi::Value exportAdapter(Napi::Env env, std::string&& name);
   Napi::Value importAdapter(Napi::Env env, AdapterState&& state, bool&& replace);
   Napi::Value baseHash(Napi::Env env);
+  Napi::Value setItemText(Napi::Env env, ItemText&& text);
 
  private:
   // The model, checked usable; exclusive work (fit, importState) also needs no job in flight.

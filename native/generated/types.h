@@ -22,6 +22,13 @@ struct ModelConfig {
   std::string device;  ///< "cpu", "cuda" or "cuda:N"
   int64_t seed = 0;  ///< seed of initialisation, batches and dropout
   int64_t threads = 0;  ///< CPU threads for LibTorch ops of this model (0 = leave as is)
+  int64_t textDim = 0;  ///< width T of item text vectors; 0 = id embeddings only, else row = id embedding (once trained on) + learned projection of the text
+};
+
+/// The fixed text vector of every item, for a model created with textDim > 0.
+struct ItemText {
+  int64_t dim = 0;  ///< width T (must equal the model's textDim)
+  std::vector<float> data;  ///< ((V+1)·T) row-major; row 0 (padding) is ignored
 };
 
 /// One training run over CSR interactions (copied once; batches are sampled natively).
@@ -51,6 +58,7 @@ struct FitRequest {
   bool freezeEmbeddings = false;  ///< base training: keep the item and position tables frozen
   int64_t freezeBlocks = 0;  ///< base training: keep the first this many transformer blocks frozen
   bool biasAndNormOnly = false;  ///< base training: train only biases and LayerNorm parameters
+  double idDropout = 0.0;  ///< text models: share of items whose id embedding is dropped per step, so the text part learns to stand alone
 };
 
 /// A progress report from the training thread.

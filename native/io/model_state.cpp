@@ -23,6 +23,7 @@ static TensorEntry entryOf(const std::string& name, const torch::Tensor& t) {
 ModelState Recommender::exportState() const {
   ModelState state;
   for (const auto& p : net->named_parameters()) state.tensors.push_back(entryOf("model." + p.key(), p.value()));
+  for (const auto& b : net->named_buffers()) state.tensors.push_back(entryOf("model." + b.key(), b.value()));  // item text
   const bool baseOptimizer = optimizer && optimizerAdapter.empty();
   if (baseOptimizer)
     for (const auto& [name, t] : optimizer->stateTensors()) state.tensors.push_back(entryOf("optim." + name, t));
@@ -48,6 +49,7 @@ void Recommender::importState(const ModelState& state) {
     throw Error(ErrorCode::InvalidOption, "importState: adapter \"" + merged_ + "\" is merged into the weights; unmerge it first");
   torch::NoGradGuard noGrad;
   for (auto& p : net->named_parameters()) p.value().copy_(load("model." + p.key(), p.value().sizes().vec()));
+  for (auto& b : net->named_buffers()) b.value().copy_(load("model." + b.key(), b.value().sizes().vec()));
   optimizer.reset();
   optimizerAdapter.clear();
   trainStep = 0;

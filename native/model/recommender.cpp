@@ -33,7 +33,7 @@ Recommender::Recommender(const ModelConfig& config_)
     : config(config_), device(parseDevice(config_.device)),
       generator(makeGenerator(device, mixSeed(static_cast<uint64_t>(config_.seed), 0))) {
   if (config.numItems < 1 || config.dim < 1 || config.layers < 1 || config.heads < 1 || config.maxLen < 1 ||
-      config.ffnDim < 0 || config.dim % config.heads != 0 || config.threads < 0)
+      config.ffnDim < 0 || config.dim % config.heads != 0 || config.threads < 0 || config.textDim < 0)
     throw Error(ErrorCode::InvalidOption, "ModelConfig needs positive sizes and heads dividing dim");
   useThreads();
   net = TransformerRec(TransformerRecOptions(config.numItems, config.dim, config.layers, config.heads, config.maxLen)
@@ -41,9 +41,26 @@ Recommender::Recommender(const ModelConfig& config_)
                            .dropout(config.dropout)
                            .attnDropout(config.attnDropout)
                            .causal(config.causal)
-                           .useSdpa(config.useSdpa));
+                           .useSdpa(config.useSdpa)
+                           .textDim(config.textDim));
   net->resetParameters(generator);
   net->to(device);
+}
+
+void Recommender::setItemText(const ItemText& text) {
+  if (!net->hasText())
+    throw Error(ErrorCode::InvalidOption, "setItemText: the model was created without textDim; item text has nowhere to go");
+  const int64_t V = config.numItems, T = config.textDim;
+  if (text.dim != T || static_cast<int64_t>(text.data.size()) != (V + 1) * T)
+    throw Error(ErrorCode::InvalidData, "setItemText: expected (V+1)·T = " + std::to_string(V + 1) + "·" + std::to_string(T) +
+                                            " values of width " + std::to_string(T) + ", got " + std::to_string(text.data.size()) +
+                                            " of width " + std::to_string(text.dim));
+  for (float x : text.data)
+    if (!std::isfinite(x)) throw Error(ErrorCode::InvalidData, "setItemText: the text vectors hold NaN or Infinity");
+  torch::NoGradGuard noGrad;
+  torch::Tensor rows = torch::from_blob(const_cast<float*>(text.data.data()), {V + 1, T}, torch::kFloat).clone();  // (V+1, T)
+  rows[0].zero_();  // padding has no text
+  net->itemText.narrow(0, 0, V + 1).copy_(rows.to(device));
 }
 
 void Recommender::useThreads() const {
@@ -77,7 +94,7 @@ torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* ite
 torch::Tensor Recommender::scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
                                   bool excludeSeen, const int32_t* keep, const std::string& adapter) {
   torch::Tensor h = lastHidden(offsets, items, begin, end, adapter);                  // (b, d)
-  torch::Tensor s = torch::mm(h, net->outputWeight().t()).to(torch::kFloat).cpu();    // (b, V)
+  torch::Tensor s = torch::mm(h, net->outputWeight(generator).t()).to(torch::kFloat).cpu();    // (b, V)
   if (!excludeSeen) return s;
   float* data = s.data_ptr<float>();
   const int64_t V = config.numItems;

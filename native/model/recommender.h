@@ -38,6 +38,8 @@ class Recommender {
   // Re-seed the dropout generator for (step, microBatch): training randomness is then a pure
   // function of (seed, step), which is what makes a resumed run repeat the uninterrupted one.
   void reseed(int64_t step, int64_t microBatch);
+  // Copy the (V+1, T) item text vectors into the model (row 0, padding, is forced to zero).
+  void setItemText(const ItemText& text);
   // Use this model's thread count on the calling thread (OpenMP settings are per thread).
   void useThreads() const;
 

@@ -36,15 +36,41 @@ TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : 
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < options.layers(); ++i) blocks->push_back(TransformerBlock(options));
   finalNorm = register_module("finalNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.dim()})));
+  if (!hasText()) return;
+  // Registered last, so the other parameters draw the same initial values as without text.
+  textProjection = register_module(
+      "textProjection", torch::nn::Linear(torch::nn::LinearOptions(options.textDim(), options.dim()).bias(false)));
+  itemText = register_buffer("itemText", torch::zeros({rows, options.textDim()}));  // (R, T)
+  idActive = register_buffer("idActive", torch::zeros({rows}));                      // (R)
 }
 
-torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter) {
+torch::Tensor TransformerRecImpl::itemTable(at::Generator& gen, double idDropout) {
+  if (!hasText()) return itemEmbedding->weight;                                     // (R, d)
+  torch::Tensor idScale = idActive;                                                 // (R)
+  if (is_training() && idDropout > 0.0)
+    idScale = idScale * torch::empty_like(idActive).bernoulli_(1.0 - idDropout, gen);
+  return itemEmbedding->weight * idScale.unsqueeze(1) + textProjection(itemText);   // (R, d)
+}
+
+void TransformerRecImpl::activateItems(const std::vector<int32_t>& items) {
+  if (!hasText()) return;
+  torch::NoGradGuard noGrad;
+  torch::Tensor marks = torch::zeros({idActive.size(0)});  // (R) on the CPU, one copy to the device
+  float* m = marks.data_ptr<float>();
+  for (int32_t item : items) m[item] = 1.0f;  // ids checked by the caller (checkCsr)
+  idActive.copy_(torch::maximum(idActive, marks.to(idActive.device())));
+}
+
+torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter,
+                                          const torch::Tensor& table) {
   const int64_t L = seq.size(1);
   TORCH_CHECK(L <= options.maxLen(), "sequence length ", L, " exceeds maxLen ", options.maxLen());
   torch::Tensor valid = seq.ne(0);                                                   // (B, L) bool
   torch::Tensor positions = torch::arange(L, seq.options().dtype(torch::kLong));      // (L)
-  torch::Tensor x = itemEmbedding(seq) * std::sqrt(static_cast<double>(options.dim()))
-                    + positionEmbedding(positions);                                 // (B, L, d)
+  torch::Tensor items = !hasText()        ? itemEmbedding(seq)                        // (B, L, d)
+                        : table.defined() ? torch::embedding(table, seq)
+                                          : torch::embedding(itemTable(gen), seq);
+  torch::Tensor x = items * std::sqrt(static_cast<double>(options.dim())) + positionEmbedding(positions);  // (B, L, d)
   x = dropout(x, options.dropout(), is_training(), gen);
   x = x * valid.unsqueeze(-1).to(x.dtype());  // padding positions start as zero vectors (SASRec)
   for (const auto& block : *blocks) x = block->as<TransformerBlock>()->forward(x, valid, gen, adapter);
@@ -58,8 +84,8 @@ std::vector<std::pair<std::string, LoraLinearImpl*>> TransformerRecImpl::loraLay
   return out;
 }
 
-torch::Tensor TransformerRecImpl::outputWeight() const {
-  return itemEmbedding->weight.narrow(0, 1, options.numItems());  // (V, d)
+torch::Tensor TransformerRecImpl::outputWeight(at::Generator& gen) {
+  return itemTable(gen).narrow(0, 1, options.numItems());  // (V, d)
 }
 
 void TransformerRecImpl::resetParameters(at::Generator& gen) {
@@ -73,6 +99,8 @@ void TransformerRecImpl::resetParameters(at::Generator& gen) {
       norm->bias.zero_();
     } else if (auto* embedding = module->as<torch::nn::Embedding>()) {
       embedding->weight.normal_(0.0, 0.02, gen);
+    } else if (auto* projection = module->as<torch::nn::Linear>()) {  // textProjection
+      projection->weight.normal_(0.0, 0.02, gen);
     }
   }
   itemEmbedding->weight[0].zero_();

@@ -3,6 +3,9 @@
 // the item table (outputWeight), and the loss lives in native/train/fused_ce.h, never here, so the
 // [N, V] logits are never materialised by the model itself. Every linear map is a LoraLinear;
 // `adapter` in forward names the LoRA adapter to apply ("" = the base model alone).
+// With textDim > 0 an item's row is its id embedding (only once the item has been trained on)
+// plus a learned projection of its fixed text vector, so an item never seen in training is
+// represented, scored and recommended from its text alone (itemTable below).
 #pragma once
 #include <torch/torch.h>
 
@@ -34,6 +37,8 @@ struct TransformerRecOptions {
   TORCH_ARG(bool, causal) = true;
   /// use scaled_dot_product_attention where LibTorch has it
   TORCH_ARG(bool, useSdpa) = true;
+  /// width T of the item text vectors (0 = items are id embeddings only)
+  TORCH_ARG(int64_t, textDim) = 0;
 };
 
 class TransformerBlockImpl : public torch::nn::Module {
@@ -54,13 +59,24 @@ class TransformerRecImpl : public torch::nn::Module {
  public:
   explicit TransformerRecImpl(const TransformerRecOptions& options);
 
-  // hidden (B, L, d) from seq (B, L) int64 item ids, left-padded with 0.
-  torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter = "");
+  // hidden (B, L, d) from seq (B, L) int64 item ids, left-padded with 0. `table` is the item table
+  // to read the inputs from (itemTable()); undefined = compute it without id dropout.
+  torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter = "",
+                        const torch::Tensor& table = {});
+  // The item table (R, d), R = V+1 [+1 mask]: input rows and (rows 1..V) the tied output weights.
+  // Without text, the item embedding itself. With text:
+  //   row_i = idActive_i · keep_i · itemEmbedding_i + textProjection(itemText_i)
+  // keep_i ~ Bernoulli(1 − idDropout) while training (DropoutNet, Volkovs et al. 2017: the text
+  // part learns to stand alone, as it must for cold items), else 1.
+  torch::Tensor itemTable(at::Generator& gen, double idDropout = 0.0);
+  // Mark items (ids 1..V) as trained on: from now on their id embedding is part of their row.
+  void activateItems(const std::vector<int32_t>& items);
   // Every LoraLinear with its qualified name ("blocks.0.attention.query", "blocks.1.ffnIn", …),
   // in module order: the layers an adapter can target.
   std::vector<std::pair<std::string, LoraLinearImpl*>> loraLayers() const;
-  // The tied output table (V, d): item rows 1..V of the item embedding (a view, gradients flow).
-  torch::Tensor outputWeight() const;
+  // The tied output table (V, d): item rows 1..V of the item table (gradients flow).
+  torch::Tensor outputWeight(at::Generator& gen);
+  bool hasText() const { return options.textDim() > 0; }
   // Token that marks the position to predict in bidirectional mode (V + 1).
   int64_t maskToken() const { return options.numItems() + 1; }
   // Deterministic initialisation from gen: N(0, 0.02) weights, zero biases, unit LayerNorm,
@@ -72,6 +88,9 @@ class TransformerRecImpl : public torch::nn::Module {
   torch::nn::Embedding positionEmbedding = nullptr;  // (L, d)
   torch::nn::ModuleList blocks = nullptr;
   torch::nn::LayerNorm finalNorm = nullptr;
+  torch::nn::Linear textProjection = nullptr;  // (T → d), no bias; only with textDim > 0
+  torch::Tensor itemText;                      // (R, T) buffer: text vector per row, zero for padding and mask
+  torch::Tensor idActive;                      // (R) buffer: 1 for items trained on, else 0
 };
 TORCH_MODULE(TransformerRec);
 

@@ -61,7 +61,8 @@ TrainScope trainScope(const Recommender& model, const FitRequest& r) {
   const std::set<std::string> norms = r.biasAndNormOnly ? normParameters(model.net) : std::set<std::string>();
   for (const auto& p : model.net->named_parameters()) {
     const std::string& name = p.key();
-    const bool frozen = (r.freezeEmbeddings && (startsWith(name, "itemEmbedding.") || startsWith(name, "positionEmbedding."))) ||
+    const bool frozen = (r.freezeEmbeddings && (startsWith(name, "itemEmbedding.") || startsWith(name, "positionEmbedding.") ||
+                                                 startsWith(name, "textProjection."))) ||
                         (blockIndex(name) >= 0 && blockIndex(name) < r.freezeBlocks) ||
                         (r.biasAndNormOnly && !endsWith(name, ".bias") && !norms.count(name));
     if (frozen) {

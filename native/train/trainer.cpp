@@ -25,6 +25,24 @@ LrDecay decayOf(const std::string& name) {
   throw Error(ErrorCode::InvalidOption, "unknown lr decay \"" + name + "\"");
 }
 
+// Text models: the softmax covers only the items known to training (trained on in this fit or an
+// earlier one); an item absent so far is not a negative either, since that would teach the text
+// projection to push down exactly the text features that only cold items have. rows (V_a) are the
+// item-table rows in the softmax; remap (R) maps an item id to 1 + its place among them (0: none).
+struct SoftmaxItems {
+  torch::Tensor rows, remap;
+};
+
+SoftmaxItems softmaxItems(const TransformerRec& net, const std::vector<int32_t>& items, const torch::Device& device) {
+  torch::Tensor known = net->idActive.to(torch::kCPU).clone();  // (R) 1 = trained on before
+  float* k = known.data_ptr<float>();
+  for (int32_t item : items) k[item] = 1.0f;
+  torch::Tensor rows = known.nonzero().squeeze(1);  // (V_a) int64, ascending
+  torch::Tensor remap = torch::zeros({known.size(0)}, torch::kLong);
+  remap.index_put_({rows}, torch::arange(1, rows.size(0) + 1, torch::kLong));
+  return {rows.to(device), remap.to(device)};
+}
+
 }  // namespace
 
 FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
@@ -55,6 +73,12 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
   // What this fit trains (the base minus frozen parameters, or one adapter), with everything else
   // requires_grad false until the fit ends, so frozen tensors get neither gradients nor moments.
   const TrainScope scope = trainScope(model, r);
+  if (r.idDropout < 0.0 || r.idDropout >= 1.0 || (r.idDropout > 0.0 && !model.net->hasText()))
+    throw Error(ErrorCode::InvalidOption, "fit: idDropout must be in [0, 1), and above 0 only for a model with item text");
+  // Items this run trains on get their id embedding from now on; the others stay text-only. Not
+  // when the item table is frozen: their id rows would join the model untrained.
+  const SoftmaxItems softmax = model.net->hasText() ? softmaxItems(model.net, data.items, model.device) : SoftmaxItems{};
+  if (r.adapter.empty() && !r.freezeEmbeddings && !r.biasAndNormOnly) model.net->activateItems(data.items);
   RequiresGradScope requiresGrad(model, scope);
   if (r.resume) {
     if (!model.optimizer) throw Error(ErrorCode::InvalidOption, "fit({ resume: true }) but the model has no run to resume");
@@ -116,8 +140,14 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
       model.reseed(step, a);
       torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
       torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
-      torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter);  // (B, L, d)
-      torch::Tensor loss = sequenceCrossEntropy(hidden, model.net->outputWeight(), targets, r.lossChunkBytes, nullptr);
+      torch::Tensor table = model.net->itemTable(model.generator, r.idDropout);        // (R, d), one id-dropout draw
+      torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter, table);  // (B, L, d)
+      torch::Tensor output = table.narrow(0, 1, model.config.numItems);               // (V, d) tied
+      if (softmax.rows.defined()) {
+        output = table.index_select(0, softmax.rows);                                 // (V_a, d)
+        targets = softmax.remap.index_select(0, targets.flatten()).view_as(targets);   // (B, L) in 0..V_a
+      }
+      torch::Tensor loss = sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
       (loss / static_cast<double>(r.accumSteps)).backward();
       stepLoss += loss.item<double>() / static_cast<double>(r.accumSteps);
       windowSequences += inputs.size(0);

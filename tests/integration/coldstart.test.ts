@@ -14,6 +14,7 @@ import {
 import {
   LAMBDA_GRID, TextMapping, choleskyFactor, choleskySolve, coldStartFromText, fitTextMapping, ridgeRegression, solveSPD, type ItemTextVectors,
 } from '../../lib/coldstart/index.js';
+import { GROUPS, PER_GROUP, V, plantedGroups } from './planted-groups.js';
 
 const EMBEDDING = 'model.itemEmbedding.weight';
 
@@ -137,34 +138,7 @@ describe('Cholesky and ridge solve', () => {
   });
 });
 
-// ---- data where an item's text names its behaviour ------------------------------------------
-
-const GROUPS = 12;
-const PER_GROUP = 10;
-const V = GROUPS * PER_GROUP;
-
-/**
- * Items 1..V in GROUPS groups of interchangeable items; users walk group g → g+1 (mod GROUPS) with
- * probability 0.9, else jump to a random group, taking a uniform item of the group at each step.
- * Item i's text is "genre<g> word<j>" (j random noise), so the text says which group an item is in.
- */
-function plantedGroups(seed: number): { data: Dataset; texts: string[] } {
-  const rand = seededRandom(seed);
-  const below = (n: number) => Math.floor(rand() * n);
-  const groupOf = (item: number) => (item - 1) % GROUPS;
-  const texts = Array.from({ length: V + 1 }, (_, i) => (i === 0 ? '' : `genre${groupOf(i)} word${below(30)}`));
-  const seqs: number[][] = [];
-  for (let u = 0; u < 600; u++) {
-    let g = below(GROUPS);
-    const seq: number[] = [];
-    for (let n = 12 + below(9); n > 0; n--) {
-      seq.push(1 + g + GROUPS * below(PER_GROUP));
-      g = rand() < 0.9 ? (g + 1) % GROUPS : below(GROUPS);
-    }
-    seqs.push(seq);
-  }
-  return { data: Dataset.fromSequences(seqs, V), texts };
-}
+// ---- data where an item's text names its behaviour (./planted-groups.ts) ------------------
 
 const { data, texts } = plantedGroups(5);
 const split = data.split('cold-items', { fraction: 0.1, seed: 1 });

@@ -59,7 +59,7 @@ describe.each([true, false])('LoraLinear vs explicit x·(W + s·B·A)ᵀ + b und
 const V = 30;
 const config: AddonModelConfig = {
   numItems: V, dim: 16, layers: 2, heads: 2, maxLen: 8, ffnDim: 32, dropout: 0.1, attnDropout: 0,
-  causal: true, useSdpa: true, device: 'cpu', seed: 4, threads: 1,
+  causal: true, useSdpa: true, device: 'cpu', seed: 4, threads: 1, textDim: 0,
 };
 
 /** The recipe of native/io/base_hash.cpp, from exportState()'s "model.*" tensors, with node:crypto. */
@@ -144,7 +144,7 @@ describe('adapters on a whole model', () => {
       const request = {
         offsets, items, epochs: 1, maxSteps: 6, batchSize: 8, accumSteps: 1, lr: 1e-2, warmupSteps: 0, decay: 'constant',
         minLrRatio: 0, weightDecay: 0.1, beta1: 0.9, beta2: 0.98, eps: 1e-8, foreachAdamW: false, clipNorm: 1, lossChunkBytes: 1 << 20,
-        maskProb: 0.2, progressEvery: 1, resume: false, untilEpoch: 0, adapter: 'eu', freezeEmbeddings: false, freezeBlocks: 0, biasAndNormOnly: false,
+        maskProb: 0.2, progressEvery: 1, resume: false, untilEpoch: 0, adapter: 'eu', freezeEmbeddings: false, freezeBlocks: 0, biasAndNormOnly: false, idDropout: 0,
       };
       const result = await m.fit(request, () => undefined);
       expect(result.steps).toBe(6);

@@ -207,7 +207,7 @@ describe('bad data', () => {
 describe('raw addon calls never crash the process', () => {
   const config: AddonModelConfig = {
     numItems: V, dim: 8, layers: 1, heads: 2, maxLen: 6, ffnDim: 16, dropout: 0.1, attnDropout: 0,
-    causal: true, useSdpa: true, device: 'cpu', seed: 1, threads: 1,
+    causal: true, useSdpa: true, device: 'cpu', seed: 1, threads: 1, textDim: 0,
   };
   let native: AddonNativeModel;
   const okOffsets = Int32Array.of(0, 3, 5);
@@ -217,7 +217,7 @@ describe('raw addon calls never crash the process', () => {
   const fitRequest = (offsets: Int32Array, items: Int32Array) => ({
     offsets, items, epochs: 1, maxSteps: 1, batchSize: 2, accumSteps: 1, lr: 1e-3, warmupSteps: 0, decay: 'cosine',
     minLrRatio: 0, weightDecay: 0.1, beta1: 0.9, beta2: 0.98, eps: 1e-8, foreachAdamW: false, clipNorm: 1, lossChunkBytes: 1 << 20,
-    maskProb: 0.2, progressEvery: 1, resume: false, untilEpoch: 0, adapter: '', freezeEmbeddings: false, freezeBlocks: 0, biasAndNormOnly: false,
+    maskProb: 0.2, progressEvery: 1, resume: false, untilEpoch: 0, adapter: '', freezeEmbeddings: false, freezeBlocks: 0, biasAndNormOnly: false, idDropout: 0,
   });
 
   /** The code of whatever a raw call throws synchronously or rejects with (raw errors are plain Errors with .code). */

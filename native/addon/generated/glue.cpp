@@ -19,6 +19,15 @@ ModelConfig readModelConfig(const Napi::Value& value, const std::string& path) {
   out.device = readString(object.Get("device"), path + ".device");
   out.seed = readInt(object.Get("seed"), path + ".seed");
   out.threads = readInt(object.Get("threads"), path + ".threads");
+  out.textDim = readInt(object.Get("textDim"), path + ".textDim");
+  return out;
+}
+
+ItemText readItemText(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "ItemText");
+  ItemText out;
+  out.dim = readInt(object.Get("dim"), path + ".dim");
+  out.data = readFloat32Array(object.Get("data"), path + ".data");
   return out;
 }
 
@@ -50,6 +59,7 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.freezeEmbeddings = readBool(object.Get("freezeEmbeddings"), path + ".freezeEmbeddings");
   out.freezeBlocks = readInt(object.Get("freezeBlocks"), path + ".freezeBlocks");
   out.biasAndNormOnly = readBool(object.Get("biasAndNormOnly"), path + ".biasAndNormOnly");
+  out.idDropout = readFloat(object.Get("idDropout"), path + ".idDropout");
   return out;
 }
 

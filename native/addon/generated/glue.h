@@ -9,6 +9,7 @@
 namespace seqrec::glue {
 
 ModelConfig readModelConfig(const Napi::Value& value, const std::string& path);
+ItemText readItemText(const Napi::Value& value, const std::string& path);
 FitRequest readFitRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const FitProgress& value);
 Napi::Value toJs(Napi::Env env, const TrainableTensor& value);
@@ -70,6 +71,7 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   Napi::Value unmergeAdapter(Napi::Env env, std::string&& name);
 ///   Napi::Value exportAdapter(Napi::Env env, std::string&& name);
 ///   Napi::Value importAdapter(Napi::Env env, AdapterState&& state, bool&& replace);
+///   Napi::Value setItemText(Napi::Env env, ItemText&& text);
 ///   Napi::Value baseHash(Napi::Env env);
 template <class Derived>
 class NativeModelGlue : public Napi::ObjectWrap<Derived> {
@@ -92,6 +94,7 @@ class NativeModelGlue : public Napi::ObjectWrap<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("unmergeAdapter", static_cast<Method>(&NativeModelGlue::unmergeAdapterGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("exportAdapter", static_cast<Method>(&NativeModelGlue::exportAdapterGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("importAdapter", static_cast<Method>(&NativeModelGlue::importAdapterGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("setItemText", static_cast<Method>(&NativeModelGlue::setItemTextGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("baseHash", static_cast<Method>(&NativeModelGlue::baseHashGlue)),
     });
   }
@@ -206,6 +209,13 @@ class NativeModelGlue : public Napi::ObjectWrap<Derived> {
       AdapterState state = readAdapterState(info[0], "importAdapter.state");
       bool replace = readBool(info[1], "importAdapter.replace");
       return self().importAdapter(info.Env(), std::move(state), std::move(replace));
+    });
+  }
+  Napi::Value setItemTextGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.setItemText");
+      ItemText text = readItemText(info[0], "setItemText.text");
+      return self().setItemText(info.Env(), std::move(text));
     });
   }
   Napi::Value baseHashGlue(const Napi::CallbackInfo& info) {
