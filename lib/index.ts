@@ -2,7 +2,7 @@
 export { SeqrecError, isSeqrecError, ErrorCodes, type ErrorCode } from './errors.js';
 export { versions, type Versions } from './versions.js';
 export { Dataset, type DatasetInit, type EvalSet, type SplitKind } from './data/dataset.js';
-export type { LeaveOneOutSplit, TemporalSplit, TemporalSplitOptions, ColdItemsSplit, ColdItemsSplitOptions } from './data/splits.js';
+export type { LeaveOneOutSplit, TemporalSplit, TemporalSplitOptions, ColdItemsSplit, ColdItemsSplitOptions, ColdUsersSplit, ColdUsersSplitOptions } from './data/splits.js';
 export { itemGenres, itemText, userGroups, type ItemInfo, type UserAttributes, type SideInfoMatch } from './data/side-info.js';
 export { readParquet, type ParquetOptions } from './data/readers/parquet.js';
 export { syntheticDataset, type SyntheticOptions } from './data/synthetic.js';

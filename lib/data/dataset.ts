@@ -9,11 +9,12 @@ import { SeqrecError } from '../errors.js';
 import { integer, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
 import { alignItemInfo, alignUserAttributes, type ItemInfo, type SideInfoMatch, type UserAttributes } from './side-info.js';
 import {
-  type ColdItemsSplit, type ColdItemsSplitOptions, coldItems, type LeaveOneOutSplit, leaveOneOut, temporal,
+  type ColdItemsSplit, type ColdItemsSplitOptions, coldItems, type ColdUsersSplit, type ColdUsersSplitOptions, coldUsers,
+  type LeaveOneOutSplit, leaveOneOut, temporal,
   type TemporalSplit, type TemporalSplitOptions, type WithTrainInit,
 } from './splits.js';
 
-export type { ColdItemsSplit, ColdItemsSplitOptions, LeaveOneOutSplit, TemporalSplit, TemporalSplitOptions } from './splits.js';
+export type { ColdItemsSplit, ColdItemsSplitOptions, ColdUsersSplit, ColdUsersSplitOptions, LeaveOneOutSplit, TemporalSplit, TemporalSplitOptions } from './splits.js';
 
 export interface DatasetInit {
   /** (U+1) row starts: offsets[0] = 0, non-decreasing, offsets[U] = items.length. */
@@ -50,8 +51,8 @@ export interface EvalSet {
   numItems: number;
 }
 
-export type SplitKind = 'leave-one-out' | 'temporal' | 'cold-items';
-const SPLIT_KINDS: readonly SplitKind[] = ['leave-one-out', 'temporal', 'cold-items'];
+export type SplitKind = 'leave-one-out' | 'temporal' | 'cold-items' | 'cold-users';
+const SPLIT_KINDS: readonly SplitKind[] = ['leave-one-out', 'temporal', 'cold-items', 'cold-users'];
 
 /** How attached side information matched the dataset's ids (kept on derived datasets). */
 interface SideInfoMatches {
@@ -167,13 +168,18 @@ export class Dataset {
 
   /**
    * Hold data out for evaluation (see ./splits.ts): 'leave-one-out' as in SASRec/BERT4Rec, 'temporal'
-   * at two global cut times (needs `times`), or 'cold-items' for items never seen in training.
+   * at two global cut times (needs `times`), 'cold-items' for items never seen in training, or
+   * 'cold-users' for new users scored from their first k events (few-shot).
    * Train keeps every user index, numItems, ids, side information and times.
    */
   split(kind: 'leave-one-out'): LeaveOneOutSplit;
   split(kind: 'temporal', options?: TemporalSplitOptions): TemporalSplit;
   split(kind: 'cold-items', options?: ColdItemsSplitOptions): ColdItemsSplit;
-  split(kind: SplitKind, options?: TemporalSplitOptions | ColdItemsSplitOptions): LeaveOneOutSplit | TemporalSplit | ColdItemsSplit {
+  split(kind: 'cold-users', options?: ColdUsersSplitOptions): ColdUsersSplit;
+  split(
+    kind: SplitKind,
+    options?: TemporalSplitOptions | ColdItemsSplitOptions | ColdUsersSplitOptions,
+  ): LeaveOneOutSplit | TemporalSplit | ColdItemsSplit | ColdUsersSplit {
     switch (oneOf('kind', kind, SPLIT_KINDS)) {
       case 'leave-one-out':
         noUnknownKeys('options', optionsObject('options', options), []);
@@ -182,6 +188,8 @@ export class Dataset {
         return this.#derive<TemporalSplit>(temporal(this, options));
       case 'cold-items':
         return this.#derive<ColdItemsSplit>(coldItems(this, options));
+      case 'cold-users':
+        return this.#derive<ColdUsersSplit>(coldUsers(this, options));
     }
   }
 

@@ -1,8 +1,8 @@
 /**
  * Ways to hold interactions out of a Dataset for evaluation: leave-one-out (SASRec/BERT4Rec), a global
- * temporal split at two cut times, and a cold-start item hold-out. Every evaluated user reads a prefix
- * of their own sequence and is scored on the event right after it, so one EvalSet builder serves all
- * three. Train keeps every user index, the catalogue size, ids, side information and times. These
+ * temporal split at two cut times, a cold-start item hold-out and a new-user (few-shot) hold-out. Every
+ * evaluated user reads a prefix of their own sequence and is scored on the event right after it, so one
+ * EvalSet builder serves all four. Train keeps every user index, the catalogue size, ids, side information and times. These
  * functions return train as a DatasetInit; Dataset.split wraps it (the Dataset constructor is private).
  */
 import type { Dataset, DatasetInit, EvalSet } from './dataset.js';
@@ -64,6 +64,25 @@ export interface ColdItemsSplit {
   test: EvalSet;
   /** the held-out dense item ids, sorted */
   coldItems: Int32Array;
+}
+
+/** Hold out a seeded uniform share of the users entirely; each is then evaluated from its first k events. */
+export interface ColdUsersSplitOptions {
+  /** (float) share of the users with at least 2 events to hold out, in (0, 1); at least one. Default 0.1. */
+  fraction?: number;
+  /** (int) seed of the choice, 0..2^32-1. Default 0. */
+  seed?: number;
+  /** (int[]) history lengths k to evaluate new users at, each >= 1, ascending. Default [1, 3, 5, 10]. */
+  shots?: readonly number[];
+}
+
+export interface ColdUsersSplit {
+  /** the other users' whole sequences; held-out users are empty here (user indices are kept) */
+  train: Dataset;
+  /** the held-out user indices, sorted */
+  coldUsers: Int32Array;
+  /** per k of options.shots: held-out users with more than k events, history = their first k, target = event k+1 */
+  fewShot: { shots: number; test: EvalSet }[];
 }
 
 /** A split whose train is still a DatasetInit. */
@@ -136,6 +155,41 @@ export function coldItems(d: Dataset, options: unknown): WithTrainInit<ColdItems
   };
 }
 
+/** The new-user hold-out described on ColdUsersSplit. */
+export function coldUsers(d: Dataset, options: unknown): WithTrainInit<ColdUsersSplit> {
+  const o = optionsObject('options', options);
+  noUnknownKeys('options', o, ['fraction', 'seed', 'shots']);
+  const share = fraction('options.fraction', o.fraction ?? 0.1);
+  const random = seededRandom(integer('options.seed', o.seed ?? 0, 0, 0xffffffff));
+  const shots = shotsOption(o.shots ?? [1, 3, 5, 10]);
+  const eligible: number[] = [];
+  for (let u = 0; u < d.numUsers; u++) if (length(d, u) >= 2) eligible.push(u);
+  if (eligible.length === 0) throw new SeqrecError('E_INVALID_DATA', 'no user has 2 or more events, so none can be held out', { field: 'offsets' });
+  const chosen = sampleWithoutReplacement(eligible, Math.max(1, Math.round(share * eligible.length)), random);
+  const keep = Int32Array.from({ length: d.numUsers }, (_, u) => length(d, u));
+  for (const u of chosen) keep[u] = 0;
+  const fewShot = shots.map((k) => {
+    const users = chosen.filter((u) => length(d, u) > k);
+    return { shots: k, test: prefixEvalSet(d, users, users.map(() => k)) };
+  });
+  return { train: prefixTrain(d, keep), coldUsers: chosen, fewShot };
+}
+
+function shotsOption(value: unknown): number[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalid('options.shots', 'a non-empty array of history lengths', value);
+  return value.map((k, i) => integer(`options.shots[${i}]`, k, i === 0 ? 1 : (value[i - 1] as number) + 1, 1 << 20));
+}
+
+/** k values drawn uniformly without replacement (partial Fisher–Yates; `values` is reordered), sorted. */
+function sampleWithoutReplacement(values: number[], k: number, random: () => number): Int32Array {
+  const n = Math.min(values.length, k);
+  for (let j = 0; j < n; j++) {
+    const pick = j + Math.floor(random() * (values.length - j));
+    [values[j], values[pick]] = [values[pick]!, values[j]!];
+  }
+  return Int32Array.from(values.slice(0, n)).sort();
+}
+
 function cutTimes(times: Float64Array, options: unknown): { validTime: number; testTime: number } {
   const o = optionsObject('options', options);
   noUnknownKeys('options', o, ['validFraction', 'testFraction', 'validTime', 'testTime']);
@@ -174,13 +228,7 @@ function chooseColdItems(d: Dataset, options: unknown): Int32Array {
   const present: number[] = [];
   for (let i = 1; i <= d.numItems; i++) if (counts[i]! > 0) present.push(i);
   if (present.length === 0) throw new SeqrecError('E_INVALID_DATA', 'no items occur in this dataset, so none can be held out', { field: 'items' });
-  const k = Math.min(present.length, Math.max(1, Math.round(share * present.length)));
-  for (let j = 0; j < k; j++) {
-    // partial Fisher–Yates: present[0..j] is a uniform sample without replacement
-    const pick = j + Math.floor(random() * (present.length - j));
-    [present[j], present[pick]] = [present[pick]!, present[j]!];
-  }
-  return Int32Array.from(present.slice(0, k)).sort();
+  return sampleWithoutReplacement(present, Math.max(1, Math.round(share * present.length)), random);
 }
 
 function givenItems(value: unknown, numItems: number): Int32Array {

@@ -1,5 +1,5 @@
 /**
- * Dataset.split('temporal') and split('cold-items') on hand-made examples: cut times (given and as
+ * Dataset.split('temporal'), split('cold-items') and split('cold-users') on hand-made examples: cut times (given and as
  * quantiles), who is evaluated on what, cold targets, what train keeps, the seeded uniform choice of
  * cold items, and the option and data errors.
  */
@@ -179,6 +179,49 @@ describe("Dataset.split('cold-items')", () => {
   it('rejects a dataset without interactions', () => {
     const empty = Dataset.fromCSR({ offsets: i32([0, 0]), items: i32([]), numItems: 3 });
     expect(errorOf(() => empty.split('cold-items')).code).toBe('E_INVALID_DATA');
+  });
+});
+
+describe("Dataset.split('cold-users')", () => {
+  const d = Dataset.fromSequences([[1, 2, 3, 4], [2, 3], [4], [3, 1, 2, 5, 4, 6], [5, 6, 1]], 6);
+
+  it('empties the held-out users in train and scores them from their first k events', () => {
+    const all = d.split('cold-users', { fraction: 0.99, shots: [1, 2, 4] }); // every user with >= 2 events
+    expect([...all.coldUsers]).toEqual([0, 1, 3, 4]);
+    expect([...all.train.offsets]).toEqual([0, 0, 0, 1, 1, 1]);
+    expect([...all.train.items]).toEqual([4]);
+    expect(all.fewShot.map((f) => f.shots)).toEqual([1, 2, 4]);
+    const [one, two, four] = all.fewShot.map((f) => f.test);
+    expect([...one!.users]).toEqual([0, 1, 3, 4]);
+    expect([...one!.items]).toEqual([1, 2, 3, 5]);
+    expect([...one!.targets]).toEqual([2, 3, 1, 6]);
+    expect([...two!.users]).toEqual([0, 3, 4]); // user 1 has no event after its first 2
+    expect([...two!.offsets]).toEqual([0, 2, 4, 6]);
+    expect([...two!.targets]).toEqual([3, 2, 1]);
+    expect([...four!.users]).toEqual([3]);
+    expect([...four!.items]).toEqual([3, 1, 2, 5]);
+    expect([...four!.targets]).toEqual([4]);
+  });
+
+  it('chooses round(fraction × eligible users), seeded, never a user with one event', () => {
+    const s = d.split('cold-users', { fraction: 0.5, seed: 3 });
+    expect(s.coldUsers.length).toBe(2);
+    expect([...s.coldUsers].includes(2)).toBe(false);
+    expect([...d.split('cold-users', { fraction: 0.5, seed: 3 }).coldUsers]).toEqual([...s.coldUsers]);
+    expect(d.split('cold-users').fewShot.map((f) => f.shots)).toEqual([1, 3, 5, 10]);
+    const kept = s.train.offsets;
+    for (const u of s.coldUsers) expect(kept[u + 1]! - kept[u]!).toBe(0);
+  });
+
+  it('rejects bad options and data without a user to hold out', () => {
+    const option = (o: object) => errorOf(() => d.split('cold-users', o as never));
+    expect(option({ fraction: 1 }).details).toMatchObject({ option: 'options.fraction' });
+    expect(option({ shots: [] }).details).toMatchObject({ option: 'options.shots' });
+    expect(option({ shots: [0] }).details).toMatchObject({ option: 'options.shots[0]' });
+    expect(option({ shots: [3, 2] }).details).toMatchObject({ option: 'options.shots[1]' });
+    expect(option({ shot: [1] }).message).toMatch(/did you mean options.shots/);
+    const single = Dataset.fromSequences([[1], [2]], 2);
+    expect(errorOf(() => single.split('cold-users')).code).toBe('E_INVALID_DATA');
   });
 });
 
