@@ -48,4 +48,5 @@ export type { AdapterInfo, SaveAdapterOptions, LoadAdapterOptions } from './adap
 export type { AdapterOptions } from './adapters/options.js';
 export type { FreezeOptions } from './adapters/train-scope.js';
 export { reportData, type ReportSource } from './report/from-evaluation.js';
+export { transferToCatalogue, type TransferOptions } from './coldstart/index.js';
 export { coldStartFromText, fitTextMapping, TextMapping, LAMBDA_GRID, type ColdStartOptions, type ColdStartResult, type ApplyOptions, type ItemTextVectors, type TextMappingOptions } from './coldstart/index.js';
