@@ -147,7 +147,7 @@ if (!a['no-record']) {
   appendFileSync(join(here, 'RESULTS.md'),
     `| ${day} | coldstart-ml1m | ${result.device} | cold-items 10% (seed 0), ${coldItems.length} cold items, ${test.targets.length} users; L=${maxLen} d=64 blocks=2, ${epochs} epochs; ` +
     `hashed title+genres t=${encoder.config.dim}, ridge λ=${lambda === 'auto' ? `auto→${mapping.lambda.toPrecision(2)}` : lambda} (warm R² ${mapping.warmR2.toFixed(3)}); full ranking and among cold items | ` +
-    `learned text projection (textDim ${vectors.dim}, id dropout ${idDropout}): full ${f(F.joint)} (median rank ${F.joint.medianRank}); among cold ${f(C.joint)} | ` +
+    `learned text projection (textDim ${vectors.dim}, id dropout ${idDropout}): full ${f(F.joint)} (median rank ${F.joint.medianRank}); among cold ${f(C.joint)}; ` +
     `text-mapped: full ${f(F.mapped)} (median rank ${F.mapped.medianRank}); among cold ${f(C.mapped)} | ` +
     `unmapped: full ${f(F.unmapped)} (median rank ${F.unmapped.medianRank}); among cold ${f(C.unmapped)} | ` +
     `random: full ${f(F.random)}, among cold ${f(C.random)}; most-popular full ${f(F.popularity)} (cannot rank cold items); ${wallMinutes.toFixed(1)} min wall | \`${result.command}\` |\n`);

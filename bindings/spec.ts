@@ -223,6 +223,33 @@ export const records: Record<string, RecordSpec> = {
       tensors: { type: { list: 'TensorEntry' }, doc: '"<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer' },
     },
   },
+  TextEncoderConfig: {
+    doc: 'Architecture and placement of a BERT text encoder (numbers from a Hugging Face config.json).',
+    fields: {
+      vocabSize: int('word-piece vocabulary V'),
+      hiddenSize: int('width H'),
+      layers: int('transformer blocks'),
+      heads: int('attention heads'),
+      intermediateSize: int('feed-forward width'),
+      maxPositions: int('rows of the position table'),
+      typeVocabSize: int('rows of the segment table'),
+      layerNormEps: float('LayerNorm epsilon'),
+      activation: str('"gelu" (erf), "gelu_tanh" or "relu"'),
+      device: str('"cpu", "cuda" or "cuda:N"'),
+      threads: int('CPU threads for LibTorch ops (0 = leave as is)'),
+    },
+  },
+  EncodeRequest: {
+    doc: 'A batch of tokenized texts, right-padded, to encode and pool.',
+    fields: {
+      ids: { type: 'Int32Array', doc: '(n·T) token ids, row-major' },
+      attentionMask: { type: 'Int32Array', doc: '(n·T) 1 for real tokens, 0 for padding' },
+      length: int('T, tokens per row'),
+      pooling: str('"mean" over real tokens or "cls" (position 0)'),
+      normalize: bool('L2-normalise each pooled vector'),
+      batchSize: int('texts run through the encoder at once'),
+    },
+  },
   ModelInfo: {
     doc: 'Static facts about a model.',
     fields: {
@@ -350,6 +377,16 @@ export const classes: Record<string, ClassSpec> = {
       setItemText: { doc: 'Copy the item text vectors in (exclusive).', args: [{ name: 'text', type: { record: 'ItemText' } }], returns: 'void', async: true },
       baseHash: { doc: 'sha256 over the base parameters\' names, dtypes, shapes and bytes (merged adapters excluded).', args: [], returns: 'string', async: true },
     },
+  },
+};
+
+classes.NativeTextEncoder = {
+  doc: 'A BERT text encoder in native memory; weights arrive with load().',
+  ctor: 'TextEncoderConfig',
+  methods: {
+    load: { doc: 'Build the encoder and copy in BertModel weights (canonical names, F32).', args: [{ name: 'tensors', type: { list: 'TensorEntry' } }], returns: 'void', async: true },
+    encode: { doc: 'Pooled vectors (n·H) of tokenized texts.', args: [{ name: 'request', type: { record: 'EncodeRequest' } }], returns: 'Float32Array', async: true },
+    dispose: { doc: 'Free native memory now (idempotent; refused while a call is in flight).', args: [], returns: 'void', async: false },
   },
 };
 

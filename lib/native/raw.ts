@@ -289,6 +289,48 @@ export interface AddonAdapterState {
   tensors: AddonTensorEntry[];
 }
 
+/** Architecture and placement of a BERT text encoder (numbers from a Hugging Face config.json). */
+export interface AddonTextEncoderConfig {
+  /** word-piece vocabulary V */
+  vocabSize: number;
+  /** width H */
+  hiddenSize: number;
+  /** transformer blocks */
+  layers: number;
+  /** attention heads */
+  heads: number;
+  /** feed-forward width */
+  intermediateSize: number;
+  /** rows of the position table */
+  maxPositions: number;
+  /** rows of the segment table */
+  typeVocabSize: number;
+  /** LayerNorm epsilon */
+  layerNormEps: number;
+  /** "gelu" (erf), "gelu_tanh" or "relu" */
+  activation: string;
+  /** "cpu", "cuda" or "cuda:N" */
+  device: string;
+  /** CPU threads for LibTorch ops (0 = leave as is) */
+  threads: number;
+}
+
+/** A batch of tokenized texts, right-padded, to encode and pool. */
+export interface AddonEncodeRequest {
+  /** (n·T) token ids, row-major */
+  ids: Int32Array;
+  /** (n·T) 1 for real tokens, 0 for padding */
+  attentionMask: Int32Array;
+  /** T, tokens per row */
+  length: number;
+  /** "mean" over real tokens or "cls" (position 0) */
+  pooling: string;
+  /** L2-normalise each pooled vector */
+  normalize: boolean;
+  /** texts run through the encoder at once */
+  batchSize: number;
+}
+
 /** Static facts about a model. */
 export interface AddonModelInfo {
   /** parameter count */
@@ -515,9 +557,20 @@ export interface AddonNativeModel {
   baseHash(): Promise<string>;
 }
 
+/** A BERT text encoder in native memory; weights arrive with load(). */
+export interface AddonNativeTextEncoder {
+  /** Build the encoder and copy in BertModel weights (canonical names, F32). */
+  load(tensors: AddonTensorEntry[]): Promise<void>;
+  /** Pooled vectors (n·H) of tokenized texts. */
+  encode(request: AddonEncodeRequest): Promise<Float32Array>;
+  /** Free native memory now (idempotent; refused while a call is in flight). */
+  dispose(): void;
+}
+
 /** The addon module. */
 export interface AddonModule {
   NativeModel: new (config: AddonModelConfig) => AddonNativeModel;
+  NativeTextEncoder: new (config: AddonTextEncoderConfig) => AddonNativeTextEncoder;
   /** Build and runtime facts. */
   versions(): AddonVersions;
   /** Internal numeric check. */

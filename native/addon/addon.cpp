@@ -5,6 +5,7 @@
 
 #include "addon/model_wrap.h"
 #include "addon/promise_worker.h"
+#include "addon/text_encoder_wrap.h"
 #include "check/lora_parity.h"
 #include "check/parity.h"
 #include "model/attention.h"
@@ -50,6 +51,7 @@ Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& r) {
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeModel", seqrec::glue::NativeModel::defineClass(env));
+  exports.Set("NativeTextEncoder", seqrec::glue::NativeTextEncoder::defineClass(env));
   seqrec::glue::registerFunctions(env, exports);
   return exports;
 }

@@ -181,6 +181,31 @@ struct AdapterState {
   std::vector<TensorEntry> tensors;  ///< "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer
 };
 
+/// Architecture and placement of a BERT text encoder (numbers from a Hugging Face config.json).
+struct TextEncoderConfig {
+  int64_t vocabSize = 0;  ///< word-piece vocabulary V
+  int64_t hiddenSize = 0;  ///< width H
+  int64_t layers = 0;  ///< transformer blocks
+  int64_t heads = 0;  ///< attention heads
+  int64_t intermediateSize = 0;  ///< feed-forward width
+  int64_t maxPositions = 0;  ///< rows of the position table
+  int64_t typeVocabSize = 0;  ///< rows of the segment table
+  double layerNormEps = 0.0;  ///< LayerNorm epsilon
+  std::string activation;  ///< "gelu" (erf), "gelu_tanh" or "relu"
+  std::string device;  ///< "cpu", "cuda" or "cuda:N"
+  int64_t threads = 0;  ///< CPU threads for LibTorch ops (0 = leave as is)
+};
+
+/// A batch of tokenized texts, right-padded, to encode and pool.
+struct EncodeRequest {
+  std::vector<int32_t> ids;  ///< (n·T) token ids, row-major
+  std::vector<int32_t> attentionMask;  ///< (n·T) 1 for real tokens, 0 for padding
+  int64_t length = 0;  ///< T, tokens per row
+  std::string pooling;  ///< "mean" over real tokens or "cls" (position 0)
+  bool normalize = false;  ///< L2-normalise each pooled vector
+  int64_t batchSize = 0;  ///< texts run through the encoder at once
+};
+
 /// Static facts about a model.
 struct ModelInfo {
   int64_t parameters = 0;  ///< parameter count

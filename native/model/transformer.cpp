@@ -8,23 +8,33 @@
 
 namespace seqrec {
 
-TransformerBlockImpl::TransformerBlockImpl(const TransformerRecOptions& o) : dropoutP(o.dropout()) {
+TransformerBlockImpl::TransformerBlockImpl(const TransformerRecOptions& o)
+    : dropoutP(o.dropout()), postNorm(o.postNorm()), activation(o.activation()) {
   const int64_t F = o.ffnDim() > 0 ? o.ffnDim() : 4 * o.dim();
-  attnNorm = register_module("attnNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim()})));
+  TORCH_CHECK(activation == "gelu" || activation == "gelu_tanh" || activation == "relu", "unknown activation ", activation);
+  attnNorm = register_module("attnNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim()}).eps(o.normEps())));
   attention = register_module("attention", MultiHeadAttention(MultiHeadAttentionOptions(o.dim(), o.heads())
                                                                   .dropout(o.attnDropout())
                                                                   .causal(o.causal())
                                                                   .useSdpa(o.useSdpa())));
-  ffnNorm = register_module("ffnNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim()})));
+  ffnNorm = register_module("ffnNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim()}).eps(o.normEps())));
   ffnIn = register_module("ffnIn", LoraLinear(LoraLinearOptions(o.dim(), F)));
   ffnOut = register_module("ffnOut", LoraLinear(LoraLinearOptions(F, o.dim())));
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
                                             const std::string& adapter) {
+  auto act = [&](const torch::Tensor& t) {
+    return activation == "relu" ? torch::relu(t) : activation == "gelu_tanh" ? torch::gelu(t, "tanh") : torch::gelu(t);
+  };
+  if (postNorm) {
+    torch::Tensor h = attnNorm(x + dropout(attention(x, keyValid, gen, adapter), dropoutP, is_training(), gen));  // (B, L, d)
+    torch::Tensor f = ffnOut(act(ffnIn(h, gen, adapter)), gen, adapter);                                     // (B, L, d)
+    return ffnNorm(h + dropout(f, dropoutP, is_training(), gen));                                            // (B, L, d)
+  }
   torch::Tensor a = attention(attnNorm(x), keyValid, gen, adapter);      // (B, L, d)
   torch::Tensor h = x + dropout(a, dropoutP, is_training(), gen);        // (B, L, d)
-  torch::Tensor f = torch::gelu(ffnIn(ffnNorm(h), gen, adapter));        // (B, L, F)
+  torch::Tensor f = act(ffnIn(ffnNorm(h), gen, adapter));                // (B, L, F)
   f = ffnOut(dropout(f, dropoutP, is_training(), gen), gen, adapter);    // (B, L, d)
   return h + dropout(f, dropoutP, is_training(), gen);                   // (B, L, d)
 }

@@ -39,16 +39,25 @@ struct TransformerRecOptions {
   TORCH_ARG(bool, useSdpa) = true;
   /// width T of the item text vectors (0 = items are id embeddings only)
   TORCH_ARG(int64_t, textDim) = 0;
+  /// blocks normalise after each residual sum (BERT, post-LN) instead of before each branch (pre-LN)
+  TORCH_ARG(bool, postNorm) = false;
+  /// feed-forward activation: "gelu" (erf), "gelu_tanh" or "relu"
+  TORCH_ARG(std::string, activation) = "gelu";
+  /// LayerNorm epsilon
+  TORCH_ARG(double, normEps) = 1e-5;
 };
 
 class TransformerBlockImpl : public torch::nn::Module {
  public:
   explicit TransformerBlockImpl(const TransformerRecOptions& options);
-  // x (B, L, d) → (B, L, d): x + Drop(Attn(LN(x))), then x + Drop(FFN(LN(x))).
+  // x (B, L, d) → (B, L, d). Pre-LN: x + Drop(Attn(LN(x))), then x + Drop(FFN(LN(x))).
+  // Post-LN (BERT): LN(x + Drop(Attn(x))), then LN(h + Drop(FFN(h))).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
                         const std::string& adapter = "");
 
   double dropoutP;
+  bool postNorm;
+  std::string activation;
   torch::nn::LayerNorm attnNorm = nullptr, ffnNorm = nullptr;
   MultiHeadAttention attention = nullptr;
   LoraLinear ffnIn = nullptr, ffnOut = nullptr;  // (d → F), (F → d)

@@ -239,6 +239,35 @@ Napi::Value toJs(Napi::Env env, const AdapterState& value) {
   return object;
 }
 
+TextEncoderConfig readTextEncoderConfig(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "TextEncoderConfig");
+  TextEncoderConfig out;
+  out.vocabSize = readInt(object.Get("vocabSize"), path + ".vocabSize");
+  out.hiddenSize = readInt(object.Get("hiddenSize"), path + ".hiddenSize");
+  out.layers = readInt(object.Get("layers"), path + ".layers");
+  out.heads = readInt(object.Get("heads"), path + ".heads");
+  out.intermediateSize = readInt(object.Get("intermediateSize"), path + ".intermediateSize");
+  out.maxPositions = readInt(object.Get("maxPositions"), path + ".maxPositions");
+  out.typeVocabSize = readInt(object.Get("typeVocabSize"), path + ".typeVocabSize");
+  out.layerNormEps = readFloat(object.Get("layerNormEps"), path + ".layerNormEps");
+  out.activation = readString(object.Get("activation"), path + ".activation");
+  out.device = readString(object.Get("device"), path + ".device");
+  out.threads = readInt(object.Get("threads"), path + ".threads");
+  return out;
+}
+
+EncodeRequest readEncodeRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "EncodeRequest");
+  EncodeRequest out;
+  out.ids = readInt32Array(object.Get("ids"), path + ".ids");
+  out.attentionMask = readInt32Array(object.Get("attentionMask"), path + ".attentionMask");
+  out.length = readInt(object.Get("length"), path + ".length");
+  out.pooling = readString(object.Get("pooling"), path + ".pooling");
+  out.normalize = readBool(object.Get("normalize"), path + ".normalize");
+  out.batchSize = readInt(object.Get("batchSize"), path + ".batchSize");
+  return out;
+}
+
 Napi::Value toJs(Napi::Env env, const ModelInfo& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("parameters", toJs(env, value.parameters));

@@ -27,6 +27,8 @@ AddAdapterRequest readAddAdapterRequest(const Napi::Value& value, const std::str
 Napi::Value toJs(Napi::Env env, const AdapterInfo& value);
 AdapterState readAdapterState(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const AdapterState& value);
+TextEncoderConfig readTextEncoderConfig(const Napi::Value& value, const std::string& path);
+EncodeRequest readEncodeRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ModelInfo& value);
 Napi::Value toJs(Napi::Env env, const Versions& value);
 ParityCeRequest readParityCeRequest(const Napi::Value& value, const std::string& path);
@@ -222,6 +224,55 @@ class NativeModelGlue : public Napi::ObjectWrap<Derived> {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 0, "NativeModel.baseHash");
       return self().baseHash(info.Env());
+    });
+  }
+};
+
+/// A BERT text encoder in native memory; weights arrive with load().
+/// Derived implements, on the JS thread:
+///   Napi::Value load(Napi::Env env, std::vector<TensorEntry>&& tensors);
+///   Napi::Value encode(Napi::Env env, EncodeRequest&& request);
+///   void dispose(Napi::Env env);
+template <class Derived>
+class NativeTextEncoderGlue : public Napi::ObjectWrap<Derived> {
+ public:
+  using Method = Napi::Value (Derived::*)(const Napi::CallbackInfo&);
+  static Napi::Function defineClass(Napi::Env env) {
+    return Napi::ObjectWrap<Derived>::DefineClass(env, "NativeTextEncoder", {
+      Napi::ObjectWrap<Derived>::InstanceMethod("load", static_cast<Method>(&NativeTextEncoderGlue::loadGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("encode", static_cast<Method>(&NativeTextEncoderGlue::encodeGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("dispose", static_cast<Method>(&NativeTextEncoderGlue::disposeGlue)),
+    });
+  }
+
+ protected:
+  explicit NativeTextEncoderGlue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Derived>(info) {}
+  static TextEncoderConfig readConstructorArgs(const Napi::CallbackInfo& info) {
+    requireArgs(info, 1, "new NativeTextEncoder");
+    return readTextEncoderConfig(info[0], "config");
+  }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  Napi::Value loadGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeTextEncoder.load");
+      std::vector<TensorEntry> tensors = readList<TensorEntry, readTensorEntry>(info[0], "load.tensors");
+      return self().load(info.Env(), std::move(tensors));
+    });
+  }
+  Napi::Value encodeGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeTextEncoder.encode");
+      EncodeRequest request = readEncodeRequest(info[0], "encode.request");
+      return self().encode(info.Env(), std::move(request));
+    });
+  }
+  Napi::Value disposeGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 0, "NativeTextEncoder.dispose");
+      self().dispose(info.Env());
+      return info.Env().Undefined();
     });
   }
 };
