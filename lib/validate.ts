@@ -110,3 +110,9 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length]!;
 }
+
+/** A LibTorch device name: "cpu", "cuda" or "cuda:N". */
+export function device(name: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(value)) throw invalid(name, '"cpu", "cuda" or "cuda:N"', value);
+  return value;
+}

@@ -13,6 +13,7 @@ import type { SequentialRecommender } from '../models/recommender.js';
 import { integer, invalid, noUnknownKeys, number, optionsObject } from '../validate.js';
 import { checkModel, readItemTable, writeItemTable, type ItemTable } from './item-table.js';
 import { predictRow, ridgeRegression, type RidgeFit } from './ridge.js';
+import { checkItemVectors } from '../text/vectors.js';
 
 /** One text vector per dense item, laid out like the model's item table: (V+1, dim) row-major, row 0 unused. */
 export interface ItemTextVectors {
@@ -147,7 +148,7 @@ export async function fitTextMapping(model: SequentialRecommender, options: Text
   const o = optionsObject('options', options) as Partial<TextMappingOptions>;
   noUnknownKeys('options', o, ['itemVectors', 'warmItems', 'train', 'lambda']);
   const numItems = model.config.items;
-  const vectors = checkVectors('options.itemVectors', o.itemVectors, numItems);
+  const vectors = checkItemVectors('options.itemVectors', o.itemVectors, numItems);
   const lambda = lambdaOption(o.lambda);
   const warm = warmItemsOf(o, numItems);
   const table = await readItemTable(model);
@@ -198,18 +199,6 @@ export function trainCounts(name: string, train: unknown, numItems: number): Int
   if (!d || typeof d.itemCounts !== 'function' || typeof d.numItems !== 'number') throw invalid(name, 'the Dataset the model was trained on', train);
   if (d.numItems !== numItems) throw invalid(name, `a Dataset of ${numItems} items (the model's)`, `a Dataset of ${d.numItems} items`);
   return d.itemCounts();
-}
-
-export function checkVectors(name: string, value: unknown, numItems: number): ItemTextVectors {
-  const v = value as ItemTextVectors | undefined;
-  if (!v || typeof v !== 'object' || !(v.data instanceof Float32Array)) throw invalid(name, '{ data: Float32Array, dim } with one row per item 0..V', value);
-  const dim = integer(`${name}.dim`, v.dim, 1, 1 << 20);
-  if (v.data.length !== (numItems + 1) * dim) {
-    throw invalid(`${name}.data`, `(V+1)·dim = ${numItems + 1}·${dim} = ${(numItems + 1) * dim} values (row 0 unused)`, `${v.data.length} values`);
-  }
-  const bad = v.data.findIndex((x) => !Number.isFinite(x));
-  if (bad >= 0) throw new SeqrecError('E_INVALID_DATA', `${name}.data[${bad}] (item ${Math.floor(bad / dim)}) is not finite`, { field: name, index: bad });
-  return { data: v.data, dim };
 }
 
 export function checkItems(name: string, items: unknown, numItems: number): Int32Array {

@@ -10,7 +10,8 @@ import { SeqrecError } from '../errors.js';
 import { BERT4Rec, SASRec } from '../models/sasrec.js';
 import { integer, noUnknownKeys, optionsObject } from '../validate.js';
 import { checkModel, ITEM_EMBEDDING } from './item-table.js';
-import { checkVectors, type ItemTextVectors } from './text-mapping.js';
+import { checkItemVectors } from '../text/vectors.js';
+import type { ItemTextVectors } from './text-mapping.js';
 
 export interface TransferOptions {
   /** (int) the new catalogue's size V'. Required. */
@@ -36,7 +37,7 @@ export async function transferToCatalogue(base: SASRec | BERT4Rec, options: Tran
     throw new SeqrecError('E_INVALID_OPTION', 'transferToCatalogue: the base model has no text projection; create it with options.textDim and train it with item text', { option: 'base' });
   }
   const items = integer('options.items', o.items, 1, 2 ** 31 - 3);
-  const vectors = checkVectors('options.itemVectors', o.itemVectors, items);
+  const vectors = checkItemVectors('options.itemVectors', o.itemVectors, items);
   if (vectors.dim !== arch.textDim) {
     throw new SeqrecError('E_INVALID_OPTION', `options.itemVectors.dim is ${vectors.dim} but the base reads text vectors of width ${arch.textDim}; encode both catalogues with the same encoder`, { option: 'options.itemVectors.dim' });
   }

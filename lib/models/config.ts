@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { AddonModelConfig } from '../native/raw.js';
-import { integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
+import { device as deviceOption, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 
 export type Architecture = 'sasrec' | 'bert4rec';
 
@@ -55,8 +55,7 @@ export function resolveModelConfig(architecture: Architecture, raw: unknown): Mo
   const dim = integer('options.dim', o.dim ?? 64, 1, 65536);
   const heads = integer('options.heads', o.heads ?? 2, 1, 1024);
   if (dim % heads !== 0) throw invalid('options.heads', `a divisor of options.dim (${dim})`, heads);
-  const device = o.device ?? 'cpu';
-  if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) throw invalid('options.device', '"cpu", "cuda" or "cuda:N"', device);
+  const device = deviceOption('options.device', o.device ?? 'cpu');
   return {
     architecture,
     items: integer('options.items', o.items, 1, 2 ** 31 - 3),

@@ -16,6 +16,7 @@ import { resolveFit, type FitOptions } from '../train/fit-options.js';
 import { integer, invalid, noUnknownKeys, optionsObject, boolean } from '../validate.js';
 import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
 import { type Architecture, type ModelConfig, resolveModelConfig, toAddonConfig } from './config.js';
+import { checkItemVectors } from '../text/vectors.js';
 import { AdapterManager, type AdapterInfo, type LoadAdapterOptions, type SaveAdapterOptions } from '../adapters/manager.js';
 import type { AdapterOptions } from '../adapters/options.js';
 
@@ -123,14 +124,9 @@ export class SequentialRecommender implements AsyncDisposable {
     const native = this.ensureNative();
     const { items, textDim } = this.#config;
     if (textDim === 0) throw new SeqrecError('E_INVALID_OPTION', 'setItemText: create the model with options.textDim (the text vector width) first', { option: 'textDim' });
-    const v = optionsObject('vectors', vectors) as { data: Float32Array; dim: number };
-    integer('vectors.dim', v.dim, textDim, textDim);
-    if (!(v.data instanceof Float32Array) || v.data.length !== (items + 1) * textDim) {
-      throw invalid('vectors.data', `a Float32Array of (V+1)·T = ${items + 1}·${textDim} values (row 0 unused)`, v.data instanceof Float32Array ? `${v.data.length} values` : v.data);
-    }
-    const bad = v.data.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) throw new SeqrecError('E_INVALID_DATA', `vectors.data[${bad}] (item ${Math.floor(bad / textDim)}) is not finite`, { field: 'vectors.data', index: bad });
-    await this.track(callNative(() => native.setItemText({ dim: textDim, data: v.data })));
+    integer('vectors.dim', (optionsObject('vectors', vectors) as { dim?: unknown }).dim, textDim, textDim);
+    const { data } = checkItemVectors('vectors', vectors, items);
+    await this.track(callNative(() => native.setItemText({ dim: textDim, data })));
     this.#hasItemText = true;
   }
 

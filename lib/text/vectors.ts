@@ -7,7 +7,7 @@
  */
 import { isSeqrecError, SeqrecError } from '../errors.js';
 import { asFloat32, readSafetensors, type SafetensorsFile, type TensorRecord } from '../io/safetensors.js';
-import { invalid } from '../validate.js';
+import { integer, invalid } from '../validate.js';
 
 export interface ItemVectors {
   /** (float32, (V+1, d) row-major) row i is the vector of itemIds[i]; row 0 and missing items are zero. */
@@ -121,4 +121,17 @@ function idsOf(path: string, metadata: Record<string, string>, rows: number): st
     seen.set(id, row);
     return id;
   });
+}
+
+/** `value` checked as one finite text vector per item 0..V, (V+1)·dim row-major (row 0 unused). */
+export function checkItemVectors(name: string, value: unknown, numItems: number): { data: Float32Array; dim: number } {
+  const v = value as { data: Float32Array; dim: number } | undefined;
+  if (!v || typeof v !== 'object' || !(v.data instanceof Float32Array)) throw invalid(name, '{ data: Float32Array, dim } with one row per item 0..V', value);
+  const dim = integer(`${name}.dim`, v.dim, 1, 1 << 20);
+  if (v.data.length !== (numItems + 1) * dim) {
+    throw invalid(`${name}.data`, `(V+1)·dim = ${numItems + 1}·${dim} = ${(numItems + 1) * dim} values (row 0 unused)`, `${v.data.length} values`);
+  }
+  const bad = v.data.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw new SeqrecError('E_INVALID_DATA', `${name}.data[${bad}] (item ${Math.floor(bad / dim)}) is not finite`, { field: name, index: bad });
+  return { data: v.data, dim };
 }
