@@ -3,16 +3,21 @@
  * by the native encoder (native/model/bert_encoder.h, the recommender's own transformer blocks in
  * post-LN form), turning item texts into one pooled vector each. Texts are tokenized here with the
  * folder's WordPiece tokenizer and cross into native once per batch, so long catalogues report
- * progress and can be cancelled between batches. The output plugs in wherever HashingTextEncoder's
- * does (setItemText, coldStartFromText, transferToCatalogue).
+ * progress and can be cancelled between batches. With options.cacheDir every vector is also kept
+ * on disk (./embedding-cache.ts) under a fingerprint of the weights, tokenizer and pooling, so each
+ * distinct text is encoded once across calls and runs, and a cancelled encode resumes where it
+ * stopped. The output plugs in wherever HashingTextEncoder's does (setItemText, coldStartFromText,
+ * transferToCatalogue).
  */
+import { createHash } from 'node:crypto';
 import { SeqrecError, callNative, callNativeSync } from '../errors.js';
 import { addon } from '../native/loader.js';
 import type { AddonNativeTextEncoder } from '../native/raw.js';
-import { abortSignal, boolean, func, integer, invalid, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
+import { abortSignal, boolean, device as deviceOption, func, integer, invalid, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
 import type { BertConfig } from './bert-config.js';
+import { TextEmbeddingCache, textKey } from './embedding-cache.js';
 import type { TextVectors } from './hashing-encoder.js';
-import { readHfBert } from './hf-bert.js';
+import { readHfBert, type HfBert } from './hf-bert.js';
 import type { WordPieceTokenizer } from './wordpiece.js';
 
 export interface BertEncoderOptions {
@@ -28,6 +33,8 @@ export interface BertEncoderOptions {
   device?: string;
   /** (int) CPU threads of the encoder's LibTorch work (0 = leave as is). Default 0. */
   threads?: number;
+  /** (str) folder of the persistent embedding cache (created if absent). Default: no cache. */
+  cacheDir?: string;
 }
 
 export interface EncodeProgress {
@@ -35,6 +42,8 @@ export interface EncodeProgress {
   done: number;
   /** (int) texts in the call */
   total: number;
+  /** (int) of `done`, texts whose vector came from the cache or from an equal text earlier in the call */
+  reused: number;
 }
 
 export interface BertEncodeOptions {
@@ -50,30 +59,43 @@ export class BertTextEncoder implements AsyncDisposable {
   /** the checked config.json numbers */
   readonly bert: Readonly<BertConfig>;
   readonly tokenizer: WordPieceTokenizer;
-  readonly #options: Required<Omit<BertEncoderOptions, 'device' | 'threads'>>;
+  /** (str) sha256 hex of what decides the vectors: weights, config, tokenizer, pooling, normalize, maxLength */
+  readonly fingerprint: string;
+  readonly #options: PoolingOptions;
+  readonly #cache: TextEmbeddingCache | undefined;
   #native: AddonNativeTextEncoder | undefined;
 
-  private constructor(bert: BertConfig, tokenizer: WordPieceTokenizer, options: Required<Omit<BertEncoderOptions, 'device' | 'threads'>>, native: AddonNativeTextEncoder) {
-    this.dim = bert.hiddenSize;
-    this.bert = bert;
-    this.tokenizer = tokenizer;
+  private constructor(hf: HfBert, options: PoolingOptions, fingerprint: string, cache: TextEmbeddingCache | undefined, native: AddonNativeTextEncoder) {
+    this.dim = hf.config.hiddenSize;
+    this.bert = hf.config;
+    this.tokenizer = hf.tokenizer;
+    this.fingerprint = fingerprint;
     this.#options = options;
+    this.#cache = cache;
     this.#native = native;
+  }
+
+  /** (str | undefined) the cache file, when options.cacheDir was given */
+  get cachePath(): string | undefined {
+    return this.#cache?.path;
   }
 
   /** Read a BERT folder (config.json, model.safetensors, vocab.txt or tokenizer.json) and load it natively. */
   static async load(folder: string, options: BertEncoderOptions = {}): Promise<BertTextEncoder> {
     const o = optionsObject('options', options) as BertEncoderOptions;
-    noUnknownKeys('options', o, ['pooling', 'normalize', 'maxLength', 'batchSize', 'device', 'threads']);
+    noUnknownKeys('options', o, ['pooling', 'normalize', 'maxLength', 'batchSize', 'device', 'threads', 'cacheDir']);
     const pooling = oneOf('options.pooling', o.pooling ?? 'mean', ['mean', 'cls'] as const);
     const normalize = boolean('options.normalize', o.normalize ?? true);
     const batchSize = integer('options.batchSize', o.batchSize ?? 32, 1, 1 << 16);
     const threads = integer('options.threads', o.threads ?? 0, 0, 1024);
-    const device = o.device ?? 'cpu';
-    if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) throw invalid('options.device', '"cpu", "cuda" or "cuda:N"', device);
+    const device = deviceOption('options.device', o.device ?? 'cpu');
+    if (o.cacheDir !== undefined && (typeof o.cacheDir !== 'string' || o.cacheDir === '')) throw invalid('options.cacheDir', 'a folder path', o.cacheDir);
     const hf = await readHfBert(folder);
     const c = hf.config;
     const maxLength = integer('options.maxLength', o.maxLength ?? Math.min(128, c.maxPositions), 2, c.maxPositions);
+    const options_: PoolingOptions = { pooling, normalize, maxLength, batchSize };
+    const fingerprint = fingerprintOf(hf, options_);
+    const cache = o.cacheDir === undefined ? undefined : await TextEmbeddingCache.open(o.cacheDir, 'bert', fingerprint, c.hiddenSize);
     const native = callNativeSync(() => new (addon().NativeTextEncoder)({
       vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, layers: c.numLayers, heads: c.numHeads, intermediateSize: c.intermediateSize,
       maxPositions: c.maxPositions, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps,
@@ -86,7 +108,7 @@ export class BertTextEncoder implements AsyncDisposable {
       native.dispose();
       throw e;
     }
-    return new BertTextEncoder(c, hf.tokenizer, { pooling, normalize, maxLength, batchSize }, native);
+    return new BertTextEncoder(hf, options_, fingerprint, cache, native);
   }
 
   /** One pooled vector per text, (n, dim) row-major, in batches of options.batchSize. */
@@ -98,16 +120,53 @@ export class BertTextEncoder implements AsyncDisposable {
     const onProgress = o.onProgress === undefined ? undefined : func<(p: EncodeProgress) => void>('options.onProgress', o.onProgress);
     const signal = o.signal === undefined ? undefined : abortSignal('options.signal', o.signal);
     const { pooling, normalize, maxLength, batchSize } = this.#options;
+    texts.forEach((t, i) => {
+      if (typeof t !== 'string') throw invalid(`texts[${i}]`, 'a string', t);
+    });
+    const cache = this.#cache;
     const data = new Float32Array(texts.length * this.dim);
-    for (let begin = 0; begin < texts.length; begin += batchSize) {
-      if (signal?.aborted) throw new SeqrecError('E_ABORTED', `encode() was aborted after ${begin} of ${texts.length} texts`, { done: begin });
-      const batch = this.tokenizer.encodeBatch(texts.slice(begin, begin + batchSize), { maxLength });
-      const pooled = await callNative(() =>
-        native.encode({ ids: batch.ids, attentionMask: batch.attentionMask, length: batch.shape[1], pooling, normalize, batchSize }),
-      );
-      data.set(pooled, begin * this.dim);
-      onProgress?.({ done: Math.min(texts.length, begin + batchSize), total: texts.length });
+    // Each distinct text not in the cache is encoded once, then copied to every place it occurs.
+    const keys = texts.map(cache ? textKey : (t) => t);
+    const places = new Map<string, number[]>();
+    let hits = 0;
+    keys.forEach((key, i) => {
+      const hit = cache?.get(key);
+      if (hit) {
+        data.set(hit, i * this.dim);
+        hits++;
+      } else {
+        const at = places.get(key);
+        if (at) at.push(i);
+        else places.set(key, [i]);
+      }
+    });
+    const todo = [...places.values()];
+    let done = hits;
+    let reused = hits;
+    if (hits > 0) onProgress?.({ done, total: texts.length, reused });
+    try {
+      for (let begin = 0; begin < todo.length; begin += batchSize) {
+        if (signal?.aborted) throw new SeqrecError('E_ABORTED', `encode() was aborted after ${done} of ${texts.length} texts`, { done });
+        const group = todo.slice(begin, begin + batchSize);
+        const batch = this.tokenizer.encodeBatch(group.map((at) => texts[at[0]!]!), { maxLength });
+        const pooled = await callNative(() =>
+          native.encode({ ids: batch.ids, attentionMask: batch.attentionMask, length: batch.shape[1], pooling, normalize, batchSize }),
+        );
+        group.forEach((at, row) => {
+          const vector = pooled.subarray(row * this.dim, (row + 1) * this.dim);
+          for (const i of at) data.set(vector, i * this.dim);
+          cache?.set(keys[at[0]!]!, vector);
+          done += at.length;
+          reused += at.length - 1;
+        });
+        onProgress?.({ done, total: texts.length, reused });
+      }
+    } catch (e) {
+      // What was encoded before the failure or the abort is kept, so the next call resumes there.
+      await cache?.save().catch(() => undefined);
+      throw e;
     }
+    await cache?.save();
     return { data, dim: this.dim };
   }
 
@@ -129,4 +188,17 @@ export class BertTextEncoder implements AsyncDisposable {
     if (this.#native === undefined) throw new SeqrecError('E_DISPOSED', 'the text encoder was disposed; load a new one');
     return this.#native;
   }
+}
+
+type PoolingOptions = Required<Pick<BertEncoderOptions, 'pooling' | 'normalize' | 'maxLength' | 'batchSize'>>;
+
+/** Bumped whenever the native forward changes its numbers, so caches of older vectors stop matching. */
+const ENCODER_NUMERICS = 'seqrec-bert-1';
+
+function fingerprintOf(hf: HfBert, o: PoolingOptions): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify([ENCODER_NUMERICS, hf.config, o.pooling, o.normalize, o.maxLength]));
+  hf.tokenizer.updateHash(hash);
+  for (const t of hf.tensors) hash.update(`\n${t.name}[${t.shape.join(',')}]`).update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  return hash.digest('hex');
 }

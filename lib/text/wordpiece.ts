@@ -6,6 +6,7 @@
  * File formats are parsed in tokenizer-files.ts. Left out: sentence pairs, token type ids (all 0
  * for one text), character offsets, and added tokens matched inside the text.
  */
+import type { Hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isSeqrecError, SeqrecError } from '../errors.js';
@@ -114,6 +115,12 @@ export class WordPieceTokenizer {
   /** tokenizer.json of the Hugging Face `tokenizers` library with a WordPiece model and BertNormalizer. */
   static async fromTokenizerJson(path: string): Promise<WordPieceTokenizer> {
     return inFile(path, await parseTokenizerJson(path));
+  }
+
+  /** Feed everything that decides the ids (resolved options, then every token and id in order) to `hash`. */
+  updateHash(hash: Hash): void {
+    hash.update(JSON.stringify(this.config));
+    for (const [token, id] of this.#vocab) hash.update(`\n${id}\t${token}`);
   }
 
   /** The id of `token`, or undefined when it is not in the vocabulary. */
