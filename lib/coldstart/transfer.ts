@@ -1,7 +1,7 @@
 /**
  * Cross-domain transfer by item text: a model trained on one catalogue becomes a model of another.
- * Everything that does not depend on the catalogue (positions, blocks, norms and the learned text
- * projection) is copied; the new items get their text vectors and no id embedding yet, so each new
+ * Everything that does not depend on the catalogue (positions, blocks, norms, the learned text
+ * projection and BERT4Rec's [mask] row) is copied; the new items get their text vectors and no id embedding yet, so each new
  * item is represented by the projection of its text alone (ModelOptions.textDim) until a fit on the
  * new catalogue's data trains it. The text vectors of both catalogues must come from the same
  * encoder (same width, same features), which is what puts them in one space. The base is unchanged.
@@ -11,6 +11,7 @@ import { BERT4Rec, SASRec } from '../models/sasrec.js';
 import { integer, noUnknownKeys, optionsObject } from '../validate.js';
 import { checkModel, ITEM_EMBEDDING } from './item-table.js';
 import { checkItemVectors } from '../text/vectors.js';
+import type { AddonTensorEntry } from '../native/raw.js';
 import type { ItemTextVectors } from './text-mapping.js';
 
 export interface TransferOptions {
@@ -46,7 +47,10 @@ export async function transferToCatalogue(base: SASRec | BERT4Rec, options: Tran
   try {
     const [from, fresh] = await Promise.all([base.exportState(), model.exportState()]);
     const byName = new Map(from.tensors.map((t) => [t.name, t]));
-    const tensors = fresh.tensors.map((t) => (PER_CATALOGUE.has(t.name) ? t : byName.get(t.name) ?? t));
+    const tensors = fresh.tensors.map((t) =>
+      t.name === ITEM_EMBEDDING && architecture === 'bert4rec' ? withMaskRow(t, byName.get(t.name)!, arch.dim)
+      : PER_CATALOGUE.has(t.name) ? t
+      : byName.get(t.name) ?? t);
     await model.importState({ tensors, hasOptimizer: false, trainStep: 0 });
     await model.setItemText(vectors);
     return model;
@@ -54,4 +58,12 @@ export async function transferToCatalogue(base: SASRec | BERT4Rec, options: Tran
     await model.dispose();
     throw e;
   }
+}
+
+/** BERT4Rec's [mask] row, the table's last, stands for "the item to predict" in any catalogue: it moves too. */
+function withMaskRow(fresh: AddonTensorEntry, base: AddonTensorEntry, dim: number): AddonTensorEntry {
+  const rowBytes = dim * Float32Array.BYTES_PER_ELEMENT;
+  const data = fresh.data.slice();
+  data.set(base.data.subarray(base.data.byteLength - rowBytes), data.byteLength - rowBytes);
+  return { ...fresh, data };
 }

@@ -52,13 +52,18 @@ TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : 
       "textProjection", torch::nn::Linear(torch::nn::LinearOptions(options.textDim(), options.dim()).bias(false)));
   itemText = register_buffer("itemText", torch::zeros({rows, options.textDim()}));  // (R, T)
   idActive = register_buffer("idActive", torch::zeros({rows}));                      // (R)
+  // BERT4Rec's [mask] token has no text: its input row is its id embedding, always.
+  if (!options.causal()) idActive[maskToken()] = 1.0;
 }
 
 torch::Tensor TransformerRecImpl::itemTable(at::Generator& gen, double idDropout) {
   if (!hasText()) return itemEmbedding->weight;                                     // (R, d)
   torch::Tensor idScale = idActive;                                                 // (R)
-  if (is_training() && idDropout > 0.0)
-    idScale = idScale * torch::empty_like(idActive).bernoulli_(1.0 - idDropout, gen);
+  if (is_training() && idDropout > 0.0) {
+    torch::Tensor keep = torch::empty_like(idActive).bernoulli_(1.0 - idDropout, gen);  // (R)
+    if (!options.causal()) keep[maskToken()] = 1.0;
+    idScale = idScale * keep;
+  }
   return itemEmbedding->weight * idScale.unsqueeze(1) + textProjection(itemText);   // (R, d)
 }
 

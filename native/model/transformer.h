@@ -76,7 +76,8 @@ class TransformerRecImpl : public torch::nn::Module {
   // Without text, the item embedding itself. With text:
   //   row_i = idActive_i · keep_i · itemEmbedding_i + textProjection(itemText_i)
   // keep_i ~ Bernoulli(1 − idDropout) while training (DropoutNet, Volkovs et al. 2017: the text
-  // part learns to stand alone, as it must for cold items), else 1.
+  // part learns to stand alone, as it must for cold items), else 1. BERT4Rec's [mask] has no text:
+  // idActive and keep are always 1 for it.
   torch::Tensor itemTable(at::Generator& gen, double idDropout = 0.0);
   // Mark items (ids 1..V) as trained on: from now on their id embedding is part of their row.
   void activateItems(const std::vector<int32_t>& items);
@@ -99,7 +100,7 @@ class TransformerRecImpl : public torch::nn::Module {
   torch::nn::LayerNorm finalNorm = nullptr;
   torch::nn::Linear textProjection = nullptr;  // (T → d), no bias; only with textDim > 0
   torch::Tensor itemText;                      // (R, T) buffer: text vector per row, zero for padding and mask
-  torch::Tensor idActive;                      // (R) buffer: 1 for items trained on, else 0
+  torch::Tensor idActive;                      // (R) buffer: 1 for items trained on and [mask], else 0
 };
 TORCH_MODULE(TransformerRec);
 

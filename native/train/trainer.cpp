@@ -37,7 +37,8 @@ SoftmaxItems softmaxItems(const TransformerRec& net, const std::vector<int32_t>&
   torch::Tensor known = net->idActive.to(torch::kCPU).clone();  // (R) 1 = trained on before
   float* k = known.data_ptr<float>();
   for (int32_t item : items) k[item] = 1.0f;
-  torch::Tensor rows = known.nonzero().squeeze(1);  // (V_a) int64, ascending
+  const int64_t V = net->options.numItems();
+  torch::Tensor rows = known.narrow(0, 1, V).nonzero().squeeze(1) + 1;  // (V_a) int64, ascending; never [mask]
   torch::Tensor remap = torch::zeros({known.size(0)}, torch::kLong);
   remap.index_put_({rows}, torch::arange(1, rows.size(0) + 1, torch::kLong));
   return {rows.to(device), remap.to(device)};

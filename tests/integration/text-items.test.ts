@@ -1,7 +1,7 @@
 /**
  * Items represented by id embedding + learned projection of their text (ModelOptions.textDim):
  * with zero text the model trains bit for bit like the id-only one (the text path adds exactly
- * nothing); items absent from training keep a text-only row (idActive 0 in the checkpoint) until a
+ * nothing), for BERT4Rec too; items absent from training keep a text-only row (idActive 0 in the checkpoint) until a
  * fit trains on them; the item text travels in checkpoints; on data where text names behaviour, cold
  * items are ranked far above random and above an id-only model's cold rows; and bad input is refused.
  */
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HashingTextEncoder, SASRec, hitRate, randomRanks, readSafetensors } from '../../lib/index.js';
+import { BERT4Rec, HashingTextEncoder, SASRec, hitRate, randomRanks, readSafetensors } from '../../lib/index.js';
 import { rejection } from '../expect-error.js';
 import { GROUPS, PER_GROUP, V, plantedGroups } from './planted-groups.js';
 
@@ -28,7 +28,7 @@ async function refused(p: PromiseLike<unknown>, code: string, message: RegExp): 
   expect(e.message).toMatch(message);
 }
 
-async function savedTensor(model: SASRec, name: string): Promise<Float32Array> {
+async function savedTensor(model: SASRec | BERT4Rec, name: string): Promise<Float32Array> {
   const path = join(root, `${name}-${Math.random().toString(36).slice(2)}.safetensors`);
   await model.save(path);
   const t = (await readSafetensors(path)).tensors.find((e) => e.name === name);
@@ -46,6 +46,17 @@ describe('items from id embedding + projected text', () => {
     expect(b.losses.length).toBeGreaterThan(10);
     expect(Buffer.compare(Buffer.from(b.losses.buffer), Buffer.from(a.losses.buffer))).toBe(0);
     expect(b.parameterGroups.decay.parameters - a.parameterGroups.decay.parameters).toBe(16 * 32); // the projection
+  });
+
+  it("BERT4Rec: with zero text, trains bit for bit like the id-only model ([mask] keeps its id row and is no softmax class)", async () => {
+    await using plain = await BERT4Rec.create(ARCH);
+    await using text = await BERT4Rec.create({ ...ARCH, textDim: 16 });
+    await text.setItemText({ data: new Float32Array((V + 1) * 16), dim: 16 });
+    expect((await savedTensor(text, 'model.idActive'))[V + 1]).toBe(1);
+    const a = await plain.fit(data, { ...FIT, epochs: 2 });
+    const b = await text.fit(data, { ...FIT, epochs: 2, idDropout: 0 });
+    expect(b.losses.length).toBeGreaterThan(10);
+    expect(Buffer.compare(Buffer.from(b.losses.buffer), Buffer.from(a.losses.buffer))).toBe(0);
   });
 
   it('keeps items absent from training text-only, saves the text, and ranks cold items from it', async () => {

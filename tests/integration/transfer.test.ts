@@ -2,13 +2,14 @@
  * Cross-domain transfer by text (transferToCatalogue): a text model trained on one catalogue, moved to
  * another whose items have other ids and other noise words but the same kind of text. Zero-shot (no
  * training on the new catalogue) it ranks far above random and most-popular; what depends on the
- * catalogue is built anew and everything else is copied byte for byte; and bad input is refused.
+ * catalogue is built anew and everything else (BERT4Rec's [mask] row too) is copied byte for byte;
+ * and bad input is refused.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dataset, HashingTextEncoder, SASRec, hitRate, popularityRanks, randomRanks, readSafetensors, seededRandom, transferToCatalogue } from '../../lib/index.js';
+import { BERT4Rec, Dataset, HashingTextEncoder, SASRec, hitRate, popularityRanks, randomRanks, readSafetensors, seededRandom, transferToCatalogue } from '../../lib/index.js';
 import { rejection } from '../expect-error.js';
 import { V, plantedGroups } from './planted-groups.js';
 
@@ -48,6 +49,22 @@ describe('transferToCatalogue', () => {
       else if (t.name !== 'model.itemEmbedding.weight' && t.name !== 'model.itemText') expect(bytes(b, t.name).equals(bytes(a, t.name)), t.name).toBe(true);
     }
     expect(b.tensors.some((t) => t.name.startsWith('optim.'))).toBe(false);
+  });
+
+  it("moves BERT4Rec's [mask] row with the blocks", async () => {
+    await using base = await BERT4Rec.create(ARCH);
+    await base.setItemText(encoder.encode(source.texts));
+    const losses = (await base.fit(source.data, { epochs: 2, batchSize: 64, lr: 5e-3 })).losses;
+    expect(losses.every(Number.isFinite)).toBe(true);
+    await using moved = await transferToCatalogue(base, { items: V + 7, itemVectors: encoder.encode([...targetTexts, ...new Array(7).fill('new')]) });
+    await base.save(join(root, 'base4.safetensors'));
+    await moved.save(join(root, 'moved4.safetensors'));
+    const [a, b] = await Promise.all([readSafetensors(join(root, 'base4.safetensors')), readSafetensors(join(root, 'moved4.safetensors'))]);
+    const floats = (f: typeof a, name: string) => new Float32Array(f.tensors.find((t) => t.name === name)!.data.slice().buffer);
+    const [from, to] = [floats(a, 'model.itemEmbedding.weight'), floats(b, 'model.itemEmbedding.weight')];
+    expect(to.length).toBe((V + 9) * ARCH.dim);
+    expect(Array.from(to.subarray(-ARCH.dim))).toEqual(Array.from(from.subarray(-ARCH.dim)));
+    expect(Array.from(floats(b, 'model.idActive'))).toEqual([...new Array(V + 8).fill(0), 1]);
   });
 
   it('refuses a base without text and vectors of another width', async () => {
