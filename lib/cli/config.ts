@@ -30,6 +30,8 @@ const schema = z.strictObject({
     userIdMap: z.string().optional(),
     /** (str) how test targets are held out */
     split: z.enum(['leave-one-out', 'temporal']).optional(),
+    /** (str) item text for the model: MovieLens movies.dat (titles and genres) */
+    items: z.string().min(1).optional(),
   }).optional(),
   model: z.strictObject({
     arch: z.enum(['sasrec', 'bert4rec']).optional(),
@@ -41,6 +43,12 @@ const schema = z.strictObject({
     seed: z.number().int().min(0).optional(),
     threads: positiveInt.optional(),
     device: z.string().optional(),
+    /** (int) text vector width; with the hashing encoder its dimension (default 256), with BERT its hidden size */
+    textDim: positiveInt.optional(),
+    /** (str) 'hashing' (default) or a local Hugging Face BERT folder */
+    textEncoder: z.string().min(1).optional(),
+    /** (str) folder of the BERT embedding cache */
+    textCache: z.string().min(1).optional(),
   }).optional(),
   train: z.strictObject({
     epochs: positiveInt.optional(),
@@ -52,6 +60,8 @@ const schema = z.strictObject({
     validateEvery: positiveInt.optional(),
     patience: z.number().int().min(0).optional(),
     metric: z.string().optional(),
+    /** (float) text models: share of steps an item's id embedding is dropped (default 0.5) */
+    idDropout: z.number().min(0).lt(1).optional(),
   }).optional(),
   evaluate: z.strictObject({
     metrics: z.array(z.string()).min(1).optional(),

@@ -73,11 +73,22 @@ withData(program.command('train').description('train a model with early stopping
   .option('--validate-every <n>', 'epochs between validations', int('--validate-every'))
   .option('--patience <n>', 'validations without improvement before stopping', int('--patience'))
   .option('--metric <name>', 'validation metric to maximise, e.g. ndcg@10')
+  .option('--items <file>', 'item text (MovieLens movies.dat): each item becomes id embedding + learned projection of its text')
+  .option('--text-encoder <name>', 'hashing (default) | a local Hugging Face BERT folder')
+  .option('--text-dim <n>', 'hashing text vector width (default 256)', int('--text-dim'))
+  .option('--text-cache <dir>', 'keep BERT text vectors here, so each title is encoded once')
+  .option('--id-dropout <p>', 'share of steps an item id embedding is dropped (text models, default 0.5)', float('--id-dropout'))
   .action(async (o) => {
     const config = await loadConfig(o.config, {
-      data: dataFlags(o),
-      model: { arch: o.arch, dim: o.dim, layers: o.layers, heads: o.heads, maxLen: o.maxLen, dropout: o.dropout, seed: o.seed, threads: o.threads, device: o.device },
-      train: { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupSteps: o.warmupSteps, schedule: o.schedule, validateEvery: o.validateEvery, patience: o.patience, metric: o.metric },
+      data: { ...dataFlags(o), items: o.items },
+      model: {
+        arch: o.arch, dim: o.dim, layers: o.layers, heads: o.heads, maxLen: o.maxLen, dropout: o.dropout, seed: o.seed, threads: o.threads, device: o.device,
+        textDim: o.textDim, textEncoder: o.textEncoder, textCache: o.textCache,
+      },
+      train: {
+        epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupSteps: o.warmupSteps, schedule: o.schedule, validateEvery: o.validateEvery,
+        patience: o.patience, metric: o.metric, idDropout: o.idDropout,
+      },
     });
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
@@ -86,6 +97,7 @@ withData(program.command('train').description('train a model with early stopping
       const v = result.validation;
       return [
         `data: ${result.dataset.name}: ${result.dataset.users} users, ${result.dataset.items} items, ${result.dataset.interactions} interactions`,
+        ...(result.text ? [`item text: ${result.text.encoder}, width ${result.text.dim}${result.text.missing ? `, ${result.text.missing} items without an entry` : ''}`] : []),
         `trained ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s`,
         ...(v ? [`best validation ${v.metric} ${v.best.toFixed(4)} at epoch ${v.bestEpoch}${v.stoppedEarly ? ' (stopped early)' : ''}`] : []),
         `saved ${result.model}`,

@@ -9,6 +9,7 @@ import { SeqrecError } from '../errors.js';
 import { BERT4Rec, SASRec } from '../models/sasrec.js';
 import type { ValidationSummary } from '../train/validation.js';
 import type { Config } from './config.js';
+import { encodeItemText, type ItemTextSummary } from './item-text.js';
 import { loadData } from './load-data.js';
 import type { Progress } from './progress.js';
 
@@ -26,6 +27,8 @@ export interface TrainResult {
   steps: number;
   trainSeconds: number;
   validation?: { metric: string; best: number; bestEpoch: number; stoppedEarly: boolean };
+  /** the item text the model reads, when data.items was given */
+  text?: ItemTextSummary;
 }
 
 /** The sidecar file of a model's learning curves: `m.safetensors` → `m.train.json`. */
@@ -42,15 +45,17 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
   progress.start('reading', 0);
   const data = await loadData(config.data, (lines) => progress.update(lines, 'lines'));
   progress.stop();
-  const { dataset } = data;
+  const text = await encodeItemText(data.dataset, config, progress, signal);
+  const dataset = text?.dataset ?? data.dataset;
   const { train, valid } = splitData(dataset, config.data?.split);
   if (valid.targets.length === 0) {
     const why = config.data?.split === 'temporal' ? 'no user has events on both sides of the validation cut' : 'no user has the 3 events leave-one-out needs';
     throw new SeqrecError('E_INVALID_DATA', `${data.name}: nothing to validate on: ${why}`, { file: config.data?.path });
   }
-  const { arch = 'sasrec', ...modelOptions } = config.model ?? {};
+  const { arch = 'sasrec', textEncoder: _encoder, textCache: _cache, ...modelOptions } = config.model ?? {};
   const Model = arch === 'bert4rec' ? BERT4Rec : SASRec;
-  await using model = await Model.create({ items: dataset.numItems, ...modelOptions });
+  await using model = await Model.create({ items: dataset.numItems, ...modelOptions, ...(text && { textDim: text.vectors.dim }) });
+  if (text) await model.setItemText(text.vectors);
   const t = config.train ?? {};
   const run = model.fit(train, {
     ...(t.epochs !== undefined && { epochs: t.epochs }),
@@ -59,6 +64,7 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     ...(t.weightDecay !== undefined && { weightDecay: t.weightDecay }),
     ...(t.warmupSteps !== undefined && { warmupSteps: t.warmupSteps }),
     ...(t.schedule !== undefined && { schedule: t.schedule }),
+    ...(t.idDropout !== undefined && { idDropout: t.idDropout }),
     validation: { data: valid, every: t.validateEvery ?? 1, patience: t.patience ?? 5, ...(t.metric !== undefined && { metric: t.metric }) },
     signal,
   });
@@ -80,5 +86,6 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     steps: summary.steps,
     trainSeconds: summary.elapsedSec,
     ...(v && { validation: { metric: v.metric, best: v.best.value, bestEpoch: v.best.epoch, stoppedEarly: v.stoppedEarly } }),
+    ...(text && { text: text.summary }),
   };
 }

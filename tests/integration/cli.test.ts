@@ -1,11 +1,12 @@
 // The `seqrec` command end to end, as a user runs it: the built dist/cli.js on a CSV log with string ids.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticDataset } from '../../lib/index.js';
+import { removeTinyBerts, writeTinyBert } from '../unit/tiny-bert.js';
 
 const cli = resolve(__dirname, '../../dist/cli.js');
 const run = promisify(execFile);
@@ -32,6 +33,8 @@ beforeAll(() => {
   for (let u = 0; u < data.numUsers; u++) data.sequence(u).forEach((item, t) => lines.push(`user-${u},movie-${item},${1000 + t}`));
   writeFileSync(csv, `${lines.join('\n')}\n`);
 });
+
+afterAll(removeTinyBerts);
 
 describe('seqrec CLI', () => {
   it('trains, evaluates with baselines and fairness, recommends in the data ids, and writes a report', async () => {
@@ -82,6 +85,30 @@ describe('seqrec CLI', () => {
     expect(names.length).toBeGreaterThan(0);
     for (const name of names) expect(name).toMatch(/\/100neg$/);
   }, 120_000);
+
+  it('trains a text model from movies.dat with the hashing encoder or a BERT folder (cached), and evaluates it', async () => {
+    const movies = join(dir, 'movies.dat');
+    const ids = [...new Set(readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]!))];
+    writeFileSync(movies, `${ids.slice(0, -2).map((id, i) => `${id}::Film ${i % 7} (1999)::${['Drama', 'Comedy|Drama', 'Toy'][i % 3]}`).join('\n')}\n`, 'latin1');
+    const common = ['--data', csv, '--items', movies, '--epochs', '2', '--dim', '16', '--layers', '1', '--heads', '2', '--max-len', '16', '--threads', '1', '--json'];
+    const hashed = await seqrec('train', ...common, '--text-dim', '32', '--id-dropout', '0.3', '--out', 'text.safetensors');
+    expect(hashed.code, hashed.stderr).toBe(0);
+    expect(JSON.parse(hashed.stdout).text).toEqual({ encoder: 'hashing', dim: 32, missing: 2 });
+    const evaluated = await seqrec('evaluate', '--data', csv, '--model', 'text.safetensors', '--no-bootstrap', '--json');
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+
+    const tiny = await writeTinyBert({ seed: 1 });
+    const bert = await seqrec('train', ...common, '--text-encoder', tiny.folder, '--text-cache', 'text-cache', '--out', 'bert.safetensors');
+    expect(bert.code, bert.stderr).toBe(0);
+    expect(JSON.parse(bert.stdout).text).toEqual({ encoder: tiny.folder, dim: 8, missing: 2 });
+    expect(readdirSync(join(dir, 'text-cache'))).toHaveLength(1);
+
+    const noItems = await seqrec('train', '--data', csv, '--text-dim', '8');
+    expect(noItems.code).toBe(1);
+    expect(noItems.stderr).toMatch(/E_INVALID_OPTION.*model.textDim needs item text/);
+    const wrongWidth = await seqrec('train', ...common, '--text-encoder', tiny.folder, '--text-dim', '32');
+    expect(wrongWidth.stderr).toMatch(/model.textDim is 32 but .* width 8/);
+  }, 240_000);
 
   it('reports bad input with the code, the field and the source, and exits 1', async () => {
     const config = join(dir, 'bad.json');
