@@ -250,6 +250,25 @@ export const records: Record<string, RecordSpec> = {
       batchSize: int('texts run through the encoder at once'),
     },
   },
+  TextTuneRequest: {
+    doc: 'End-to-end text: a BERT copy with LoRA whose pooled output is the item text while the model trains.',
+    fields: {
+      config: { type: { record: 'TextEncoderConfig' }, doc: 'the encoder architecture (device and threads are the model\'s)' },
+      tensors: { type: { list: 'TensorEntry' }, doc: 'BertModel weights (canonical names, F32), kept frozen' },
+      ids: { type: 'Int32Array', doc: '((V+1)·T) token ids of every item\'s text, row-major, right-padded; row 0 unused' },
+      attentionMask: { type: 'Int32Array', doc: '((V+1)·T) 1 for real tokens, 0 for padding' },
+      length: int('T, tokens per item'),
+      pooling: str('"mean" or "cls"'),
+      normalize: bool('L2-normalise each pooled vector'),
+      r: int('LoRA rank'),
+      alpha: float('LoRA scale numerator'),
+      dropout: float('dropout on the LoRA input while training'),
+      rslora: bool('scale alpha/√r instead of alpha/r'),
+      modules: { type: { list: 'LinearModule' }, doc: 'encoder layers to adapt ("blocks.0.attention.query", …)' },
+      itemsPerStep: int('items re-encoded with gradients per step, the rest read from the last encoding (0 = all)'),
+      encodeBatch: int('items per forward when re-encoding all of them without gradients'),
+    },
+  },
   ModelInfo: {
     doc: 'Static facts about a model.',
     fields: {
@@ -376,6 +395,15 @@ export const classes: Record<string, ClassSpec> = {
       },
       setItemText: { doc: 'Copy the item text vectors in (exclusive).', args: [{ name: 'text', type: { record: 'ItemText' } }], returns: 'void', async: true },
       baseHash: { doc: 'sha256 over the base parameters\' names, dtypes, shapes and bytes (merged adapters excluded).', args: [], returns: 'string', async: true },
+      attachTextEncoder: {
+        doc: 'Fit from now on reads item text from a LoRA-adapted BERT copy, trained with the model (exclusive).',
+        args: [{ name: 'request', type: { record: 'TextTuneRequest' } }], returns: 'void', async: true,
+      },
+      textEncoderAdapter: { doc: 'Copy the attached encoder\'s LoRA factors out.', args: [], returns: { record: 'AdapterState' }, async: true },
+      detachTextEncoder: {
+        doc: 'Drop the attached encoder (and the optimizer that trained it); returns its LoRA factors (exclusive).',
+        args: [], returns: { record: 'AdapterState' }, async: true,
+      },
     },
   },
 };
@@ -386,6 +414,7 @@ classes.NativeTextEncoder = {
   methods: {
     load: { doc: 'Build the encoder and copy in BertModel weights (canonical names, F32).', args: [{ name: 'tensors', type: { list: 'TensorEntry' } }], returns: 'void', async: true },
     encode: { doc: 'Pooled vectors (n·H) of tokenized texts.', args: [{ name: 'request', type: { record: 'EncodeRequest' } }], returns: 'Float32Array', async: true },
+    setAdapter: { doc: 'Apply these LoRA factors in every encode from now on (module names as in TextTuneRequest).', args: [{ name: 'state', type: { record: 'AdapterState' } }], returns: 'void', async: true },
     dispose: { doc: 'Free native memory now (idempotent; refused while a call is in flight).', args: [], returns: 'void', async: false },
   },
 };

@@ -44,6 +44,8 @@ export { murmur3 } from './text/murmur3.js';
 export { itemVectorsFromMap, readItemVectors, type ItemVectors } from './text/vectors.js';
 export { readHfBert, type HfBert, type BertTensor } from './text/hf-bert.js';
 export { BertTextEncoder, type BertEncoderOptions, type BertEncodeOptions, type EncodeProgress } from './text/bert-encoder.js';
+export { type TextEncoderAdapter } from './text/bert-lora.js';
+export { type TextTuningOptions } from './text/text-tuning.js';
 export { bertTensorSpecs, type BertConfig, type BertActivation, type BertTensorSpec } from './text/bert-config.js';
 export type { AdapterInfo, SaveAdapterOptions, LoadAdapterOptions } from './adapters/manager.js';
 export type { AdapterOptions } from './adapters/options.js';

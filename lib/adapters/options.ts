@@ -48,17 +48,18 @@ export function adapterName(where: string, value: unknown): string {
   return value;
 }
 
-export function resolveAdapterOptions(raw: unknown): ResolvedAdapterOptions {
-  const o = optionsObject('options', raw) as AdapterOptions;
-  noUnknownKeys('options', o, KEYS);
+/** `name` is where the options sit, for errors: 'options' in addAdapter, 'options.textEncoder.lora' in fit. */
+export function resolveAdapterOptions(raw: unknown, name = 'options'): ResolvedAdapterOptions {
+  const o = optionsObject(name, raw) as AdapterOptions;
+  noUnknownKeys(name, o, KEYS);
   const targets = o.targetModules ?? ['query', 'value'];
   let targetModules: string[] | string;
   if (typeof targets === 'string') {
     try {
       new RegExp(targets);
     } catch (e) {
-      throw new SeqrecError('E_INVALID_OPTION', `options.targetModules is not a valid regular expression: ${(e as Error).message}`, {
-        option: 'options.targetModules',
+      throw new SeqrecError('E_INVALID_OPTION', `${name}.targetModules is not a valid regular expression: ${(e as Error).message}`, {
+        option: `${name}.targetModules`,
         received: targets,
       });
     }
@@ -66,39 +67,39 @@ export function resolveAdapterOptions(raw: unknown): ResolvedAdapterOptions {
   } else if (Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string' && t !== '')) {
     targetModules = [...targets];
   } else {
-    throw invalid('options.targetModules', 'a non-empty array of layer names or a regex source string', targets);
+    throw invalid(`${name}.targetModules`, 'a non-empty array of layer names or a regex source string', targets);
   }
   return {
-    r: integer('options.r', o.r ?? 8, 1, 65536),
-    alpha: number('options.alpha', o.alpha ?? 8, 0, 1e6, { exclusiveMin: true }),
-    dropout: number('options.dropout', o.dropout ?? 0, 0, 0.999),
+    r: integer(`${name}.r`, o.r ?? 8, 1, 65536),
+    alpha: number(`${name}.alpha`, o.alpha ?? 8, 0, 1e6, { exclusiveMin: true }),
+    dropout: number(`${name}.dropout`, o.dropout ?? 0, 0, 0.999),
     targetModules,
-    rslora: boolean('options.rslora', o.rslora ?? false),
+    rslora: boolean(`${name}.rslora`, o.rslora ?? false),
   };
 }
 
 /** The layers `targetModules` selects, in module order. Throws E_INVALID_OPTION when a name or the regex matches nothing. */
-export function selectTargets(targetModules: string[] | string, layers: readonly AddonLinearModule[]): AddonLinearModule[] {
+export function selectTargets(targetModules: string[] | string, layers: readonly AddonLinearModule[], name = 'options'): AddonLinearModule[] {
   const names = layers.map((l) => l.name);
   if (typeof targetModules === 'string') {
     const re = new RegExp(`^(?:${targetModules})$`);
     const chosen = layers.filter((l) => re.test(l.name));
     if (chosen.length === 0) {
-      throw new SeqrecError('E_INVALID_OPTION', `options.targetModules /${targetModules}/ matches no layer; layers are ${names.join(', ')}`, {
-        option: 'options.targetModules',
+      throw new SeqrecError('E_INVALID_OPTION', `${name}.targetModules /${targetModules}/ matches no layer; layers are ${names.join(', ')}`, {
+        option: `${name}.targetModules`,
       });
     }
     return chosen;
   }
-  const matches = (name: string, t: string) => name === t || name.endsWith(`.${t}`);
+  const matches = (layer: string, t: string) => layer === t || layer.endsWith(`.${t}`);
   for (const t of targetModules) {
     if (layers.some((l) => matches(l.name, t))) continue;
     const leaves = [...new Set(names.map((n) => n.slice(n.lastIndexOf('.') + 1)))];
     const guess = closest(t, leaves);
     throw new SeqrecError(
       'E_INVALID_OPTION',
-      `options.targetModules entry ${JSON.stringify(t)} matches no layer${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; layers are ${names.join(', ')}`,
-      { option: 'options.targetModules', suggestion: guess },
+      `${name}.targetModules entry ${JSON.stringify(t)} matches no layer${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; layers are ${names.join(', ')}`,
+      { option: `${name}.targetModules`, suggestion: guess },
     );
   }
   return layers.filter((l) => targetModules.some((t) => matches(l.name, t)));

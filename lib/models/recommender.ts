@@ -9,7 +9,7 @@ import { SeqrecError, callNative, callNativeSync, isSeqrecError, withCallerStack
 import type { TopKLists } from '../eval/beyond-accuracy.js';
 import { evaluateModel, type Evaluation, type EvaluateOptions } from '../eval/evaluate.js';
 import { addon } from '../native/loader.js';
-import type { AddonFitResult, AddonModelState, AddonNativeModel } from '../native/raw.js';
+import type { AddonAdapterState, AddonFitResult, AddonModelState, AddonNativeModel } from '../native/raw.js';
 import type { ResolvedValidation, ValidationRecord } from '../train/validation.js';
 import { FitRun, type FitSummary } from '../train/fit-run.js';
 import { resolveFit, type FitOptions } from '../train/fit-options.js';
@@ -17,6 +17,8 @@ import { integer, invalid, noUnknownKeys, optionsObject, boolean } from '../vali
 import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
 import { type Architecture, type ModelConfig, resolveModelConfig, toAddonConfig } from './config.js';
 import { checkItemVectors } from '../text/vectors.js';
+import { fromNativeAdapter } from '../text/bert-lora.js';
+import { resolveTextTuning } from '../text/text-tuning.js';
 import { AdapterManager, type AdapterInfo, type LoadAdapterOptions, type SaveAdapterOptions } from '../adapters/manager.js';
 import type { AdapterOptions } from '../adapters/options.js';
 
@@ -164,8 +166,9 @@ export class SequentialRecommender implements AsyncDisposable {
     const callerStack = new Error();
     return new FitRun(async (push) => {
       const native = this.ensureNative();
-      const { request, validation, signal, onProgress } = resolveFit(data, options, this.#config);
-      if (this.#config.textDim > 0 && !this.#hasItemText) {
+      const { request, validation, signal, onProgress, textEncoder } = resolveFit(data, options, this.#config);
+      const tuning = textEncoder === undefined ? undefined : resolveTextTuning(textEncoder, this.#config, request.resume);
+      if (this.#config.textDim > 0 && !this.#hasItemText && !tuning) {
         throw new SeqrecError('E_INVALID_OPTION', `fit: the model has textDim ${this.#config.textDim} but no item text yet; call setItemText(vectors) first`, { option: 'textDim' });
       }
       this.#adapters.beginTraining(request.adapter);
@@ -193,14 +196,35 @@ export class SequentialRecommender implements AsyncDisposable {
         if (callbackError !== undefined) throw callbackError;
         return result;
       };
-      try {
+      let bestText: AddonAdapterState | undefined; // the tuned encoder adapter of the best validation
+      const onBest = async () => {
+        if (tuning) bestText = await this.track(callNative(() => native.textEncoderAdapter()));
+      };
+      const train = async (): Promise<FitSummary> => {
         if (!validation) {
           const result = await segment(0, request.resume);
           const summary = summarize(result, [result.losses], result.elapsedSec);
           if (result.aborted) throw aborted(result.steps, result.totalSteps, summary);
           return summary;
         }
-        return await this.#fitWithValidation(segment, request.resume, validation, () => signal?.aborted === true, aborted, request.adapter);
+        return this.#fitWithValidation(segment, request.resume, validation, () => signal?.aborted === true, aborted, request.adapter, onBest);
+      };
+      try {
+        if (!tuning) return await train();
+        const tune = await tuning.encoder.tuneRequest(tuning.texts, tuning.lora, tuning.modules, tuning.itemsPerStep);
+        await this.track(callNative(() => native.attachTextEncoder(tune)));
+        this.#hasItemText = true; // attach wrote the encoder's vectors
+        let summary: FitSummary | undefined;
+        try {
+          summary = await train();
+        } finally {
+          const last = await this.track(callNative(() => native.detachTextEncoder()));
+          if (summary) {
+            const state = summary.validation?.restored && bestText ? bestText : last;
+            summary.textAdapter = fromNativeAdapter(state, tuning.lora.targetModules, tuning.encoder.baseFingerprint);
+          }
+        }
+        return summary;
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
@@ -215,6 +239,7 @@ export class SequentialRecommender implements AsyncDisposable {
     isAborted: () => boolean,
     aborted: (steps: number, totalSteps: number, summary?: FitSummary) => SeqrecError,
     adapter: string,
+    onBest: () => Promise<void>,
   ): Promise<FitSummary> {
     const history: ValidationRecord[] = [];
     const losses: Float32Array[] = [];
@@ -237,7 +262,10 @@ export class SequentialRecommender implements AsyncDisposable {
       if (!best || record.value > best.value) {
         best = record;
         sinceBest = 0;
-        if (v.restoreBest) restoreBest = await this.#snapshot(adapter);
+        if (v.restoreBest) {
+          restoreBest = await this.#snapshot(adapter);
+          await onBest();
+        }
       } else {
         sinceBest++;
       }

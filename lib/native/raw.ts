@@ -331,6 +331,38 @@ export interface AddonEncodeRequest {
   batchSize: number;
 }
 
+/** End-to-end text: a BERT copy with LoRA whose pooled output is the item text while the model trains. */
+export interface AddonTextTuneRequest {
+  /** the encoder architecture (device and threads are the model's) */
+  config: AddonTextEncoderConfig;
+  /** BertModel weights (canonical names, F32), kept frozen */
+  tensors: AddonTensorEntry[];
+  /** ((V+1)·T) token ids of every item's text, row-major, right-padded; row 0 unused */
+  ids: Int32Array;
+  /** ((V+1)·T) 1 for real tokens, 0 for padding */
+  attentionMask: Int32Array;
+  /** T, tokens per item */
+  length: number;
+  /** "mean" or "cls" */
+  pooling: string;
+  /** L2-normalise each pooled vector */
+  normalize: boolean;
+  /** LoRA rank */
+  r: number;
+  /** LoRA scale numerator */
+  alpha: number;
+  /** dropout on the LoRA input while training */
+  dropout: number;
+  /** scale alpha/√r instead of alpha/r */
+  rslora: boolean;
+  /** encoder layers to adapt ("blocks.0.attention.query", …) */
+  modules: AddonLinearModule[];
+  /** items re-encoded with gradients per step, the rest read from the last encoding (0 = all) */
+  itemsPerStep: number;
+  /** items per forward when re-encoding all of them without gradients */
+  encodeBatch: number;
+}
+
 /** Static facts about a model. */
 export interface AddonModelInfo {
   /** parameter count */
@@ -555,6 +587,12 @@ export interface AddonNativeModel {
   setItemText(text: AddonItemText): Promise<void>;
   /** sha256 over the base parameters' names, dtypes, shapes and bytes (merged adapters excluded). */
   baseHash(): Promise<string>;
+  /** Fit from now on reads item text from a LoRA-adapted BERT copy, trained with the model (exclusive). */
+  attachTextEncoder(request: AddonTextTuneRequest): Promise<void>;
+  /** Copy the attached encoder's LoRA factors out. */
+  textEncoderAdapter(): Promise<AddonAdapterState>;
+  /** Drop the attached encoder (and the optimizer that trained it); returns its LoRA factors (exclusive). */
+  detachTextEncoder(): Promise<AddonAdapterState>;
 }
 
 /** A BERT text encoder in native memory; weights arrive with load(). */
@@ -563,6 +601,8 @@ export interface AddonNativeTextEncoder {
   load(tensors: AddonTensorEntry[]): Promise<void>;
   /** Pooled vectors (n·H) of tokenized texts. */
   encode(request: AddonEncodeRequest): Promise<Float32Array>;
+  /** Apply these LoRA factors in every encode from now on (module names as in TextTuneRequest). */
+  setAdapter(state: AddonAdapterState): Promise<void>;
   /** Free native memory now (idempotent; refused while a call is in flight). */
   dispose(): void;
 }

@@ -12,9 +12,11 @@
 import { createHash } from 'node:crypto';
 import { SeqrecError, callNative, callNativeSync } from '../errors.js';
 import { addon } from '../native/loader.js';
-import type { AddonNativeTextEncoder } from '../native/raw.js';
+import type { ResolvedAdapterOptions } from '../adapters/options.js';
+import type { AddonLinearModule, AddonNativeTextEncoder, AddonTensorEntry, AddonTextEncoderConfig, AddonTextTuneRequest } from '../native/raw.js';
 import { abortSignal, boolean, device as deviceOption, func, integer, invalid, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
 import type { BertConfig } from './bert-config.js';
+import { nativeModuleName, readTextAdapter, toNativeAdapter, writeTextAdapter, type TextEncoderAdapter } from './bert-lora.js';
 import { TextEmbeddingCache, textKey } from './embedding-cache.js';
 import type { TextVectors } from './hashing-encoder.js';
 import { readHfBert, type HfBert } from './hf-bert.js';
@@ -35,6 +37,8 @@ export interface BertEncoderOptions {
   threads?: number;
   /** (str) folder of the persistent embedding cache (created if absent). Default: no cache. */
   cacheDir?: string;
+  /** (str) a LoRA adapter folder of this BERT (PEFT layout, e.g. from saveAdapter after an end-to-end fit), applied in every encode. */
+  adapter?: string;
 }
 
 export interface EncodeProgress {
@@ -59,20 +63,32 @@ export class BertTextEncoder implements AsyncDisposable {
   /** the checked config.json numbers */
   readonly bert: Readonly<BertConfig>;
   readonly tokenizer: WordPieceTokenizer;
-  /** (str) sha256 hex of what decides the vectors: weights, config, tokenizer, pooling, normalize, maxLength */
-  readonly fingerprint: string;
+  /** (str) the folder it was loaded from */
+  readonly folder: string;
+  /** (str) sha256 hex of the encoder without adapter: weights, config, tokenizer, pooling, normalize, maxLength */
+  readonly baseFingerprint: string;
   readonly #options: PoolingOptions;
-  readonly #cache: TextEmbeddingCache | undefined;
+  readonly #nativeConfig: AddonTextEncoderConfig;
+  readonly #cacheDir: string | undefined;
+  #cache: TextEmbeddingCache | undefined;
+  #adapter: TextEncoderAdapter | undefined;
   #native: AddonNativeTextEncoder | undefined;
 
-  private constructor(hf: HfBert, options: PoolingOptions, fingerprint: string, cache: TextEmbeddingCache | undefined, native: AddonNativeTextEncoder) {
+  private constructor(hf: HfBert, options: PoolingOptions, nativeConfig: AddonTextEncoderConfig, fingerprint: string, cacheDir: string | undefined, native: AddonNativeTextEncoder) {
     this.dim = hf.config.hiddenSize;
     this.bert = hf.config;
     this.tokenizer = hf.tokenizer;
-    this.fingerprint = fingerprint;
+    this.folder = hf.folder;
+    this.baseFingerprint = fingerprint;
     this.#options = options;
-    this.#cache = cache;
+    this.#nativeConfig = nativeConfig;
+    this.#cacheDir = cacheDir;
     this.#native = native;
+  }
+
+  /** (str) sha256 hex of what decides the vectors: baseFingerprint and the applied adapter's factors, if any */
+  get fingerprint(): string {
+    return this.#adapter === undefined ? this.baseFingerprint : adaptedFingerprint(this.baseFingerprint, this.#adapter);
   }
 
   /** (str | undefined) the cache file, when options.cacheDir was given */
@@ -80,35 +96,86 @@ export class BertTextEncoder implements AsyncDisposable {
     return this.#cache?.path;
   }
 
+  /** (TextEncoderAdapter | undefined) the LoRA adapter applied in encode, if any */
+  get adapter(): TextEncoderAdapter | undefined {
+    return this.#adapter;
+  }
+
   /** Read a BERT folder (config.json, model.safetensors, vocab.txt or tokenizer.json) and load it natively. */
   static async load(folder: string, options: BertEncoderOptions = {}): Promise<BertTextEncoder> {
     const o = optionsObject('options', options) as BertEncoderOptions;
-    noUnknownKeys('options', o, ['pooling', 'normalize', 'maxLength', 'batchSize', 'device', 'threads', 'cacheDir']);
+    noUnknownKeys('options', o, ['pooling', 'normalize', 'maxLength', 'batchSize', 'device', 'threads', 'cacheDir', 'adapter']);
     const pooling = oneOf('options.pooling', o.pooling ?? 'mean', ['mean', 'cls'] as const);
     const normalize = boolean('options.normalize', o.normalize ?? true);
     const batchSize = integer('options.batchSize', o.batchSize ?? 32, 1, 1 << 16);
     const threads = integer('options.threads', o.threads ?? 0, 0, 1024);
     const device = deviceOption('options.device', o.device ?? 'cpu');
     if (o.cacheDir !== undefined && (typeof o.cacheDir !== 'string' || o.cacheDir === '')) throw invalid('options.cacheDir', 'a folder path', o.cacheDir);
+    if (o.adapter !== undefined && (typeof o.adapter !== 'string' || o.adapter === '')) throw invalid('options.adapter', 'an adapter folder path', o.adapter);
     const hf = await readHfBert(folder);
     const c = hf.config;
     const maxLength = integer('options.maxLength', o.maxLength ?? Math.min(128, c.maxPositions), 2, c.maxPositions);
     const options_: PoolingOptions = { pooling, normalize, maxLength, batchSize };
-    const fingerprint = fingerprintOf(hf, options_);
-    const cache = o.cacheDir === undefined ? undefined : await TextEmbeddingCache.open(o.cacheDir, 'bert', fingerprint, c.hiddenSize);
-    const native = callNativeSync(() => new (addon().NativeTextEncoder)({
-      vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, layers: c.numLayers, heads: c.numHeads, intermediateSize: c.intermediateSize,
-      maxPositions: c.maxPositions, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps,
-      activation: c.hiddenAct === 'gelu_new' ? 'gelu_tanh' : c.hiddenAct, device, threads,
-    }));
-    const tensors = hf.tensors.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
+    const adapter = o.adapter === undefined ? undefined : await readTextAdapter(o.adapter, c);
+    const nativeConfig = nativeConfigOf(c, device, threads);
+    const native = callNativeSync(() => new (addon().NativeTextEncoder)(nativeConfig));
+    const encoder = new BertTextEncoder(hf, options_, nativeConfig, fingerprintOf(hf, options_), o.cacheDir, native);
     try {
-      await callNative(() => native.load(tensors));
+      await callNative(() => native.load(nativeTensors(hf)));
+      if (adapter) await encoder.applyAdapter(adapter, o.adapter);
+      else await encoder.#openCache();
     } catch (e) {
-      native.dispose();
+      encoder.dispose();
       throw e;
     }
-    return new BertTextEncoder(hf, options_, fingerprint, cache, native);
+    return encoder;
+  }
+
+  /**
+   * Apply a LoRA adapter of this BERT (the textAdapter of an end-to-end fit) in every encode from
+   * now on, replacing any applied before; the fingerprint and the cache file follow. E_CHECKPOINT
+   * when it was trained on another encoder.
+   */
+  async applyAdapter(adapter: TextEncoderAdapter, source = 'the adapter'): Promise<void> {
+    const native = this.#ensureNative();
+    if (!adapter || typeof adapter !== 'object' || !Array.isArray(adapter.tensors)) throw invalid('adapter', 'a TextEncoderAdapter', adapter);
+    if (adapter.base !== this.baseFingerprint) {
+      throw new SeqrecError('E_CHECKPOINT', `${source} was trained on the BERT encoder with fingerprint ${adapter.base || '(none recorded)'}, but this one (${this.folder}, pooling ${this.#options.pooling}, maxLength ${this.#options.maxLength}) has ${this.baseFingerprint}`, { field: 'base' });
+    }
+    await callNative(() => native.setAdapter(toNativeAdapter(adapter)));
+    this.#adapter = adapter;
+    await this.#openCache();
+  }
+
+  /** Save the applied adapter as a PEFT folder (adapter_config.json, adapter_model.safetensors) over BertModel. */
+  async saveAdapter(dir: string): Promise<void> {
+    this.#ensureNative();
+    if (typeof dir !== 'string' || dir === '') throw invalid('dir', 'a folder path', dir);
+    if (!this.#adapter) throw new SeqrecError('E_INVALID_OPTION', 'saveAdapter: no adapter is applied; applyAdapter(summary.textAdapter) first', { option: 'adapter' });
+    await writeTextAdapter(dir, this.#adapter, this.folder);
+  }
+
+  /**
+   * @internal What NativeModel.attachTextEncoder takes: this BERT (read again from its folder, and
+   * checked to be unchanged), the tokens of `texts` and the LoRA settings.
+   */
+  async tuneRequest(texts: readonly string[], lora: ResolvedAdapterOptions, modules: AddonLinearModule[], itemsPerStep: number): Promise<AddonTextTuneRequest> {
+    this.#ensureNative();
+    const hf = await readHfBert(this.folder);
+    if (fingerprintOf(hf, this.#options) !== this.baseFingerprint) {
+      throw new SeqrecError('E_CHECKPOINT', `${this.folder} changed since the encoder was loaded; load it again`, { file: this.folder });
+    }
+    const { pooling, normalize, maxLength, batchSize } = this.#options;
+    const batch = this.tokenizer.encodeBatch(texts, { maxLength });
+    return {
+      config: this.#nativeConfig, tensors: nativeTensors(hf), ids: batch.ids, attentionMask: batch.attentionMask, length: batch.shape[1],
+      pooling, normalize, r: lora.r, alpha: lora.alpha, dropout: lora.dropout, rslora: lora.rslora,
+      modules: modules.map((m) => ({ ...m, name: nativeModuleName(m.name) })), itemsPerStep, encodeBatch: batchSize,
+    };
+  }
+
+  async #openCache(): Promise<void> {
+    if (this.#cacheDir !== undefined) this.#cache = await TextEmbeddingCache.open(this.#cacheDir, 'bert', this.fingerprint, this.dim);
   }
 
   /** One pooled vector per text, (n, dim) row-major, in batches of options.batchSize. */
@@ -194,6 +261,24 @@ type PoolingOptions = Required<Pick<BertEncoderOptions, 'pooling' | 'normalize' 
 
 /** Bumped whenever the native forward changes its numbers, so caches of older vectors stop matching. */
 const ENCODER_NUMERICS = 'seqrec-bert-1';
+
+function nativeConfigOf(c: BertConfig, device: string, threads: number): AddonTextEncoderConfig {
+  return {
+    vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, layers: c.numLayers, heads: c.numHeads, intermediateSize: c.intermediateSize,
+    maxPositions: c.maxPositions, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps,
+    activation: c.hiddenAct === 'gelu_new' ? 'gelu_tanh' : c.hiddenAct, device, threads,
+  };
+}
+
+function nativeTensors(hf: HfBert): AddonTensorEntry[] {
+  return hf.tensors.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
+}
+
+function adaptedFingerprint(base: string, adapter: TextEncoderAdapter): string {
+  const hash = createHash('sha256').update(JSON.stringify([base, adapter.r, adapter.alpha, adapter.rslora]));
+  for (const t of adapter.tensors) hash.update(`\n${t.name}:${t.dtype}[${t.shape.join(',')}]`).update(t.data);
+  return hash.digest('hex');
+}
 
 function fingerprintOf(hf: HfBert, o: PoolingOptions): string {
   const hash = createHash('sha256');

@@ -8,6 +8,7 @@ import type { Architecture } from '../models/config.js';
 import type { AddonFitRequest, AddonFitProgress } from '../native/raw.js';
 import { type ResolvedValidation, type ValidationOptions, resolveValidation } from './validation.js';
 import { type FreezeOptions, resolveTrainScope } from '../adapters/train-scope.js';
+import type { TextTuningOptions } from '../text/text-tuning.js';
 import { abortSignal, boolean, func, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 
 export type FitProgress = AddonFitProgress;
@@ -64,17 +65,25 @@ export interface FitOptions {
    * items fall to random: HR@10 0.008 against 0.745 on the planted-genre test data), and must be 0 without text.
    */
   idDropout?: number;
+  /**
+   * End-to-end text (models with textDim, see TextTuningOptions): each step the item text comes from a
+   * LoRA-adapted copy of this BERT encoder, so the adapter trains with the model; the summary's
+   * textAdapter holds it afterwards. Not with resume.
+   */
+  textEncoder?: TextTuningOptions;
 }
 
 const KEYS = ['epochs', 'steps', 'batchSize', 'accumulate', 'lr', 'warmupSteps', 'schedule', 'minLrRatio', 'weightDecay', 'betas',
   'eps', 'optimizerImpl', 'clipNorm', 'lossChunkBytes', 'maskProb', 'progressEvery', 'resume', 'validation', 'signal', 'onProgress',
-  'adapter', 'freeze', 'idDropout'] as const;
+  'adapter', 'freeze', 'idDropout', 'textEncoder'] as const;
 
 export interface ResolvedFit {
   request: AddonFitRequest;
   validation?: ResolvedValidation;
   signal?: AbortSignal;
   onProgress?: (progress: FitProgress) => void;
+  /** options.textEncoder as given; checked by resolveTextTuning (it needs the model) */
+  textEncoder?: unknown;
 }
 
 export function resolveFit(data: Dataset, raw: unknown, model: { items: number; architecture: Architecture; layers?: number; textDim?: number }): ResolvedFit {
@@ -120,5 +129,6 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
     validation: resolveValidation(o.validation),
     signal: o.signal === undefined ? undefined : abortSignal('options.signal', o.signal),
     onProgress: o.onProgress === undefined ? undefined : func<(p: FitProgress) => void>('options.onProgress', o.onProgress),
+    textEncoder: o.textEncoder,
   };
 }

@@ -4,6 +4,7 @@
  *   for await (const p of model.fit(train)) console.log(p)  // progress as it comes, ends when training ends
  * Reports are buffered from the start, so iteration may begin after training has.
  */
+import type { TextEncoderAdapter } from '../text/bert-lora.js';
 import type { FitProgress } from './fit-options.js';
 import type { ValidationSummary } from './validation.js';
 
@@ -29,6 +30,8 @@ export interface FitSummary {
   parameterGroups: { decay: ParameterGroupCount; noDecay: ParameterGroupCount };
   /** learning curve, best validation and early stopping, when fit ran with `validation` */
   validation?: ValidationSummary;
+  /** with options.textEncoder: the encoder's LoRA adapter as trained (the best validated one when restored) */
+  textAdapter?: TextEncoderAdapter;
 }
 
 export class FitRun implements PromiseLike<FitSummary>, AsyncIterable<FitProgress> {

@@ -129,6 +129,21 @@ Napi::Value NativeModel::setItemText(Napi::Env env, ItemText&& text) {
   return runJob<void>(env, "setItemText", [model, t = std::move(text)] { model->setItemText(t); }, true);
 }
 
+Napi::Value NativeModel::attachTextEncoder(Napi::Env env, TextTuneRequest&& request) {
+  std::shared_ptr<Recommender> model = usable("attachTextEncoder", true);
+  return runJob<void>(env, "attachTextEncoder", [model, r = std::move(request)] { model->attachTextEncoder(r); }, true);
+}
+
+Napi::Value NativeModel::textEncoderAdapter(Napi::Env env) {
+  std::shared_ptr<Recommender> model = usable("textEncoderAdapter", false);
+  return runJob<AdapterState>(env, "textEncoderAdapter", [model] { return model->textEncoderAdapter(); }, false);
+}
+
+Napi::Value NativeModel::detachTextEncoder(Napi::Env env) {
+  std::shared_ptr<Recommender> model = usable("detachTextEncoder", true);
+  return runJob<AdapterState>(env, "detachTextEncoder", [model] { return model->detachTextEncoder(); }, true);
+}
+
 void NativeModel::dispose(Napi::Env) {
   if (!model_) return;  // idempotent
   usable("dispose", true);

@@ -35,6 +35,10 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Napi::Value importAdapter(Napi::Env env, AdapterState&& state, bool&& replace);
   Napi::Value baseHash(Napi::Env env);
   Napi::Value setItemText(Napi::Env env, ItemText&& text);
+  // End-to-end text encoder: attach and detach are exclusive (they change what fit and rank read).
+  Napi::Value attachTextEncoder(Napi::Env env, TextTuneRequest&& request);
+  Napi::Value textEncoderAdapter(Napi::Env env);
+  Napi::Value detachTextEncoder(Napi::Env env);
 
  private:
   // The model, checked usable; exclusive work (fit, importState) also needs no job in flight.

@@ -3,6 +3,9 @@
 
 #include "addon/promise_worker.h"
 #include "common/error.h"
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "model/lora_state.h"
 #include "model/recommender.h"
 
 namespace seqrec::glue {
@@ -18,19 +21,30 @@ std::vector<float> TextEncoder::encode(const EncodeRequest& r) {
       throw Error(ErrorCode::InvalidData, "encode: token id " + std::to_string(id) + " is outside the vocabulary 0.." + std::to_string(config.vocabSize - 1));
   if (config.threads > 0 && at::get_num_threads() != config.threads) at::set_num_threads(static_cast<int>(config.threads));
   c10::InferenceMode inference;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(0);  // eval: the adapter's dropout draws nothing
   torch::Tensor ids = torch::from_blob(const_cast<int32_t*>(r.ids.data()), {n, T}, torch::kInt).to(torch::kLong);   // (n, T)
   torch::Tensor valid = torch::from_blob(const_cast<int32_t*>(r.attentionMask.data()), {n, T}, torch::kInt).ne(0);  // (n, T)
   std::vector<float> out(static_cast<size_t>(n * H));
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
     const int64_t b = std::min(r.batchSize, n - begin);
-    torch::Tensor v = valid.narrow(0, begin, b).to(device);                                        // (b, T)
-    torch::Tensor hidden = net->forward(ids.narrow(0, begin, b).to(device), v);                   // (b, T, H)
-    torch::Tensor pooled = BertEncoderImpl::pool(hidden, v, r.pooling);                           // (b, H)
-    if (r.normalize) pooled = pooled / pooled.norm(2, 1, true).clamp_min(1e-12);
+    torch::Tensor v = valid.narrow(0, begin, b).to(device);                                                   // (b, T)
+    torch::Tensor pooled = net->embed(ids.narrow(0, begin, b).to(device), v, r.pooling, r.normalize, gen, adapter);  // (b, H)
     pooled = pooled.to(torch::kFloat).cpu().contiguous();
     std::memcpy(out.data() + begin * H, pooled.data_ptr<float>(), static_cast<size_t>(b * H) * sizeof(float));
   }
   return out;
+}
+
+void TextEncoder::setAdapter(const AdapterState& s) {
+  if (!net) throw Error(ErrorCode::InvalidOption, "NativeTextEncoder.setAdapter() before load()");
+  const LoraOptions options = loraOptions(s.name, s.r, s.alpha, s.dropout, s.rslora);
+  const std::map<std::string, LoraFactors> factors = readLoraFactors(s, net->loraLayers());  // all checked first
+  for (const auto& [module, layer] : net->loraLayers()) {
+    layer->adapters.clear();
+    auto f = factors.find(module);
+    if (f != factors.end()) layer->setAdapter(s.name, options, f->second.A, f->second.B);
+  }
+  adapter = s.name;
 }
 
 NativeTextEncoder::NativeTextEncoder(const Napi::CallbackInfo& info) : NativeTextEncoderGlue<NativeTextEncoder>(info) {
@@ -76,13 +90,28 @@ Napi::Value NativeTextEncoder::load(Napi::Env env, std::vector<TensorEntry>&& te
 
 Napi::Value NativeTextEncoder::encode(Napi::Env env, EncodeRequest&& request) {
   std::shared_ptr<TextEncoder> encoder = usable("encode");
-  if (loading_) throw Error(ErrorCode::Busy, "NativeTextEncoder.encode() while load() is running");
+  if (loading_) throw Error(ErrorCode::Busy, "NativeTextEncoder.encode() while load() or setAdapter() is running");
   ++jobs_;
   Ref();
   return runAsync<std::vector<float>>(
       env, [encoder, r = std::move(request)] { return encoder->encode(r); },
       [this] {
         --jobs_;
+        Unref();
+      });
+}
+
+Napi::Value NativeTextEncoder::setAdapter(Napi::Env env, AdapterState&& state) {
+  std::shared_ptr<TextEncoder> encoder = usable("setAdapter");
+  if (jobs_ > 0) throw Error(ErrorCode::Busy, "NativeTextEncoder.setAdapter() while a call is in flight");
+  ++jobs_;
+  loading_ = true;  // encode must not read the layers while they change
+  Ref();
+  return runAsync<void>(
+      env, [encoder, s = std::move(state)] { encoder->setAdapter(s); },
+      [this] {
+        --jobs_;
+        loading_ = false;
         Unref();
       });
 }

@@ -18,7 +18,9 @@ struct TextEncoder {
   TextEncoderConfig config;
   torch::Device device = torch::kCPU;
   BertEncoder net = nullptr;
+  std::string adapter;  // LoRA applied in encode ("" = none), set by setAdapter
   std::vector<float> encode(const EncodeRequest& request);
+  void setAdapter(const AdapterState& state);
 };
 
 class NativeTextEncoder : public NativeTextEncoderGlue<NativeTextEncoder> {
@@ -27,13 +29,14 @@ class NativeTextEncoder : public NativeTextEncoderGlue<NativeTextEncoder> {
 
   Napi::Value load(Napi::Env env, std::vector<TensorEntry>&& tensors);
   Napi::Value encode(Napi::Env env, EncodeRequest&& request);
+  Napi::Value setAdapter(Napi::Env env, AdapterState&& state);
   void dispose(Napi::Env env);
 
  private:
   std::shared_ptr<TextEncoder> usable(const char* what);
   std::shared_ptr<TextEncoder> encoder_;  // null after dispose()
   int jobs_ = 0;                          // pool jobs in flight (JS-thread state)
-  bool loading_ = false;                  // load() in flight: encode would race with it
+  bool loading_ = false;                  // load() or setAdapter() in flight: encode would race with it
 };
 
 }  // namespace seqrec::glue

@@ -206,6 +206,24 @@ struct EncodeRequest {
   int64_t batchSize = 0;  ///< texts run through the encoder at once
 };
 
+/// End-to-end text: a BERT copy with LoRA whose pooled output is the item text while the model trains.
+struct TextTuneRequest {
+  TextEncoderConfig config;  ///< the encoder architecture (device and threads are the model's)
+  std::vector<TensorEntry> tensors;  ///< BertModel weights (canonical names, F32), kept frozen
+  std::vector<int32_t> ids;  ///< ((V+1)·T) token ids of every item's text, row-major, right-padded; row 0 unused
+  std::vector<int32_t> attentionMask;  ///< ((V+1)·T) 1 for real tokens, 0 for padding
+  int64_t length = 0;  ///< T, tokens per item
+  std::string pooling;  ///< "mean" or "cls"
+  bool normalize = false;  ///< L2-normalise each pooled vector
+  int64_t r = 0;  ///< LoRA rank
+  double alpha = 0.0;  ///< LoRA scale numerator
+  double dropout = 0.0;  ///< dropout on the LoRA input while training
+  bool rslora = false;  ///< scale alpha/√r instead of alpha/r
+  std::vector<LinearModule> modules;  ///< encoder layers to adapt ("blocks.0.attention.query", …)
+  int64_t itemsPerStep = 0;  ///< items re-encoded with gradients per step, the rest read from the last encoding (0 = all)
+  int64_t encodeBatch = 0;  ///< items per forward when re-encoding all of them without gradients
+};
+
 /// Static facts about a model.
 struct ModelInfo {
   int64_t parameters = 0;  ///< parameter count

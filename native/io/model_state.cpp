@@ -12,21 +12,13 @@
 
 namespace seqrec {
 
-static TensorEntry entryOf(const std::string& name, const torch::Tensor& t) {
-  TensorEntry e;
-  e.name = name;
-  e.dtype = safetensorsDtype(t.scalar_type());
-  e.data = tensorToBytes(t, &e.shape);
-  return e;
-}
-
 ModelState Recommender::exportState() const {
   ModelState state;
-  for (const auto& p : net->named_parameters()) state.tensors.push_back(entryOf("model." + p.key(), p.value()));
-  for (const auto& b : net->named_buffers()) state.tensors.push_back(entryOf("model." + b.key(), b.value()));  // item text
-  const bool baseOptimizer = optimizer && optimizerAdapter.empty();
+  for (const auto& p : net->named_parameters()) state.tensors.push_back(tensorEntry("model." + p.key(), p.value()));
+  for (const auto& b : net->named_buffers()) state.tensors.push_back(tensorEntry("model." + b.key(), b.value()));  // item text
+  const bool baseOptimizer = optimizer && optimizerAdapter.empty() && !textTower;  // not the encoder's factors
   if (baseOptimizer)
-    for (const auto& [name, t] : optimizer->stateTensors()) state.tensors.push_back(entryOf("optim." + name, t));
+    for (const auto& [name, t] : optimizer->stateTensors()) state.tensors.push_back(tensorEntry("optim." + name, t));
   state.hasOptimizer = baseOptimizer;
   state.trainStep = trainStep;
   return state;

@@ -50,4 +50,12 @@ torch::Tensor tensorFromBytes(const std::string& name, const std::string& dtype,
   return t;
 }
 
+TensorEntry tensorEntry(const std::string& name, const torch::Tensor& t) {
+  TensorEntry e;
+  e.name = name;
+  e.dtype = safetensorsDtype(t.scalar_type());
+  e.data = tensorToBytes(t.detach(), &e.shape);
+  return e;
+}
+
 }  // namespace seqrec

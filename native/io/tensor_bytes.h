@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "generated/types.h"
+
 namespace seqrec {
 
 std::string safetensorsDtype(torch::ScalarType type);
@@ -17,5 +19,7 @@ std::vector<uint8_t> tensorToBytes(const torch::Tensor& t, std::vector<int64_t>*
 // A new CPU tensor of dtype/shape holding a copy of bytes; throws Checkpoint on a size mismatch.
 torch::Tensor tensorFromBytes(const std::string& name, const std::string& dtype, const std::vector<int64_t>& shape,
                               const std::vector<uint8_t>& bytes);
+// A named copy of t (detached) as a TensorEntry.
+TensorEntry tensorEntry(const std::string& name, const torch::Tensor& t);
 
 }  // namespace seqrec

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "io/tensor_bytes.h"
+#include "model/lora_state.h"
 #include "model/recommender.h"
 #include "train/sampler.h"
 
@@ -27,22 +28,6 @@ constexpr uint64_t kLoraStream = 0x4C6F5241;  // "LoRA": a seed stream apart fro
 
 Error invalid(const std::string& message) { return Error(ErrorCode::InvalidOption, message); }
 std::string inQuotes(const std::string& s) { return "\"" + s + "\""; }
-
-LoraOptions loraOptions(const std::string& name, int64_t r, double alpha, double dropout, bool rslora) {
-  if (name.empty()) throw invalid("an adapter name must not be empty");
-  if (r < 1) throw invalid("adapter " + inQuotes(name) + " needs r >= 1, got " + std::to_string(r));
-  if (!(alpha > 0.0) || !std::isfinite(alpha)) throw invalid("adapter " + inQuotes(name) + " needs a positive finite alpha");
-  if (!(dropout >= 0.0 && dropout < 1.0)) throw invalid("adapter " + inQuotes(name) + " needs dropout in [0, 1)");
-  return LoraOptions(r, alpha).dropout(dropout).rslora(rslora);
-}
-
-TensorEntry entryOf(const std::string& name, const torch::Tensor& t) {
-  TensorEntry e;
-  e.name = name;
-  e.dtype = safetensorsDtype(t.scalar_type());
-  e.data = tensorToBytes(t.detach(), &e.shape);
-  return e;
-}
 
 }  // namespace
 
@@ -161,12 +146,7 @@ AdapterState Recommender::exportAdapter(const std::string& name) const {
   state.dropout = record.options.dropout();
   state.rslora = record.options.rslora();
   state.baseHash = baseHash();
-  for (const auto& [module, layer] : net->loraLayers()) {
-    auto it = layer->adapters.find(name);
-    if (it == layer->adapters.end()) continue;
-    state.tensors.push_back(entryOf(module + ".lora_A", it->second.A));  // (r, in)
-    state.tensors.push_back(entryOf(module + ".lora_B", it->second.B));  // (out, r)
-  }
+  state.tensors = loraEntries(net->loraLayers(), name);
   return state;
 }
 
@@ -181,36 +161,11 @@ AdapterInfo Recommender::importAdapter(const AdapterState& s, bool replace) {
       throw Error(ErrorCode::Checkpoint, "adapter " + inQuotes(s.name) + " was trained on the base with sha256 " + s.baseHash +
                                              ", but this model's base has sha256 " + mine + "; load it onto the model it was made for");
   }
-  // Check every tensor before changing anything, so a bad file leaves the model as it was.
-  struct Factors {
-    torch::Tensor A, B;  // (r, in), (out, r)
-  };
-  std::map<std::string, Factors> byModule;
-  std::map<std::string, LoraLinearImpl*> layers;
-  for (const auto& [module, layer] : net->loraLayers()) layers.emplace(module, layer);
-  for (const auto& e : s.tensors) {
-    const bool isA = e.name.size() > 7 && e.name.compare(e.name.size() - 7, 7, ".lora_A") == 0;
-    const bool isB = e.name.size() > 7 && e.name.compare(e.name.size() - 7, 7, ".lora_B") == 0;
-    if (!isA && !isB) throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(e.name) + " is neither <module>.lora_A nor <module>.lora_B");
-    const std::string module = e.name.substr(0, e.name.size() - 7);
-    auto layer = layers.find(module);
-    if (layer == layers.end()) throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(e.name) + " names no linear layer of this model");
-    const LoraLinearOptions& o = layer->second->options;
-    const std::vector<int64_t> expected = isA ? std::vector<int64_t>{s.r, o.in()} : std::vector<int64_t>{o.out(), s.r};
-    if (e.shape != expected)
-      throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(e.name) + " has shape " + c10::str(c10::IntArrayRef(e.shape)) +
-                                             ", expected " + c10::str(c10::IntArrayRef(expected)) + " (r = " + std::to_string(s.r) + ")");
-    torch::Tensor& slot = isA ? byModule[module].A : byModule[module].B;
-    if (slot.defined()) throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(e.name) + " appears twice");
-    slot = tensorFromBytes(e.name, e.dtype, e.shape, e.data);
-  }
-  if (byModule.empty()) throw Error(ErrorCode::Checkpoint, "adapter " + inQuotes(s.name) + " has no tensors");
-  for (const auto& [module, f] : byModule)
-    if (!f.A.defined() || !f.B.defined())
-      throw Error(ErrorCode::Checkpoint, "adapter tensor " + inQuotes(module + (f.A.defined() ? ".lora_B" : ".lora_A")) + " is missing");
+  // Every tensor is checked before anything changes, so a bad file leaves the model as it was.
+  const std::map<std::string, LoraFactors> byModule = readLoraFactors(s, net->loraLayers());
   if (hasAdapter(s.name)) {  // replace: the old factors go, and with them an optimizer that updates them
     dropOptimizerOf(s.name);
-    for (const auto& [module, layer] : layers) layer->removeAdapter(s.name);
+    for (const auto& [module, layer] : net->loraLayers()) layer->removeAdapter(s.name);
     adapters_.erase(s.name);
   }
   AdapterRecord record{options, {}};

@@ -24,16 +24,28 @@ BertEncoderImpl::BertEncoderImpl(const TextEncoderConfig& c) {
   for (int64_t i = 0; i < c.layers; ++i) blocks->push_back(TransformerBlock(block));
 }
 
-torch::Tensor BertEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& valid) {
+torch::Tensor BertEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& valid, at::Generator& gen, const std::string& adapter) {
   const int64_t T = ids.size(1);
   TORCH_CHECK(T <= positionEmbedding->weight.size(0), "text length ", T, " exceeds max_position_embeddings");
   torch::Tensor positions = torch::arange(T, ids.options());                                     // (T)
   torch::Tensor x = wordEmbedding(ids) + positionEmbedding(positions)
                     + tokenTypeEmbedding(torch::zeros_like(ids));                                 // (B, T, H)
   x = embeddingNorm(x);
-  at::Generator unused;  // dropout is 0: the blocks draw nothing
-  for (const auto& b : *blocks) x = b->as<TransformerBlock>()->forward(x, valid, unused);
+  for (const auto& b : *blocks) x = b->as<TransformerBlock>()->forward(x, valid, gen, adapter);
   return x;  // (B, T, H)
+}
+
+torch::Tensor BertEncoderImpl::embed(const torch::Tensor& ids, const torch::Tensor& valid, const std::string& pooling, bool normalize,
+                                     at::Generator& gen, const std::string& adapter) {
+  torch::Tensor pooled = pool(forward(ids, valid, gen, adapter), valid, pooling);  // (B, H)
+  return normalize ? pooled / pooled.norm(2, 1, true).clamp_min(1e-12) : pooled;
+}
+
+std::vector<std::pair<std::string, LoraLinearImpl*>> BertEncoderImpl::loraLayers() const {
+  std::vector<std::pair<std::string, LoraLinearImpl*>> out;
+  for (const auto& m : named_modules(/*name_prefix=*/"", /*include_self=*/false))
+    if (auto* layer = m.value()->as<LoraLinear>()) out.emplace_back(m.key(), layer);
+  return out;
 }
 
 torch::Tensor BertEncoderImpl::pool(const torch::Tensor& hidden, const torch::Tensor& valid, const std::string& pooling) {

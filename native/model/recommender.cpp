@@ -63,6 +63,30 @@ void Recommender::setItemText(const ItemText& text) {
   net->itemText.narrow(0, 0, V + 1).copy_(rows.to(device));
 }
 
+void Recommender::attachTextEncoder(const TextTuneRequest& r) {
+  if (!net->hasText()) throw Error(ErrorCode::InvalidOption, "attachTextEncoder: the model was created without textDim");
+  if (textTower) throw Error(ErrorCode::InvalidOption, "attachTextEncoder: a text encoder is already attached");
+  if (r.config.hiddenSize != config.textDim)
+    throw Error(ErrorCode::InvalidOption, "attachTextEncoder: the encoder's width " + std::to_string(r.config.hiddenSize) +
+                                              " is not the model's textDim " + std::to_string(config.textDim));
+  useThreads();
+  textTower = std::make_unique<TextTower>(r, net->itemText.size(0), device, mixSeed(static_cast<uint64_t>(config.seed), 0x54657874));  // "Text"
+  textTower->refresh(net->itemText);  // inference and the first step read the encoder's own vectors
+}
+
+AdapterState Recommender::textEncoderAdapter() const {
+  if (!textTower) throw Error(ErrorCode::InvalidOption, "no text encoder is attached");
+  return textTower->adapterState();
+}
+
+AdapterState Recommender::detachTextEncoder() {
+  AdapterState state = textEncoderAdapter();
+  textTower.reset();
+  optimizer.reset();  // its moments include the encoder's factors, which are gone
+  optimizerAdapter.clear();
+  return state;
+}
+
 void Recommender::useThreads() const {
   if (config.threads > 0 && at::get_num_threads() != config.threads) at::set_num_threads(static_cast<int>(config.threads));
 }

@@ -13,6 +13,7 @@
 
 #include "common/shapes.h"
 #include "generated/types.h"
+#include "model/text_tower.h"
 #include "model/transformer.h"
 #include "train/adamw.h"
 
@@ -60,6 +61,14 @@ class Recommender {
   // merged adapter (native/io/base_hash.cpp). Adapter files record it; loading checks it.
   std::string baseHash() const;
 
+  // ---- end-to-end text encoder (model/text_tower.h) ----
+  // Fits from now on train a LoRA adapter of a BERT copy whose output is the item text.
+  void attachTextEncoder(const TextTuneRequest& request);
+  // The attached encoder's adapter factors; InvalidOption when none is attached.
+  AdapterState textEncoderAdapter() const;
+  // Drop the encoder and the optimizer that updates its factors (the run cannot be resumed).
+  AdapterState detachTextEncoder();
+
   ModelConfig config;
   torch::Device device;
   TransformerRec net = nullptr;
@@ -67,6 +76,7 @@ class Recommender {
   std::unique_ptr<AdamW> optimizer;  // null until the first fit
   int64_t trainStep = 0;             // optimizer steps applied in the current run
   std::string optimizerAdapter;      // adapter whose factors `optimizer` updates; "" = base parameters
+  std::unique_ptr<TextTower> textTower;  // set between attachTextEncoder and detachTextEncoder
 
  private:
   torch::Tensor scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen,

@@ -56,7 +56,7 @@ TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : 
   if (!options.causal()) idActive[maskToken()] = 1.0;
 }
 
-torch::Tensor TransformerRecImpl::itemTable(at::Generator& gen, double idDropout) {
+torch::Tensor TransformerRecImpl::itemTable(at::Generator& gen, double idDropout, const torch::Tensor& text) {
   if (!hasText()) return itemEmbedding->weight;                                     // (R, d)
   torch::Tensor idScale = idActive;                                                 // (R)
   if (is_training() && idDropout > 0.0) {
@@ -64,7 +64,7 @@ torch::Tensor TransformerRecImpl::itemTable(at::Generator& gen, double idDropout
     if (!options.causal()) keep[maskToken()] = 1.0;
     idScale = idScale * keep;
   }
-  return itemEmbedding->weight * idScale.unsqueeze(1) + textProjection(itemText);   // (R, d)
+  return itemEmbedding->weight * idScale.unsqueeze(1) + textProjection(text.defined() ? text : itemText);  // (R, d)
 }
 
 void TransformerRecImpl::activateItems(const std::vector<int32_t>& items) {

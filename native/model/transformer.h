@@ -78,7 +78,8 @@ class TransformerRecImpl : public torch::nn::Module {
   // keep_i ~ Bernoulli(1 − idDropout) while training (DropoutNet, Volkovs et al. 2017: the text
   // part learns to stand alone, as it must for cold items), else 1. BERT4Rec's [mask] has no text:
   // idActive and keep are always 1 for it.
-  torch::Tensor itemTable(at::Generator& gen, double idDropout = 0.0);
+  // `text` (R, T) replaces itemText when given (the end-to-end encoder's output, with gradients).
+  torch::Tensor itemTable(at::Generator& gen, double idDropout = 0.0, const torch::Tensor& text = {});
   // Mark items (ids 1..V) as trained on: from now on their id embedding is part of their row.
   void activateItems(const std::vector<int32_t>& items);
   // Every LoraLinear with its qualified name ("blocks.0.attention.query", "blocks.1.ffnIn", …),

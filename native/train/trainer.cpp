@@ -73,7 +73,10 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
                                        .foreach(r.foreachAdamW || !model.device.is_cpu());
   // What this fit trains (the base minus frozen parameters, or one adapter), with everything else
   // requires_grad false until the fit ends, so frozen tensors get neither gradients nor moments.
-  const TrainScope scope = trainScope(model, r);
+  TrainScope scope = trainScope(model, r);
+  TextTower* tower = model.textTower.get();  // end-to-end: the encoder's adapter trains too
+  if (tower)
+    for (const auto& item : tower->trainable()) scope.trainable.insert(item.key(), item.value());
   if (r.idDropout < 0.0 || r.idDropout >= 1.0 || (r.idDropout > 0.0 && !model.net->hasText()))
     throw Error(ErrorCode::InvalidOption, "fit: idDropout must be in [0, 1), and above 0 only for a model with item text");
   // Items this run trains on get their id embedding from now on; the others stay text-only. Not
@@ -141,7 +144,8 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
       model.reseed(step, a);
       torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
       torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
-      torch::Tensor table = model.net->itemTable(model.generator, r.idDropout);        // (R, d), one id-dropout draw
+      torch::Tensor text = tower ? tower->text(model.net->itemText, model.generator) : torch::Tensor();  // (R, T) or none
+      torch::Tensor table = model.net->itemTable(model.generator, r.idDropout, text);  // (R, d), one id-dropout draw
       torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter, table);  // (B, L, d)
       torch::Tensor output = table.narrow(0, 1, model.config.numItems);               // (V, d) tied
       if (softmax.rows.defined()) {
@@ -189,6 +193,7 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
   }
   model.optimizer->zeroGrad();
   model.net->eval();
+  if (tower) tower->refresh(model.net->itemText);  // what inference and validation read
   sequences += windowSequences;
   result.steps = model.trainStep;
   result.paused = !result.aborted && model.trainStep < totalSteps;

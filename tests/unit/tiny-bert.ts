@@ -54,6 +54,8 @@ export interface TinyBertOptions {
   tokenizer?: 'vocab.txt' | 'tokenizer.json' | 'both' | 'none';
   /** (object) merged over TINY_CONFIG; a key set to undefined is removed. */
   config?: Record<string, unknown>;
+  /** (float) every weight times this (1: uniform in [-1, 1]; smaller keeps token identity through the blocks). Default 1. */
+  scale?: number;
   /** (fn) last edit of the tensor records before writing (drop, rename, reshape). */
   editTensors?: (tensors: TensorRecord[]) => TensorRecord[];
 }
@@ -85,7 +87,7 @@ export async function writeTinyBert(options: TinyBertOptions = {}): Promise<Tiny
   for (const [key, value] of Object.entries(config)) if (value === undefined) delete config[key];
   writeFileSync(join(folder, 'config.json'), JSON.stringify(config, null, 2));
   const random = seededRandom(options.seed ?? 0);
-  const weights = bertModelShapes().map(([name, shape]) => ({ name, ...randomWeight(shape, random) }));
+  const weights = bertModelShapes().map(([name, shape]) => ({ name, ...randomWeight(shape, random, options.scale ?? 1) }));
   let records = weights.map((w) => record(fileKey(w.name, options), w, options.dtype ?? 'F32'));
   if (options.extras) records.push(...extraRecords(options.prefix ?? '', random));
   // Hugging Face's safetensors writer orders tensors by name, not by declaration.
@@ -120,9 +122,9 @@ function bertModelShapes(): [string, number[]][] {
   return shapes;
 }
 
-function randomWeight(shape: number[], random: () => number): Weight {
+function randomWeight(shape: number[], random: () => number, scale = 1): Weight {
   const size = shape.reduce((a, b) => a * b, 1);
-  return { shape, values: Float32Array.from({ length: size }, () => Math.round((random() * 2 - 1) * 64) / 64) };
+  return { shape, values: Float32Array.from({ length: size }, () => (Math.round((random() * 2 - 1) * 64) / 64) * scale) };
 }
 
 function fileKey(name: string, options: TinyBertOptions): string {

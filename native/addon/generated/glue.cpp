@@ -268,6 +268,26 @@ EncodeRequest readEncodeRequest(const Napi::Value& value, const std::string& pat
   return out;
 }
 
+TextTuneRequest readTextTuneRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "TextTuneRequest");
+  TextTuneRequest out;
+  out.config = readTextEncoderConfig(object.Get("config"), path + ".config");
+  out.tensors = readList<TensorEntry, readTensorEntry>(object.Get("tensors"), path + ".tensors");
+  out.ids = readInt32Array(object.Get("ids"), path + ".ids");
+  out.attentionMask = readInt32Array(object.Get("attentionMask"), path + ".attentionMask");
+  out.length = readInt(object.Get("length"), path + ".length");
+  out.pooling = readString(object.Get("pooling"), path + ".pooling");
+  out.normalize = readBool(object.Get("normalize"), path + ".normalize");
+  out.r = readInt(object.Get("r"), path + ".r");
+  out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
+  out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
+  out.rslora = readBool(object.Get("rslora"), path + ".rslora");
+  out.modules = readList<LinearModule, readLinearModule>(object.Get("modules"), path + ".modules");
+  out.itemsPerStep = readInt(object.Get("itemsPerStep"), path + ".itemsPerStep");
+  out.encodeBatch = readInt(object.Get("encodeBatch"), path + ".encodeBatch");
+  return out;
+}
+
 Napi::Value toJs(Napi::Env env, const ModelInfo& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("parameters", toJs(env, value.parameters));

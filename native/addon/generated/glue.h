@@ -29,6 +29,7 @@ AdapterState readAdapterState(const Napi::Value& value, const std::string& path)
 Napi::Value toJs(Napi::Env env, const AdapterState& value);
 TextEncoderConfig readTextEncoderConfig(const Napi::Value& value, const std::string& path);
 EncodeRequest readEncodeRequest(const Napi::Value& value, const std::string& path);
+TextTuneRequest readTextTuneRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ModelInfo& value);
 Napi::Value toJs(Napi::Env env, const Versions& value);
 ParityCeRequest readParityCeRequest(const Napi::Value& value, const std::string& path);
@@ -75,6 +76,9 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   Napi::Value importAdapter(Napi::Env env, AdapterState&& state, bool&& replace);
 ///   Napi::Value setItemText(Napi::Env env, ItemText&& text);
 ///   Napi::Value baseHash(Napi::Env env);
+///   Napi::Value attachTextEncoder(Napi::Env env, TextTuneRequest&& request);
+///   Napi::Value textEncoderAdapter(Napi::Env env);
+///   Napi::Value detachTextEncoder(Napi::Env env);
 template <class Derived>
 class NativeModelGlue : public Napi::ObjectWrap<Derived> {
  public:
@@ -98,6 +102,9 @@ class NativeModelGlue : public Napi::ObjectWrap<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("importAdapter", static_cast<Method>(&NativeModelGlue::importAdapterGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("setItemText", static_cast<Method>(&NativeModelGlue::setItemTextGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("baseHash", static_cast<Method>(&NativeModelGlue::baseHashGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("attachTextEncoder", static_cast<Method>(&NativeModelGlue::attachTextEncoderGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("textEncoderAdapter", static_cast<Method>(&NativeModelGlue::textEncoderAdapterGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("detachTextEncoder", static_cast<Method>(&NativeModelGlue::detachTextEncoderGlue)),
     });
   }
 
@@ -226,12 +233,32 @@ class NativeModelGlue : public Napi::ObjectWrap<Derived> {
       return self().baseHash(info.Env());
     });
   }
+  Napi::Value attachTextEncoderGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.attachTextEncoder");
+      TextTuneRequest request = readTextTuneRequest(info[0], "attachTextEncoder.request");
+      return self().attachTextEncoder(info.Env(), std::move(request));
+    });
+  }
+  Napi::Value textEncoderAdapterGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 0, "NativeModel.textEncoderAdapter");
+      return self().textEncoderAdapter(info.Env());
+    });
+  }
+  Napi::Value detachTextEncoderGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 0, "NativeModel.detachTextEncoder");
+      return self().detachTextEncoder(info.Env());
+    });
+  }
 };
 
 /// A BERT text encoder in native memory; weights arrive with load().
 /// Derived implements, on the JS thread:
 ///   Napi::Value load(Napi::Env env, std::vector<TensorEntry>&& tensors);
 ///   Napi::Value encode(Napi::Env env, EncodeRequest&& request);
+///   Napi::Value setAdapter(Napi::Env env, AdapterState&& state);
 ///   void dispose(Napi::Env env);
 template <class Derived>
 class NativeTextEncoderGlue : public Napi::ObjectWrap<Derived> {
@@ -241,6 +268,7 @@ class NativeTextEncoderGlue : public Napi::ObjectWrap<Derived> {
     return Napi::ObjectWrap<Derived>::DefineClass(env, "NativeTextEncoder", {
       Napi::ObjectWrap<Derived>::InstanceMethod("load", static_cast<Method>(&NativeTextEncoderGlue::loadGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("encode", static_cast<Method>(&NativeTextEncoderGlue::encodeGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("setAdapter", static_cast<Method>(&NativeTextEncoderGlue::setAdapterGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("dispose", static_cast<Method>(&NativeTextEncoderGlue::disposeGlue)),
     });
   }
@@ -266,6 +294,13 @@ class NativeTextEncoderGlue : public Napi::ObjectWrap<Derived> {
       requireArgs(info, 1, "NativeTextEncoder.encode");
       EncodeRequest request = readEncodeRequest(info[0], "encode.request");
       return self().encode(info.Env(), std::move(request));
+    });
+  }
+  Napi::Value setAdapterGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeTextEncoder.setAdapter");
+      AdapterState state = readAdapterState(info[0], "setAdapter.state");
+      return self().setAdapter(info.Env(), std::move(state));
     });
   }
   Napi::Value disposeGlue(const Napi::CallbackInfo& info) {

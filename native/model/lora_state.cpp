@@ -1,0 +1,63 @@
+// readLoraFactors / loraEntries: see lora_state.h.
+#include "model/lora_state.h"
+
+#include "common/error.h"
+#include "io/tensor_bytes.h"
+
+namespace seqrec {
+
+namespace {
+
+std::string inQuotes(const std::string& s) { return "\"" + s + "\""; }
+bool endsWith(const std::string& s, const char* suffix) {
+  const std::string x(suffix);
+  return s.size() > x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
+}
+Error bad(const std::string& message) { return Error(ErrorCode::Checkpoint, message); }
+
+}  // namespace
+
+LoraOptions loraOptions(const std::string& name, int64_t r, double alpha, double dropout, bool rslora) {
+  if (name.empty()) throw Error(ErrorCode::InvalidOption, "an adapter name must not be empty");
+  if (r < 1) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs r >= 1, got " + std::to_string(r));
+  if (!(alpha > 0.0) || !std::isfinite(alpha)) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs a positive finite alpha");
+  if (!(dropout >= 0.0 && dropout < 1.0)) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs dropout in [0, 1)");
+  return LoraOptions(r, alpha).dropout(dropout).rslora(rslora);
+}
+
+std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& s, const LoraLayers& layers) {
+  std::map<std::string, LoraLinearImpl*> byName(layers.begin(), layers.end());
+  std::map<std::string, LoraFactors> out;
+  for (const auto& e : s.tensors) {
+    const bool isA = endsWith(e.name, ".lora_A"), isB = endsWith(e.name, ".lora_B");
+    if (!isA && !isB) throw bad("adapter tensor " + inQuotes(e.name) + " is neither <module>.lora_A nor <module>.lora_B");
+    const std::string module = e.name.substr(0, e.name.size() - 7);
+    auto layer = byName.find(module);
+    if (layer == byName.end()) throw bad("adapter tensor " + inQuotes(e.name) + " names no linear layer of this model");
+    const LoraLinearOptions& o = layer->second->options;
+    const std::vector<int64_t> expected = isA ? std::vector<int64_t>{s.r, o.in()} : std::vector<int64_t>{o.out(), s.r};
+    if (e.shape != expected)
+      throw bad("adapter tensor " + inQuotes(e.name) + " has shape " + c10::str(c10::IntArrayRef(e.shape)) + ", expected " +
+                c10::str(c10::IntArrayRef(expected)) + " (r = " + std::to_string(s.r) + ")");
+    torch::Tensor& slot = isA ? out[module].A : out[module].B;
+    if (slot.defined()) throw bad("adapter tensor " + inQuotes(e.name) + " appears twice");
+    slot = tensorFromBytes(e.name, e.dtype, e.shape, e.data);
+  }
+  if (out.empty()) throw bad("adapter " + inQuotes(s.name) + " has no tensors");
+  for (const auto& [module, f] : out)
+    if (!f.A.defined() || !f.B.defined()) throw bad("adapter tensor " + inQuotes(module + (f.A.defined() ? ".lora_B" : ".lora_A")) + " is missing");
+  return out;
+}
+
+std::vector<TensorEntry> loraEntries(const LoraLayers& layers, const std::string& name) {
+  std::vector<TensorEntry> out;
+  for (const auto& [module, layer] : layers) {
+    auto it = layer->adapters.find(name);
+    if (it == layer->adapters.end()) continue;
+    out.push_back(tensorEntry(module + ".lora_A", it->second.A));  // (r, in)
+    out.push_back(tensorEntry(module + ".lora_B", it->second.B));  // (out, r)
+  }
+  return out;
+}
+
+}  // namespace seqrec

@@ -1,0 +1,35 @@
+// LoRA factors to and from AdapterState tensors, "<module>.lora_A" (r, in) and "<module>.lora_B"
+// (out, r), for any tree of LoraLinear layers: the recommender's adapters (model/adapters.cpp) and
+// the text encoder's (model/text_tower.cpp). The PEFT file layout itself is TypeScript's business.
+#pragma once
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "generated/types.h"
+#include "model/lora.h"
+
+namespace seqrec {
+
+using LoraLayers = std::vector<std::pair<std::string, LoraLinearImpl*>>;  // qualified name → layer, module order
+
+struct LoraFactors {
+  torch::Tensor A;  // (r, in)
+  torch::Tensor B;  // (out, r)
+};
+
+// Options of adapter `name`, checked: r >= 1, alpha positive and finite, dropout in [0, 1) (E_INVALID_OPTION).
+LoraOptions loraOptions(const std::string& name, int64_t r, double alpha, double dropout, bool rslora);
+
+// The factors of state.tensors by module, every tensor checked against `layers` and state.r first
+// (a name that is not <module>.lora_A|B of a layer, a wrong shape, a repeat, a missing half, no
+// tensors at all): E_CHECKPOINT naming the tensor, before anything changes.
+std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& state, const LoraLayers& layers);
+
+// Copies of adapter `name`'s factors on every layer that has it, in module order.
+std::vector<TensorEntry> loraEntries(const LoraLayers& layers, const std::string& name);
+
+}  // namespace seqrec
