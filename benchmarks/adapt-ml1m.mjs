@@ -17,19 +17,20 @@
  * Writes benchmarks/results/adapt-ml1m-<shift>-<date>.json and appends a row to RESULTS.md. Exits 0 with a
  * message when the data files are absent.
  */
-import { appendFileSync, existsSync, mkdtempSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Dataset, SASRec, itemGenres, readMovieLensMovies, readMovieLensRatings, readSasrecText, versions } from '../dist/index.js';
+import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: a } = parseArgs({
   options: {
     shift: { type: 'string', default: 'genre' },
     genre: { type: 'string', default: 'Horror' },
-    shared: { type: 'string', default: join(here, '../../shared/data') },
+    shared: { type: 'string', default: DATA },
     epochs: { type: 'string', default: '15' },
     'adapt-epochs': { type: 'string', default: '5' },
     rank: { type: 'string', default: '8' },
@@ -38,15 +39,8 @@ const { values: a } = parseArgs({
     'no-record': { type: 'boolean', default: false },
   },
 });
-const files = {
-  ratings: join(a.shared, 'ml-1m/ratings.users-1-2999.dat'), sas: join(a.shared, 'ml-1m-sasrec/ml-1m.txt'),
-  itemMap: join(a.shared, 'ml-1m-sasrec/sas_to_original_items.txt'), movies: join(a.shared, 'ml-1m/movies.dat'),
-};
-const needed = a.shift === 'time' ? [files.ratings] : [files.sas, files.itemMap, files.movies];
-if (!needed.every(existsSync)) {
-  console.log(`skipped: ${needed.join(', ')} not all found (MovieLens-1M is read by path, never stored in the repo)`);
-  process.exit(0);
-}
+const files = ml1mFiles(a.shared);
+requireFiles(a.shift === 'time' ? [files.ratings] : [files.interactions, files.itemMap, files.movies]);
 
 const started = Date.now();
 const { dataset, base: baseData, adapt: adaptData, test, protocol } = a.shift === 'time' ? await timeShift() : await genreShift(a.genre);
@@ -95,20 +89,17 @@ for (const [name, e] of Object.entries(scores)) console.log(row(name, e));
 console.log(`LoRA recovers ${(100 * recovered).toFixed(1)}% of full fine-tuning's NDCG@10 gain, training ${adapter.parameters} of ${totalParameters} parameters (${(100 * adapter.parameters / totalParameters).toFixed(2)}%); adapter ${(adapterBytes / 1024).toFixed(0)} KiB vs checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB; ${wallMinutes.toFixed(1)} min`);
 
 const result = {
-  benchmark: 'adapt-ml1m', date: new Date().toISOString(), device: `CPU: ${cpus()[0]?.model.trim()}, ${versions().threads} threads`, versions: versions(),
+  benchmark: 'adapt-ml1m', date: new Date().toISOString(), device: cpuDevice(versions()), versions: versions(),
   protocol: `${protocol}; full ranking over ${dataset.numItems} items, seen excluded`,
   model: modelOptions, loraLr: Number(a['lora-lr']), adapter: { r: adapter.r, alpha: adapter.alpha, targets, parameters: adapter.parameters, modules: adapter.modules.length },
   scores, recoveredShare: recovered, trainableShare: adapter.parameters / totalParameters, adapterBytes, checkpointBytes, wallMinutes,
-  command: `node benchmarks/adapt-ml1m.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  command: commandLine('adapt-ml1m.mjs'),
 };
 if (a['no-record']) process.exit(0);
-const day = result.date.slice(0, 10);
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', `adapt-ml1m-${a.shift}-${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
-appendFileSync(join(here, 'RESULTS.md'),
-  `| ${day} | adapt-ml1m (LoRA r=${adapter.r} vs full fine-tuning) | ${result.device} | ${protocol}; L=100 d=64 blocks=2; ${a['adapt-epochs']} adaptation epochs | ` +
+recordRun(`adapt-ml1m-${a.shift}`, result,
+  `adapt-ml1m (LoRA r=${adapter.r} vs full fine-tuning) | ${result.device} | ${protocol}; L=100 d=64 blocks=2; ${a['adapt-epochs']} adaptation epochs | ` +
   `LoRA NDCG@10 ${scores.lora.ndcg.toFixed(4)}, ${(100 * recovered).toFixed(1)}% of the full fine-tuning gain, ${(100 * result.trainableShare).toFixed(2)}% of parameters trained, adapter ${(adapterBytes / 1024).toFixed(0)} KiB | ` +
-  `base ${scores.base.ndcg.toFixed(4)}, full fine-tuning ${scores.fullFineTune.ndcg.toFixed(4)} (checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB) | popularity ${scores.popularity.ndcg.toFixed(4)}, random ${scores.random.ndcg.toFixed(4)}; ${wallMinutes.toFixed(1)} min | \`${result.command}\` |\n`);
+  `base ${scores.base.ndcg.toFixed(4)}, full fine-tuning ${scores.fullFineTune.ndcg.toFixed(4)} (checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB) | popularity ${scores.popularity.ndcg.toFixed(4)}, random ${scores.random.ndcg.toFixed(4)}; ${wallMinutes.toFixed(1)} min | \`${result.command}\``);
 
 /** Raw ratings cut by time: base = earlier period; adaptation = everything before the test cut. */
 async function timeShift() {
@@ -122,7 +113,7 @@ async function timeShift() {
 /** The SASRec file split by audience: fans of `genre` (top 20% by genre share) against everyone else. */
 async function genreShift(genre) {
   const movies = await readMovieLensMovies(files.movies);
-  const dataset = (await readSasrecText(files.sas, { itemIdMap: files.itemMap })).withItemInfo(movies);
+  const dataset = (await readSasrecText(files.interactions, { itemIdMap: files.itemMap })).withItemInfo(movies);
   const genres = itemGenres(dataset);
   const share = Array.from({ length: dataset.numUsers }, (_, u) => {
     const seq = dataset.sequence(u);

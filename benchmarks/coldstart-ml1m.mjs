@@ -14,22 +14,21 @@
  * are scored from text alone with no mapping step.
  * On a busy 2-core machine pass --threads 1: two OpenMP threads beside another job ran ~10× slower.
  *
- *   node --import tsx benchmarks/coldstart-ml1m.mjs [--epochs 10] [--max-len 50] [--threads 1] [--text-dim 256] [--lambda auto|<number>] [--id-dropout 0.5]
+ *   node benchmarks/coldstart-ml1m.mjs [--epochs 10] [--max-len 50] [--threads 1] [--text-dim 256] [--lambda auto|<number>] [--id-dropout 0.5]
  *
- * Uses dist/ when it exports coldStartFromText, else the TypeScript sources (then run it with
- * `--import tsx`). Writes benchmarks/results/coldstart-ml1m-<date>.json and appends a row to
+ * Needs the built package (npm run build). Writes benchmarks/results/coldstart-ml1m-<date>.json and appends a row to
  * RESULTS.md. Exits 0 with a message when ../shared/data is absent (it is never copied into the repo).
  */
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median, randomAmongCold, ranksAmongCold } from './cold-items.mjs';
+import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: a } = parseArgs({
   options: {
-    data: { type: 'string', default: join(here, '../../shared/data') },
+    data: { type: 'string', default: DATA },
     epochs: { type: 'string', default: '10' },
     'max-len': { type: 'string', default: '50' },
     'text-dim': { type: 'string', default: '256' },
@@ -41,19 +40,10 @@ const { values: a } = parseArgs({
     'no-record': { type: 'boolean', default: false },
   },
 });
-const files = {
-  interactions: join(a.data, 'ml-1m-sasrec/ml-1m.txt'),
-  itemMap: join(a.data, 'ml-1m-sasrec/sas_to_original_items.txt'),
-  userMap: join(a.data, 'ml-1m-sasrec/sas_to_original_users.txt'),
-  movies: join(a.data, 'ml-1m/movies.dat'),
-};
-const absent = Object.values(files).filter((f) => !existsSync(f));
-if (absent.length > 0) {
-  console.log(`skipped: ${absent.join(', ')} not found (MovieLens-1M is read by path, never stored in the repo)`);
-  process.exit(0);
-}
+const files = ml1mFiles(a.data);
+requireFiles([files.interactions, files.itemMap, files.userMap, files.movies]);
 
-const lib = await seqrec();
+const lib = await import(join(here, '../dist/index.js'));
 const started = Date.now();
 const epochs = Number(a.epochs);
 const maxLen = Number(a['max-len']);
@@ -106,7 +96,7 @@ const modelFull = (ev) => ({ ...full(ev, 'model'), medianRank: median(ev.ranks) 
 const amongCold = (ranks) => ({ 'hr@10': lib.hitRate(ranks, 10), 'ndcg@10': lib.ndcg(ranks, 10), medianRank: median(ranks) });
 const result = {
   benchmark: 'coldstart-ml1m', date: new Date().toISOString(),
-  device: `CPU: ${cpus()[0]?.model.trim()}, ${lib.versions().threads} threads`, versions: lib.versions(),
+  device: cpuDevice(lib.versions()), versions: lib.versions(),
   protocol: {
     split: 'cold-items (10% of the items, seed 0): target = each user\'s last cold-item event, history = every event before it',
     full: 'rank of the target over all items, seen items excluded, ties pessimistic',
@@ -121,7 +111,7 @@ const result = {
   amongCold: { joint: amongCold(jointCold), mapped: amongCold(afterCold), unmapped: amongCold(beforeCold), random: randomAmongCold(test, coldItems, 10) },
   ci: { joint: joint.table.map((r) => ({ metric: r.name, ...r.ci?.model })), mapped: after.table.map((r) => ({ metric: r.name, ...r.ci?.model })), unmapped: before.table.map((r) => ({ metric: r.name, ...r.ci?.model })) },
   steps: summary.steps, trainMinutes: summary.elapsedSec / 60, wallMinutes,
-  command: `node --import tsx benchmarks/coldstart-ml1m.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  command: commandLine('coldstart-ml1m.mjs'),
 };
 const { full: F, amongCold: C } = result;
 const f = (s) => `HR@10 ${s['hr@10'].toFixed(4)}, NDCG@10 ${s['ndcg@10'].toFixed(4)}`;
@@ -139,74 +129,11 @@ for (const [name, x, y] of [
 console.log(`${summary.steps} steps, train ${result.trainMinutes.toFixed(1)} min, mapping ${mappingSec.toFixed(1)} s, wall ${wallMinutes.toFixed(1)} min`);
 
 if (!a['no-record']) {
-  const day = result.date.slice(0, 10);
-  mkdirSync(join(here, 'results'), { recursive: true });
-  let out = join(here, 'results', `coldstart-ml1m-${day}.json`);
-  for (let n = 2; existsSync(out); n++) out = join(here, 'results', `coldstart-ml1m-${day}-${n}.json`);
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  appendFileSync(join(here, 'RESULTS.md'),
-    `| ${day} | coldstart-ml1m | ${result.device} | cold-items 10% (seed 0), ${coldItems.length} cold items, ${test.targets.length} users; L=${maxLen} d=64 blocks=2, ${epochs} epochs; ` +
+  recordRun('coldstart-ml1m', result,
+    `coldstart-ml1m | ${result.device} | cold-items 10% (seed 0), ${coldItems.length} cold items, ${test.targets.length} users; L=${maxLen} d=64 blocks=2, ${epochs} epochs; ` +
     `hashed title+genres t=${encoder.config.dim}, ridge λ=${lambda === 'auto' ? `auto→${mapping.lambda.toPrecision(2)}` : lambda} (warm R² ${mapping.warmR2.toFixed(3)}); full ranking and among cold items | ` +
     `learned text projection (textDim ${vectors.dim}, id dropout ${idDropout}): full ${f(F.joint)} (median rank ${F.joint.medianRank}); among cold ${f(C.joint)}; ` +
     `text-mapped: full ${f(F.mapped)} (median rank ${F.mapped.medianRank}); among cold ${f(C.mapped)} | ` +
     `unmapped: full ${f(F.unmapped)} (median rank ${F.unmapped.medianRank}); among cold ${f(C.unmapped)} | ` +
-    `random: full ${f(F.random)}, among cold ${f(C.random)}; most-popular full ${f(F.popularity)} (cannot rank cold items); ${wallMinutes.toFixed(1)} min wall | \`${result.command}\` |\n`);
-  console.log(`wrote ${out} and a row of benchmarks/RESULTS.md`);
-}
-
-/**
- * (E) rank of each target among the cold items its user has not seen (1 = first), from the model's full
- * score list of each history (recommend, seen excluded). One native call per user: ~1 min for ML-1M.
- */
-async function ranksAmongCold(model, evalSet, cold) {
-  const isCold = new Uint8Array(evalSet.numItems + 1);
-  for (const i of cold) isCold[i] = 1;
-  const ranks = new Int32Array(evalSet.targets.length);
-  for (let e = 0; e < ranks.length; e++) {
-    const history = evalSet.items.subarray(evalSet.offsets[e], evalSet.offsets[e + 1]);
-    const list = await model.recommend(history, { k: evalSet.numItems - new Set(history).size });
-    const coldList = list.filter((r) => isCold[r.item]);
-    const at = coldList.findIndex((r) => r.item === evalSet.targets[e]);
-    ranks[e] = at >= 0 ? at + 1 : coldList.length + 1;
-  }
-  return ranks;
-}
-
-function median(values) {
-  const sorted = Int32Array.from(values).sort();
-  return sorted[sorted.length >> 1];
-}
-
-/**
- * Expected HR@k and NDCG@k of a scorer that knows which items are cold and ranks them in random order
- * above every warm item: the target's rank is uniform over the user's unseen cold items (C of them), so
- * HR@k = min(k, C)/C and NDCG@k = (1/C)·Σ_{r ≤ min(k, C)} 1/log2(r + 1), averaged over users. Exact, no draws.
- */
-function randomAmongCold(evalSet, cold, k) {
-  let hr = 0;
-  let dcg = 0;
-  for (let e = 0; e < evalSet.targets.length; e++) {
-    const seen = new Set(evalSet.items.subarray(evalSet.offsets[e], evalSet.offsets[e + 1]));
-    let c = 1; // the target itself stays a candidate
-    for (const i of cold) if (i !== evalSet.targets[e] && !seen.has(i)) c++;
-    hr += Math.min(k, c) / c;
-    for (let r = 1; r <= Math.min(k, c); r++) dcg += 1 / Math.log2(r + 1) / c;
-  }
-  return { 'hr@10': hr / evalSet.targets.length, 'ndcg@10': dcg / evalSet.targets.length };
-}
-
-/** The built package when it has cold start, else the TypeScript sources (needs --import tsx). */
-async function seqrec() {
-  const dist = join(here, '../dist/index.js');
-  if (existsSync(dist)) {
-    const built = await import(dist);
-    if (typeof built.coldStartFromText === 'function' && typeof built.itemText === 'function') return built;
-  }
-  try {
-    return { ...(await import('../lib/index.ts')), ...(await import('../lib/data/side-info.ts')), ...(await import('../lib/coldstart/index.ts')) };
-  } catch (e) {
-    if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
-    console.error('dist/ has no coldStartFromText yet: run with `node --import tsx benchmarks/coldstart-ml1m.mjs`');
-    process.exit(1);
-  }
+    `random: full ${f(F.random)}, among cold ${f(C.random)}; most-popular full ${f(F.popularity)} (cannot rank cold items); ${wallMinutes.toFixed(1)} min wall | \`${result.command}\``);
 }

@@ -11,26 +11,22 @@
  * Needs the built package (npm run build). Writes benchmarks/results/fewshot-ml1m-<date>.json and appends
  * a row to RESULTS.md. Exits 0 with a message when ../shared/data is absent.
  */
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: a } = parseArgs({
   options: {
-    data: { type: 'string', default: join(here, '../../shared/data') },
+    data: { type: 'string', default: DATA },
     epochs: { type: 'string', default: '10' },
     threads: { type: 'string' },
     'no-record': { type: 'boolean', default: false },
   },
 });
-const file = join(a.data, 'ml-1m-sasrec/ml-1m.txt');
-if (!existsSync(file)) {
-  console.log(`skipped: ${file} not found (MovieLens-1M is read by path, never stored in the repo)`);
-  process.exit(0);
-}
+const file = ml1mFiles(a.data).interactions;
+requireFiles([file]);
 const lib = await import(join(here, '../dist/index.js'));
 const started = Date.now();
 const shots = [1, 3, 5, 10, 20];
@@ -49,24 +45,18 @@ for (const { shots: k, test } of fewShot) {
 await model.dispose();
 const wallMinutes = (Date.now() - started) / 60000;
 const result = {
-  benchmark: 'fewshot-ml1m', date: new Date().toISOString(), device: `CPU: ${cpus()[0]?.model.trim()}, ${lib.versions().threads} threads`, versions: lib.versions(),
+  benchmark: 'fewshot-ml1m', date: new Date().toISOString(), device: cpuDevice(lib.versions()), versions: lib.versions(),
   protocol: 'cold-users 10% (seed 0): held-out users are absent from training; history = their first k events, target = event k+1; full ranking, seen excluded',
   coldUsers: coldUsers.length, model: { dim: 64, layers: 2, heads: 2, maxLen: 50, dropout: 0.2 }, options: fitOptions, steps: summary.steps, rows, wallMinutes,
-  command: `node benchmarks/fewshot-ml1m.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  command: commandLine('fewshot-ml1m.mjs'),
 };
 const f = (m) => `${m['hr@10'].toFixed(4)} / ${m['ndcg@10'].toFixed(4)}`;
 console.log('| k | users | SASRec HR@10 / NDCG@10 | most popular | random |\n| --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.shots} | ${r.users} | ${f(r.model)} | ${f(r.popularity)} | ${f(r.random)} |`);
 console.log(`${summary.steps} steps, wall ${wallMinutes.toFixed(1)} min`);
 if (!a['no-record']) {
-  const day = result.date.slice(0, 10);
-  mkdirSync(join(here, 'results'), { recursive: true });
-  let out = join(here, 'results', `fewshot-ml1m-${day}.json`);
-  for (let n = 2; existsSync(out); n++) out = join(here, 'results', `fewshot-ml1m-${day}-${n}.json`);
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   const list = (pick) => rows.map((r) => `k=${r.shots}: ${f(pick(r))}`).join(', ');
-  appendFileSync(join(here, 'RESULTS.md'),
-    `| ${day} | fewshot-ml1m | ${result.device} | cold-users 10% (seed 0, ${coldUsers.length} users never trained on), history = first k events, full ranking; L=50 d=64 blocks=2, ${fitOptions.epochs} epochs | ` +
-    `HR@10 / NDCG@10 ${list((r) => r.model)} | most-popular ${list((r) => r.popularity)} | random ${list((r) => r.random)}; ${wallMinutes.toFixed(1)} min wall | \`${result.command}\` |\n`);
-  console.log(`wrote ${out} and a row of benchmarks/RESULTS.md`);
+  recordRun('fewshot-ml1m', result,
+    `fewshot-ml1m | ${result.device} | cold-users 10% (seed 0, ${coldUsers.length} users never trained on), history = first k events, full ranking; L=50 d=64 blocks=2, ${fitOptions.epochs} epochs | ` +
+    `HR@10 / NDCG@10 ${list((r) => r.model)} | most-popular ${list((r) => r.popularity)} | random ${list((r) => r.random)}; ${wallMinutes.toFixed(1)} min wall | \`${result.command}\``);
 }

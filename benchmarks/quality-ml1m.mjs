@@ -12,18 +12,19 @@
  * appends a row to RESULTS.md; --no-record writes them to the temp folder instead and appends nothing.
  * Exits 0 with a message when the data file is absent (it is never copied into the repo).
  */
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BERT4Rec, SASRec, hitRate, ndcg, popularityRanks, readSasrecText, reportData, versions, writeReport } from '../dist/index.js';
+import { DATA, commandLine, cpuDevice, ml1mFiles, requireFiles } from './record.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: a } = parseArgs({
   options: {
     arch: { type: 'string', default: 'sasrec' },
-    data: { type: 'string', default: join(here, '../../shared/data/ml-1m-sasrec/ml-1m.txt') },
+    data: { type: 'string', default: ml1mFiles(DATA).interactions },
     epochs: { type: 'string', default: '50' },
     lr: { type: 'string', default: '2e-3' },
     'weight-decay': { type: 'string', default: '0.05' },
@@ -36,10 +37,7 @@ const { values: a } = parseArgs({
     'no-record': { type: 'boolean', default: false },
   },
 });
-if (!existsSync(a.data)) {
-  console.log(`skipped: ${a.data} not found (MovieLens-1M is read by path, never stored in the repo)`);
-  process.exit(0);
-}
+requireFiles([a.data]);
 
 const started = Date.now();
 const data = await readSasrecText(a.data);
@@ -75,13 +73,13 @@ await model.dispose();
 const m = evaluation.metrics;
 const result = {
   benchmark: 'quality-ml1m', arch: a.arch, date: new Date().toISOString(),
-  device: `CPU: ${cpus()[0]?.model.trim()}, ${versions().threads} threads`, versions: versions(),
+  device: cpuDevice(versions()), versions: versions(),
   protocol: 'leave-one-out, full ranking over 3416 items, seen items excluded, early stopping on valid NDCG@10',
   options: { ...fitOptions, validation: { ...fitOptions.validation, data: undefined }, onProgress: undefined, dropout: Number(a.dropout), heads: Number(a.heads) },
   test: m, popularity: { 'hr@10': hitRate(popular, 10), 'ndcg@10': ndcg(popular, 10) },
   table: full.table, fairness: full.fairness, legacySampled100: sampled.metrics,
   validation: summary.validation, steps: summary.steps, trainMinutes: summary.elapsedSec / 60, wallMinutes,
-  command: `node benchmarks/quality-ml1m.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  command: commandLine('quality-ml1m.mjs'),
 };
 console.log(`\ntest (${evaluation.users} users): HR@10 ${m['hr@10'].toFixed(4)}  NDCG@10 ${m['ndcg@10'].toFixed(4)}  HR@20 ${m['hr@20'].toFixed(4)}  NDCG@20 ${m['ndcg@20'].toFixed(4)}  MRR ${m.mrr.toFixed(4)}`);
 console.log(`most popular: HR@10 ${result.popularity['hr@10'].toFixed(4)}  NDCG@10 ${result.popularity['ndcg@10'].toFixed(4)}`);

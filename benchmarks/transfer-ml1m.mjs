@@ -13,16 +13,15 @@
  * Needs the built package (npm run build). Writes benchmarks/results/transfer-ml1m-<date>.json and
  * appends a row to RESULTS.md. Exits 0 with a message when ../shared/data is absent.
  */
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: a } = parseArgs({
   options: {
-    data: { type: 'string', default: join(here, '../../shared/data') },
+    data: { type: 'string', default: DATA },
     epochs: { type: 'string', default: '10' },
     'tune-epochs': { type: 'string', default: '2' },
     'text-dim': { type: 'string', default: '256' },
@@ -30,17 +29,8 @@ const { values: a } = parseArgs({
     'no-record': { type: 'boolean', default: false },
   },
 });
-const files = {
-  interactions: join(a.data, 'ml-1m-sasrec/ml-1m.txt'),
-  itemMap: join(a.data, 'ml-1m-sasrec/sas_to_original_items.txt'),
-  userMap: join(a.data, 'ml-1m-sasrec/sas_to_original_users.txt'),
-  movies: join(a.data, 'ml-1m/movies.dat'),
-};
-const absent = Object.values(files).filter((f) => !existsSync(f));
-if (absent.length > 0) {
-  console.log(`skipped: ${absent.join(', ')} not found (MovieLens-1M is read by path, never stored in the repo)`);
-  process.exit(0);
-}
+const files = ml1mFiles(a.data);
+requireFiles([files.interactions, files.itemMap, files.userMap, files.movies]);
 const lib = await import(join(here, '../dist/index.js'));
 const started = Date.now();
 const CUT = 1995;
@@ -112,21 +102,15 @@ console.log('| model | HR@10 / NDCG@10 |\n| --- | --- |');
 for (const [name, m] of rows) console.log(`| ${name} | ${f(m)} |`);
 console.log(`${test.targets.length} test users on B; wall ${wallMinutes.toFixed(1)} min`);
 const result = {
-  benchmark: 'transfer-ml1m', date: new Date().toISOString(), device: `CPU: ${cpus()[0]?.model.trim()}, ${lib.versions().threads} threads`, versions: lib.versions(),
+  benchmark: 'transfer-ml1m', date: new Date().toISOString(), device: cpuDevice(lib.versions()), versions: lib.versions(),
   protocol: `catalogue A = films before ${CUT}, B = from ${CUT} (disjoint items); base trained on A, transferToCatalogue to B; B leave-one-out test, full ranking, seen excluded`,
   catalogues: { A: { items: A.items, users: A.set.numUsers, events: A.set.numInteractions }, B: { items: B.items, users: B.set.numUsers, events: B.set.numInteractions, testUsers: test.targets.length } },
   model: arch, options: { ...fitOptions, epochs, tuneEpochs }, baseSteps: baseFit.steps,
   results: { zeroShot, tuned, scratchShort, scratchFull }, wallMinutes,
-  command: `node benchmarks/transfer-ml1m.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  command: commandLine('transfer-ml1m.mjs'),
 };
 if (!a['no-record']) {
-  const day = result.date.slice(0, 10);
-  mkdirSync(join(here, 'results'), { recursive: true });
-  let out = join(here, 'results', `transfer-ml1m-${day}.json`);
-  for (let n = 2; existsSync(out); n++) out = join(here, 'results', `transfer-ml1m-${day}-${n}.json`);
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  appendFileSync(join(here, 'RESULTS.md'),
-    `| ${day} | transfer-ml1m | ${result.device} | text SASRec (hashed title+genres, textDim ${arch.textDim}, L=50 d=64 blocks=2) trained ${epochs} epochs on films before ${CUT} (${A.items} items), moved to films from ${CUT} (${B.items} new items); B leave-one-out, full ranking, ${test.targets.length} users | ` +
-    `HR@10 / NDCG@10: zero-shot ${f(zeroShot.model)}; +${tuneEpochs} epochs on B ${f(tuned)} | most-popular ${f(zeroShot.popularity)}, random ${f(zeroShot.random)}; scratch ${tuneEpochs} epochs ${f(scratchShort)}, scratch ${epochs} epochs ${f(scratchFull)}; ${wallMinutes.toFixed(1)} min wall | \`${result.command}\` |\n`);
-  console.log(`wrote ${out} and a row of benchmarks/RESULTS.md`);
+  recordRun('transfer-ml1m', result,
+    `transfer-ml1m | ${result.device} | text SASRec (hashed title+genres, textDim ${arch.textDim}, L=50 d=64 blocks=2) trained ${epochs} epochs on films before ${CUT} (${A.items} items), moved to films from ${CUT} (${B.items} new items); B leave-one-out, full ranking, ${test.targets.length} users | ` +
+    `HR@10 / NDCG@10: zero-shot ${f(zeroShot.model)}; +${tuneEpochs} epochs on B ${f(tuned)} | most-popular ${f(zeroShot.popularity)}, random ${f(zeroShot.random)}; scratch ${tuneEpochs} epochs ${f(scratchShort)}, scratch ${epochs} epochs ${f(scratchFull)}; ${wallMinutes.toFixed(1)} min wall | \`${result.command}\``);
 }

@@ -15,15 +15,21 @@ export function plantedGroups(seed: number, users = 600): { data: Dataset; texts
   const below = (n: number) => Math.floor(rand() * n);
   const groupOf = (item: number) => (item - 1) % GROUPS;
   const texts = Array.from({ length: V + 1 }, (_, i) => (i === 0 ? '' : `genre${groupOf(i)} word${below(30)}`));
+  return { data: plantedWalks(rand, users, GROUPS, PER_GROUP), texts };
+}
+
+/** Users walking `groups` groups of `perGroup` items (item i is in group (i−1) mod groups), as above. */
+export function plantedWalks(rand: () => number, users: number, groups: number, perGroup: number): Dataset {
+  const below = (n: number) => Math.floor(rand() * n);
   const seqs: number[][] = [];
   for (let u = 0; u < users; u++) {
-    let g = below(GROUPS);
+    let g = below(groups);
     const seq: number[] = [];
     for (let n = 12 + below(9); n > 0; n--) {
-      seq.push(1 + g + GROUPS * below(PER_GROUP));
-      g = rand() < 0.9 ? (g + 1) % GROUPS : below(GROUPS);
+      seq.push(1 + g + groups * below(perGroup));
+      g = rand() < 0.9 ? (g + 1) % groups : below(groups);
     }
     seqs.push(seq);
   }
-  return { data: Dataset.fromSequences(seqs, V), texts };
+  return Dataset.fromSequences(seqs, groups * perGroup);
 }

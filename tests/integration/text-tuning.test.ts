@@ -9,11 +9,12 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BERT4Rec, BertTextEncoder, Dataset, SASRec, readSafetensors, seededRandom } from '../../lib/index.js';
+import { BERT4Rec, BertTextEncoder, SASRec, readSafetensors, seededRandom, type Dataset } from '../../lib/index.js';
 import { rejection } from '../expect-error.js';
 import { removeTinyBerts, writeTinyBert } from '../unit/tiny-bert.js';
+import { plantedWalks } from './planted-groups.js';
 
-// Planted groups as in planted-groups.ts, with texts in the tiny BERT's vocabulary: a group word and a noise word.
+// Planted groups (planted-groups.ts) with texts in the tiny BERT's vocabulary: a group word and a noise word.
 const GROUPS = 8;
 const PER_GROUP = 10;
 const V = GROUPS * PER_GROUP;
@@ -22,19 +23,8 @@ const NOISE = ['a', '2', '大', '家', '好', ','];
 
 function planted(seed: number): { data: Dataset; texts: string[] } {
   const rand = seededRandom(seed);
-  const below = (n: number) => Math.floor(rand() * n);
-  const texts = Array.from({ length: V + 1 }, (_, i) => (i === 0 ? '' : `${WORDS[(i - 1) % GROUPS]} ${NOISE[below(NOISE.length)]}`));
-  const seqs: number[][] = [];
-  for (let u = 0; u < 500; u++) {
-    let g = below(GROUPS);
-    const seq: number[] = [];
-    for (let n = 12 + below(9); n > 0; n--) {
-      seq.push(1 + g + GROUPS * below(PER_GROUP));
-      g = rand() < 0.9 ? (g + 1) % GROUPS : below(GROUPS);
-    }
-    seqs.push(seq);
-  }
-  return { data: Dataset.fromSequences(seqs, V), texts };
+  const texts = Array.from({ length: V + 1 }, (_, i) => (i === 0 ? '' : `${WORDS[(i - 1) % GROUPS]} ${NOISE[Math.floor(rand() * NOISE.length)]}`));
+  return { data: plantedWalks(rand, 500, GROUPS, PER_GROUP), texts };
 }
 
 const { data, texts } = planted(3);

@@ -1,0 +1,58 @@
+/**
+ * What every ML-1M benchmark shares: the files of ../shared/data by role, a clean skip when they are
+ * absent (the data is read by path, never stored in the repo), the device line, and the record of a
+ * run (its JSON under results/, one row of RESULTS.md).
+ */
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The default data folder: ../shared/data beside the checkout. */
+export const DATA = join(here, '../../shared/data');
+
+/** The ML-1M files under `data`, by role. */
+export function ml1mFiles(data) {
+  return {
+    interactions: join(data, 'ml-1m-sasrec/ml-1m.txt'),
+    itemMap: join(data, 'ml-1m-sasrec/sas_to_original_items.txt'),
+    userMap: join(data, 'ml-1m-sasrec/sas_to_original_users.txt'),
+    movies: join(data, 'ml-1m/movies.dat'),
+    users: join(data, 'ml-1m/users.dat'),
+    ratings: join(data, 'ml-1m/ratings.users-1-2999.dat'),
+  };
+}
+
+/** Exit 0 with a message when any of `paths` is missing. */
+export function requireFiles(paths) {
+  const absent = paths.filter((p) => !existsSync(p));
+  if (absent.length === 0) return;
+  console.log(`skipped: ${absent.join(', ')} not found (MovieLens-1M is read by path, never stored in the repo)`);
+  process.exit(0);
+}
+
+/** "CPU: <model>, <n> threads" from seqrec's versions(). */
+export function cpuDevice(versions) {
+  return `CPU: ${cpus()[0]?.model.trim()}, ${versions.threads} threads`;
+}
+
+/** The command line that ran this script, for the record. */
+export function commandLine(script) {
+  return `node benchmarks/${script} ${process.argv.slice(2).join(' ')}`.trim();
+}
+
+/**
+ * Write `result` (with its ISO `date`) to results/<name>-<day>[-n].json and append `row` (the cells
+ * after the date, '|'-separated) to RESULTS.md.
+ */
+export function recordRun(name, result, row) {
+  const day = result.date.slice(0, 10);
+  mkdirSync(join(here, 'results'), { recursive: true });
+  let out = join(here, 'results', `${name}-${day}.json`);
+  for (let n = 2; existsSync(out); n++) out = join(here, 'results', `${name}-${day}-${n}.json`);
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  appendFileSync(join(here, 'RESULTS.md'), `| ${day} | ${row} |\n`);
+  console.log(`wrote ${out} and a row of benchmarks/RESULTS.md`);
+}
