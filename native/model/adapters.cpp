@@ -138,15 +138,8 @@ void Recommender::unmergeAdapter(const std::string& name) {
 
 AdapterState Recommender::exportAdapter(const std::string& name) const {
   requireAdapter(name, "exportAdapter");
-  const AdapterRecord& record = adapters_.at(name);
-  AdapterState state;
-  state.name = name;
-  state.r = record.options.r();
-  state.alpha = record.options.alpha();
-  state.dropout = record.options.dropout();
-  state.rslora = record.options.rslora();
+  AdapterState state = loraState(name, adapters_.at(name).options, net->loraLayers());
   state.baseHash = baseHash();
-  state.tensors = loraEntries(net->loraLayers(), name);
   return state;
 }
 

@@ -1,4 +1,4 @@
-// readLoraFactors / loraEntries: see lora_state.h.
+// loraOptions / readLoraFactors / loraState: see lora_state.h.
 #include "model/lora_state.h"
 
 #include "common/error.h"
@@ -49,15 +49,20 @@ std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& s, const 
   return out;
 }
 
-std::vector<TensorEntry> loraEntries(const LoraLayers& layers, const std::string& name) {
-  std::vector<TensorEntry> out;
+AdapterState loraState(const std::string& name, const LoraOptions& options, const LoraLayers& layers) {
+  AdapterState s;
+  s.name = name;
+  s.r = options.r();
+  s.alpha = options.alpha();
+  s.dropout = options.dropout();
+  s.rslora = options.rslora();
   for (const auto& [module, layer] : layers) {
     auto it = layer->adapters.find(name);
     if (it == layer->adapters.end()) continue;
-    out.push_back(tensorEntry(module + ".lora_A", it->second.A));  // (r, in)
-    out.push_back(tensorEntry(module + ".lora_B", it->second.B));  // (out, r)
+    s.tensors.push_back(tensorEntry(module + ".lora_A", it->second.A));  // (r, in)
+    s.tensors.push_back(tensorEntry(module + ".lora_B", it->second.B));  // (out, r)
   }
-  return out;
+  return s;
 }
 
 }  // namespace seqrec

@@ -29,7 +29,8 @@ LoraOptions loraOptions(const std::string& name, int64_t r, double alpha, double
 // tensors at all): E_CHECKPOINT naming the tensor, before anything changes.
 std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& state, const LoraLayers& layers);
 
-// Copies of adapter `name`'s factors on every layer that has it, in module order.
-std::vector<TensorEntry> loraEntries(const LoraLayers& layers, const std::string& name);
+// Adapter `name` as an AdapterState: its options and copies of its factors on every layer that has
+// it, in module order (baseHash left empty: what it covers is the owner's business).
+AdapterState loraState(const std::string& name, const LoraOptions& options, const LoraLayers& layers);
 
 }  // namespace seqrec

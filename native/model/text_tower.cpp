@@ -104,15 +104,6 @@ torch::OrderedDict<std::string, torch::Tensor> TextTower::trainable() const {
   return out;
 }
 
-AdapterState TextTower::adapterState() const {
-  AdapterState s;
-  s.name = kAdapter;
-  s.r = lora_.r();
-  s.alpha = lora_.alpha();
-  s.dropout = lora_.dropout();
-  s.rslora = lora_.rslora();
-  s.tensors = loraEntries(encoder_->loraLayers(), kAdapter);
-  return s;
-}
+AdapterState TextTower::adapterState() const { return loraState(kAdapter, lora_, encoder_->loraLayers()); }
 
 }  // namespace seqrec

@@ -3,7 +3,8 @@
  * trains a LoRA adapter of a BERT copy whose pooled output is the item text. Afterwards the
  * model's text equals the tuned encoder's output (also after restoring the best validation), the
  * adapter applies to the BertTextEncoder and round-trips through the PEFT layout, the base BERT is
- * untouched, the memory-bank mode (itemsPerStep) trains too, and bad input is refused.
+ * untouched, the memory-bank mode (itemsPerStep) trains too, an aborted fit detaches the encoder (the
+ * run cannot be resumed: its optimizer trained factors that are gone), and bad input is refused.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,6 +128,18 @@ describe('end-to-end LoRA fine-tuning of the text encoder', () => {
     expect(summary.losses.at(-1)!).toBeLessThan(summary.losses[0]!);
     await encoder.applyAdapter(summary.textAdapter!);
     expect(maxDiff(await modelText(model), (await encoder.encode(texts)).data, 8)).toBeLessThan(1e-5);
+  });
+
+  it('an aborted tuning fit detaches the encoder, so the model trains again', async () => {
+    const tiny = await writeTinyBert({ seed: 7 });
+    await using encoder = await BertTextEncoder.load(tiny.folder, { threads: 1 });
+    await using model = await SASRec.create(ARCH);
+    const controller = new AbortController();
+    const run = model.fit(split.train, { ...FIT, signal: controller.signal, progressEvery: 1, onProgress: (p) => p.step >= 3 && controller.abort(), textEncoder: { encoder, texts, lora: LORA } });
+    expect((await rejection(run)).code).toBe('E_ABORTED');
+    const again = await model.fit(split.train, { epochs: 1, textEncoder: { encoder, texts, lora: LORA } });
+    expect(again.textAdapter!.tensors.length).toBeGreaterThan(0);
+    expect((await rejection(model.fit(split.train, { epochs: 1, resume: true }))).message).toMatch(/no run to resume/);
   });
 
   it('refuses a width mismatch, texts of the wrong length, resume, an adapted encoder and unknown layers', async () => {
