@@ -32,6 +32,8 @@ const schema = z.strictObject({
     split: z.enum(['leave-one-out', 'temporal']).optional(),
     /** (str) item text for the model: MovieLens movies.dat (titles and genres) */
     items: z.string().min(1).optional(),
+    /** (bool) add the items of `items` that have no interactions to the catalogue (scored from text alone) */
+    addNewItems: z.boolean().optional(),
   }).optional(),
   model: z.strictObject({
     arch: z.enum(['sasrec', 'bert4rec']).optional(),

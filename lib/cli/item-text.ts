@@ -1,11 +1,13 @@
 /**
  * Item text for `seqrec train --items <movies.dat>`: read the item file, lay its titles and genres
  * out by the dataset's item ids, and encode them with the hashing encoder (no weights) or a local
- * Hugging Face BERT folder (`--text-encoder <folder>`, cached with `--text-cache <dir>`). The model
+ * Hugging Face BERT folder (`--text-encoder <folder>`, cached with `--text-cache <dir>`). With
+ * `--add-new-items` the file's items that have no interactions join the catalogue, recommendable
+ * from their text alone until a later fit trains on them. The model
  * is then created with textDim = the vectors' width, and its checkpoint carries the text, so
  * evaluate and recommend need nothing more.
  */
-import type { Dataset } from '../data/dataset.js';
+import { Dataset } from '../data/dataset.js';
 import { readMovieLensMovies } from '../data/readers/movielens.js';
 import { itemText } from '../data/side-info.js';
 import { SeqrecError } from '../errors.js';
@@ -21,6 +23,8 @@ export interface ItemTextSummary {
   dim: number;
   /** (int) catalogue items the item file has no entry for (their text is empty) */
   missing: number;
+  /** (int) items of the item file without interactions, added to the catalogue (data.addNewItems) */
+  added: number;
 }
 
 const HASHING_DIM = 256;
@@ -32,6 +36,7 @@ export async function encodeItemText(
   const items = config.data?.items;
   const { textDim, textEncoder = 'hashing', textCache } = config.model ?? {};
   if (items === undefined) {
+    if (config.data?.addNewItems) throw new SeqrecError('E_INVALID_OPTION', 'data.addNewItems adds the items of an item file: pass --items <movies.dat> (data.items)', { option: 'data.addNewItems' });
     const stray = textDim !== undefined ? 'textDim' : config.model?.textEncoder !== undefined ? 'textEncoder' : textCache !== undefined ? 'textCache' : undefined;
     if (stray) throw new SeqrecError('E_INVALID_OPTION', `model.${stray} needs item text: pass --items <movies.dat> (data.items)`, { option: `model.${stray}` });
     return undefined;
@@ -39,12 +44,14 @@ export async function encodeItemText(
   if (!items.endsWith('.dat')) {
     throw new SeqrecError('E_INVALID_OPTION', `data.items ${items}: only MovieLens movies.dat ("id::title::genres" lines) is read so far`, { option: 'data.items' });
   }
-  const withInfo = dataset.withItemInfo(await readMovieLensMovies(items));
+  const movies = await readMovieLensMovies(items);
+  const { dataset: catalogue, added } = config.data?.addNewItems ? withNewItems(dataset, movies.keys()) : { dataset, added: 0 };
+  const withInfo = catalogue.withItemInfo(movies);
   const texts = itemText(withInfo);
   const missing = withInfo.itemInfoMatch?.missing.length ?? 0;
   if (textEncoder === 'hashing') {
     const vectors = new HashingTextEncoder({ dim: textDim ?? HASHING_DIM }).encode(texts);
-    return { dataset: withInfo, vectors, summary: { encoder: 'hashing', dim: vectors.dim, missing } };
+    return { dataset: withInfo, vectors, summary: { encoder: 'hashing', dim: vectors.dim, missing, added } };
   }
   const device = config.model?.device;
   await using encoder = await BertTextEncoder.load(textEncoder, { ...(textCache !== undefined && { cacheDir: textCache }), ...(device !== undefined && { device }) });
@@ -54,5 +61,16 @@ export async function encodeItemText(
   progress.start('encoding item text', texts.length);
   const vectors = await encoder.encode(texts, { signal, onProgress: (p) => progress.update(p.done, p.reused > 0 ? `${p.reused} from the cache or repeated` : '') });
   progress.stop();
-  return { dataset: withInfo, vectors, summary: { encoder: textEncoder, dim: vectors.dim, missing } };
+  return { dataset: withInfo, vectors, summary: { encoder: textEncoder, dim: vectors.dim, missing, added } };
+}
+
+/** The dataset with every id of `ids` it lacks appended as an item without events (its row is text alone until trained on). */
+function withNewItems(dataset: Dataset, ids: Iterable<string>): { dataset: Dataset; added: number } {
+  const itemIds = dataset.itemIds;
+  if (!itemIds) throw new SeqrecError('E_INVALID_OPTION', 'data.addNewItems needs item ids in the data (SASRec text files need itemIdMap)', { option: 'data.addNewItems' });
+  const known = new Set(itemIds);
+  const extra = [...ids].filter((id) => !known.has(id));
+  const { offsets, items, numItems, userIds, times } = dataset;
+  const grown = Dataset.fromCSR({ offsets, items, numItems: numItems + extra.length, itemIds: [...itemIds, ...extra], ...(userIds && { userIds }), ...(times && { times }) });
+  return { dataset: grown, added: extra.length };
 }

@@ -77,10 +77,11 @@ withData(program.command('train').description('train a model with early stopping
   .option('--text-encoder <name>', 'hashing (default) | a local Hugging Face BERT folder')
   .option('--text-dim <n>', 'hashing text vector width (default 256)', int('--text-dim'))
   .option('--text-cache <dir>', 'keep BERT text vectors here, so each title is encoded once')
+  .option('--add-new-items', 'with --items: add its items that have no interactions, recommendable from their text alone')
   .option('--id-dropout <p>', 'share of steps an item id embedding is dropped (text models, default 0.5)', float('--id-dropout'))
   .action(async (o) => {
     const config = await loadConfig(o.config, {
-      data: { ...dataFlags(o), items: o.items },
+      data: { ...dataFlags(o), items: o.items, addNewItems: o.addNewItems },
       model: {
         arch: o.arch, dim: o.dim, layers: o.layers, heads: o.heads, maxLen: o.maxLen, dropout: o.dropout, seed: o.seed, threads: o.threads, device: o.device,
         textDim: o.textDim, textEncoder: o.textEncoder, textCache: o.textCache,
@@ -97,7 +98,7 @@ withData(program.command('train').description('train a model with early stopping
       const v = result.validation;
       return [
         `data: ${result.dataset.name}: ${result.dataset.users} users, ${result.dataset.items} items, ${result.dataset.interactions} interactions`,
-        ...(result.text ? [`item text: ${result.text.encoder}, width ${result.text.dim}${result.text.missing ? `, ${result.text.missing} items without an entry` : ''}`] : []),
+        ...(result.text ? [`item text: ${result.text.encoder}, width ${result.text.dim}${result.text.missing ? `, ${result.text.missing} items without an entry` : ''}${result.text.added ? `, ${result.text.added} new items added` : ''}`] : []),
         `trained ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s`,
         ...(v ? [`best validation ${v.metric} ${v.best.toFixed(4)} at epoch ${v.bestEpoch}${v.stoppedEarly ? ' (stopped early)' : ''}`] : []),
         `saved ${result.model}`,

@@ -93,15 +93,26 @@ describe('seqrec CLI', () => {
     const common = ['--data', csv, '--items', movies, '--epochs', '2', '--dim', '16', '--layers', '1', '--heads', '2', '--max-len', '16', '--threads', '1', '--json'];
     const hashed = await seqrec('train', ...common, '--text-dim', '32', '--id-dropout', '0.3', '--out', 'text.safetensors');
     expect(hashed.code, hashed.stderr).toBe(0);
-    expect(JSON.parse(hashed.stdout).text).toEqual({ encoder: 'hashing', dim: 32, missing: 2 });
+    expect(JSON.parse(hashed.stdout).text).toEqual({ encoder: 'hashing', dim: 32, missing: 2, added: 0 });
     const evaluated = await seqrec('evaluate', '--data', csv, '--model', 'text.safetensors', '--no-bootstrap', '--json');
     expect(evaluated.code, evaluated.stderr).toBe(0);
 
     const tiny = await writeTinyBert({ seed: 1 });
     const bert = await seqrec('train', ...common, '--text-encoder', tiny.folder, '--text-cache', 'text-cache', '--out', 'bert.safetensors');
     expect(bert.code, bert.stderr).toBe(0);
-    expect(JSON.parse(bert.stdout).text).toEqual({ encoder: tiny.folder, dim: 8, missing: 2 });
+    expect(JSON.parse(bert.stdout).text).toEqual({ encoder: tiny.folder, dim: 8, missing: 2, added: 0 });
     expect(readdirSync(join(dir, 'text-cache'))).toHaveLength(1);
+
+    // items of the file without interactions join the catalogue and are recommended from their text
+    writeFileSync(movies, `${readFileSync(movies, 'latin1')}movie-new-1::Film 3 (2001)::Toy\nmovie-new-2::Film 5 (2002)::Drama\n`, 'latin1');
+    const grown = await seqrec('train', ...common, '--text-dim', '32', '--add-new-items', '--out', 'grown.safetensors');
+    expect(grown.code, grown.stderr).toBe(0);
+    const g = JSON.parse(grown.stdout);
+    expect(g.text.added).toBe(2);
+    expect(g.dataset.items).toBe(distinctItems + 2);
+    const all = await seqrec('recommend', '--model', 'grown.safetensors', '--history', ids.slice(0, 3).join(','), '-k', String(distinctItems - 1), '--json');
+    expect(all.code, all.stderr).toBe(0);
+    expect(JSON.parse(all.stdout).recommendations.map((r: { id: string }) => r.id)).toEqual(expect.arrayContaining(['movie-new-1', 'movie-new-2']));
 
     const noItems = await seqrec('train', '--data', csv, '--text-dim', '8');
     expect(noItems.code).toBe(1);
