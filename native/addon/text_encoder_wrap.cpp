@@ -1,10 +1,10 @@
 // NativeTextEncoder method bodies and the batched encode loop.
 #include "addon/text_encoder_wrap.h"
 
-#include "addon/promise_worker.h"
-#include "common/error.h"
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "addon/promise_worker.h"
+#include "common/error.h"
 #include "model/lora_state.h"
 #include "model/recommender.h"
 

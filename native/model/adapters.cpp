@@ -86,7 +86,7 @@ AdapterInfo Recommender::addAdapter(const AddAdapterRequest& r) {
   for (const auto& m : r.modules) {
     if (!wanted.insert(m.name).second) throw invalid("adapter " + inQuotes(r.name) + " lists layer " + inQuotes(m.name) + " twice");
   }
-  std::vector<std::pair<std::string, LoraLinearImpl*>> targets;  // in module order
+  LoraLayers targets;  // in module order
   for (const auto& [module, layer] : net->loraLayers()) {
     if (wanted.erase(module)) targets.emplace_back(module, layer);
   }

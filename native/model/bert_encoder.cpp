@@ -41,12 +41,7 @@ torch::Tensor BertEncoderImpl::embed(const torch::Tensor& ids, const torch::Tens
   return normalize ? pooled / pooled.norm(2, 1, true).clamp_min(1e-12) : pooled;
 }
 
-std::vector<std::pair<std::string, LoraLinearImpl*>> BertEncoderImpl::loraLayers() const {
-  std::vector<std::pair<std::string, LoraLinearImpl*>> out;
-  for (const auto& m : named_modules(/*name_prefix=*/"", /*include_self=*/false))
-    if (auto* layer = m.value()->as<LoraLinear>()) out.emplace_back(m.key(), layer);
-  return out;
-}
+LoraLayers BertEncoderImpl::loraLayers() const { return loraLayersOf(*this); }
 
 torch::Tensor BertEncoderImpl::pool(const torch::Tensor& hidden, const torch::Tensor& valid, const std::string& pooling) {
   if (pooling == "cls") return hidden.select(1, 0);                                // (B, H)

@@ -29,7 +29,7 @@ class BertEncoderImpl : public torch::nn::Module {
   torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& valid, const std::string& pooling, bool normalize,
                       at::Generator& gen, const std::string& adapter = "");
   // Every LoraLinear by qualified module name ("blocks.0.attention.query"), in module order.
-  std::vector<std::pair<std::string, LoraLinearImpl*>> loraLayers() const;
+  LoraLayers loraLayers() const;
   // Copy every parameter from tensors named as in BertModel (canonical names, float32); E_CHECKPOINT
   // naming the key on a missing name or a wrong shape.
   void loadHf(const std::vector<TensorEntry>& tensors);

@@ -28,6 +28,13 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x, at::Generator& gen
   return y.add(torch::nn::functional::linear(h, a.B), a.options.scale()); // (…, out) y + s·B(A(x))
 }
 
+LoraLayers loraLayersOf(const torch::nn::Module& root) {
+  LoraLayers out;
+  for (const auto& m : root.named_modules(/*name_prefix=*/"", /*include_self=*/false))
+    if (auto* layer = m.value()->as<LoraLinear>()) out.emplace_back(m.key(), layer);
+  return out;
+}
+
 void LoraLinearImpl::addAdapter(const std::string& name, const LoraOptions& o, at::Generator& gen) {
   // kaiming_uniform_(a=√5) on (r, in): gain √(2/(1+5)), bound = gain·√(3/in) = 1/√in.
   const double bound = 1.0 / std::sqrt(static_cast<double>(options.in()));

@@ -13,6 +13,8 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/shapes.h"
 
@@ -82,5 +84,11 @@ class LoraLinearImpl : public torch::nn::Module {
   torch::Tensor unmerged_;  // (out, in) weight before the merge; undefined when nothing is merged
 };
 TORCH_MODULE(LoraLinear);
+
+using LoraLayers = std::vector<std::pair<std::string, LoraLinearImpl*>>;  // qualified name → layer, module order
+
+// Every LoraLinear below `root` with its qualified name ("blocks.0.attention.query"), in module order:
+// what LoRA can target, in the recommender and in the BERT text encoder alike.
+LoraLayers loraLayersOf(const torch::nn::Module& root);
 
 }  // namespace seqrec

@@ -14,8 +14,6 @@
 
 namespace seqrec {
 
-using LoraLayers = std::vector<std::pair<std::string, LoraLinearImpl*>>;  // qualified name → layer, module order
-
 struct LoraFactors {
   torch::Tensor A;  // (r, in)
   torch::Tensor B;  // (out, r)

@@ -92,12 +92,7 @@ torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generato
   return finalNorm(x);  // (B, L, d)
 }
 
-std::vector<std::pair<std::string, LoraLinearImpl*>> TransformerRecImpl::loraLayers() const {
-  std::vector<std::pair<std::string, LoraLinearImpl*>> out;
-  for (const auto& m : named_modules(/*name_prefix=*/"", /*include_self=*/false))
-    if (auto* layer = m.value()->as<LoraLinear>()) out.emplace_back(m.key(), layer);
-  return out;
-}
+LoraLayers TransformerRecImpl::loraLayers() const { return loraLayersOf(*this); }
 
 torch::Tensor TransformerRecImpl::outputWeight(at::Generator& gen) {
   return itemTable(gen).narrow(0, 1, options.numItems());  // (V, d)

@@ -84,7 +84,7 @@ class TransformerRecImpl : public torch::nn::Module {
   void activateItems(const std::vector<int32_t>& items);
   // Every LoraLinear with its qualified name ("blocks.0.attention.query", "blocks.1.ffnIn", …),
   // in module order: the layers an adapter can target.
-  std::vector<std::pair<std::string, LoraLinearImpl*>> loraLayers() const;
+  LoraLayers loraLayers() const;
   // The tied output table (V, d): item rows 1..V of the item table (gradients flow).
   torch::Tensor outputWeight(at::Generator& gen);
   bool hasText() const { return options.textDim() > 0; }
