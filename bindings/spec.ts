@@ -421,6 +421,10 @@ classes.NativeTextEncoder = {
 
 export const functions: Record<string, MethodSpec> = {
   versions: { doc: 'Build and runtime facts.', args: [], returns: { record: 'Versions' }, async: false },
+  stopJobs: {
+    doc: 'Cancel every native job of this environment (fits, pool jobs) and wait until each has stopped touching LibTorch (one step or batch); their Promises never settle. For process.exit(), which runs no addon hook.',
+    args: [], returns: 'void', async: false,
+  },
   parityCrossEntropy: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityCeRequest' } }], returns: { record: 'ParityCeResult' }, async: true },
   parityAdamW: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityAdamWRequest' } }], returns: { record: 'ParityAdamWResult' }, async: true },
   parityAttention: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityAttentionRequest' } }], returns: { record: 'ParityAttentionResult' }, async: true },

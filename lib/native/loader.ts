@@ -42,5 +42,10 @@ export function addon(): AddonModule {
       { cause },
     );
   }
+  // process.exit() runs no addon cleanup hook: it calls exit(), whose destructors would take LibTorch
+  // down under a fit or ranking still running (SIGSEGV). The 'exit' event comes first: stop them there.
+  // (A worker's own teardown stops its jobs natively; this stops only this thread's.)
+  const loaded = cached;
+  process.on('exit', () => loaded.stopJobs());
   return cached;
 }

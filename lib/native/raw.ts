@@ -613,6 +613,8 @@ export interface AddonModule {
   NativeTextEncoder: new (config: AddonTextEncoderConfig) => AddonNativeTextEncoder;
   /** Build and runtime facts. */
   versions(): AddonVersions;
+  /** Cancel every native job of this environment (fits, pool jobs) and wait until each has stopped touching LibTorch (one step or batch); their Promises never settle. For process.exit(), which runs no addon hook. */
+  stopJobs(): void;
   /** Internal numeric check. */
   parityCrossEntropy(request: AddonParityCeRequest): Promise<AddonParityCeResult>;
   /** Internal numeric check. */

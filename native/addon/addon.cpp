@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "addon/model_wrap.h"
+#include "addon/jobs.h"
 #include "addon/promise_worker.h"
 #include "addon/text_encoder_wrap.h"
 #include "check/lora_parity.h"
@@ -50,6 +51,7 @@ Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& r) {
 }  // namespace seqrec::glue
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
+  seqrec::glue::installJobs(env);
   exports.Set("NativeModel", seqrec::glue::NativeModel::defineClass(env));
   exports.Set("NativeTextEncoder", seqrec::glue::NativeTextEncoder::defineClass(env));
   seqrec::glue::registerFunctions(env, exports);

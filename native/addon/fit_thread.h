@@ -1,7 +1,9 @@
 // Runs train() on a dedicated std::thread (not libuv's small shared pool, which the evaluation
 // and file I/O of the same process need). Progress is queued to the JS thread through a
 // thread-safe function; when the thread ends, the TSFN finaliser joins it on the JS thread and
-// settles the Promise, so no JS object is touched from the training thread.
+// settles the Promise, so no JS object is touched from the training thread. The fit holds a
+// JobTicket (jobs.h) on its abort flag, so an ending environment stops it within one step: the
+// finaliser, which Node also runs at teardown, raises the flag before it joins.
 #pragma once
 #include <napi.h>
 
@@ -16,6 +18,6 @@ namespace seqrec::glue {
 
 // onDone runs on the JS thread just before the Promise settles.
 Napi::Value startFitThread(Napi::Env env, std::shared_ptr<Recommender> model, FitRequest&& request,
-                           Napi::Function onProgress, std::atomic<bool>* abort, std::function<void()> onDone);
+                           Napi::Function onProgress, std::shared_ptr<std::atomic<bool>> abort, std::function<void()> onDone);
 
 }  // namespace seqrec::glue

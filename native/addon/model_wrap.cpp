@@ -39,10 +39,10 @@ Napi::Value NativeModel::runJob(Napi::Env env, const char* what, std::function<R
 
 Napi::Value NativeModel::fit(Napi::Env env, FitRequest&& request, Napi::Function onProgress) {
   std::shared_ptr<Recommender> model = usable("fit", true);
-  abort_ = false;
+  abort_->store(false);
   exclusive_ = "fit";
   Ref();
-  return startFitThread(env, model, std::move(request), onProgress, &abort_, [this] {
+  return startFitThread(env, model, std::move(request), onProgress, abort_, [this] {
     exclusive_ = nullptr;
     Unref();
   });
@@ -50,7 +50,7 @@ Napi::Value NativeModel::fit(Napi::Env env, FitRequest&& request, Napi::Function
 
 bool NativeModel::abortFit(Napi::Env) {
   if (!exclusive_ || std::string(exclusive_) != "fit") return false;
-  abort_ = true;
+  abort_->store(true);
   return true;
 }
 

@@ -49,7 +49,7 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Napi::Value runJob(Napi::Env env, const char* what, std::function<Result()> job, bool exclusive);
 
   std::shared_ptr<Recommender> model_;  // null after dispose()
-  std::atomic<bool> abort_{false};
+  std::shared_ptr<std::atomic<bool>> abort_ = std::make_shared<std::atomic<bool>>(false);  // shared with the fit thread
   const char* exclusive_ = nullptr;  // name of the running fit/importState, if any (JS-thread state)
   int jobs_ = 0;                     // pool jobs in flight (JS-thread state)
 };

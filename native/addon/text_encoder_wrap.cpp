@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "addon/promise_worker.h"
+#include "common/cancel.h"
 #include "common/error.h"
 #include "model/lora_state.h"
 #include "model/recommender.h"
@@ -26,6 +27,7 @@ std::vector<float> TextEncoder::encode(const EncodeRequest& r) {
   torch::Tensor valid = torch::from_blob(const_cast<int32_t*>(r.attentionMask.data()), {n, T}, torch::kInt).ne(0);  // (n, T)
   std::vector<float> out(static_cast<size_t>(n * H));
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
+    throwIfCancelled();
     const int64_t b = std::min(r.batchSize, n - begin);
     torch::Tensor v = valid.narrow(0, begin, b).to(device);                                                   // (b, T)
     torch::Tensor pooled = net->embed(ids.narrow(0, begin, b).to(device), v, r.pooling, r.normalize, gen, adapter);  // (b, H)

@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "common/cancel.h"
 #include "common/error.h"
 #include "io/csr_check.h"
 #include "train/sampler.h"
@@ -145,6 +146,7 @@ std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
   c10::InferenceMode inference;
   std::vector<int32_t> out(n);
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
+    throwIfCancelled();
     const int64_t end = std::min(n, begin + r.batchSize);
     torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, true, r.targets.data(), r.adapter);  // (b, V)
     const float* data = s.data_ptr<float>();
@@ -180,6 +182,7 @@ TopKResult Recommender::topK(const TopKRequest& r) {
   result.items.reserve(n * k);
   result.scores.reserve(n * k);
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
+    throwIfCancelled();
     const int64_t end = std::min(n, begin + r.batchSize);
     torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, r.excludeSeen, nullptr, r.adapter);  // (b, V)
     auto [values, indices] = s.topk(k, 1);  // (b, K), (b, K)

@@ -423,6 +423,13 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
       return toJs(info.Env(), versions(info.Env()));
     });
   }, "versions"));
+  exports.Set("stopJobs", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 0, "stopJobs");
+      stopJobs(info.Env());
+      return info.Env().Undefined();
+    });
+  }, "stopJobs"));
   exports.Set("parityCrossEntropy", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 1, "parityCrossEntropy");

@@ -51,6 +51,7 @@ Napi::Value toJs(Napi::Env env, const std::vector<T>& value) {
 
 // Hand-written implementations (native/addon/) of the free functions.
 Versions versions(Napi::Env env);
+void stopJobs(Napi::Env env);
 Napi::Value parityCrossEntropy(Napi::Env env, ParityCeRequest&& request);
 Napi::Value parityAdamW(Napi::Env env, ParityAdamWRequest&& request);
 Napi::Value parityAttention(Napi::Env env, ParityAttentionRequest&& request);
