@@ -9,7 +9,7 @@ export { syntheticDataset, type SyntheticOptions } from './data/synthetic.js';
 export { seededRandom } from './data/random.js';
 export { readSasrecText, type SasrecTextOptions } from './data/readers/sasrec-text.js';
 export { readMovieLensRatings, readMovieLensMovies, readMovieLensUsers, type Movie, type MovieLensUser, type MovieLensRatings, type MovieLensReadOptions } from './data/readers/movielens.js';
-export { InteractionLog, type PreprocessOptions, type PreprocessReport } from './data/interaction-log.js';
+export { InteractionLog, MAX_ID_LENGTH, type PreprocessOptions, type PreprocessReport } from './data/interaction-log.js';
 export { SASRec, BERT4Rec, loadModel } from './models/sasrec.js';
 export { SequentialRecommender, type Recommendation, type LoadOptions } from './models/recommender.js';
 export { type Evaluation, type EvaluateOptions, type FairnessResult, type Protocol } from './eval/evaluate.js';

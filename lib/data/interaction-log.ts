@@ -30,6 +30,16 @@ export interface PreprocessReport {
 }
 
 /** Growable columnar store of (user, item, time, rating) events with interned string ids. */
+/** Longest user or item id accepted, in characters (UTF-16 code units). */
+export const MAX_ID_LENGTH = 1024;
+
+function checkId(field: 'user' | 'item', id: string): void {
+  if (typeof id !== 'string' || id.length > MAX_ID_LENGTH) {
+    const what = typeof id === 'string' ? `is ${id.length} characters long; ids may have at most ${MAX_ID_LENGTH}` : `must be a string, got ${typeof id}`;
+    throw new SeqrecError('E_INVALID_DATA', `${field} id ${what}`, { field });
+  }
+}
+
 export class InteractionLog {
   readonly #userIndex = new Map<string, number>();
   readonly #itemIndex = new Map<string, number>();
@@ -51,6 +61,8 @@ export class InteractionLog {
    * time or none has. rating NaN means "no rating".
    */
   add(user: string, item: string, time = Number.NaN, rating = Number.NaN): void {
+    checkId('user', user);
+    checkId('item', item);
     if (Number.isFinite(time)) this.#timed++;
     else if (!Number.isNaN(time)) {
       throw new SeqrecError('E_INVALID_DATA', `Expected time to be a finite number of seconds or NaN but found ${time}`, { field: 'time' });

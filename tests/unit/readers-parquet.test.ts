@@ -34,7 +34,8 @@ describe('readParquet', () => {
   });
 
   it('uses file order and gives no times without a time column', async () => {
-    const { log } = await readParquet(events, { user: 'user_id', item: 'movie' });
+    await expect(readParquet(events, { user: 'user_id', item: 'movie' })).rejects.toThrow(/has a column "ts" that looks like an event time/);
+    const { log } = await readParquet(events, { user: 'user_id', item: 'movie', time: null });
     const { dataset } = log.toDataset();
     expect(seqs(dataset)).toEqual([['u2', ['10', '30']], ['u1', ['20', '10']]]);
     expect(dataset.times).toBeUndefined();
@@ -80,7 +81,7 @@ describe('readParquet', () => {
   it('rejects a column that is not in the file, naming it and listing the columns', async () => {
     await expect(readParquet(events, { user: 'user_id', item: 'movie', time: 'timestamp' })).rejects.toMatchObject({
       code: 'E_INVALID_OPTION',
-      message: `options.time: column "timestamp" is not in ${events} (user_id, movie, ts, stars)`,
+      message: `options.time: column "timestamp" is not in the header of ${events} (user_id, movie, ts, stars)`,
       details: { option: 'options.time', column: 'timestamp' },
     });
     await expect(readParquet(events, { user: 'user', item: 'movie' })).rejects.toThrow(/options.user: column "user"/);

@@ -98,8 +98,8 @@ describe('Dataset.withUserAttributes', () => {
 describe('MovieLens side files', () => {
   it('attach in one call each', async () => {
     const movies = await readMovieLensMovies(file('movies.dat', '10::Toy Story (1995)::Animation|Comedy\n40::Other (1990)::Drama\n'));
-    const users = await readMovieLensUsers(file('users.dat', '1::F::25::3::12345\nb::M::18::4::54321\n'));
-    const d = base.withItemInfo(movies).withUserAttributes(users);
+    const users = await readMovieLensUsers(file('users.dat', '1::F::25::3::12345\n2::M::18::4::54321\n'));
+    const d = Dataset.fromCSR({ ...base, userIds: ['a', '2', 'c'] }).withItemInfo(movies).withUserAttributes(users); // MovieLens ids are integers
     expect(d.itemInfoMatch).toEqual({ matched: 1, missing: ['20', '30'], unused: ['40'] });
     expect(itemText(d)[1]).toBe('Toy Story (1995). Animation, Comedy');
     expect(userGroups(d, i32([0, 1]), 'occupation')).toEqual(['unknown', '4']);

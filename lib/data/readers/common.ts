@@ -7,6 +7,7 @@
 import { SeqrecError } from '../../errors.js';
 import { abortSignal, boolean, func, invalid, noUnknownKeys, optionsObject } from '../../validate.js';
 import type { InteractionLog } from '../interaction-log.js';
+import { MAX_ID_LENGTH } from '../interaction-log.js';
 import { lineError } from './lines.js';
 export { abortedAt as aborted } from './lines.js';
 
@@ -92,13 +93,39 @@ export function resolveNames(path: string, header: readonly string[], option: Ma
       );
     }
   }
+  if (option.time === undefined && out.time === undefined) refuseUnmappedTime(path, header, `${where}.time`);
   return out as Mapping<number>;
+}
+
+/** Column names that hold event times in common exports (case-insensitive). */
+const TIME_LIKE = /^(timestamp|ts|time|datetime|date|unix_?time|event_?time|event_?timestamp|created_?at|updated_?at|clicked_?at|watched_?at)$/i;
+
+/**
+ * With no time column mapped, events keep file order. A column that looks like a time would then be
+ * ignored silently, and a wrong guess shows up much later as a poor model: ask the user to choose.
+ */
+export function refuseUnmappedTime(path: string, names: readonly string[], option: string): void {
+  const like = names.find((n) => TIME_LIKE.test(n.trim()));
+  if (like === undefined) return;
+  throw new SeqrecError(
+    'E_INVALID_OPTION',
+    `${option}: ${path} has a column ${JSON.stringify(like)} that looks like an event time, but no time column is mapped; ` +
+      `set ${option} to ${JSON.stringify(like)} to order events by it, or to null to keep file order`,
+    { option, file: path, column: like },
+  );
 }
 
 export function idField(path: string, line: number, field: string, value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') throw lineError(path, line, field, `${show(value)} is not a string or number`);
   if (value.trim() === '') throw lineError(path, line, field, 'is empty');
+  if (value.length > MAX_ID_LENGTH) throw lineError(path, line, field, `is ${value.length} characters long; ids may have at most ${MAX_ID_LENGTH}`);
+  return value;
+}
+
+/** An id of a format whose ids are positive integers (MovieLens): digits only, no sign, no fraction. */
+export function positiveIntegerId(path: string, line: number, field: string, value: string): string {
+  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) throw lineError(path, line, field, `${show(value)} is not a positive integer`);
   return value;
 }
 

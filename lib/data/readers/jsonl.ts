@@ -3,14 +3,15 @@
  * InteractionLog. `fields` names the properties (defaults user, item, time, rating). user and item
  * are strings or numbers; time and rating are numbers or numeric strings. A property named
  * explicitly must be on every line; a default time / rating is read when the first record has it,
- * and then every line must agree with the first (null turns it off). Without time, file order is time order.
+ * and then every line must agree with the first (null turns it off); with no time property, a property that
+ * looks like a time (timestamp, date, created_at, …) is an E_INVALID_OPTION asking to map it or set time null. Without time, file order is time order.
  * Invalid JSON, a non-object line, a missing property or a wrong type is E_INVALID_DATA naming
  * file:line and field, or, with `lenient`, skipped and counted.
  */
 import { InteractionLog } from '../interaction-log.js';
 import {
   aborted, idField, type InteractionsRead, lenientRow, type MappingOption, mappingOption, nameCheck, numberField,
-  PROGRESS_EVERY, type ReaderOptions, readerOptions, requireEvents,
+  PROGRESS_EVERY, type ReaderOptions, readerOptions, refuseUnmappedTime, requireEvents,
 } from './common.js';
 import { lineError, readLines } from './lines.js';
 
@@ -57,7 +58,10 @@ export async function readJsonl(path: string, options: JsonlOptions = {}): Promi
       const i = idField(path, line, item, row[item]);
       const read = (key: Optional, otherwise: number): number => {
         const present = name[key] in row && row[name[key]] !== null;
-        if (mode[key] === undefined && log.length === 0) mode[key] = present ? 'yes' : 'no';
+        if (mode[key] === undefined && log.length === 0) {
+          if (!present && key === 'time') refuseUnmappedTime(path, Object.keys(row), 'options.fields.time');
+          mode[key] = present ? 'yes' : 'no';
+        }
         if (mode[key] === 'off') return otherwise;
         if (mode[key] === 'no') {
           if (present) throw lineError(path, line, name[key], 'is present but the first record has none (set it to null to ignore it)');

@@ -1,7 +1,9 @@
 /**
  * Streams a text file line by line (gzip when the name ends in .gz, any Node text encoding such
  * as 'latin1' for MovieLens), with 1-based line numbers for error messages and AbortSignal
- * support. Failing to open or read the file is E_INVALID_DATA naming the path.
+ * support. A leading UTF-8 byte-order mark is dropped (whatever the declared encoding: in Latin-1 it
+ * would read as "ï»¿" and become part of the first id). Failing to open or read the file is
+ * E_INVALID_DATA naming the path.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -24,7 +26,7 @@ export async function* readLines(path: string, options: LineOptions = {}): Async
     for await (const text of lines) {
       line++;
       if (options.signal?.aborted) throw abortedAt(path, line);
-      yield { text, line };
+      yield { text: line === 1 ? withoutBom(text) : text, line };
     }
   } catch (e) {
     if (e instanceof SeqrecError) throw e;
@@ -33,6 +35,14 @@ export async function* readLines(path: string, options: LineOptions = {}): Async
     lines.close();
     file.destroy();
   }
+}
+
+/** The UTF-8 byte-order mark as it decodes in UTF-8 (U+FEFF) and in Latin-1 (its three bytes as characters). */
+const BOMS = ['\uFEFF', '\u00EF\u00BB\u00BF'];
+
+function withoutBom(text: string): string {
+  const bom = BOMS.find((b) => text.startsWith(b));
+  return bom ? text.slice(bom.length) : text;
 }
 
 /** E_INVALID_DATA for one field of one line. */

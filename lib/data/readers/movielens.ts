@@ -3,11 +3,12 @@
  * (UserID::MovieID::Rating::Timestamp) into an InteractionLog, and the side files movies.dat
  * (MovieID::Title::Genres, genres '|'-separated) and users.dat (UserID::Gender::Age::Occupation::Zip).
  * A malformed line is E_INVALID_DATA naming file, line and field, or, with `lenient`, skipped and
- * counted. The side files come back as Maps by original id, ready for Dataset.withItemInfo /
+ * counted. Ids are positive integers (as GroupLens writes them); a leading UTF-8 byte-order mark is
+ * dropped. The side files come back as Maps by original id, ready for Dataset.withItemInfo /
  * withUserAttributes, which report the ids that do not meet the ratings.
  */
 import { InteractionLog } from '../interaction-log.js';
-import { aborted, lenientRow, PROGRESS_EVERY, type ReaderOptions, readerOptions, requireEvents } from './common.js';
+import { aborted, lenientRow, positiveIntegerId, PROGRESS_EVERY, type ReaderOptions, readerOptions, requireEvents } from './common.js';
 import { type LineOptions, lineError, readLines } from './lines.js';
 
 /** lenient, signal and onProgress (lines read), as for every reader. */
@@ -80,9 +81,7 @@ export async function readMovieLensRatings(path: string, options: MovieLensReadO
   const skipped = await readFields(path, ['UserID', 'MovieID', 'Rating', 'Timestamp'], options, ([user, movie, rating, time], line) => {
     const r = numeric(path, line, 'Rating', rating!, false);
     const t = numeric(path, line, 'Timestamp', time!, true);
-    if (user === '') throw lineError(path, line, 'UserID', 'is empty');
-    if (movie === '') throw lineError(path, line, 'MovieID', 'is empty');
-    log.add(user!, movie!, t, r);
+    log.add(positiveIntegerId(path, line, 'UserID', user!), positiveIntegerId(path, line, 'MovieID', movie!), t, r);
   });
   requireEvents(path, log, skipped);
   return { log, skipped };
@@ -91,6 +90,7 @@ export async function readMovieLensRatings(path: string, options: MovieLensReadO
 export async function readMovieLensMovies(path: string, options: MovieLensReadOptions = {}): Promise<Map<string, Movie>> {
   const movies = new Map<string, Movie>();
   await readFields(path, ['MovieID', 'Title', 'Genres'], options, ([id, title, genres], line) => {
+    positiveIntegerId(path, line, 'MovieID', id!);
     if (movies.has(id!)) throw lineError(path, line, 'MovieID', `${JSON.stringify(id)} appears twice`);
     movies.set(id!, { title: title!, genres: genres === '' ? [] : genres!.split('|') });
   });
@@ -100,6 +100,8 @@ export async function readMovieLensMovies(path: string, options: MovieLensReadOp
 export async function readMovieLensUsers(path: string, options: MovieLensReadOptions = {}): Promise<Map<string, MovieLensUser>> {
   const users = new Map<string, MovieLensUser>();
   await readFields(path, ['UserID', 'Gender', 'Age', 'Occupation', 'Zip-code'], options, ([id, gender, age, occupation, zip], line) => {
+    positiveIntegerId(path, line, 'UserID', id!);
+    if (users.has(id!)) throw lineError(path, line, 'UserID', `${JSON.stringify(id)} appears twice`);
     if (gender !== 'M' && gender !== 'F') throw lineError(path, line, 'Gender', `${JSON.stringify(gender)} is not "M" or "F"`);
     users.set(id!, { gender, age: numeric(path, line, 'Age', age!, true), occupation: numeric(path, line, 'Occupation', occupation!, true), zip: zip! });
   });

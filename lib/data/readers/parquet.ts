@@ -12,7 +12,7 @@ import { SeqrecError } from '../../errors.js';
 import { InteractionLog } from '../interaction-log.js';
 import {
   aborted, idField, type InteractionsRead, lenientRow, type MappingOption, mappingOption, nameCheck, numberField,
-  type ReaderOptions, readerOptions, requireEvents, type Role, ROLES,
+  type ReaderOptions, readerOptions, requireEvents, resolveNames, type Role, ROLES,
 } from './common.js';
 
 export interface ParquetOptions extends ReaderOptions {
@@ -97,19 +97,8 @@ function readRowGroup(
  * listing the columns), the default names (the role's own name) are used when present.
  */
 function resolveColumns(path: string, names: readonly string[], option: MappingOption<string>): Partial<Record<Role, string>> {
-  const columns: Partial<Record<Role, string>> = {};
-  for (const role of ROLES) {
-    const explicit = option[role];
-    if (explicit === null) continue;
-    const name = explicit ?? role;
-    if (names.includes(name)) columns[role] = name;
-    else if (explicit !== undefined || role === 'user' || role === 'item') {
-      throw new SeqrecError('E_INVALID_OPTION', `options.${role}: column ${JSON.stringify(name)} is not in ${path} (${names.join(', ')})`, {
-        option: `options.${role}`, file: path, column: name, columns: [...names],
-      });
-    }
-  }
-  return columns;
+  const at = resolveNames(path, names, option, { user: 'user', item: 'item', time: 'time', rating: 'rating' }, 'options');
+  return Object.fromEntries(ROLES.filter((r) => at[r] !== undefined).map((r) => [r, names[at[r]!]!]));
 }
 
 /** Run a hyparquet call, turning its failures (missing file, corrupt footer, unsupported codec) into E_INVALID_DATA. */
