@@ -3,9 +3,12 @@
  * then fsync the directory so the rename itself survives a power cut. Readers see either the old
  * file or the new one, never a torn mix. Parent directories are not created: a missing directory
  * is almost always a typo in a checkpoint path, and silently creating it hides that.
+ * A writer killed mid-write (a crash, SIGKILL, power loss) leaves its temp file behind; the next write
+ * of the same target removes such leftovers: temp files of the target whose process is gone, or of
+ * this process but no longer being written.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SeqrecError, isSeqrecError } from '../errors.js';
 
@@ -18,7 +21,9 @@ export async function writeFileAtomic(
   const { signal } = opts;
   throwIfAborted(signal, path);
   const dir = dirname(path);
+  await removeStaleTemporaries(dir, basename(path));
   const tmp = join(dir, `${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  writing.add(tmp);
   try {
     // 'wx' so two writers can never share a temp file, however unlikely the name clash.
     const fh = await open(tmp, 'wx');
@@ -33,8 +38,37 @@ export async function writeFileAtomic(
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw asWriteError(e, path, dir, signal);
+  } finally {
+    writing.delete(tmp);
   }
   await syncDirectory(dir, path);
+}
+
+/** Temp files this process is writing now (two saves of one target may overlap). */
+const writing = new Set<string>();
+
+/** Delete `<name>.tmp-<pid>-<hex>` files left by writers that died; never one still being written. */
+async function removeStaleTemporaries(dir: string, name: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]); // a missing dir is reported by the write itself
+  const prefix = `${name}.tmp-`;
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix)) continue;
+    const match = /^(\d+)-[0-9a-f]{12}$/.exec(entry.slice(prefix.length));
+    if (!match) continue;
+    const pid = Number(match[1]);
+    const tmp = join(dir, entry);
+    if (pid === process.pid ? writing.has(tmp) : processAlive(pid)) continue;
+    await rm(tmp, { force: true }).catch(() => undefined); // best effort: a leftover is harmless
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: unknown }).code === 'EPERM'; // exists, owned by someone else
+  }
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, path: string): void {

@@ -83,7 +83,7 @@ export class SequentialRecommender implements AsyncDisposable {
     } catch (e) {
       await model.dispose();
       if (isSeqrecError(e, 'E_CHECKPOINT')) {
-        throw new SeqrecError('E_CHECKPOINT', `${path} does not match its model config: ${e.message}`, { file: path }, { cause: e });
+        throw new SeqrecError('E_CHECKPOINT', `${path}: ${e.message}`, { file: path }, { cause: e });
       }
       throw e;
     }

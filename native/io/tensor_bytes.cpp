@@ -1,6 +1,7 @@
 // Dtype naming follows the safetensors spec, so state crosses to lib/io/safetensors.ts unchanged.
 #include "io/tensor_bytes.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "common/error.h"
@@ -47,6 +48,17 @@ torch::Tensor tensorFromBytes(const std::string& name, const std::string& dtype,
     throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" has " + std::to_string(bytes.size()) +
                                            " bytes, its dtype and shape need " + std::to_string(t.nbytes()));
   if (!bytes.empty()) std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+  // A NaN or Inf weight would load silently and turn every score it reaches into NaN.
+  if (t.is_floating_point() && t.numel() > 0) {
+    torch::Tensor bad = torch::isfinite(t).logical_not_().flatten();  // (n) bool
+    const int64_t count = bad.sum().item<int64_t>();
+    if (count > 0) {
+      const int64_t first = bad.nonzero().index({0, 0}).item<int64_t>();
+      const double value = t.flatten()[first].item<double>();
+      throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" holds " + std::to_string(count) + " non-finite value(s); the first, at flat index " +
+                                             std::to_string(first) + ", is " + (std::isnan(value) ? "NaN" : value > 0 ? "Inf" : "-Inf"));
+    }
+  }
   return t;
 }
 

@@ -16,7 +16,8 @@ torch::ScalarType scalarTypeOf(const std::string& dtype);
 
 // Contiguous CPU copy of t as bytes; shape through `shape`.
 std::vector<uint8_t> tensorToBytes(const torch::Tensor& t, std::vector<int64_t>* shape);
-// A new CPU tensor of dtype/shape holding a copy of bytes; throws Checkpoint on a size mismatch.
+// A new CPU tensor of dtype/shape holding a copy of bytes; throws Checkpoint on a size mismatch or
+// on a NaN/Inf value (named: checkpoints, adapters and BERT weights all load through here).
 torch::Tensor tensorFromBytes(const std::string& name, const std::string& dtype, const std::vector<int64_t>& shape,
                               const std::vector<uint8_t>& bytes);
 // A named copy of t (detached) as a TensorEntry.

@@ -3,6 +3,7 @@
  * seqrec metadata, bad files fail with E_CHECKPOINT naming the file, writes are atomic, and an
  * interrupted run resumed from its checkpoint continues bit-for-bit like an uninterrupted one.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +116,17 @@ describe('save and load', () => {
     await model.save(path); // overwrite
     await model.save(join(dir, 'second.safetensors'));
     expect(readdirSync(dir).sort()).toEqual(['model.safetensors', 'second.safetensors']);
+  });
+
+  it('the next save removes temporaries left by a writer that died mid-write, and no live one', async () => {
+    const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!; // a pid that no longer runs
+    const stale = [`model.safetensors.tmp-${gone}-0123456789ab`, `model.safetensors.tmp-${process.pid}-ba9876543210`];
+    const kept = [`model.safetensors.tmp-${process.ppid}-00000000aaaa`, 'second.safetensors.tmp-1-0123456789ab', 'model.safetensors.tmp-notes.txt'];
+    for (const name of [...stale, ...kept]) writeFileSync(join(dir, name), 'x'.repeat(1000));
+    await model.save(path);
+    // another target's temporaries, a live process's and files of other shapes stay
+    expect(readdirSync(dir).sort()).toEqual(['model.safetensors', 'second.safetensors', ...kept].sort());
+    for (const name of kept) rmSync(join(dir, name));
   });
 
   it('an aborted save leaves the old file untouched', async () => {
@@ -266,6 +278,24 @@ describe('bad files', () => {
     await writeSafetensors(p, { tensors: file.tensors.filter((t) => t.name !== 'model.finalNorm.weight'), metadata: file.metadata });
     const err = await expectCheckpointError(p);
     expect(err.message).toContain('model.finalNorm.weight');
+  });
+
+  it.each([
+    ['model.blocks.0.ffnIn.weight', Number.NaN, 'NaN'],
+    ['optim.itemEmbedding.weight.exp_avg_sq', Number.POSITIVE_INFINITY, 'Inf'],
+  ])('a checkpoint whose %s holds a %s is refused, naming the tensor', async (name, bad, shown) => {
+    const file = await readSafetensors(goodPath);
+    expect(file.tensors.map((t) => t.name)).toContain(name);
+    const tensors = file.tensors.map((t) => {
+      if (t.name !== name) return t;
+      const data = new Uint8Array(t.data); // a copy
+      new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4)[5] = bad;
+      return { ...t, data };
+    });
+    const p = join(freshDir(), 'non-finite.safetensors');
+    await writeSafetensors(p, { tensors, metadata: file.metadata });
+    const err = await expectCheckpointError(p);
+    expect(err.message).toContain(`tensor "${name}" holds 1 non-finite value(s); the first, at flat index 5, is ${shown}`);
   });
 
   it('a checkpoint with an invalid config', async () => {
