@@ -1,12 +1,16 @@
 /**
  * Checkpoints: one safetensors file holding the parameters ("model.*"), the AdamW moments
- * ("optim.*") and, in its metadata, the resolved config and the run's step counter. Batches and
- * dropout are pure functions of (seed, step), so (config.seed, trainStep) is the whole RNG state.
- * Written atomically (temporary file, fsync, rename); read back with every field checked.
+ * ("optim.*") and, in its metadata, the resolved config, the run's step counter and its record
+ * (lib/train/run-record.ts). Batches and dropout are pure functions of (seed, step), so
+ * (config.seed, trainStep) is the whole RNG state. A run saved before it completed also holds its
+ * best validated state ("best.model.*", "best.optim.*", metadata bestTrainStep / bestHasOptimizer).
+ * The caller's own string metadata travels as JSON under "userMetadata". Written atomically
+ * (temporary file, fsync, rename); read back with every field checked.
  */
 import { SeqrecError } from '../errors.js';
 import { type ModelConfig, checkStoredConfig } from '../models/config.js';
 import type { AddonModelState } from '../native/raw.js';
+import { decodeRun, encodeRun, type RunRecord } from '../train/run-record.js';
 import { readSafetensors, writeSafetensors, type SafetensorsDtype } from './safetensors.js';
 
 const FORMAT = 'seqrec-checkpoint';
@@ -17,14 +21,21 @@ export interface Checkpoint {
   state: AddonModelState;
   /** (V+1) the user's id of each dense item, [0] unused, so recommendations come back in their vocabulary */
   itemIds?: readonly string[];
+  run?: RunRecord;
+  /** the best validated state of an unfinished run */
+  best?: AddonModelState;
+  metadata?: Record<string, string>;
 }
 
+const BEST = 'best.';
+
 export async function writeCheckpoint(path: string, checkpoint: Checkpoint, options: { signal?: AbortSignal } = {}): Promise<void> {
-  const { config, state, itemIds } = checkpoint;
+  const { config, state, itemIds, run, best, metadata } = checkpoint;
+  const tensors = [...state.tensors, ...(best?.tensors.map((t) => ({ ...t, name: BEST + t.name })) ?? [])];
   await writeSafetensors(
     path,
     {
-      tensors: state.tensors.map((t) => ({ name: t.name, dtype: t.dtype as SafetensorsDtype, shape: t.shape, data: t.data })),
+      tensors: tensors.map((t) => ({ name: t.name, dtype: t.dtype as SafetensorsDtype, shape: t.shape, data: t.data })),
       metadata: {
         format: FORMAT,
         formatVersion: FORMAT_VERSION,
@@ -33,6 +44,9 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint, opti
         hasOptimizer: String(state.hasOptimizer),
         rng: JSON.stringify({ kind: 'counter', seed: config.seed, step: state.trainStep }),
         ...(itemIds && { itemIds: JSON.stringify(itemIds) }),
+        ...(run && { run: encodeRun(run) }),
+        ...(best && { bestTrainStep: String(best.trainStep), bestHasOptimizer: String(best.hasOptimizer) }),
+        ...(metadata && { userMetadata: JSON.stringify(metadata) }),
       },
     },
     options,
@@ -56,15 +70,37 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   if (!Number.isSafeInteger(trainStep) || trainStep < 0) throw fail('metadata.trainStep', `is ${JSON.stringify(meta.trainStep)}`);
   if (meta.hasOptimizer !== 'true' && meta.hasOptimizer !== 'false') throw fail('metadata.hasOptimizer', `is ${JSON.stringify(meta.hasOptimizer)}`);
   const itemIds = meta.itemIds === undefined ? undefined : parseItemIds(meta.itemIds, config.items, fail);
+  const run = meta.run === undefined ? undefined : decodeRun(meta.run, path);
+  const metadata = meta.userMetadata === undefined ? undefined : parseMetadata(meta.userMetadata, fail);
+  const tensors = file.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data }));
+  let best: AddonModelState | undefined;
+  if (meta.bestTrainStep !== undefined) {
+    const bestStep = Number(meta.bestTrainStep);
+    if (!Number.isSafeInteger(bestStep) || bestStep < 0) throw fail('metadata.bestTrainStep', `is ${JSON.stringify(meta.bestTrainStep)}`);
+    const bestTensors = tensors.filter((t) => t.name.startsWith(BEST)).map((t) => ({ ...t, name: t.name.slice(BEST.length) }));
+    best = { tensors: bestTensors, hasOptimizer: meta.bestHasOptimizer === 'true', trainStep: bestStep };
+  }
   return {
     config,
     ...(itemIds && { itemIds }),
-    state: {
-      tensors: file.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.data })),
-      hasOptimizer: meta.hasOptimizer === 'true',
-      trainStep,
-    },
+    ...(run && { run }),
+    ...(best && { best }),
+    ...(metadata && { metadata }),
+    state: { tensors: tensors.filter((t) => !t.name.startsWith(BEST)), hasOptimizer: meta.hasOptimizer === 'true', trainStep },
   };
+}
+
+function parseMetadata(text: string, fail: (field: string, why: string) => SeqrecError): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw fail('metadata.userMetadata', 'is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+    throw fail('metadata.userMetadata', 'is not an object of strings');
+  }
+  return value as Record<string, string>;
 }
 
 function parseItemIds(text: string, items: number, fail: (field: string, why: string) => SeqrecError): string[] {

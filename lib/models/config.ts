@@ -47,30 +47,35 @@ export interface ModelConfig extends Required<ModelOptions> {
   architecture: Architecture;
 }
 
+/** The default of every optional model option (threads: all cores, resolved when a model is made). */
+export const MODEL_DEFAULTS = {
+  dim: 64, layers: 2, heads: 2, maxLen: 200, dropout: 0.2, attnDropout: 0, attention: 'auto', device: 'cpu', seed: 0, textDim: 0,
+} as const;
+
 const KEYS = ['items', 'dim', 'layers', 'heads', 'maxLen', 'ffnDim', 'dropout', 'attnDropout', 'attention', 'device', 'seed', 'threads', 'textDim'] as const;
 
 export function resolveModelConfig(architecture: Architecture, raw: unknown): ModelConfig {
   const o = optionsObject('options', raw) as unknown as ModelOptions;
   noUnknownKeys('options', o, KEYS);
-  const dim = integer('options.dim', o.dim ?? 64, 1, 65536);
-  const heads = integer('options.heads', o.heads ?? 2, 1, 1024);
+  const dim = integer('options.dim', o.dim ?? MODEL_DEFAULTS.dim, 1, 65536);
+  const heads = integer('options.heads', o.heads ?? MODEL_DEFAULTS.heads, 1, 1024);
   if (dim % heads !== 0) throw invalid('options.heads', `a divisor of options.dim (${dim})`, heads);
-  const device = deviceOption('options.device', o.device ?? 'cpu');
+  const device = deviceOption('options.device', o.device ?? MODEL_DEFAULTS.device);
   return {
     architecture,
     items: integer('options.items', o.items, 1, 2 ** 31 - 3),
     dim,
-    layers: integer('options.layers', o.layers ?? 2, 1, 256),
+    layers: integer('options.layers', o.layers ?? MODEL_DEFAULTS.layers, 1, 256),
     heads,
-    maxLen: integer('options.maxLen', o.maxLen ?? 200, architecture === 'bert4rec' ? 2 : 1, 1 << 20),
+    maxLen: integer('options.maxLen', o.maxLen ?? MODEL_DEFAULTS.maxLen, architecture === 'bert4rec' ? 2 : 1, 1 << 20),
     ffnDim: integer('options.ffnDim', o.ffnDim ?? 4 * dim, 1, 1 << 20),
-    dropout: number('options.dropout', o.dropout ?? 0.2, 0, 0.999),
-    attnDropout: number('options.attnDropout', o.attnDropout ?? 0, 0, 0.999),
-    attention: oneOf('options.attention', o.attention ?? 'auto', ['auto', 'explicit'] as const),
+    dropout: number('options.dropout', o.dropout ?? MODEL_DEFAULTS.dropout, 0, 0.999),
+    attnDropout: number('options.attnDropout', o.attnDropout ?? MODEL_DEFAULTS.attnDropout, 0, 0.999),
+    attention: oneOf('options.attention', o.attention ?? MODEL_DEFAULTS.attention, ['auto', 'explicit'] as const),
     device,
-    seed: integer('options.seed', o.seed ?? 0, 0, Number.MAX_SAFE_INTEGER),
+    seed: integer('options.seed', o.seed ?? MODEL_DEFAULTS.seed, 0, Number.MAX_SAFE_INTEGER),
     threads: integer('options.threads', o.threads ?? availableParallelism(), 1, 1024),
-    textDim: integer('options.textDim', o.textDim ?? 0, 0, 1 << 20),
+    textDim: integer('options.textDim', o.textDim ?? MODEL_DEFAULTS.textDim, 0, 1 << 20),
   };
 }
 

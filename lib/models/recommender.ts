@@ -13,6 +13,7 @@ import type { AddonAdapterState, AddonFitResult, AddonModelState, AddonNativeMod
 import type { ResolvedValidation, ValidationRecord } from '../train/validation.js';
 import { FitRun, type FitSummary } from '../train/fit-run.js';
 import { resolveFit, type FitOptions } from '../train/fit-options.js';
+import { checkResume, lockedOptions, type RunRecord } from '../train/run-record.js';
 import { integer, invalid, noUnknownKeys, optionsObject, boolean } from '../validate.js';
 import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
 import { type Architecture, type ModelConfig, resolveModelConfig, toAddonConfig } from './config.js';
@@ -46,6 +47,9 @@ export class SequentialRecommender implements AsyncDisposable {
   readonly #pending = new Set<Promise<unknown>>();
   #disposing: Promise<void> | undefined;
   #hasItemText = false; // set by setItemText or a loaded checkpoint (which holds the text buffer)
+  #run: RunRecord | undefined; // the last run fit() started (or a checkpoint's): what resume must repeat
+  #best: BestWeights | undefined; // the best validated weights of that run while it is incomplete
+  #metadata: Readonly<Record<string, string>> = {};
   readonly #adapters = new AdapterManager({
     native: () => this.ensureNative(),
     track: (p) => this.track(p),
@@ -70,13 +74,16 @@ export class SequentialRecommender implements AsyncDisposable {
   ): Promise<M> {
     const o = optionsObject('options', overrides) as LoadOptions;
     noUnknownKeys('options', o, ['device', 'threads']);
-    const { config: stored, state, itemIds } = await readCheckpoint(path);
+    const { config: stored, state, itemIds, run, best, metadata } = await readCheckpoint(path);
     if (architecture && stored.architecture !== architecture) {
       throw new SeqrecError('E_CHECKPOINT', `${path} holds a ${stored.architecture} model, not ${architecture}`, { file: path });
     }
     const { architecture: arch, ...options } = stored;
     const model = make(resolveModelConfig(arch, { ...options, ...pickDefined({ device: o.device, threads: o.threads }) }));
     model.#itemIds = itemIds;
+    model.#run = run;
+    model.#metadata = metadata ?? {};
+    if (best) model.#best = { state: best, restore: () => model.importState(best) };
     try {
       await model.importState(state);
       model.#hasItemText = true;
@@ -91,12 +98,33 @@ export class SequentialRecommender implements AsyncDisposable {
   }
 
   /**
-   * Save parameters, optimizer state, the run's step counter and the config to one safetensors
-   * file, atomically (a crash or abort never leaves a half-written file at `path`).
+   * Save parameters, optimizer state, the run's step counter and record (options, validations) and the
+   * config to one safetensors file, atomically (a crash or abort never leaves a half-written file at
+   * `path`). A run interrupted before it completed also keeps its best validated weights, so
+   * `fit(…, { resume: true })` on the loaded model ends exactly as the uninterrupted run would.
+   * `metadata` (string values) is stored beside and comes back as `checkpointMetadata` after load.
    */
-  async save(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async save(path: string, options: { signal?: AbortSignal; metadata?: Record<string, string> } = {}): Promise<void> {
+    const o = optionsObject('options', options) as { signal?: AbortSignal; metadata?: Record<string, string> };
+    noUnknownKeys('options', o, ['signal', 'metadata']);
+    for (const [key, value] of Object.entries(optionsObject('options.metadata', o.metadata))) {
+      if (typeof value !== 'string') throw invalid(`options.metadata.${key}`, 'a string', value);
+    }
     const state = await this.exportState();
-    await writeCheckpoint(path, { config: this.#config, state, ...(this.#itemIds && { itemIds: this.#itemIds }) }, options);
+    const best = this.#run && !this.#run.complete ? this.#best?.state : undefined;
+    await writeCheckpoint(
+      path,
+      {
+        config: this.#config, state, ...(this.#itemIds && { itemIds: this.#itemIds }), ...(this.#run && { run: this.#run }), ...(best && { best }),
+        ...(o.metadata && { metadata: o.metadata }),
+      },
+      { ...(o.signal && { signal: o.signal }) },
+    );
+  }
+
+  /** The `metadata` given to save() of the checkpoint this model was loaded from ({} otherwise). */
+  get checkpointMetadata(): Readonly<Record<string, string>> {
+    return this.#metadata;
   }
 
   /** (V+1) the training data's id of each dense item ([0] unused), kept from fit() and saved in checkpoints. */
@@ -176,6 +204,13 @@ export class SequentialRecommender implements AsyncDisposable {
       const aborted = (steps: number, totalSteps: number, summary?: FitSummary) =>
         withCallerStack(new SeqrecError('E_ABORTED', `fit() was aborted after step ${steps} of ${totalSteps}`, { summary }), callerStack);
       if (signal?.aborted) throw new SeqrecError('E_ABORTED', 'fit() was called with an already aborted signal');
+      const locked = lockedOptions(request, validation);
+      if (request.resume) checkResume(this.#run, locked, native.info().trainStep);
+      else {
+        this.#run = { options: locked, history: [], sinceValidation: [], complete: false };
+        this.#best = undefined;
+      }
+      const run = this.#run!;
       let callbackError: unknown;
       const onAbort = () => native.abortFit();
       signal?.addEventListener('abort', onAbort);
@@ -201,13 +236,17 @@ export class SequentialRecommender implements AsyncDisposable {
         if (tuning) bestText = await this.track(callNative(() => native.textEncoderAdapter()));
       };
       const train = async (): Promise<FitSummary> => {
+        let summary: FitSummary;
         if (!validation) {
           const result = await segment(0, request.resume);
-          const summary = summarize(result, [result.losses], result.elapsedSec);
+          summary = summarize(result, [result.losses], result.elapsedSec);
           if (result.aborted) throw aborted(result.steps, result.totalSteps, summary);
-          return summary;
+        } else {
+          summary = await this.#fitWithValidation(segment, request.resume, validation, run, () => signal?.aborted === true, aborted, request.adapter, onBest);
         }
-        return this.#fitWithValidation(segment, request.resume, validation, () => signal?.aborted === true, aborted, request.adapter, onBest);
+        run.complete = true;
+        this.#best = undefined;
+        return summary;
       };
       try {
         if (!tuning) return await train();
@@ -236,27 +275,32 @@ export class SequentialRecommender implements AsyncDisposable {
     segment: (untilEpoch: number, resume: boolean) => Promise<AddonFitResult>,
     resumeFirst: boolean,
     v: ResolvedValidation,
+    run: RunRecord,
     isAborted: () => boolean,
     aborted: (steps: number, totalSteps: number, summary?: FitSummary) => SeqrecError,
     adapter: string,
     onBest: () => Promise<void>,
   ): Promise<FitSummary> {
-    const history: ValidationRecord[] = [];
-    const losses: Float32Array[] = [];
-    let best: ValidationRecord | undefined;
-    let restoreBest: (() => Promise<void>) | undefined;
-    let sinceBest = 0;
+    // A resumed run continues its validations: the same history, best and patience count.
+    const history = run.history;
+    let best: ValidationRecord | undefined = history.reduce<ValidationRecord | undefined>((b, r) => (!b || r.value > b.value ? r : b), undefined);
+    let restoreBest = this.#best?.restore;
+    let sinceBest = best ? history.length - 1 - history.indexOf(best) : 0;
     let stoppedEarly = false;
     let elapsed = 0;
+    const losses: Float32Array[] = [];
     let last: AddonFitResult;
-    for (let epoch = v.every; ; epoch += v.every) {
+    const first = (history.at(-1)?.epoch ?? 0) + v.every;
+    for (let epoch = first; ; epoch += v.every) {
       if (isAborted()) throw aborted(history.at(-1)?.step ?? 0, 0);
-      last = await segment(epoch, resumeFirst || epoch > v.every);
+      last = await segment(epoch, resumeFirst || epoch > first);
       losses.push(last.losses);
       elapsed += last.elapsedSec;
+      run.sinceValidation.push(...last.losses);
       if (last.aborted) throw aborted(last.steps, last.totalSteps, summarize(last, losses, elapsed));
       const { metrics } = await this.evaluate(v.data, { metrics: [v.metric], adapter: adapter || null });
-      const trainLoss = last.losses.length ? last.losses.reduce((a, b) => a + b, 0) / last.losses.length : NaN;
+      const since = run.sinceValidation.splice(0);
+      const trainLoss = since.length ? since.reduce((a, b) => a + b, 0) / since.length : NaN;
       const record: ValidationRecord = { epoch, step: last.steps, value: metrics[v.metric]!, trainLoss };
       history.push(record);
       if (!best || record.value > best.value) {
@@ -448,17 +492,27 @@ export class SequentialRecommender implements AsyncDisposable {
     return this.#adapters.baseHash();
   }
 
-  /** Keep the weights fit() may restore: the adapter's factors when training one, else the whole model state. */
+  /**
+   * Keep the weights fit() may restore: the adapter's factors when training one, else the whole model
+   * state, which also becomes the run's best weights that a checkpoint of the unfinished run carries.
+   */
   async #snapshot(adapter: string): Promise<() => Promise<void>> {
     if (adapter) {
       const state = await this.#adapters.snapshot(adapter);
-      return () => this.#adapters.restore(state);
+      this.#best = { restore: () => this.#adapters.restore(state) }; // adapters are saved apart, not in checkpoints
+      return this.#best.restore;
     }
     const state = await this.exportState();
-    return async () => {
-      await this.importState(state);
-    };
+    this.#best = { state, restore: () => this.importState(state) };
+    return this.#best.restore;
   }
+}
+
+/** The best validated weights of a run in progress, and how to put them back. */
+interface BestWeights {
+  /** the whole model state (base runs), which checkpoints of the unfinished run carry */
+  state?: AddonModelState;
+  restore: () => Promise<void>;
 }
 
 function summarize(result: AddonFitResult, losses: Float32Array[], elapsedSec: number): FitSummary {

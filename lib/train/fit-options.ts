@@ -73,6 +73,13 @@ export interface FitOptions {
   textEncoder?: TextTuningOptions;
 }
 
+/** The default of every optional fit option that has one value (idDropout: 0.5 with item text, else 0). */
+export const FIT_DEFAULTS = {
+  epochs: 20, batchSize: 128, accumulate: 1, lr: 1e-3, warmupSteps: 0, schedule: 'cosine', minLrRatio: 0, weightDecay: 0.1,
+  betas: [0.9, 0.98], eps: 1e-8, optimizerImpl: 'auto', clipNorm: 1.0, lossChunkBytes: 16 * 2 ** 20, maskProb: 0.2, progressEvery: 10,
+  textIdDropout: 0.5,
+} as const;
+
 const KEYS = ['epochs', 'steps', 'batchSize', 'accumulate', 'lr', 'warmupSteps', 'schedule', 'minLrRatio', 'weightDecay', 'betas',
   'eps', 'optimizerImpl', 'clipNorm', 'lossChunkBytes', 'maskProb', 'progressEvery', 'resume', 'validation', 'signal', 'onProgress',
   'adapter', 'freeze', 'idDropout', 'textEncoder'] as const;
@@ -97,33 +104,33 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
   }
   const o = optionsObject('options', raw) as FitOptions;
   noUnknownKeys('options', o, KEYS);
-  const betas = o.betas ?? [0.9, 0.98];
+  const betas = o.betas ?? FIT_DEFAULTS.betas;
   if (!Array.isArray(betas) || betas.length !== 2) throw invalid('options.betas', 'a pair [beta1, beta2]', betas);
-  const impl = oneOf('options.optimizerImpl', o.optimizerImpl ?? 'auto', ['auto', 'foreach', 'single'] as const);
+  const impl = oneOf('options.optimizerImpl', o.optimizerImpl ?? FIT_DEFAULTS.optimizerImpl, ['auto', 'foreach', 'single'] as const);
   return {
     request: {
       offsets: data.offsets,
       items: data.items,
-      epochs: integer('options.epochs', o.epochs ?? 20, 1, 1e9),
+      epochs: integer('options.epochs', o.epochs ?? FIT_DEFAULTS.epochs, 1, 1e9),
       maxSteps: o.steps === undefined ? 0 : integer('options.steps', o.steps, 1, 1e12),
-      batchSize: integer('options.batchSize', o.batchSize ?? 128, 1, 1 << 20),
-      accumSteps: integer('options.accumulate', o.accumulate ?? 1, 1, 1 << 16),
-      lr: number('options.lr', o.lr ?? 1e-3, 0, 10, { exclusiveMin: true }),
-      warmupSteps: integer('options.warmupSteps', o.warmupSteps ?? 0, 0, 1e12),
-      decay: oneOf('options.schedule', o.schedule ?? 'cosine', ['cosine', 'linear', 'constant'] as const),
-      minLrRatio: number('options.minLrRatio', o.minLrRatio ?? 0, 0, 1),
-      weightDecay: number('options.weightDecay', o.weightDecay ?? 0.1, 0, 100),
+      batchSize: integer('options.batchSize', o.batchSize ?? FIT_DEFAULTS.batchSize, 1, 1 << 20),
+      accumSteps: integer('options.accumulate', o.accumulate ?? FIT_DEFAULTS.accumulate, 1, 1 << 16),
+      lr: number('options.lr', o.lr ?? FIT_DEFAULTS.lr, 0, 10, { exclusiveMin: true }),
+      warmupSteps: integer('options.warmupSteps', o.warmupSteps ?? FIT_DEFAULTS.warmupSteps, 0, 1e12),
+      decay: oneOf('options.schedule', o.schedule ?? FIT_DEFAULTS.schedule, ['cosine', 'linear', 'constant'] as const),
+      minLrRatio: number('options.minLrRatio', o.minLrRatio ?? FIT_DEFAULTS.minLrRatio, 0, 1),
+      weightDecay: number('options.weightDecay', o.weightDecay ?? FIT_DEFAULTS.weightDecay, 0, 100),
       beta1: number('options.betas[0]', betas[0], 0, 0.999999),
       beta2: number('options.betas[1]', betas[1], 0, 0.999999),
-      eps: number('options.eps', o.eps ?? 1e-8, 0, 1, { exclusiveMin: true }),
+      eps: number('options.eps', o.eps ?? FIT_DEFAULTS.eps, 0, 1, { exclusiveMin: true }),
       foreachAdamW: impl === 'foreach',
-      clipNorm: number('options.clipNorm', o.clipNorm ?? 1.0, 0, 1e12),
-      lossChunkBytes: integer('options.lossChunkBytes', o.lossChunkBytes ?? 16 * 2 ** 20, 1024, 2 ** 50),
-      maskProb: number('options.maskProb', o.maskProb ?? 0.2, 0, 1, { exclusiveMin: model.architecture === 'bert4rec' }),
-      progressEvery: integer('options.progressEvery', o.progressEvery ?? 10, 1, 1e9),
+      clipNorm: number('options.clipNorm', o.clipNorm ?? FIT_DEFAULTS.clipNorm, 0, 1e12),
+      lossChunkBytes: integer('options.lossChunkBytes', o.lossChunkBytes ?? FIT_DEFAULTS.lossChunkBytes, 1024, 2 ** 50),
+      maskProb: number('options.maskProb', o.maskProb ?? FIT_DEFAULTS.maskProb, 0, 1, { exclusiveMin: model.architecture === 'bert4rec' }),
+      progressEvery: integer('options.progressEvery', o.progressEvery ?? FIT_DEFAULTS.progressEvery, 1, 1e9),
       resume: boolean('options.resume', o.resume ?? false),
       untilEpoch: 0,
-      idDropout: number('options.idDropout', o.idDropout ?? ((model.textDim ?? 0) > 0 ? 0.5 : 0), 0, (model.textDim ?? 0) > 0 ? 0.999 : 0),
+      idDropout: number('options.idDropout', o.idDropout ?? ((model.textDim ?? 0) > 0 ? FIT_DEFAULTS.textIdDropout : 0), 0, (model.textDim ?? 0) > 0 ? 0.999 : 0),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
     validation: resolveValidation(o.validation),

@@ -49,21 +49,23 @@ export interface ValidationSummary {
   restored: boolean;
 }
 
+export const VALIDATION_DEFAULTS = { every: 1, metric: 'ndcg@10', patience: 5, restoreBest: true } as const;
+
 export function resolveValidation(raw: unknown): ResolvedValidation | undefined {
   if (raw === undefined) return undefined;
   const o = optionsObject('options.validation', raw) as unknown as ValidationOptions;
   noUnknownKeys('options.validation', o, ['data', 'every', 'metric', 'patience', 'restoreBest']);
   const data = o.data;
   if (!data || !(data.targets instanceof Int32Array)) throw invalid('options.validation.data', 'an EvalSet', data);
-  const metric = o.metric ?? 'ndcg@10';
+  const metric = o.metric ?? VALIDATION_DEFAULTS.metric;
   const expected = 'a rank metric to maximise, e.g. "ndcg@10"';
   const spec = resolveMetric(metric, 'options.validation.metric');
   if (spec.kind !== 'rank' || !spec.higherIsBetter) throw invalid('options.validation.metric', expected, metric);
   return {
     data,
-    every: integer('options.validation.every', o.every ?? 1, 1, 1e9),
+    every: integer('options.validation.every', o.every ?? VALIDATION_DEFAULTS.every, 1, 1e9),
     metric,
-    patience: integer('options.validation.patience', o.patience ?? 5, 0, 1e9),
-    restoreBest: boolean('options.validation.restoreBest', o.restoreBest ?? true),
+    patience: integer('options.validation.patience', o.patience ?? VALIDATION_DEFAULTS.patience, 0, 1e9),
+    restoreBest: boolean('options.validation.restoreBest', o.restoreBest ?? VALIDATION_DEFAULTS.restoreBest),
   };
 }

@@ -206,10 +206,23 @@ describe('freeze strategies', () => {
         await m.save(path);
         const moments = (await readSafetensors(path)).tensors.filter((t) => t.name.endsWith('.exp_avg')).map((t) => t.name.slice(6, -8));
         expect(moments.sort()).toEqual([...after.keys()].filter((p) => !isFrozen(p)).sort());
+        // a fresh run from the loaded weights, interrupted, saved and loaded again, resumes with the same freeze
         const loaded = await SASRec.load(path);
         try {
-          await loaded.fit(train, { ...FIT, steps: 20, weightDecay: 0.1, freeze, resume: true });
-          expect((await rejection(loaded.fit(train, { ...FIT, steps: 25, resume: true }))).message).toContain('same parameters');
+          const controller = new AbortController();
+          const partial = { ...FIT, steps: 20, weightDecay: 0.1, freeze, progressEvery: 1 };
+          const onProgress = (p: { step: number }) => p.step === 5 && controller.abort();
+          expect((await rejection(loaded.fit(train, { ...partial, signal: controller.signal, onProgress }))).code).toBe('E_ABORTED');
+          await loaded.save(path);
+          const again = await SASRec.load(path);
+          try {
+            expect((await again.fit(train, { ...partial, resume: true })).steps).toBe(20);
+          } finally {
+            await again.dispose();
+          }
+          // resuming with other freeze options is refused, naming the option
+          const other = await rejection(loaded.fit(train, { ...partial, freeze: {}, resume: true }));
+          expect(other.message).toMatch(/^fit\(\{ resume: true \}\): options.freeze.(embeddings|blocks|biasAndNormOnly) is (false|0), but used (true|1) in the run being resumed/);
         } finally {
           await loaded.dispose();
         }

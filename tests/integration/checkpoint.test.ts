@@ -375,6 +375,72 @@ describe('resume exactness', () => {
     await interruptedRun(2);
   });
 
+  it('with validation: interrupted, saved, loaded and resumed, the run ends exactly as the uninterrupted one', async () => {
+    const { valid } = data.split('leave-one-out');
+    const fit = { epochs: 14, batchSize: 32, lr: 1e-2, progressEvery: 1, validation: { data: valid, patience: 3 } } as const;
+    const a = await SASRec.create(MODEL);
+    const full = await a.fit(train, fit);
+    const wantRanks = (await a.evaluate(test)).ranks;
+    await a.dispose();
+
+    // 7 steps an epoch (200 users, 32 a batch): step 25 is inside epoch 4, after three validations
+    const b = await SASRec.create(MODEL);
+    const controller = new AbortController();
+    const onProgress = (p: { step: number }) => p.step === 25 && controller.abort();
+    expect((await rejection(b.fit(train, { ...fit, signal: controller.signal, onProgress }))).code).toBe('E_ABORTED');
+    const path = join(freshDir(), 'validated.safetensors');
+    await b.save(path);
+    await b.dispose();
+    const names = (await readSafetensors(path)).tensors.map((t) => t.name);
+    expect(names).toContain('best.model.itemEmbedding.weight'); // the best validated weights travel with the run
+
+    const c = await SASRec.load(path);
+    const rest = await c.fit(train, { ...fit, resume: true });
+    expect(rest.validation).toEqual(full.validation);
+    expect(rest.steps).toBe(full.steps);
+    expect((await c.evaluate(test)).ranks).toEqual(wantRanks);
+    console.log(`resume with validation: ${full.validation!.history.length} validations, best at epoch ${full.validation!.best.epoch}, stopped early ${full.validation!.stoppedEarly}, restored ${full.validation!.restored}`);
+    // a complete run cannot be resumed; a new run needs no resume
+    expect((await rejection(c.fit(train, { ...fit, resume: true }))).message).toContain('the run is complete');
+    await c.dispose();
+  });
+
+  describe('options that differ from the run being resumed', () => {
+    let m: SASRec;
+    beforeAll(async () => {
+      m = await SASRec.create(MODEL);
+      const controller = new AbortController();
+      const onProgress = (p: { step: number }) => p.step === 5 && controller.abort();
+      expect((await rejection(m.fit(train, { ...FIT, signal: controller.signal, onProgress }))).code).toBe('E_ABORTED');
+    });
+    afterAll(() => m.dispose());
+
+    it.each([
+      ['lr', { lr: 4e-3 }, 'options.lr is 0.004, but used 0.003 in the run being resumed'],
+      ['steps', { steps: 30 }, 'options.steps is 30, but used 24 in the run being resumed'],
+      ['schedule', { schedule: 'linear' }, 'options.schedule is "linear", but used "cosine" in the run being resumed'],
+      ['warmupSteps', { warmupSteps: 0 }, 'options.warmupSteps is 0, but used 4 in the run being resumed'],
+      ['accumulate', { accumulate: 2 }, 'options.accumulate is 2, but used 1 in the run being resumed'],
+      ['betas', { betas: [0.9, 0.999] }, 'options.betas[1] is 0.999, but used 0.98 in the run being resumed'],
+      ['validation', { validation: { data: test } }, 'the validation data differ from those of the run being resumed'],
+    ] as const)('changing %s is E_INVALID_OPTION naming the option and both values', async (_, change, message) => {
+      const err = await rejection(m.fit(train, { ...FIT, ...change, resume: true } as never));
+      expect(err.code).toBe('E_INVALID_OPTION');
+      expect(err.message).toContain(`fit({ resume: true }): ${message}`);
+      expect(err.message).toContain('a resumed run must repeat every option except progressEvery, onProgress and signal');
+      expect(m.info().trainStep).toBe(5); // nothing trained
+    });
+
+    it('other training data are refused; progressEvery may change', async () => {
+      const other = syntheticDataset({ users: 200, items: V, seed: 4, minLength: 8, maxLength: 25 }).split('leave-one-out').train;
+      const err = await rejection(m.fit(other, { ...FIT, resume: true }));
+      expect(err.message).toContain('fit({ resume: true }): the training data differ from those of the run being resumed');
+      expect(err.details).toMatchObject({ option: 'data' });
+      const rest = await m.fit(train, { ...FIT, progressEvery: 7, resume: true });
+      expect(rest.steps).toBe(STEPS);
+    });
+  });
+
   it('resume: true on a model that never trained is E_INVALID_OPTION', async () => {
     const m = await SASRec.create(MODEL);
     try {

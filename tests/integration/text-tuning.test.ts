@@ -139,7 +139,7 @@ describe('end-to-end LoRA fine-tuning of the text encoder', () => {
     expect((await rejection(run)).code).toBe('E_ABORTED');
     const again = await model.fit(split.train, { epochs: 1, textEncoder: { encoder, texts, lora: LORA } });
     expect(again.textAdapter!.tensors.length).toBeGreaterThan(0);
-    expect((await rejection(model.fit(split.train, { epochs: 1, resume: true }))).message).toMatch(/no run to resume/);
+    expect((await rejection(model.fit(split.train, { epochs: 1, resume: true }))).message).toMatch(/the run is complete/);
   });
 
   it('refuses a width mismatch, texts of the wrong length, resume, an adapted encoder and unknown layers', async () => {
