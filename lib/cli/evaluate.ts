@@ -16,7 +16,7 @@ import { loadModel } from '../models/sasrec.js';
 import type { ReportData } from '../report/data.js';
 import { reportData } from '../report/from-evaluation.js';
 import type { Config } from './config.js';
-import { alignToModel, loadData } from './load-data.js';
+import { alignToModel, loadData, type UnknownItems } from './load-data.js';
 import type { Progress } from './progress.js';
 import { historyPath, splitData, type TrainHistory } from './train.js';
 
@@ -26,16 +26,16 @@ const sampledMetrics = ['hr@1', 'hr@5', 'hr@10', 'ndcg@5', 'ndcg@10', 'mrr'];
 export interface EvaluateRun {
   report: ReportData;
   evaluation: Evaluation;
-  /** test events dropped because the model never saw the item */
-  unknownItems: number;
+  /** events left out because the model never saw the item */
+  unknownItems: UnknownItems;
 }
 
 export async function runEvaluate(config: Config, modelPath: string, progress: Progress, perUserPath?: string): Promise<EvaluateRun> {
   await using model = await loadModel(modelPath);
-  progress.start('reading', 0);
+  progress.start('reading');
   const data = await loadData(config.data, (lines) => progress.update(lines, 'lines'));
   progress.stop();
-  const { dataset, unknownItems } = alignToModel(data.dataset, model);
+  const { dataset, unknown: unknownItems } = alignToModel(data.dataset, model, data.name);
   const { train, test } = splitData(dataset, config.data?.split);
   const e = config.evaluate ?? {};
   const protocol = e.protocol ?? 'full';

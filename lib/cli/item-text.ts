@@ -27,7 +27,7 @@ export interface ItemTextSummary {
   added: number;
 }
 
-const HASHING_DIM = 256;
+export const HASHING_DIM = 256;
 
 /** The dataset with its item info, and one text vector per item; undefined when the config names no item file. */
 export async function encodeItemText(

@@ -5,18 +5,24 @@
  * Errors print their code and message and exit 1; Ctrl-C aborts training cleanly (nothing half-written).
  */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { SeqrecError, isSeqrecError } from '../errors.js';
 import { checkReportData } from '../report/data.js';
 import { writeReport } from '../report/render.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { versions } from '../versions.js';
+import { MODEL_DEFAULTS } from '../models/config.js';
+import { FIT_DEFAULTS } from '../train/fit-options.js';
+import { VALIDATION_DEFAULTS } from '../train/validation.js';
 import { loadConfig, type Config } from './config.js';
+import { HASHING_DIM } from './item-text.js';
 import { runDemo } from './demo.js';
 import { runEvaluate } from './evaluate.js';
 import { progress } from './progress.js';
 import { runRecommend } from './recommend.js';
 import { runTrain } from './train.js';
+import { describeUnknown } from './load-data.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);
@@ -29,6 +35,8 @@ const float = (name: string) => (value: string) => {
   return n;
 };
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+/** Help text of a default the library applies (commander's own defaults would override the config file). */
+const dflt = (value: unknown) => ` (default: ${typeof value === 'string' ? value : JSON.stringify(value)})`;
 
 interface Common { config?: string; data?: string; format?: string; split?: string; json?: boolean; quiet?: boolean }
 
@@ -40,10 +48,10 @@ function withData(command: Command): Command {
   return command
     .option('-c, --config <file>', 'JSON config file (sections data, model, train, evaluate); flags override it')
     .option('-d, --data <file>', 'interactions file (.dat, .txt, .csv, .tsv, .jsonl, .inter, .parquet; .gz ok)')
-    .option('--format <name>', 'auto | movielens | sasrec | csv | tsv | jsonl | recbole | parquet')
-    .option('--split <kind>', 'leave-one-out (default) | temporal')
-    .option('--min-rating <r>', 'keep events rated at least r', float('--min-rating'))
-    .option('--k-core <k>', 'iteratively drop users and items with fewer than k events', int('--k-core'))
+    .option('--format <name>', `auto | movielens | sasrec | csv | tsv | jsonl | recbole | parquet${dflt('auto')}`)
+    .option('--split <kind>', `leave-one-out | temporal${dflt('leave-one-out')}`)
+    .option('--min-rating <r>', 'keep events rated at least r (default: keep all)', float('--min-rating'))
+    .option('--k-core <k>', `iteratively drop users and items with fewer than k events${dflt(0)}`, int('--k-core'))
     .option('--lenient', 'skip and count malformed lines instead of failing')
     .option('--json', 'print only JSON on stdout')
     .option('-q, --quiet', 'no progress output');
@@ -53,47 +61,45 @@ const print = (json: boolean | undefined, value: unknown, text: () => string) =>
 
 const program = new Command('seqrec').description('Transformer recommenders (SASRec, BERT4Rec) over LibTorch').showHelpAfterError();
 
-withData(program.command('train').description('train a model with early stopping on held-out validation targets and save it'))
-  .option('-o, --out <file>', 'model checkpoint to write', 'model.safetensors')
-  .option('--arch <name>', 'sasrec | bert4rec')
-  .option('--dim <n>', 'hidden size d', int('--dim'))
-  .option('--layers <n>', 'transformer blocks', int('--layers'))
-  .option('--heads <n>', 'attention heads', int('--heads'))
-  .option('--max-len <n>', 'history length L', int('--max-len'))
-  .option('--dropout <p>', 'dropout probability', float('--dropout'))
-  .option('--seed <n>', 'seed of initialisation, batches and dropout', int('--seed'))
-  .option('--threads <n>', 'CPU threads', int('--threads'))
-  .option('--device <name>', 'cpu | cuda | cuda:N')
-  .option('--epochs <n>', 'training epochs', int('--epochs'))
-  .option('--batch-size <n>', 'sequences per step', int('--batch-size'))
-  .option('--lr <x>', 'peak learning rate', float('--lr'))
-  .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay'))
-  .option('--warmup-steps <n>', 'linear warmup steps', int('--warmup-steps'))
-  .option('--schedule <name>', 'constant | linear | cosine')
-  .option('--validate-every <n>', 'epochs between validations', int('--validate-every'))
-  .option('--patience <n>', 'validations without improvement before stopping', int('--patience'))
-  .option('--metric <name>', 'validation metric to maximise, e.g. ndcg@10')
-  .option('--items <file>', 'item text (MovieLens movies.dat): each item becomes id embedding + learned projection of its text')
-  .option('--text-encoder <name>', 'hashing (default) | a local Hugging Face BERT folder')
-  .option('--text-dim <n>', 'hashing text vector width (default 256)', int('--text-dim'))
-  .option('--text-cache <dir>', 'keep BERT text vectors here, so each title is encoded once')
+withData(program.command('train').description('train a model with early stopping on held-out validation targets and save it; Ctrl-C saves the run, --resume continues it'))
+  .option('-o, --out <file>', 'model checkpoint to write (with --resume: the resumed file)', 'model.safetensors')
+  .option('--resume <file>', 'continue the interrupted run saved in this checkpoint, exactly, with the configuration it holds')
+  .option('--arch <name>', `sasrec | bert4rec${dflt('sasrec')}`)
+  .option('--dim <n>', `hidden size d${dflt(MODEL_DEFAULTS.dim)}`, int('--dim'))
+  .option('--layers <n>', `transformer blocks${dflt(MODEL_DEFAULTS.layers)}`, int('--layers'))
+  .option('--heads <n>', `attention heads${dflt(MODEL_DEFAULTS.heads)}`, int('--heads'))
+  .option('--max-len <n>', `history length L${dflt(MODEL_DEFAULTS.maxLen)}`, int('--max-len'))
+  .option('--dropout <p>', `dropout probability${dflt(MODEL_DEFAULTS.dropout)}`, float('--dropout'))
+  .option('--seed <n>', `seed of initialisation, batches and dropout${dflt(MODEL_DEFAULTS.seed)}`, int('--seed'))
+  .option('--threads <n>', `CPU threads${dflt(`all cores, ${availableParallelism()} here`)}`, int('--threads'))
+  .option('--device <name>', `cpu | cuda | cuda:N${dflt(MODEL_DEFAULTS.device)}`)
+  .option('--epochs <n>', `training epochs${dflt(FIT_DEFAULTS.epochs)}`, int('--epochs'))
+  .option('--batch-size <n>', `sequences per step${dflt(FIT_DEFAULTS.batchSize)}`, int('--batch-size'))
+  .option('--lr <x>', `peak learning rate${dflt(FIT_DEFAULTS.lr)}`, float('--lr'))
+  .option('--weight-decay <x>', `AdamW weight decay${dflt(FIT_DEFAULTS.weightDecay)}`, float('--weight-decay'))
+  .option('--warmup-steps <n>', `linear warmup steps${dflt(FIT_DEFAULTS.warmupSteps)}`, int('--warmup-steps'))
+  .option('--schedule <name>', `constant | linear | cosine${dflt(FIT_DEFAULTS.schedule)}`)
+  .option('--validate-every <n>', `epochs between validations${dflt(VALIDATION_DEFAULTS.every)}`, int('--validate-every'))
+  .option('--patience <n>', `validations without improvement before stopping${dflt(VALIDATION_DEFAULTS.patience)}`, int('--patience'))
+  .option('--metric <name>', `validation metric to maximise${dflt(VALIDATION_DEFAULTS.metric)}`)
+  .option('--items <file>', 'item text (MovieLens movies.dat): each item becomes id embedding + learned projection of its text (default: none)')
+  .option('--text-encoder <name>', `hashing | a local Hugging Face BERT folder${dflt('hashing')}`)
+  .option('--text-dim <n>', `hashing text vector width${dflt(HASHING_DIM)}`, int('--text-dim'))
+  .option('--text-cache <dir>', 'keep BERT text vectors here, so each title is encoded once (default: no cache)')
   .option('--add-new-items', 'with --items: add its items that have no interactions, recommendable from their text alone')
-  .option('--id-dropout <p>', 'share of steps an item id embedding is dropped (text models, default 0.5)', float('--id-dropout'))
-  .action(async (o) => {
-    const config = await loadConfig(o.config, {
-      data: { ...dataFlags(o), items: o.items, addNewItems: o.addNewItems },
-      model: {
-        arch: o.arch, dim: o.dim, layers: o.layers, heads: o.heads, maxLen: o.maxLen, dropout: o.dropout, seed: o.seed, threads: o.threads, device: o.device,
-        textDim: o.textDim, textEncoder: o.textEncoder, textCache: o.textCache,
-      },
-      train: {
-        epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupSteps: o.warmupSteps, schedule: o.schedule, validateEvery: o.validateEvery,
-        patience: o.patience, metric: o.metric, idDropout: o.idDropout,
-      },
-    });
+  .option('--id-dropout <p>', `share of steps an item id embedding is dropped, text models${dflt(FIT_DEFAULTS.textIdDropout)}`, float('--id-dropout'))
+  .action(async (o, command: Command) => {
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
-    const result = await runTrain(config, o.out, progress({ quiet: o.quiet === true || (o.json === true && !process.stderr.isTTY) }), abort.signal);
+    const show = progress({ quiet: o.quiet === true || (o.json === true && !process.stderr.isTTY) });
+    const result = o.resume === undefined
+      ? await runTrain(await trainConfig(o), o.out, show, abort.signal)
+      : await runTrain({}, resumeOut(o, command), show, abort.signal, resumeOnly(o.resume, command));
+    if (result.interrupted) {
+      const { steps, totalSteps } = result.interrupted;
+      console.error(`seqrec: interrupted after step ${steps}${totalSteps ? ` of ${totalSteps}` : ''}; saved the run (and its best validated weights) to ${result.model}`);
+      console.error(`seqrec: continue it with: seqrec train --resume ${result.model}`);
+    }
     print(o.json, result, () => {
       const v = result.validation;
       return [
@@ -104,7 +110,38 @@ withData(program.command('train').description('train a model with early stopping
         `saved ${result.model}`,
       ].join('\n');
     });
+    if (result.interrupted) process.exitCode = 130; // as a shell reports a command ended by SIGINT
   });
+
+/** The train command's configuration from --config and its flags. */
+function trainConfig(o: Record<string, any>): Promise<Config> {
+  return loadConfig(o.config, {
+      data: { ...dataFlags(o), items: o.items, addNewItems: o.addNewItems },
+      model: {
+        arch: o.arch, dim: o.dim, layers: o.layers, heads: o.heads, maxLen: o.maxLen, dropout: o.dropout, seed: o.seed, threads: o.threads, device: o.device,
+        textDim: o.textDim, textEncoder: o.textEncoder, textCache: o.textCache,
+      },
+      train: {
+        epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupSteps: o.warmupSteps, schedule: o.schedule, validateEvery: o.validateEvery,
+        patience: o.patience, metric: o.metric, idDropout: o.idDropout,
+      },
+  });
+}
+
+/** --resume continues the run as it was configured: any flag that would change it is refused, naming it. */
+function resumeOnly(path: string, command: Command): string {
+  const allowed = new Set(['resume', 'out', 'json', 'quiet']);
+  const given = command.options.find((opt) => !allowed.has(opt.attributeName()) && command.getOptionValueSource(opt.attributeName()) === 'cli');
+  if (given) {
+    throw new SeqrecError('E_INVALID_OPTION', `--resume continues the run with the configuration saved in ${path}; drop ${given.long ?? given.flags} (only --out, --json and --quiet go with --resume)`, { option: given.long ?? given.flags });
+  }
+  return path;
+}
+
+/** Where a resumed run is saved: --out when given, else over the checkpoint it resumes. */
+function resumeOut(o: { out: string; resume: string }, command: Command): string {
+  return command.getOptionValueSource('out') === 'cli' ? o.out : o.resume;
+}
 
 withData(program.command('evaluate').description('evaluate a model beside most-popular and random: accuracy with CIs, coverage, novelty, fairness'))
   .requiredOption('-m, --model <file>', 'model checkpoint')
@@ -127,7 +164,7 @@ withData(program.command('evaluate').description('evaluate a model beside most-p
       const rows = run.report.table.map((r) => `${r.name.padEnd(22)}${fmt(r.values.model)}${fmt(r.values.popularity)}${fmt(r.values.random)}`);
       const groups = (run.report.fairness ?? []).map((f) => `${f.attribute} (${f.metric}): ${f.report.groups.map((g) => `${g.group} ${g.mean.toFixed(4)}`).join(', ')}; gap ${f.report.gap.toFixed(4)}, ratio ${f.report.ratio.toFixed(3)}`);
       return [`${run.report.title}: ${run.evaluation.users} test users; ${run.report.protocol}`, `${'metric'.padEnd(22)}${'model'.padStart(10)}${'popular'.padStart(10)}${'random'.padStart(10)}`, ...rows, ...groups,
-        ...(run.unknownItems ? [`${run.unknownItems} events of items the model never saw were left out`] : []), ...(o.out ? [`wrote ${o.out}`] : [])].join('\n');
+        ...(run.unknownItems.events ? [describeUnknown(run.unknownItems)] : []), ...(o.out ? [`wrote ${o.out}`] : [])].join('\n');
     });
   });
 
@@ -144,6 +181,7 @@ program.command('recommend').description('top-K items for a history of item ids,
   .action(async (o) => {
     const config = await loadConfig(o.config, { data: { path: o.data, format: o.format } });
     const result = await runRecommend(config, { model: o.model, k: o.k, history: o.history, user: o.user, excludeSeen: o.includeSeen !== true });
+    if (result.unknownItems.events) console.error(`seqrec: ${describeUnknown(result.unknownItems)}`);
     print(o.json, result, () => result.recommendations.map((r, i) => `${String(i + 1).padStart(3)}. ${r.id ?? r.item}  ${r.score.toFixed(4)}`).join('\n'));
   });
 

@@ -6,7 +6,8 @@
 import { SingleBar, Presets } from 'cli-progress';
 
 export interface Progress {
-  start(label: string, total: number): void;
+  /** total: the count `done` runs up to, or undefined when it is not known (then no bar, no "/total") */
+  start(label: string, total?: number): void;
   update(done: number, detail: string): void;
   stop(): void;
 }
@@ -22,8 +23,9 @@ function barProgress(): Progress {
   return {
     start(label, total) {
       bar?.stop();
-      bar = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total} {detail}`, hideCursor: true, stream: process.stderr }, Presets.shades_classic);
-      bar.start(total, 0, { detail: '' });
+      const format = total === undefined ? `${label} {value} {detail}` : `${label} [{bar}] {percentage}% {value}/{total} {detail}`;
+      bar = new SingleBar({ format, hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+      bar.start(total ?? 0, 0, { detail: '' });
     },
     update(done, detail) {
       bar?.update(done, { detail });
@@ -37,7 +39,7 @@ function barProgress(): Progress {
 
 function lineProgress(every: number, write: (line: string) => void): Progress {
   let label = '';
-  let total = 0;
+  let total: number | undefined;
   let calls = 0;
   let pending: string | undefined; // the latest update, when it was not printed
   return {
@@ -47,7 +49,7 @@ function lineProgress(every: number, write: (line: string) => void): Progress {
       calls = 0;
     },
     update(done, detail) {
-      const line = `${label} ${done}/${total} ${detail}`.trimEnd();
+      const line = `${label} ${total === undefined ? done : `${done}/${total}`} ${detail}`.trimEnd();
       pending = calls++ % every === 0 || done === total ? (write(line), undefined) : line;
     },
     stop() {

@@ -6,7 +6,7 @@ import { SeqrecError } from '../errors.js';
 import { loadModel } from '../models/sasrec.js';
 import type { Recommendation } from '../models/recommender.js';
 import type { Config } from './config.js';
-import { alignToModel, loadData } from './load-data.js';
+import { loadData, modelItems, type UnknownItems } from './load-data.js';
 
 export interface RecommendRequest {
   model: string;
@@ -19,27 +19,29 @@ export interface RecommendRequest {
   excludeSeen: boolean;
 }
 
-export async function runRecommend(config: Config, r: RecommendRequest): Promise<{ history: string[]; recommendations: Recommendation[] }> {
+export interface RecommendResult {
+  /** the history the recommendations follow, in the data's ids (unknown items left out) */
+  history: string[];
+  recommendations: Recommendation[];
+  /** history items the model never saw, left out (the same rule as evaluate) */
+  unknownItems: UnknownItems;
+}
+
+export async function runRecommend(config: Config, r: RecommendRequest): Promise<RecommendResult> {
   if ((r.history === undefined) === (r.user === undefined)) {
     throw new SeqrecError('E_INVALID_OPTION', 'give either --history <id,id,…> or --user <id> with --data <file>', { option: 'history' });
   }
   await using model = await loadModel(r.model);
-  let items: Int32Array;
+  let ids: string[];
   if (r.history !== undefined) {
-    items = model.itemIds ? model.itemsFromIds(r.history) : Int32Array.from(r.history, (id, i) => numericId(id, i, model.config.items));
+    ids = r.history;
   } else {
-    const { dataset } = alignToModel((await loadData(config.data)).dataset, model);
+    const { dataset } = await loadData(config.data);
     const index = dataset.userIds?.indexOf(r.user!) ?? -1;
     if (index < 0) throw new SeqrecError('E_INVALID_OPTION', `user ${JSON.stringify(r.user)} is not in ${config.data?.path}`, { option: 'user' });
-    items = dataset.sequence(index);
+    ids = Array.from(dataset.sequence(index), (i) => dataset.itemIds?.[i] ?? String(i));
   }
+  const { items, unknown } = modelItems(ids, model);
   const recommendations = await model.recommend(items, { k: r.k, excludeSeen: r.excludeSeen });
-  return { history: Array.from(items, (i) => model.itemIds?.[i] ?? String(i)), recommendations };
-}
-
-/** Without an id vocabulary the ids are the dense ones, 1..V. */
-function numericId(id: string, i: number, items: number): number {
-  const n = Number(id);
-  if (!Number.isInteger(n) || n < 1 || n > items) throw new SeqrecError('E_INVALID_OPTION', `history[${i}] = ${JSON.stringify(id)} is not an item id in 1..${items}`, { option: 'history', index: i });
-  return n;
+  return { history: Array.from(items, (i) => model.itemIds?.[i] ?? String(i)), recommendations, unknownItems: unknown };
 }

@@ -83,6 +83,9 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
   const resolved = names.map((n, i) => resolveMetric(n, `options.metrics[${i}]`));
   const batchSize = integer('options.batchSize', o.batchSize ?? 256, 1, 1 << 20);
   const seed = integer('options.seed', o.seed ?? 0, 0, 0xffffffff);
+  if (evalSet?.targets?.length === 0) {
+    throw new SeqrecError('E_INVALID_DATA', 'evalSet holds no held-out targets, so there is no user to evaluate (leave-one-out needs users with 3 or more events)', { field: 'evalSet.targets' });
+  }
   const trainCounts = o.train?.itemCounts();
   const baselines = boolean('options.baselines', o.baselines ?? trainCounts !== undefined);
   if (baselines && !trainCounts) throw invalid('options.train', 'the training Dataset when baselines are on', o.train);

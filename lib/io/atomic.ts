@@ -8,7 +8,7 @@
  * this process but no longer being written.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SeqrecError, isSeqrecError } from '../errors.js';
 
@@ -69,6 +69,26 @@ function processAlive(pid: number): boolean {
   } catch (e) {
     return (e as { code?: unknown }).code === 'EPERM'; // exists, owned by someone else
   }
+}
+
+/**
+ * E_INVALID_OPTION naming `option` unless `path` can be written: its directory exists and takes a new
+ * file (created and removed here, as a temp file of the target would be), and `path` is no directory.
+ * For commands that write their output only after long work, so they fail before it, not after.
+ */
+export async function checkWritable(path: string, option: string): Promise<void> {
+  const dir = dirname(path);
+  const refuse = (why: string, cause?: unknown) =>
+    new SeqrecError('E_INVALID_OPTION', `${option}: cannot write ${path}: ${why}`, { option, path }, cause === undefined ? undefined : { cause });
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw refuse('it is a directory');
+  const probe = join(dir, `${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await (await open(probe, 'wx')).close();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    throw refuse(code === 'ENOENT' || code === 'ENOTDIR' ? `directory ${dir} does not exist` : (e as Error).message, e);
+  }
+  await rm(probe, { force: true });
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, path: string): void {

@@ -1,11 +1,11 @@
 // The `seqrec` command end to end, as a user runs it: the built dist/cli.js on a CSV log with string ids.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syntheticDataset } from '../../lib/index.js';
+import { readSafetensors, syntheticDataset } from '../../lib/index.js';
 import { removeTinyBerts, writeTinyBert } from '../unit/tiny-bert.js';
 
 const cli = resolve(__dirname, '../../dist/cli.js');
@@ -147,4 +147,103 @@ describe('seqrec CLI', () => {
     expect(badFlag.code).not.toBe(0);
     expect(badFlag.stderr).toContain('--epochs');
   }, 120_000);
+
+  it('Ctrl-C saves the run as it stood; --resume continues it exactly, with nothing else on the command line', async () => {
+    const args = ['train', '--data', csv, '--epochs', '150', '--patience', '0', '--dim', '16', '--layers', '1', '--heads', '2', '--max-len', '16',
+      '--batch-size', '64', '--lr', '0.005', '--threads', '1', '--dropout', '0.3'];
+    const whole = await seqrec(...args, '--out', 'whole.safetensors', '--json');
+    expect(whole.code, whole.stderr).toBe(0);
+
+    // interrupted by SIGINT once training is under way
+    const child = spawn(process.execPath, [cli, ...args, '--out', 'cut.safetensors'], { cwd: dir });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (/training \d+\/\d+/.test(stderr) && !child.killed) setTimeout(() => child.kill('SIGINT'), 200);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code, stderr).toBe(130);
+    const total = 600; // 150 epochs of 4 batches (200 users, 64 a batch), no early stop
+    expect(stderr).toContain(`of ${total}; saved the run (and its best validated weights) to cut.safetensors`);
+    expect(stderr).toContain('seqrec: continue it with: seqrec train --resume cut.safetensors');
+    const cut = JSON.parse(readFileSync(join(dir, 'cut.train.json'), 'utf8'));
+    expect(cut.interrupted).toBe(true);
+    expect(cut.steps).toBeGreaterThan(0);
+    expect(cut.steps).toBeLessThan(total);
+    expect(cut.losses).toHaveLength(cut.steps);
+
+    // flags that would change the run are refused with --resume
+    const changed = await seqrec('train', '--resume', 'cut.safetensors', '--lr', '0.01');
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toContain('drop --lr');
+
+    const resumed = await seqrec('train', '--resume', 'cut.safetensors', '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).steps).toBe(JSON.parse(whole.stdout).steps);
+    // the same weights bit for bit, and the same learning curve and validations
+    const tensors = async (name: string) => new Map((await readSafetensors(join(dir, name))).tensors.map((t) => [t.name, Buffer.from(t.data).toString('hex')]));
+    const [a, b] = [await tensors('whole.safetensors'), await tensors('cut.safetensors')];
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [name, bytes] of a) expect(b.get(name) === bytes, name).toBe(true);
+    const [wholeHistory, cutHistory] = ['whole', 'cut'].map((n) => JSON.parse(readFileSync(join(dir, `${n}.train.json`), 'utf8')));
+    expect(cutHistory.losses).toEqual(wholeHistory.losses);
+    expect(cutHistory.validation).toEqual(wholeHistory.validation);
+    expect(cutHistory.interrupted).toBeUndefined();
+    console.log(`CLI resume: interrupted after step ${cut.steps} of ${total}, resumed to step ${cutHistory.steps}; weights identical to the uninterrupted run`);
+  }, 240_000);
+
+  it('one rule for items the model never saw: evaluate and recommend (--user, --history) leave them out and name them; none known is an error', async () => {
+    expect(existsSync(model)).toBe(true); // trained by the first test
+    const strangers = join(dir, 'strangers.csv');
+    writeFileSync(strangers, 'user,item,time\nu1,new-1,1\nu1,new-2,2\nu1,new-1,3\nu2,new-3,1\n');
+    const none = await seqrec('evaluate', '--data', strangers, '--model', model);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('E_INVALID_DATA: none of the items of strangers.csv is known to the model (4 events of 3 items the model never saw: "new-1", "new-2", "new-3"); was the model trained on this catalogue?');
+
+    const mixed = join(dir, 'mixed.csv');
+    writeFileSync(mixed, `${readFileSync(csv, 'utf8')}user-0,new-9,99999\nuser-1,new-9,99999\n`);
+    const evaluated = await seqrec('evaluate', '--data', mixed, '--model', model);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(evaluated.stdout).toContain('2 events of 1 item the model never saw were left out: "new-9"');
+
+    const byUser = await seqrec('recommend', '--model', model, '--data', mixed, '--user', 'user-0', '--k', '3', '--json');
+    expect(byUser.code, byUser.stderr).toBe(0);
+    expect(byUser.stderr).toContain('seqrec: 1 event of 1 item the model never saw was left out: "new-9"');
+    expect(JSON.parse(byUser.stdout).unknownItems).toEqual({ events: 1, ids: ['new-9'] });
+    const byHistory = await seqrec('recommend', '--model', model, '--history', 'movie-1,new-9', '--k', '3', '--json');
+    expect(byHistory.code, byHistory.stderr).toBe(0);
+    expect(JSON.parse(byHistory.stdout).history).toEqual(['movie-1']);
+    expect(byHistory.stderr).toContain('"new-9"');
+    const allUnknown = await seqrec('recommend', '--model', model, '--history', 'new-9,new-8');
+    expect(allUnknown.code).toBe(1);
+    expect(allUnknown.stderr).toContain('none of the items of the history is known to the model (2 events of 2 items the model never saw: "new-9", "new-8")');
+  });
+
+  it('checks --out before training, and names a directory given as --data', async () => {
+    const out = await seqrec('train', '--data', csv, '--out', join(dir, 'no-such-dir', 'm.safetensors'));
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(`E_INVALID_OPTION: --out: cannot write ${join(dir, 'no-such-dir', 'm.safetensors')}: directory ${join(dir, 'no-such-dir')} does not exist`);
+    expect(out.stderr).not.toContain('training');
+    const folder = await seqrec('train', '--data', dir);
+    expect(folder.stderr).toContain(`E_INVALID_OPTION: --data ${dir} is a directory; pass an interactions file; interaction files in it: `);
+    expect(folder.stderr).toContain('events.csv');
+  });
+
+  it('`seqrec info` reports the threads a model would use, before any model exists', async () => {
+    const info = await seqrec('info');
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout).threads).toBe(process.env.OMP_NUM_THREADS ? Number(process.env.OMP_NUM_THREADS) : availableParallelism());
+  });
+
+  it('shows the default of every train option in --help', async () => {
+    const help = await seqrec('train', '--help');
+    // one entry per option ("-o, --out <file>  text…" with its wrapped lines joined)
+    const entries = help.stdout.split(/\n {2}(?=-)/).slice(1).map((e) => e.replace(/\s+/g, ' '));
+    const noDefault = ['-c, --config', '-d, --data', '--resume', '--items', '-h, --help']; // inputs with nothing to default to
+    const valued = entries.filter((e) => /^(-\w, )?--[\w-]+ </.test(e) && !noDefault.some((n) => e.startsWith(n)));
+    expect(valued.length).toBeGreaterThan(25);
+    for (const entry of valued) expect(entry, entry).toMatch(/\(default: [^)]+\)/);
+    expect(help.stdout).toContain('(default: 64)');
+    expect(help.stdout).toContain('(default: cosine)');
+  });
 });

@@ -43,6 +43,7 @@ describe('CLI config', () => {
     expect(resolveFormat('x/log.tsv', undefined)).toBe('tsv');
     expect(resolveFormat('x/log.whatever', 'csv')).toBe('csv');
     expect(() => resolveFormat('x/log.whatever', undefined)).toThrow(/--format/);
+    expect(() => resolveFormat('data/ml-1m-sasrec', undefined)).toThrow('cannot tell the format of data/ml-1m-sasrec: it has no extension; pass --format');
   });
 });
 
@@ -60,5 +61,14 @@ describe('CLI progress without a terminal', () => {
     q.update(1, '');
     q.stop();
     expect(silent).toEqual([]);
+  });
+
+  it('an unknown total prints the count alone, never "599/0"', () => {
+    const lines: string[] = [];
+    const p = progress({ quiet: false, tty: false, every: 1, write: (l) => lines.push(l) });
+    p.start('reading');
+    p.update(599, 'lines');
+    p.stop();
+    expect(lines).toEqual(['reading 599 lines']);
   });
 });

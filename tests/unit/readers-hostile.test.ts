@@ -67,9 +67,9 @@ describe('ids', () => {
     expect(lenient.skipped).toBe(1);
   });
 
-  it('movies.dat and users.dat ids too, and a repeated user', async () => {
-    const movies = file('m.dat', '10::A (1990)::Drama\n-3::B (1991)::Drama\n');
-    expect((await rejection(readMovieLensMovies(movies))).message).toBe(`${movies}:2: MovieID "-3" is not a positive integer`);
+  it('users.dat refuses a repeated or empty user', async () => {
+    const empty = file('e.dat', '1::F::1::10::48067\n::M::18::3::11111\n');
+    expect((await rejection(readMovieLensUsers(empty))).message).toBe(`${empty}:2: UserID is empty`);
     const users = file('u.dat', '1::F::1::10::48067\n1::M::18::3::11111\n');
     expect((await rejection(readMovieLensUsers(users))).message).toBe(`${users}:2: UserID "1" appears twice`);
   });

@@ -3,8 +3,9 @@
  * (UserID::MovieID::Rating::Timestamp) into an InteractionLog, and the side files movies.dat
  * (MovieID::Title::Genres, genres '|'-separated) and users.dat (UserID::Gender::Age::Occupation::Zip).
  * A malformed line is E_INVALID_DATA naming file, line and field, or, with `lenient`, skipped and
- * counted. Ids are positive integers (as GroupLens writes them); a leading UTF-8 byte-order mark is
- * dropped. The side files come back as Maps by original id, ready for Dataset.withItemInfo /
+ * counted. Rating ids are positive integers (as GroupLens writes them); the side files' ids only have to
+ * be non-empty, since they name the items and users of whatever data they are attached to (matches are
+ * reported there). A leading UTF-8 byte-order mark is dropped. The side files come back as Maps by original id, ready for Dataset.withItemInfo /
  * withUserAttributes, which report the ids that do not meet the ratings.
  */
 import { InteractionLog } from '../interaction-log.js';
@@ -90,7 +91,7 @@ export async function readMovieLensRatings(path: string, options: MovieLensReadO
 export async function readMovieLensMovies(path: string, options: MovieLensReadOptions = {}): Promise<Map<string, Movie>> {
   const movies = new Map<string, Movie>();
   await readFields(path, ['MovieID', 'Title', 'Genres'], options, ([id, title, genres], line) => {
-    positiveIntegerId(path, line, 'MovieID', id!);
+    if (id === '') throw lineError(path, line, 'MovieID', 'is empty');
     if (movies.has(id!)) throw lineError(path, line, 'MovieID', `${JSON.stringify(id)} appears twice`);
     movies.set(id!, { title: title!, genres: genres === '' ? [] : genres!.split('|') });
   });
@@ -100,7 +101,7 @@ export async function readMovieLensMovies(path: string, options: MovieLensReadOp
 export async function readMovieLensUsers(path: string, options: MovieLensReadOptions = {}): Promise<Map<string, MovieLensUser>> {
   const users = new Map<string, MovieLensUser>();
   await readFields(path, ['UserID', 'Gender', 'Age', 'Occupation', 'Zip-code'], options, ([id, gender, age, occupation, zip], line) => {
-    positiveIntegerId(path, line, 'UserID', id!);
+    if (id === '') throw lineError(path, line, 'UserID', 'is empty');
     if (users.has(id!)) throw lineError(path, line, 'UserID', `${JSON.stringify(id)} appears twice`);
     if (gender !== 'M' && gender !== 'F') throw lineError(path, line, 'Gender', `${JSON.stringify(gender)} is not "M" or "F"`);
     users.set(id!, { gender, age: numeric(path, line, 'Age', age!, true), occupation: numeric(path, line, 'Occupation', occupation!, true), zip: zip! });
