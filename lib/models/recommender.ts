@@ -289,10 +289,11 @@ export class SequentialRecommender implements AsyncDisposable {
     let stoppedEarly = false;
     let elapsed = 0;
     const losses: Float32Array[] = [];
-    let last: AddonFitResult;
+    let last: AddonFitResult | undefined;
     const first = (history.at(-1)?.epoch ?? 0) + v.every;
     for (let epoch = first; ; epoch += v.every) {
-      if (isAborted()) throw aborted(history.at(-1)?.step ?? 0, 0);
+      // aborted between segments (during a validation): the summary holds the steps done so far
+      if (isAborted()) throw aborted(last?.steps ?? history.at(-1)?.step ?? 0, last?.totalSteps ?? 0, last && summarize(last, losses, elapsed));
       last = await segment(epoch, resumeFirst || epoch > first);
       losses.push(last.losses);
       elapsed += last.elapsedSec;
@@ -319,9 +320,10 @@ export class SequentialRecommender implements AsyncDisposable {
         break;
       }
     }
-    const restored = restoreBest !== undefined && best!.step !== last.steps;
+    const end = last!; // the loop runs at least one segment
+    const restored = restoreBest !== undefined && best!.step !== end.steps;
     if (restored) await restoreBest!();
-    return { ...summarize(last, losses, elapsed), validation: { metric: v.metric, history, best: best!, stoppedEarly, restored } };
+    return { ...summarize(end, losses, elapsed), validation: { metric: v.metric, history, best: best!, stoppedEarly, restored } };
   }
 
   /**
