@@ -7,7 +7,7 @@
  *
  *   node benchmarks/train-speed.mjs [--steps 20] [--warmup 3] [--threads N] [--items 3706 --dim 64
  *        --layers 2 --heads 2 --max-len 200 --batch 128] [--ffn 256] [--dropout 0.2] [--seed 0]
- *        [--python /usr/bin/python3] [--skip-torch] [--no-record] [--idle-wait 300] [--loss-chunk-mib M]
+ *        [--python .venv/bin/python] [--skip-torch] [--no-record] [--idle-wait 300] [--loss-chunk-mib M]
  *
  * Prints a markdown table and the seqrec/PyTorch steps/s ratio, writes
  * benchmarks/results/train-speed-cpu-<date>.json and appends one row to benchmarks/RESULTS.md.
@@ -36,7 +36,7 @@ const TARGET_RATIO = 3;
 // ---------------------------------------------------------------------------------------------- options
 const DEFAULTS = {
   steps: 20, warmup: 3, threads: os.availableParallelism(), items: 3706, dim: 64, layers: 2, heads: 2,
-  'max-len': 200, batch: 128, ffn: 0, dropout: 0.2, seed: 0, python: '/usr/bin/python3', 'skip-torch': false, 'no-record': false, 'idle-wait': 300, 'loss-chunk-mib': 0, child: '',
+  'max-len': 200, batch: 128, ffn: 0, dropout: 0.2, seed: 0, python: existsSync(path.join(ROOT, '.venv/bin/python')) ? path.join(ROOT, '.venv/bin/python') : '/usr/bin/python3', 'skip-torch': false, 'no-record': false, 'idle-wait': 300, 'loss-chunk-mib': 0, child: '',
 };
 const FLAGS = new Set(['skip-torch', 'no-record']);
 const FLOATS = new Set(['dropout', 'loss-chunk-mib']);

@@ -1,8 +1,8 @@
 # Finds LibTorch, in this order (DESIGN.md "Toolchain"):
 #   1. Torch_DIR (CMake variable or environment) or LIBTORCH (environment: an unpacked libtorch folder)
-#   2. a Python PyTorch's torch.utils.cmake_prefix_path (python3, then /usr/bin/python3)
-#   3. the system package (Debian/Ubuntu libtorch-dev)
-# Fails with the exact packages to install or variables to set when none is found.
+#   2. the PyTorch of the project's virtualenv (.venv, made by scripts/setup.sh), then python3's
+#   3. the system package (Debian/Ubuntu libtorch-dev, LibTorch 1.13), a fallback
+# Fails with the exact commands to run when none is found. LibTorch 2.x needs C++20, 1.13 C++17.
 if(NOT Torch_DIR AND DEFINED ENV{Torch_DIR})
   set(Torch_DIR "$ENV{Torch_DIR}")
 endif()
@@ -10,7 +10,7 @@ if(NOT Torch_DIR AND DEFINED ENV{LIBTORCH})
   set(Torch_DIR "$ENV{LIBTORCH}/share/cmake/Torch")
 endif()
 if(NOT Torch_DIR)
-  foreach(py python3 /usr/bin/python3)
+  foreach(py "${CMAKE_CURRENT_SOURCE_DIR}/.venv/bin/python" python3 /usr/bin/python3)
     execute_process(
       COMMAND ${py} -c "import torch.utils, os; print(os.path.join(torch.utils.cmake_prefix_path, 'Torch'))"
       OUTPUT_VARIABLE _py_torch_dir OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE _py_rc)
@@ -21,13 +21,29 @@ if(NOT Torch_DIR)
   endforeach()
 endif()
 
+# TorchConfig looks its libraries and its Caffe2 package up by name, and CMake's system paths come
+# before its hints: with Debian's libtorch-dev also installed, a wheel's headers would be linked to the
+# system's LibTorch 1.13. Pin both to the chosen LibTorch.
+if(Torch_DIR)
+  get_filename_component(_seqrec_torch_prefix "${Torch_DIR}/../../.." ABSOLUTE)
+  list(PREPEND CMAKE_LIBRARY_PATH "${_seqrec_torch_prefix}/lib")
+  if(EXISTS "${_seqrec_torch_prefix}/share/cmake/Caffe2/Caffe2Config.cmake")
+    set(Caffe2_DIR "${_seqrec_torch_prefix}/share/cmake/Caffe2" CACHE PATH "Caffe2 package of the chosen LibTorch" FORCE)
+  endif()
+endif()
+
 find_package(Torch QUIET)
 if(NOT Torch_FOUND)
   message(FATAL_ERROR
-    "seqrec: LibTorch was not found.\n"
-    "  On Debian/Ubuntu:  apt-get install libtorch-dev libopenblas0-openmp\n"
-    "  Or point to a LibTorch:  export LIBTORCH=/path/to/libtorch   (or Torch_DIR=<libtorch>/share/cmake/Torch)\n"
-    "  Or install PyTorch for python3 (its bundled LibTorch is used).")
+    "seqrec: LibTorch was not found. Any one of these gives it:\n"
+    "  PyTorch 2.x in the project (what scripts/setup.sh does):\n"
+    "      python3 -m venv .venv && .venv/bin/pip install torch==2.13.0+cpu   (CPU wheel; or torch for CUDA)\n"
+    "  an unpacked LibTorch:  export LIBTORCH=/path/to/libtorch   (or Torch_DIR=<libtorch>/share/cmake/Torch)\n"
+    "  Debian/Ubuntu's LibTorch 1.13:  apt-get install libtorch-dev libopenblas0-openmp\n"
+    "then run: npm rebuild seqrec")
+endif()
+if(Torch_VERSION VERSION_GREATER_EQUAL 2.0)
+  set(CMAKE_CXX_STANDARD 20)
 endif()
 
 separate_arguments(TORCH_CXX_FLAGS_LIST UNIX_COMMAND "${TORCH_CXX_FLAGS}")

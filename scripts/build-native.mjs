@@ -40,8 +40,7 @@ const result = spawnSync(process.execPath, [cmakeJs, 'compile', '--directory', r
   cwd: root,
 });
 if (result.status !== 0) {
-  console.error('\nseqrec: building the native addon failed. If LibTorch was not found, on Debian/Ubuntu run:\n' +
-    '  apt-get install -y cmake g++ libtorch-dev libopenblas0-openmp\n' +
-    'or set LIBTORCH=/path/to/libtorch (see README.md).');
+  console.error('\nseqrec: building the native addon failed. If LibTorch was not found, the message above says how to get one\n' +
+    '(PyTorch 2.x in a .venv of the package, LIBTORCH=/path/to/libtorch, or Debian\'s libtorch-dev); see README.md.');
   process.exit(result.status ?? 1);
 }

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Sets up seqrec on a fresh Debian 12 / Ubuntu machine: the system packages (LibTorch, a fast
-# OpenMP BLAS, a C++ toolchain, CMake; Debian's PyTorch for the reference benchmark and parity
-# scripts; headless Chromium, which the HTML report test opens; Node.js if absent), the npm
-# dependencies, then builds the addon and the TypeScript.
+# Sets up seqrec on a fresh Debian 12 / Ubuntu machine: the system packages (a C++ toolchain, CMake,
+# Python's venv module; headless Chromium, which the HTML report test opens; Node.js if absent),
+# PyTorch 2.x in the project's own virtualenv .venv (the CPU wheel, or the CUDA one where an NVIDIA
+# driver answers; its LibTorch is what the addon is built against, and its Python side, with
+# transformers, peft and safetensors, runs the parity references), the npm dependencies, then the
+# addon and the TypeScript.
+# SEQREC_TORCH overrides the PyTorch requirement (e.g. SEQREC_TORCH=torch==2.14.1); LIBTORCH or
+# Torch_DIR, when set, is built against instead (cmake/FindLibTorch.cmake).
 # Idempotent: installed packages and an up-to-date build are skipped. Runs as root or via sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-packages=(cmake g++ make libtorch-dev libopenblas0-openmp python3-torch chromium)
+packages=(cmake g++ make python3 python3-venv chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
@@ -20,6 +24,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+torch="${SEQREC_TORCH:-torch==2.13.0+cpu}"
+if [ -z "${SEQREC_TORCH:-}" ] && command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+  torch="torch==2.14.1"  # CUDA 13 build
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+echo "seqrec setup: $torch, numpy, transformers, peft, safetensors in .venv"
+# Requirements already met are not fetched again; an unreachable index fails fast instead of retrying.
+.venv/bin/pip install --quiet --retries 1 --timeout 20 "$torch" numpy transformers peft safetensors
 
 # The addon is built below by our own script; no dependency needs its install script.
 npm install --ignore-scripts --no-audit --no-fund  # honours package-lock.json

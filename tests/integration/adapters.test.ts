@@ -1,7 +1,7 @@
 /**
  * LoRA adapters and freezing through the public API: options validation, adapter fits that leave the
  * base bit-identical, merge/unmerge, per-call adapters, freeze strategies, the PEFT folder layout
- * (keys and shapes exactly as PEFT writes them, checked again by a /usr/bin/python3 torch script that
+ * (keys and shapes exactly as PEFT writes them, checked again by a Python torch script that
  * recomputes W + s·B·A from the files), base-hash checks on load, and dispose with adapters.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { readSafetensors } from '../../lib/io/safetensors.js';
 import { SASRec } from '../../lib/models/sasrec.js';
 import type { SequentialRecommender } from '../../lib/models/recommender.js';
 import { rejection, thrown } from '../expect-error.js';
+import { PYTHON, pythonHas } from '../python.js';
 
 const root = mkdtempSync(join(tmpdir(), 'seqrec-adapters-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -342,8 +343,7 @@ describe('PEFT files', () => {
     }
   });
 
-  const PYTHON = '/usr/bin/python3';
-  const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+    const hasTorch = pythonHas('torch');
   it.skipIf(!hasTorch)('Python torch reads the files and recomputes the merged weights W + (alpha/r)·B·A (atol 1e-6)', async () => {
     await m.mergeAdapter('store-eu');
     const mergedPath = join(freshDir(), 'merged.safetensors');

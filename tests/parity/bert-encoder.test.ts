@@ -1,6 +1,6 @@
 /**
  * The native BERT text encoder (BertTextEncoder) against tests/parity/reference_bert.py, a float64
- * BertModel forward written from the Hugging Face definition in Python torch (Debian's /usr/bin/python3,
+ * BertModel forward written from the Hugging Face definition in Python torch (the project's .venv Python or the system's python3,
  * torch 1.13; transformers itself needs torch >= 2 and cannot be installed here). Same tiny random
  * checkpoint (tests/unit/tiny-bert.ts), same token ids: every pooled value within 1e-5, for mean and
  * CLS pooling, erf and tanh GELU, prefixed keys and F16 storage, padded batches of uneven texts. Also
@@ -13,10 +13,10 @@ import { BertTextEncoder } from '../../lib/index.js';
 import { rejection } from '../expect-error.js';
 import { removeTinyBerts, writeTinyBert, type TinyBertOptions } from '../unit/tiny-bert.js';
 import { expectClose } from './compare.js';
+import { PYTHON, pythonHas } from '../python.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./reference_bert.py', import.meta.url));
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const hasTorch = pythonHas('torch');
 const TEXTS = ['Toy Story (1995)', 'hello world!', 'unaffable', 'the playing cafe, a 2 toys', '大家好', 'story'];
 
 afterAll(removeTinyBerts);

@@ -1,6 +1,6 @@
 /**
  * AdamW against a reference outside the addon's process: PyTorch's Python torch.optim.AdamW
- * (tests/parity/reference_adamw.py, run with Debian's /usr/bin/python3 and torch 1.13), a separate
+ * (tests/parity/reference_adamw.py, run with the project's .venv Python (PyTorch 2.x) or the system's python3), a separate
  * implementation from the C++ torch::optim::AdamW that adamw.test.ts uses. Skipped when that Python
  * has no torch. Tolerances: scalar by-hand formula within 1e-12; the 100-step replay within 1e-6.
  */
@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { addon } from '../../lib/native/loader.js';
 import { expectClose } from './compare.js';
+import { PYTHON, pythonHas } from '../python.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./reference_adamw.py', import.meta.url));
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const hasTorch = pythonHas('torch');
 
 function pythonAdamW(request: Record<string, unknown>): number[] {
   const run = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(request), encoding: 'utf8' });
