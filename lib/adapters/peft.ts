@@ -104,7 +104,8 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
   }
   const targetModules = field('target_modules', (v) => typeof v === 'string' || (Array.isArray(v) && v.every((t) => typeof t === 'string')),
     'a list of names or a regex string') as string[] | string;
-  const baseHash = field('seqrec_base_hash', (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'a sha256 hex string', '') as string;
+  // absent from adapters PEFT itself wrote: then "", and the caller decides what that may adapt
+  const baseHash = c.seqrec_base_hash === undefined ? '' : (field('seqrec_base_hash', (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'a sha256 hex string') as string);
   const storedName = field('seqrec_adapter_name', (v) => typeof v === 'string', 'a string', 'default') as string;
 
   const bytes = await readBytes(weightsPath);

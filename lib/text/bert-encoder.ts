@@ -139,11 +139,14 @@ export class BertTextEncoder implements AsyncDisposable {
   async applyAdapter(adapter: TextEncoderAdapter, source = 'the adapter'): Promise<void> {
     const native = this.#ensureNative();
     if (!adapter || typeof adapter !== 'object' || !Array.isArray(adapter.tensors)) throw invalid('adapter', 'a TextEncoderAdapter', adapter);
-    if (adapter.base !== this.baseFingerprint) {
-      throw new SeqrecError('E_CHECKPOINT', `${source} was trained on the BERT encoder with fingerprint ${adapter.base || '(none recorded)'}, but this one (${this.folder}, pooling ${this.#options.pooling}, maxLength ${this.#options.maxLength}) has ${this.baseFingerprint}`, { field: 'base' });
+    // An adapter written by PEFT itself records no seqrec fingerprint: its layer names and shapes were
+    // checked against this BERT when it was read, which is all that can be known of its base.
+    if (adapter.base !== '' && adapter.base !== this.baseFingerprint) {
+      throw new SeqrecError('E_CHECKPOINT', `${source} was trained on the BERT encoder with fingerprint ${adapter.base}, but this one (${this.folder}, pooling ${this.#options.pooling}, maxLength ${this.#options.maxLength}) has ${this.baseFingerprint}`, { field: 'base' });
     }
-    await callNative(() => native.setAdapter(toNativeAdapter(adapter)));
-    this.#adapter = adapter;
+    const adopted = { ...adapter, base: this.baseFingerprint };
+    await callNative(() => native.setAdapter(toNativeAdapter(adopted)));
+    this.#adapter = adopted;
     await this.#openCache();
   }
 
