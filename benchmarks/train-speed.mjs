@@ -7,8 +7,9 @@
  *
  *   node benchmarks/train-speed.mjs [--steps 20] [--warmup 3] [--threads N] [--items 3706 --dim 64
  *        --layers 2 --heads 2 --max-len 200 --batch 128] [--ffn 256] [--dropout 0.2] [--seed 0]
- *        [--python .venv/bin/python] [--skip-torch] [--no-record] [--idle-wait 300] [--loss-chunk-mib M]
+ *        [--python .venv/bin/python] [--compile] [--skip-torch] [--no-record] [--idle-wait 300] [--loss-chunk-mib M]
  *
+ * --compile also runs the PyTorch side under torch.compile (PyTorch 2.x), a third process.
  * Prints a markdown table and the seqrec/PyTorch steps/s ratio, writes
  * benchmarks/results/train-speed-cpu-<date>.json and appends one row to benchmarks/RESULTS.md.
  * Target (CPU): seqrec >= 3x PyTorch eager steps/s.
@@ -36,9 +37,9 @@ const TARGET_RATIO = 3;
 // ---------------------------------------------------------------------------------------------- options
 const DEFAULTS = {
   steps: 20, warmup: 3, threads: os.availableParallelism(), items: 3706, dim: 64, layers: 2, heads: 2,
-  'max-len': 200, batch: 128, ffn: 0, dropout: 0.2, seed: 0, python: existsSync(path.join(ROOT, '.venv/bin/python')) ? path.join(ROOT, '.venv/bin/python') : '/usr/bin/python3', 'skip-torch': false, 'no-record': false, 'idle-wait': 300, 'loss-chunk-mib': 0, child: '',
+  'max-len': 200, batch: 128, ffn: 0, dropout: 0.2, seed: 0, python: existsSync(path.join(ROOT, '.venv/bin/python')) ? path.join(ROOT, '.venv/bin/python') : '/usr/bin/python3', 'skip-torch': false, compile: false, 'no-record': false, 'idle-wait': 300, 'loss-chunk-mib': 0, child: '',
 };
-const FLAGS = new Set(['skip-torch', 'no-record']);
+const FLAGS = new Set(['skip-torch', 'no-record', 'compile']);
 const FLOATS = new Set(['dropout', 'loss-chunk-mib']);
 const STRINGS = new Set(['python', 'child']);
 
@@ -279,6 +280,28 @@ function buildInfo() {
 
 const fmt = (x, digits) => (x === undefined || x === null ? '—' : x.toFixed(digits));
 
+/** One PyTorch side (benchmarks/torch_reference.py, eager or torch.compile): its report with step times. */
+async function runTorchSide(o, compiled, label) {
+  const args = [
+    'benchmarks/torch_reference.py', '--items', o.items, '--dim', o.dim, '--layers', o.layers, '--heads', o.heads,
+    '--max-len', o['max-len'], '--batch', o.batch, '--ffn', o.ffn, '--dropout', o.dropout, '--steps', o.steps,
+    '--warmup', o.warmup, '--threads', o.threads, '--seed', o.seed, ...(compiled ? ['--compile'] : []),
+  ].map(String);
+  const command = [o.python, ...args].join(' ');
+  console.error(`${label} (own process): ${command}`);
+  const before = await waitForIdle(label, o['idle-wait']);
+  const t0 = performance.now();
+  const run = await runJson(o.python, ['-c', TORCH_WRAPPER, ...args]);
+  const result = run.json.find((j) => 'impl' in j);
+  if (!result) throw new Error(`no report line from ${command}`);
+  result.wall_sec = (performance.now() - t0) / 1000;
+  const ends = run.json.find((j) => 'step_end_times' in j)?.step_end_times ?? [];
+  result.step_times_sec = ends.slice(1).map((t, i) => t - ends[i]); // step 2 onwards (step 1 has no start mark)
+  const timed = result.step_times_sec.slice(Math.max(0, o.warmup - 1));
+  if (o.warmup >= 1 && timed.length === o.steps) result.step_sec = { median: median(timed), min: Math.min(...timed), max: Math.max(...timed) };
+  return { result, command, load: run.load, before };
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   const o = parseArgs(argv);
@@ -300,40 +323,32 @@ async function main() {
   const seqrec = seqrecRun.json.at(-1);
   load.during_seqrec = seqrecRun.load;
 
-  let torch = null;
-  let torchCommand = null;
+  // PyTorch eager, and with --compile also torch.compile, each in its own process on a quiet machine
+  const torchSides = [];
   if (!o['skip-torch']) {
-    const args = [
-      'benchmarks/torch_reference.py', '--items', o.items, '--dim', o.dim, '--layers', o.layers, '--heads', o.heads,
-      '--max-len', o['max-len'], '--batch', o.batch, '--ffn', o.ffn, '--dropout', o.dropout, '--steps', o.steps,
-      '--warmup', o.warmup, '--threads', o.threads, '--seed', o.seed,
-    ].map(String);
-    torchCommand = [o.python, ...args].join(' ');
-    console.error(`PyTorch eager (own process): ${torchCommand}`);
-    load.before_pytorch = await waitForIdle('PyTorch', o['idle-wait']);
-    const t0 = performance.now();
-    const torchRun = await runJson(o.python, ['-c', TORCH_WRAPPER, ...args]);
-    torch = torchRun.json.find((j) => 'impl' in j);
-    if (!torch) throw new Error(`no report line from ${torchCommand}`);
-    torch.wall_sec = (performance.now() - t0) / 1000;
-    const ends = torchRun.json.find((j) => 'step_end_times' in j)?.step_end_times ?? [];
-    torch.step_times_sec = ends.slice(1).map((t, i) => t - ends[i]); // step 2 onwards (step 1 has no start mark)
-    const timed = torch.step_times_sec.slice(Math.max(0, o.warmup - 1));
-    if (o.warmup >= 1 && timed.length === o.steps) torch.step_sec = { median: median(timed), min: Math.min(...timed), max: Math.max(...timed) };
-    load.during_pytorch = torchRun.load;
+    for (const compiled of o.compile ? [false, true] : [false]) {
+      const label = compiled ? 'PyTorch torch.compile' : 'PyTorch eager';
+      const side = await runTorchSide(o, compiled, label);
+      load[compiled ? 'during_pytorch_compile' : 'during_pytorch'] = side.load;
+      load[compiled ? 'before_pytorch_compile' : 'before_pytorch'] = side.before;
+      torchSides.push(side);
+    }
   }
+  const torch = torchSides[0]?.result ?? null;
+  const torchCommand = torchSides[0]?.command ?? null;
+  const compiled = torchSides[1]?.result ?? null;
   const ratio = torch ? seqrec.steps_per_s / torch.steps_per_s : null;
   const medianRate = (r) => (r?.step_sec?.median ? 1 / r.step_sec.median : null);
   const ratioMedian = torch && medianRate(seqrec) && medianRate(torch) ? medianRate(seqrec) / medianRate(torch) : null;
 
   const device = `CPU: ${cpu}, ${o.threads} threads`;
-  const others = (r) => (r === seqrec ? load.during_seqrec : load.during_pytorch)?.other_cores;
-  const rows = [seqrec, torch].filter(Boolean).map((r) => {
+  const others = (r) => (r === seqrec ? load.during_seqrec : r === compiled ? load.during_pytorch_compile : load.during_pytorch)?.other_cores;
+  const rows = [seqrec, torch, compiled].filter(Boolean).map((r) => {
     const name = r.impl === 'seqrec' ? `seqrec ${seqrec.versions.seqrec} (LibTorch ${r.torch})` : `${r.impl} (torch ${r.torch})`;
     return `| ${name} | ${r.device} | ${r.threads} | ${fmt(r.steps_per_s, 3)} | ${fmt(medianRate(r), 3)} | ${fmt(r.seqs_per_s, 1)} | ${fmt(r.peak_mem_gb, 2)} | ${fmt(r.final_loss, 4)} | ${fmt(others(r), 2)} |`;
   });
   const CONTENDED = 0.2; // other processes' cores during a side above which its timing is suspect
-  const contended = [seqrec, torch].filter(Boolean).filter((r) => (others(r) ?? 0) > CONTENDED).map((r) => r.impl);
+  const contended = [seqrec, torch, compiled].filter(Boolean).filter((r) => (others(r) ?? 0) > CONTENDED).map((r) => r.impl);
   const table = [
     `Training speed, ${shape}, ${o.steps} timed steps after ${o.warmup} warmup, ${device}`,
     '',
@@ -344,7 +359,8 @@ async function main() {
     ratio === null
       ? 'ratio seqrec/PyTorch steps/s: — (--skip-torch)'
       : `ratio seqrec/PyTorch steps/s: ${ratio.toFixed(2)}× (target ≥ ${TARGET_RATIO}×: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})` +
-        (ratioMedian === null ? '' : `; on median step times: ${ratioMedian.toFixed(2)}×`),
+        (ratioMedian === null ? '' : `; on median step times: ${ratioMedian.toFixed(2)}×`) +
+        (compiled ? `; over torch.compile ${(seqrec.steps_per_s / compiled.steps_per_s).toFixed(2)}×` : ''),
     ...(contended.length
       ? ['', `WARNING: other processes used > ${CONTENDED} cores while ${contended.join(' and ')} ran; its timing is unreliable (re-run on a quiet machine).`]
       : []),
@@ -361,7 +377,7 @@ async function main() {
   writeFileSync(jsonPath, JSON.stringify({
     benchmark: 'train-speed', date: new Date().toISOString(), command, torch_command: torchCommand, shape, device,
     cpu, cpus: os.cpus().length, threads: o.threads, node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    load, build: buildInfo(), options: o, versions, seqrec: seqrecRaw, pytorch: torch, ratio_steps_per_s: ratio,
+    load, build: buildInfo(), options: o, versions, seqrec: seqrecRaw, pytorch: torch, pytorch_compile: compiled, ratio_steps_per_s: ratio,
     ratio_median_step: ratioMedian, target_ratio: TARGET_RATIO,
   }, null, 2) + '\n');
 
@@ -380,7 +396,7 @@ async function main() {
   const cell = (r) => (r ? `${fmt(r.steps_per_s, 3)} steps/s, ${fmt(r.peak_mem_gb, 2)} GB RSS` : '—');
   const ratioCell = (ratio === null ? '—' : `${ratio.toFixed(2)}×${ratioMedian === null ? '' : ` (median step ${ratioMedian.toFixed(2)}×)`}; target ≥ ${TARGET_RATIO}×`) +
     (contended.length ? ` ⚠ contended: ${contended.join(', ')}` : '');
-  appendFileSync(resultsMd, `| ${date} | train-speed | ${device} | ${shape} | ${cell(seqrec)} | ${torch ? `${cell(torch)} (torch ${torch.torch})` : '—'} | ${ratioCell} | \`${command}\` |\n`);
+  appendFileSync(resultsMd, `| ${date} | train-speed | ${device} | ${shape} | ${cell(seqrec)} | ${torch ? `eager ${cell(torch)}${compiled ? `; torch.compile ${cell(compiled)}` : ''} (torch ${torch.torch})` : '—'} | ${ratioCell} | \`${command}\` |\n`);
   console.error(`wrote ${path.relative(process.cwd(), jsonPath)}; appended a row to ${path.relative(process.cwd(), resultsMd)}`);
 }
 
