@@ -5,21 +5,19 @@
  * recomputes W + s·B·A from the files), base-hash checks on load, and dispose with adapters.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticDataset } from '../../lib/data/synthetic.js';
 import { readSafetensors } from '../../lib/io/safetensors.js';
 import { SASRec } from '../../lib/models/sasrec.js';
 import type { SequentialRecommender } from '../../lib/models/recommender.js';
-import { rejection, thrown } from '../expect-error.js';
-import { PYTHON, pythonHas } from '../python.js';
+import { maxAbsDiff } from '../helpers/compare.js';
+import { rejection, thrown } from '../helpers/errors.js';
+import { PYTHON, pythonHas } from '../helpers/python.js';
+import { subfolders, tempDir } from '../helpers/temp.js';
 
-const root = mkdtempSync(join(tmpdir(), 'seqrec-adapters-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = (): string => mkdtempSync(join(root, `case${n++}-`));
+const freshDir = subfolders(tempDir('adapters'));
 
 const V = 60;
 const data = syntheticDataset({ users: 150, items: V, seed: 8, minLength: 6, maxLength: 20 });
@@ -38,12 +36,7 @@ async function parameters(model: SequentialRecommender): Promise<Map<string, str
 
 const scores = async (m: SequentialRecommender, adapter?: string | null) =>
   Float64Array.from((await m.recommend(history, { k: V - 4, excludeSeen: true, ...(adapter !== undefined && { adapter }) })).map((r) => r.score));
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-};
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => maxAbsDiff(a, b).maxAbs;
 
 describe('adapter options', () => {
   let m: SASRec;

@@ -4,41 +4,28 @@
  * interrupted run resumed from its checkpoint continues bit-for-bit like an uninterrupted one.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BERT4Rec,
   SASRec,
-  SeqrecError,
-  isSeqrecError,
+  type SeqrecError,
   loadModel,
   readSafetensors,
   syntheticDataset,
   writeSafetensors,
   type FitSummary,
 } from '../../lib/index.js';
+import { rejection } from '../helpers/errors.js';
+import { subfolders, tempDir } from '../helpers/temp.js';
 
-const root = mkdtempSync(join(tmpdir(), 'seqrec-ckpt-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = (): string => mkdtempSync(join(root, `case${n++}-`));
+const freshDir = subfolders(tempDir('ckpt'));
 
 const V = 120;
 const data = syntheticDataset({ users: 200, items: V, seed: 3, minLength: 8, maxLength: 25 });
 const { train, test } = data.split('leave-one-out');
 const ARCH = { items: V, dim: 16, layers: 2, heads: 2, maxLen: 20, seed: 11, threads: 1 } as const;
-
-async function rejection(p: PromiseLike<unknown>): Promise<SeqrecError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isSeqrecError(e)).toBe(true);
-    return e as SeqrecError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('save and load', () => {
   let model: SASRec;

@@ -1,16 +1,17 @@
 // The `seqrec` command end to end, as a user runs it: the built dist/cli.js on a CSV log with string ids.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, syntheticDataset } from '../../lib/index.js';
-import { removeTinyBerts, writeTinyBert } from '../unit/tiny-bert.js';
+import { removeTinyBerts, writeTinyBert } from '../helpers/tiny-bert.js';
+import { tempDir } from '../helpers/temp.js';
 
 const cli = resolve(__dirname, '../../dist/cli.js');
 const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-cli-'));
+const dir = tempDir('cli');
 const csv = join(dir, 'events.csv');
 const model = join(dir, 'model.safetensors');
 let distinctItems = 0;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SASRec, hitRate, popularityRanks } from '../../lib/index.js';
-import { V, plantedGroups } from './planted-groups.js';
+import { V, plantedGroups } from '../helpers/planted-groups.js';
 
 describe("few-shot users with split('cold-users')", () => {
   it('ranks the next item of new users from 1 and 3 events far above most-popular', async () => {

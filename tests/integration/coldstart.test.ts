@@ -4,17 +4,16 @@
  * checkpoints, an independent path) and nothing else; on data where an item's text names its
  * behaviour, cold items ranked far better than random and than their unmapped rows; and the errors.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BERT4Rec, Dataset, HashingTextEncoder, SASRec, hitRate, isSeqrecError, randomRanks, readSafetensors, seededRandom, type SafetensorsFile,
 } from '../../lib/index.js';
 import {
   LAMBDA_GRID, TextMapping, choleskyFactor, choleskySolve, coldStartFromText, fitTextMapping, ridgeRegression, solveSPD, type ItemTextVectors,
 } from '../../lib/coldstart/index.js';
-import { GROUPS, PER_GROUP, V, plantedGroups } from './planted-groups.js';
+import { GROUPS, PER_GROUP, V, plantedGroups } from '../helpers/planted-groups.js';
+import { tempDir } from '../helpers/temp.js';
 
 const EMBEDDING = 'model.itemEmbedding.weight';
 
@@ -138,17 +137,16 @@ describe('Cholesky and ridge solve', () => {
   });
 });
 
-// ---- data where an item's text names its behaviour (./planted-groups.ts) ------------------
+// ---- data where an item's text names its behaviour (../helpers/planted-groups.ts) ------------------
 
 const { data, texts } = plantedGroups(5);
 const split = data.split('cold-items', { fraction: 0.1, seed: 1 });
 const vectors: ItemTextVectors = new HashingTextEncoder({ dim: 128 }).encode(texts);
 const ARCH = { items: V, dim: 32, layers: 1, heads: 2, maxLen: 20, seed: 3, threads: 1 } as const;
 
-const root = mkdtempSync(join(tmpdir(), 'seqrec-coldstart-'));
+const root = tempDir('coldstart');
 const trained = join(root, 'trained.safetensors');
 let saves = 0;
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function saved(model: SASRec | BERT4Rec): Promise<SafetensorsFile> {
   const path = join(root, `state-${saves++}.safetensors`);

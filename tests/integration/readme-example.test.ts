@@ -4,14 +4,13 @@
  * through package.json "exports" to the built dist/), on the Node running the tests.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-readme-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('readme');
 
 it("the README's example runs as written on this Node", () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');

@@ -5,25 +5,22 @@
  * the batches it finished; another pooling or other weights get a file of their own; and a damaged
  * or foreign file is refused naming it.
  */
-import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BertTextEncoder, type EncodeProgress } from '../../lib/index.js';
 import { asFloat32, readSafetensors, writeSafetensors } from '../../lib/io/safetensors.js';
 import { textKey } from '../../lib/text/embedding-cache.js';
-import { rejection } from '../expect-error.js';
-import { removeTinyBerts, writeTinyBert } from '../unit/tiny-bert.js';
+import { rejection } from '../helpers/errors.js';
+import { removeTinyBerts, writeTinyBert } from '../helpers/tiny-bert.js';
+import { tempDir } from '../helpers/temp.js';
 
 const TEXTS = ['Toy Story (1995)', 'hello world!', 'unaffable', 'the playing cafe, a 2 toys', '大家好', 'story'];
-const root = mkdtempSync(join(tmpdir(), 'seqrec-text-cache-'));
+const root = tempDir('text-cache');
 let folders = 0;
 const freshDir = (): string => join(root, `cache-${folders++}`);
 
-afterAll(() => {
-  removeTinyBerts();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(removeTinyBerts);
 
 async function encodeLogged(encoder: BertTextEncoder, texts: string[], signal?: AbortSignal): Promise<{ data: Float32Array; seen: EncodeProgress[] }> {
   const seen: EncodeProgress[] = [];

@@ -5,13 +5,12 @@
  * fit trains on them; the item text travels in checkpoints; on data where text names behaviour, cold
  * items are ranked far above random and above an id-only model's cold rows; and bad input is refused.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BERT4Rec, HashingTextEncoder, SASRec, hitRate, randomRanks, readSafetensors } from '../../lib/index.js';
-import { rejection } from '../expect-error.js';
-import { GROUPS, PER_GROUP, V, plantedGroups } from './planted-groups.js';
+import { rejection } from '../helpers/errors.js';
+import { GROUPS, PER_GROUP, V, plantedGroups } from '../helpers/planted-groups.js';
+import { tempDir } from '../helpers/temp.js';
 
 const { data, texts } = plantedGroups(5);
 const split = data.split('cold-items', { fraction: 0.1, seed: 1 });
@@ -19,8 +18,7 @@ const vectors = new HashingTextEncoder({ dim: 128 }).encode(texts);
 const ARCH = { items: V, dim: 32, layers: 1, heads: 2, maxLen: 20, seed: 3, threads: 1 } as const;
 const FIT = { epochs: 15, batchSize: 64, lr: 5e-3, warmupSteps: 5 } as const;
 
-const root = mkdtempSync(join(tmpdir(), 'seqrec-text-items-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('text-items');
 
 async function refused(p: PromiseLike<unknown>, code: string, message: RegExp): Promise<void> {
   const e = await rejection(p);

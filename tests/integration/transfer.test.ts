@@ -5,13 +5,12 @@
  * catalogue is built anew and everything else (BERT4Rec's [mask] row too) is copied byte for byte;
  * and bad input is refused.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BERT4Rec, Dataset, HashingTextEncoder, SASRec, hitRate, popularityRanks, randomRanks, readSafetensors, seededRandom, transferToCatalogue } from '../../lib/index.js';
-import { rejection } from '../expect-error.js';
-import { V, plantedGroups } from './planted-groups.js';
+import { rejection } from '../helpers/errors.js';
+import { V, plantedGroups } from '../helpers/planted-groups.js';
+import { tempDir } from '../helpers/temp.js';
 
 const encoder = new HashingTextEncoder({ dim: 128 });
 const source = plantedGroups(5);
@@ -24,8 +23,7 @@ perm.forEach((to, i) => (targetTexts[to] = `${other.texts[i + 1]} `.replace(/wor
 const targetData = Dataset.fromCSR({ offsets: other.data.offsets, items: other.data.items.map((i) => perm[i - 1]!), numItems: V });
 const ARCH = { items: V, dim: 32, layers: 1, heads: 2, maxLen: 20, seed: 3, threads: 1, textDim: 128 } as const;
 
-const root = mkdtempSync(join(tmpdir(), 'seqrec-transfer-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('transfer');
 
 describe('transferToCatalogue', () => {
   it('recommends in a new catalogue from text alone, copying everything catalogue-free', async () => {

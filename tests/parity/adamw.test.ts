@@ -6,7 +6,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { addon } from '../../lib/native/loader.js';
-import { expectClose, maxAbsDiff } from './compare.js';
+import { expectClose, maxAbsDiff } from '../helpers/compare.js';
 
 const SEED = 11;
 const TOL = { atol: 1e-6 };

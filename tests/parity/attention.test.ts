@@ -9,7 +9,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { addon } from '../../lib/native/loader.js';
-import { expectClose } from './compare.js';
+import { expectClose } from '../helpers/compare.js';
 
 /** SDPA exists from LibTorch 1.13 (as _scaled_dot_product_attention) on. */
 function torchHasSdpa(version: string): boolean {

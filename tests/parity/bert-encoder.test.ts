@@ -2,7 +2,7 @@
  * The native BERT text encoder (BertTextEncoder) against tests/parity/reference_bert.py, a float64
  * BertModel forward written from the Hugging Face definition in Python torch (the project's .venv Python or the system's python3,
  * torch 1.13; transformers itself needs torch >= 2 and cannot be installed here). Same tiny random
- * checkpoint (tests/unit/tiny-bert.ts), same token ids: every pooled value within 1e-5, for mean and
+ * checkpoint (tests/helpers/tiny-bert.ts), same token ids: every pooled value within 1e-5, for mean and
  * CLS pooling, erf and tanh GELU, prefixed keys and F16 storage, padded batches of uneven texts. Also
  * progress, cancellation, dispose and the errors. Skipped when that Python has no torch.
  */
@@ -10,10 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BertTextEncoder } from '../../lib/index.js';
-import { rejection } from '../expect-error.js';
-import { removeTinyBerts, writeTinyBert, type TinyBertOptions } from '../unit/tiny-bert.js';
-import { expectClose } from './compare.js';
-import { PYTHON, pythonHas } from '../python.js';
+import { rejection } from '../helpers/errors.js';
+import { removeTinyBerts, writeTinyBert, type TinyBertOptions } from '../helpers/tiny-bert.js';
+import { expectClose } from '../helpers/compare.js';
+import { PYTHON, pythonHas } from '../helpers/python.js';
 
 const SCRIPT = fileURLToPath(new URL('./reference_bert.py', import.meta.url));
 const hasTorch = pythonHas('torch');

@@ -7,7 +7,7 @@
 import { describe, it, expect } from 'vitest';
 import { addon } from '../../lib/native/loader.js';
 import type { AddonParityCeRequest, AddonParityCeResult } from '../../lib/native/raw.js';
-import { expectClose } from './compare.js';
+import { expectClose } from '../helpers/compare.js';
 
 const SMALL_BUDGET = (items: number) => items * 8 * 3; // fusedChunkRows: 3 rows per chunk
 const ONE_CHUNK_BUDGET = 1 << 30;

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../../lib/native/loader.js';
 import type { AddonModelConfig, AddonTensorEntry } from '../../lib/native/raw.js';
-import { expectClose, maxAbsDiff } from './compare.js';
+import { expectClose, maxAbsDiff } from '../helpers/compare.js';
 
 const maxAbs = (xs: ArrayLike<number>) => Array.from(xs).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 

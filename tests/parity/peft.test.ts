@@ -6,21 +6,20 @@
  * missing.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BertTextEncoder } from '../../lib/index.js';
-import { PYTHON, pythonHas } from '../python.js';
-import { TINY_CONFIG, TINY_VOCAB } from '../unit/tiny-bert.js';
-import { expectClose } from './compare.js';
+import { PYTHON, pythonHas } from '../helpers/python.js';
+import { TINY_CONFIG, TINY_VOCAB } from '../helpers/tiny-bert.js';
+import { expectClose } from '../helpers/compare.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SCRIPT = fileURLToPath(new URL('./reference_peft.py', import.meta.url));
 const ready = pythonHas('peft', 'transformers', 'torch');
 if (!ready) console.log(`PEFT parity skipped: ${PYTHON} cannot import peft, transformers and torch (run scripts/setup.sh)`);
-const root = mkdtempSync(join(tmpdir(), 'seqrec-peft-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('peft');
 const TEXTS = ['Toy Story (1995)', 'hello world!', 'unaffable', 'the playing cafe, a 2 toys', '大家好', 'story'];
 
 function peft(mode: 'make' | 'apply', folder: string, adapter: string): number[] {

@@ -5,19 +5,17 @@
  * printed, only where the Python side is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSafetensors, SASRec, syntheticDataset } from '../../lib/index.js';
-import { PYTHON, pythonHas } from '../python.js';
+import { PYTHON, pythonHas } from '../helpers/python.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SCRIPT = fileURLToPath(new URL('./reference_safetensors.py', import.meta.url));
 const ready = pythonHas('safetensors', 'torch');
 if (!ready) console.log(`safetensors parity skipped: ${PYTHON} cannot import safetensors and torch (run scripts/setup.sh)`);
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-st-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('st');
 
 describe.skipIf(!ready)('checkpoints and the safetensors Python package', () => {
   it('Python reads what seqrec writes; seqrec loads what Python writes back, and ranks identically', async () => {

@@ -6,20 +6,19 @@
  * Skipped, with the reason printed, only where the Python side is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../lib/text/wordpiece.js';
-import { PYTHON, pythonHas } from '../python.js';
+import { PYTHON, pythonHas } from '../helpers/python.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SCRIPT = fileURLToPath(new URL('./reference_tokenizer.py', import.meta.url));
 const MOVIES = fileURLToPath(new URL('../../../shared/data/ml-1m/movies.dat', import.meta.url));
 const ready = pythonHas('transformers', 'tokenizers');
 if (!ready) console.log(`tokenizer parity skipped: ${PYTHON} cannot import transformers and tokenizers (run scripts/setup.sh)`);
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-tok-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('tok');
 
 const ADVERSARIAL = [
   'Amélie (Le Fabuleux Destin d\'Amélie Poulain) (2001)', 'Crème Brûlée à la Façon de Ñandú', 'naïve café résumé ÉCOLE',

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { addon } from '../../lib/native/loader.js';
-import { expectClose } from './compare.js';
-import { PYTHON, pythonHas } from '../python.js';
+import { expectClose } from '../helpers/compare.js';
+import { PYTHON, pythonHas } from '../helpers/python.js';
 
 const SCRIPT = fileURLToPath(new URL('./reference_adamw.py', import.meta.url));
 const hasTorch = pythonHas('torch');

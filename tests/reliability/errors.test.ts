@@ -20,19 +20,10 @@ import {
 } from '../../lib/index.js';
 import { addon } from '../../lib/native/loader.js';
 import type { AddonModelConfig, AddonNativeModel } from '../../lib/native/raw.js';
+import { rejection } from '../helpers/errors.js';
 
 const THIS_FILE = 'errors.test.ts';
 const V = 10;
-
-async function rejection(p: PromiseLike<unknown> | (() => unknown)): Promise<SeqrecError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    expect(isSeqrecError(e), `not a SeqrecError: ${String(e)}`).toBe(true);
-    return e as SeqrecError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function expectInvalidOption(err: SeqrecError, option: string, received: string): void {
   expect(err.code).toBe('E_INVALID_OPTION');

@@ -6,14 +6,12 @@
  * the call it interrupts would run for many seconds; the parent then uses seqrec again.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'long-call.ts');
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-exit-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('exit');
 
 function child(call: string, ending: string): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', fixture, call, ending], {

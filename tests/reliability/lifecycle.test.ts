@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SASRec, isSeqrecError, syntheticDataset, type FitProgress } from '../../lib/index.js';
-import { rejection, thrown } from '../expect-error.js';
+import { rejection, thrown } from '../helpers/errors.js';
 
 const V = 100;
 const data = syntheticDataset({ users: 200, items: V, seed: 5, minLength: 8, maxLength: 25 });

@@ -2,17 +2,14 @@
  * writeFileAtomic: replaces files whole, never leaves temp files behind, and leaves the old
  * target intact when the write fails or is aborted.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SeqrecError } from '../../lib/errors.js';
 import { writeFileAtomic } from '../../lib/io/atomic.js';
+import { subfolders, tempDir } from '../helpers/temp.js';
 
-const root = mkdtempSync(join(tmpdir(), 'seqrec-atomic-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = (): string => mkdtempSync(join(root, `case${n++}-`));
+const freshDir = subfolders(tempDir('atomic'));
 
 describe('writeFileAtomic', () => {
   it('writes bytes and strings, leaving only the target', async () => {

@@ -3,7 +3,7 @@ import { loadConfig } from '../../lib/cli/config.js';
 import { resolveFormat } from '../../lib/cli/load-data.js';
 import { progress } from '../../lib/cli/progress.js';
 import { isSeqrecError } from '../../lib/index.js';
-import { tempFiles } from './temp-files.js';
+import { tempFiles } from '../helpers/temp.js';
 
 const file = tempFiles('config');
 

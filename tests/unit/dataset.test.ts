@@ -5,19 +5,9 @@
  */
 import { describe, it, expect } from 'vitest';
 import { Dataset } from '../../lib/data/dataset.js';
-import { SeqrecError } from '../../lib/errors.js';
+import { i32 } from '../helpers/arrays.js';
+import { thrown } from '../helpers/errors.js';
 
-function errorOf(fn: () => unknown): SeqrecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SeqrecError);
-    return e as SeqrecError;
-  }
-  throw new Error('expected a throw');
-}
-
-const i32 = (xs: number[]) => Int32Array.from(xs);
 
 describe('Dataset.fromCSR', () => {
   it('accepts a valid CSR and exposes sizes and views', () => {
@@ -45,19 +35,19 @@ describe('Dataset.fromCSR', () => {
     ['item > numItems', { offsets: i32([0, 3]), items: i32([1, 2, 3]), numItems: 2 }, 'items', 2],
     ['negative item', { offsets: i32([0, 1]), items: i32([-4]), numItems: 2 }, 'items', 0],
   ])('rejects %s with E_INVALID_DATA naming field and index', (_name, init, field, index) => {
-    const e = errorOf(() => Dataset.fromCSR(init));
+    const e = thrown(() => Dataset.fromCSR(init));
     expect(e.code).toBe('E_INVALID_DATA');
     expect(e.details).toMatchObject({ field, index });
     expect(e.message).toContain(`${field}[${index}]`);
   });
 
   it('rejects empty offsets, non-Int32Array arrays and mis-sized id lists', () => {
-    expect(errorOf(() => Dataset.fromCSR({ offsets: i32([]), items: i32([]), numItems: 1 })).details).toMatchObject({ field: 'offsets' });
+    expect(thrown(() => Dataset.fromCSR({ offsets: i32([]), items: i32([]), numItems: 1 })).details).toMatchObject({ field: 'offsets' });
     const plain = { offsets: [0, 1] as unknown as Int32Array, items: i32([1]), numItems: 1 };
-    expect(errorOf(() => Dataset.fromCSR(plain)).details).toMatchObject({ field: 'offsets' });
+    expect(thrown(() => Dataset.fromCSR(plain)).details).toMatchObject({ field: 'offsets' });
     const base = { offsets: i32([0, 1]), items: i32([1]), numItems: 1 };
-    expect(errorOf(() => Dataset.fromCSR({ ...base, itemIds: ['a'] })).details).toMatchObject({ field: 'itemIds' });
-    expect(errorOf(() => Dataset.fromCSR({ ...base, userIds: ['u', 'v'] })).details).toMatchObject({ field: 'userIds' });
+    expect(thrown(() => Dataset.fromCSR({ ...base, itemIds: ['a'] })).details).toMatchObject({ field: 'itemIds' });
+    expect(thrown(() => Dataset.fromCSR({ ...base, userIds: ['u', 'v'] })).details).toMatchObject({ field: 'userIds' });
     expect(Dataset.fromCSR({ ...base, itemIds: ['', 'a'], userIds: ['u'] }).itemIds).toEqual(['', 'a']);
   });
 
@@ -66,7 +56,7 @@ describe('Dataset.fromCSR', () => {
     const times = Float64Array.from([10, 10, 5]); // user 1 may start before user 0 ends
     expect(Dataset.fromCSR({ ...base, times }).times).toBe(times);
     expect(Dataset.fromCSR(base).times).toBeUndefined();
-    const bad = (t: unknown) => errorOf(() => Dataset.fromCSR({ ...base, times: t as Float64Array }));
+    const bad = (t: unknown) => thrown(() => Dataset.fromCSR({ ...base, times: t as Float64Array }));
     expect(bad([10, 10, 5]).details).toEqual({ field: 'times' });
     expect(bad(Float64Array.from([1, 2])).details).toEqual({ field: 'times' });
     expect(bad(Float64Array.from([1, Number.NaN, 2])).details).toEqual({ field: 'times', index: 1 });
@@ -78,20 +68,20 @@ describe('Dataset.fromCSR', () => {
 
   it('rejects mis-sized side information arrays', () => {
     const base = { offsets: i32([0, 1]), items: i32([1]), numItems: 1 };
-    expect(errorOf(() => Dataset.fromCSR({ ...base, itemInfo: [undefined] })).details).toEqual({ field: 'itemInfo' });
-    expect(errorOf(() => Dataset.fromCSR({ ...base, userAttributes: [] })).details).toEqual({ field: 'userAttributes' });
+    expect(thrown(() => Dataset.fromCSR({ ...base, itemInfo: [undefined] })).details).toEqual({ field: 'itemInfo' });
+    expect(thrown(() => Dataset.fromCSR({ ...base, userAttributes: [] })).details).toEqual({ field: 'userAttributes' });
     expect(Dataset.fromCSR({ ...base, itemInfo: [undefined, { title: 'x' }], userAttributes: [{ age: 3 }] }).itemInfo![1]).toEqual({ title: 'x' });
   });
 
   it('rejects a bad numItems as an option error', () => {
-    const e = errorOf(() => Dataset.fromCSR({ offsets: i32([0]), items: i32([]), numItems: 1.5 }));
+    const e = thrown(() => Dataset.fromCSR({ offsets: i32([0]), items: i32([]), numItems: 1.5 }));
     expect(e.code).toBe('E_INVALID_OPTION');
   });
 
   it('sequence() rejects out-of-range users', () => {
     const d = Dataset.fromSequences([[1, 2]]);
-    expect(errorOf(() => d.sequence(1)).code).toBe('E_INVALID_OPTION');
-    expect(errorOf(() => d.sequence(-1)).code).toBe('E_INVALID_OPTION');
+    expect(thrown(() => d.sequence(1)).code).toBe('E_INVALID_OPTION');
+    expect(thrown(() => d.sequence(-1)).code).toBe('E_INVALID_OPTION');
   });
 });
 
@@ -105,9 +95,9 @@ describe('Dataset.fromSequences', () => {
   });
 
   it('rejects non-integer or padding ids and a too-small numItems', () => {
-    expect(errorOf(() => Dataset.fromSequences([[1], [2, 0.5]])).details).toMatchObject({ field: 'seqs', index: 1 });
-    expect(errorOf(() => Dataset.fromSequences([[0]])).code).toBe('E_INVALID_DATA');
-    expect(errorOf(() => Dataset.fromSequences([[1, 7]], 3)).details).toMatchObject({ field: 'items', index: 1 });
+    expect(thrown(() => Dataset.fromSequences([[1], [2, 0.5]])).details).toMatchObject({ field: 'seqs', index: 1 });
+    expect(thrown(() => Dataset.fromSequences([[0]])).code).toBe('E_INVALID_DATA');
+    expect(thrown(() => Dataset.fromSequences([[1, 7]], 3)).details).toMatchObject({ field: 'items', index: 1 });
   });
 });
 
@@ -170,6 +160,6 @@ describe('Dataset.split("leave-one-out")', () => {
   });
 
   it('rejects unknown split kinds', () => {
-    expect(errorOf(() => d.split('random' as 'leave-one-out')).code).toBe('E_INVALID_OPTION');
+    expect(thrown(() => d.split('random' as 'leave-one-out')).code).toBe('E_INVALID_OPTION');
   });
 });

@@ -4,8 +4,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { hitRate, meanAveragePrecision, mrr, ndcg, perUser, precision, recall } from '../../lib/eval/metrics.js';
+import { i32 } from '../helpers/arrays.js';
 
-const i32 = (xs: number[]) => Int32Array.from(xs);
 const ranks = i32([1, 2, 5, 11]);
 
 describe('precision / MAP / recall / MRR@K', () => {

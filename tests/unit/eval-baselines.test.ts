@@ -7,8 +7,7 @@ import { randomLists, randomRanks } from '../../lib/eval/random-baseline.js';
 import { popularityLists } from '../../lib/eval/popularity.js';
 import { seededRandom } from '../../lib/data/random.js';
 import type { EvalSet } from '../../lib/data/dataset.js';
-
-const i32 = (xs: number[]) => Int32Array.from(xs);
+import { i32 } from '../helpers/arrays.js';
 
 /** E users, each with `seen` distinct history items (never the target) out of V. */
 function makeEvalSet(E: number, V: number, seen: number, seed: number): EvalSet {

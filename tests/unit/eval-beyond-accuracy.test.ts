@@ -7,8 +7,8 @@ import {
   coverage, embeddingDiversity, exposureCounts, exposureEntropy, genreDiversity, giniExposure, novelty, popularityLift, type TopKLists,
 } from '../../lib/eval/beyond-accuracy.js';
 import type { EvalSet } from '../../lib/data/dataset.js';
+import { i32 } from '../helpers/arrays.js';
 
-const i32 = (xs: number[]) => Int32Array.from(xs);
 // rows: [1,2,3], [1,2,_], [1,4,_] → exposure@3: item1 3, item2 2, item3 1, item4 1, item5 0 (total 7)
 const top: TopKLists = { lists: i32([1, 2, 3, 1, 2, 0, 1, 4, 0]), width: 3, numItems: 5 };
 const trainCounts = i32([0, 5, 3, 1, 0, 1]); // N = 10

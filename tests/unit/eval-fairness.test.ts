@@ -5,8 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { activityTertiles, attributeGroups, groupFairness, historyLengths } from '../../lib/eval/fairness.js';
 import type { EvalSet } from '../../lib/data/dataset.js';
-
-const i32 = (xs: number[]) => Int32Array.from(xs);
+import { i32 } from '../helpers/arrays.js';
 
 describe('groupFairness', () => {
   it('reports per-group mean and count, the max−min gap and the min/max ratio', () => {

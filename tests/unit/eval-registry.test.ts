@@ -9,8 +9,8 @@ import * as m from '../../lib/eval/metrics.js';
 import * as ba from '../../lib/eval/beyond-accuracy.js';
 import { popularityLists, popularityRanks } from '../../lib/eval/popularity.js';
 import { Dataset, type EvalSet } from '../../lib/data/dataset.js';
+import { i32 } from '../helpers/arrays.js';
 
-const i32 = (xs: number[]) => Int32Array.from(xs);
 const evalSet: EvalSet = { users: i32([0, 1, 2]), offsets: i32([0, 2, 3, 5]), items: i32([4, 5, 3, 2, 3]), targets: i32([5, 5, 5]), numItems: 5 };
 const inputs: MetricInputs = {
   ranks: i32([1, 3, 12]),

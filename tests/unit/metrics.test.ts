@@ -7,8 +7,7 @@ import { hitRate, mrr, ndcg } from '../../lib/eval/metrics.js';
 import { popularityRanks } from '../../lib/eval/popularity.js';
 import type { EvalSet } from '../../lib/data/dataset.js';
 import { SeqrecError } from '../../lib/errors.js';
-
-const i32 = (xs: number[]) => Int32Array.from(xs);
+import { i32 } from '../helpers/arrays.js';
 
 describe('hitRate / ndcg / mrr', () => {
   const ranks = i32([1, 2, 5, 11]);

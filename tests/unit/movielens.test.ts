@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { tempFiles } from './temp-files.js';
+import { tempFiles } from '../helpers/temp.js';
 import { readMovieLensMovies, readMovieLensRatings, readMovieLensUsers } from '../../lib/data/readers/movielens.js';
 
 const file = tempFiles('ml');

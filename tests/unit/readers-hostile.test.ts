@@ -10,8 +10,8 @@ import {
   readSasrecText,
 } from '../../lib/index.js';
 import { readRecBoleInter } from '../../lib/data/readers/recbole.js';
-import { tempFiles } from './temp-files.js';
-import { rejection, thrown } from '../expect-error.js';
+import { tempFiles } from '../helpers/temp.js';
+import { rejection, thrown } from '../helpers/errors.js';
 
 const file = tempFiles('hostile');
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { tempFiles } from './temp-files.js';
+import { tempFiles } from '../helpers/temp.js';
 import type { Dataset } from '../../lib/data/dataset.js';
 import { readJsonl } from '../../lib/data/readers/jsonl.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it, vi } from 'vitest';
-import { tempFiles } from './temp-files.js';
+import { tempFiles } from '../helpers/temp.js';
 import type { Dataset } from '../../lib/data/dataset.js';
 import { readParquet } from '../../lib/data/readers/parquet.js';
 

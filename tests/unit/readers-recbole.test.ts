@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { tempFiles } from './temp-files.js';
+import { tempFiles } from '../helpers/temp.js';
 import type { Dataset } from '../../lib/data/dataset.js';
 import { checkSideFile, readRecBoleInter, readRecBoleItems, readRecBoleUsers } from '../../lib/data/readers/recbole.js';
 

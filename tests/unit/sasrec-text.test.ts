@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { tempFiles } from './temp-files.js';
+import { tempFiles } from '../helpers/temp.js';
 import { readMovieLensMovies, readMovieLensUsers } from '../../lib/data/readers/movielens.js';
 import { readSasrecText } from '../../lib/data/readers/sasrec-text.js';
 import { isSeqrecError } from '../../lib/errors.js';

@@ -4,13 +4,13 @@
  * views, the MovieLens one-liners, and the errors.
  */
 import { describe, expect, it } from 'vitest';
-import { tempFiles } from './temp-files.js';
+import { tempFiles } from '../helpers/temp.js';
 import { Dataset } from '../../lib/data/dataset.js';
 import { readMovieLensMovies, readMovieLensUsers } from '../../lib/data/readers/movielens.js';
 import { itemGenres, itemText, userGroups } from '../../lib/data/side-info.js';
+import { i32 } from '../helpers/arrays.js';
 
 const file = tempFiles('side');
-const i32 = (xs: number[]) => Int32Array.from(xs);
 
 // dense items 1..3 = movies '10', '20', '30'; users 'a', 'b', 'c'
 const base = Dataset.fromCSR({

@@ -5,20 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Dataset } from '../../lib/data/dataset.js';
-import { isSeqrecError, type SeqrecError } from '../../lib/errors.js';
+import { i32 } from '../helpers/arrays.js';
+import { thrown } from '../helpers/errors.js';
 
-const i32 = (xs: number[]) => Int32Array.from(xs);
 const f64 = (xs: number[]) => Float64Array.from(xs);
-
-function errorOf(fn: () => unknown): SeqrecError {
-  try {
-    fn();
-  } catch (e) {
-    if (isSeqrecError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Sequences with times: user → [item, time][] (times non-decreasing per user). */
 function timed(users: Array<Array<[number, number]>>, numItems: number): Dataset {
@@ -89,14 +79,14 @@ describe("Dataset.split('temporal')", () => {
   });
 
   it('needs times, naming the field', () => {
-    const e = errorOf(() => Dataset.fromSequences([[1, 2, 3]]).split('temporal'));
+    const e = thrown(() => Dataset.fromSequences([[1, 2, 3]]).split('temporal'));
     expect(e.code).toBe('E_INVALID_DATA');
     expect(e.details).toMatchObject({ field: 'times' });
     expect(e.message).toContain('times');
   });
 
   it('rejects bad and mixed options', () => {
-    const option = (o: object) => errorOf(() => d.split('temporal', o as never));
+    const option = (o: object) => thrown(() => d.split('temporal', o as never));
     expect(option({ validTime: 8, testTime: 5 }).details).toMatchObject({ option: 'options.testTime' });
     expect(option({ validTime: 5 }).details).toMatchObject({ option: 'options.testTime' });
     expect(option({ validTime: 5, testTime: 8, testFraction: 0.1 }).code).toBe('E_INVALID_OPTION');
@@ -107,7 +97,7 @@ describe("Dataset.split('temporal')", () => {
   });
 
   it('rejects too few events to hold any out', () => {
-    const e = errorOf(() => timed([[[1, 1], [2, 2]]], 2).split('temporal'));
+    const e = thrown(() => timed([[[1, 1], [2, 2]]], 2).split('temporal'));
     expect(e.code).toBe('E_INVALID_DATA');
     expect(e.details).toMatchObject({ field: 'times' });
   });
@@ -166,7 +156,7 @@ describe("Dataset.split('cold-items')", () => {
   });
 
   it('rejects bad options', () => {
-    const option = (o: object) => errorOf(() => d.split('cold-items', o as never));
+    const option = (o: object) => thrown(() => d.split('cold-items', o as never));
     expect(option({ fraction: 0 }).details).toMatchObject({ option: 'options.fraction' });
     expect(option({ fraction: 1 }).details).toMatchObject({ option: 'options.fraction' });
     expect(option({ seed: -1 }).details).toMatchObject({ option: 'options.seed' });
@@ -178,7 +168,7 @@ describe("Dataset.split('cold-items')", () => {
 
   it('rejects a dataset without interactions', () => {
     const empty = Dataset.fromCSR({ offsets: i32([0, 0]), items: i32([]), numItems: 3 });
-    expect(errorOf(() => empty.split('cold-items')).code).toBe('E_INVALID_DATA');
+    expect(thrown(() => empty.split('cold-items')).code).toBe('E_INVALID_DATA');
   });
 });
 
@@ -214,21 +204,21 @@ describe("Dataset.split('cold-users')", () => {
   });
 
   it('rejects bad options and data without a user to hold out', () => {
-    const option = (o: object) => errorOf(() => d.split('cold-users', o as never));
+    const option = (o: object) => thrown(() => d.split('cold-users', o as never));
     expect(option({ fraction: 1 }).details).toMatchObject({ option: 'options.fraction' });
     expect(option({ shots: [] }).details).toMatchObject({ option: 'options.shots' });
     expect(option({ shots: [0] }).details).toMatchObject({ option: 'options.shots[0]' });
     expect(option({ shots: [3, 2] }).details).toMatchObject({ option: 'options.shots[1]' });
     expect(option({ shot: [1] }).message).toMatch(/did you mean options.shots/);
     const single = Dataset.fromSequences([[1], [2]], 2);
-    expect(errorOf(() => single.split('cold-users')).code).toBe('E_INVALID_DATA');
+    expect(thrown(() => single.split('cold-users')).code).toBe('E_INVALID_DATA');
   });
 });
 
 describe('Dataset.split', () => {
   it('rejects options for leave-one-out and unknown kinds', () => {
     const d = Dataset.fromSequences([[1, 2, 3]]);
-    expect(errorOf(() => (d.split as (k: string, o: object) => unknown)('leave-one-out', { seed: 1 })).code).toBe('E_INVALID_OPTION');
-    expect(errorOf(() => d.split('random' as 'temporal')).details).toMatchObject({ option: 'kind' });
+    expect(thrown(() => (d.split as (k: string, o: object) => unknown)('leave-one-out', { seed: 1 })).code).toBe('E_INVALID_OPTION');
+    expect(thrown(() => d.split('random' as 'temporal')).details).toMatchObject({ option: 'kind' });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Hugging Face BERT folders: a tiny seeded checkpoint (tiny-bert.ts) loads into canonical names in
+ * Hugging Face BERT folders: a tiny seeded checkpoint (../helpers/tiny-bert.ts) loads into canonical names in
  * forward order with the exact values, whatever the key prefix, LayerNorm spelling, storage dtype
  * or extra heads; F16/BF16 decoding on hand-picked bit patterns; and every error case names the
  * file, the field or key, and the shapes.
@@ -11,7 +11,7 @@ import { isSeqrecError } from '../../lib/errors.js';
 import { tensorBytes, type TensorRecord } from '../../lib/io/safetensors.js';
 import { bertTensorSpecs } from '../../lib/text/bert-config.js';
 import { readHfBert, toFloat32 } from '../../lib/text/hf-bert.js';
-import { removeTinyBerts, TINY_CONFIG, TINY_VOCAB, writeTinyBert, type TinyBertOptions } from './tiny-bert.js';
+import { removeTinyBerts, TINY_CONFIG, TINY_VOCAB, writeTinyBert, type TinyBertOptions } from '../helpers/tiny-bert.js';
 
 afterAll(removeTinyBerts);
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isSeqrecError } from '../../lib/errors.js';
 import { encodeSafetensors, tensorBytes, type TensorRecord } from '../../lib/io/safetensors.js';
 import { itemVectorsFromMap, readItemVectors } from '../../lib/text/vectors.js';
-import { tempFiles } from './temp-files.js';
+import { tempFiles } from '../helpers/temp.js';
 
 const file = tempFiles('vectors');
 const ITEM_IDS = ['<pad>', 'a', 'b', 'c'];

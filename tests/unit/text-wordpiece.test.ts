@@ -3,21 +3,21 @@
  * CJK, [UNK], cleaning), encode/encodeBatch ids with truncation and padding, vocab.txt and
  * tokenizer.json agreeing, loadTokenizer's file choice, and each file and option error.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isSeqrecError } from '../../lib/errors.js';
 import { basicTokenize } from '../../lib/text/basic-tokenizer.js';
 import { loadTokenizer, WordPieceTokenizer, type WordPieceOptions } from '../../lib/text/wordpiece.js';
-import { TINY_VOCAB, tokenizerJson } from './tiny-bert.js';
+import { TINY_VOCAB, tokenizerJson } from '../helpers/tiny-bert.js';
+import { rejection } from '../helpers/errors.js';
+import { subfolders, tempDir } from '../helpers/temp.js';
 
-const root = mkdtempSync(join(tmpdir(), 'seqrec-wordpiece-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
+const root = tempDir('wordpiece');
+const freshDir = subfolders(root);
 /** A fresh folder holding `files` (name → content). */
 function folder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(root, `case${n++}-`));
+  const dir = freshDir();
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   return dir;
 }
@@ -26,15 +26,6 @@ const VOCAB_TXT = `${TINY_VOCAB.join('\n')}\n`;
 const tiny = (options?: WordPieceOptions) => new WordPieceTokenizer(new Map(TINY_VOCAB.map((t, i) => [t, i])), options);
 const id = (token: string) => TINY_VOCAB.indexOf(token);
 const LOWER = { lowercase: true, stripAccents: true, splitCjk: true };
-
-async function errorOf(run: () => unknown): Promise<Error & { code?: string }> {
-  try {
-    await run();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
 
 describe('basicTokenize', () => {
   it('splits ASCII symbols and Unicode punctuation, but not other symbols or numbers', () => {
@@ -149,7 +140,7 @@ describe('WordPieceTokenizer.encode', () => {
       [() => tiny({ unkToken: '<unk>' }), 'options.unkToken'],
       [() => tiny({ casing: true } as never), 'options.casing'],
     ] as const) {
-      const error = await errorOf(run);
+      const error = await rejection(run);
       expect(isSeqrecError(error, 'E_INVALID_OPTION')).toBe(true);
       expect(error.message).toContain(name);
     }
@@ -206,7 +197,7 @@ describe('tokenizer files', () => {
   ];
   it.each(tokenizerCases)('loadTokenizer rejects %s with E_INVALID_DATA', async (_, files, message) => {
     const dir = folder(files);
-    const error = await errorOf(() => loadTokenizer(dir));
+    const error = await rejection(() => loadTokenizer(dir));
     expect(isSeqrecError(error, 'E_INVALID_DATA')).toBe(true);
     expect(error.message).toContain(message);
     expect(error.message).toContain(dir);

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const venv = fileURLToPath(new URL('../.venv/bin/python', import.meta.url));
+const venv = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
 export const PYTHON = existsSync(venv) ? venv : '/usr/bin/python3';
 
 /** True when PYTHON imports every module named. */
