@@ -8,6 +8,7 @@
 import type { EvalSet } from '../data/dataset.js';
 import { SeqrecError } from '../errors.js';
 import { integer } from '../validate.js';
+import { checkEvalSet } from './eval-set.js';
 
 /** Top-K lists of n evaluated users, e.g. from `popularityLists`, `randomLists` or a model's recommend(). */
 export interface TopKLists {
@@ -135,7 +136,7 @@ export interface PopularityLift {
 export function popularityLift(top: TopKLists, trainCounts: Int32Array, evalSet: EvalSet, k = top.width): PopularityLift {
   const rows = checkLists(top, k);
   checkCounts(trainCounts, top.numItems);
-  const { offsets, items, targets } = evalSet;
+  const { offsets, items, targets } = checkEvalSet('evalSet', evalSet);
   if (targets.length !== rows || evalSet.numItems !== top.numItems) {
     throw new SeqrecError('E_INVALID_DATA', `Expected an EvalSet of ${rows} users over ${top.numItems} items to match the lists`, { field: 'evalSet' });
   }

@@ -9,6 +9,7 @@ import { SeqrecError } from '../errors.js';
 import { boolean, integer, invalid, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
 import type { TopKLists } from './beyond-accuracy.js';
 import { bootstrapCI, type BootstrapOptions } from './bootstrap.js';
+import { checkEvalSet } from './eval-set.js';
 import { activityTertiles, groupFairness, historyLengths, type GroupReport } from './fairness.js';
 import { computeMetrics, metricPerUser, resolveMetric, type ResolvedMetric } from './registry.js';
 import { compareToBaselines, type MetricRow } from './report.js';
@@ -83,7 +84,7 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
   const resolved = names.map((n, i) => resolveMetric(n, `options.metrics[${i}]`));
   const batchSize = integer('options.batchSize', o.batchSize ?? 256, 1, 1 << 20);
   const seed = integer('options.seed', o.seed ?? 0, 0, 0xffffffff);
-  if (evalSet?.targets?.length === 0) {
+  if (checkEvalSet('evalSet', evalSet).targets.length === 0) {
     throw new SeqrecError('E_INVALID_DATA', 'evalSet holds no held-out targets, so there is no user to evaluate (leave-one-out needs users with 3 or more events)', { field: 'evalSet.targets' });
   }
   const trainCounts = o.train?.itemCounts();

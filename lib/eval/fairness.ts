@@ -7,6 +7,7 @@
 import type { EvalSet } from '../data/dataset.js';
 import { SeqrecError } from '../errors.js';
 import { invalid } from '../validate.js';
+import { checkEvalSet } from './eval-set.js';
 
 export interface GroupStat {
   group: string;
@@ -55,7 +56,7 @@ export function groupFairness(values: ArrayLike<number>, groups: readonly string
 
 /** (E) number of history items of each evaluated user (repeats counted), for activityTertiles. */
 export function historyLengths(evalSet: EvalSet): Int32Array {
-  const { offsets } = evalSet;
+  const { offsets } = checkEvalSet('evalSet', evalSet);
   return Int32Array.from({ length: offsets.length - 1 }, (_, e) => offsets[e + 1]! - offsets[e]!);
 }
 

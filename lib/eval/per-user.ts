@@ -5,6 +5,7 @@
  */
 import type { EvalSet } from '../data/dataset.js';
 import { invalid } from '../validate.js';
+import { checkEvalSet } from './eval-set.js';
 import type { Evaluation } from './evaluate.js';
 import { metricPerUser, resolveMetric } from './registry.js';
 import { SAMPLED_SUFFIX } from './sampled.js';
@@ -25,6 +26,7 @@ export interface PerUserRow {
  * (e.g. `train.userIds`, `model.itemIds`). List metrics have no per-user value and are left out.
  */
 export function perUserRows(evaluation: Evaluation, evalSet: EvalSet, ids: { userIds?: readonly string[]; itemIds?: readonly string[] } = {}): PerUserRow[] {
+  checkEvalSet('evalSet', evalSet);
   if (evaluation.ranks.length !== evalSet.targets.length) {
     throw invalid('evalSet', `the EvalSet the evaluation was computed on (${evaluation.ranks.length} users)`, `${evalSet.targets.length} users`);
   }

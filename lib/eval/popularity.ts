@@ -8,6 +8,7 @@ import type { EvalSet } from '../data/dataset.js';
 import { SeqrecError } from '../errors.js';
 import { integer } from '../validate.js';
 import type { TopKLists } from './beyond-accuracy.js';
+import { checkEvalSet } from './eval-set.js';
 
 /**
  * rank = 1 + #(unseen items ≠ target with count > target's) + #(unseen items ≠ target with count == target's).
@@ -67,13 +68,10 @@ export function popularityLists(trainCounts: Int32Array, evalSet: EvalSet, k: nu
 }
 
 function checkInputs(trainCounts: Int32Array, evalSet: EvalSet): void {
-  const { users, offsets, items, targets, numItems } = evalSet;
+  const { numItems } = checkEvalSet('evalSet', evalSet);
   if (!(trainCounts instanceof Int32Array) || trainCounts.length !== numItems + 1) {
     const msg = `Expected trainCounts to be an Int32Array of numItems+1=${numItems + 1} counts`;
     throw new SeqrecError('E_INVALID_DATA', msg, { field: 'trainCounts' });
-  }
-  if (offsets.length !== targets.length + 1 || users.length !== targets.length || offsets[targets.length] !== items.length) {
-    throw new SeqrecError('E_INVALID_DATA', 'Expected an EvalSet whose users, offsets and targets agree in length', { field: 'evalSet' });
   }
 }
 

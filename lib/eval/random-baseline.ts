@@ -10,6 +10,7 @@ import { seededRandom } from '../data/random.js';
 import { SeqrecError } from '../errors.js';
 import { integer, noUnknownKeys, optionsObject } from '../validate.js';
 import type { TopKLists } from './beyond-accuracy.js';
+import { checkEvalSet } from './eval-set.js';
 
 export interface RandomBaselineOptions {
   /** (int) seed of the score stream, 0..2^32−1. Default 0. */
@@ -21,6 +22,7 @@ export interface RandomBaselineOptions {
  * candidate even if it is in the history. Mean rank ≈ (C + 1)/2 for C candidates.
  */
 export function randomRanks(evalSet: EvalSet, options: RandomBaselineOptions = {}): Int32Array {
+  checkEvalSet('evalSet', evalSet);
   const ranks = new Int32Array(evalSet.targets.length);
   scoreUsers(evalSet, options, (e, scores, seen) => {
     const t = evalSet.targets[e]!;
@@ -40,6 +42,7 @@ export function randomRanks(evalSet: EvalSet, options: RandomBaselineOptions = {
  * recommender), ties to the lower id; rows with fewer than k unseen items end in 0 (empty slots).
  */
 export function randomLists(evalSet: EvalSet, k: number, options: RandomBaselineOptions = {}): TopKLists {
+  checkEvalSet('evalSet', evalSet);
   integer('k', k, 1, 1 << 20);
   const lists = new Int32Array(evalSet.targets.length * k); // (E, k)
   const best = new Int32Array(k); // current top items, best first
@@ -65,10 +68,7 @@ function scoreUsers(
   const o = optionsObject('options', options) as RandomBaselineOptions;
   noUnknownKeys('options', o, ['seed']);
   const rand = seededRandom(integer('options.seed', o.seed ?? 0, 0, 0xffffffff));
-  const { offsets, items, targets, numItems } = evalSet;
-  if (offsets.length !== targets.length + 1 || offsets[targets.length] !== items.length) {
-    throw new SeqrecError('E_INVALID_DATA', 'Expected an EvalSet whose offsets and targets agree in length', { field: 'evalSet' });
-  }
+  const { offsets, items, targets, numItems } = evalSet; // checked by the callers
   const scores = new Float64Array(numItems + 1); // (V+1)
   const seen = new Int32Array(numItems + 1).fill(-1); // (V+1) last user whose history holds the item
   for (let e = 0; e < targets.length; e++) {

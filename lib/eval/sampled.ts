@@ -7,6 +7,7 @@
 import type { EvalSet } from '../data/dataset.js';
 import { seededRandom } from '../data/random.js';
 import { SeqrecError } from '../errors.js';
+import { checkEvalSet } from './eval-set.js';
 
 /** The one sampled protocol seqrec offers, by its literature name. */
 export const SAMPLED_NEGATIVES = 100;
@@ -25,7 +26,7 @@ export interface NegativeSampling {
  * Popularity sampling weights item i by trainCounts[i] + 1 so items unseen in train stay possible.
  */
 export function sampleNegatives(evalSet: EvalSet, options: NegativeSampling, count = SAMPLED_NEGATIVES): Int32Array {
-  const { offsets, items, targets, numItems: V } = evalSet;
+  const { offsets, items, targets, numItems: V } = checkEvalSet('evalSet', evalSet);
   const E = targets.length;
   const random = seededRandom(options.seed);
   const weights = options.negatives === 'popularity' ? cumulativeWeights(options.trainCounts, V) : undefined;

@@ -7,6 +7,7 @@
 import type { Dataset, EvalSet } from '../data/dataset.js';
 import { SeqrecError, callNative, callNativeSync, isSeqrecError, withCallerStack } from '../errors.js';
 import type { TopKLists } from '../eval/beyond-accuracy.js';
+import { checkEvalSet } from '../eval/eval-set.js';
 import { evaluateModel, type Evaluation, type EvaluateOptions } from '../eval/evaluate.js';
 import { addon } from '../native/loader.js';
 import type { AddonAdapterState, AddonFitResult, AddonModelState, AddonNativeModel } from '../native/raw.js';
@@ -335,7 +336,7 @@ export class SequentialRecommender implements AsyncDisposable {
     options: { batchSize?: number; candidates?: { items: Int32Array; count: number }; adapter?: string | null } = {},
   ): Promise<Int32Array> {
     const native = this.ensureNative();
-    checkEvalSet(evalSet, this.#config.items);
+    checkEvalSet('evalSet', evalSet, this.#config.items);
     const batchSize = integer('options.batchSize', options.batchSize ?? 256, 1, 1 << 20);
     const numCandidates = options.candidates ? integer('options.candidates.count', options.candidates.count, 1, this.#config.items) : 0;
     const candidates = options.candidates?.items ?? new Int32Array(0);
@@ -366,7 +367,7 @@ export class SequentialRecommender implements AsyncDisposable {
   /** Top-k unseen items for each history of `evalSet` (its targets are ignored). */
   async #topKLists(evalSet: EvalSet, k: number, batchSize: number, adapter: string): Promise<TopKLists> {
     const native = this.ensureNative();
-    checkEvalSet(evalSet, this.#config.items);
+    checkEvalSet('evalSet', evalSet, this.#config.items);
     const width = Math.min(k, this.#config.items);
     const result = await this.track(
       callNative(() => native.topK({ offsets: evalSet.offsets, items: evalSet.items, k: width, excludeSeen: true, batchSize, adapter })),
@@ -535,16 +536,4 @@ function summarize(result: AddonFitResult, losses: Float32Array[], elapsedSec: n
 
 function pickDefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function checkEvalSet(e: EvalSet, numItems: number): void {
-  if (!e || !(e.offsets instanceof Int32Array) || !(e.items instanceof Int32Array) || !(e.targets instanceof Int32Array)) {
-    throw invalid('evalSet', 'an EvalSet (offsets, items, targets as Int32Array)', e);
-  }
-  if (e.offsets.length !== e.targets.length + 1) {
-    throw new SeqrecError('E_INVALID_DATA', `evalSet.offsets has ${e.offsets.length} entries for ${e.targets.length} targets`, { field: 'offsets' });
-  }
-  if (e.numItems > numItems) {
-    throw new SeqrecError('E_INVALID_DATA', `evalSet has ${e.numItems} items but the model was created for ${numItems}`, { field: 'numItems' });
-  }
 }

@@ -133,7 +133,7 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
       idDropout: number('options.idDropout', o.idDropout ?? ((model.textDim ?? 0) > 0 ? FIT_DEFAULTS.textIdDropout : 0), 0, (model.textDim ?? 0) > 0 ? 0.999 : 0),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
-    validation: resolveValidation(o.validation),
+    validation: resolveValidation(o.validation, model.items),
     signal: o.signal === undefined ? undefined : abortSignal('options.signal', o.signal),
     onProgress: o.onProgress === undefined ? undefined : func<(p: FitProgress) => void>('options.onProgress', o.onProgress),
     textEncoder: o.textEncoder,

@@ -4,6 +4,7 @@
  * trains epoch segments of one resumable run (native untilEpoch) and evaluates between them.
  */
 import type { EvalSet } from '../data/dataset.js';
+import { checkEvalSet } from '../eval/eval-set.js';
 import { resolveMetric } from '../eval/registry.js';
 import { boolean, integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
 
@@ -51,12 +52,12 @@ export interface ValidationSummary {
 
 export const VALIDATION_DEFAULTS = { every: 1, metric: 'ndcg@10', patience: 5, restoreBest: true } as const;
 
-export function resolveValidation(raw: unknown): ResolvedValidation | undefined {
+/** `raw` checked, for a model of `numItems` items, with every default filled in; undefined without validation. */
+export function resolveValidation(raw: unknown, numItems: number): ResolvedValidation | undefined {
   if (raw === undefined) return undefined;
   const o = optionsObject('options.validation', raw) as unknown as ValidationOptions;
   noUnknownKeys('options.validation', o, ['data', 'every', 'metric', 'patience', 'restoreBest']);
-  const data = o.data;
-  if (!data || !(data.targets instanceof Int32Array)) throw invalid('options.validation.data', 'an EvalSet', data);
+  const data = checkEvalSet('options.validation.data', o.data, numItems);
   const metric = o.metric ?? VALIDATION_DEFAULTS.metric;
   const expected = 'a rank metric to maximise, e.g. "ndcg@10"';
   const spec = resolveMetric(metric, 'options.validation.metric');
