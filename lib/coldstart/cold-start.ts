@@ -8,7 +8,8 @@ import type { Dataset } from '../data/dataset.js';
 import type { SequentialRecommender } from '../models/recommender.js';
 import { integer, noUnknownKeys, number, optionsObject } from '../validate.js';
 import { checkModel } from './item-table.js';
-import { fitTextMapping, trainCounts, type ItemTextVectors, type TextMapping } from './text-mapping.js';
+import type { ItemTextVectors } from '../text/vectors.js';
+import { fitTextMapping, trainCounts, type TextMapping } from './text-mapping.js';
 
 export interface ColdStartOptions {
   /** (float > 0 | 'auto') ridge penalty on W, or 'auto' (least leave-one-out error; see TextMappingOptions). Default 'auto'. */

@@ -5,7 +5,7 @@
  * The public names lib/index.ts re-exports.
  */
 export { coldStartFromText, type ColdStartOptions, type ColdStartResult } from './cold-start.js';
-export { fitTextMapping, TextMapping, LAMBDA_GRID, type ApplyOptions, type ItemTextVectors, type TextMappingOptions } from './text-mapping.js';
+export { fitTextMapping, TextMapping, LAMBDA_GRID, type ApplyOptions, type TextMappingOptions } from './text-mapping.js';
 export { transferToCatalogue, type TransferOptions } from './transfer.js';
 export { ridgeRegression, type RidgeFit } from './ridge.js';
 export { choleskyFactor, choleskySolve, forwardSubstitute, solveSPD } from './cholesky.js';

@@ -13,15 +13,7 @@ import type { SequentialRecommender } from '../models/recommender.js';
 import { integer, invalid, noUnknownKeys, number, optionsObject } from '../validate.js';
 import { checkModel, readItemTable, writeItemTable, type ItemTable } from './item-table.js';
 import { predictRow, ridgeRegression, type RidgeFit } from './ridge.js';
-import { checkItemVectors } from '../text/vectors.js';
-
-/** One text vector per dense item, laid out like the model's item table: (V+1, dim) row-major, row 0 unused. */
-export interface ItemTextVectors {
-  /** (float32, (V+1, dim) row-major) e.g. HashingTextEncoder.encode(itemText(dataset)).data */
-  data: Float32Array;
-  /** (int) text width t */
-  dim: number;
-}
+import { checkItemVectors, type ItemTextVectors } from '../text/vectors.js';
 
 export interface TextMappingOptions {
   /** (ItemTextVectors) the text vector of every item 1..V */

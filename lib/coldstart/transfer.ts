@@ -10,9 +10,8 @@ import { SeqrecError } from '../errors.js';
 import { BERT4Rec, SASRec } from '../models/sasrec.js';
 import { integer, noUnknownKeys, optionsObject } from '../validate.js';
 import { checkModel, ITEM_EMBEDDING } from './item-table.js';
-import { checkItemVectors } from '../text/vectors.js';
+import { checkItemVectors, type ItemTextVectors } from '../text/vectors.js';
 import type { AddonTensorEntry } from '../native/raw.js';
-import type { ItemTextVectors } from './text-mapping.js';
 
 export interface TransferOptions {
   /** (int) the new catalogue's size V'. Required. */

@@ -18,7 +18,7 @@ import { checkResume, lockedOptions, type RunRecord } from '../train/run-record.
 import { integer, invalid, noUnknownKeys, optionsObject, boolean } from '../validate.js';
 import { readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
 import { type Architecture, type ModelConfig, resolveModelConfig, toAddonConfig } from './config.js';
-import { checkItemVectors } from '../text/vectors.js';
+import { checkItemVectors, type ItemTextVectors } from '../text/vectors.js';
 import { fromNativeAdapter } from '../text/bert-lora.js';
 import { resolveTextTuning } from '../text/text-tuning.js';
 import { AdapterManager, type AdapterInfo, type LoadAdapterOptions, type SaveAdapterOptions } from '../adapters/manager.js';
@@ -151,7 +151,7 @@ export class SequentialRecommender implements AsyncDisposable {
    * itemVectorsFromMap. Saved in checkpoints with the parameters. Call before fit, and again after
    * editing an item's text; items without interactions are then scored from their text alone.
    */
-  async setItemText(vectors: { data: Float32Array; dim: number }): Promise<void> {
+  async setItemText(vectors: ItemTextVectors): Promise<void> {
     const native = this.ensureNative();
     const { items, textDim } = this.#config;
     if (textDim === 0) throw new SeqrecError('E_INVALID_OPTION', 'setItemText: create the model with options.textDim (the text vector width) first', { option: 'textDim' });

@@ -1,6 +1,8 @@
 /**
- * "Bring your own vectors": item embeddings computed elsewhere (a sentence encoder, an image
- * model, …) laid out as the (V+1, d) table seqrec's item ids index, row 0 being padding.
+ * Item text vectors, the one type every consumer takes (setItemText, coldStartFromText,
+ * fitTextMapping, transferToCatalogue), and "bring your own vectors": item embeddings computed
+ * elsewhere (a sentence encoder, an image model, …) laid out as the (V+1, d) table seqrec's item
+ * ids index, row 0 being padding.
  * From a Map in memory, or from a safetensors file with one F32 tensor "vectors" [n, d] and
  * metadata "ids" (a JSON array of the n item ids). Items without a vector get a zero row and are
  * counted in `missing`, never dropped silently; vectors of ids outside the catalogue are ignored.
@@ -9,13 +11,17 @@ import { isSeqrecError, SeqrecError } from '../errors.js';
 import { asFloat32, readSafetensors, type SafetensorsFile, type TensorRecord } from '../io/safetensors.js';
 import { integer, invalid } from '../validate.js';
 
-export interface ItemVectors {
-  /** (float32, (V+1, d) row-major) row i is the vector of itemIds[i]; row 0 and missing items are zero. */
+/**
+ * One vector per dense item, laid out like the model's item table: (V+1, dim) row-major, row 0 unused.
+ * An encoder's output for itemText(data) is one (HashingTextEncoder / BertTextEncoder encode).
+ */
+export interface ItemTextVectors {
+  /** (float32, (V+1, dim) row-major) row i is the vector of item i; row 0 is unused */
   data: Float32Array;
-  /** (int) d, the vector width */
+  /** (int) dim, the vector width */
   dim: number;
-  /** (int) items 1..V without a vector (their rows are zero) */
-  missing: number;
+  /** (int) items 1..V without a vector, whose rows are zero; set by itemVectorsFromMap and readItemVectors */
+  missing?: number;
 }
 
 const TENSOR = 'vectors';
@@ -25,7 +31,7 @@ const IDS_KEY = 'ids';
  * Lay out `vectors` (item id → vector) by `itemIds` ((V+1) ids, [0] the unused padding slot).
  * Every vector must have the same length and finite values.
  */
-export function itemVectorsFromMap(itemIds: readonly string[], vectors: ReadonlyMap<string, Float32Array>): ItemVectors {
+export function itemVectorsFromMap(itemIds: readonly string[], vectors: ReadonlyMap<string, Float32Array>): Required<ItemTextVectors> {
   if (!Array.isArray(itemIds) || itemIds.length === 0) throw invalid('itemIds', 'an array of (V+1) item ids, [0] unused', itemIds);
   if (!(vectors instanceof Map) || vectors.size === 0) throw invalid('vectors', 'a non-empty Map of item id → Float32Array', vectors);
   const dim = checkVectors(vectors as ReadonlyMap<unknown, unknown>);
@@ -59,7 +65,7 @@ function checkVectors(vectors: ReadonlyMap<unknown, unknown>): number {
  * array of n distinct item ids (strings, or integers read as their decimal string), and lay it out
  * by `itemIds` as itemVectorsFromMap does. Every problem is E_INVALID_DATA naming the file.
  */
-export async function readItemVectors(path: string, itemIds: readonly string[]): Promise<ItemVectors> {
+export async function readItemVectors(path: string, itemIds: readonly string[]): Promise<Required<ItemTextVectors>> {
   if (typeof path !== 'string' || path === '') throw invalid('path', 'a file path', path);
   const file = await readVectorFile(path);
   const tensor = vectorTensor(path, file);
@@ -124,8 +130,8 @@ function idsOf(path: string, metadata: Record<string, string>, rows: number): st
 }
 
 /** `value` checked as one finite text vector per item 0..V, (V+1)·dim row-major (row 0 unused). */
-export function checkItemVectors(name: string, value: unknown, numItems: number): { data: Float32Array; dim: number } {
-  const v = value as { data: Float32Array; dim: number } | undefined;
+export function checkItemVectors(name: string, value: unknown, numItems: number): ItemTextVectors {
+  const v = value as ItemTextVectors | undefined;
   if (!v || typeof v !== 'object' || !(v.data instanceof Float32Array)) throw invalid(name, '{ data: Float32Array, dim } with one row per item 0..V', value);
   const dim = integer(`${name}.dim`, v.dim, 1, 1 << 20);
   if (v.data.length !== (numItems + 1) * dim) {

@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  BERT4Rec, Dataset, HashingTextEncoder, SASRec, hitRate, isSeqrecError, randomRanks, readSafetensors, seededRandom, type SafetensorsFile,
+  BERT4Rec, Dataset, HashingTextEncoder, SASRec, hitRate, isSeqrecError, randomRanks, readSafetensors, seededRandom, type ItemTextVectors, type SafetensorsFile,
 } from '../../lib/index.js';
 import {
-  LAMBDA_GRID, TextMapping, choleskyFactor, choleskySolve, coldStartFromText, fitTextMapping, ridgeRegression, solveSPD, type ItemTextVectors,
+  LAMBDA_GRID, TextMapping, choleskyFactor, choleskySolve, coldStartFromText, fitTextMapping, ridgeRegression, solveSPD,
 } from '../../lib/coldstart/index.js';
 import { GROUPS, PER_GROUP, V, plantedGroups } from '../helpers/planted-groups.js';
 import { tempDir } from '../helpers/temp.js';
