@@ -89,8 +89,8 @@ export class AdapterManager {
     return this.#info(n);
   }
 
-  /** Make `name` the adapter recommend / evaluate / rank use by default; null for the base alone. */
-  set(name: unknown): void {
+  /** Make `name` the adapter recommend / evaluate / rank apply by default; null for the base alone. */
+  apply(name: unknown): void {
     this.#host.native(); // E_DISPOSED first
     const n = name === null ? null : this.#require('name', name);
     if (this.#merged !== null && n !== this.#merged) {
@@ -175,7 +175,7 @@ export class AdapterManager {
   beginTraining(name: string): void {
     if (name === '') return;
     this.#require('options.adapter', name);
-    this.set(name);
+    this.apply(name);
   }
 
   /** @internal the adapter's factors, to restore the best validated ones after fit. */

@@ -450,9 +450,9 @@ export class SequentialRecommender implements AsyncDisposable {
     return this.#adapters.add(name, options);
   }
 
-  /** The adapter recommend / evaluate / rank apply by default; null for the base model alone. */
-  setAdapter(name: string | null): void {
-    this.#adapters.set(name);
+  /** Apply this adapter in recommend / evaluate / rank from now on (their options.adapter overrides it); null for the base model alone. */
+  applyAdapter(name: string | null): void {
+    this.#adapters.apply(name);
   }
 
   /** The active adapter's name, or null. */

@@ -78,7 +78,7 @@ describe('adapter options', () => {
   });
 
   it('unknown adapters are refused everywhere', async () => {
-    expect(thrown(() => m.setAdapter('nope')).code).toBe('E_INVALID_OPTION');
+    expect(thrown(() => m.applyAdapter('nope')).code).toBe('E_INVALID_OPTION');
     for (const p of [m.removeAdapter('nope'), m.mergeAdapter('nope'), m.unmergeAdapter('nope'), m.saveAdapter('nope', freshDir()),
       m.recommend(history, { adapter: 'nope' }), m.evaluate(test, { adapter: 'nope' }), m.fit(train, { ...FIT, adapter: 'nope' })]) {
       const e = await rejection(p);
@@ -138,7 +138,7 @@ describe('training an adapter', () => {
     expect((await m.evaluate(test)).ranks.length).toBe(ev.ranks.length);
     // while merged: base alone / another adapter / training / removing are refused
     expect((await rejection(m.recommend(history, { adapter: null }))).code).toBe('E_INVALID_OPTION');
-    expect(thrown(() => m.setAdapter(null)).code).toBe('E_INVALID_OPTION');
+    expect(thrown(() => m.applyAdapter(null)).code).toBe('E_INVALID_OPTION');
     expect((await rejection(m.fit(train, FIT))).code).toBe('E_INVALID_OPTION');
     expect((await rejection(m.removeAdapter('eu'))).code).toBe('E_INVALID_OPTION');
     expect((await rejection(m.mergeAdapter('eu'))).code).toBe('E_INVALID_OPTION');
@@ -159,10 +159,10 @@ describe('training an adapter', () => {
     for (const [name, bytes] of after) expect(bytes === base.get(name), `${name} changed`).toBe(true);
   });
 
-  it('setAdapter / per-call adapter / removeAdapter', async () => {
-    m.setAdapter(null);
+  it('applyAdapter / per-call adapter / removeAdapter', async () => {
+    m.applyAdapter(null);
     expect(maxDiff(await scores(m), baseScores)).toBe(0);
-    m.setAdapter('eu');
+    m.applyAdapter('eu');
     expect(maxDiff(await scores(m), await scores(m, 'eu'))).toBe(0);
     await m.removeAdapter('eu');
     expect(m.activeAdapter).toBeNull();
@@ -383,7 +383,7 @@ describe('lifecycle', () => {
     for (const p of [m.addAdapter('b'), m.mergeAdapter('a'), m.removeAdapter('a'), m.saveAdapter('a', freshDir()), m.loadAdapter(freshDir()), m.baseHash()]) {
       expect((await rejection(p)).code).toBe('E_DISPOSED');
     }
-    expect(thrown(() => m.setAdapter('a')).code).toBe('E_DISPOSED');
+    expect(thrown(() => m.applyAdapter('a')).code).toBe('E_DISPOSED');
   });
 
   it('60 create/addAdapter/adapter-fit/merge/dispose cycles keep RSS bounded', async () => {
