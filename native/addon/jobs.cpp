@@ -11,12 +11,10 @@
 
 namespace seqrec::glue {
 
-namespace {
-
+// External linkage, not file-local: EnvJobs holds a CompletionFn, and a class outside the anonymous
+// namespace may not hold a type built on one inside it (in a unity batch GCC enforces this).
 void runCompletion(Napi::Env env, Napi::Function, EnvJobs* jobs, Completion* completion);
 using CompletionFn = Napi::TypedThreadSafeFunction<EnvJobs, Completion, runCompletion>;
-
-}  // namespace
 
 // The jobs of one environment. Shared by its tickets, so a pool thread finishing a job never
 // touches freed memory, whatever the order of teardown.
@@ -94,6 +92,8 @@ Pool& pool() {
   return *p;
 }
 
+}  // namespace
+
 void runCompletion(Napi::Env env, Napi::Function, EnvJobs* jobs, Completion* completion) {
   std::unique_ptr<Completion> owned(completion);
   if (!env || jobs->stopping_->load()) return;  // the environment is ending; the Promise can no longer settle
@@ -104,6 +104,8 @@ void runCompletion(Napi::Env env, Napi::Function, EnvJobs* jobs, Completion* com
     // Settling failed because JavaScript can no longer run here; nothing is left to tell.
   }
 }
+
+namespace {
 
 // Instance data: the environment's jobs, kept alive by the tickets after the environment goes.
 struct EnvData {
