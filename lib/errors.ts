@@ -4,20 +4,9 @@
  * caller's stack (captured before the native call, as sharp does).
  */
 
-/** Stable error codes. Add new ones at the end; never rename. */
-export const ErrorCodes = [
-  'E_INVALID_OPTION', // an option or argument has the wrong type, range or combination
-  'E_INVALID_DATA', // a data file or array is malformed (names file, line and field)
-  'E_OOM', // the device ran out of memory
-  'E_NONFINITE', // the loss or a gradient became NaN/Inf; the step was not applied
-  'E_DISPOSED', // the object was used after dispose()
-  'E_BUSY', // the model is training; the call would race with it
-  'E_ABORTED', // the work was cancelled through an AbortSignal
-  'E_NATIVE_LOAD', // the native addon (or LibTorch) could not be loaded
-  'E_CHECKPOINT', // a checkpoint file is missing, truncated or does not match the model
-  'E_NATIVE', // any other failure inside LibTorch
-  'E_MISSING_DEPENDENCY', // an optional package (e.g. hyparquet for Parquet) or tool is not installed
-] as const;
+import { ErrorCodes } from './native/error-codes.js';
+
+export { ErrorCodes };
 export type ErrorCode = (typeof ErrorCodes)[number];
 
 export class SeqrecError extends Error {

@@ -8,21 +8,6 @@
 
 namespace seqrec {
 
-const char* codeName(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::InvalidOption: return "E_INVALID_OPTION";
-    case ErrorCode::InvalidData: return "E_INVALID_DATA";
-    case ErrorCode::Oom: return "E_OOM";
-    case ErrorCode::NonFinite: return "E_NONFINITE";
-    case ErrorCode::Disposed: return "E_DISPOSED";
-    case ErrorCode::Busy: return "E_BUSY";
-    case ErrorCode::Aborted: return "E_ABORTED";
-    case ErrorCode::Checkpoint: return "E_CHECKPOINT";
-    case ErrorCode::Native: return "E_NATIVE";
-  }
-  return "E_NATIVE";
-}
-
 ClassifiedError classifyCurrentException() {
   try {
     throw;

@@ -1,4 +1,4 @@
-// Typed errors thrown by native code, with the same stable codes as lib/errors.ts, and the one
+// Typed errors thrown by native code, with the codes of bindings/spec.ts (generated), and the one
 // function that turns any C++/LibTorch exception into (code, message). N-API mapping lives in
 // native/addon/; this header has no Node dependency so model/ and train/ can throw it.
 #pragma once
@@ -6,16 +6,18 @@
 #include <stdexcept>
 #include <string>
 
+#include "generated/error_codes.h"
+
 namespace seqrec {
-
-enum class ErrorCode { InvalidOption, InvalidData, Oom, NonFinite, Disposed, Busy, Aborted, Checkpoint, Native };
-
-const char* codeName(ErrorCode code);
 
 struct Error : std::runtime_error {
   Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code(code) {}
   ErrorCode code;
 };
+
+// The two helpers every option check uses.
+inline Error invalidOption(const std::string& message) { return Error(ErrorCode::InvalidOption, message); }
+inline std::string inQuotes(const std::string& s) { return "\"" + s + "\""; }
 
 struct ClassifiedError {
   ErrorCode code;

@@ -3,33 +3,15 @@
 // knows their layout). Target selection by suffix or regex happens in TypeScript over
 // linearModules(), so the user's regex is always a JavaScript one. Every mutating operation
 // runs as an exclusive job in the addon, so no inference call reads the maps while they change.
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <set>
 
 #include "common/error.h"
+#include "common/rng.h"
 #include "io/tensor_bytes.h"
 #include "model/lora_state.h"
 #include "model/recommender.h"
-#include "train/sampler.h"
 
 namespace seqrec {
-
-namespace {
-
-// FNV-1a: a 64-bit id of a string that, unlike std::hash, is the same in every build.
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
-constexpr uint64_t kLoraStream = 0x4C6F5241;  // "LoRA": a seed stream apart from init (0), batches and dropout
-
-Error invalid(const std::string& message) { return Error(ErrorCode::InvalidOption, message); }
-std::string inQuotes(const std::string& s) { return "\"" + s + "\""; }
-
-}  // namespace
 
 std::vector<LinearModule> Recommender::linearModules() const {
   std::vector<LinearModule> out;
@@ -47,13 +29,13 @@ void Recommender::requireAdapter(const std::string& adapter, const char* what) c
   if (hasAdapter(adapter)) return;
   std::string known;
   for (const auto& [name, record] : adapters_) known += (known.empty() ? "" : ", ") + inQuotes(name);
-  throw invalid(std::string(what) + ": unknown adapter " + inQuotes(adapter) + " (adapters: " + (known.empty() ? "none" : known) + ")");
+  throw invalidOption(std::string(what) + ": unknown adapter " + inQuotes(adapter) + " (adapters: " + (known.empty() ? "none" : known) + ")");
 }
 
 void Recommender::checkAdapter(const std::string& adapter, const char* what) const {
   if (!adapter.empty()) requireAdapter(adapter, what);
   if (!merged_.empty() && adapter != merged_)
-    throw invalid(std::string(what) + ": adapter " + inQuotes(merged_) + " is merged into the weights, so only it can be used; "
+    throw invalidOption(std::string(what) + ": adapter " + inQuotes(merged_) + " is merged into the weights, so only it can be used; "
                   "unmergeAdapter(" + inQuotes(merged_) + ") first");
 }
 
@@ -80,23 +62,22 @@ AdapterInfo Recommender::adapterInfo(const std::string& name) const {
 
 AdapterInfo Recommender::addAdapter(const AddAdapterRequest& r) {
   const LoraOptions options = loraOptions(r.name, r.r, r.alpha, r.dropout, r.rslora);
-  if (hasAdapter(r.name)) throw invalid("adapter " + inQuotes(r.name) + " already exists; remove it first or choose another name");
-  if (r.modules.empty()) throw invalid("adapter " + inQuotes(r.name) + " targets no layer");
+  if (hasAdapter(r.name)) throw invalidOption("adapter " + inQuotes(r.name) + " already exists; remove it first or choose another name");
+  if (r.modules.empty()) throw invalidOption("adapter " + inQuotes(r.name) + " targets no layer");
   std::set<std::string> wanted;
   for (const auto& m : r.modules) {
-    if (!wanted.insert(m.name).second) throw invalid("adapter " + inQuotes(r.name) + " lists layer " + inQuotes(m.name) + " twice");
+    if (!wanted.insert(m.name).second) throw invalidOption("adapter " + inQuotes(r.name) + " lists layer " + inQuotes(m.name) + " twice");
   }
   LoraLayers targets;  // in module order
   for (const auto& [module, layer] : net->loraLayers()) {
     if (wanted.erase(module)) targets.emplace_back(module, layer);
   }
-  if (!wanted.empty()) throw invalid("adapter " + inQuotes(r.name) + ": the model has no linear layer " + inQuotes(*wanted.begin()));
+  if (!wanted.empty()) throw invalidOption("adapter " + inQuotes(r.name) + ": the model has no linear layer " + inQuotes(*wanted.begin()));
   AdapterRecord record{options, {}};
   for (const auto& [module, layer] : targets) {
     // One generator per layer, seeded from (model seed, adapter, layer): the initial factors do
     // not depend on which other layers are targeted, nor on the order they were listed in.
-    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(
-        mixSeed(static_cast<uint64_t>(config.seed), kLoraStream, fnv1a(r.name + "/" + module)));
+    at::Generator gen = cpuGenerator(streamSeed(config.seed, RngStream::Lora, 0, fnv1a(r.name + "/" + module)));
     layer->addAdapter(r.name, options, gen);
     record.modules.push_back(module);
   }
@@ -104,25 +85,17 @@ AdapterInfo Recommender::addAdapter(const AddAdapterRequest& r) {
   return adapterInfo(r.name);
 }
 
-void Recommender::dropOptimizerOf(const std::string& name) {
-  if (!optimizer || optimizerAdapter != name) return;
-  optimizer.reset();
-  optimizerAdapter.clear();
-  trainStep = 0;
-}
-
 void Recommender::removeAdapter(const std::string& name) {
   requireAdapter(name, "removeAdapter");
-  if (merged_ == name) throw invalid("removeAdapter: adapter " + inQuotes(name) + " is merged; unmergeAdapter it first");
-  dropOptimizerOf(name);
+  if (merged_ == name) throw invalidOption("removeAdapter: adapter " + inQuotes(name) + " is merged; unmergeAdapter it first");
   for (const auto& [module, layer] : net->loraLayers()) layer->removeAdapter(name);
   adapters_.erase(name);
 }
 
 void Recommender::mergeAdapter(const std::string& name) {
   requireAdapter(name, "mergeAdapter");
-  if (merged_ == name) throw invalid("mergeAdapter: adapter " + inQuotes(name) + " is already merged");
-  if (!merged_.empty()) throw invalid("mergeAdapter: adapter " + inQuotes(merged_) + " is merged; unmerge it before merging " + inQuotes(name));
+  if (merged_ == name) throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is already merged");
+  if (!merged_.empty()) throw invalidOption("mergeAdapter: adapter " + inQuotes(merged_) + " is merged; unmerge it before merging " + inQuotes(name));
   for (const auto& [module, layer] : net->loraLayers())
     if (layer->adapters.count(name)) layer->merge(name);
   merged_ = name;
@@ -131,7 +104,7 @@ void Recommender::mergeAdapter(const std::string& name) {
 void Recommender::unmergeAdapter(const std::string& name) {
   requireAdapter(name, "unmergeAdapter");
   if (merged_ != name)
-    throw invalid("unmergeAdapter: adapter " + inQuotes(name) + " is not merged" + (merged_.empty() ? "" : " (" + inQuotes(merged_) + " is)"));
+    throw invalidOption("unmergeAdapter: adapter " + inQuotes(name) + " is not merged" + (merged_.empty() ? "" : " (" + inQuotes(merged_) + " is)"));
   for (const auto& [module, layer] : net->loraLayers()) layer->unmerge();
   merged_.clear();
 }
@@ -145,9 +118,9 @@ AdapterState Recommender::exportAdapter(const std::string& name) const {
 
 AdapterInfo Recommender::importAdapter(const AdapterState& s, bool replace) {
   const LoraOptions options = loraOptions(s.name, s.r, s.alpha, s.dropout, s.rslora);
-  if (merged_ == s.name) throw invalid("importAdapter: adapter " + inQuotes(s.name) + " is merged; unmergeAdapter it first");
+  if (merged_ == s.name) throw invalidOption("importAdapter: adapter " + inQuotes(s.name) + " is merged; unmergeAdapter it first");
   if (hasAdapter(s.name) && !replace)
-    throw invalid("adapter " + inQuotes(s.name) + " already exists; remove it first or load under another name");
+    throw invalidOption("adapter " + inQuotes(s.name) + " already exists; remove it first or load under another name");
   if (!s.baseHash.empty()) {
     const std::string mine = baseHash();
     if (mine != s.baseHash)
@@ -156,8 +129,7 @@ AdapterInfo Recommender::importAdapter(const AdapterState& s, bool replace) {
   }
   // Every tensor is checked before anything changes, so a bad file leaves the model as it was.
   const std::map<std::string, LoraFactors> byModule = readLoraFactors(s, net->loraLayers());
-  if (hasAdapter(s.name)) {  // replace: the old factors go, and with them an optimizer that updates them
-    dropOptimizerOf(s.name);
+  if (hasAdapter(s.name)) {  // replace: the old factors go
     for (const auto& [module, layer] : net->loraLayers()) layer->removeAdapter(s.name);
     adapters_.erase(s.name);
   }

@@ -8,7 +8,6 @@ namespace seqrec {
 
 namespace {
 
-std::string inQuotes(const std::string& s) { return "\"" + s + "\""; }
 bool endsWith(const std::string& s, const char* suffix) {
   const std::string x(suffix);
   return s.size() > x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;

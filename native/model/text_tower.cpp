@@ -1,7 +1,7 @@
 // TextTower: see text_tower.h.
 #include "model/text_tower.h"
 
-#include <ATen/CPUGeneratorImpl.h>
+#include "common/rng.h"
 
 #include <set>
 
@@ -10,8 +10,6 @@
 namespace seqrec {
 
 namespace {
-
-Error invalid(const std::string& message) { return Error(ErrorCode::InvalidOption, message); }
 
 torch::Tensor tokens(const std::vector<int32_t>& values, int64_t rows, int64_t T, const char* what) {
   if (static_cast<int64_t>(values.size()) != rows * T)
@@ -28,14 +26,14 @@ TextTower::TextTower(const TextTuneRequest& r, int64_t rows, const torch::Device
       normalize_(r.normalize),
       itemsPerStep_(r.itemsPerStep),
       encodeBatch_(r.encodeBatch) {
-  if (r.pooling != "mean" && r.pooling != "cls") throw invalid("text encoder: pooling must be \"mean\" or \"cls\"");
-  if (r.length < 1 || r.length > r.config.maxPositions) throw invalid("text encoder: length must be in [1, max_position_embeddings]");
-  if (r.itemsPerStep < 0 || r.encodeBatch < 1) throw invalid("text encoder: itemsPerStep must be >= 0 and encodeBatch >= 1");
-  if (r.modules.empty()) throw invalid("text encoder: the adapter targets no layer");
+  if (r.pooling != "mean" && r.pooling != "cls") throw invalidOption("text encoder: pooling must be \"mean\" or \"cls\"");
+  if (r.length < 1 || r.length > r.config.maxPositions) throw invalidOption("text encoder: length must be in [1, max_position_embeddings]");
+  if (r.itemsPerStep < 0 || r.encodeBatch < 1) throw invalidOption("text encoder: itemsPerStep must be >= 0 and encodeBatch >= 1");
+  if (r.modules.empty()) throw invalidOption("text encoder: the adapter targets no layer");
   const int64_t textRows = static_cast<int64_t>(r.ids.size()) / r.length;  // V+1: [mask] has no text
   torch::Tensor ids = tokens(r.ids, textRows, r.length, "ids");                          // (V+1, T)
   torch::Tensor valid = tokens(r.attentionMask, textRows, r.length, "attentionMask").ne(0);  // (V+1, T)
-  if (textRows != rows && textRows + 1 != rows) throw invalid("text encoder: one token row per item 0..V is needed");
+  if (textRows != rows && textRows + 1 != rows) throw invalidOption("text encoder: one token row per item 0..V is needed");
   if (ids.lt(0).any().item<bool>() || ids.ge(r.config.vocabSize).any().item<bool>())
     throw Error(ErrorCode::InvalidData, "text encoder: a token id is outside the vocabulary 0.." + std::to_string(r.config.vocabSize - 1));
   if (rows > textRows) {  // the [mask] row: no tokens
@@ -53,10 +51,10 @@ TextTower::TextTower(const TextTuneRequest& r, int64_t rows, const torch::Device
   encoder_->to(device);  // first: each adapter's factors are created where its layer's weight is
   std::set<std::string> wanted;
   for (const auto& m : r.modules) wanted.insert(m.name);
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Generator gen = cpuGenerator(seed);
   for (const auto& [module, layer] : encoder_->loraLayers())
     if (wanted.erase(module)) layer->addAdapter(kAdapter, lora_, gen);
-  if (!wanted.empty()) throw invalid("text encoder: no linear layer \"" + *wanted.begin() + "\"");
+  if (!wanted.empty()) throw invalidOption("text encoder: no linear layer \"" + *wanted.begin() + "\"");
   ids_ = ids.to(device);
   valid_ = valid.to(device);
   hasText_ = hasText_.to(device);
@@ -84,7 +82,7 @@ torch::Tensor TextTower::text(torch::Tensor& bank, at::Generator& gen) {
 void TextTower::refresh(torch::Tensor& bank) {
   torch::NoGradGuard noGrad;
   encoder_->eval();
-  at::Generator unused = at::make_generator<at::CPUGeneratorImpl>(0);  // eval: LoRA dropout draws nothing
+  at::Generator unused = cpuGenerator(0);  // eval: LoRA dropout draws nothing
   const int64_t R = ids_.size(0);
   for (int64_t begin = 0; begin < R; begin += encodeBatch_) {
     const int64_t n = std::min(encodeBatch_, R - begin);

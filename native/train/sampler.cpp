@@ -4,14 +4,9 @@
 #include <algorithm>
 #include <random>
 
-namespace seqrec {
+#include "common/rng.h"
 
-uint64_t mixSeed(uint64_t seed, uint64_t a, uint64_t b) {
-  uint64_t z = seed ^ (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+namespace seqrec {
 
 BatchSampler::BatchSampler(const Interactions& data, const SamplerOptions& options) : data_(data), options_(options) {
   const int32_t minItems = options.causal ? 2 : 1;
@@ -26,7 +21,7 @@ int64_t BatchSampler::batchesPerEpoch() const {
 Batch BatchSampler::batch(int64_t epoch, int64_t index) {
   if (epoch != cachedEpoch_) {
     order_ = users_;
-    std::mt19937_64 rng(mixSeed(options_.seed, 1, static_cast<uint64_t>(epoch)));
+    std::mt19937_64 rng(streamSeed(options_.seed, RngStream::EpochOrder, 0, static_cast<uint64_t>(epoch)));
     std::shuffle(order_.begin(), order_.end(), rng);
     cachedEpoch_ = epoch;
   }
@@ -39,7 +34,7 @@ Batch BatchSampler::batch(int64_t epoch, int64_t index) {
   torch::Tensor targets = torch::zeros({B, L}, torch::kLong);  // (B, L)
   int64_t* in = inputs.data_ptr<int64_t>();
   int64_t* out = targets.data_ptr<int64_t>();
-  std::mt19937_64 maskRng(mixSeed(options_.seed, 2 + static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)));
+  std::mt19937_64 maskRng(streamSeed(options_.seed, RngStream::Mask, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)));
   std::bernoulli_distribution masked(options_.maskProb);
 
   for (int64_t b = 0; b < B; ++b) {

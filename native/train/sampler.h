@@ -24,7 +24,7 @@ struct SamplerOptions {
   bool causal = true;
   double maskProb = 0.2;  // bidirectional only
   int64_t maskToken = 0;  // bidirectional only: V + 1
-  uint64_t seed = 0;
+  int64_t seed = 0;
 };
 
 struct Batch {
@@ -47,8 +47,5 @@ class BatchSampler {
   std::vector<int32_t> order_;  // permutation of users_ for cachedEpoch_
   int64_t cachedEpoch_ = -1;
 };
-
-// SplitMix64 finaliser: decorrelates (seed, counter) pairs into seeds for independent streams.
-uint64_t mixSeed(uint64_t seed, uint64_t a, uint64_t b = 0);
 
 }  // namespace seqrec

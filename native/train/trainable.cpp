@@ -31,18 +31,17 @@ std::set<std::string> normParameters(const TransformerRec& net) {
   return out;
 }
 
-Error invalid(const std::string& message) { return Error(ErrorCode::InvalidOption, message); }
 
 }  // namespace
 
 TrainScope trainScope(const Recommender& model, const FitRequest& r) {
   if (!model.mergedAdapter().empty())
-    throw invalid("fit: adapter \"" + model.mergedAdapter() + "\" is merged into the weights; unmergeAdapter it before training");
+    throw invalidOption("fit: adapter \"" + model.mergedAdapter() + "\" is merged into the weights; unmergeAdapter it before training");
   const bool freezing = r.freezeEmbeddings || r.freezeBlocks != 0 || r.biasAndNormOnly;
   TrainScope scope;
   if (!r.adapter.empty()) {
     if (freezing)
-      throw invalid("fit: freeze options are for base training; training adapter \"" + r.adapter + "\" already freezes the whole base");
+      throw invalidOption("fit: freeze options are for base training; training adapter \"" + r.adapter + "\" already freezes the whole base");
     model.checkAdapter(r.adapter, "fit");
     for (const auto& p : model.net->named_parameters()) {
       scope.frozenParameters += p.value().numel();
@@ -57,7 +56,7 @@ TrainScope trainScope(const Recommender& model, const FitRequest& r) {
     return scope;
   }
   if (r.freezeBlocks < 0 || r.freezeBlocks > model.config.layers)
-    throw invalid("fit: freezeBlocks must be in [0, " + std::to_string(model.config.layers) + "], got " + std::to_string(r.freezeBlocks));
+    throw invalidOption("fit: freezeBlocks must be in [0, " + std::to_string(model.config.layers) + "], got " + std::to_string(r.freezeBlocks));
   const std::set<std::string> norms = r.biasAndNormOnly ? normParameters(model.net) : std::set<std::string>();
   for (const auto& p : model.net->named_parameters()) {
     const std::string& name = p.key();
@@ -72,7 +71,7 @@ TrainScope trainScope(const Recommender& model, const FitRequest& r) {
       scope.trainable.insert(name, p.value());
     }
   }
-  if (scope.trainable.is_empty()) throw invalid("fit: the freeze options leave no parameter to train");
+  if (scope.trainable.is_empty()) throw invalidOption("fit: the freeze options leave no parameter to train");
   return scope;
 }
 
