@@ -1,8 +1,11 @@
 /**
  * The one declaration of the native surface. `bindings/generate.ts` turns it into
  *   native/generated/types.h          plain C++ structs (no Node dependency; model/ and train/ use them)
- *   native/addon/generated/glue.{h,cpp} N-API readers/writers + a CRTP base per class that parses
- *                                       arguments and calls the hand-written method with structs
+ *   native/generated/error_codes.h    the error-code enum and its names (lib/native/error-codes.ts too)
+ *   native/addon/generated/records.h  N-API readers/writers of the records
+ *   native/addon/generated/glue.{h,cpp} a CRTP base per class that parses arguments, lets the call
+ *                                       through the object's job gate (addon/gated_object.h) as its
+ *                                       `access` says, and calls the hand-written method with structs
  *   lib/native/raw.ts                  the raw TypeScript types of the addon (internal, never exported)
  * TypeScript validates and fills every field before a call, so native records have no optional
  * fields: the glue only re-checks types (and throws E_INVALID_OPTION naming the field).
@@ -26,7 +29,31 @@ export interface MethodSpec {
   /** true: returns a Promise (work runs off the JS thread). */
   async: boolean;
 }
-export interface ClassSpec { doc: string; ctor: string; methods: Record<string, MethodSpec> }
+/**
+ * Which calls of one object may overlap (native/addon/gated_object.h): `shared` alongside other
+ * shared ones; `exclusive` alone (nothing in flight before, nothing admitted meanwhile); `any`
+ * always, even after dispose; `dispose` idempotent, refused while anything is in flight.
+ * An async method's hand-written body returns the work (Job<R>) and the gate runs it on the pool;
+ * `thread` methods start their own thread and call `release` when it ends.
+ */
+export type Access = 'shared' | 'exclusive' | 'any' | 'dispose';
+export interface ClassMethodSpec extends MethodSpec { access: Access; thread?: boolean }
+export interface ClassSpec { doc: string; ctor: string; methods: Record<string, ClassMethodSpec> }
+
+/** Stable error codes, in this order (add at the end; never rename); `native` is the C++ enumerator. */
+export const errorCodes: Array<{ code: string; native?: string; doc: string }> = [
+  { code: 'E_INVALID_OPTION', native: 'InvalidOption', doc: 'an option or argument has the wrong type, range or combination' },
+  { code: 'E_INVALID_DATA', native: 'InvalidData', doc: 'a data file or array is malformed (names file, line and field)' },
+  { code: 'E_OOM', native: 'Oom', doc: 'the device ran out of memory' },
+  { code: 'E_NONFINITE', native: 'NonFinite', doc: 'the loss or a gradient became NaN/Inf; the step was not applied' },
+  { code: 'E_DISPOSED', native: 'Disposed', doc: 'the object was used after dispose()' },
+  { code: 'E_BUSY', native: 'Busy', doc: 'the call would overlap one it may not (a fit, a load, a dispose)' },
+  { code: 'E_ABORTED', native: 'Aborted', doc: 'the work was cancelled through an AbortSignal' },
+  { code: 'E_NATIVE_LOAD', doc: 'the native addon (or LibTorch) could not be loaded' },
+  { code: 'E_CHECKPOINT', native: 'Checkpoint', doc: 'a checkpoint file is missing, truncated or does not match the model' },
+  { code: 'E_NATIVE', native: 'Native', doc: 'any other failure inside LibTorch' },
+  { code: 'E_MISSING_DEPENDENCY', doc: 'an optional package (e.g. hyparquet for Parquet) or tool is not installed' },
+];
 
 const int = (doc: string): Field => ({ type: 'int', doc });
 const float = (doc: string): Field => ({ type: 'float', doc });
@@ -372,37 +399,37 @@ export const classes: Record<string, ClassSpec> = {
         doc: 'Train on a dedicated native thread; progress arrives through onProgress on the JS thread.',
         args: [{ name: 'request', type: { record: 'FitRequest' } }, { name: 'onProgress', type: { callback: 'FitProgress' } }],
         returns: { record: 'FitResult' },
-        async: true,
+        async: true, access: 'exclusive', thread: true,
       },
-      abortFit: { doc: 'Ask a running fit to stop before its next step.', args: [], returns: 'bool', async: false },
-      rank: { doc: 'Full-ranking ranks of targets.', args: [{ name: 'request', type: { record: 'RankRequest' } }], returns: 'Int32Array', async: true },
-      topK: { doc: 'Top-K lists.', args: [{ name: 'request', type: { record: 'TopKRequest' } }], returns: { record: 'TopKResult' }, async: true },
-      exportState: { doc: 'Copy parameters and optimizer state out.', args: [], returns: { record: 'ModelState' }, async: true },
-      importState: { doc: 'Load parameters and optimizer state.', args: [{ name: 'state', type: { record: 'ModelState' } }], returns: 'void', async: true },
-      info: { doc: 'Static facts.', args: [], returns: { record: 'ModelInfo' }, async: false },
-      dispose: { doc: 'Free native memory now (idempotent; refused while training).', args: [], returns: 'void', async: false },
-      linearModules: { doc: 'The layers LoRA can target (fixed for the model\'s life).', args: [], returns: { list: 'LinearModule' }, async: false },
-      addAdapter: { doc: 'Add a LoRA adapter (exclusive, like importState).', args: [{ name: 'request', type: { record: 'AddAdapterRequest' } }], returns: { record: 'AdapterInfo' }, async: true },
-      removeAdapter: { doc: 'Delete an adapter and its tensors (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true },
-      mergeAdapter: { doc: 'Fold an adapter into the base weights, W += s·B·A (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true },
-      unmergeAdapter: { doc: 'Restore the weights from before mergeAdapter, bit for bit (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true },
-      exportAdapter: { doc: 'Copy an adapter\'s factors and the base hash out.', args: [{ name: 'name', type: 'string' }], returns: { record: 'AdapterState' }, async: true },
+      abortFit: { doc: 'Ask a running fit to stop before its next step.', args: [], returns: 'bool', async: false, access: 'any' },
+      rank: { doc: 'Full-ranking ranks of targets.', args: [{ name: 'request', type: { record: 'RankRequest' } }], returns: 'Int32Array', async: true, access: 'shared' },
+      topK: { doc: 'Top-K lists.', args: [{ name: 'request', type: { record: 'TopKRequest' } }], returns: { record: 'TopKResult' }, async: true, access: 'shared' },
+      exportState: { doc: 'Copy parameters and optimizer state out.', args: [], returns: { record: 'ModelState' }, async: true, access: 'shared' },
+      importState: { doc: 'Load parameters and optimizer state.', args: [{ name: 'state', type: { record: 'ModelState' } }], returns: 'void', async: true, access: 'exclusive' },
+      info: { doc: 'Static facts.', args: [], returns: { record: 'ModelInfo' }, async: false, access: 'shared' },
+      dispose: { doc: 'Free native memory now (idempotent; refused while training).', args: [], returns: 'void', async: false, access: 'dispose' },
+      linearModules: { doc: 'The layers LoRA can target (fixed for the model\'s life).', args: [], returns: { list: 'LinearModule' }, async: false, access: 'shared' },
+      addAdapter: { doc: 'Add a LoRA adapter (exclusive, like importState).', args: [{ name: 'request', type: { record: 'AddAdapterRequest' } }], returns: { record: 'AdapterInfo' }, async: true, access: 'exclusive' },
+      removeAdapter: { doc: 'Delete an adapter and its tensors (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true, access: 'exclusive' },
+      mergeAdapter: { doc: 'Fold an adapter into the base weights, W += s·B·A (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true, access: 'exclusive' },
+      unmergeAdapter: { doc: 'Restore the weights from before mergeAdapter, bit for bit (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true, access: 'exclusive' },
+      exportAdapter: { doc: 'Copy an adapter\'s factors and the base hash out.', args: [{ name: 'name', type: 'string' }], returns: { record: 'AdapterState' }, async: true, access: 'shared' },
       importAdapter: {
         doc: 'Create an adapter from saved factors, or overwrite one in place when replace is true (exclusive).',
         args: [{ name: 'state', type: { record: 'AdapterState' } }, { name: 'replace', type: 'bool' }],
         returns: { record: 'AdapterInfo' },
-        async: true,
+        async: true, access: 'exclusive',
       },
-      setItemText: { doc: 'Copy the item text vectors in (exclusive).', args: [{ name: 'text', type: { record: 'ItemText' } }], returns: 'void', async: true },
-      baseHash: { doc: 'sha256 over the base parameters\' names, dtypes, shapes and bytes (merged adapters excluded).', args: [], returns: 'string', async: true },
+      setItemText: { doc: 'Copy the item text vectors in (exclusive).', args: [{ name: 'text', type: { record: 'ItemText' } }], returns: 'void', async: true, access: 'exclusive' },
+      baseHash: { doc: 'sha256 over the base parameters\' names, dtypes, shapes and bytes (merged adapters excluded).', args: [], returns: 'string', async: true, access: 'shared' },
       attachTextEncoder: {
         doc: 'Fit from now on reads item text from a LoRA-adapted BERT copy, trained with the model (exclusive).',
-        args: [{ name: 'request', type: { record: 'TextTuneRequest' } }], returns: 'void', async: true,
+        args: [{ name: 'request', type: { record: 'TextTuneRequest' } }], returns: 'void', async: true, access: 'exclusive',
       },
-      textEncoderAdapter: { doc: 'Copy the attached encoder\'s LoRA factors out.', args: [], returns: { record: 'AdapterState' }, async: true },
+      textEncoderAdapter: { doc: 'Copy the attached encoder\'s LoRA factors out.', args: [], returns: { record: 'AdapterState' }, async: true, access: 'shared' },
       detachTextEncoder: {
         doc: 'Drop the attached encoder (and the optimizer that trained it); returns its LoRA factors (exclusive).',
-        args: [], returns: { record: 'AdapterState' }, async: true,
+        args: [], returns: { record: 'AdapterState' }, async: true, access: 'exclusive',
       },
     },
   },
@@ -412,10 +439,10 @@ classes.NativeTextEncoder = {
   doc: 'A BERT text encoder in native memory; weights arrive with load().',
   ctor: 'TextEncoderConfig',
   methods: {
-    load: { doc: 'Build the encoder and copy in BertModel weights (canonical names, F32).', args: [{ name: 'tensors', type: { list: 'TensorEntry' } }], returns: 'void', async: true },
-    encode: { doc: 'Pooled vectors (n·H) of tokenized texts.', args: [{ name: 'request', type: { record: 'EncodeRequest' } }], returns: 'Float32Array', async: true },
-    setAdapter: { doc: 'Apply these LoRA factors in every encode from now on (module names as in TextTuneRequest).', args: [{ name: 'state', type: { record: 'AdapterState' } }], returns: 'void', async: true },
-    dispose: { doc: 'Free native memory now (idempotent; refused while a call is in flight).', args: [], returns: 'void', async: false },
+    load: { doc: 'Build the encoder and copy in BertModel weights (canonical names, F32).', args: [{ name: 'tensors', type: { list: 'TensorEntry' } }], returns: 'void', async: true, access: 'exclusive' },
+    encode: { doc: 'Pooled vectors (n·H) of tokenized texts.', args: [{ name: 'request', type: { record: 'EncodeRequest' } }], returns: 'Float32Array', async: true, access: 'shared' },
+    setAdapter: { doc: 'Apply these LoRA factors in every encode from now on (module names as in TextTuneRequest).', args: [{ name: 'state', type: { record: 'AdapterState' } }], returns: 'void', async: true, access: 'exclusive' },
+    dispose: { doc: 'Free native memory now (idempotent; refused while a call is in flight).', args: [], returns: 'void', async: false, access: 'dispose' },
   },
 };
 

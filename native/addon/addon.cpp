@@ -3,19 +3,13 @@
 #include <napi.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
-#ifdef __linux__
-#include <sched.h>
-#endif
-#include <mutex>
-#include <thread>
-
 #include "addon/model_wrap.h"
 #include "addon/jobs.h"
 #include "addon/promise_worker.h"
 #include "addon/text_encoder_wrap.h"
 #include "check/lora_parity.h"
 #include "check/parity.h"
+#include "common/device.h"
 #include "model/attention.h"
 
 #ifdef SEQREC_WITH_CUDA
@@ -57,24 +51,8 @@ Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& r) {
 
 }  // namespace seqrec::glue
 
-// LibTorch's intra-op thread count starts as OpenMP's default, which inside Node is 1 (libgomp is
-// first initialised from a thread of Node's); a model created without `threads` uses every core
-// (availableParallelism() in TypeScript), so start LibTorch there too, unless OMP_NUM_THREADS says otherwise.
-static void defaultThreads() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (std::getenv("OMP_NUM_THREADS") != nullptr) return;
-    unsigned cores = std::thread::hardware_concurrency();
-#ifdef __linux__
-    cpu_set_t allowed;  // the CPUs this process may run on, as libuv's availableParallelism() counts them
-    if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) cores = static_cast<unsigned>(CPU_COUNT(&allowed));
-#endif
-    if (cores > 0) at::set_num_threads(static_cast<int>(cores));
-  });
-}
-
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
-  defaultThreads();
+  seqrec::useDefaultThreads();
   seqrec::glue::installJobs(env);
   exports.Set("NativeModel", seqrec::glue::NativeModel::defineClass(env));
   exports.Set("NativeTextEncoder", seqrec::glue::NativeTextEncoder::defineClass(env));

@@ -14,6 +14,7 @@ namespace {
 
 struct FitContext {
   std::shared_ptr<Recommender> model;
+  std::shared_ptr<TrainRun> run;
   FitRequest request;
   std::shared_ptr<std::atomic<bool>> abort;
   std::unique_ptr<JobTicket> ticket;
@@ -55,10 +56,11 @@ void settle(Napi::Env env, FitContext* data, FitContext*) {
 
 }  // namespace
 
-Napi::Value startFitThread(Napi::Env env, std::shared_ptr<Recommender> model, FitRequest&& request,
+Napi::Value startFitThread(Napi::Env env, std::shared_ptr<Recommender> model, std::shared_ptr<TrainRun> run, FitRequest&& request,
                            Napi::Function onProgress, std::shared_ptr<std::atomic<bool>> abort, std::function<void()> onDone) {
   auto* ctx = new FitContext();
   ctx->model = std::move(model);
+  ctx->run = std::move(run);
   ctx->request = std::move(request);
   ctx->ticket = registerJob(env, abort);
   ctx->abort = std::move(abort);
@@ -71,7 +73,7 @@ Napi::Value startFitThread(Napi::Env env, std::shared_ptr<Recommender> model, Fi
     hooks.abort = ctx->abort.get();
     hooks.onProgress = [&progress](const FitProgress& p) { progress.NonBlockingCall(new FitProgress(p)); };
     try {
-      ctx->result = train(*ctx->model, ctx->request, hooks);
+      ctx->result = train(*ctx->model, *ctx->run, ctx->request, hooks);
     } catch (...) {
       ctx->error = classifyCurrentException();
     }

@@ -13,11 +13,12 @@
 
 #include "generated/types.h"
 #include "model/recommender.h"
+#include "train/train_run.h"
 
 namespace seqrec::glue {
 
 // onDone runs on the JS thread just before the Promise settles.
-Napi::Value startFitThread(Napi::Env env, std::shared_ptr<Recommender> model, FitRequest&& request,
+Napi::Value startFitThread(Napi::Env env, std::shared_ptr<Recommender> model, std::shared_ptr<TrainRun> run, FitRequest&& request,
                            Napi::Function onProgress, std::shared_ptr<std::atomic<bool>> abort, std::function<void()> onDone);
 
 }  // namespace seqrec::glue

@@ -1,10 +1,10 @@
-// NativeModel method bodies. All state checks happen here on the JS thread; the work itself runs
-// on the training thread (fit) or libuv's pool (everything else that touches tensors).
+// NativeModel method bodies: each returns the work to run; the gate has already let the call in.
 #include "addon/model_wrap.h"
+
+#include <cstring>
 
 #include "addon/fit_thread.h"
 #include "common/host_memory.h"
-#include "addon/promise_worker.h"
 #include "model/attention.h"
 
 namespace seqrec::glue {
@@ -16,138 +16,105 @@ NativeModel::NativeModel(const Napi::CallbackInfo& info) : NativeModelGlue<Nativ
   });
 }
 
-std::shared_ptr<Recommender> NativeModel::usable(const char* what, bool exclusive) {
-  if (!model_) throw Error(ErrorCode::Disposed, std::string("NativeModel.") + what + "() after dispose()");
-  if (exclusive_)
-    throw Error(ErrorCode::Busy, std::string("NativeModel.") + what + "() while " + exclusive_ + "() is running");
-  if (exclusive && jobs_ > 0)
-    throw Error(ErrorCode::Busy, std::string("NativeModel.") + what + "() while " + std::to_string(jobs_) + " call(s) are in flight");
-  return model_;
-}
-
-template <class Result>
-Napi::Value NativeModel::runJob(Napi::Env env, const char* what, std::function<Result()> job, bool exclusive) {
-  ++jobs_;
-  if (exclusive) exclusive_ = what;
-  Ref();  // keep the JS object (and so this wrapper) alive until the job settles
-  return runAsync<Result>(env, std::move(job), [this, exclusive] {
-    --jobs_;
-    if (exclusive) exclusive_ = nullptr;
-    Unref();
-  });
-}
-
-Napi::Value NativeModel::fit(Napi::Env env, FitRequest&& request, Napi::Function onProgress) {
-  std::shared_ptr<Recommender> model = usable("fit", true);
+Napi::Value NativeModel::fit(Napi::Env env, FitRequest&& request, Napi::Function onProgress, std::function<void()> release) {
   abort_->store(false);
-  exclusive_ = "fit";
-  Ref();
-  return startFitThread(env, model, std::move(request), onProgress, abort_, [this] {
-    exclusive_ = nullptr;
-    Unref();
-  });
+  return startFitThread(env, model_, run_, std::move(request), onProgress, abort_, std::move(release));
 }
 
 bool NativeModel::abortFit(Napi::Env) {
-  if (!exclusive_ || std::string(exclusive_) != "fit") return false;
+  const char* running = gate_.exclusive();
+  if (running == nullptr || std::strcmp(running, "fit") != 0) return false;
   abort_->store(true);
   return true;
 }
 
-Napi::Value NativeModel::rank(Napi::Env env, RankRequest&& request) {
-  std::shared_ptr<Recommender> model = usable("rank", false);
-  return runJob<std::vector<int32_t>>(env, "rank", [model, r = std::move(request)] { return model->ranks(r); }, false);
+Job<std::vector<int32_t>> NativeModel::rank(RankRequest&& request) {
+  return [model = model_, r = std::move(request)] { return model->ranks(r); };
 }
 
-Napi::Value NativeModel::topK(Napi::Env env, TopKRequest&& request) {
-  std::shared_ptr<Recommender> model = usable("topK", false);
-  return runJob<TopKResult>(env, "topK", [model, r = std::move(request)] { return model->topK(r); }, false);
+Job<TopKResult> NativeModel::topK(TopKRequest&& request) {
+  return [model = model_, r = std::move(request)] { return model->topK(r); };
 }
 
-Napi::Value NativeModel::exportState(Napi::Env env) {
-  std::shared_ptr<Recommender> model = usable("exportState", false);
-  return runJob<ModelState>(env, "exportState", [model] { return model->exportState(); }, false);
+Job<ModelState> NativeModel::exportState() {
+  return [model = model_, run = run_] { return exportTrained(*model, *run); };
 }
 
-Napi::Value NativeModel::importState(Napi::Env env, ModelState&& state) {
-  std::shared_ptr<Recommender> model = usable("importState", true);
-  return runJob<void>(env, "importState", [model, s = std::move(state)] { model->importState(s); }, true);
+Job<void> NativeModel::importState(ModelState&& state) {
+  return [model = model_, run = run_, s = std::move(state)] { importTrained(*model, *run, s); };
 }
 
 ModelInfo NativeModel::info(Napi::Env) {
-  std::shared_ptr<Recommender> model = usable("info", false);
   ModelInfo out;
-  for (const auto& p : model->net->parameters()) out.parameters += p.numel();
-  out.device = model->device.str();
-  out.sdpa = model->config.useSdpa && hasSdpa();
-  out.trainStep = model->trainStep;
+  for (const auto& p : model_->net->parameters()) out.parameters += p.numel();
+  out.device = model_->device.str();
+  out.sdpa = model_->config.useSdpa && hasSdpa();
+  out.trainStep = run_->step();
   return out;
 }
 
 std::vector<LinearModule> NativeModel::linearModules(Napi::Env) {
-  return usable("linearModules", false)->linearModules();  // module names and widths never change
+  return model_->linearModules();  // module names and widths never change
 }
 
-Napi::Value NativeModel::addAdapter(Napi::Env env, AddAdapterRequest&& request) {
-  std::shared_ptr<Recommender> model = usable("addAdapter", true);
-  return runJob<AdapterInfo>(env, "addAdapter", [model, r = std::move(request)] { return model->addAdapter(r); }, true);
+Job<AdapterInfo> NativeModel::addAdapter(AddAdapterRequest&& request) {
+  return [model = model_, r = std::move(request)] { return model->addAdapter(r); };
 }
 
-Napi::Value NativeModel::removeAdapter(Napi::Env env, std::string&& name) {
-  std::shared_ptr<Recommender> model = usable("removeAdapter", true);
-  return runJob<void>(env, "removeAdapter", [model, n = std::move(name)] { model->removeAdapter(n); }, true);
+Job<void> NativeModel::removeAdapter(std::string&& name) {
+  return [model = model_, run = run_, n = std::move(name)] {
+    model->removeAdapter(n);
+    run->forgetAdapter(n);
+  };
 }
 
-Napi::Value NativeModel::mergeAdapter(Napi::Env env, std::string&& name) {
-  std::shared_ptr<Recommender> model = usable("mergeAdapter", true);
-  return runJob<void>(env, "mergeAdapter", [model, n = std::move(name)] { model->mergeAdapter(n); }, true);
+Job<void> NativeModel::mergeAdapter(std::string&& name) {
+  return [model = model_, n = std::move(name)] { model->mergeAdapter(n); };
 }
 
-Napi::Value NativeModel::unmergeAdapter(Napi::Env env, std::string&& name) {
-  std::shared_ptr<Recommender> model = usable("unmergeAdapter", true);
-  return runJob<void>(env, "unmergeAdapter", [model, n = std::move(name)] { model->unmergeAdapter(n); }, true);
+Job<void> NativeModel::unmergeAdapter(std::string&& name) {
+  return [model = model_, n = std::move(name)] { model->unmergeAdapter(n); };
 }
 
-Napi::Value NativeModel::exportAdapter(Napi::Env env, std::string&& name) {
-  std::shared_ptr<Recommender> model = usable("exportAdapter", false);
-  return runJob<AdapterState>(env, "exportAdapter", [model, n = std::move(name)] { return model->exportAdapter(n); }, false);
+Job<AdapterState> NativeModel::exportAdapter(std::string&& name) {
+  return [model = model_, n = std::move(name)] { return model->exportAdapter(n); };
 }
 
-Napi::Value NativeModel::importAdapter(Napi::Env env, AdapterState&& state, bool&& replace) {
-  std::shared_ptr<Recommender> model = usable("importAdapter", true);
-  return runJob<AdapterInfo>(env, "importAdapter",
-                             [model, s = std::move(state), replace] { return model->importAdapter(s, replace); }, true);
+Job<AdapterInfo> NativeModel::importAdapter(AdapterState&& state, bool&& replace) {
+  return [model = model_, run = run_, s = std::move(state), replace] {
+    AdapterInfo info = model->importAdapter(s, replace);
+    run->forgetAdapter(s.name);  // a replaced adapter's factors are new: a run over the old ones ends
+    return info;
+  };
 }
 
-Napi::Value NativeModel::baseHash(Napi::Env env) {
-  std::shared_ptr<Recommender> model = usable("baseHash", false);
-  return runJob<std::string>(env, "baseHash", [model] { return model->baseHash(); }, false);
+Job<void> NativeModel::setItemText(ItemText&& text) {
+  return [model = model_, t = std::move(text)] { model->setItemText(t); };
 }
 
-Napi::Value NativeModel::setItemText(Napi::Env env, ItemText&& text) {
-  std::shared_ptr<Recommender> model = usable("setItemText", true);
-  return runJob<void>(env, "setItemText", [model, t = std::move(text)] { model->setItemText(t); }, true);
+Job<std::string> NativeModel::baseHash() {
+  return [model = model_] { return model->baseHash(); };
 }
 
-Napi::Value NativeModel::attachTextEncoder(Napi::Env env, TextTuneRequest&& request) {
-  std::shared_ptr<Recommender> model = usable("attachTextEncoder", true);
-  return runJob<void>(env, "attachTextEncoder", [model, r = std::move(request)] { model->attachTextEncoder(r); }, true);
+Job<void> NativeModel::attachTextEncoder(TextTuneRequest&& request) {
+  return [model = model_, r = std::move(request)] { model->attachTextEncoder(r); };
 }
 
-Napi::Value NativeModel::textEncoderAdapter(Napi::Env env) {
-  std::shared_ptr<Recommender> model = usable("textEncoderAdapter", false);
-  return runJob<AdapterState>(env, "textEncoderAdapter", [model] { return model->textEncoderAdapter(); }, false);
+Job<AdapterState> NativeModel::textEncoderAdapter() {
+  return [model = model_] { return model->textEncoderAdapter(); };
 }
 
-Napi::Value NativeModel::detachTextEncoder(Napi::Env env) {
-  std::shared_ptr<Recommender> model = usable("detachTextEncoder", true);
-  return runJob<AdapterState>(env, "detachTextEncoder", [model] { return model->detachTextEncoder(); }, true);
+Job<AdapterState> NativeModel::detachTextEncoder() {
+  return [model = model_, run = run_] {
+    AdapterState state = model->detachTextEncoder();
+    run->end();  // its moments include the encoder's factors, which are gone
+    return state;
+  };
 }
 
 void NativeModel::dispose(Napi::Env) {
-  if (!model_) return;  // idempotent
-  usable("dispose", true);
   model_.reset();  // frees parameters and optimizer state (device memory included)
+  run_.reset();
   releaseFreedHostMemory();  // glibc keeps mid-sized frees in its arenas; hand them back now
 }
 

@@ -1,6 +1,6 @@
-// The JS-visible NativeModel: owns one Recommender, enforces the object's state machine
-// (disposed → E_DISPOSED; training → other calls get E_BUSY; dispose with work in flight →
-// E_BUSY) and dispatches work off the JS thread. Argument parsing is generated (NativeModelGlue).
+// The JS-visible NativeModel: owns one Recommender and the run that trains it (train/train_run.h). Which calls may overlap is declared in
+// bindings/spec.ts and enforced by the generated gate (NativeModelGlue, addon/gated_object.h);
+// each method here only says what work to run, on the training thread (fit) or libuv's pool.
 #pragma once
 #include <napi.h>
 
@@ -9,6 +9,7 @@
 
 #include "addon/generated/glue.h"
 #include "model/recommender.h"
+#include "train/train_run.h"
 
 namespace seqrec::glue {
 
@@ -16,42 +17,31 @@ class NativeModel : public NativeModelGlue<NativeModel> {
  public:
   explicit NativeModel(const Napi::CallbackInfo& info);
 
-  Napi::Value fit(Napi::Env env, FitRequest&& request, Napi::Function onProgress);
+  Napi::Value fit(Napi::Env env, FitRequest&& request, Napi::Function onProgress, std::function<void()> release);
   bool abortFit(Napi::Env env);
-  Napi::Value rank(Napi::Env env, RankRequest&& request);
-  Napi::Value topK(Napi::Env env, TopKRequest&& request);
-  Napi::Value exportState(Napi::Env env);
-  Napi::Value importState(Napi::Env env, ModelState&& state);
+  Job<std::vector<int32_t>> rank(RankRequest&& request);
+  Job<TopKResult> topK(TopKRequest&& request);
+  Job<ModelState> exportState();
+  Job<void> importState(ModelState&& state);
   ModelInfo info(Napi::Env env);
   void dispose(Napi::Env env);
-  // LoRA adapters: operations that change weights or the adapter maps are exclusive jobs (no
-  // rank/topK in flight reads them meanwhile); exports and the base hash only read.
   std::vector<LinearModule> linearModules(Napi::Env env);
-  Napi::Value addAdapter(Napi::Env env, AddAdapterRequest&& request);
-  Napi::Value removeAdapter(Napi::Env env, std::string&& name);
-  Napi::Value mergeAdapter(Napi::Env env, std::string&& name);
-  Napi::Value unmergeAdapter(Napi::Env env, std::string&& name);
-  Napi::Value exportAdapter(Napi::Env env, std::string&& name);
-  Napi::Value importAdapter(Napi::Env env, AdapterState&& state, bool&& replace);
-  Napi::Value baseHash(Napi::Env env);
-  Napi::Value setItemText(Napi::Env env, ItemText&& text);
-  // End-to-end text encoder: attach and detach are exclusive (they change what fit and rank read).
-  Napi::Value attachTextEncoder(Napi::Env env, TextTuneRequest&& request);
-  Napi::Value textEncoderAdapter(Napi::Env env);
-  Napi::Value detachTextEncoder(Napi::Env env);
+  Job<AdapterInfo> addAdapter(AddAdapterRequest&& request);
+  Job<void> removeAdapter(std::string&& name);
+  Job<void> mergeAdapter(std::string&& name);
+  Job<void> unmergeAdapter(std::string&& name);
+  Job<AdapterState> exportAdapter(std::string&& name);
+  Job<AdapterInfo> importAdapter(AdapterState&& state, bool&& replace);
+  Job<void> setItemText(ItemText&& text);
+  Job<std::string> baseHash();
+  Job<void> attachTextEncoder(TextTuneRequest&& request);
+  Job<AdapterState> textEncoderAdapter();
+  Job<AdapterState> detachTextEncoder();
 
  private:
-  // The model, checked usable; exclusive work (fit, importState) also needs no job in flight.
-  std::shared_ptr<Recommender> usable(const char* what, bool exclusive);
-  // Queue job on the pool, keeping this object alive and counted until it settles. An exclusive
-  // job (importState) also refuses every other call meanwhile, as fit does.
-  template <class Result>
-  Napi::Value runJob(Napi::Env env, const char* what, std::function<Result()> job, bool exclusive);
-
-  std::shared_ptr<Recommender> model_;  // null after dispose()
+  std::shared_ptr<Recommender> model_;  // null after dispose(); jobs hold their own reference
+  std::shared_ptr<TrainRun> run_ = std::make_shared<TrainRun>();  // what fit carries to the next fit and to checkpoints
   std::shared_ptr<std::atomic<bool>> abort_ = std::make_shared<std::atomic<bool>>(false);  // shared with the fit thread
-  const char* exclusive_ = nullptr;  // name of the running fit/importState, if any (JS-thread state)
-  int jobs_ = 0;                     // pool jobs in flight (JS-thread state)
 };
 
 }  // namespace seqrec::glue

@@ -7,7 +7,7 @@
 #include <functional>
 #include <memory>
 
-#include "addon/generated/glue.h"
+#include "addon/generated/records.h"
 #include "addon/jobs.h"
 
 namespace seqrec::glue {
