@@ -70,4 +70,18 @@ TensorEntry tensorEntry(const std::string& name, const torch::Tensor& t) {
   return e;
 }
 
+NamedTensors::NamedTensors(const std::vector<TensorEntry>& entries) {
+  for (const auto& e : entries) byName_[e.name] = &e;
+}
+
+torch::Tensor NamedTensors::read(const std::string& name, const std::vector<int64_t>& expected) const {
+  auto it = byName_.find(name);
+  if (it == byName_.end()) throw Error(ErrorCode::Checkpoint, "checkpoint has no tensor \"" + name + "\"");
+  const TensorEntry& e = *it->second;
+  if (e.shape != expected)
+    throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" has shape " + c10::str(c10::IntArrayRef(e.shape)) +
+                                           ", the model expects " + c10::str(c10::IntArrayRef(expected)));
+  return tensorFromBytes(name, e.dtype, e.shape, e.data);
+}
+
 }  // namespace seqrec

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "generated/types.h"
@@ -22,5 +23,17 @@ torch::Tensor tensorFromBytes(const std::string& name, const std::string& dtype,
                               const std::vector<uint8_t>& bytes);
 // A named copy of t (detached) as a TensorEntry.
 TensorEntry tensorEntry(const std::string& name, const torch::Tensor& t);
+
+// The tensors of a ModelState by name, read back with their shapes checked (Checkpoint errors).
+class NamedTensors {
+ public:
+  explicit NamedTensors(const std::vector<TensorEntry>& entries);
+  bool has(const std::string& name) const { return byName_.count(name) > 0; }
+  // A CPU tensor of `name`; Checkpoint when it is absent or not of shape `expected`.
+  torch::Tensor read(const std::string& name, const std::vector<int64_t>& expected) const;
+
+ private:
+  std::unordered_map<std::string, const TensorEntry*> byName_;
+};
 
 }  // namespace seqrec

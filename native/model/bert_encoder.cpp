@@ -13,10 +13,8 @@ BertEncoderImpl::BertEncoderImpl(const TextEncoderConfig& c) {
   positionEmbedding = register_module("positionEmbedding", torch::nn::Embedding(c.maxPositions, c.hiddenSize));
   tokenTypeEmbedding = register_module("tokenTypeEmbedding", torch::nn::Embedding(c.typeVocabSize, c.hiddenSize));
   embeddingNorm = register_module("embeddingNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hiddenSize}).eps(c.layerNormEps)));
-  const auto block = TransformerRecOptions(c.vocabSize, c.hiddenSize, c.layers, c.heads, c.maxPositions)
+  const auto block = TransformerBlockOptions(c.hiddenSize, c.heads)
                          .ffnDim(c.intermediateSize)
-                         .dropout(0.0)
-                         .causal(false)
                          .postNorm(true)
                          .activation(c.activation)
                          .normEps(c.layerNormEps);

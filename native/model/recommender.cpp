@@ -1,38 +1,19 @@
 // Model construction, inference (ranks, top-K) and state export/import for checkpoints.
 #include "model/recommender.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <limits>
 
 #include "common/cancel.h"
 #include "common/error.h"
 #include "io/csr_check.h"
-#include "train/sampler.h"
+#include "common/device.h"
+#include "common/rng.h"
 
 namespace seqrec {
 
-torch::Device parseDevice(const std::string& device) {
-  if (device == "cpu") return torch::kCPU;
-  if (device.rfind("cuda", 0) == 0) {
-    if (!torch::cuda::is_available())
-      throw Error(ErrorCode::InvalidOption, "device \"" + device + "\" requested but this LibTorch build sees no CUDA device");
-    return torch::Device(device);
-  }
-  throw Error(ErrorCode::InvalidOption, "unknown device \"" + device + "\" (expected \"cpu\", \"cuda\" or \"cuda:N\")");
-}
-
-static at::Generator makeGenerator(const torch::Device& device, uint64_t seed) {
-  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
-  at::Generator gen = at::globalContext().defaultGenerator(device);
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_current_seed(seed);
-  return gen;
-}
-
 Recommender::Recommender(const ModelConfig& config_)
     : config(config_), device(parseDevice(config_.device)),
-      generator(makeGenerator(device, mixSeed(static_cast<uint64_t>(config_.seed), 0))) {
+      generator(makeGenerator(device, streamSeed(config_.seed, RngStream::Init))) {
   if (config.numItems < 1 || config.dim < 1 || config.layers < 1 || config.heads < 1 || config.maxLen < 1 ||
       config.ffnDim < 0 || config.dim % config.heads != 0 || config.threads < 0 || config.textDim < 0)
     throw Error(ErrorCode::InvalidOption, "ModelConfig needs positive sizes and heads dividing dim");
@@ -71,7 +52,7 @@ void Recommender::attachTextEncoder(const TextTuneRequest& r) {
     throw Error(ErrorCode::InvalidOption, "attachTextEncoder: the encoder's width " + std::to_string(r.config.hiddenSize) +
                                               " is not the model's textDim " + std::to_string(config.textDim));
   useThreads();
-  textTower = std::make_unique<TextTower>(r, net->itemText.size(0), device, mixSeed(static_cast<uint64_t>(config.seed), 0x54657874));  // "Text"
+  textTower = std::make_unique<TextTower>(r, net->itemText.size(0), device, streamSeed(config.seed, RngStream::Text));
   textTower->refresh(net->itemText);  // inference and the first step read the encoder's own vectors
 }
 
@@ -83,19 +64,14 @@ AdapterState Recommender::textEncoderAdapter() const {
 AdapterState Recommender::detachTextEncoder() {
   AdapterState state = textEncoderAdapter();
   textTower.reset();
-  optimizer.reset();  // its moments include the encoder's factors, which are gone
-  optimizerAdapter.clear();
   return state;
 }
 
-void Recommender::useThreads() const {
-  if (config.threads > 0 && at::get_num_threads() != config.threads) at::set_num_threads(static_cast<int>(config.threads));
-}
+void Recommender::useThreads() const { seqrec::useThreads(config.threads); }
 
 void Recommender::reseed(int64_t step, int64_t microBatch) {
   std::lock_guard<std::mutex> lock(generator.mutex());
-  generator.set_current_seed(mixSeed(static_cast<uint64_t>(config.seed), 3 + static_cast<uint64_t>(microBatch),
-                                     static_cast<uint64_t>(step)));
+  generator.set_current_seed(streamSeed(config.seed, RngStream::Dropout, static_cast<uint64_t>(microBatch), static_cast<uint64_t>(step)));
 }
 
 torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,

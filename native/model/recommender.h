@@ -1,5 +1,5 @@
-// One trained or training model as the addon sees it: the transformer, its device and RNG, and
-// the training state that must survive between fit() calls (optimizer moments, step counter).
+// One model as the addon sees it: the transformer, its device and RNG, its LoRA adapters and
+// attached text encoder. What a fit carries between calls (optimizer, step) is train/train_run.h.
 // Also the inference entry points: last-position hidden states, full-ranking ranks, top-K, and
 // the named LoRA adapters (native/model/adapters.cpp; the per-layer maths is model/lora.h).
 // Plain C++ over LibTorch; the N-API wrapper (native/addon/model_wrap.cpp) owns one of these.
@@ -15,11 +15,8 @@
 #include "generated/types.h"
 #include "model/text_tower.h"
 #include "model/transformer.h"
-#include "train/adamw.h"
 
 namespace seqrec {
-
-torch::Device parseDevice(const std::string& device);
 
 class Recommender {
  public:
@@ -66,16 +63,13 @@ class Recommender {
   void attachTextEncoder(const TextTuneRequest& request);
   // The attached encoder's adapter factors; InvalidOption when none is attached.
   AdapterState textEncoderAdapter() const;
-  // Drop the encoder and the optimizer that updates its factors (the run cannot be resumed).
+  // Drop the encoder (a run that updated its factors cannot be resumed: train/train_run.h).
   AdapterState detachTextEncoder();
 
   ModelConfig config;
   torch::Device device;
   TransformerRec net = nullptr;
   at::Generator generator;
-  std::unique_ptr<AdamW> optimizer;  // null until the first fit
-  int64_t trainStep = 0;             // optimizer steps applied in the current run
-  std::string optimizerAdapter;      // adapter whose factors `optimizer` updates; "" = base parameters
   std::unique_ptr<TextTower> textTower;  // set between attachTextEncoder and detachTextEncoder
 
  private:
@@ -83,8 +77,6 @@ class Recommender {
                        const int32_t* keep, const std::string& adapter);
   AdapterInfo adapterInfo(const std::string& name) const;
   void requireAdapter(const std::string& name, const char* what) const;  // throws InvalidOption naming the known ones
-  // Forget the optimizer when it updates adapter `name` (its tensors are going away).
-  void dropOptimizerOf(const std::string& name);
 
   struct AdapterRecord {
     LoraOptions options;

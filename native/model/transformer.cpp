@@ -8,7 +8,7 @@
 
 namespace seqrec {
 
-TransformerBlockImpl::TransformerBlockImpl(const TransformerRecOptions& o)
+TransformerBlockImpl::TransformerBlockImpl(const TransformerBlockOptions& o)
     : dropoutP(o.dropout()), postNorm(o.postNorm()), activation(o.activation()) {
   const int64_t F = o.ffnDim() > 0 ? o.ffnDim() : 4 * o.dim();
   TORCH_CHECK(activation == "gelu" || activation == "gelu_tanh" || activation == "relu", "unknown activation ", activation);
@@ -44,7 +44,7 @@ TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : 
   itemEmbedding = register_module("itemEmbedding", torch::nn::Embedding(rows, options.dim()));
   positionEmbedding = register_module("positionEmbedding", torch::nn::Embedding(options.maxLen(), options.dim()));
   blocks = register_module("blocks", torch::nn::ModuleList());
-  for (int64_t i = 0; i < options.layers(); ++i) blocks->push_back(TransformerBlock(options));
+  for (int64_t i = 0; i < options.layers(); ++i) blocks->push_back(TransformerBlock(options.block()));
   finalNorm = register_module("finalNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.dim()})));
   if (!hasText()) return;
   // Registered last, so the other parameters draw the same initial values as without text.

@@ -14,6 +14,31 @@
 
 namespace seqrec {
 
+// One transformer block, shared by the recommender (pre-LN) and the BERT text encoder (post-LN).
+struct TransformerBlockOptions {
+  TransformerBlockOptions(int64_t dim, int64_t heads) : dim_(dim), heads_(heads) {}
+  /// width d
+  TORCH_ARG(int64_t, dim);
+  /// attention heads H
+  TORCH_ARG(int64_t, heads);
+  /// feed-forward width F (0 → 4·d)
+  TORCH_ARG(int64_t, ffnDim) = 0;
+  /// dropout on residual branches and the feed-forward hidden layer
+  TORCH_ARG(double, dropout) = 0.0;
+  /// dropout on attention probabilities
+  TORCH_ARG(double, attnDropout) = 0.0;
+  /// causal (a position sees only earlier ones) or bidirectional attention
+  TORCH_ARG(bool, causal) = false;
+  /// use scaled_dot_product_attention where LibTorch has it
+  TORCH_ARG(bool, useSdpa) = true;
+  /// normalise after each residual sum (BERT, post-LN) instead of before each branch (pre-LN)
+  TORCH_ARG(bool, postNorm) = false;
+  /// feed-forward activation: "gelu" (erf), "gelu_tanh" or "relu"
+  TORCH_ARG(std::string, activation) = "gelu";
+  /// LayerNorm epsilon
+  TORCH_ARG(double, normEps) = 1e-5;
+};
+
 struct TransformerRecOptions {
   TransformerRecOptions(int64_t numItems, int64_t dim, int64_t layers, int64_t heads, int64_t maxLen)
       : numItems_(numItems), dim_(dim), layers_(layers), heads_(heads), maxLen_(maxLen) {}
@@ -39,17 +64,17 @@ struct TransformerRecOptions {
   TORCH_ARG(bool, useSdpa) = true;
   /// width T of the item text vectors (0 = items are id embeddings only)
   TORCH_ARG(int64_t, textDim) = 0;
-  /// blocks normalise after each residual sum (BERT, post-LN) instead of before each branch (pre-LN)
-  TORCH_ARG(bool, postNorm) = false;
-  /// feed-forward activation: "gelu" (erf), "gelu_tanh" or "relu"
-  TORCH_ARG(std::string, activation) = "gelu";
-  /// LayerNorm epsilon
-  TORCH_ARG(double, normEps) = 1e-5;
+
+  // Its blocks: pre-LN, GELU. (public: again, as TORCH_ARG leaves the members private.)
+ public:
+  TransformerBlockOptions block() const {
+    return TransformerBlockOptions(dim_, heads_).ffnDim(ffnDim_).dropout(dropout_).attnDropout(attnDropout_).causal(causal_).useSdpa(useSdpa_);
+  }
 };
 
 class TransformerBlockImpl : public torch::nn::Module {
  public:
-  explicit TransformerBlockImpl(const TransformerRecOptions& options);
+  explicit TransformerBlockImpl(const TransformerBlockOptions& options);
   // x (B, L, d) → (B, L, d). Pre-LN: x + Drop(Attn(LN(x))), then x + Drop(FFN(LN(x))).
   // Post-LN (BERT): LN(x + Drop(Attn(x))), then LN(h + Drop(FFN(h))).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,

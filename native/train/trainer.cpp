@@ -1,10 +1,12 @@
 // One optimizer step = accumSteps micro-batches; micro-batch m of the run is batch
 // (m / batchesPerEpoch) of epoch (m % …), so step s always sees the same data and dropout.
+// train() reads top to bottom: set-up (what trains, the run, the schedule), the step, the report.
 #include "train/trainer.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "common/error.h"
 #include "common/host_memory.h"
@@ -17,6 +19,8 @@
 namespace seqrec {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 LrDecay decayOf(const std::string& name) {
   if (name == "constant") return LrDecay::Constant;
@@ -44,67 +48,37 @@ SoftmaxItems softmaxItems(const TransformerRec& net, const std::vector<int32_t>&
   return {rows.to(device), remap.to(device)};
 }
 
-}  // namespace
+SamplerOptions samplerOptions(const Recommender& model, const FitRequest& r) {
+  SamplerOptions o;
+  o.maxLen = model.config.maxLen;
+  o.batchSize = r.batchSize;
+  o.causal = model.config.causal;
+  o.maskProb = r.maskProb;
+  o.maskToken = model.net->maskToken();
+  o.seed = model.config.seed;
+  return o;
+}
 
-FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
-  model.useThreads();
-  checkCsr(r.offsets, r.items, model.config.numItems, "train");
-  if (r.batchSize < 1 || r.accumSteps < 1 || r.progressEvery < 1 || r.lossChunkBytes < 1 || (r.maxSteps < 1 && r.epochs < 1))
-    throw Error(ErrorCode::InvalidOption, "fit needs positive batchSize, accumSteps, progressEvery, lossChunkBytes and steps or epochs");
-  Interactions data{std::move(r.offsets), std::move(r.items)};
-  SamplerOptions samplerOptions;
-  samplerOptions.maxLen = model.config.maxLen;
-  samplerOptions.batchSize = r.batchSize;
-  samplerOptions.causal = model.config.causal;
-  samplerOptions.maskProb = r.maskProb;
-  samplerOptions.maskToken = model.net->maskToken();
-  samplerOptions.seed = static_cast<uint64_t>(model.config.seed);
-  BatchSampler sampler(data, samplerOptions);
-  if (sampler.trainableUsers() == 0)
-    throw Error(ErrorCode::InvalidData, "no user has enough interactions to train on (causal mode needs >= 2)");
+AdamWOptions adamWOptions(const Recommender& model, const FitRequest& r) {
+  return AdamWOptions().beta1(r.beta1).beta2(r.beta2).eps(r.eps).weightDecay(r.weightDecay).foreach(r.foreachAdamW || !model.device.is_cpu());
+}
 
-  const int64_t perEpoch = sampler.batchesPerEpoch();
-  const int64_t totalSteps = r.maxSteps > 0 ? r.maxSteps : (r.epochs * perEpoch + r.accumSteps - 1) / r.accumSteps;
-  const AdamWOptions adamOptions = AdamWOptions()
-                                       .beta1(r.beta1)
-                                       .beta2(r.beta2)
-                                       .eps(r.eps)
-                                       .weightDecay(r.weightDecay)
-                                       .foreach(r.foreachAdamW || !model.device.is_cpu());
-  // What this fit trains (the base minus frozen parameters, or one adapter), with everything else
-  // requires_grad false until the fit ends, so frozen tensors get neither gradients nor moments.
-  TrainScope scope = trainScope(model, r);
-  TextTower* tower = model.textTower.get();  // end-to-end: the encoder's adapter trains too
-  if (tower)
-    for (const auto& item : tower->trainable()) scope.trainable.insert(item.key(), item.value());
-  if (r.idDropout < 0.0 || r.idDropout >= 1.0 || (r.idDropout > 0.0 && !model.net->hasText()))
-    throw Error(ErrorCode::InvalidOption, "fit: idDropout must be in [0, 1), and above 0 only for a model with item text");
-  // Items this run trains on get their id embedding from now on; the others stay text-only. Not
-  // when the item table is frozen: their id rows would join the model untrained.
-  const SoftmaxItems softmax = model.net->hasText() ? softmaxItems(model.net, data.items, model.device) : SoftmaxItems{};
-  if (r.adapter.empty() && !r.freezeEmbeddings && !r.biasAndNormOnly) model.net->activateItems(data.items);
-  RequiresGradScope requiresGrad(model, scope);
-  if (r.resume) {
-    if (!model.optimizer) throw Error(ErrorCode::InvalidOption, "fit({ resume: true }) but the model has no run to resume");
-    std::vector<std::string> running, wanted(scope.trainable.keys());
-    for (const auto& g : model.optimizer->groups()) running.insert(running.end(), g.names.begin(), g.names.end());
-    std::sort(running.begin(), running.end());
-    std::sort(wanted.begin(), wanted.end());
-    if (running != wanted)
-      throw Error(ErrorCode::InvalidOption, "fit({ resume: true }) must train the same parameters as the run it resumes; "
-                                            "its adapter or freeze options differ");
-    model.optimizer->setOptions(adamOptions);
-  } else {
-    model.optimizer = std::make_unique<AdamW>(decayGroups(scope.trainable), adamOptions);
-    model.optimizerAdapter = r.adapter;
-    model.trainStep = 0;
-  }
-  const LrSchedule schedule{r.lr, r.warmupSteps, totalSteps, decayOf(r.decay), r.minLrRatio};
-  const int64_t stopStep = r.untilEpoch > 0 ? std::min(totalSteps, (r.untilEpoch * perEpoch + r.accumSteps - 1) / r.accumSteps)
-                                            : totalSteps;
+// A resumed run must update exactly the tensors this fit would train.
+void continueRun(TrainRun& run, const TrainScope& scope, const AdamWOptions& options) {
+  if (!run.active()) throw Error(ErrorCode::InvalidOption, "fit({ resume: true }) but the model has no run to resume");
+  std::vector<std::string> running, wanted(scope.trainable.keys());
+  for (const auto& g : run.optimizer().groups()) running.insert(running.end(), g.names.begin(), g.names.end());
+  std::sort(running.begin(), running.end());
+  std::sort(wanted.begin(), wanted.end());
+  if (running != wanted)
+    throw Error(ErrorCode::InvalidOption, "fit({ resume: true }) must train the same parameters as the run it resumes; "
+                                          "its adapter or freeze options differ");
+  run.optimizer().setOptions(options);
+}
 
-  FitResult result;
-  for (const auto& g : model.optimizer->groups()) {
+// What the result says about the parameters: per trainable tensor, and decay / no-decay / frozen totals.
+void describeParameters(const std::vector<ParamGroup>& groups, const TrainScope& scope, FitResult& result) {
+  for (const auto& g : groups) {
     int64_t count = 0;
     for (size_t j = 0; j < g.params.size(); ++j) {
       count += g.params[j].numel();
@@ -119,86 +93,150 @@ FitResult train(Recommender& model, FitRequest& r, const TrainHooks& hooks) {
   }
   result.frozenParameters = scope.frozenParameters;
   result.frozenTensors = scope.frozenTensors;
-  result.totalSteps = totalSteps;
+}
+
+// Everything a fit fixes before its first step.
+struct FitSetup {
+  std::optional<BatchSampler> sampler;
+  int64_t perEpoch = 0, totalSteps = 0, stopStep = 0;
+  LrSchedule schedule;
+  TrainScope scope;
+  SoftmaxItems softmax;
+  TextTower* tower = nullptr;  // end-to-end text fit: the encoder's adapter trains too
+};
+
+FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& data) {
+  FitSetup s;
+  s.sampler.emplace(data, samplerOptions(model, r));
+  if (s.sampler->trainableUsers() == 0)
+    throw Error(ErrorCode::InvalidData, "no user has enough interactions to train on (causal mode needs >= 2)");
+  s.perEpoch = s.sampler->batchesPerEpoch();
+  s.totalSteps = r.maxSteps > 0 ? r.maxSteps : (r.epochs * s.perEpoch + r.accumSteps - 1) / r.accumSteps;
+  s.stopStep = r.untilEpoch > 0 ? std::min(s.totalSteps, (r.untilEpoch * s.perEpoch + r.accumSteps - 1) / r.accumSteps) : s.totalSteps;
+  s.schedule = LrSchedule{r.lr, r.warmupSteps, s.totalSteps, decayOf(r.decay), r.minLrRatio};
+  // What this fit trains (the base minus frozen parameters, or one adapter), with everything else
+  // requires_grad false until the fit ends, so frozen tensors get neither gradients nor moments.
+  s.scope = trainScope(model, r);
+  s.tower = model.textTower.get();
+  if (s.tower)
+    for (const auto& item : s.tower->trainable()) s.scope.trainable.insert(item.key(), item.value());
+  if (r.idDropout < 0.0 || r.idDropout >= 1.0 || (r.idDropout > 0.0 && !model.net->hasText()))
+    throw Error(ErrorCode::InvalidOption, "fit: idDropout must be in [0, 1), and above 0 only for a model with item text");
+  const AdamWOptions options = adamWOptions(model, r);
+  if (r.resume) continueRun(run, s.scope, options);
+  else run.start(decayGroups(s.scope.trainable), options, r.adapter, s.tower != nullptr);
+  // Items this run trains on get their id embedding from now on; the others stay text-only. Not
+  // when the item table is frozen: their id rows would join the model untrained.
+  s.softmax = model.net->hasText() ? softmaxItems(model.net, data.items, model.device) : SoftmaxItems{};
+  if (r.adapter.empty() && !r.freezeEmbeddings && !r.biasAndNormOnly) model.net->activateItems(data.items);
+  return s;
+}
+
+// Mean loss of one optimizer step's micro-batches, gradients accumulated (not applied); nullopt when
+// cancelled part-way (the partial gradients are dropped).
+std::optional<double> accumulate(Recommender& model, const FitRequest& r, FitSetup& s, int64_t step, int64_t& sequences,
+                                 const std::function<bool()>& cancelled) {
+  double stepLoss = 0.0;
+  for (int64_t a = 0; a < r.accumSteps; ++a) {
+    if (cancelled()) return std::nullopt;
+    const int64_t micro = step * r.accumSteps + a;
+    Batch batch = s.sampler->batch(micro / s.perEpoch, micro % s.perEpoch);
+    model.reseed(step, a);
+    torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
+    torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
+    torch::Tensor text = s.tower ? s.tower->text(model.net->itemText, model.generator) : torch::Tensor();  // (R, T) or none
+    torch::Tensor table = model.net->itemTable(model.generator, r.idDropout, text);                       // (R, d), one id-dropout draw
+    torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter, table);                 // (B, L, d)
+    torch::Tensor output = table.narrow(0, 1, model.config.numItems);                                     // (V, d) tied
+    if (s.softmax.rows.defined()) {
+      output = table.index_select(0, s.softmax.rows);                                  // (V_a, d)
+      targets = s.softmax.remap.index_select(0, targets.flatten()).view_as(targets);  // (B, L) in 0..V_a
+    }
+    torch::Tensor loss = sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
+    (loss / static_cast<double>(r.accumSteps)).backward();
+    stepLoss += loss.item<double>() / static_cast<double>(r.accumSteps);
+    sequences += inputs.size(0);
+  }
+  return stepLoss;
+}
+
+// Progress since the last report (or the start), the window's throughput measured over its own time.
+struct Reporter {
+  Clock::time_point started = Clock::now(), windowStart = started;
+  int64_t windowSequences = 0, sequences = 0;
+
+  FitProgress report(int64_t step, const FitSetup& s, const FitRequest& r, double loss, double lr, double gradNorm) {
+    const auto now = Clock::now();
+    const double window = std::chrono::duration<double>(now - windowStart).count();
+    FitProgress p;
+    p.step = step;
+    p.totalSteps = s.totalSteps;
+    p.epoch = (step * r.accumSteps) / s.perEpoch;
+    p.loss = loss;
+    p.lr = lr;
+    p.gradNorm = gradNorm;
+    p.sequencesPerSec = window > 0 ? static_cast<double>(windowSequences) / window : 0.0;
+    p.elapsedSec = std::chrono::duration<double>(now - started).count();
+    sequences += windowSequences;
+    windowSequences = 0;
+    windowStart = now;
+    return p;
+  }
+  void finish(FitResult& result) {
+    sequences += windowSequences;
+    result.elapsedSec = std::chrono::duration<double>(Clock::now() - started).count();
+    result.sequencesPerSec = result.elapsedSec > 0 ? static_cast<double>(sequences) / result.elapsedSec : 0.0;
+  }
+};
+
+}  // namespace
+
+FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHooks& hooks) {
+  model.useThreads();
+  checkCsr(r.offsets, r.items, model.config.numItems, "train");
+  if (r.batchSize < 1 || r.accumSteps < 1 || r.progressEvery < 1 || r.lossChunkBytes < 1 || (r.maxSteps < 1 && r.epochs < 1))
+    throw Error(ErrorCode::InvalidOption, "fit needs positive batchSize, accumSteps, progressEvery, lossChunkBytes and steps or epochs");
+  Interactions data{std::move(r.offsets), std::move(r.items)};
+  FitSetup s = setUp(model, run, r, data);
+  RequiresGradScope requiresGrad(model, s.scope);
+  FitResult result;
+  describeParameters(run.optimizer().groups(), s.scope, result);
+  result.totalSteps = s.totalSteps;
 
   keepFreedHostMemory();
   struct Release {
     ~Release() { releaseFreedHostMemory(); }
   } releaseAtEnd;  // also when a step throws
-  using Clock = std::chrono::steady_clock;
-  const auto started = Clock::now();
-  auto windowStart = started;
-  int64_t windowSequences = 0, sequences = 0;
-  const auto cancelled = [&hooks] { return hooks.abort && hooks.abort->load(); };
+  const std::function<bool()> cancelled = [&hooks] { return hooks.abort && hooks.abort->load(); };
+  Reporter reporter;
+  AdamW& optimizer = run.optimizer();
   model.net->train();
-  for (int64_t step = model.trainStep; step < stopStep; ++step) {
-    if (cancelled()) {
+  for (int64_t step = run.step(); step < s.stopStep; ++step) {
+    optimizer.zeroGrad();
+    const std::optional<double> loss = accumulate(model, r, s, step, reporter.windowSequences, cancelled);
+    if (!loss || cancelled()) {
       result.aborted = true;
       break;
     }
-    model.optimizer->zeroGrad();
-    double stepLoss = 0.0;
-    for (int64_t a = 0; a < r.accumSteps && !cancelled(); ++a) {
-      const int64_t micro = step * r.accumSteps + a;
-      Batch batch = sampler.batch(micro / perEpoch, micro % perEpoch);
-      model.reseed(step, a);
-      torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
-      torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
-      torch::Tensor text = tower ? tower->text(model.net->itemText, model.generator) : torch::Tensor();  // (R, T) or none
-      torch::Tensor table = model.net->itemTable(model.generator, r.idDropout, text);  // (R, d), one id-dropout draw
-      torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter, table);  // (B, L, d)
-      torch::Tensor output = table.narrow(0, 1, model.config.numItems);               // (V, d) tied
-      if (softmax.rows.defined()) {
-        output = table.index_select(0, softmax.rows);                                 // (V_a, d)
-        targets = softmax.remap.index_select(0, targets.flatten()).view_as(targets);   // (B, L) in 0..V_a
-      }
-      torch::Tensor loss = sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
-      (loss / static_cast<double>(r.accumSteps)).backward();
-      stepLoss += loss.item<double>() / static_cast<double>(r.accumSteps);
-      windowSequences += inputs.size(0);
-    }
-    if (cancelled()) {  // cancelled mid-accumulation: drop the partial gradients
-      model.optimizer->zeroGrad();
-      result.aborted = true;
-      break;
-    }
-    const double gradNorm = clipGradNorm(model.optimizer->groups(), r.clipNorm);
-    if (!std::isfinite(stepLoss) || !std::isfinite(gradNorm)) {
-      model.optimizer->zeroGrad();
-      throw Error(ErrorCode::NonFinite, "non-finite " + std::string(std::isfinite(stepLoss) ? "gradient norm" : "loss") +
+    const double gradNorm = clipGradNorm(optimizer.groups(), r.clipNorm);
+    if (!std::isfinite(*loss) || !std::isfinite(gradNorm)) {
+      optimizer.zeroGrad();
+      throw Error(ErrorCode::NonFinite, "non-finite " + std::string(std::isfinite(*loss) ? "gradient norm" : "loss") +
                                             " at step " + std::to_string(step) + "; the step was not applied");
     }
-    const double lr = schedule.at(step);
-    model.optimizer->step(lr);
-    model.trainStep = step + 1;
-    result.losses.push_back(static_cast<float>(stepLoss));
-
-    if (hooks.onProgress && (model.trainStep % r.progressEvery == 0 || model.trainStep == stopStep)) {
-      const auto now = Clock::now();
-      const double window = std::chrono::duration<double>(now - windowStart).count();
-      sequences += windowSequences;
-      FitProgress p;
-      p.step = model.trainStep;
-      p.totalSteps = totalSteps;
-      p.epoch = (model.trainStep * r.accumSteps) / perEpoch;
-      p.loss = stepLoss;
-      p.lr = lr;
-      p.gradNorm = gradNorm;
-      p.sequencesPerSec = window > 0 ? static_cast<double>(windowSequences) / window : 0.0;
-      p.elapsedSec = std::chrono::duration<double>(now - started).count();
-      hooks.onProgress(p);
-      windowStart = now;
-      windowSequences = 0;
-    }
+    const double lr = s.schedule.at(step);
+    optimizer.step(lr);
+    run.setStep(step + 1);
+    result.losses.push_back(static_cast<float>(*loss));
+    if (hooks.onProgress && (run.step() % r.progressEvery == 0 || run.step() == s.stopStep))
+      hooks.onProgress(reporter.report(run.step(), s, r, *loss, lr, gradNorm));
   }
-  model.optimizer->zeroGrad();
+  optimizer.zeroGrad();  // also drops the partial gradients of a cancelled step
   model.net->eval();
-  if (tower) tower->refresh(model.net->itemText);  // what inference and validation read
-  sequences += windowSequences;
-  result.steps = model.trainStep;
-  result.paused = !result.aborted && model.trainStep < totalSteps;
-  result.elapsedSec = std::chrono::duration<double>(Clock::now() - started).count();
-  result.sequencesPerSec = result.elapsedSec > 0 ? static_cast<double>(sequences) / result.elapsedSec : 0.0;
+  if (s.tower) s.tower->refresh(model.net->itemText);  // what inference and validation read
+  result.steps = run.step();
+  result.paused = !result.aborted && run.step() < s.totalSteps;
+  reporter.finish(result);
   return result;
 }
 

@@ -8,6 +8,7 @@
 
 #include "generated/types.h"
 #include "model/recommender.h"
+#include "train/train_run.h"
 
 namespace seqrec {
 
@@ -16,8 +17,9 @@ struct TrainHooks {
   const std::atomic<bool>* abort = nullptr;
 };
 
-// Validates the CSR arrays, then trains `model` in place. Throws seqrec::Error (NonFinite with
-// the step; InvalidData for bad arrays; InvalidOption for a resume with nothing to resume).
-FitResult train(Recommender& model, FitRequest& request, const TrainHooks& hooks);
+// Validates the CSR arrays, then trains `model` in place, starting `run` or (request.resume)
+// continuing it. Throws seqrec::Error (NonFinite with the step; InvalidData for bad arrays;
+// InvalidOption for a resume with nothing to resume or other parameters than the run's).
+FitResult train(Recommender& model, TrainRun& run, FitRequest& request, const TrainHooks& hooks);
 
 }  // namespace seqrec
