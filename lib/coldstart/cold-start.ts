@@ -9,7 +9,7 @@ import type { SequentialRecommender } from '../models/recommender.js';
 import { integer, noUnknownKeys, number, optionsObject } from '../validate.js';
 import { checkModel } from './item-table.js';
 import type { ItemTextVectors } from '../text/vectors.js';
-import { fitTextMapping, trainCounts, type TextMapping } from './text-mapping.js';
+import { fitTextMapping, trainCounts, writeMappedRows, type TextMapping } from './text-mapping.js';
 
 export interface ColdStartOptions {
   /** (float > 0 | 'auto') ridge penalty on W, or 'auto' (least leave-one-out error; see TextMappingOptions). Default 'auto'. */
@@ -45,7 +45,7 @@ export async function coldStartFromText(
   const mapping = await fitTextMapping(model, { itemVectors, train, ...(o.lambda !== undefined && { lambda: o.lambda }) });
   const coldItems = itemsWhere(counts, (c) => c === 0);
   const blendedItems = itemsWhere(counts, (c) => c > 0 && c < minCount);
-  await mapping.writeRows(model, [
+  await writeMappedRows(mapping, model, [
     { items: coldItems, alpha: 0 },
     { items: blendedItems, alpha },
   ]);

@@ -8,7 +8,7 @@
  */
 import { SeqrecError } from '../errors.js';
 import type { AddonModelState, AddonTensorEntry } from '../native/raw.js';
-import { SequentialRecommender } from '../models/recommender.js';
+import { SequentialRecommender, modelCore } from '../models/recommender.js';
 import { invalid } from '../validate.js';
 
 export const ITEM_EMBEDDING = 'model.itemEmbedding.weight';
@@ -31,7 +31,7 @@ export function checkModel(name: string, model: unknown): SequentialRecommender 
 }
 
 export async function readItemTable(model: SequentialRecommender): Promise<ItemTable> {
-  const state = await model.exportState();
+  const state = await modelCore(model).exportState();
   const entry = state.tensors.find((t) => t.name === ITEM_EMBEDDING);
   const { items: numItems, dim, architecture } = model.config;
   const expectedRows = numItems + (architecture === 'bert4rec' ? 2 : 1);
@@ -52,5 +52,5 @@ export async function readItemTable(model: SequentialRecommender): Promise<ItemT
 export async function writeItemTable(model: SequentialRecommender, table: ItemTable): Promise<void> {
   const data = new Uint8Array(table.rows.buffer, table.rows.byteOffset, table.rows.byteLength);
   const tensors = table.state.tensors.map((t) => (t === table.entry ? { ...t, data } : t));
-  await model.importState({ ...table.state, tensors });
+  await modelCore(model).importState({ ...table.state, tensors });
 }

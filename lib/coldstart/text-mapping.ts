@@ -93,7 +93,7 @@ export class TextMapping {
 
   /**
    * Write the mapped rows of `items` (dense ids 1..V) into `model`'s item table; no other row or tensor
-   * changes. One exportState/importState round trip: do not run fit() on the model at the same time.
+   * changes. One round trip of the whole model state: do not run fit() on the model at the same time.
    */
   async apply(model: SequentialRecommender, items: Int32Array, options: ApplyOptions = {}): Promise<void> {
     const o = optionsObject('options', options) as ApplyOptions;
@@ -102,25 +102,7 @@ export class TextMapping {
     checkModel('model', model);
     this.#checkShape(model);
     checkItems('items', items, this.#numItems);
-    await this.writeRows(model, [{ items, alpha }]);
-  }
-
-  /** @internal one export/import round trip for several groups of items, each with its own alpha */
-  async writeRows(model: SequentialRecommender, groups: readonly { items: Int32Array; alpha: number }[]): Promise<void> {
-    const table = await readItemTable(model);
-    for (const { items, alpha } of groups) this.#blendInto(table, items, alpha);
-    await writeItemTable(model, table);
-  }
-
-  #blendInto(table: ItemTable, items: Int32Array, alpha: number): void {
-    const d = this.embeddingDim;
-    const mapped = this.predict(items);
-    items.forEach((item, e) => {
-      for (let j = 0; j < d; j++) {
-        const at = item * d + j;
-        table.rows[at] = alpha === 0 ? mapped[e * d + j]! : alpha * table.rows[at]! + (1 - alpha) * mapped[e * d + j]!;
-      }
-    });
+    await writeMappedRows(this, model, [{ items, alpha }]);
   }
 
   #checkShape(model: SequentialRecommender): void {
@@ -129,6 +111,25 @@ export class TextMapping {
       throw invalid('model', `a model of ${this.#numItems} items and dim ${this.embeddingDim} (the one the mapping was fitted on)`, `${items} items, dim ${dim}`);
     }
   }
+}
+
+/**
+ * @internal TextMapping.apply for several groups of items, each with its own alpha (coldStartFromText), in
+ * one round trip of the model state: row = alpha · current row + (1 − alpha) · mapped row.
+ */
+export async function writeMappedRows(mapping: TextMapping, model: SequentialRecommender, groups: readonly { items: Int32Array; alpha: number }[]): Promise<void> {
+  const table = await readItemTable(model);
+  const d = mapping.embeddingDim;
+  for (const { items, alpha } of groups) {
+    const mapped = mapping.predict(items);
+    items.forEach((item, e) => {
+      for (let j = 0; j < d; j++) {
+        const at = item * d + j;
+        table.rows[at] = alpha === 0 ? mapped[e * d + j]! : alpha * table.rows[at]! + (1 - alpha) * mapped[e * d + j]!;
+      }
+    });
+  }
+  await writeItemTable(model, table);
 }
 
 /**

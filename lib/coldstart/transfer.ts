@@ -7,6 +7,7 @@
  * encoder (same width, same features), which is what puts them in one space. The base is unchanged.
  */
 import { SeqrecError } from '../errors.js';
+import { modelCore } from '../models/recommender.js';
 import { BERT4Rec, SASRec } from '../models/sasrec.js';
 import { integer, noUnknownKeys, optionsObject } from '../validate.js';
 import { checkModel, ITEM_EMBEDDING } from './item-table.js';
@@ -44,13 +45,13 @@ export async function transferToCatalogue(base: SASRec | BERT4Rec, options: Tran
   const config = { ...arch, items, ...(o.device !== undefined && { device: o.device }), ...(o.threads !== undefined && { threads: o.threads }) };
   const model = architecture === 'sasrec' ? await SASRec.create(config) : await BERT4Rec.create(config);
   try {
-    const [from, fresh] = await Promise.all([base.exportState(), model.exportState()]);
+    const [from, fresh] = await Promise.all([modelCore(base).exportState(), modelCore(model).exportState()]);
     const byName = new Map(from.tensors.map((t) => [t.name, t]));
     const tensors = fresh.tensors.map((t) =>
       t.name === ITEM_EMBEDDING && architecture === 'bert4rec' ? withMaskRow(t, byName.get(t.name)!, arch.dim)
       : PER_CATALOGUE.has(t.name) ? t
       : byName.get(t.name) ?? t);
-    await model.importState({ tensors, hasOptimizer: false, trainStep: 0 });
+    await modelCore(model).importState({ tensors, hasOptimizer: false, trainStep: 0 });
     await model.setItemText(vectors);
     return model;
   } catch (e) {

@@ -5,11 +5,14 @@
  * (config.seed, trainStep) is the whole RNG state. A run saved before it completed also holds its
  * best validated state ("best.model.*", "best.optim.*", metadata bestTrainStep / bestHasOptimizer).
  * The caller's own string metadata travels as JSON under "userMetadata". Written atomically
- * (temporary file, fsync, rename); read back with every field checked.
+ * (temporary file, fsync, rename); read back with every field checked. saveModel and restoreModel
+ * move a model's core (lib/models/core.ts) to and from one.
  */
 import { SeqrecError } from '../errors.js';
 import { type ModelConfig, checkStoredConfig } from '../models/config.js';
+import type { ModelCore } from '../models/core.js';
 import type { AddonModelState } from '../native/raw.js';
+import { invalid, noUnknownKeys, optionsObject } from '../validate.js';
 import { decodeRun, encodeRun, type RunRecord } from '../train/run-record.js';
 import { readSafetensors, writeSafetensors, type SafetensorsDtype } from './safetensors.js';
 
@@ -28,6 +31,34 @@ export interface Checkpoint {
 }
 
 const BEST = 'best.';
+
+/** model.save(path, options): the core's state, item ids, run record (with the best weights while it is unfinished) and options.metadata. */
+export async function saveModel(core: ModelCore, path: string, options: unknown): Promise<void> {
+  const o = optionsObject('options', options) as { signal?: AbortSignal; metadata?: Record<string, string> };
+  noUnknownKeys('options', o, ['signal', 'metadata']);
+  for (const [key, value] of Object.entries(optionsObject('options.metadata', o.metadata))) {
+    if (typeof value !== 'string') throw invalid(`options.metadata.${key}`, 'a string', value);
+  }
+  const state = await core.exportState();
+  const { config, itemIds, run } = core;
+  const best = run && !run.complete ? core.best?.state : undefined;
+  await writeCheckpoint(
+    path,
+    { config, state, ...(itemIds && { itemIds }), ...(run && { run }), ...(best && { best }), ...(o.metadata && { metadata: o.metadata }) },
+    { ...(o.signal && { signal: o.signal }) },
+  );
+}
+
+/** Put a checkpoint read by readCheckpoint into the core of a new model of its config. */
+export async function restoreModel(core: ModelCore, checkpoint: Checkpoint): Promise<void> {
+  const { state, itemIds, run, best, metadata } = checkpoint;
+  core.itemIds = itemIds;
+  core.run = run;
+  core.metadata = metadata ?? {};
+  if (best) core.best = { state: best, restore: () => core.importState(best) };
+  await core.importState(state);
+  core.hasItemText = true;
+}
 
 export async function writeCheckpoint(path: string, checkpoint: Checkpoint, options: { signal?: AbortSignal } = {}): Promise<void> {
   const { config, state, itemIds, run, best, metadata } = checkpoint;

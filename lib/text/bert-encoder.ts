@@ -57,6 +57,10 @@ export interface BertEncodeOptions {
   signal?: AbortSignal;
 }
 
+/** Set by the class's static block: the end-to-end text fit's way to #tuneRequest. */
+let tuneRequestOf: (encoder: BertTextEncoder, ...args: TuneArgs) => Promise<AddonTextTuneRequest>;
+type TuneArgs = [texts: readonly string[], lora: ResolvedAdapterOptions, modules: AddonLinearModule[], itemsPerStep: number];
+
 export class BertTextEncoder implements AsyncDisposable {
   /** (int) width H of every vector */
   readonly dim: number;
@@ -159,10 +163,10 @@ export class BertTextEncoder implements AsyncDisposable {
   }
 
   /**
-   * @internal What NativeModel.attachTextEncoder takes: this BERT (read again from its folder, and
-   * checked to be unchanged), the tokens of `texts` and the LoRA settings.
+   * What NativeModel.attachTextEncoder takes: this BERT (read again from its folder, and checked to be
+   * unchanged), the tokens of `texts` and the LoRA settings. Reached through textTuneRequest.
    */
-  async tuneRequest(texts: readonly string[], lora: ResolvedAdapterOptions, modules: AddonLinearModule[], itemsPerStep: number): Promise<AddonTextTuneRequest> {
+  async #tuneRequest(...[texts, lora, modules, itemsPerStep]: TuneArgs): Promise<AddonTextTuneRequest> {
     this.#ensureNative();
     const hf = await readHfBert(this.folder);
     if (fingerprintOf(hf, this.#options) !== this.baseFingerprint) {
@@ -175,6 +179,10 @@ export class BertTextEncoder implements AsyncDisposable {
       pooling, normalize, r: lora.r, alpha: lora.alpha, dropout: lora.dropout, rslora: lora.rslora,
       modules: modules.map((m) => ({ ...m, name: nativeModuleName(m.name) })), itemsPerStep, encodeBatch: batchSize,
     };
+  }
+
+  static {
+    tuneRequestOf = (encoder, ...args) => encoder.#tuneRequest(...args);
   }
 
   async #openCache(): Promise<void> {
@@ -258,6 +266,15 @@ export class BertTextEncoder implements AsyncDisposable {
     if (this.#native === undefined) throw new SeqrecError('E_DISPOSED', 'the text encoder was disposed; load a new one');
     return this.#native;
   }
+}
+
+/**
+ * @internal What NativeModel.attachTextEncoder takes for an end-to-end text fit (lib/train/fit.ts): the
+ * encoder's BERT, the tokens of `texts` and the LoRA settings. A function rather than a method, so the
+ * published types do not show it.
+ */
+export function textTuneRequest(encoder: BertTextEncoder, ...args: TuneArgs): Promise<AddonTextTuneRequest> {
+  return tuneRequestOf(encoder, ...args);
 }
 
 type PoolingOptions = Required<Pick<BertEncoderOptions, 'pooling' | 'normalize' | 'maxLength' | 'batchSize'>>;

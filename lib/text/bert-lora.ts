@@ -7,6 +7,7 @@
  */
 import { readPeftAdapter, writePeftAdapter } from '../adapters/peft.js';
 import { SeqrecError } from '../errors.js';
+import type { SafetensorsDtype, TensorRecord } from '../io/safetensors.js';
 import type { AddonAdapterState, AddonLinearModule, AddonTensorEntry } from '../native/raw.js';
 import type { BertConfig } from './bert-config.js';
 
@@ -24,7 +25,7 @@ export interface TextEncoderAdapter {
   /** (str) fingerprint (sha256 hex) of the BERT encoder it adapts, without any adapter */
   base: string;
   /** "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer, Hugging Face module names */
-  tensors: AddonTensorEntry[];
+  tensors: TensorRecord[];
 }
 
 // Hugging Face → native, per block; the inverse of native/model/bert_encoder.cpp's bertParameterName.
@@ -67,7 +68,7 @@ export function hfModuleName(nativeName: string): string {
 /** The native encoder's adapter state → a TextEncoderAdapter (Hugging Face names). */
 export function fromNativeAdapter(state: AddonAdapterState, targetModules: string[] | string, base: string): TextEncoderAdapter {
   const { r, alpha, dropout, rslora } = state;
-  return { r, alpha, dropout, rslora, targetModules, base, tensors: state.tensors.map((t) => ({ ...t, name: hfModuleName(t.name) })) };
+  return { r, alpha, dropout, rslora, targetModules, base, tensors: tensorRecords(state.tensors, hfModuleName) };
 }
 
 /** The state NativeTextEncoder.setAdapter takes. */
@@ -86,5 +87,10 @@ export async function writeTextAdapter(dir: string, adapter: TextEncoderAdapter,
 export async function readTextAdapter(dir: string, config: BertConfig): Promise<TextEncoderAdapter> {
   const { state, targetModules } = await readPeftAdapter(dir, bertLinearModules(config));
   const { r, alpha, dropout, rslora } = state;
-  return { r, alpha, dropout, rslora, targetModules, base: state.baseHash, tensors: state.tensors };
+  return { r, alpha, dropout, rslora, targetModules, base: state.baseHash, tensors: tensorRecords(state.tensors, (name) => name) };
+}
+
+/** Adapter tensors as the public TensorRecord (the addon names dtypes as safetensors does), renamed by `rename`. */
+function tensorRecords(tensors: AddonTensorEntry[], rename: (name: string) => string): TensorRecord[] {
+  return tensors.map((t) => ({ ...t, name: rename(t.name), dtype: t.dtype as SafetensorsDtype }));
 }

@@ -5,13 +5,31 @@
 import type { Dataset } from '../data/dataset.js';
 import { SeqrecError } from '../errors.js';
 import type { Architecture } from '../models/config.js';
-import type { AddonFitRequest, AddonFitProgress } from '../native/raw.js';
+import type { AddonFitRequest } from '../native/raw.js';
 import { type ResolvedValidation, type ValidationOptions, resolveValidation } from './validation.js';
 import { type FreezeOptions, resolveTrainScope } from '../adapters/train-scope.js';
 import type { TextTuningOptions } from '../text/text-tuning.js';
 import { abortSignal, boolean, func, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 
-export type FitProgress = AddonFitProgress;
+/** One progress report of fit (the addon's FitProgress record, declared here for the published types). */
+export interface FitProgress {
+  /** (int) optimizer steps done in the run */
+  step: number;
+  /** (int) steps the run will take */
+  totalSteps: number;
+  /** (int) epochs completed */
+  epoch: number;
+  /** (float) mean cross-entropy of the last step */
+  loss: number;
+  /** (float) learning rate of the last step */
+  lr: number;
+  /** (float) global gradient norm before clipping */
+  gradNorm: number;
+  /** (float) training throughput since the last report */
+  sequencesPerSec: number;
+  /** (float) seconds since this fit call started */
+  elapsedSec: number;
+}
 
 export interface FitOptions {
   /** (int) passes over the users. Default 20. Ignored when `steps` is set. */

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { EvalSet } from '../data/dataset.js';
 import { SeqrecError } from '../errors.js';
-import type { AddonFitRequest } from '../native/raw.js';
+import type { AddonFitRequest, AddonModelState } from '../native/raw.js';
 import type { ResolvedValidation, ValidationRecord } from './validation.js';
 
 /** Option name (as the user writes it in fit's options) → its resolved value. */
@@ -25,6 +25,13 @@ export interface RunRecord {
   sinceValidation: number[];
   /** the run ended (all steps, or stopped early); a complete run cannot be resumed */
   complete: boolean;
+}
+
+/** The best validated weights of a run in progress, and how to put them back. */
+export interface BestWeights {
+  /** the whole model state (base runs), which checkpoints of the unfinished run carry; adapters are saved apart */
+  state?: AddonModelState;
+  restore: () => Promise<void>;
 }
 
 /** The options and data of a fit, in the form a RunRecord keeps and compares. */

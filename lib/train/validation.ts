@@ -1,7 +1,7 @@
 /**
  * Validation during fit(): which metric on which held-out set, how often, when to stop early and
- * whether to end with the best weights. The loop itself lives in SequentialRecommender.fit: it
- * trains epoch segments of one resumable run (native untilEpoch) and evaluates between them.
+ * whether to end with the best weights. The loop itself lives in ./fit.ts: it trains epoch
+ * segments of one resumable run (native untilEpoch) and evaluates between them.
  */
 import type { EvalSet } from '../data/dataset.js';
 import { checkEvalSet } from '../eval/eval-set.js';
