@@ -58,6 +58,7 @@ export const errorCodes: Array<{ code: string; native?: string; doc: string }> =
 const int = (doc: string): Field => ({ type: 'int', doc });
 const float = (doc: string): Field => ({ type: 'float', doc });
 const bool = (doc: string): Field => ({ type: 'bool', doc });
+const lora = (doc: string): Field => ({ type: { record: 'LoraSettings' }, doc });
 const str = (doc: string): Field => ({ type: 'string', doc });
 
 export const records: Record<string, RecordSpec> = {
@@ -206,6 +207,15 @@ export const records: Record<string, RecordSpec> = {
       trainStep: int('steps done in the current run'),
     },
   },
+  LoraSettings: {
+    doc: 'What defines a LoRA adapter besides its factors (PEFT\'s r, lora_alpha, lora_dropout, use_rslora).',
+    fields: {
+      r: int('rank'),
+      alpha: float('scale numerator (lora_alpha)'),
+      dropout: float('dropout on the adapter input while training'),
+      rslora: bool('scale alpha/√r instead of alpha/r'),
+    },
+  },
   LinearModule: {
     doc: 'A linear layer LoRA can target.',
     fields: {
@@ -218,10 +228,7 @@ export const records: Record<string, RecordSpec> = {
     doc: 'A new LoRA adapter: A Kaiming-uniform, B zero, on the given layers.',
     fields: {
       name: str('adapter name'),
-      r: int('rank'),
-      alpha: float('scale numerator (lora_alpha)'),
-      dropout: float('dropout on the adapter input while training'),
-      rslora: bool('scale alpha/√r instead of alpha/r'),
+      lora: lora('its rank, scale and dropout'),
       modules: { type: { list: 'LinearModule' }, doc: 'target layers, as linearModules() lists them' },
     },
   },
@@ -229,10 +236,7 @@ export const records: Record<string, RecordSpec> = {
     doc: 'An adapter as the model holds it.',
     fields: {
       name: str('adapter name'),
-      r: int('rank'),
-      alpha: float('scale numerator'),
-      dropout: float('input dropout'),
-      rslora: bool('rank-stabilised scale'),
+      lora: lora('its rank, scale and dropout'),
       scale: float('s applied to B·A'),
       modules: { type: { list: 'LinearModule' }, doc: 'adapted layers, in module order' },
       parameters: int('scalars in all lora_A and lora_B tensors'),
@@ -242,10 +246,7 @@ export const records: Record<string, RecordSpec> = {
     doc: 'An adapter\'s factors and settings, for files in the PEFT layout (written and read in TypeScript).',
     fields: {
       name: str('adapter name'),
-      r: int('rank'),
-      alpha: float('scale numerator'),
-      dropout: float('input dropout'),
-      rslora: bool('rank-stabilised scale'),
+      lora: lora('its rank, scale and dropout'),
       baseHash: str('export: sha256 of the base; import: the base it must be loaded onto ("" = do not check)'),
       tensors: { type: { list: 'TensorEntry' }, doc: '"<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer' },
     },
@@ -287,10 +288,7 @@ export const records: Record<string, RecordSpec> = {
       length: int('T, tokens per item'),
       pooling: str('"mean" or "cls"'),
       normalize: bool('L2-normalise each pooled vector'),
-      r: int('LoRA rank'),
-      alpha: float('LoRA scale numerator'),
-      dropout: float('dropout on the LoRA input while training'),
-      rslora: bool('scale alpha/√r instead of alpha/r'),
+      lora: lora('the encoder adapter\'s rank, scale and dropout'),
       modules: { type: { list: 'LinearModule' }, doc: 'encoder layers to adapt ("blocks.0.attention.query", …)' },
       itemsPerStep: int('items re-encoded with gradients per step, the rest read from the last encoding (0 = all)'),
       encodeBatch: int('items per forward when re-encoding all of them without gradients'),
@@ -368,7 +366,7 @@ export const records: Record<string, RecordSpec> = {
     doc: 'Check: LoraLinear vs the explicit x·(W + s·B·A)ᵀ + b under autograd, and merge/unmerge.',
     fields: {
       batch: int('sequences'), length: int('positions'), inFeatures: int('input width'), outFeatures: int('output width'),
-      r: int('rank'), alpha: float('scale numerator'), rslora: bool('alpha/√r scale'), dropout: float('adapter dropout (eval ignores it)'),
+      lora: lora('the adapter (eval ignores its dropout)'),
       seed: int('seed'), float64: bool('run in float64'),
     },
   },

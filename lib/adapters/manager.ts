@@ -8,7 +8,7 @@
 import { SeqrecError, callNative, callNativeSync, isSeqrecError } from '../errors.js';
 import type { AddonAdapterInfo, AddonAdapterState, AddonLinearModule, AddonNativeModel } from '../native/raw.js';
 import { boolean, invalid, noUnknownKeys, optionsObject } from '../validate.js';
-import { type AdapterOptions, adapterName, resolveAdapterOptions, selectTargets } from './options.js';
+import { type AdapterOptions, adapterName, loraSettings, resolveAdapterOptions, selectTargets } from './options.js';
 import { readPeftAdapter, writePeftAdapter } from './peft.js';
 
 export interface AdapterInfo {
@@ -83,7 +83,7 @@ export class AdapterManager {
     const native = this.#host.native();
     const modules = selectTargets(o.targetModules, this.#linearModules(native));
     const info = await this.#host.track(
-      callNative(() => native.addAdapter({ name: n, r: o.r, alpha: o.alpha, dropout: o.dropout, rslora: o.rslora, modules })),
+      callNative(() => native.addAdapter({ name: n, lora: loraSettings(o), modules })),
     );
     this.#adapters.set(n, { info, targetModules: o.targetModules });
     return this.#info(n);
@@ -211,10 +211,7 @@ export class AdapterManager {
     const { info, targetModules } = this.#adapters.get(name)!;
     return {
       name,
-      r: info.r,
-      alpha: info.alpha,
-      dropout: info.dropout,
-      rslora: info.rslora,
+      ...info.lora,
       scale: info.scale,
       targetModules: typeof targetModules === 'string' ? targetModules : [...targetModules],
       modules: info.modules.map((m) => m.name),

@@ -6,7 +6,7 @@
  * whole name (PEFT's `re.fullmatch`).
  */
 import { SeqrecError } from '../errors.js';
-import type { AddonLinearModule } from '../native/raw.js';
+import type { AddonLinearModule, AddonLoraSettings } from '../native/raw.js';
 import { boolean, closest, integer, invalid, noUnknownKeys, number, optionsObject } from '../validate.js';
 
 export interface AdapterOptions {
@@ -38,6 +38,11 @@ export interface ResolvedAdapterOptions {
 }
 
 const KEYS = ['r', 'alpha', 'dropout', 'targetModules', 'rslora'] as const;
+
+/** The settings of a LoRA adapter as native records carry them (one nested record), from any object that has them. */
+export function loraSettings({ r, alpha, dropout, rslora }: AddonLoraSettings): AddonLoraSettings {
+  return { r, alpha, dropout, rslora };
+}
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Adapter names become parts of parameter names, so they hold no dots or slashes. */

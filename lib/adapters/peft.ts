@@ -43,11 +43,11 @@ export async function writePeftAdapter(
     peft_type: 'LORA',
     task_type: null,
     base_model_name_or_path: adapter.baseModel,
-    r: state.r,
-    lora_alpha: state.alpha,
-    lora_dropout: state.dropout,
+    r: state.lora.r,
+    lora_alpha: state.lora.alpha,
+    lora_dropout: state.lora.dropout,
     target_modules: adapter.targetModules,
-    use_rslora: state.rslora,
+    use_rslora: state.lora.rslora,
     bias: 'none',
     fan_in_fan_out: false,
     init_lora_weights: true,
@@ -135,7 +135,7 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
     const other = key.endsWith('A') ? `${key.slice(0, -1)}B` : `${key.slice(0, -1)}A`;
     if (!seen.has(other)) throw fail(weightsPath, `tensor "${PREFIX}${other}.weight" is missing (its pair "${PREFIX}${key}.weight" is there)`, { tensor: `${PREFIX}${other}.weight` });
   }
-  return { state: { name: name ?? storedName, r, alpha, dropout, rslora, baseHash, tensors }, targetModules };
+  return { state: { name: name ?? storedName, lora: { r, alpha, dropout, rslora }, baseHash, tensors }, targetModules };
 }
 
 function sha256(bytes: Uint8Array): string {

@@ -225,6 +225,18 @@ export interface AddonModelState {
   trainStep: number;
 }
 
+/** What defines a LoRA adapter besides its factors (PEFT's r, lora_alpha, lora_dropout, use_rslora). */
+export interface AddonLoraSettings {
+  /** rank */
+  r: number;
+  /** scale numerator (lora_alpha) */
+  alpha: number;
+  /** dropout on the adapter input while training */
+  dropout: number;
+  /** scale alpha/√r instead of alpha/r */
+  rslora: boolean;
+}
+
 /** A linear layer LoRA can target. */
 export interface AddonLinearModule {
   /** qualified module name, e.g. "blocks.0.attention.query", "blocks.1.ffnIn" */
@@ -239,14 +251,8 @@ export interface AddonLinearModule {
 export interface AddonAddAdapterRequest {
   /** adapter name */
   name: string;
-  /** rank */
-  r: number;
-  /** scale numerator (lora_alpha) */
-  alpha: number;
-  /** dropout on the adapter input while training */
-  dropout: number;
-  /** scale alpha/√r instead of alpha/r */
-  rslora: boolean;
+  /** its rank, scale and dropout */
+  lora: AddonLoraSettings;
   /** target layers, as linearModules() lists them */
   modules: AddonLinearModule[];
 }
@@ -255,14 +261,8 @@ export interface AddonAddAdapterRequest {
 export interface AddonAdapterInfo {
   /** adapter name */
   name: string;
-  /** rank */
-  r: number;
-  /** scale numerator */
-  alpha: number;
-  /** input dropout */
-  dropout: number;
-  /** rank-stabilised scale */
-  rslora: boolean;
+  /** its rank, scale and dropout */
+  lora: AddonLoraSettings;
   /** s applied to B·A */
   scale: number;
   /** adapted layers, in module order */
@@ -275,14 +275,8 @@ export interface AddonAdapterInfo {
 export interface AddonAdapterState {
   /** adapter name */
   name: string;
-  /** rank */
-  r: number;
-  /** scale numerator */
-  alpha: number;
-  /** input dropout */
-  dropout: number;
-  /** rank-stabilised scale */
-  rslora: boolean;
+  /** its rank, scale and dropout */
+  lora: AddonLoraSettings;
   /** export: sha256 of the base; import: the base it must be loaded onto ("" = do not check) */
   baseHash: string;
   /** "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer */
@@ -347,14 +341,8 @@ export interface AddonTextTuneRequest {
   pooling: string;
   /** L2-normalise each pooled vector */
   normalize: boolean;
-  /** LoRA rank */
-  r: number;
-  /** LoRA scale numerator */
-  alpha: number;
-  /** dropout on the LoRA input while training */
-  dropout: number;
-  /** scale alpha/√r instead of alpha/r */
-  rslora: boolean;
+  /** the encoder adapter's rank, scale and dropout */
+  lora: AddonLoraSettings;
   /** encoder layers to adapt ("blocks.0.attention.query", …) */
   modules: AddonLinearModule[];
   /** items re-encoded with gradients per step, the rest read from the last encoding (0 = all) */
@@ -501,14 +489,8 @@ export interface AddonParityLoraRequest {
   inFeatures: number;
   /** output width */
   outFeatures: number;
-  /** rank */
-  r: number;
-  /** scale numerator */
-  alpha: number;
-  /** alpha/√r scale */
-  rslora: boolean;
-  /** adapter dropout (eval ignores it) */
-  dropout: number;
+  /** the adapter (eval ignores its dropout) */
+  lora: AddonLoraSettings;
   /** seed */
   seed: number;
   /** run in float64 */

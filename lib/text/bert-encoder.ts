@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { SeqrecError, callNative, callNativeSync } from '../errors.js';
 import { addon } from '../native/loader.js';
-import type { ResolvedAdapterOptions } from '../adapters/options.js';
+import { loraSettings, type ResolvedAdapterOptions } from '../adapters/options.js';
 import type { AddonLinearModule, AddonNativeTextEncoder, AddonTensorEntry, AddonTextEncoderConfig, AddonTextTuneRequest } from '../native/raw.js';
 import { abortSignal, boolean, device as deviceOption, func, integer, invalid, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
 import type { BertConfig } from './bert-config.js';
@@ -176,7 +176,7 @@ export class BertTextEncoder implements AsyncDisposable {
     const batch = this.tokenizer.encodeBatch(texts, { maxLength });
     return {
       config: this.#nativeConfig, tensors: nativeTensors(hf), ids: batch.ids, attentionMask: batch.attentionMask, length: batch.shape[1],
-      pooling, normalize, r: lora.r, alpha: lora.alpha, dropout: lora.dropout, rslora: lora.rslora,
+      pooling, normalize, lora: loraSettings(lora),
       modules: modules.map((m) => ({ ...m, name: nativeModuleName(m.name) })), itemsPerStep, encodeBatch: batchSize,
     };
   }

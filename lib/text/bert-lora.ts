@@ -5,6 +5,7 @@
  * encoder's module names ("blocks.0.attention.query"), and files in the PEFT layout
  * (../adapters/peft.ts) whose seqrec_base_hash is the fingerprint of the BERT they adapt.
  */
+import { loraSettings } from '../adapters/options.js';
 import { readPeftAdapter, writePeftAdapter } from '../adapters/peft.js';
 import { SeqrecError } from '../errors.js';
 import type { SafetensorsDtype, TensorRecord } from '../io/safetensors.js';
@@ -67,27 +68,24 @@ export function hfModuleName(nativeName: string): string {
 
 /** The native encoder's adapter state → a TextEncoderAdapter (Hugging Face names). */
 export function fromNativeAdapter(state: AddonAdapterState, targetModules: string[] | string, base: string): TextEncoderAdapter {
-  const { r, alpha, dropout, rslora } = state;
-  return { r, alpha, dropout, rslora, targetModules, base, tensors: tensorRecords(state.tensors, hfModuleName) };
+  return { ...state.lora, targetModules, base, tensors: tensorRecords(state.tensors, hfModuleName) };
 }
 
 /** The state NativeTextEncoder.setAdapter takes. */
 export function toNativeAdapter(adapter: TextEncoderAdapter): AddonAdapterState {
-  const { r, alpha, dropout, rslora, base } = adapter;
-  return { name: 'text', r, alpha, dropout, rslora, baseHash: base, tensors: adapter.tensors.map((t) => ({ ...t, name: nativeModuleName(t.name) })) };
+  return { name: 'text', lora: loraSettings(adapter), baseHash: adapter.base, tensors: adapter.tensors.map((t) => ({ ...t, name: nativeModuleName(t.name) })) };
 }
 
 /** Write `adapter` as a PEFT folder (adapter_config.json, adapter_model.safetensors) over BertModel. */
 export async function writeTextAdapter(dir: string, adapter: TextEncoderAdapter, baseModel: string | null): Promise<void> {
-  const state: AddonAdapterState = { name: 'text', r: adapter.r, alpha: adapter.alpha, dropout: adapter.dropout, rslora: adapter.rslora, baseHash: adapter.base, tensors: adapter.tensors };
+  const state: AddonAdapterState = { name: 'text', lora: loraSettings(adapter), baseHash: adapter.base, tensors: adapter.tensors };
   await writePeftAdapter(dir, { state, targetModules: adapter.targetModules, baseModel });
 }
 
 /** Read a PEFT folder written by writeTextAdapter (or by PEFT over BertModel), checked against `config`'s layers. */
 export async function readTextAdapter(dir: string, config: BertConfig): Promise<TextEncoderAdapter> {
   const { state, targetModules } = await readPeftAdapter(dir, bertLinearModules(config));
-  const { r, alpha, dropout, rslora } = state;
-  return { r, alpha, dropout, rslora, targetModules, base: state.baseHash, tensors: tensorRecords(state.tensors, (name) => name) };
+  return { ...state.lora, targetModules, base: state.baseHash, tensors: tensorRecords(state.tensors, (name) => name) };
 }
 
 /** Adapter tensors as the public TensorRecord (the addon names dtypes as safetensors does), renamed by `rename`. */

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "model/lora.h"
+#include "model/lora_state.h"
 
 namespace seqrec {
 
@@ -32,9 +33,9 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
     layer->weight.copy_(torch::randn({r.outFeatures, r.inFeatures}, gen, opts) * 0.2);  // (out, in)
     layer->bias.copy_(torch::randn({r.outFeatures}, gen, opts) * 0.1);                 // (out)
   }
-  torch::Tensor A = torch::randn({r.r, r.inFeatures}, gen, opts) * 0.3;   // (r, in)
-  torch::Tensor B = torch::randn({r.outFeatures, r.r}, gen, opts) * 0.3;  // (out, r)
-  layer->setAdapter("check", LoraOptions(r.r, r.alpha).dropout(r.dropout).rslora(r.rslora), A, B);
+  torch::Tensor A = torch::randn({r.lora.r, r.inFeatures}, gen, opts) * 0.3;   // (r, in)
+  torch::Tensor B = torch::randn({r.outFeatures, r.lora.r}, gen, opts) * 0.3;  // (out, r)
+  layer->setAdapter("check", loraOptions("check", r.lora), A, B);
   layer->eval();  // dropout is a training-time mask; eval must ignore it
   torch::Tensor x = torch::randn({r.batch, r.length, r.inFeatures}, gen, opts);       // (B, L, in)
   torch::Tensor probe = torch::randn({r.batch, r.length, r.outFeatures}, gen, opts);  // (B, L, out) fixed projection → scalar loss
@@ -53,7 +54,8 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
     out.gradB = toDoubles(a.B.grad());
   }
   {  // reference: explicit W + s·B·A with independent leaves
-    const double s = r.rslora ? r.alpha / std::sqrt(static_cast<double>(r.r)) : r.alpha / static_cast<double>(r.r);
+    const auto& [rank, alpha, dropout, rslora] = r.lora;
+    const double s = rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
     torch::Tensor xr = x.clone().requires_grad_(true);
     torch::Tensor W = layer->weight.detach().clone().requires_grad_(true);  // (out, in)
     torch::Tensor b = layer->bias.detach().clone().requires_grad_(true);    // (out)

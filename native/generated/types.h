@@ -141,6 +141,14 @@ struct ModelState {
   int64_t trainStep = 0;  ///< steps done in the current run
 };
 
+/// What defines a LoRA adapter besides its factors (PEFT's r, lora_alpha, lora_dropout, use_rslora).
+struct LoraSettings {
+  int64_t r = 0;  ///< rank
+  double alpha = 0.0;  ///< scale numerator (lora_alpha)
+  double dropout = 0.0;  ///< dropout on the adapter input while training
+  bool rslora = false;  ///< scale alpha/√r instead of alpha/r
+};
+
 /// A linear layer LoRA can target.
 struct LinearModule {
   std::string name;  ///< qualified module name, e.g. "blocks.0.attention.query", "blocks.1.ffnIn"
@@ -151,20 +159,14 @@ struct LinearModule {
 /// A new LoRA adapter: A Kaiming-uniform, B zero, on the given layers.
 struct AddAdapterRequest {
   std::string name;  ///< adapter name
-  int64_t r = 0;  ///< rank
-  double alpha = 0.0;  ///< scale numerator (lora_alpha)
-  double dropout = 0.0;  ///< dropout on the adapter input while training
-  bool rslora = false;  ///< scale alpha/√r instead of alpha/r
+  LoraSettings lora;  ///< its rank, scale and dropout
   std::vector<LinearModule> modules;  ///< target layers, as linearModules() lists them
 };
 
 /// An adapter as the model holds it.
 struct AdapterInfo {
   std::string name;  ///< adapter name
-  int64_t r = 0;  ///< rank
-  double alpha = 0.0;  ///< scale numerator
-  double dropout = 0.0;  ///< input dropout
-  bool rslora = false;  ///< rank-stabilised scale
+  LoraSettings lora;  ///< its rank, scale and dropout
   double scale = 0.0;  ///< s applied to B·A
   std::vector<LinearModule> modules;  ///< adapted layers, in module order
   int64_t parameters = 0;  ///< scalars in all lora_A and lora_B tensors
@@ -173,10 +175,7 @@ struct AdapterInfo {
 /// An adapter's factors and settings, for files in the PEFT layout (written and read in TypeScript).
 struct AdapterState {
   std::string name;  ///< adapter name
-  int64_t r = 0;  ///< rank
-  double alpha = 0.0;  ///< scale numerator
-  double dropout = 0.0;  ///< input dropout
-  bool rslora = false;  ///< rank-stabilised scale
+  LoraSettings lora;  ///< its rank, scale and dropout
   std::string baseHash;  ///< export: sha256 of the base; import: the base it must be loaded onto ("" = do not check)
   std::vector<TensorEntry> tensors;  ///< "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer
 };
@@ -215,10 +214,7 @@ struct TextTuneRequest {
   int64_t length = 0;  ///< T, tokens per item
   std::string pooling;  ///< "mean" or "cls"
   bool normalize = false;  ///< L2-normalise each pooled vector
-  int64_t r = 0;  ///< LoRA rank
-  double alpha = 0.0;  ///< LoRA scale numerator
-  double dropout = 0.0;  ///< dropout on the LoRA input while training
-  bool rslora = false;  ///< scale alpha/√r instead of alpha/r
+  LoraSettings lora;  ///< the encoder adapter's rank, scale and dropout
   std::vector<LinearModule> modules;  ///< encoder layers to adapt ("blocks.0.attention.query", …)
   int64_t itemsPerStep = 0;  ///< items re-encoded with gradients per step, the rest read from the last encoding (0 = all)
   int64_t encodeBatch = 0;  ///< items per forward when re-encoding all of them without gradients
@@ -310,10 +306,7 @@ struct ParityLoraRequest {
   int64_t length = 0;  ///< positions
   int64_t inFeatures = 0;  ///< input width
   int64_t outFeatures = 0;  ///< output width
-  int64_t r = 0;  ///< rank
-  double alpha = 0.0;  ///< scale numerator
-  bool rslora = false;  ///< alpha/√r scale
-  double dropout = 0.0;  ///< adapter dropout (eval ignores it)
+  LoraSettings lora;  ///< the adapter (eval ignores its dropout)
   int64_t seed = 0;  ///< seed
   bool float64 = false;  ///< run in float64
 };

@@ -43,10 +43,7 @@ AdapterInfo Recommender::adapterInfo(const std::string& name) const {
   const AdapterRecord& record = adapters_.at(name);
   AdapterInfo info;
   info.name = name;
-  info.r = record.options.r();
-  info.alpha = record.options.alpha();
-  info.dropout = record.options.dropout();
-  info.rslora = record.options.rslora();
+  info.lora = loraSettings(record.options);
   info.scale = record.options.scale();
   for (const auto& [module, layer] : net->loraLayers()) {
     if (!layer->adapters.count(name)) continue;
@@ -61,7 +58,7 @@ AdapterInfo Recommender::adapterInfo(const std::string& name) const {
 }
 
 AdapterInfo Recommender::addAdapter(const AddAdapterRequest& r) {
-  const LoraOptions options = loraOptions(r.name, r.r, r.alpha, r.dropout, r.rslora);
+  const LoraOptions options = loraOptions(r.name, r.lora);
   if (hasAdapter(r.name)) throw invalidOption("adapter " + inQuotes(r.name) + " already exists; remove it first or choose another name");
   if (r.modules.empty()) throw invalidOption("adapter " + inQuotes(r.name) + " targets no layer");
   std::set<std::string> wanted;
@@ -117,7 +114,7 @@ AdapterState Recommender::exportAdapter(const std::string& name) const {
 }
 
 AdapterInfo Recommender::importAdapter(const AdapterState& s, bool replace) {
-  const LoraOptions options = loraOptions(s.name, s.r, s.alpha, s.dropout, s.rslora);
+  const LoraOptions options = loraOptions(s.name, s.lora);
   if (merged_ == s.name) throw invalidOption("importAdapter: adapter " + inQuotes(s.name) + " is merged; unmergeAdapter it first");
   if (hasAdapter(s.name) && !replace)
     throw invalidOption("adapter " + inQuotes(s.name) + " already exists; remove it first or load under another name");

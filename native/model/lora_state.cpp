@@ -16,12 +16,22 @@ Error bad(const std::string& message) { return Error(ErrorCode::Checkpoint, mess
 
 }  // namespace
 
-LoraOptions loraOptions(const std::string& name, int64_t r, double alpha, double dropout, bool rslora) {
+LoraOptions loraOptions(const std::string& name, const LoraSettings& settings) {
+  const auto& [r, alpha, dropout, rslora] = settings;
   if (name.empty()) throw Error(ErrorCode::InvalidOption, "an adapter name must not be empty");
   if (r < 1) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs r >= 1, got " + std::to_string(r));
   if (!(alpha > 0.0) || !std::isfinite(alpha)) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs a positive finite alpha");
   if (!(dropout >= 0.0 && dropout < 1.0)) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs dropout in [0, 1)");
   return LoraOptions(r, alpha).dropout(dropout).rslora(rslora);
+}
+
+LoraSettings loraSettings(const LoraOptions& options) {
+  LoraSettings s;
+  s.r = options.r();
+  s.alpha = options.alpha();
+  s.dropout = options.dropout();
+  s.rslora = options.rslora();
+  return s;
 }
 
 std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& s, const LoraLayers& layers) {
@@ -34,10 +44,10 @@ std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& s, const 
     auto layer = byName.find(module);
     if (layer == byName.end()) throw bad("adapter tensor " + inQuotes(e.name) + " names no linear layer of this model");
     const LoraLinearOptions& o = layer->second->options;
-    const std::vector<int64_t> expected = isA ? std::vector<int64_t>{s.r, o.in()} : std::vector<int64_t>{o.out(), s.r};
+    const std::vector<int64_t> expected = isA ? std::vector<int64_t>{s.lora.r, o.in()} : std::vector<int64_t>{o.out(), s.lora.r};
     if (e.shape != expected)
       throw bad("adapter tensor " + inQuotes(e.name) + " has shape " + c10::str(c10::IntArrayRef(e.shape)) + ", expected " +
-                c10::str(c10::IntArrayRef(expected)) + " (r = " + std::to_string(s.r) + ")");
+                c10::str(c10::IntArrayRef(expected)) + " (r = " + std::to_string(s.lora.r) + ")");
     torch::Tensor& slot = isA ? out[module].A : out[module].B;
     if (slot.defined()) throw bad("adapter tensor " + inQuotes(e.name) + " appears twice");
     slot = tensorFromBytes(e.name, e.dtype, e.shape, e.data);
@@ -51,10 +61,7 @@ std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& s, const 
 AdapterState loraState(const std::string& name, const LoraOptions& options, const LoraLayers& layers) {
   AdapterState s;
   s.name = name;
-  s.r = options.r();
-  s.alpha = options.alpha();
-  s.dropout = options.dropout();
-  s.rslora = options.rslora();
+  s.lora = loraSettings(options);
   for (const auto& [module, layer] : layers) {
     auto it = layer->adapters.find(name);
     if (it == layer->adapters.end()) continue;

@@ -20,9 +20,11 @@ struct LoraFactors {
 };
 
 // Options of adapter `name`, checked: r >= 1, alpha positive and finite, dropout in [0, 1) (E_INVALID_OPTION).
-LoraOptions loraOptions(const std::string& name, int64_t r, double alpha, double dropout, bool rslora);
+LoraOptions loraOptions(const std::string& name, const LoraSettings& settings);
+// The settings of options, as records carry them.
+LoraSettings loraSettings(const LoraOptions& options);
 
-// The factors of state.tensors by module, every tensor checked against `layers` and state.r first
+// The factors of state.tensors by module, every tensor checked against `layers` and state.lora.r first
 // (a name that is not <module>.lora_A|B of a layer, a wrong shape, a repeat, a missing half, no
 // tensors at all): E_CHECKPOINT naming the tensor, before anything changes.
 std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& state, const LoraLayers& layers);

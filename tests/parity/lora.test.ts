@@ -25,7 +25,8 @@ const shapes = [
 describe.each([true, false])('LoraLinear vs explicit x·(W + s·B·A)ᵀ + b under autograd, float64=%s', (float64) => {
   for (const shape of shapes) {
     it(`in=${shape.inFeatures} out=${shape.outFeatures} r=${shape.r} alpha=${shape.alpha} rslora=${shape.rslora}`, async () => {
-      const r = await addon().parityLora({ ...shape, seed: 7, float64 });
+      const { r: rank, alpha, rslora, dropout, ...sizes } = shape;
+      const r = await addon().parityLora({ ...sizes, lora: { r: rank, alpha, rslora, dropout }, seed: 7, float64 });
       expect(r.y.length).toBe(shape.batch * shape.length * shape.outFeatures);
       expect(r.gradA.length).toBe(shape.r * shape.inFeatures);
       expect(r.gradB.length).toBe(shape.outFeatures * shape.r);
@@ -82,7 +83,7 @@ describe('adapters on a whole model', () => {
       const hash = await m.baseHash();
       expect(hash).toMatch(/^[0-9a-f]{64}$/);
       expect(hash).toBe(referenceBaseHash(state.tensors));
-      await m.addAdapter({ name: 'a', r: 2, alpha: 4, dropout: 0, rslora: false, modules: m.linearModules() });
+      await m.addAdapter({ name: 'a', lora: { r: 2, alpha: 4, dropout: 0, rslora: false }, modules: m.linearModules() });
       expect(await m.baseHash()).toBe(hash);
       const other = new (addon().NativeModel)({ ...config, seed: 5 });
       expect(await other.baseHash()).not.toBe(hash);
@@ -102,7 +103,7 @@ describe('adapters on a whole model', () => {
       ]);
       const histories = { offsets: Int32Array.of(0, 3, 7), items: Int32Array.of(1, 2, 3, 4, 5, 6, 7), k: V, excludeSeen: false, batchSize: 2 };
       const before = await m.topK({ ...histories, adapter: '' });
-      const info = await m.addAdapter({ name: 'init', r: 4, alpha: 8, dropout: 0, rslora: false, modules: layers });
+      const info = await m.addAdapter({ name: 'init', lora: { r: 4, alpha: 8, dropout: 0, rslora: false }, modules: layers });
       expect(info.scale).toBe(2);
       expect(info.parameters).toBe(layers.reduce((n, l) => n + 4 * (l.inFeatures + l.outFeatures), 0));
       const state = await m.exportAdapter('init');
@@ -124,7 +125,7 @@ describe('adapters on a whole model', () => {
       expect(maxAbsDiff(after.scores, before.scores).maxAbs).toBe(0);
       // deterministic: the same seed gives the same factors
       const twin = new (addon().NativeModel)(config);
-      await twin.addAdapter({ name: 'init', r: 4, alpha: 8, dropout: 0, rslora: false, modules: layers.slice().reverse() });
+      await twin.addAdapter({ name: 'init', lora: { r: 4, alpha: 8, dropout: 0, rslora: false }, modules: layers.slice().reverse() });
       const twinState = await twin.exportAdapter('init');
       expect(twinState.tensors.map((t) => Buffer.from(t.data).toString('hex'))).toEqual(state.tensors.map((t) => Buffer.from(t.data).toString('hex')));
       twin.dispose();
@@ -137,7 +138,7 @@ describe('adapters on a whole model', () => {
     const m = new (addon().NativeModel)(config);
     try {
       const layers = m.linearModules().filter((l) => /attention\.(query|value)$/.test(l.name));
-      const info = await m.addAdapter({ name: 'eu', r: 2, alpha: 4, dropout: 0.1, rslora: false, modules: layers });
+      const info = await m.addAdapter({ name: 'eu', lora: { r: 2, alpha: 4, dropout: 0.1, rslora: false }, modules: layers });
       const base = await m.exportState();
       const offsets = Int32Array.from({ length: 21 }, (_, i) => i * 6);
       const items = Int32Array.from({ length: 120 }, (_, i) => 1 + ((i * 7 + Math.floor(i / 6)) % V));

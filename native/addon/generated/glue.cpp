@@ -172,6 +172,25 @@ Napi::Value toJs(Napi::Env env, const ModelState& value) {
   return object;
 }
 
+LoraSettings readLoraSettings(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "LoraSettings");
+  LoraSettings out;
+  out.r = readInt(object.Get("r"), path + ".r");
+  out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
+  out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
+  out.rslora = readBool(object.Get("rslora"), path + ".rslora");
+  return out;
+}
+
+Napi::Value toJs(Napi::Env env, const LoraSettings& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("r", toJs(env, value.r));
+  object.Set("alpha", toJs(env, value.alpha));
+  object.Set("dropout", toJs(env, value.dropout));
+  object.Set("rslora", toJs(env, value.rslora));
+  return object;
+}
+
 LinearModule readLinearModule(const Napi::Value& value, const std::string& path) {
   Napi::Object object = readObject(value, path, "LinearModule");
   LinearModule out;
@@ -193,10 +212,7 @@ AddAdapterRequest readAddAdapterRequest(const Napi::Value& value, const std::str
   Napi::Object object = readObject(value, path, "AddAdapterRequest");
   AddAdapterRequest out;
   out.name = readString(object.Get("name"), path + ".name");
-  out.r = readInt(object.Get("r"), path + ".r");
-  out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
-  out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
-  out.rslora = readBool(object.Get("rslora"), path + ".rslora");
+  out.lora = readLoraSettings(object.Get("lora"), path + ".lora");
   out.modules = readList<LinearModule, readLinearModule>(object.Get("modules"), path + ".modules");
   return out;
 }
@@ -204,10 +220,7 @@ AddAdapterRequest readAddAdapterRequest(const Napi::Value& value, const std::str
 Napi::Value toJs(Napi::Env env, const AdapterInfo& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("name", toJs(env, value.name));
-  object.Set("r", toJs(env, value.r));
-  object.Set("alpha", toJs(env, value.alpha));
-  object.Set("dropout", toJs(env, value.dropout));
-  object.Set("rslora", toJs(env, value.rslora));
+  object.Set("lora", toJs(env, value.lora));
   object.Set("scale", toJs(env, value.scale));
   object.Set("modules", toJs(env, value.modules));
   object.Set("parameters", toJs(env, value.parameters));
@@ -218,10 +231,7 @@ AdapterState readAdapterState(const Napi::Value& value, const std::string& path)
   Napi::Object object = readObject(value, path, "AdapterState");
   AdapterState out;
   out.name = readString(object.Get("name"), path + ".name");
-  out.r = readInt(object.Get("r"), path + ".r");
-  out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
-  out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
-  out.rslora = readBool(object.Get("rslora"), path + ".rslora");
+  out.lora = readLoraSettings(object.Get("lora"), path + ".lora");
   out.baseHash = readString(object.Get("baseHash"), path + ".baseHash");
   out.tensors = readList<TensorEntry, readTensorEntry>(object.Get("tensors"), path + ".tensors");
   return out;
@@ -230,10 +240,7 @@ AdapterState readAdapterState(const Napi::Value& value, const std::string& path)
 Napi::Value toJs(Napi::Env env, const AdapterState& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("name", toJs(env, value.name));
-  object.Set("r", toJs(env, value.r));
-  object.Set("alpha", toJs(env, value.alpha));
-  object.Set("dropout", toJs(env, value.dropout));
-  object.Set("rslora", toJs(env, value.rslora));
+  object.Set("lora", toJs(env, value.lora));
   object.Set("baseHash", toJs(env, value.baseHash));
   object.Set("tensors", toJs(env, value.tensors));
   return object;
@@ -278,10 +285,7 @@ TextTuneRequest readTextTuneRequest(const Napi::Value& value, const std::string&
   out.length = readInt(object.Get("length"), path + ".length");
   out.pooling = readString(object.Get("pooling"), path + ".pooling");
   out.normalize = readBool(object.Get("normalize"), path + ".normalize");
-  out.r = readInt(object.Get("r"), path + ".r");
-  out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
-  out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
-  out.rslora = readBool(object.Get("rslora"), path + ".rslora");
+  out.lora = readLoraSettings(object.Get("lora"), path + ".lora");
   out.modules = readList<LinearModule, readLinearModule>(object.Get("modules"), path + ".modules");
   out.itemsPerStep = readInt(object.Get("itemsPerStep"), path + ".itemsPerStep");
   out.encodeBatch = readInt(object.Get("encodeBatch"), path + ".encodeBatch");
@@ -386,10 +390,7 @@ ParityLoraRequest readParityLoraRequest(const Napi::Value& value, const std::str
   out.length = readInt(object.Get("length"), path + ".length");
   out.inFeatures = readInt(object.Get("inFeatures"), path + ".inFeatures");
   out.outFeatures = readInt(object.Get("outFeatures"), path + ".outFeatures");
-  out.r = readInt(object.Get("r"), path + ".r");
-  out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
-  out.rslora = readBool(object.Get("rslora"), path + ".rslora");
-  out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
+  out.lora = readLoraSettings(object.Get("lora"), path + ".lora");
   out.seed = readInt(object.Get("seed"), path + ".seed");
   out.float64 = readBool(object.Get("float64"), path + ".float64");
   return out;

@@ -21,6 +21,8 @@ TensorEntry readTensorEntry(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const TensorEntry& value);
 ModelState readModelState(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ModelState& value);
+LoraSettings readLoraSettings(const Napi::Value& value, const std::string& path);
+Napi::Value toJs(Napi::Env env, const LoraSettings& value);
 LinearModule readLinearModule(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const LinearModule& value);
 AddAdapterRequest readAddAdapterRequest(const Napi::Value& value, const std::string& path);
