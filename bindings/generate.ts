@@ -37,10 +37,20 @@ function reader(t: FieldType): string {
   }[t];
 }
 const isCallback = (t: ArgType): t is { callback: string } => typeof t === 'object' && 'callback' in t;
+const isObject = (t: ArgType): t is { object: string } => typeof t === 'object' && 'object' in t;
+// A 128-bit type tag per class (napi_type_tag_object), fixed by its name: FNV-1a 64 of the name and of its reverse.
+function typeTag(cls: string): [string, string] {
+  const fnv = (s: string) => {
+    let h = 0xcbf29ce484222325n;
+    for (const c of Buffer.from(s)) h = ((h ^ BigInt(c)) * 0x100000001b3n) & 0xffffffffffffffffn;
+    return `0x${h.toString(16).padStart(16, '0')}ULL`;
+  };
+  return [fnv(`seqrec.${cls}`), fnv(`seqrec.${cls}`.split('').reverse().join(''))];
+}
 
 // ---- which records travel in which direction (so no unused reader or writer is emitted) ----------
-function recordsIn(t: FieldType | 'void' | { callback: string }, into: Set<string>): void {
-  if (typeof t !== 'object') return;
+function recordsIn(t: ArgType | 'void', into: Set<string>): void {
+  if (typeof t !== 'object' || 'object' in t) return;
   const name = 'record' in t ? t.record : 'list' in t ? t.list : t.callback;
   if (into.has(name)) return;
   into.add(name);
@@ -101,6 +111,14 @@ function recordsHeader(): string {
 function glueHeader(): string {
   const out = [banner('//'), '// The argument glue of every class and free function.', '#pragma once', '#include <napi.h>', '',
     '#include "addon/gated_object.h"', '#include "addon/generated/records.h"', '', 'namespace seqrec::glue {', ''];
+  out.push('// Every class, its type tag, and (glue.cpp) how an argument becomes one: checked by tag, then held as a', '// shared call of that object until the job that takes it settles (the returned function releases it).');
+  for (const cls of Object.keys(classes)) {
+    const [lower, upper] = typeTag(cls);
+    out.push(`class ${cls};`, `inline constexpr napi_type_tag k${cls}Tag = {${lower}, ${upper}};`,
+      `${cls}& unwrap${cls}(const Napi::Value& value, const std::string& path);`,
+      `std::function<void()> hold${cls}(${cls}& object, const char* by);`);
+  }
+  out.push('');
   out.push('// Hand-written implementations (native/addon/) of the free functions.');
   for (const [name, m] of Object.entries(functions)) out.push(`${implSignature(name, m, '')};`);
   out.push('void registerFunctions(Napi::Env env, Napi::Object exports);', '');
@@ -109,14 +127,19 @@ function glueHeader(): string {
   return out.join('\n');
 }
 
+// How a hand-written method takes an argument: a callback as a function, another object by reference, a value moved in.
+function param(a: MethodSpec['args'][number]): string {
+  const t = a.type;
+  return isCallback(t) ? `Napi::Function ${a.name}` : isObject(t) ? `${t.object}& ${a.name}` : `${cppType(t)}&& ${a.name}`;
+}
 function implSignature(name: string, m: MethodSpec, prefix: string): string {
-  const params = ['Napi::Env env', ...m.args.map((a) => (isCallback(a.type) ? `Napi::Function ${a.name}` : `${cppType(a.type)}&& ${a.name}`))];
+  const params = ['Napi::Env env', ...m.args.map(param)];
   const ret = m.async ? 'Napi::Value' : m.returns === 'void' ? 'void' : cppType(m.returns);
   return `${ret} ${prefix}${name}(${params.join(', ')})`;
 }
 // A class method: an async one returns its work (Job<R>) for the gate to run; a thread one gets `release`.
 function methodSignature(name: string, m: ClassMethodSpec): string {
-  const args = m.args.map((a) => (isCallback(a.type) ? `Napi::Function ${a.name}` : `${cppType(a.type)}&& ${a.name}`));
+  const args = m.args.map(param);
   if (m.thread) return `Napi::Value ${name}(${['Napi::Env env', ...args, 'std::function<void()> release'].join(', ')})`;
   if (m.async) return `Job<${m.returns === 'void' ? 'void' : cppType(m.returns)}> ${name}(${args.join(', ')})`;
   return `${m.returns === 'void' ? 'void' : cppType(m.returns)} ${name}(${['Napi::Env env', ...args].join(', ')})`;
@@ -126,9 +149,10 @@ const accessEnum = (a: Access) => `Access::${a[0]!.toUpperCase()}${a.slice(1)}`;
 function argParsing(owner: string, name: string, m: MethodSpec): string[] {
   const lines = [`    requireArgs(info, ${m.args.length}, "${owner}${name}");`];
   m.args.forEach((a, i) => {
-    lines.push(isCallback(a.type)
-      ? `    Napi::Function ${a.name} = readFunction(info[${i}], "${name}.${a.name}");`
-      : `    ${cppType(a.type)} ${a.name} = ${reader(a.type)}(info[${i}], "${name}.${a.name}");`);
+    const t = a.type;
+    lines.push(isCallback(t) ? `    Napi::Function ${a.name} = readFunction(info[${i}], "${name}.${a.name}");`
+      : isObject(t) ? `    ${t.object}& ${a.name} = unwrap${t.object}(info[${i}], "${name}.${a.name}");`
+      : `    ${cppType(t)} ${a.name} = ${reader(t)}(info[${i}], "${name}.${a.name}");`);
   });
   return lines;
 }
@@ -141,9 +165,18 @@ function callExpr(target: string, name: string, m: MethodSpec): string[] {
 }
 
 // The gated call of one method, inside guard(): arguments are parsed first, then the gate decides.
-function gatedCall(name: string, m: ClassMethodSpec): string[] {
-  const args = m.args.map((a) => (isCallback(a.type) ? a.name : `std::move(${a.name})`));
+function gatedCall(cls: string, name: string, m: ClassMethodSpec): string[] {
+  const args = m.args.map((a) => (isCallback(a.type) || isObject(a.type) ? a.name : `std::move(${a.name})`));
   const access = accessEnum(m.access);
+  const held = m.args.filter((a) => isObject(a.type));
+  if (held.length > 1 || (held.length === 1 && !m.async) || (held.length === 1 && m.thread)) throw new Error(`${cls}.${name}: at most one object argument, on a pool method`);
+  if (held.length === 1) {  // this call's own gate first, then the other object's
+    const { name: arg, type } = held[0]! as { name: string; type: { object: string } };
+    const ret = m.returns === 'void' ? 'void' : cppType(m.returns);
+    return [`      this->gate_.check("${name}", ${access});`,
+      `      std::function<void()> release = hold${type.object}(${arg}, "${cls}.${name}");`,
+      `      return this->template runGated<${ret}>(info.Env(), "${name}", ${access}, [&] { return self().${name}(${args.join(', ')}); }, std::move(release));`];
+  }
   if (m.thread) {
     return [`      return this->runGatedThread("${name}", ${access}, [&](std::function<void()> release) {`,
       `        return self().${name}(${['info.Env()', ...args, 'std::move(release)'].join(', ')});`, '      });'];
@@ -167,13 +200,13 @@ function classGlue(cls: string, spec: (typeof classes)[string]): string[] {
     `    return Napi::ObjectWrap<Derived>::DefineClass(env, "${cls}", {`);
   for (const name of Object.keys(spec.methods)) out.push(`      Napi::ObjectWrap<Derived>::InstanceMethod("${name}", static_cast<Method>(&${cls}Glue::${name}Glue)),`);
   out.push('    });', '  }', '', ' protected:',
-    `  explicit ${cls}Glue(const Napi::CallbackInfo& info) : GatedObject<Derived>(info, "${cls}") {}`,
+    `  explicit ${cls}Glue(const Napi::CallbackInfo& info) : GatedObject<Derived>(info, "${cls}", k${cls}Tag) {}`,
     `  static ${spec.ctor} readConstructorArgs(const Napi::CallbackInfo& info) {`,
     `    requireArgs(info, 1, "new ${cls}");`, `    return read${spec.ctor}(info[0], "config");`, '  }', '', ' private:',
     '  Derived& self() { return static_cast<Derived&>(*this); }');
   for (const [name, m] of Object.entries(spec.methods)) {
     out.push(`  Napi::Value ${name}Glue(const Napi::CallbackInfo& info) {`, '    return guard(info.Env(), [&]() -> Napi::Value {');
-    out.push(...argParsing(`${cls}.`, name, m).map((l) => `  ${l}`), ...gatedCall(name, m));
+    out.push(...argParsing(`${cls}.`, name, m).map((l) => `  ${l}`), ...gatedCall(cls, name, m));
     out.push('    });', '  }');
   }
   out.push('};', '');
@@ -181,7 +214,14 @@ function classGlue(cls: string, spec: (typeof classes)[string]): string[] {
 }
 
 function glueSource(): string {
-  const out = [banner('//'), '#include "addon/generated/glue.h"', '', 'namespace seqrec::glue {', ''];
+  const out = [banner('//'), '#include "addon/generated/glue.h"', '',
+    ...Object.values(classes).map((c) => `#include "${c.header}"`), '', 'namespace seqrec::glue {', ''];
+  for (const cls of Object.keys(classes)) {
+    out.push(`${cls}& unwrap${cls}(const Napi::Value& value, const std::string& path) {`,
+      `  if (!hasTypeTag(value, k${cls}Tag)) throw Error(ErrorCode::InvalidOption, path + " must be a ${cls}");`,
+      `  return *${cls}::Unwrap(value.As<Napi::Object>());`, '}', '',
+      `std::function<void()> hold${cls}(${cls}& object, const char* by) { return object.holdShared(by); }`, '');
+  }
   for (const [name, spec] of Object.entries(records)) {
     if (inbound.has(name)) {
       out.push(`${name} read${name}(const Napi::Value& value, const std::string& path) {`,
@@ -216,7 +256,7 @@ function rawTs(): string {
     out.push('}', '');
   }
   const signature = (m: MethodSpec) => {
-    const args = m.args.map((a) => `${a.name}: ${isCallback(a.type) ? `(value: Addon${a.type.callback}) => void` : tsType(a.type)}`);
+    const args = m.args.map((a) => `${a.name}: ${isCallback(a.type) ? `(value: Addon${a.type.callback}) => void` : isObject(a.type) ? `Addon${a.type.object}` : tsType(a.type)}`);
     const ret = tsType(m.returns);
     return `(${args.join(', ')}): ${m.async ? `Promise<${ret}>` : ret}`;
   };

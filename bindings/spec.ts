@@ -23,8 +23,12 @@ export interface Field { type: FieldType; doc: string }
 export interface RecordSpec { doc: string; fields: Record<string, Field> }
 export interface MethodSpec {
   doc: string;
-  /** `{ callback: R }`: a JS function the native side calls with record R (on the JS thread). */
-  args: Array<{ name: string; type: FieldType | { callback: string } }>;
+  /**
+   * `{ callback: R }`: a JS function the native side calls with record R (on the JS thread).
+   * `{ object: C }` (class methods, at most one per method): another native object of class C, checked
+   * by its type tag; it counts as a shared call of that object until the job settles.
+   */
+  args: Array<{ name: string; type: FieldType | { callback: string } | { object: string } }>;
   returns: FieldType | 'void';
   /** true: returns a Promise (work runs off the JS thread). */
   async: boolean;
@@ -38,7 +42,8 @@ export interface MethodSpec {
  */
 export type Access = 'shared' | 'exclusive' | 'any' | 'dispose';
 export interface ClassMethodSpec extends MethodSpec { access: Access; thread?: boolean }
-export interface ClassSpec { doc: string; ctor: string; methods: Record<string, ClassMethodSpec> }
+/** `header`: the hand-written class (native/addon/), which the generated unwrap of `{ object }` arguments includes. */
+export interface ClassSpec { doc: string; ctor: string; header: string; methods: Record<string, ClassMethodSpec> }
 
 /** Stable error codes, in this order (add at the end; never rename); `native` is the C++ enumerator. */
 export const errorCodes: Array<{ code: string; native?: string; doc: string }> = [
@@ -79,6 +84,13 @@ export const records: Record<string, RecordSpec> = {
       seed: int('seed of initialisation, batches and dropout'),
       threads: int('CPU threads for LibTorch ops of this model (0 = leave as is)'),
       textDim: int('width T of item text vectors; 0 = id embeddings only, else row = id embedding (once trained on) + learned projection of the text'),
+    },
+  },
+  ItemRows: {
+    doc: 'Rows of the item id-embedding table (what a text mapping or a cold-start fill writes).',
+    fields: {
+      items: { type: 'Int32Array', doc: '(n) item ids, each in 1..V' },
+      rows: { type: 'Float32Array', doc: '(n·d) their new rows, row-major' },
     },
   },
   ItemText: {
@@ -279,10 +291,8 @@ export const records: Record<string, RecordSpec> = {
     },
   },
   TextTuneRequest: {
-    doc: 'End-to-end text: a BERT copy with LoRA whose pooled output is the item text while the model trains.',
+    doc: 'End-to-end text: the loaded BERT encoder with a LoRA adapter of its own, whose pooled output is the item text while the model trains.',
     fields: {
-      config: { type: { record: 'TextEncoderConfig' }, doc: 'the encoder architecture (device and threads are the model\'s)' },
-      tensors: { type: { list: 'TensorEntry' }, doc: 'BertModel weights (canonical names, F32), kept frozen' },
       ids: { type: 'Int32Array', doc: '((V+1)·T) token ids of every item\'s text, row-major, right-padded; row 0 unused' },
       attentionMask: { type: 'Int32Array', doc: '((V+1)·T) 1 for real tokens, 0 for padding' },
       length: int('T, tokens per item'),
@@ -392,6 +402,7 @@ export const classes: Record<string, ClassSpec> = {
   NativeModel: {
     doc: 'A transformer recommender living in native memory (CPU or CUDA).',
     ctor: 'ModelConfig',
+    header: 'addon/model_wrap.h',
     methods: {
       fit: {
         doc: 'Train on a dedicated native thread; progress arrives through onProgress on the JS thread.',
@@ -418,11 +429,17 @@ export const classes: Record<string, ClassSpec> = {
         returns: { record: 'AdapterInfo' },
         async: true, access: 'exclusive',
       },
+      itemRows: { doc: 'Copy rows of the item id-embedding table out, (n·d) for items (n) in 1..V.', args: [{ name: 'items', type: 'Int32Array' }], returns: 'Float32Array', async: true, access: 'shared' },
+      setItemRows: { doc: 'Overwrite rows of the item id-embedding table (exclusive); nothing else changes.', args: [{ name: 'rows', type: { record: 'ItemRows' } }], returns: 'void', async: true, access: 'exclusive' },
+      transferFrom: {
+        doc: 'Copy from `base` (same architecture and sizes, another catalogue) every tensor that does not depend on the catalogue, and BERT4Rec\'s [mask] row (exclusive).',
+        args: [{ name: 'base', type: { object: 'NativeModel' } }], returns: 'void', async: true, access: 'exclusive',
+      },
       setItemText: { doc: 'Copy the item text vectors in (exclusive).', args: [{ name: 'text', type: { record: 'ItemText' } }], returns: 'void', async: true, access: 'exclusive' },
       baseHash: { doc: 'sha256 over the base parameters\' names, dtypes, shapes and bytes (merged adapters excluded).', args: [], returns: 'string', async: true, access: 'shared' },
       attachTextEncoder: {
-        doc: 'Fit from now on reads item text from a LoRA-adapted BERT copy, trained with the model (exclusive).',
-        args: [{ name: 'request', type: { record: 'TextTuneRequest' } }], returns: 'void', async: true, access: 'exclusive',
+        doc: 'Fit from now on reads item text from `encoder` (its frozen weights shared, not copied) with a LoRA adapter of its own, trained with the model (exclusive).',
+        args: [{ name: 'encoder', type: { object: 'NativeTextEncoder' } }, { name: 'request', type: { record: 'TextTuneRequest' } }], returns: 'void', async: true, access: 'exclusive',
       },
       textEncoderAdapter: { doc: 'Copy the attached encoder\'s LoRA factors out.', args: [], returns: { record: 'AdapterState' }, async: true, access: 'shared' },
       detachTextEncoder: {
@@ -436,6 +453,7 @@ export const classes: Record<string, ClassSpec> = {
 classes.NativeTextEncoder = {
   doc: 'A BERT text encoder in native memory; weights arrive with load().',
   ctor: 'TextEncoderConfig',
+  header: 'addon/text_encoder_wrap.h',
   methods: {
     load: { doc: 'Build the encoder and copy in BertModel weights (canonical names, F32).', args: [{ name: 'tensors', type: { list: 'TensorEntry' } }], returns: 'void', async: true, access: 'exclusive' },
     encode: { doc: 'Pooled vectors (n·H) of tokenized texts.', args: [{ name: 'request', type: { record: 'EncodeRequest' } }], returns: 'Float32Array', async: true, access: 'shared' },

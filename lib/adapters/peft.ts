@@ -1,7 +1,7 @@
 /**
  * LoRA adapters on disk in the PEFT layout (https://huggingface.co/docs/peft), a folder with
  *   adapter_config.json         PEFT's LoraConfig fields (peft_type "LORA", r, lora_alpha, …) plus
- *                               seqrec_base_hash (sha256 of the base, see native/io/base_hash.cpp) and
+ *                               seqrec_base_hash (sha256 of the base, see native/model/base_hash.cpp) and
  *                               seqrec_weights_sha256 (of the safetensors bytes, so a torn save is caught)
  *   adapter_model.safetensors   base_model.model.<module>.lora_A.weight (r, in), ….lora_B.weight (out, r)
  * Each file is replaced atomically; the config is written last. Only what seqrec computes is

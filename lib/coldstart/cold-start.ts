@@ -2,7 +2,7 @@
  * coldStartFromText: the one-call form of ./text-mapping.ts for a model just trained on `train`.
  * Fits the map on every item with an interaction in `train`, writes mapped rows for every item with
  * none (cold items), and, when `minCount` is given, blends the learned and mapped rows of rare items
- * (1 ≤ count < minCount), whose few interactions left their rows noisy. One state round trip.
+ * (1 ≤ count < minCount), whose few interactions left their rows noisy.
  */
 import type { Dataset } from '../data/dataset.js';
 import type { SequentialRecommender } from '../models/recommender.js';

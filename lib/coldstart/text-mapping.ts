@@ -5,13 +5,13 @@
  * is fitted, and items with no interactions get W·text + b as their row. Full ranking, recommend()
  * and evaluate() then include them like any other item. The transformer is not retrained and no
  * native code changes; the text vectors come from any encoder (HashingTextEncoder, a BERT, your own).
- * The regression is ./ridge.ts, the row round trip ./item-table.ts.
+ * The regression is ./ridge.ts, the row reads and writes ./item-table.ts.
  */
 import type { Dataset } from '../data/dataset.js';
 import { SeqrecError } from '../errors.js';
 import type { SequentialRecommender } from '../models/recommender.js';
 import { integer, invalid, noUnknownKeys, number, optionsObject } from '../validate.js';
-import { checkModel, readItemTable, writeItemTable, type ItemTable } from './item-table.js';
+import { checkModel, readItemRows, writeItemRows } from './item-table.js';
 import { predictRow, ridgeRegression, type RidgeFit } from './ridge.js';
 import { checkItemVectors, type ItemTextVectors } from '../text/vectors.js';
 
@@ -93,7 +93,7 @@ export class TextMapping {
 
   /**
    * Write the mapped rows of `items` (dense ids 1..V) into `model`'s item table; no other row or tensor
-   * changes. One round trip of the whole model state: do not run fit() on the model at the same time.
+   * changes (a native call that waits for no fit: do not run fit() on the model at the same time).
    */
   async apply(model: SequentialRecommender, items: Int32Array, options: ApplyOptions = {}): Promise<void> {
     const o = optionsObject('options', options) as ApplyOptions;
@@ -114,22 +114,19 @@ export class TextMapping {
 }
 
 /**
- * @internal TextMapping.apply for several groups of items, each with its own alpha (coldStartFromText), in
- * one round trip of the model state: row = alpha · current row + (1 − alpha) · mapped row.
+ * @internal TextMapping.apply for several groups of items, each with its own alpha (coldStartFromText):
+ * row = alpha · current row + (1 − alpha) · mapped row.
  */
 export async function writeMappedRows(mapping: TextMapping, model: SequentialRecommender, groups: readonly { items: Int32Array; alpha: number }[]): Promise<void> {
-  const table = await readItemTable(model);
-  const d = mapping.embeddingDim;
   for (const { items, alpha } of groups) {
-    const mapped = mapping.predict(items);
-    items.forEach((item, e) => {
-      for (let j = 0; j < d; j++) {
-        const at = item * d + j;
-        table.rows[at] = alpha === 0 ? mapped[e * d + j]! : alpha * table.rows[at]! + (1 - alpha) * mapped[e * d + j]!;
-      }
-    });
+    if (items.length === 0) continue;
+    const rows = mapping.predict(items);
+    if (alpha > 0) {
+      const current = await readItemRows(model, items);
+      rows.forEach((mapped, i) => (rows[i] = alpha * current[i]! + (1 - alpha) * mapped));
+    }
+    await writeItemRows(model, items, Float32Array.from(rows));
   }
-  await writeItemTable(model, table);
 }
 
 /**
@@ -144,9 +141,8 @@ export async function fitTextMapping(model: SequentialRecommender, options: Text
   const vectors = checkItemVectors('options.itemVectors', o.itemVectors, numItems);
   const lambda = lambdaOption(o.lambda);
   const warm = warmItemsOf(o, numItems);
-  const table = await readItemTable(model);
-  const { x, y } = gather(vectors, table, warm);
-  const fit = ridgeRegression(x, y, warm.length, vectors.dim, table.dim, lambda);
+  const { x, y } = gather(vectors, await readItemRows(model, warm), warm);
+  const fit = ridgeRegression(x, y, warm.length, vectors.dim, model.config.dim, lambda);
   return new TextMapping(fit, vectors, numItems, warm.length);
 }
 
@@ -173,17 +169,12 @@ function warmItemsOf(o: Partial<TextMappingOptions>, numItems: number): Int32Arr
   return warm;
 }
 
-/** x (n, t) text rows and y (n, d) embedding rows of the warm items, in Float64. */
-function gather(vectors: ItemTextVectors, table: ItemTable, warm: Int32Array): { x: Float64Array; y: Float64Array } {
+/** x (n, t) text rows and y (n, d) embedding rows (`rows`, read for `warm`) of the warm items, in Float64. */
+function gather(vectors: ItemTextVectors, rows: Float32Array, warm: Int32Array): { x: Float64Array; y: Float64Array } {
   const { dim: t, data } = vectors;
-  const d = table.dim;
   const x = new Float64Array(warm.length * t);
-  const y = new Float64Array(warm.length * d);
-  warm.forEach((item, r) => {
-    x.set(data.subarray(item * t, (item + 1) * t), r * t);
-    y.set(table.rows.subarray(item * d, (item + 1) * d), r * d);
-  });
-  return { x, y };
+  warm.forEach((item, r) => x.set(data.subarray(item * t, (item + 1) * t), r * t));
+  return { x, y: Float64Array.from(rows) };
 }
 
 /** (V+1) interaction counts of a Dataset over the model's catalogue. */

@@ -6,13 +6,12 @@
  * new catalogue's data trains it. The text vectors of both catalogues must come from the same
  * encoder (same width, same features), which is what puts them in one space. The base is unchanged.
  */
-import { SeqrecError } from '../errors.js';
+import { SeqrecError, callNative } from '../errors.js';
 import { modelCore } from '../models/recommender.js';
 import { BERT4Rec, SASRec } from '../models/sasrec.js';
 import { integer, noUnknownKeys, optionsObject } from '../validate.js';
-import { checkModel, ITEM_EMBEDDING } from './item-table.js';
+import { checkModel } from './item-table.js';
 import { checkItemVectors, type ItemTextVectors } from '../text/vectors.js';
-import type { AddonTensorEntry } from '../native/raw.js';
 
 export interface TransferOptions {
   /** (int) the new catalogue's size V'. Required. */
@@ -24,9 +23,6 @@ export interface TransferOptions {
   /** (int) CPU threads of the new model. Default: the base's. */
   threads?: number;
 }
-
-/** Tensors whose shape follows the catalogue: built anew, never copied. */
-const PER_CATALOGUE = new Set([ITEM_EMBEDDING, 'model.itemText', 'model.idActive']);
 
 /** A new model of the base's architecture over the new catalogue, scored from text until trained on it. */
 export async function transferToCatalogue(base: SASRec | BERT4Rec, options: TransferOptions): Promise<SASRec | BERT4Rec> {
@@ -45,13 +41,9 @@ export async function transferToCatalogue(base: SASRec | BERT4Rec, options: Tran
   const config = { ...arch, items, ...(o.device !== undefined && { device: o.device }), ...(o.threads !== undefined && { threads: o.threads }) };
   const model = architecture === 'sasrec' ? await SASRec.create(config) : await BERT4Rec.create(config);
   try {
-    const [from, fresh] = await Promise.all([modelCore(base).exportState(), modelCore(model).exportState()]);
-    const byName = new Map(from.tensors.map((t) => [t.name, t]));
-    const tensors = fresh.tensors.map((t) =>
-      t.name === ITEM_EMBEDDING && architecture === 'bert4rec' ? withMaskRow(t, byName.get(t.name)!, arch.dim)
-      : PER_CATALOGUE.has(t.name) ? t
-      : byName.get(t.name) ?? t);
-    await modelCore(model).importState({ tensors, hasOptimizer: false, trainStep: 0 });
+    const [from, to] = [modelCore(base), modelCore(model)];
+    const [fromNative, toNative] = [from.native(), to.native()];
+    await from.track(to.track(callNative(() => toNative.transferFrom(fromNative))));
     await model.setItemText(vectors);
     return model;
   } catch (e) {
@@ -60,10 +52,3 @@ export async function transferToCatalogue(base: SASRec | BERT4Rec, options: Tran
   }
 }
 
-/** BERT4Rec's [mask] row, the table's last, stands for "the item to predict" in any catalogue: it moves too. */
-function withMaskRow(fresh: AddonTensorEntry, base: AddonTensorEntry, dim: number): AddonTensorEntry {
-  const rowBytes = dim * Float32Array.BYTES_PER_ELEMENT;
-  const data = fresh.data.slice();
-  data.set(base.data.subarray(base.data.byteLength - rowBytes), data.byteLength - rowBytes);
-  return { ...fresh, data };
-}

@@ -33,6 +33,14 @@ export interface AddonModelConfig {
   textDim: number;
 }
 
+/** Rows of the item id-embedding table (what a text mapping or a cold-start fill writes). */
+export interface AddonItemRows {
+  /** (n) item ids, each in 1..V */
+  items: Int32Array;
+  /** (n·d) their new rows, row-major */
+  rows: Float32Array;
+}
+
 /** The fixed text vector of every item, for a model created with textDim > 0. */
 export interface AddonItemText {
   /** width T (must equal the model's textDim) */
@@ -325,12 +333,8 @@ export interface AddonEncodeRequest {
   batchSize: number;
 }
 
-/** End-to-end text: a BERT copy with LoRA whose pooled output is the item text while the model trains. */
+/** End-to-end text: the loaded BERT encoder with a LoRA adapter of its own, whose pooled output is the item text while the model trains. */
 export interface AddonTextTuneRequest {
-  /** the encoder architecture (device and threads are the model's) */
-  config: AddonTextEncoderConfig;
-  /** BertModel weights (canonical names, F32), kept frozen */
-  tensors: AddonTensorEntry[];
   /** ((V+1)·T) token ids of every item's text, row-major, right-padded; row 0 unused */
   ids: Int32Array;
   /** ((V+1)·T) 1 for real tokens, 0 for padding */
@@ -565,12 +569,18 @@ export interface AddonNativeModel {
   exportAdapter(name: string): Promise<AddonAdapterState>;
   /** Create an adapter from saved factors, or overwrite one in place when replace is true (exclusive). */
   importAdapter(state: AddonAdapterState, replace: boolean): Promise<AddonAdapterInfo>;
+  /** Copy rows of the item id-embedding table out, (n·d) for items (n) in 1..V. */
+  itemRows(items: Int32Array): Promise<Float32Array>;
+  /** Overwrite rows of the item id-embedding table (exclusive); nothing else changes. */
+  setItemRows(rows: AddonItemRows): Promise<void>;
+  /** Copy from `base` (same architecture and sizes, another catalogue) every tensor that does not depend on the catalogue, and BERT4Rec's [mask] row (exclusive). */
+  transferFrom(base: AddonNativeModel): Promise<void>;
   /** Copy the item text vectors in (exclusive). */
   setItemText(text: AddonItemText): Promise<void>;
   /** sha256 over the base parameters' names, dtypes, shapes and bytes (merged adapters excluded). */
   baseHash(): Promise<string>;
-  /** Fit from now on reads item text from a LoRA-adapted BERT copy, trained with the model (exclusive). */
-  attachTextEncoder(request: AddonTextTuneRequest): Promise<void>;
+  /** Fit from now on reads item text from `encoder` (its frozen weights shared, not copied) with a LoRA adapter of its own, trained with the model (exclusive). */
+  attachTextEncoder(encoder: AddonNativeTextEncoder, request: AddonTextTuneRequest): Promise<void>;
   /** Copy the attached encoder's LoRA factors out. */
   textEncoderAdapter(): Promise<AddonAdapterState>;
   /** Drop the attached encoder (and the optimizer that trained it); returns its LoRA factors (exclusive). */

@@ -59,28 +59,55 @@ class JobGate {
   bool closed_ = false;
 };
 
+// Whether value is an object tagged `tag` (napi_type_tag_object): what makes an object argument safe to unwrap.
+inline bool hasTypeTag(const Napi::Value& value, const napi_type_tag& tag) {
+  bool tagged = false;
+  return value.IsObject() && napi_check_object_type_tag(value.Env(), value, &tag, &tagged) == napi_ok && tagged;
+}
+
 // Base of every generated <Class>Glue: the ObjectWrap plus its gate, and the two ways a gated call
 // runs off the JS thread. The object stays referenced (alive) until each of its jobs settles.
 template <class Derived>
 class GatedObject : public Napi::ObjectWrap<Derived> {
+ public:
+  // Count a job of another object that reads this one as a shared call of this one (E_DISPOSED /
+  // E_BUSY as for a call of its own named `by`), until the returned function runs (JS thread).
+  std::function<void()> holdShared(const char* by) {
+    gate_.enter(by, Access::Shared);
+    this->Ref();
+    return [this] {
+      gate_.leave(Access::Shared);
+      this->Unref();
+    };
+  }
+
  protected:
-  GatedObject(const Napi::CallbackInfo& info, const char* cls) : Napi::ObjectWrap<Derived>(info), gate_(cls) {}
+  GatedObject(const Napi::CallbackInfo& info, const char* cls, const napi_type_tag& tag) : Napi::ObjectWrap<Derived>(info), gate_(cls) {
+    NAPI_THROW_IF_FAILED_VOID(info.Env(), napi_type_tag_object(info.Env(), info.This(), &tag));
+  }
 
   // A pool job: make() (JS thread, after the gate let the call in) returns the work to run.
+  // `held` (another object this job reads, held shared) is released with it.
   template <class Result, class Make>
-  Napi::Value runGated(Napi::Env env, const char* method, Access access, Make&& make) {
-    gate_.enter(method, access);
+  Napi::Value runGated(Napi::Env env, const char* method, Access access, Make&& make, std::function<void()> held = {}) {
     std::function<Result()> job;
     try {
-      job = make();
+      gate_.enter(method, access);
+      try {
+        job = make();
+      } catch (...) {
+        gate_.leave(access);
+        throw;
+      }
     } catch (...) {
-      gate_.leave(access);
+      if (held) held();
       throw;
     }
     this->Ref();
-    return runAsync<Result>(env, std::move(job), [this, access] {
+    return runAsync<Result>(env, std::move(job), [this, access, held = std::move(held)] {
       gate_.leave(access);
       this->Unref();
+      if (held) held();
     });
   }
   // Work on a thread of its own (fit): start(release) starts it and calls release on the JS thread

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "addon/fit_thread.h"
+#include "addon/text_encoder_wrap.h"
 #include "common/host_memory.h"
 #include "model/attention.h"
 
@@ -88,6 +89,18 @@ Job<AdapterInfo> NativeModel::importAdapter(AdapterState&& state, bool&& replace
   };
 }
 
+Job<std::vector<float>> NativeModel::itemRows(std::vector<int32_t>&& items) {
+  return [model = model_, i = std::move(items)] { return model->itemRows(i); };
+}
+
+Job<void> NativeModel::setItemRows(ItemRows&& rows) {
+  return [model = model_, r = std::move(rows)] { model->setItemRows(r); };
+}
+
+Job<void> NativeModel::transferFrom(NativeModel& base) {
+  return [model = model_, from = base.model_] { model->transferFrom(*from); };
+}
+
 Job<void> NativeModel::setItemText(ItemText&& text) {
   return [model = model_, t = std::move(text)] { model->setItemText(t); };
 }
@@ -96,8 +109,8 @@ Job<std::string> NativeModel::baseHash() {
   return [model = model_] { return model->baseHash(); };
 }
 
-Job<void> NativeModel::attachTextEncoder(TextTuneRequest&& request) {
-  return [model = model_, r = std::move(request)] { model->attachTextEncoder(r); };
+Job<void> NativeModel::attachTextEncoder(NativeTextEncoder& encoder, TextTuneRequest&& request) {
+  return [model = model_, e = encoder.encoder(), r = std::move(request)] { model->attachTextEncoder(*e, r); };
 }
 
 Job<AdapterState> NativeModel::textEncoderAdapter() {

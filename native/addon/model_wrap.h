@@ -32,9 +32,12 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Job<void> unmergeAdapter(std::string&& name);
   Job<AdapterState> exportAdapter(std::string&& name);
   Job<AdapterInfo> importAdapter(AdapterState&& state, bool&& replace);
+  Job<std::vector<float>> itemRows(std::vector<int32_t>&& items);
+  Job<void> setItemRows(ItemRows&& rows);
+  Job<void> transferFrom(NativeModel& base);
   Job<void> setItemText(ItemText&& text);
   Job<std::string> baseHash();
-  Job<void> attachTextEncoder(TextTuneRequest&& request);
+  Job<void> attachTextEncoder(NativeTextEncoder& encoder, TextTuneRequest&& request);
   Job<AdapterState> textEncoderAdapter();
   Job<AdapterState> detachTextEncoder();
 

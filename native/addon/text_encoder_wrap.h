@@ -20,6 +20,9 @@ class NativeTextEncoder : public NativeTextEncoderGlue<NativeTextEncoder> {
   Job<void> setAdapter(AdapterState&& state);
   void dispose(Napi::Env env);
 
+  // The encoder, for a model's job that reads it (held shared by the gate meanwhile).
+  const std::shared_ptr<TextEncoder>& encoder() const { return encoder_; }
+
  private:
   std::shared_ptr<TextEncoder> encoder_;  // null after dispose(); jobs hold their own reference
 };

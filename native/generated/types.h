@@ -25,6 +25,12 @@ struct ModelConfig {
   int64_t textDim = 0;  ///< width T of item text vectors; 0 = id embeddings only, else row = id embedding (once trained on) + learned projection of the text
 };
 
+/// Rows of the item id-embedding table (what a text mapping or a cold-start fill writes).
+struct ItemRows {
+  std::vector<int32_t> items;  ///< (n) item ids, each in 1..V
+  std::vector<float> rows;  ///< (n·d) their new rows, row-major
+};
+
 /// The fixed text vector of every item, for a model created with textDim > 0.
 struct ItemText {
   int64_t dim = 0;  ///< width T (must equal the model's textDim)
@@ -205,10 +211,8 @@ struct EncodeRequest {
   int64_t batchSize = 0;  ///< texts run through the encoder at once
 };
 
-/// End-to-end text: a BERT copy with LoRA whose pooled output is the item text while the model trains.
+/// End-to-end text: the loaded BERT encoder with a LoRA adapter of its own, whose pooled output is the item text while the model trains.
 struct TextTuneRequest {
-  TextEncoderConfig config;  ///< the encoder architecture (device and threads are the model's)
-  std::vector<TensorEntry> tensors;  ///< BertModel weights (canonical names, F32), kept frozen
   std::vector<int32_t> ids;  ///< ((V+1)·T) token ids of every item's text, row-major, right-padded; row 0 unused
   std::vector<int32_t> attentionMask;  ///< ((V+1)·T) 1 for real tokens, 0 for padding
   int64_t length = 0;  ///< T, tokens per item

@@ -33,6 +33,14 @@ class Recommender {
 
   ModelState exportState() const;
   void importState(const ModelState& state);
+  // Rows of the item id-embedding table ((n·d) row-major for items in 1..V), and their overwrite:
+  // every id checked (InvalidData) before anything changes (native/model/model_state.cpp).
+  std::vector<float> itemRows(const std::vector<int32_t>& items) const;
+  void setItemRows(const ItemRows& rows);
+  // A model of the same architecture and sizes over another catalogue: copy every tensor of base
+  // that does not depend on the catalogue (all but the item table, item text and idActive), and
+  // BERT4Rec's [mask] row, which means "the item to predict" in any catalogue.
+  void transferFrom(const Recommender& base);
   // Re-seed the dropout generator for (step, microBatch): training randomness is then a pure
   // function of (seed, step), which is what makes a resumed run repeat the uninterrupted one.
   void reseed(int64_t step, int64_t microBatch);
@@ -55,12 +63,12 @@ class Recommender {
   // The adapter folded into the weights, "" when none.
   const std::string& mergedAdapter() const { return merged_; }
   // sha256 (hex) over the base parameters' names, dtypes, shapes and bytes, as they are without a
-  // merged adapter (native/io/base_hash.cpp). Adapter files record it; loading checks it.
+  // merged adapter (native/model/base_hash.cpp). Adapter files record it; loading checks it.
   std::string baseHash() const;
 
   // ---- end-to-end text encoder (model/text_tower.h) ----
   // Fits from now on train a LoRA adapter of a BERT copy whose output is the item text.
-  void attachTextEncoder(const TextTuneRequest& request);
+  void attachTextEncoder(const TextEncoder& encoder, const TextTuneRequest& request);
   // The attached encoder's adapter factors; InvalidOption when none is attached.
   AdapterState textEncoderAdapter() const;
   // Drop the encoder (a run that updated its factors cannot be resumed: train/train_run.h).

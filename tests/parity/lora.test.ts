@@ -63,7 +63,7 @@ const config: AddonModelConfig = {
   causal: true, useSdpa: true, device: 'cpu', seed: 4, threads: 1, textDim: 0,
 };
 
-/** The recipe of native/io/base_hash.cpp, from exportState()'s "model.*" tensors, with node:crypto. */
+/** The recipe of native/model/base_hash.cpp, from exportState()'s "model.*" tensors, with node:crypto. */
 function referenceBaseHash(tensors: AddonTensorEntry[]): string {
   const h = createHash('sha256');
   for (const t of tensors) {

@@ -8,6 +8,17 @@
 
 namespace seqrec::glue {
 
+// Every class, its type tag, and (glue.cpp) how an argument becomes one: checked by tag, then held as a
+// shared call of that object until the job that takes it settles (the returned function releases it).
+class NativeModel;
+inline constexpr napi_type_tag kNativeModelTag = {0xf596acbdd06d0b14ULL, 0x9b5e1ee5f5506a12ULL};
+NativeModel& unwrapNativeModel(const Napi::Value& value, const std::string& path);
+std::function<void()> holdNativeModel(NativeModel& object, const char* by);
+class NativeTextEncoder;
+inline constexpr napi_type_tag kNativeTextEncoderTag = {0x7bec5c36976fecc8ULL, 0xe18422e1cbe2a6b6ULL};
+NativeTextEncoder& unwrapNativeTextEncoder(const Napi::Value& value, const std::string& path);
+std::function<void()> holdNativeTextEncoder(NativeTextEncoder& object, const char* by);
+
 // Hand-written implementations (native/addon/) of the free functions.
 Versions versions(Napi::Env env);
 void stopJobs(Napi::Env env);
@@ -34,9 +45,12 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   Job<void> unmergeAdapter(std::string&& name);  // exclusive
 ///   Job<AdapterState> exportAdapter(std::string&& name);  // shared
 ///   Job<AdapterInfo> importAdapter(AdapterState&& state, bool&& replace);  // exclusive
+///   Job<std::vector<float>> itemRows(std::vector<int32_t>&& items);  // shared
+///   Job<void> setItemRows(ItemRows&& rows);  // exclusive
+///   Job<void> transferFrom(NativeModel& base);  // exclusive
 ///   Job<void> setItemText(ItemText&& text);  // exclusive
 ///   Job<std::string> baseHash();  // shared
-///   Job<void> attachTextEncoder(TextTuneRequest&& request);  // exclusive
+///   Job<void> attachTextEncoder(NativeTextEncoder& encoder, TextTuneRequest&& request);  // exclusive
 ///   Job<AdapterState> textEncoderAdapter();  // shared
 ///   Job<AdapterState> detachTextEncoder();  // exclusive
 template <class Derived>
@@ -60,6 +74,9 @@ class NativeModelGlue : public GatedObject<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("unmergeAdapter", static_cast<Method>(&NativeModelGlue::unmergeAdapterGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("exportAdapter", static_cast<Method>(&NativeModelGlue::exportAdapterGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("importAdapter", static_cast<Method>(&NativeModelGlue::importAdapterGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("itemRows", static_cast<Method>(&NativeModelGlue::itemRowsGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("setItemRows", static_cast<Method>(&NativeModelGlue::setItemRowsGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("transferFrom", static_cast<Method>(&NativeModelGlue::transferFromGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("setItemText", static_cast<Method>(&NativeModelGlue::setItemTextGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("baseHash", static_cast<Method>(&NativeModelGlue::baseHashGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("attachTextEncoder", static_cast<Method>(&NativeModelGlue::attachTextEncoderGlue)),
@@ -69,7 +86,7 @@ class NativeModelGlue : public GatedObject<Derived> {
   }
 
  protected:
-  explicit NativeModelGlue(const Napi::CallbackInfo& info) : GatedObject<Derived>(info, "NativeModel") {}
+  explicit NativeModelGlue(const Napi::CallbackInfo& info) : GatedObject<Derived>(info, "NativeModel", kNativeModelTag) {}
   static ModelConfig readConstructorArgs(const Napi::CallbackInfo& info) {
     requireArgs(info, 1, "new NativeModel");
     return readModelConfig(info[0], "config");
@@ -185,6 +202,29 @@ class NativeModelGlue : public GatedObject<Derived> {
       return this->template runGated<AdapterInfo>(info.Env(), "importAdapter", Access::Exclusive, [&] { return self().importAdapter(std::move(state), std::move(replace)); });
     });
   }
+  Napi::Value itemRowsGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.itemRows");
+      std::vector<int32_t> items = readInt32Array(info[0], "itemRows.items");
+      return this->template runGated<std::vector<float>>(info.Env(), "itemRows", Access::Shared, [&] { return self().itemRows(std::move(items)); });
+    });
+  }
+  Napi::Value setItemRowsGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.setItemRows");
+      ItemRows rows = readItemRows(info[0], "setItemRows.rows");
+      return this->template runGated<void>(info.Env(), "setItemRows", Access::Exclusive, [&] { return self().setItemRows(std::move(rows)); });
+    });
+  }
+  Napi::Value transferFromGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.transferFrom");
+      NativeModel& base = unwrapNativeModel(info[0], "transferFrom.base");
+      this->gate_.check("transferFrom", Access::Exclusive);
+      std::function<void()> release = holdNativeModel(base, "NativeModel.transferFrom");
+      return this->template runGated<void>(info.Env(), "transferFrom", Access::Exclusive, [&] { return self().transferFrom(base); }, std::move(release));
+    });
+  }
   Napi::Value setItemTextGlue(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 1, "NativeModel.setItemText");
@@ -200,9 +240,12 @@ class NativeModelGlue : public GatedObject<Derived> {
   }
   Napi::Value attachTextEncoderGlue(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
-      requireArgs(info, 1, "NativeModel.attachTextEncoder");
-      TextTuneRequest request = readTextTuneRequest(info[0], "attachTextEncoder.request");
-      return this->template runGated<void>(info.Env(), "attachTextEncoder", Access::Exclusive, [&] { return self().attachTextEncoder(std::move(request)); });
+      requireArgs(info, 2, "NativeModel.attachTextEncoder");
+      NativeTextEncoder& encoder = unwrapNativeTextEncoder(info[0], "attachTextEncoder.encoder");
+      TextTuneRequest request = readTextTuneRequest(info[1], "attachTextEncoder.request");
+      this->gate_.check("attachTextEncoder", Access::Exclusive);
+      std::function<void()> release = holdNativeTextEncoder(encoder, "NativeModel.attachTextEncoder");
+      return this->template runGated<void>(info.Env(), "attachTextEncoder", Access::Exclusive, [&] { return self().attachTextEncoder(encoder, std::move(request)); }, std::move(release));
     });
   }
   Napi::Value textEncoderAdapterGlue(const Napi::CallbackInfo& info) {
@@ -239,7 +282,7 @@ class NativeTextEncoderGlue : public GatedObject<Derived> {
   }
 
  protected:
-  explicit NativeTextEncoderGlue(const Napi::CallbackInfo& info) : GatedObject<Derived>(info, "NativeTextEncoder") {}
+  explicit NativeTextEncoderGlue(const Napi::CallbackInfo& info) : GatedObject<Derived>(info, "NativeTextEncoder", kNativeTextEncoderTag) {}
   static TextEncoderConfig readConstructorArgs(const Napi::CallbackInfo& info) {
     requireArgs(info, 1, "new NativeTextEncoder");
     return readTextEncoderConfig(info[0], "config");

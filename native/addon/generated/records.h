@@ -9,6 +9,7 @@
 namespace seqrec::glue {
 
 ModelConfig readModelConfig(const Napi::Value& value, const std::string& path);
+ItemRows readItemRows(const Napi::Value& value, const std::string& path);
 ItemText readItemText(const Napi::Value& value, const std::string& path);
 FitRequest readFitRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const FitProgress& value);
