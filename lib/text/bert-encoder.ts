@@ -57,8 +57,13 @@ export interface BertEncodeOptions {
   signal?: AbortSignal;
 }
 
+/** What NativeModel.attachTextEncoder takes: the loaded native encoder and the request. */
+export interface TextTune {
+  encoder: AddonNativeTextEncoder;
+  request: AddonTextTuneRequest;
+}
 /** Set by the class's static block: the end-to-end text fit's way to #tuneRequest. */
-let tuneRequestOf: (encoder: BertTextEncoder, ...args: TuneArgs) => Promise<AddonTextTuneRequest>;
+let tuneRequestOf: (encoder: BertTextEncoder, ...args: TuneArgs) => TextTune;
 type TuneArgs = [texts: readonly string[], lora: ResolvedAdapterOptions, modules: AddonLinearModule[], itemsPerStep: number];
 
 export class BertTextEncoder implements AsyncDisposable {
@@ -72,20 +77,18 @@ export class BertTextEncoder implements AsyncDisposable {
   /** (str) sha256 hex of the encoder without adapter: weights, config, tokenizer, pooling, normalize, maxLength */
   readonly baseFingerprint: string;
   readonly #options: PoolingOptions;
-  readonly #nativeConfig: AddonTextEncoderConfig;
   readonly #cacheDir: string | undefined;
   #cache: TextEmbeddingCache | undefined;
   #adapter: TextEncoderAdapter | undefined;
   #native: AddonNativeTextEncoder | undefined;
 
-  private constructor(hf: HfBert, options: PoolingOptions, nativeConfig: AddonTextEncoderConfig, fingerprint: string, cacheDir: string | undefined, native: AddonNativeTextEncoder) {
+  private constructor(hf: HfBert, options: PoolingOptions, fingerprint: string, cacheDir: string | undefined, native: AddonNativeTextEncoder) {
     this.dim = hf.config.hiddenSize;
     this.bert = hf.config;
     this.tokenizer = hf.tokenizer;
     this.folder = hf.folder;
     this.baseFingerprint = fingerprint;
     this.#options = options;
-    this.#nativeConfig = nativeConfig;
     this.#cacheDir = cacheDir;
     this.#native = native;
   }
@@ -123,7 +126,7 @@ export class BertTextEncoder implements AsyncDisposable {
     const adapter = o.adapter === undefined ? undefined : await readTextAdapter(o.adapter, c);
     const nativeConfig = nativeConfigOf(c, device, threads);
     const native = callNativeSync(() => new (addon().NativeTextEncoder)(nativeConfig));
-    const encoder = new BertTextEncoder(hf, options_, nativeConfig, fingerprintOf(hf, options_), o.cacheDir, native);
+    const encoder = new BertTextEncoder(hf, options_, fingerprintOf(hf, options_), o.cacheDir, native);
     try {
       await callNative(() => native.load(nativeTensors(hf)));
       if (adapter) await encoder.applyAdapter(adapter, o.adapter);
@@ -163,22 +166,18 @@ export class BertTextEncoder implements AsyncDisposable {
   }
 
   /**
-   * What NativeModel.attachTextEncoder takes: this BERT (read again from its folder, and checked to be
-   * unchanged), the tokens of `texts` and the LoRA settings. Reached through textTuneRequest.
+   * What NativeModel.attachTextEncoder takes: this loaded encoder (whose frozen weights the model
+   * shares), the tokens of `texts` and the LoRA settings. Reached through textTuneRequest.
    */
-  async #tuneRequest(...[texts, lora, modules, itemsPerStep]: TuneArgs): Promise<AddonTextTuneRequest> {
-    this.#ensureNative();
-    const hf = await readHfBert(this.folder);
-    if (fingerprintOf(hf, this.#options) !== this.baseFingerprint) {
-      throw new SeqrecError('E_CHECKPOINT', `${this.folder} changed since the encoder was loaded; load it again`, { file: this.folder });
-    }
+  #tuneRequest(...[texts, lora, modules, itemsPerStep]: TuneArgs): TextTune {
+    const encoder = this.#ensureNative();
     const { pooling, normalize, maxLength, batchSize } = this.#options;
     const batch = this.tokenizer.encodeBatch(texts, { maxLength });
-    return {
-      config: this.#nativeConfig, tensors: nativeTensors(hf), ids: batch.ids, attentionMask: batch.attentionMask, length: batch.shape[1],
-      pooling, normalize, lora: loraSettings(lora),
+    const request: AddonTextTuneRequest = {
+      ids: batch.ids, attentionMask: batch.attentionMask, length: batch.shape[1], pooling, normalize, lora: loraSettings(lora),
       modules: modules.map((m) => ({ ...m, name: nativeModuleName(m.name) })), itemsPerStep, encodeBatch: batchSize,
     };
+    return { encoder, request };
   }
 
   static {
@@ -270,10 +269,10 @@ export class BertTextEncoder implements AsyncDisposable {
 
 /**
  * @internal What NativeModel.attachTextEncoder takes for an end-to-end text fit (lib/train/fit.ts): the
- * encoder's BERT, the tokens of `texts` and the LoRA settings. A function rather than a method, so the
+ * loaded encoder, the tokens of `texts` and the LoRA settings. A function rather than a method, so the
  * published types do not show it.
  */
-export function textTuneRequest(encoder: BertTextEncoder, ...args: TuneArgs): Promise<AddonTextTuneRequest> {
+export function textTuneRequest(encoder: BertTextEncoder, ...args: TuneArgs): TextTune {
   return tuneRequestOf(encoder, ...args);
 }
 

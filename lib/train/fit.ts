@@ -105,8 +105,8 @@ async function trainWithText(
   train: (onBest: () => Promise<void>) => Promise<FitSummary>,
 ): Promise<FitSummary> {
   const native = core.native();
-  const tune = await textTuneRequest(tuning.encoder, tuning.texts, tuning.lora, tuning.modules, tuning.itemsPerStep);
-  await core.track(callNative(() => native.attachTextEncoder(tune)));
+  const { encoder, request } = textTuneRequest(tuning.encoder, tuning.texts, tuning.lora, tuning.modules, tuning.itemsPerStep);
+  await core.track(callNative(() => native.attachTextEncoder(encoder, request)));
   core.hasItemText = true; // attach wrote the encoder's vectors
   let bestText: AddonAdapterState | undefined; // the tuned encoder adapter of the best validation
   let summary: FitSummary | undefined;

@@ -89,4 +89,14 @@ void BertEncoderImpl::loadHf(const std::vector<TensorEntry>& tensors) {
                                            std::to_string(named_parameters().size()) + " parameters");
 }
 
+void BertEncoderImpl::shareWeights(const BertEncoderImpl& source) {
+  const auto from = source.named_parameters();
+  for (auto& p : named_parameters()) {
+    const torch::Tensor* s = from.find(p.key());
+    if (s == nullptr || s->sizes() != p.value().sizes())
+      throw Error(ErrorCode::InvalidOption, "the text encoder has no parameter \"" + p.key() + "\" of shape " + c10::str(p.value().sizes()));
+    p.value().set_data(s->detach());
+  }
+}
+
 }  // namespace seqrec

@@ -33,6 +33,9 @@ class BertEncoderImpl : public torch::nn::Module {
   // Copy every parameter from tensors named as in BertModel (canonical names, float32); E_CHECKPOINT
   // naming the key on a missing name or a wrong shape.
   void loadHf(const std::vector<TensorEntry>& tensors);
+  // Make every parameter use the storage of source's (same config), so a second encoder with LoRA
+  // adapters of its own costs no second copy of the frozen weights; a later to(other device) copies.
+  void shareWeights(const BertEncoderImpl& source);
 
   torch::nn::Embedding wordEmbedding = nullptr;       // (V, H)
   torch::nn::Embedding positionEmbedding = nullptr;   // (P, H)

@@ -45,14 +45,14 @@ void Recommender::setItemText(const ItemText& text) {
   net->itemText.narrow(0, 0, V + 1).copy_(rows.to(device));
 }
 
-void Recommender::attachTextEncoder(const TextTuneRequest& r) {
+void Recommender::attachTextEncoder(const TextEncoder& encoder, const TextTuneRequest& r) {
   if (!net->hasText()) throw Error(ErrorCode::InvalidOption, "attachTextEncoder: the model was created without textDim");
   if (textTower) throw Error(ErrorCode::InvalidOption, "attachTextEncoder: a text encoder is already attached");
-  if (r.config.hiddenSize != config.textDim)
-    throw Error(ErrorCode::InvalidOption, "attachTextEncoder: the encoder's width " + std::to_string(r.config.hiddenSize) +
+  if (encoder.config().hiddenSize != config.textDim)
+    throw Error(ErrorCode::InvalidOption, "attachTextEncoder: the encoder's width " + std::to_string(encoder.config().hiddenSize) +
                                               " is not the model's textDim " + std::to_string(config.textDim));
   useThreads();
-  textTower = std::make_unique<TextTower>(r, net->itemText.size(0), device, streamSeed(config.seed, RngStream::Text));
+  textTower = std::make_unique<TextTower>(encoder, r, net->itemText.size(0), device, streamSeed(config.seed, RngStream::Text));
   textTower->refresh(net->itemText);  // inference and the first step read the encoder's own vectors
 }
 

@@ -24,6 +24,8 @@ class TextEncoder {
   void setAdapter(const AdapterState& state);
 
   const TextEncoderConfig& config() const { return config_; }
+  // The loaded module (null before load()): model/text_tower.h shares its weights.
+  const BertEncoder& net() const { return net_; }
 
  private:
   TextEncoderConfig config_;

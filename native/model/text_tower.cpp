@@ -20,22 +20,24 @@ torch::Tensor tokens(const std::vector<int32_t>& values, int64_t rows, int64_t T
 
 }  // namespace
 
-TextTower::TextTower(const TextTuneRequest& r, int64_t rows, const torch::Device& device, uint64_t seed)
+TextTower::TextTower(const TextEncoder& encoder, const TextTuneRequest& r, int64_t rows, const torch::Device& device, uint64_t seed)
     : lora_(loraOptions(kAdapter, r.lora)),
       pooling_(r.pooling),
       normalize_(r.normalize),
       itemsPerStep_(r.itemsPerStep),
       encodeBatch_(r.encodeBatch) {
+  if (!encoder.loaded()) throw invalidOption("text encoder: it is not loaded yet");
+  const TextEncoderConfig& config = encoder.config();
   if (r.pooling != "mean" && r.pooling != "cls") throw invalidOption("text encoder: pooling must be \"mean\" or \"cls\"");
-  if (r.length < 1 || r.length > r.config.maxPositions) throw invalidOption("text encoder: length must be in [1, max_position_embeddings]");
+  if (r.length < 1 || r.length > config.maxPositions) throw invalidOption("text encoder: length must be in [1, max_position_embeddings]");
   if (r.itemsPerStep < 0 || r.encodeBatch < 1) throw invalidOption("text encoder: itemsPerStep must be >= 0 and encodeBatch >= 1");
   if (r.modules.empty()) throw invalidOption("text encoder: the adapter targets no layer");
   const int64_t textRows = static_cast<int64_t>(r.ids.size()) / r.length;  // V+1: [mask] has no text
   torch::Tensor ids = tokens(r.ids, textRows, r.length, "ids");                          // (V+1, T)
   torch::Tensor valid = tokens(r.attentionMask, textRows, r.length, "attentionMask").ne(0);  // (V+1, T)
   if (textRows != rows && textRows + 1 != rows) throw invalidOption("text encoder: one token row per item 0..V is needed");
-  if (ids.lt(0).any().item<bool>() || ids.ge(r.config.vocabSize).any().item<bool>())
-    throw Error(ErrorCode::InvalidData, "text encoder: a token id is outside the vocabulary 0.." + std::to_string(r.config.vocabSize - 1));
+  if (ids.lt(0).any().item<bool>() || ids.ge(config.vocabSize).any().item<bool>())
+    throw Error(ErrorCode::InvalidData, "text encoder: a token id is outside the vocabulary 0.." + std::to_string(config.vocabSize - 1));
   if (rows > textRows) {  // the [mask] row: no tokens
     ids = torch::cat({ids, torch::zeros({1, r.length}, torch::kLong)});
     valid = torch::cat({valid, torch::zeros({1, r.length}, torch::kBool)});
@@ -45,8 +47,8 @@ TextTower::TextTower(const TextTuneRequest& r, int64_t rows, const torch::Device
   // A row with no token at all would attend to nothing (a softmax over −∞ is NaN, and NaN·0 stays
   // NaN): it reads one position, and hasText zeroes its output.
   valid.select(1, 0).logical_or_(hasText_.squeeze(1).eq(0));
-  encoder_ = BertEncoder(r.config);
-  encoder_->loadHf(r.tensors);
+  encoder_ = BertEncoder(config);
+  encoder_->shareWeights(*encoder.net());
   for (auto& p : encoder_->parameters()) p.requires_grad_(false);  // the base stays frozen
   encoder_->to(device);  // first: each adapter's factors are created where its layer's weight is
   std::set<std::string> wanted;

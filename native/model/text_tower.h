@@ -1,7 +1,8 @@
-// End-to-end text encoder fine-tuning: while a fit runs, the item text vectors come from a copy of
-// a BERT encoder (model/bert_encoder.h) run on every item's tokens, with LoRA on chosen layers, so
+// End-to-end text encoder fine-tuning: while a fit runs, the item text vectors come from a loaded
+// BERT encoder (model/text_encoder.h) run on every item's tokens, with LoRA on chosen layers, so
 // the recommendation loss trains the encoder's adapter together with the recommender. The BERT
-// weights stay frozen. The tower is not in the recommender's module tree: checkpoints, the base
+// weights stay frozen and are shared with the loaded encoder (a module of the tower's own holds the
+// adapter, so the encoder's own encode() is unaffected). The tower is not in the recommender's module tree: checkpoints, the base
 // hash and parameter counts stay those of the recommender; the model's itemText buffer (what
 // inference reads) is refreshed from the tuned encoder after every training call.
 // Shapes: R item-table rows (V+1, +1 for BERT4Rec's [mask], which has no text), T tokens per
@@ -13,14 +14,15 @@
 
 #include "generated/types.h"
 #include "model/bert_encoder.h"
+#include "model/text_encoder.h"
 #include "model/lora_state.h"
 
 namespace seqrec {
 
 class TextTower {
  public:
-  // The encoder on `device` with the request's weights, tokens and LoRA (A drawn from `seed`).
-  TextTower(const TextTuneRequest& request, int64_t rows, const torch::Device& device, uint64_t seed);
+  // `encoder`'s weights on `device` with the request's tokens and LoRA (A drawn from `seed`).
+  TextTower(const TextEncoder& encoder, const TextTuneRequest& request, int64_t rows, const torch::Device& device, uint64_t seed);
 
   // (R, H) the text of every row with gradients to the adapter. With itemsPerStep K < R, K random
   // rows are re-encoded (and written into `bank`, (R, H)) and the others are read from it, as

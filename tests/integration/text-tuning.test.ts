@@ -1,12 +1,12 @@
 /**
  * End-to-end fine-tuning of the text encoder (fit's textEncoder option): the recommendation loss
- * trains a LoRA adapter of a BERT copy whose pooled output is the item text. Afterwards the
+ * trains a LoRA adapter of the loaded BERT (its weights shared, not copied or read again) whose pooled output is the item text. Afterwards the
  * model's text equals the tuned encoder's output (also after restoring the best validation), the
  * adapter applies to the BertTextEncoder and round-trips through the PEFT layout, the base BERT is
  * untouched, the memory-bank mode (itemsPerStep) trains too, an aborted fit detaches the encoder (the
  * run cannot be resumed: its optimizer trained factors that are gone), and bad input is refused.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BERT4Rec, BertTextEncoder, SASRec, readSafetensors, seededRandom, type Dataset } from '../../lib/index.js';
@@ -126,6 +126,19 @@ describe('end-to-end LoRA fine-tuning of the text encoder', () => {
     expect(summary.losses.at(-1)!).toBeLessThan(summary.losses[0]!);
     await encoder.applyAdapter(summary.textAdapter!);
     expect(itemsDiff(await modelText(model), (await encoder.encode(texts)).data)).toBeLessThan(1e-5);
+  });
+
+  it('trains on the loaded encoder itself: its folder is not read again, and it can be disposed after the fit', async () => {
+    const tiny = await writeTinyBert({ seed: 6 });
+    const encoder = await BertTextEncoder.load(tiny.folder, { threads: 1 });
+    rmSync(tiny.folder, { recursive: true, force: true }); // the fit must not need it any more
+    await using model = await SASRec.create(ARCH);
+    const summary = await model.fit(split.train, { ...FIT, epochs: 2, textEncoder: { encoder, texts, lora: LORA } });
+    expect(summary.textAdapter!.base).toBe(encoder.baseFingerprint);
+    await encoder.applyAdapter(summary.textAdapter!);
+    expect(itemsDiff(await modelText(model), (await encoder.encode(texts)).data)).toBeLessThan(1e-5);
+    await encoder.dispose();
+    expect((await model.recommend(Int32Array.of(1, 2), { k: 3 })).length).toBe(3);
   });
 
   it('an aborted tuning fit detaches the encoder, so the model trains again', async () => {
