@@ -19,13 +19,11 @@
  */
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Dataset, SASRec, itemGenres, readMovieLensMovies, readMovieLensRatings, readSasrecText, versions } from '../dist/index.js';
 import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const { values: a } = parseArgs({
   options: {
     shift: { type: 'string', default: 'genre' },
@@ -46,7 +44,16 @@ const started = Date.now();
 const { dataset, base: baseData, adapt: adaptData, test, protocol } = a.shift === 'time' ? await timeShift() : await genreShift(a.genre);
 console.log(`${protocol}: base trains on ${baseData.numInteractions} events, adaptation on ${adaptData.numInteractions}, ${test.targets.length} test users`);
 
-const modelOptions = { items: dataset.numItems, dim: 64, layers: 2, heads: 1, maxLen: 100, dropout: 0.1, seed: 0, ...(a.threads && { threads: Number(a.threads) }) };
+const modelOptions = {
+  items: dataset.numItems,
+  dim: 64,
+  layers: 2,
+  heads: 1,
+  maxLen: 100,
+  dropout: 0.1,
+  seed: 0,
+  ...(a.threads && { threads: Number(a.threads) }),
+};
 const fit = { batchSize: 128, warmupSteps: 50, schedule: 'cosine', weightDecay: 0.05, clipNorm: 1 };
 const metrics = ['ndcg@10', 'hr@10'];
 const dir = mkdtempSync(join(tmpdir(), 'seqrec-adapt-'));
@@ -86,20 +93,35 @@ const scores = {
   random: { ndcg: baseEval.table[0].values.random, hr: baseEval.table[1].values.random },
 };
 for (const [name, e] of Object.entries(scores)) console.log(row(name, e));
-console.log(`LoRA recovers ${(100 * recovered).toFixed(1)}% of full fine-tuning's NDCG@10 gain, training ${adapter.parameters} of ${totalParameters} parameters (${(100 * adapter.parameters / totalParameters).toFixed(2)}%); adapter ${(adapterBytes / 1024).toFixed(0)} KiB vs checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB; ${wallMinutes.toFixed(1)} min`);
+console.log(
+  `LoRA recovers ${(100 * recovered).toFixed(1)}% of full fine-tuning's NDCG@10 gain, training ${adapter.parameters} of ${totalParameters} parameters (${((100 * adapter.parameters) / totalParameters).toFixed(2)}%); adapter ${(adapterBytes / 1024).toFixed(0)} KiB vs checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB; ${wallMinutes.toFixed(1)} min`,
+);
 
 const result = {
-  benchmark: 'adapt-ml1m', date: new Date().toISOString(), device: cpuDevice(versions()), versions: versions(),
+  benchmark: 'adapt-ml1m',
+  date: new Date().toISOString(),
+  device: cpuDevice(versions()),
+  versions: versions(),
   protocol: `${protocol}; full ranking over ${dataset.numItems} items, seen excluded`,
-  model: modelOptions, loraLr: Number(a['lora-lr']), adapter: { r: adapter.r, alpha: adapter.alpha, targets, parameters: adapter.parameters, modules: adapter.modules.length },
-  scores, recoveredShare: recovered, trainableShare: adapter.parameters / totalParameters, adapterBytes, checkpointBytes, wallMinutes,
+  model: modelOptions,
+  loraLr: Number(a['lora-lr']),
+  adapter: { r: adapter.r, alpha: adapter.alpha, targets, parameters: adapter.parameters, modules: adapter.modules.length },
+  scores,
+  recoveredShare: recovered,
+  trainableShare: adapter.parameters / totalParameters,
+  adapterBytes,
+  checkpointBytes,
+  wallMinutes,
   command: commandLine('adapt-ml1m.mjs'),
 };
 if (a['no-record']) process.exit(0);
-recordRun(`adapt-ml1m-${a.shift}`, result,
+recordRun(
+  `adapt-ml1m-${a.shift}`,
+  result,
   `adapt-ml1m (LoRA r=${adapter.r} vs full fine-tuning) | ${result.device} | ${protocol}; L=100 d=64 blocks=2; ${a['adapt-epochs']} adaptation epochs | ` +
-  `LoRA NDCG@10 ${scores.lora.ndcg.toFixed(4)}, ${(100 * recovered).toFixed(1)}% of the full fine-tuning gain, ${(100 * result.trainableShare).toFixed(2)}% of parameters trained, adapter ${(adapterBytes / 1024).toFixed(0)} KiB | ` +
-  `base ${scores.base.ndcg.toFixed(4)}, full fine-tuning ${scores.fullFineTune.ndcg.toFixed(4)} (checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB) | popularity ${scores.popularity.ndcg.toFixed(4)}, random ${scores.random.ndcg.toFixed(4)}; ${wallMinutes.toFixed(1)} min | \`${result.command}\``);
+    `LoRA NDCG@10 ${scores.lora.ndcg.toFixed(4)}, ${(100 * recovered).toFixed(1)}% of the full fine-tuning gain, ${(100 * result.trainableShare).toFixed(2)}% of parameters trained, adapter ${(adapterBytes / 1024).toFixed(0)} KiB | ` +
+    `base ${scores.base.ndcg.toFixed(4)}, full fine-tuning ${scores.fullFineTune.ndcg.toFixed(4)} (checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB) | popularity ${scores.popularity.ndcg.toFixed(4)}, random ${scores.random.ndcg.toFixed(4)}; ${wallMinutes.toFixed(1)} min | \`${result.command}\``,
+);
 
 /** Raw ratings cut by time: base = earlier period; adaptation = everything before the test cut. */
 async function timeShift() {
@@ -129,7 +151,10 @@ async function genreShift(genre) {
   const fans = part((u) => fan[u]).split('leave-one-out');
   const others = part((u) => !fan[u]);
   return {
-    dataset, base: others, adapt: fans.train, test: fans.test,
+    dataset,
+    base: others,
+    adapt: fans.train,
+    test: fans.test,
     protocol: `genre shift: ML-1M (SASRec file), base on the 80% of users with the least ${genre}, adapted to the 20% with the most (share > ${cut.toFixed(3)}), leave-one-out test of those fans`,
   };
 }

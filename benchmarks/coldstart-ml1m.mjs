@@ -49,18 +49,34 @@ const epochs = Number(a.epochs);
 const maxLen = Number(a['max-len']);
 const lambda = a.lambda === 'auto' ? 'auto' : Number(a.lambda);
 
-const data = (await lib.readSasrecText(files.interactions, { itemIdMap: files.itemMap, userIdMap: files.userMap }))
-  .withItemInfo(await lib.readMovieLensMovies(files.movies));
+const data = (await lib.readSasrecText(files.interactions, { itemIdMap: files.itemMap, userIdMap: files.userMap })).withItemInfo(
+  await lib.readMovieLensMovies(files.movies),
+);
 const encoder = new lib.HashingTextEncoder({ dim: Number(a['text-dim']) });
 const vectors = encoder.encode(lib.itemText(data));
 const { train, test, coldItems } = data.split('cold-items', { fraction: 0.1, seed: 0 });
 console.log(`${data.numItems} items (${data.itemInfoMatch.matched} with title/genres), ${coldItems.length} cold; ${test.targets.length} test users`);
 
 const model = await lib.SASRec.create({
-  items: data.numItems, dim: 64, layers: 2, heads: 2, maxLen, dropout: 0.2, seed: 0, ...(a.threads && { threads: Number(a.threads) }),
+  items: data.numItems,
+  dim: 64,
+  layers: 2,
+  heads: 2,
+  maxLen,
+  dropout: 0.2,
+  seed: 0,
+  ...(a.threads && { threads: Number(a.threads) }),
 });
 const fitOptions = {
-  epochs, batchSize: Number(a.batch), lr: Number(a.lr), warmupSteps: 100, schedule: 'cosine', minLrRatio: 0.05, weightDecay: 0.05, clipNorm: 1.0, progressEvery: 10,
+  epochs,
+  batchSize: Number(a.batch),
+  lr: Number(a.lr),
+  warmupSteps: 100,
+  schedule: 'cosine',
+  minLrRatio: 0.05,
+  weightDecay: 0.05,
+  clipNorm: 1.0,
+  progressEvery: 10,
 };
 const summary = await model.fit(train, {
   ...fitOptions,
@@ -78,11 +94,20 @@ await model.dispose();
 
 const idDropout = Number(a['id-dropout']);
 const textModel = await lib.SASRec.create({
-  items: data.numItems, dim: 64, layers: 2, heads: 2, maxLen, dropout: 0.2, seed: 0, textDim: vectors.dim, ...(a.threads && { threads: Number(a.threads) }),
+  items: data.numItems,
+  dim: 64,
+  layers: 2,
+  heads: 2,
+  maxLen,
+  dropout: 0.2,
+  seed: 0,
+  textDim: vectors.dim,
+  ...(a.threads && { threads: Number(a.threads) }),
 });
 await textModel.setItemText(vectors);
 const textSummary = await textModel.fit(train, {
-  ...fitOptions, idDropout,
+  ...fitOptions,
+  idDropout,
   onProgress: (p) => console.log(`text model: step ${p.step}/${p.totalSteps} epoch ${p.epoch} loss ${p.loss.toFixed(4)} ${p.sequencesPerSec.toFixed(0)} seq/s`),
 });
 const joint = await textModel.evaluate(test, evaluateOptions);
@@ -95,45 +120,84 @@ const full = (ev, scorer) => ({ 'hr@10': row(ev, scorer, 'hr@10'), 'ndcg@10': ro
 const modelFull = (ev) => ({ ...full(ev, 'model'), medianRank: median(ev.ranks) });
 const amongCold = (ranks) => ({ 'hr@10': lib.hitRate(ranks, 10), 'ndcg@10': lib.ndcg(ranks, 10), medianRank: median(ranks) });
 const result = {
-  benchmark: 'coldstart-ml1m', date: new Date().toISOString(),
-  device: cpuDevice(lib.versions()), versions: lib.versions(),
+  benchmark: 'coldstart-ml1m',
+  date: new Date().toISOString(),
+  device: cpuDevice(lib.versions()),
+  versions: lib.versions(),
   protocol: {
-    split: 'cold-items (10% of the items, seed 0): target = each user\'s last cold-item event, history = every event before it',
+    split: "cold-items (10% of the items, seed 0): target = each user's last cold-item event, history = every event before it",
     full: 'rank of the target over all items, seen items excluded, ties pessimistic',
     amongCold: 'rank of the target among the cold items the user has not seen (the new-item protocol of Gantner et al. 2010)',
   },
-  data: { items: data.numItems, withText: data.itemInfoMatch.matched, coldItems: coldItems.length, testUsers: test.targets.length, trainInteractions: train.numInteractions },
+  data: {
+    items: data.numItems,
+    withText: data.itemInfoMatch.matched,
+    coldItems: coldItems.length,
+    testUsers: test.targets.length,
+    trainInteractions: train.numInteractions,
+  },
   text: { encoder: 'HashingTextEncoder', config: encoder.config, fields: 'title. genres' },
-  model: { dim: 64, layers: 2, heads: 2, maxLen, dropout: 0.2 }, options: fitOptions,
-  mapping: { lambdaOption: lambda, lambda: mapping.lambda, lambdaSearch: mapping.lambdaSearch, warmItems: mapping.warmCount, warmR2: mapping.warmR2, seconds: mappingSec },
+  model: { dim: 64, layers: 2, heads: 2, maxLen, dropout: 0.2 },
+  options: fitOptions,
+  mapping: {
+    lambdaOption: lambda,
+    lambda: mapping.lambda,
+    lambdaSearch: mapping.lambdaSearch,
+    warmItems: mapping.warmCount,
+    warmR2: mapping.warmR2,
+    seconds: mappingSec,
+  },
   jointText: { textDim: vectors.dim, idDropout, steps: textSummary.steps, trainMinutes: textSummary.elapsedSec / 60 },
-  full: { joint: modelFull(joint), mapped: modelFull(after), unmapped: modelFull(before), popularity: full(after, 'popularity'), random: full(after, 'random') },
+  full: {
+    joint: modelFull(joint),
+    mapped: modelFull(after),
+    unmapped: modelFull(before),
+    popularity: full(after, 'popularity'),
+    random: full(after, 'random'),
+  },
   amongCold: { joint: amongCold(jointCold), mapped: amongCold(afterCold), unmapped: amongCold(beforeCold), random: randomAmongCold(test, coldItems, 10) },
-  ci: { joint: joint.table.map((r) => ({ metric: r.name, ...r.ci?.model })), mapped: after.table.map((r) => ({ metric: r.name, ...r.ci?.model })), unmapped: before.table.map((r) => ({ metric: r.name, ...r.ci?.model })) },
-  steps: summary.steps, trainMinutes: summary.elapsedSec / 60, wallMinutes,
+  ci: {
+    joint: joint.table.map((r) => ({ metric: r.name, ...r.ci?.model })),
+    mapped: after.table.map((r) => ({ metric: r.name, ...r.ci?.model })),
+    unmapped: before.table.map((r) => ({ metric: r.name, ...r.ci?.model })),
+  },
+  steps: summary.steps,
+  trainMinutes: summary.elapsedSec / 60,
+  wallMinutes,
   command: commandLine('coldstart-ml1m.mjs'),
 };
 const { full: F, amongCold: C } = result;
 const f = (s) => `HR@10 ${s['hr@10'].toFixed(4)}, NDCG@10 ${s['ndcg@10'].toFixed(4)}`;
 const cell = (v) => (v === undefined ? '—' : v.toFixed(4));
 const rank = (v) => (v === undefined ? '—' : String(v));
-console.log(`\ncold targets (${test.targets.length} users, ${coldItems.length} cold items), warm R² of the map ${mapping.warmR2.toFixed(3)}, λ ${mapping.lambda.toPrecision(2)}:`);
-console.log('| scorer | full HR@10 | full NDCG@10 | full median rank | among-cold HR@10 | among-cold NDCG@10 | among-cold median rank |\n| --- | --- | --- | --- | --- | --- | --- |');
+console.log(
+  `\ncold targets (${test.targets.length} users, ${coldItems.length} cold items), warm R² of the map ${mapping.warmR2.toFixed(3)}, λ ${mapping.lambda.toPrecision(2)}:`,
+);
+console.log(
+  '| scorer | full HR@10 | full NDCG@10 | full median rank | among-cold HR@10 | among-cold NDCG@10 | among-cold median rank |\n| --- | --- | --- | --- | --- | --- | --- |',
+);
 for (const [name, x, y] of [
   [`SASRec with learned text projection (id dropout ${idDropout})`, F.joint, C.joint],
-  ['SASRec + text-mapped cold rows', F.mapped, C.mapped], ['SASRec, cold rows unmapped', F.unmapped, C.unmapped],
-  ['most popular (cannot rank cold items)', F.popularity, undefined], ['random', F.random, C.random],
+  ['SASRec + text-mapped cold rows', F.mapped, C.mapped],
+  ['SASRec, cold rows unmapped', F.unmapped, C.unmapped],
+  ['most popular (cannot rank cold items)', F.popularity, undefined],
+  ['random', F.random, C.random],
 ]) {
-  console.log(`| ${name} | ${cell(x['hr@10'])} | ${cell(x['ndcg@10'])} | ${rank(x.medianRank)} | ${cell(y?.['hr@10'])} | ${cell(y?.['ndcg@10'])} | ${rank(y?.medianRank)} |`);
+  console.log(
+    `| ${name} | ${cell(x['hr@10'])} | ${cell(x['ndcg@10'])} | ${rank(x.medianRank)} | ${cell(y?.['hr@10'])} | ${cell(y?.['ndcg@10'])} | ${rank(y?.medianRank)} |`,
+  );
 }
 console.log(`${summary.steps} steps, train ${result.trainMinutes.toFixed(1)} min, mapping ${mappingSec.toFixed(1)} s, wall ${wallMinutes.toFixed(1)} min`);
 
 if (!a['no-record']) {
-  recordRun('coldstart-ml1m', result,
+  recordRun(
+    'coldstart-ml1m',
+    result,
     `coldstart-ml1m | ${result.device} | cold-items 10% (seed 0), ${coldItems.length} cold items, ${test.targets.length} users; L=${maxLen} d=64 blocks=2, ${epochs} epochs; ` +
-    `hashed title+genres t=${encoder.config.dim}, ridge λ=${lambda === 'auto' ? `auto→${mapping.lambda.toPrecision(2)}` : lambda} (warm R² ${mapping.warmR2.toFixed(3)}); full ranking and among cold items | ` +
-    `learned text projection (textDim ${vectors.dim}, id dropout ${idDropout}): full ${f(F.joint)} (median rank ${F.joint.medianRank}); among cold ${f(C.joint)}; ` +
-    `text-mapped: full ${f(F.mapped)} (median rank ${F.mapped.medianRank}); among cold ${f(C.mapped)} | ` +
-    `unmapped: full ${f(F.unmapped)} (median rank ${F.unmapped.medianRank}); among cold ${f(C.unmapped)} | ` +
-    `random: full ${f(F.random)}, among cold ${f(C.random)}; most-popular full ${f(F.popularity)} (cannot rank cold items); ${wallMinutes.toFixed(1)} min wall | \`${result.command}\``);
+      `hashed title+genres t=${encoder.config.dim}, ridge λ=${lambda === 'auto' ? `auto→${mapping.lambda.toPrecision(2)}` : lambda} (warm R² ${mapping.warmR2.toFixed(3)}); full ranking and among cold items | ` +
+      `learned text projection (textDim ${vectors.dim}, id dropout ${idDropout}): full ${f(F.joint)} (median rank ${F.joint.medianRank}); among cold ${f(C.joint)}; ` +
+      `text-mapped: full ${f(F.mapped)} (median rank ${F.mapped.medianRank}); among cold ${f(C.mapped)} | ` +
+      `unmapped: full ${f(F.unmapped)} (median rank ${F.unmapped.medianRank}); among cold ${f(C.unmapped)} | ` +
+      `random: full ${f(F.random)}, among cold ${f(C.random)}; most-popular full ${f(F.popularity)} (cannot rank cold items); ${wallMinutes.toFixed(1)} min wall | \`${result.command}\``,
+  );
 }

@@ -44,14 +44,28 @@ const data = await readSasrecText(a.data);
 const { train, valid, test } = data.split('leave-one-out');
 const Model = a.arch === 'bert4rec' ? BERT4Rec : SASRec;
 const model = await Model.create({
-  items: data.numItems, dim: 64, layers: 2, heads: Number(a.heads), maxLen: 200, dropout: Number(a.dropout), seed: 0,
+  items: data.numItems,
+  dim: 64,
+  layers: 2,
+  heads: Number(a.heads),
+  maxLen: 200,
+  dropout: Number(a.dropout),
+  seed: 0,
   ...(a.threads && { threads: Number(a.threads) }),
 });
 const fitOptions = {
-  epochs: Number(a.epochs), batchSize: Number(a.batch), lr: Number(a.lr), warmupSteps: 200, schedule: 'cosine', minLrRatio: 0.05,
-  weightDecay: Number(a['weight-decay']), clipNorm: 1.0, progressEvery: 48,
+  epochs: Number(a.epochs),
+  batchSize: Number(a.batch),
+  lr: Number(a.lr),
+  warmupSteps: 200,
+  schedule: 'cosine',
+  minLrRatio: 0.05,
+  weightDecay: Number(a['weight-decay']),
+  clipNorm: 1.0,
+  progressEvery: 48,
   validation: { data: valid, every: Number(a.every), metric: 'ndcg@10', patience: Number(a.patience), restoreBest: true },
-  onProgress: (p) => console.log(`step ${p.step}/${p.totalSteps} epoch ${p.epoch} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${p.sequencesPerSec.toFixed(0)} seq/s`),
+  onProgress: (p) =>
+    console.log(`step ${p.step}/${p.totalSteps} epoch ${p.epoch} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${p.sequencesPerSec.toFixed(0)} seq/s`),
 };
 const summary = await model.fit(train, fitOptions);
 for (const r of summary.validation.history) console.log(`validation epoch ${r.epoch}: ndcg@10 ${r.value.toFixed(4)} (train loss ${r.trainLoss.toFixed(4)})`);
@@ -60,11 +74,19 @@ const popular = popularityRanks(train.itemCounts(), test);
 const wallMinutes = (Date.now() - started) / 60000; // read, train, validate and test: the time the target is about
 // Not timed: the same model beside most-popular and random with 95% CIs and beyond-accuracy metrics, and the
 // legacy sampled-100 numbers old papers report (for comparison only; full ranking above is the result).
-const full = await model.evaluate(test, { metrics: ['hr@10', 'ndcg@10', 'mrr', 'coverage@10', 'gini@10', 'novelty@10', 'popularityLift@10'], train, groups: { activity: 'activity' } });
+const full = await model.evaluate(test, {
+  metrics: ['hr@10', 'ndcg@10', 'mrr', 'coverage@10', 'gini@10', 'novelty@10', 'popularityLift@10'],
+  train,
+  groups: { activity: 'activity' },
+});
 const sampled = await model.evaluate(test, { protocol: 'sampled-100', ks: [10], train, bootstrap: false });
 const report = reportData({
-  title: `${a.arch === 'bert4rec' ? 'BERT4Rec' : 'SASRec'} on MovieLens-1M`, protocol: 'leave-one-out, full ranking over 3416 items, seen items excluded, ties pessimistic',
-  datasetName: 'ml-1m (SASRec preprocessing)', dataset: data, train, evaluation: full,
+  title: `${a.arch === 'bert4rec' ? 'BERT4Rec' : 'SASRec'} on MovieLens-1M`,
+  protocol: 'leave-one-out, full ranking over 3416 items, seen items excluded, ties pessimistic',
+  datasetName: 'ml-1m (SASRec preprocessing)',
+  dataset: data,
+  train,
+  evaluation: full,
   model: { architecture: a.arch, config: { ...model.config }, parameters: model.info().parameters },
   training: { losses: summary.losses, trainSeconds: summary.elapsedSec, validation: summary.validation },
 });
@@ -72,19 +94,41 @@ await model.dispose();
 
 const m = evaluation.metrics;
 const result = {
-  benchmark: 'quality-ml1m', arch: a.arch, date: new Date().toISOString(),
-  device: cpuDevice(versions()), versions: versions(),
+  benchmark: 'quality-ml1m',
+  arch: a.arch,
+  date: new Date().toISOString(),
+  device: cpuDevice(versions()),
+  versions: versions(),
   protocol: 'leave-one-out, full ranking over 3416 items, seen items excluded, early stopping on valid NDCG@10',
-  options: { ...fitOptions, validation: { ...fitOptions.validation, data: undefined }, onProgress: undefined, dropout: Number(a.dropout), heads: Number(a.heads) },
-  test: m, popularity: { 'hr@10': hitRate(popular, 10), 'ndcg@10': ndcg(popular, 10) },
-  table: full.table, fairness: full.fairness, legacySampled100: sampled.metrics,
-  validation: summary.validation, steps: summary.steps, trainMinutes: summary.elapsedSec / 60, wallMinutes,
+  options: {
+    ...fitOptions,
+    validation: { ...fitOptions.validation, data: undefined },
+    onProgress: undefined,
+    dropout: Number(a.dropout),
+    heads: Number(a.heads),
+  },
+  test: m,
+  popularity: { 'hr@10': hitRate(popular, 10), 'ndcg@10': ndcg(popular, 10) },
+  table: full.table,
+  fairness: full.fairness,
+  legacySampled100: sampled.metrics,
+  validation: summary.validation,
+  steps: summary.steps,
+  trainMinutes: summary.elapsedSec / 60,
+  wallMinutes,
   command: commandLine('quality-ml1m.mjs'),
 };
-console.log(`\ntest (${evaluation.users} users): HR@10 ${m['hr@10'].toFixed(4)}  NDCG@10 ${m['ndcg@10'].toFixed(4)}  HR@20 ${m['hr@20'].toFixed(4)}  NDCG@20 ${m['ndcg@20'].toFixed(4)}  MRR ${m.mrr.toFixed(4)}`);
+console.log(
+  `\ntest (${evaluation.users} users): HR@10 ${m['hr@10'].toFixed(4)}  NDCG@10 ${m['ndcg@10'].toFixed(4)}  HR@20 ${m['hr@20'].toFixed(4)}  NDCG@20 ${m['ndcg@20'].toFixed(4)}  MRR ${m.mrr.toFixed(4)}`,
+);
 console.log(`most popular: HR@10 ${result.popularity['hr@10'].toFixed(4)}  NDCG@10 ${result.popularity['ndcg@10'].toFixed(4)}`);
-for (const r of full.table) console.log(`${r.name.padEnd(20)} model ${r.values.model.toFixed(4)}  popular ${r.values.popularity.toFixed(4)}  random ${r.values.random.toFixed(4)}`);
-console.log(`legacy sampled-100 (not comparable to full ranking): ${Object.entries(sampled.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
+for (const r of full.table)
+  console.log(`${r.name.padEnd(20)} model ${r.values.model.toFixed(4)}  popular ${r.values.popularity.toFixed(4)}  random ${r.values.random.toFixed(4)}`);
+console.log(
+  `legacy sampled-100 (not comparable to full ranking): ${Object.entries(sampled.metrics)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join('  ')}`,
+);
 console.log(`best validation epoch ${summary.validation.best.epoch}, ${summary.steps} steps, wall ${wallMinutes.toFixed(1)} min`);
 
 const day = result.date.slice(0, 10);
@@ -95,7 +139,9 @@ await writeReport(join(out, `quality-ml1m-${a.arch}-${day}.html`), report); // `
 console.log(`wrote ${join(out, `quality-ml1m-${a.arch}-${day}`)}.{json,html}`);
 if (a['no-record']) process.exit(0);
 const reference = a.arch === 'bert4rec' ? 'BERT4Rec 0.2843 / 0.1537' : 'SASRec full CE 0.3152 / 0.1821';
-appendFileSync(join(here, 'RESULTS.md'),
+appendFileSync(
+  join(here, 'RESULTS.md'),
   `| ${day} | quality-ml1m (${a.arch}) | ${result.device} | L=200 d=64 blocks=2 heads=${a.heads}, full CE, leave-one-out, full ranking | ` +
-  `HR@10 ${m['hr@10'].toFixed(4)}, NDCG@10 ${m['ndcg@10'].toFixed(4)} (best valid epoch ${summary.validation.best.epoch}, ${wallMinutes.toFixed(1)} min wall) | ` +
-  `paper: ${reference} | popularity NDCG@10 ${result.popularity['ndcg@10'].toFixed(4)} | \`${result.command}\` |\n`);
+    `HR@10 ${m['hr@10'].toFixed(4)}, NDCG@10 ${m['ndcg@10'].toFixed(4)} (best valid epoch ${summary.validation.best.epoch}, ${wallMinutes.toFixed(1)} min wall) | ` +
+    `paper: ${reference} | popularity NDCG@10 ${result.popularity['ndcg@10'].toFixed(4)} | \`${result.command}\` |\n`,
+);

@@ -41,35 +41,77 @@ const started = Date.now();
 const epochs = Number(a.epochs);
 const itemsPerStep = Number(a['items-per-step']);
 
-const data = (await lib.readSasrecText(files.interactions, { itemIdMap: files.itemMap, userIdMap: files.userMap }))
-  .withItemInfo(await lib.readMovieLensMovies(files.movies));
+const data = (await lib.readSasrecText(files.interactions, { itemIdMap: files.itemMap, userIdMap: files.userMap })).withItemInfo(
+  await lib.readMovieLensMovies(files.movies),
+);
 const texts = lib.itemText(data);
 const { train, test, coldItems } = data.split('cold-items', { fraction: 0.1, seed: 0 });
 
 // A random BERT folder: config.json, vocab.txt (special tokens + every lowercased word of the texts), model.safetensors.
-const H = 128, LAYERS = 2, FFN = 512, POSITIONS = 64;
+const H = 128,
+  LAYERS = 2,
+  FFN = 512,
+  POSITIONS = 64;
 // as BERT's basic tokenizer splits them: lowercased, accents stripped, punctuation apart
-const words = [...new Set(texts.flatMap((t) => t.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '').match(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu) ?? []))].sort();
+const words = [
+  ...new Set(
+    texts.flatMap(
+      (t) =>
+        t
+          .toLowerCase()
+          .normalize('NFD')
+          .replace(/\p{Mn}/gu, '')
+          .match(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu) ?? [],
+    ),
+  ),
+].sort();
 const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words];
 const folder = mkdtempSync(join(tmpdir(), 'seqrec-random-bert-'));
 writeFileSync(join(folder, 'vocab.txt'), `${vocab.join('\n')}\n`);
-writeFileSync(join(folder, 'config.json'), JSON.stringify({
-  model_type: 'bert', hidden_size: H, num_hidden_layers: LAYERS, num_attention_heads: 2, intermediate_size: FFN, hidden_act: 'gelu',
-  max_position_embeddings: POSITIONS, type_vocab_size: 2, vocab_size: vocab.length, layer_norm_eps: 1e-12,
-}));
+writeFileSync(
+  join(folder, 'config.json'),
+  JSON.stringify({
+    model_type: 'bert',
+    hidden_size: H,
+    num_hidden_layers: LAYERS,
+    num_attention_heads: 2,
+    intermediate_size: FFN,
+    hidden_act: 'gelu',
+    max_position_embeddings: POSITIONS,
+    type_vocab_size: 2,
+    vocab_size: vocab.length,
+    layer_norm_eps: 1e-12,
+  }),
+);
 const rand = lib.seededRandom(0);
 const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-const tensor = (name, shape, fill) => ({ name, dtype: 'F32', shape, data: new Uint8Array(Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, fill).buffer) });
+const tensor = (name, shape, fill) => ({
+  name,
+  dtype: 'F32',
+  shape,
+  data: new Uint8Array(Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, fill).buffer),
+});
 const weight = (name, shape) => tensor(name, shape, () => 0.02 * normal()); // BERT's initializer_range
 const norm = (name) => [tensor(`${name}.weight`, [H], () => 1), tensor(`${name}.bias`, [H], () => 0)];
 const linear = (name, inputs, outputs) => [weight(`${name}.weight`, [outputs, inputs]), tensor(`${name}.bias`, [outputs], () => 0)];
-const records = [weight('embeddings.word_embeddings.weight', [vocab.length, H]), weight('embeddings.position_embeddings.weight', [POSITIONS, H]),
-  weight('embeddings.token_type_embeddings.weight', [2, H]), ...norm('embeddings.LayerNorm')];
+const records = [
+  weight('embeddings.word_embeddings.weight', [vocab.length, H]),
+  weight('embeddings.position_embeddings.weight', [POSITIONS, H]),
+  weight('embeddings.token_type_embeddings.weight', [2, H]),
+  ...norm('embeddings.LayerNorm'),
+];
 for (let i = 0; i < LAYERS; i++) {
   const at = `encoder.layer.${i}`;
-  records.push(...linear(`${at}.attention.self.query`, H, H), ...linear(`${at}.attention.self.key`, H, H), ...linear(`${at}.attention.self.value`, H, H),
-    ...linear(`${at}.attention.output.dense`, H, H), ...norm(`${at}.attention.output.LayerNorm`), ...linear(`${at}.intermediate.dense`, H, FFN),
-    ...linear(`${at}.output.dense`, FFN, H), ...norm(`${at}.output.LayerNorm`));
+  records.push(
+    ...linear(`${at}.attention.self.query`, H, H),
+    ...linear(`${at}.attention.self.key`, H, H),
+    ...linear(`${at}.attention.self.value`, H, H),
+    ...linear(`${at}.attention.output.dense`, H, H),
+    ...norm(`${at}.attention.output.LayerNorm`),
+    ...linear(`${at}.intermediate.dense`, H, FFN),
+    ...linear(`${at}.output.dense`, FFN, H),
+    ...norm(`${at}.output.LayerNorm`),
+  );
 }
 await lib.writeSafetensors(join(folder, 'model.safetensors'), { tensors: records, metadata: { format: 'pt' } });
 
@@ -85,14 +127,21 @@ async function run(name, options, setText) {
   const model = await lib.SASRec.create(arch);
   if (setText) await model.setItemText(await encoder.encode(texts));
   const t0 = Date.now();
-  const summary = await model.fit(train, { ...fitOptions, ...options, onProgress: (p) => p.step % 100 === 0 && console.log(`${name}: step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}`) });
+  const summary = await model.fit(train, {
+    ...fitOptions,
+    ...options,
+    onProgress: (p) => p.step % 100 === 0 && console.log(`${name}: step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}`),
+  });
   const seconds = (Date.now() - t0) / 1000;
   const ev = options.steps ? undefined : await model.evaluate(test, { metrics, train, bootstrap: false });
   const cold = options.steps ? undefined : await ranksAmongCold(model, test, coldItems);
   await model.dispose();
   const cell = (m, s) => ev.table.find((r) => r.name === m).values[s];
   return {
-    name, steps: summary.steps, stepsPerSec: summary.steps / seconds, peakRssGB: peakRss(),
+    name,
+    steps: summary.steps,
+    stepsPerSec: summary.steps / seconds,
+    peakRssGB: peakRss(),
     ...(ev && {
       model: { 'hr@10': cell('hr@10', 'model'), 'ndcg@10': cell('ndcg@10', 'model'), medianRank: median(ev.ranks) },
       random: { 'hr@10': cell('hr@10', 'random'), 'ndcg@10': cell('ndcg@10', 'random') },
@@ -103,7 +152,11 @@ async function run(name, options, setText) {
 const rows = [
   await run('frozen encoder', {}, true),
   await run(`end-to-end LoRA, ${itemsPerStep} items per step`, { textEncoder: { encoder, texts, lora, itemsPerStep } }, false),
-  await run(`end-to-end LoRA, all ${data.numItems} items per step (speed only)`, { steps: Number(a['full-steps']), textEncoder: { encoder, texts, lora } }, false),
+  await run(
+    `end-to-end LoRA, all ${data.numItems} items per step (speed only)`,
+    { steps: Number(a['full-steps']), textEncoder: { encoder, texts, lora } },
+    false,
+  ),
 ];
 encoder.dispose();
 rmSync(folder, { recursive: true, force: true });
@@ -111,20 +164,36 @@ const wallMinutes = (Date.now() - started) / 60000;
 const f = (m) => `${m['hr@10'].toFixed(4)} / ${m['ndcg@10'].toFixed(4)}`;
 const randomCold = randomAmongCold(test, coldItems, 10);
 console.log('| text | steps/s | full HR@10 / NDCG@10 | among cold HR@10 / NDCG@10 (median rank) |\n| --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.name} | ${r.stepsPerSec.toFixed(2)} | ${r.model ? f(r.model) : '-'} | ${r.amongCold ? `${f(r.amongCold)} (${r.amongCold.medianRank})` : '-'} |`);
-console.log(`random: full ${f(rows[0].random)}, among cold ${f(randomCold)}; ${coldItems.length} cold items, ${test.targets.length} test users; peak RSS ${peakRss().toFixed(2)} GB; wall ${wallMinutes.toFixed(1)} min`);
+for (const r of rows)
+  console.log(
+    `| ${r.name} | ${r.stepsPerSec.toFixed(2)} | ${r.model ? f(r.model) : '-'} | ${r.amongCold ? `${f(r.amongCold)} (${r.amongCold.medianRank})` : '-'} |`,
+  );
+console.log(
+  `random: full ${f(rows[0].random)}, among cold ${f(randomCold)}; ${coldItems.length} cold items, ${test.targets.length} test users; peak RSS ${peakRss().toFixed(2)} GB; wall ${wallMinutes.toFixed(1)} min`,
+);
 const result = {
-  benchmark: 'text-tuning-ml1m', date: new Date().toISOString(), device: cpuDevice(lib.versions()), versions: lib.versions(),
+  benchmark: 'text-tuning-ml1m',
+  date: new Date().toISOString(),
+  device: cpuDevice(lib.versions()),
+  versions: lib.versions(),
   protocol: 'cold-items 10% (seed 0); full ranking of cold test targets, seen excluded; encoder: random BERT L-2 H-128 A-2 (no pretrained weights reachable)',
   randomAmongCold: randomCold,
-  encoder: { layers: LAYERS, hidden: H, intermediate: FFN, vocab: vocab.length, maxLength: 32 }, lora, model: arch, options: fitOptions, rows, wallMinutes,
+  encoder: { layers: LAYERS, hidden: H, intermediate: FFN, vocab: vocab.length, maxLength: 32 },
+  lora,
+  model: arch,
+  options: fitOptions,
+  rows,
+  wallMinutes,
   command: commandLine('text-tuning-ml1m.mjs'),
 };
 if (!a['no-record']) {
   const [frozen, tuned, full] = rows;
-  recordRun('text-tuning-ml1m', result,
+  recordRun(
+    'text-tuning-ml1m',
+    result,
     `text-tuning-ml1m | ${result.device} | cold-items 10% (seed 0), text SASRec textDim ${H} L=50 d=64 blocks=2, ${epochs} epochs; random BERT L-2 H-128 (no pretrained weights here), LoRA r 8 on all its linear layers | ` +
-    `cold HR@10 / NDCG@10, full ranking and among cold items: frozen encoder ${f(frozen.model)}, ${f(frozen.amongCold)} at ${frozen.stepsPerSec.toFixed(2)} steps/s; ` +
-    `end-to-end (${itemsPerStep} items/step) ${f(tuned.model)}, ${f(tuned.amongCold)} at ${tuned.stepsPerSec.toFixed(2)} steps/s | ` +
-    `random ${f(frozen.random)}, ${f(randomCold)}; all ${data.numItems} items/step ${full.stepsPerSec.toFixed(3)} steps/s; peak RSS ${peakRss().toFixed(2)} GB; ${wallMinutes.toFixed(1)} min wall | \`${result.command}\``);
+      `cold HR@10 / NDCG@10, full ranking and among cold items: frozen encoder ${f(frozen.model)}, ${f(frozen.amongCold)} at ${frozen.stepsPerSec.toFixed(2)} steps/s; ` +
+      `end-to-end (${itemsPerStep} items/step) ${f(tuned.model)}, ${f(tuned.amongCold)} at ${tuned.stepsPerSec.toFixed(2)} steps/s | ` +
+      `random ${f(frozen.random)}, ${f(randomCold)}; all ${data.numItems} items/step ${full.stepsPerSec.toFixed(3)} steps/s; peak RSS ${peakRss().toFixed(2)} GB; ${wallMinutes.toFixed(1)} min wall | \`${result.command}\``,
+  );
 }

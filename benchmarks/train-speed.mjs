@@ -36,8 +36,25 @@ const TARGET_RATIO = 3;
 
 // ---------------------------------------------------------------------------------------------- options
 const DEFAULTS = {
-  steps: 20, warmup: 3, threads: os.availableParallelism(), items: 3706, dim: 64, layers: 2, heads: 2,
-  'max-len': 200, batch: 128, ffn: 0, dropout: 0.2, seed: 0, python: existsSync(path.join(ROOT, '.venv/bin/python')) ? path.join(ROOT, '.venv/bin/python') : '/usr/bin/python3', 'skip-torch': false, compile: false, 'no-record': false, 'idle-wait': 300, 'loss-chunk-mib': 0, child: '',
+  steps: 20,
+  warmup: 3,
+  threads: os.availableParallelism(),
+  items: 3706,
+  dim: 64,
+  layers: 2,
+  heads: 2,
+  'max-len': 200,
+  batch: 128,
+  ffn: 0,
+  dropout: 0.2,
+  seed: 0,
+  python: existsSync(path.join(ROOT, '.venv/bin/python')) ? path.join(ROOT, '.venv/bin/python') : '/usr/bin/python3',
+  'skip-torch': false,
+  compile: false,
+  'no-record': false,
+  'idle-wait': 300,
+  'loss-chunk-mib': 0,
+  child: '',
 };
 const FLAGS = new Set(['skip-torch', 'no-record', 'compile']);
 const FLOATS = new Set(['dropout', 'loss-chunk-mib']);
@@ -48,7 +65,12 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0].replace(/^#!.*\n\/\*\*\n?/, '').replace(/^ \* ?/gm, ''));
+      console.log(
+        readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('*/')[0]
+          .replace(/^#!.*\n\/\*\*\n?/, '')
+          .replace(/^ \* ?/gm, ''),
+      );
       process.exit(0);
     }
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
@@ -63,7 +85,8 @@ function parseArgs(argv) {
     if (STRINGS.has(key)) o[key] = raw;
     else {
       const v = Number(raw);
-      if (!Number.isFinite(v) || (!FLOATS.has(key) && !Number.isInteger(v)) || v < 0) fail(`--${key} expects a ${FLOATS.has(key) ? 'number' : 'non-negative integer'}, got ${raw}`);
+      if (!Number.isFinite(v) || (!FLOATS.has(key) && !Number.isInteger(v)) || v < 0)
+        fail(`--${key} expects a ${FLOATS.has(key) ? 'number' : 'non-negative integer'}, got ${raw}`);
       o[key] = v;
     }
   }
@@ -102,13 +125,26 @@ async function runSeqrec(o) {
   const rssBeforeModel = process.memoryUsage().rss;
 
   const model = await SASRec.create({
-    items: o.items, dim: o.dim, layers: o.layers, heads: o.heads, maxLen: L, ffnDim: o.ffn,
-    dropout: o.dropout, seed: o.seed, threads: o.threads,
+    items: o.items,
+    dim: o.dim,
+    layers: o.layers,
+    heads: o.heads,
+    maxLen: L,
+    ffnDim: o.ffn,
+    dropout: o.dropout,
+    seed: o.seed,
+    threads: o.threads,
   });
   const reports = [];
   const t0 = performance.now();
   const summary = await model.fit(data, {
-    steps: total, batchSize: B, lr: 1e-3, schedule: 'constant', weightDecay: 0.1, clipNorm: 1.0, progressEvery: 1,
+    steps: total,
+    batchSize: B,
+    lr: 1e-3,
+    schedule: 'constant',
+    weightDecay: 0.1,
+    clipNorm: 1.0,
+    progressEvery: 1,
     ...(o['loss-chunk-mib'] > 0 && { lossChunkBytes: Math.round(o['loss-chunk-mib'] * 2 ** 20) }),
     onProgress: (p) => {
       reports.push({ step: p.step, loss: p.loss, gradNorm: p.gradNorm, elapsedSec: p.elapsedSec });
@@ -128,13 +164,33 @@ async function runSeqrec(o) {
   await model.dispose();
   const peakKiB = process.resourceUsage().maxRSS; // KiB on Linux, like Python's ru_maxrss
   return {
-    impl: 'seqrec', torch: v.torch, device: v.deviceName, threads: o.threads, items: o.items, dim: o.dim, layers: o.layers,
-    heads: o.heads, max_len: L, batch: B, ffn: o.ffn, dtype: 'fp32', steps: o.steps, warmup: o.warmup,
-    steps_per_s: o.steps / elapsed, seqs_per_s: (o.steps * B) / elapsed, peak_mem_gb: (peakKiB * 1024) / 1e9,
-    final_loss: reports[total - 1].loss, first_losses: reports.slice(0, 5).map((r) => r.loss),
+    impl: 'seqrec',
+    torch: v.torch,
+    device: v.deviceName,
+    threads: o.threads,
+    items: o.items,
+    dim: o.dim,
+    layers: o.layers,
+    heads: o.heads,
+    max_len: L,
+    batch: B,
+    ffn: o.ffn,
+    dtype: 'fp32',
+    steps: o.steps,
+    warmup: o.warmup,
+    steps_per_s: o.steps / elapsed,
+    seqs_per_s: (o.steps * B) / elapsed,
+    peak_mem_gb: (peakKiB * 1024) / 1e9,
+    final_loss: reports[total - 1].loss,
+    first_losses: reports.slice(0, 5).map((r) => r.loss),
     step_sec: { median: median(measured), min: measured[0], max: measured[measured.length - 1], first: stepTimes[0] },
-    step_times_sec: stepTimes, fit_wall_sec: wallSec, fit_elapsed_sec: summary.elapsedSec,
-    rss_before_model_gb: rssBeforeModel / 1e9, parameters: info.parameters, sdpa: info.sdpa, versions: v,
+    step_times_sec: stepTimes,
+    fit_wall_sec: wallSec,
+    fit_elapsed_sec: summary.elapsedSec,
+    rss_before_model_gb: rssBeforeModel / 1e9,
+    parameters: info.parameters,
+    sdpa: info.sdpa,
+    versions: v,
   };
 }
 
@@ -213,7 +269,7 @@ function runJson(cmd, args) {
       for (const line of lines) {
         try {
           result.json.push(JSON.parse(line));
-        } catch (e) {
+        } catch {
           return reject(new Error(`${cmd}: bad JSON line: ${line}`));
         }
       }
@@ -273,8 +329,10 @@ function buildInfo() {
   };
   const status = git('status', '--porcelain');
   return {
-    commit: git('rev-parse', 'HEAD'), changed_files: status === null ? null : status.split('\n').filter(Boolean).length,
-    dist_built: mtime('dist/index.js'), addon_built: mtime('build/Release/seqrec.node'),
+    commit: git('rev-parse', 'HEAD'),
+    changed_files: status === null ? null : status.split('\n').filter(Boolean).length,
+    dist_built: mtime('dist/index.js'),
+    addon_built: mtime('build/Release/seqrec.node'),
   };
 }
 
@@ -283,9 +341,32 @@ const fmt = (x, digits) => (x === undefined || x === null ? '—' : x.toFixed(di
 /** One PyTorch side (benchmarks/torch_reference.py, eager or torch.compile): its report with step times. */
 async function runTorchSide(o, compiled, label) {
   const args = [
-    'benchmarks/torch_reference.py', '--items', o.items, '--dim', o.dim, '--layers', o.layers, '--heads', o.heads,
-    '--max-len', o['max-len'], '--batch', o.batch, '--ffn', o.ffn, '--dropout', o.dropout, '--steps', o.steps,
-    '--warmup', o.warmup, '--threads', o.threads, '--seed', o.seed, ...(compiled ? ['--compile'] : []),
+    'benchmarks/torch_reference.py',
+    '--items',
+    o.items,
+    '--dim',
+    o.dim,
+    '--layers',
+    o.layers,
+    '--heads',
+    o.heads,
+    '--max-len',
+    o['max-len'],
+    '--batch',
+    o.batch,
+    '--ffn',
+    o.ffn,
+    '--dropout',
+    o.dropout,
+    '--steps',
+    o.steps,
+    '--warmup',
+    o.warmup,
+    '--threads',
+    o.threads,
+    '--seed',
+    o.seed,
+    ...(compiled ? ['--compile'] : []),
   ].map(String);
   const command = [o.python, ...args].join(' ');
   console.error(`${label} (own process): ${command}`);
@@ -348,7 +429,10 @@ async function main() {
     return `| ${name} | ${r.device} | ${r.threads} | ${fmt(r.steps_per_s, 3)} | ${fmt(medianRate(r), 3)} | ${fmt(r.seqs_per_s, 1)} | ${fmt(r.peak_mem_gb, 2)} | ${fmt(r.final_loss, 4)} | ${fmt(others(r), 2)} |`;
   });
   const CONTENDED = 0.2; // other processes' cores during a side above which its timing is suspect
-  const contended = [seqrec, torch, compiled].filter(Boolean).filter((r) => (others(r) ?? 0) > CONTENDED).map((r) => r.impl);
+  const contended = [seqrec, torch, compiled]
+    .filter(Boolean)
+    .filter((r) => (others(r) ?? 0) > CONTENDED)
+    .map((r) => r.impl);
   const table = [
     `Training speed, ${shape}, ${o.steps} timed steps after ${o.warmup} warmup, ${device}`,
     '',
@@ -374,33 +458,64 @@ async function main() {
   let jsonPath = path.join(resultsDir, `train-speed-cpu-${date}.json`);
   for (let n = 2; existsSync(jsonPath); n++) jsonPath = path.join(resultsDir, `train-speed-cpu-${date}-${n}.json`); // keep earlier runs
   const { versions, ...seqrecRaw } = seqrec;
-  writeFileSync(jsonPath, JSON.stringify({
-    benchmark: 'train-speed', date: new Date().toISOString(), command, torch_command: torchCommand, shape, device,
-    cpu, cpus: os.cpus().length, threads: o.threads, node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    load, build: buildInfo(), options: o, versions, seqrec: seqrecRaw, pytorch: torch, pytorch_compile: compiled, ratio_steps_per_s: ratio,
-    ratio_median_step: ratioMedian, target_ratio: TARGET_RATIO,
-  }, null, 2) + '\n');
+  writeFileSync(
+    jsonPath,
+    JSON.stringify(
+      {
+        benchmark: 'train-speed',
+        date: new Date().toISOString(),
+        command,
+        torch_command: torchCommand,
+        shape,
+        device,
+        cpu,
+        cpus: os.cpus().length,
+        threads: o.threads,
+        node: process.version,
+        platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+        load,
+        build: buildInfo(),
+        options: o,
+        versions,
+        seqrec: seqrecRaw,
+        pytorch: torch,
+        pytorch_compile: compiled,
+        ratio_steps_per_s: ratio,
+        ratio_median_step: ratioMedian,
+        target_ratio: TARGET_RATIO,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 
   const resultsMd = path.join(HERE, 'RESULTS.md');
   if (!existsSync(resultsMd)) {
-    writeFileSync(resultsMd, [
-      '# Benchmark results',
-      '',
-      'One row per run, appended by the scripts in benchmarks/ (see benchmarks/README.md). Raw numbers: benchmarks/results/.',
-      '',
-      '| date | benchmark | device | setup | seqrec | reference | comparison | command |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- |',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      resultsMd,
+      [
+        '# Benchmark results',
+        '',
+        'One row per run, appended by the scripts in benchmarks/ (see benchmarks/README.md). Raw numbers: benchmarks/results/.',
+        '',
+        '| date | benchmark | device | setup | seqrec | reference | comparison | command |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |',
+        '',
+      ].join('\n'),
+    );
   }
   const cell = (r) => (r ? `${fmt(r.steps_per_s, 3)} steps/s, ${fmt(r.peak_mem_gb, 2)} GB RSS` : '—');
-  const ratioCell = (ratio === null ? '—' : `${ratio.toFixed(2)}×${ratioMedian === null ? '' : ` (median step ${ratioMedian.toFixed(2)}×)`}; target ≥ ${TARGET_RATIO}×`) +
+  const ratioCell =
+    (ratio === null ? '—' : `${ratio.toFixed(2)}×${ratioMedian === null ? '' : ` (median step ${ratioMedian.toFixed(2)}×)`}; target ≥ ${TARGET_RATIO}×`) +
     (contended.length ? ` ⚠ contended: ${contended.join(', ')}` : '');
-  appendFileSync(resultsMd, `| ${date} | train-speed | ${device} | ${shape} | ${cell(seqrec)} | ${torch ? `eager ${cell(torch)}${compiled ? `; torch.compile ${cell(compiled)}` : ''} (torch ${torch.torch})` : '—'} | ${ratioCell} | \`${command}\` |\n`);
+  appendFileSync(
+    resultsMd,
+    `| ${date} | train-speed | ${device} | ${shape} | ${cell(seqrec)} | ${torch ? `eager ${cell(torch)}${compiled ? `; torch.compile ${cell(compiled)}` : ''} (torch ${torch.torch})` : '—'} | ${ratioCell} | \`${command}\` |\n`,
+  );
   console.error(`wrote ${path.relative(process.cwd(), jsonPath)}; appended a row to ${path.relative(process.cwd(), resultsMd)}`);
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

@@ -37,8 +37,9 @@ const CUT = 1995;
 const epochs = Number(a.epochs);
 const tuneEpochs = Number(a['tune-epochs']);
 
-const data = (await lib.readSasrecText(files.interactions, { itemIdMap: files.itemMap, userIdMap: files.userMap }))
-  .withItemInfo(await lib.readMovieLensMovies(files.movies));
+const data = (await lib.readSasrecText(files.interactions, { itemIdMap: files.itemMap, userIdMap: files.userMap })).withItemInfo(
+  await lib.readMovieLensMovies(files.movies),
+);
 const texts = lib.itemText(data);
 const year = (item) => Number(/\((\d{4})\)\s*$/.exec(data.itemInfo[item]?.title ?? '')?.[1] ?? NaN);
 
@@ -49,7 +50,9 @@ function catalogue(keep) {
   for (let i = 1; i <= data.numItems; i++) if (keep(i)) dense[i] = ids.push(i) - 1;
   const seqs = [];
   for (let u = 0; u < data.numUsers; u++) {
-    const seq = Array.from(data.sequence(u)).filter((i) => dense[i] > 0).map((i) => dense[i]);
+    const seq = Array.from(data.sequence(u))
+      .filter((i) => dense[i] > 0)
+      .map((i) => dense[i]);
     if (seq.length > 0) seqs.push(seq);
   }
   const items = ids.length - 1;
@@ -60,9 +63,20 @@ const encoder = new lib.HashingTextEncoder({ dim: Number(a['text-dim']) });
 const A = catalogue((i) => year(i) < CUT);
 const B = catalogue((i) => year(i) >= CUT);
 const undated = Array.from({ length: data.numItems }, (_, i) => i + 1).filter((i) => Number.isNaN(year(i))).length;
-console.log(`catalogue A (before ${CUT}): ${A.items} items, ${A.set.numUsers} users, ${A.set.numInteractions} events; B: ${B.items} items, ${B.set.numUsers} users, ${B.set.numInteractions} events; ${undated} undated items left out`);
+console.log(
+  `catalogue A (before ${CUT}): ${A.items} items, ${A.set.numUsers} users, ${A.set.numInteractions} events; B: ${B.items} items, ${B.set.numUsers} users, ${B.set.numInteractions} events; ${undated} undated items left out`,
+);
 
-const arch = { dim: 64, layers: 2, heads: 2, maxLen: 50, dropout: 0.2, seed: 0, textDim: Number(a['text-dim']), ...(a.threads && { threads: Number(a.threads) }) };
+const arch = {
+  dim: 64,
+  layers: 2,
+  heads: 2,
+  maxLen: 50,
+  dropout: 0.2,
+  seed: 0,
+  textDim: Number(a['text-dim']),
+  ...(a.threads && { threads: Number(a.threads) }),
+};
 const fitOptions = { batchSize: 128, lr: 2e-3, warmupSteps: 100, minLrRatio: 0.05, weightDecay: 0.05 };
 const log = (what) => (p) => p.step % 100 === 0 && console.log(`${what}: step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}`);
 const { train, test } = B.set.split('leave-one-out');
@@ -95,22 +109,38 @@ const wallMinutes = (Date.now() - started) / 60000;
 
 const f = (m) => `${m['hr@10'].toFixed(4)} / ${m['ndcg@10'].toFixed(4)}`;
 const rows = [
-  ['zero-shot transfer (A → B, no B training)', zeroShot.model], ['most popular on B', zeroShot.popularity], ['random', zeroShot.random],
-  [`transfer + ${tuneEpochs} epochs on B`, tuned], [`scratch, ${tuneEpochs} epochs on B`, scratchShort], [`scratch, ${epochs} epochs on B`, scratchFull],
+  ['zero-shot transfer (A → B, no B training)', zeroShot.model],
+  ['most popular on B', zeroShot.popularity],
+  ['random', zeroShot.random],
+  [`transfer + ${tuneEpochs} epochs on B`, tuned],
+  [`scratch, ${tuneEpochs} epochs on B`, scratchShort],
+  [`scratch, ${epochs} epochs on B`, scratchFull],
 ];
 console.log('| model | HR@10 / NDCG@10 |\n| --- | --- |');
 for (const [name, m] of rows) console.log(`| ${name} | ${f(m)} |`);
 console.log(`${test.targets.length} test users on B; wall ${wallMinutes.toFixed(1)} min`);
 const result = {
-  benchmark: 'transfer-ml1m', date: new Date().toISOString(), device: cpuDevice(lib.versions()), versions: lib.versions(),
+  benchmark: 'transfer-ml1m',
+  date: new Date().toISOString(),
+  device: cpuDevice(lib.versions()),
+  versions: lib.versions(),
   protocol: `catalogue A = films before ${CUT}, B = from ${CUT} (disjoint items); base trained on A, transferToCatalogue to B; B leave-one-out test, full ranking, seen excluded`,
-  catalogues: { A: { items: A.items, users: A.set.numUsers, events: A.set.numInteractions }, B: { items: B.items, users: B.set.numUsers, events: B.set.numInteractions, testUsers: test.targets.length } },
-  model: arch, options: { ...fitOptions, epochs, tuneEpochs }, baseSteps: baseFit.steps,
-  results: { zeroShot, tuned, scratchShort, scratchFull }, wallMinutes,
+  catalogues: {
+    A: { items: A.items, users: A.set.numUsers, events: A.set.numInteractions },
+    B: { items: B.items, users: B.set.numUsers, events: B.set.numInteractions, testUsers: test.targets.length },
+  },
+  model: arch,
+  options: { ...fitOptions, epochs, tuneEpochs },
+  baseSteps: baseFit.steps,
+  results: { zeroShot, tuned, scratchShort, scratchFull },
+  wallMinutes,
   command: commandLine('transfer-ml1m.mjs'),
 };
 if (!a['no-record']) {
-  recordRun('transfer-ml1m', result,
+  recordRun(
+    'transfer-ml1m',
+    result,
     `transfer-ml1m | ${result.device} | text SASRec (hashed title+genres, textDim ${arch.textDim}, L=50 d=64 blocks=2) trained ${epochs} epochs on films before ${CUT} (${A.items} items), moved to films from ${CUT} (${B.items} new items); B leave-one-out, full ranking, ${test.targets.length} users | ` +
-    `HR@10 / NDCG@10: zero-shot ${f(zeroShot.model)}; +${tuneEpochs} epochs on B ${f(tuned)} | most-popular ${f(zeroShot.popularity)}, random ${f(zeroShot.random)}; scratch ${tuneEpochs} epochs ${f(scratchShort)}, scratch ${epochs} epochs ${f(scratchFull)}; ${wallMinutes.toFixed(1)} min wall | \`${result.command}\``);
+      `HR@10 / NDCG@10: zero-shot ${f(zeroShot.model)}; +${tuneEpochs} epochs on B ${f(tuned)} | most-popular ${f(zeroShot.popularity)}, random ${f(zeroShot.random)}; scratch ${tuneEpochs} epochs ${f(scratchShort)}, scratch ${epochs} epochs ${f(scratchFull)}; ${wallMinutes.toFixed(1)} min wall | \`${result.command}\``,
+  );
 }

@@ -16,9 +16,15 @@ type ArgType = MethodSpec['args'][number]['type'];
 function cppType(t: FieldType): string {
   if (typeof t === 'object') return 'record' in t ? t.record : `std::vector<${t.list}>`;
   return {
-    int: 'int64_t', float: 'double', bool: 'bool', string: 'std::string',
-    Int32Array: 'std::vector<int32_t>', Float32Array: 'std::vector<float>', Float64Array: 'std::vector<double>',
-    Uint8Array: 'std::vector<uint8_t>', 'int[]': 'std::vector<int64_t>',
+    int: 'int64_t',
+    float: 'double',
+    bool: 'bool',
+    string: 'std::string',
+    Int32Array: 'std::vector<int32_t>',
+    Float32Array: 'std::vector<float>',
+    Float64Array: 'std::vector<double>',
+    Uint8Array: 'std::vector<uint8_t>',
+    'int[]': 'std::vector<int64_t>',
   }[t];
 }
 function cppDefault(t: FieldType): string {
@@ -32,8 +38,15 @@ function tsType(t: FieldType | 'void'): string {
 function reader(t: FieldType): string {
   if (typeof t === 'object') return 'record' in t ? `read${t.record}` : `readList<${t.list}, read${t.list}>`;
   return {
-    int: 'readInt', float: 'readFloat', bool: 'readBool', string: 'readString', Int32Array: 'readInt32Array',
-    Float32Array: 'readFloat32Array', Float64Array: 'readFloat64Array', Uint8Array: 'readUint8Array', 'int[]': 'readIntList',
+    int: 'readInt',
+    float: 'readFloat',
+    bool: 'readBool',
+    string: 'readString',
+    Int32Array: 'readInt32Array',
+    Float32Array: 'readFloat32Array',
+    Float64Array: 'readFloat64Array',
+    Uint8Array: 'readUint8Array',
+    'int[]': 'readIntList',
   }[t];
 }
 const isCallback = (t: ArgType): t is { callback: string } => typeof t === 'object' && 'callback' in t;
@@ -66,8 +79,17 @@ for (const c of Object.values(classes)) recordsIn({ record: c.ctor }, inbound);
 
 // ---- native/generated/types.h -----------------------------------------------------------------
 function typesHeader(): string {
-  const out = [banner('//'), '// Plain structs of the native surface (no Node dependency).', '#pragma once',
-    '#include <cstdint>', '#include <string>', '#include <vector>', '', 'namespace seqrec {', ''];
+  const out = [
+    banner('//'),
+    '// Plain structs of the native surface (no Node dependency).',
+    '#pragma once',
+    '#include <cstdint>',
+    '#include <string>',
+    '#include <vector>',
+    '',
+    'namespace seqrec {',
+    '',
+  ];
   for (const [name, spec] of Object.entries(records)) {
     out.push(`/// ${spec.doc}`, `struct ${name} {`);
     for (const [field, f] of Object.entries(spec.fields)) out.push(`  ${cppType(f.type)} ${field}${cppDefault(f.type)};  ///< ${f.doc}`);
@@ -80,43 +102,98 @@ function typesHeader(): string {
 // ---- native/generated/error_codes.h + lib/native/error-codes.ts -----------------------------------
 function errorCodesHeader(): string {
   const native = errorCodes.filter((e) => e.native);
-  return [banner('//'), '// The error codes native code throws (common/error.h), with their stable names.', '#pragma once', '',
-    'namespace seqrec {', '', 'enum class ErrorCode {', ...native.map((e) => `  ${e.native},  ///< ${e.code}: ${e.doc}`), '};', '',
-    'inline const char* codeName(ErrorCode code) {', '  switch (code) {',
-    ...native.map((e) => `    case ErrorCode::${e.native}: return "${e.code}";`), '  }', '  return "E_NATIVE";', '}', '',
-    '}  // namespace seqrec', ''].join('\n');
+  return [
+    banner('//'),
+    '// The error codes native code throws (common/error.h), with their stable names.',
+    '#pragma once',
+    '',
+    'namespace seqrec {',
+    '',
+    'enum class ErrorCode {',
+    ...native.map((e) => `  ${e.native},  ///< ${e.code}: ${e.doc}`),
+    '};',
+    '',
+    'inline const char* codeName(ErrorCode code) {',
+    '  switch (code) {',
+    ...native.map((e) => `    case ErrorCode::${e.native}: return "${e.code}";`),
+    '  }',
+    '  return "E_NATIVE";',
+    '}',
+    '',
+    '}  // namespace seqrec',
+    '',
+  ].join('\n');
 }
 function errorCodesTs(): string {
-  return [banner('//'), '/** Stable error codes (lib/errors.ts). Add new ones at the end; never rename. */', 'export const ErrorCodes = [',
-    ...errorCodes.map((e) => `  '${e.code}', // ${e.doc}`), '] as const;', ''].join('\n');
+  return [
+    banner('//'),
+    '/** Stable error codes (lib/errors.ts). Add new ones at the end; never rename. */',
+    'export const ErrorCodes = [',
+    ...errorCodes.map((e) => `  '${e.code}', // ${e.doc}`),
+    '] as const;',
+    '',
+  ].join('\n');
 }
 
 // ---- native/addon/generated/records.h + glue.h + glue.cpp ----------------------------------------
 function recordsHeader(): string {
-  const out = [banner('//'), '// N-API readers/writers of every record that crosses the boundary.',
-    '#pragma once', '#include <napi.h>', '', '#include "addon/convert.h"', '#include "generated/types.h"', '',
-    'namespace seqrec::glue {', ''];
+  const out = [
+    banner('//'),
+    '// N-API readers/writers of every record that crosses the boundary.',
+    '#pragma once',
+    '#include <napi.h>',
+    '',
+    '#include "addon/convert.h"',
+    '#include "generated/types.h"',
+    '',
+    'namespace seqrec::glue {',
+    '',
+  ];
   for (const name of Object.keys(records)) {
     if (inbound.has(name)) out.push(`${name} read${name}(const Napi::Value& value, const std::string& path);`);
     if (outbound.has(name)) out.push(`Napi::Value toJs(Napi::Env env, const ${name}& value);`);
   }
-  out.push('', '// Lists of records become arrays of objects.', 'template <class T>',
+  out.push(
+    '',
+    '// Lists of records become arrays of objects.',
+    'template <class T>',
     'Napi::Value toJs(Napi::Env env, const std::vector<T>& value) {',
     '  Napi::Array array = Napi::Array::New(env, value.size());',
     '  for (size_t i = 0; i < value.size(); ++i) array.Set(static_cast<uint32_t>(i), toJs(env, value[i]));',
-    '  return array;', '}', '', '}  // namespace seqrec::glue', '');
+    '  return array;',
+    '}',
+    '',
+    '}  // namespace seqrec::glue',
+    '',
+  );
   return out.join('\n');
 }
 
 function glueHeader(): string {
-  const out = [banner('//'), '// The argument glue of every class and free function.', '#pragma once', '#include <napi.h>', '',
-    '#include "addon/gated_object.h"', '#include "addon/generated/records.h"', '', 'namespace seqrec::glue {', ''];
-  out.push('// Every class, its type tag, and (glue.cpp) how an argument becomes one: checked by tag, then held as a', '// shared call of that object until the job that takes it settles (the returned function releases it).');
+  const out = [
+    banner('//'),
+    '// The argument glue of every class and free function.',
+    '#pragma once',
+    '#include <napi.h>',
+    '',
+    '#include "addon/gated_object.h"',
+    '#include "addon/generated/records.h"',
+    '',
+    'namespace seqrec::glue {',
+    '',
+  ];
+  out.push(
+    '// Every class, its type tag, and (glue.cpp) how an argument becomes one: checked by tag, then held as a',
+    '// shared call of that object until the job that takes it settles (the returned function releases it).',
+  );
   for (const cls of Object.keys(classes)) {
     const [lower, upper] = typeTag(cls);
-    out.push(`class ${cls};`, `inline constexpr napi_type_tag k${cls}Tag = {${lower}, ${upper}};`,
+    out.push(
+      `class ${cls};`,
+      `inline constexpr napi_type_tag k${cls}Tag = {${lower}, ${upper}};`,
       `${cls}& unwrap${cls}(const Napi::Value& value, const std::string& path);`,
-      `std::function<void()> hold${cls}(${cls}& object, const char* by);`);
+      `std::function<void()> hold${cls}(${cls}& object, const char* by);`,
+    );
   }
   out.push('');
   out.push('// Hand-written implementations (native/addon/) of the free functions.');
@@ -150,9 +227,13 @@ function argParsing(owner: string, name: string, m: MethodSpec): string[] {
   const lines = [`    requireArgs(info, ${m.args.length}, "${owner}${name}");`];
   m.args.forEach((a, i) => {
     const t = a.type;
-    lines.push(isCallback(t) ? `    Napi::Function ${a.name} = readFunction(info[${i}], "${name}.${a.name}");`
-      : isObject(t) ? `    ${t.object}& ${a.name} = unwrap${t.object}(info[${i}], "${name}.${a.name}");`
-      : `    ${cppType(t)} ${a.name} = ${reader(t)}(info[${i}], "${name}.${a.name}");`);
+    lines.push(
+      isCallback(t)
+        ? `    Napi::Function ${a.name} = readFunction(info[${i}], "${name}.${a.name}");`
+        : isObject(t)
+          ? `    ${t.object}& ${a.name} = unwrap${t.object}(info[${i}], "${name}.${a.name}");`
+          : `    ${cppType(t)} ${a.name} = ${reader(t)}(info[${i}], "${name}.${a.name}");`,
+    );
   });
   return lines;
 }
@@ -169,41 +250,66 @@ function gatedCall(cls: string, name: string, m: ClassMethodSpec): string[] {
   const args = m.args.map((a) => (isCallback(a.type) || isObject(a.type) ? a.name : `std::move(${a.name})`));
   const access = accessEnum(m.access);
   const held = m.args.filter((a) => isObject(a.type));
-  if (held.length > 1 || (held.length === 1 && !m.async) || (held.length === 1 && m.thread)) throw new Error(`${cls}.${name}: at most one object argument, on a pool method`);
-  if (held.length === 1) {  // this call's own gate first, then the other object's
+  if (held.length > 1 || (held.length === 1 && !m.async) || (held.length === 1 && m.thread))
+    throw new Error(`${cls}.${name}: at most one object argument, on a pool method`);
+  if (held.length === 1) {
+    // this call's own gate first, then the other object's
     const { name: arg, type } = held[0]! as { name: string; type: { object: string } };
     const ret = m.returns === 'void' ? 'void' : cppType(m.returns);
-    return [`      this->gate_.check("${name}", ${access});`,
+    return [
+      `      this->gate_.check("${name}", ${access});`,
       `      std::function<void()> release = hold${type.object}(${arg}, "${cls}.${name}");`,
-      `      return this->template runGated<${ret}>(info.Env(), "${name}", ${access}, [&] { return self().${name}(${args.join(', ')}); }, std::move(release));`];
+      `      return this->template runGated<${ret}>(info.Env(), "${name}", ${access}, [&] { return self().${name}(${args.join(', ')}); }, std::move(release));`,
+    ];
   }
   if (m.thread) {
-    return [`      return this->runGatedThread("${name}", ${access}, [&](std::function<void()> release) {`,
-      `        return self().${name}(${['info.Env()', ...args, 'std::move(release)'].join(', ')});`, '      });'];
+    return [
+      `      return this->runGatedThread("${name}", ${access}, [&](std::function<void()> release) {`,
+      `        return self().${name}(${['info.Env()', ...args, 'std::move(release)'].join(', ')});`,
+      '      });',
+    ];
   }
   if (m.async) {
     const ret = m.returns === 'void' ? 'void' : cppType(m.returns);
     return [`      return this->template runGated<${ret}>(info.Env(), "${name}", ${access}, [&] { return self().${name}(${args.join(', ')}); });`];
   }
   const call = `self().${name}(${['info.Env()', ...args].join(', ')})`;
-  const gate = m.access === 'dispose' ? [`      if (!this->gate_.close("${name}")) return info.Env().Undefined();`]
-    : m.access === 'any' ? [] : [`      this->gate_.check("${name}", ${access});`];
+  const gate =
+    m.access === 'dispose'
+      ? [`      if (!this->gate_.close("${name}")) return info.Env().Undefined();`]
+      : m.access === 'any'
+        ? []
+        : [`      this->gate_.check("${name}", ${access});`];
   return [...gate, ...(m.returns === 'void' ? [`      ${call};`, '      return info.Env().Undefined();'] : [`      return toJs(info.Env(), ${call});`])];
 }
 
 function classGlue(cls: string, spec: (typeof classes)[string]): string[] {
   const out = [`/// ${spec.doc}`, `/// Derived implements, on the JS thread, once the gate has let the call in:`];
   for (const [name, m] of Object.entries(spec.methods)) out.push(`///   ${methodSignature(name, m)};  // ${m.access}`);
-  out.push(`template <class Derived>`, `class ${cls}Glue : public GatedObject<Derived> {`, ' public:',
+  out.push(
+    `template <class Derived>`,
+    `class ${cls}Glue : public GatedObject<Derived> {`,
+    ' public:',
     '  using Method = Napi::Value (Derived::*)(const Napi::CallbackInfo&);',
     '  static Napi::Function defineClass(Napi::Env env) {',
-    `    return Napi::ObjectWrap<Derived>::DefineClass(env, "${cls}", {`);
-  for (const name of Object.keys(spec.methods)) out.push(`      Napi::ObjectWrap<Derived>::InstanceMethod("${name}", static_cast<Method>(&${cls}Glue::${name}Glue)),`);
-  out.push('    });', '  }', '', ' protected:',
+    `    return Napi::ObjectWrap<Derived>::DefineClass(env, "${cls}", {`,
+  );
+  for (const name of Object.keys(spec.methods))
+    out.push(`      Napi::ObjectWrap<Derived>::InstanceMethod("${name}", static_cast<Method>(&${cls}Glue::${name}Glue)),`);
+  out.push(
+    '    });',
+    '  }',
+    '',
+    ' protected:',
     `  explicit ${cls}Glue(const Napi::CallbackInfo& info) : GatedObject<Derived>(info, "${cls}", k${cls}Tag) {}`,
     `  static ${spec.ctor} readConstructorArgs(const Napi::CallbackInfo& info) {`,
-    `    requireArgs(info, 1, "new ${cls}");`, `    return read${spec.ctor}(info[0], "config");`, '  }', '', ' private:',
-    '  Derived& self() { return static_cast<Derived&>(*this); }');
+    `    requireArgs(info, 1, "new ${cls}");`,
+    `    return read${spec.ctor}(info[0], "config");`,
+    '  }',
+    '',
+    ' private:',
+    '  Derived& self() { return static_cast<Derived&>(*this); }',
+  );
   for (const [name, m] of Object.entries(spec.methods)) {
     out.push(`  Napi::Value ${name}Glue(const Napi::CallbackInfo& info) {`, '    return guard(info.Env(), [&]() -> Napi::Value {');
     out.push(...argParsing(`${cls}.`, name, m).map((l) => `  ${l}`), ...gatedCall(cls, name, m));
@@ -214,20 +320,34 @@ function classGlue(cls: string, spec: (typeof classes)[string]): string[] {
 }
 
 function glueSource(): string {
-  const out = [banner('//'), '#include "addon/generated/glue.h"', '',
-    ...Object.values(classes).map((c) => `#include "${c.header}"`), '', 'namespace seqrec::glue {', ''];
+  const out = [
+    banner('//'),
+    '#include "addon/generated/glue.h"',
+    '',
+    ...Object.values(classes).map((c) => `#include "${c.header}"`),
+    '',
+    'namespace seqrec::glue {',
+    '',
+  ];
   for (const cls of Object.keys(classes)) {
-    out.push(`${cls}& unwrap${cls}(const Napi::Value& value, const std::string& path) {`,
+    out.push(
+      `${cls}& unwrap${cls}(const Napi::Value& value, const std::string& path) {`,
       `  if (!hasTypeTag(value, k${cls}Tag)) throw Error(ErrorCode::InvalidOption, path + " must be a ${cls}");`,
-      `  return *${cls}::Unwrap(value.As<Napi::Object>());`, '}', '',
-      `std::function<void()> hold${cls}(${cls}& object, const char* by) { return object.holdShared(by); }`, '');
+      `  return *${cls}::Unwrap(value.As<Napi::Object>());`,
+      '}',
+      '',
+      `std::function<void()> hold${cls}(${cls}& object, const char* by) { return object.holdShared(by); }`,
+      '',
+    );
   }
   for (const [name, spec] of Object.entries(records)) {
     if (inbound.has(name)) {
-      out.push(`${name} read${name}(const Napi::Value& value, const std::string& path) {`,
-        `  Napi::Object object = readObject(value, path, "${name}");`, `  ${name} out;`);
-      for (const [field, f] of Object.entries(spec.fields))
-        out.push(`  out.${field} = ${reader(f.type)}(object.Get("${field}"), path + ".${field}");`);
+      out.push(
+        `${name} read${name}(const Napi::Value& value, const std::string& path) {`,
+        `  Napi::Object object = readObject(value, path, "${name}");`,
+        `  ${name} out;`,
+      );
+      for (const [field, f] of Object.entries(spec.fields)) out.push(`  out.${field} = ${reader(f.type)}(object.Get("${field}"), path + ".${field}");`);
       out.push('  return out;', '}', '');
     }
     if (outbound.has(name)) {
@@ -238,8 +358,10 @@ function glueSource(): string {
   }
   out.push('void registerFunctions(Napi::Env env, Napi::Object exports) {');
   for (const [name, m] of Object.entries(functions)) {
-    out.push(`  exports.Set("${name}", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {`,
-      '    return guard(info.Env(), [&]() -> Napi::Value {');
+    out.push(
+      `  exports.Set("${name}", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {`,
+      '    return guard(info.Env(), [&]() -> Napi::Value {',
+    );
     out.push(...argParsing('', name, m).map((l) => `  ${l}`), ...callExpr('', name, m).map((l) => `  ${l}`));
     out.push('    });', `  }, "${name}"));`);
   }
@@ -256,7 +378,9 @@ function rawTs(): string {
     out.push('}', '');
   }
   const signature = (m: MethodSpec) => {
-    const args = m.args.map((a) => `${a.name}: ${isCallback(a.type) ? `(value: Addon${a.type.callback}) => void` : isObject(a.type) ? `Addon${a.type.object}` : tsType(a.type)}`);
+    const args = m.args.map(
+      (a) => `${a.name}: ${isCallback(a.type) ? `(value: Addon${a.type.callback}) => void` : isObject(a.type) ? `Addon${a.type.object}` : tsType(a.type)}`,
+    );
     const ret = tsType(m.returns);
     return `(${args.join(', ')}): ${m.async ? `Promise<${ret}>` : ret}`;
   };

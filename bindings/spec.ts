@@ -13,14 +13,16 @@
 
 /** Field types: scalars, typed arrays (copied in and out, never aliased), lists, records. */
 export type FieldType =
-  | 'int' | 'float' | 'bool' | 'string'
-  | 'Int32Array' | 'Float32Array' | 'Float64Array' | 'Uint8Array'
-  | 'int[]'
-  | { record: string }
-  | { list: string };
+  'int' | 'float' | 'bool' | 'string' | 'Int32Array' | 'Float32Array' | 'Float64Array' | 'Uint8Array' | 'int[]' | { record: string } | { list: string };
 
-export interface Field { type: FieldType; doc: string }
-export interface RecordSpec { doc: string; fields: Record<string, Field> }
+export interface Field {
+  type: FieldType;
+  doc: string;
+}
+export interface RecordSpec {
+  doc: string;
+  fields: Record<string, Field>;
+}
 export interface MethodSpec {
   doc: string;
   /**
@@ -41,9 +43,17 @@ export interface MethodSpec {
  * `thread` methods start their own thread and call `release` when it ends.
  */
 export type Access = 'shared' | 'exclusive' | 'any' | 'dispose';
-export interface ClassMethodSpec extends MethodSpec { access: Access; thread?: boolean }
+export interface ClassMethodSpec extends MethodSpec {
+  access: Access;
+  thread?: boolean;
+}
 /** `header`: the hand-written class (native/addon/), which the generated unwrap of `{ object }` arguments includes. */
-export interface ClassSpec { doc: string; ctor: string; header: string; methods: Record<string, ClassMethodSpec> }
+export interface ClassSpec {
+  doc: string;
+  ctor: string;
+  header: string;
+  methods: Record<string, ClassMethodSpec>;
+}
 
 /** Stable error codes, in this order (add at the end; never rename); `native` is the C++ enumerator. */
 export const errorCodes: Array<{ code: string; native?: string; doc: string }> = [
@@ -96,7 +106,7 @@ export const records: Record<string, RecordSpec> = {
   ItemText: {
     doc: 'The fixed text vector of every item, for a model created with textDim > 0.',
     fields: {
-      dim: int('width T (must equal the model\'s textDim)'),
+      dim: int("width T (must equal the model's textDim)"),
       data: { type: 'Float32Array', doc: '((V+1)·T) row-major; row 0 (padding) is ignored' },
     },
   },
@@ -122,7 +132,7 @@ export const records: Record<string, RecordSpec> = {
       lossChunkBytes: int('memory budget of one fused-loss chunk'),
       maskProb: float('BERT4Rec masking probability'),
       progressEvery: int('report progress every this many steps'),
-      resume: bool('continue the model\'s current run (optimizer state and step) instead of starting one'),
+      resume: bool("continue the model's current run (optimizer state and step) instead of starting one"),
       untilEpoch: int('pause the run (resumable) once this many epochs are done (0 = run to the end)'),
       adapter: str('train only this LoRA adapter (its lora_A/lora_B), the whole base frozen; "" = train the base'),
       freezeEmbeddings: bool('base training: keep the item and position tables frozen'),
@@ -168,11 +178,11 @@ export const records: Record<string, RecordSpec> = {
       noDecayTensors: int('tensors without weight decay'),
       frozenParameters: int('base parameters left out of training (frozen, or the whole base when training an adapter)'),
       frozenTensors: int('base tensors left out of training'),
-      trainable: { type: { list: 'TrainableTensor' }, doc: 'the optimizer\'s parameter list, in group order' },
+      trainable: { type: { list: 'TrainableTensor' }, doc: "the optimizer's parameter list, in group order" },
     },
   },
   RankRequest: {
-    doc: 'Ranks of held-out targets given each user\'s history: over all items, or over sampled candidates.',
+    doc: "Ranks of held-out targets given each user's history: over all items, or over sampled candidates.",
     fields: {
       offsets: { type: 'Int32Array', doc: '(n+1) CSR offsets of the histories' },
       items: { type: 'Int32Array', doc: 'history items (model input and excluded from ranking)' },
@@ -220,7 +230,7 @@ export const records: Record<string, RecordSpec> = {
     },
   },
   LoraSettings: {
-    doc: 'What defines a LoRA adapter besides its factors (PEFT\'s r, lora_alpha, lora_dropout, use_rslora).',
+    doc: "What defines a LoRA adapter besides its factors (PEFT's r, lora_alpha, lora_dropout, use_rslora).",
     fields: {
       r: int('rank'),
       alpha: float('scale numerator (lora_alpha)'),
@@ -255,7 +265,7 @@ export const records: Record<string, RecordSpec> = {
     },
   },
   AdapterState: {
-    doc: 'An adapter\'s factors and settings, for files in the PEFT layout (written and read in TypeScript).',
+    doc: "An adapter's factors and settings, for files in the PEFT layout (written and read in TypeScript).",
     fields: {
       name: str('adapter name'),
       lora: lora('its rank, scale and dropout'),
@@ -293,12 +303,12 @@ export const records: Record<string, RecordSpec> = {
   TextTuneRequest: {
     doc: 'End-to-end text: the loaded BERT encoder with a LoRA adapter of its own, whose pooled output is the item text while the model trains.',
     fields: {
-      ids: { type: 'Int32Array', doc: '((V+1)·T) token ids of every item\'s text, row-major, right-padded; row 0 unused' },
+      ids: { type: 'Int32Array', doc: "((V+1)·T) token ids of every item's text, row-major, right-padded; row 0 unused" },
       attentionMask: { type: 'Int32Array', doc: '((V+1)·T) 1 for real tokens, 0 for padding' },
       length: int('T, tokens per item'),
       pooling: str('"mean" or "cls"'),
       normalize: bool('L2-normalise each pooled vector'),
-      lora: lora('the encoder adapter\'s rank, scale and dropout'),
+      lora: lora("the encoder adapter's rank, scale and dropout"),
       modules: { type: { list: 'LinearModule' }, doc: 'encoder layers to adapt ("blocks.0.attention.query", …)' },
       itemsPerStep: int('items re-encoded with gradients per step, the rest read from the last encoding (0 = all)'),
       encodeBatch: int('items per forward when re-encoding all of them without gradients'),
@@ -329,15 +339,23 @@ export const records: Record<string, RecordSpec> = {
   ParityCeRequest: {
     doc: 'Check: fused chunked CE vs LibTorch autograd on unfused logits (and finite differences).',
     fields: {
-      batch: int('sequences'), length: int('positions'), dim: int('width'), items: int('catalogue V'),
-      seed: int('seed'), budgetBytes: int('chunk budget'), padShare: float('share of positions without a target'),
-      float64: bool('run in float64 (for finite differences)'), probes: int('finite-difference coordinates'),
+      batch: int('sequences'),
+      length: int('positions'),
+      dim: int('width'),
+      items: int('catalogue V'),
+      seed: int('seed'),
+      budgetBytes: int('chunk budget'),
+      padShare: float('share of positions without a target'),
+      float64: bool('run in float64 (for finite differences)'),
+      probes: int('finite-difference coordinates'),
     },
   },
   ParityCeResult: {
     doc: 'Both sides of the CE check.',
     fields: {
-      fusedLoss: float('fused loss'), referenceLoss: float('autograd loss'), chunkRows: int('rows per chunk'),
+      fusedLoss: float('fused loss'),
+      referenceLoss: float('autograd loss'),
+      chunkRows: int('rows per chunk'),
       fusedGradHidden: { type: 'Float64Array', doc: 'dL/dhidden, fused' },
       referenceGradHidden: { type: 'Float64Array', doc: 'dL/dhidden, autograd' },
       fusedGradWeight: { type: 'Float64Array', doc: 'dL/dweight, fused' },
@@ -375,9 +393,13 @@ export const records: Record<string, RecordSpec> = {
   ParityLoraRequest: {
     doc: 'Check: LoraLinear vs the explicit x·(W + s·B·A)ᵀ + b under autograd, and merge/unmerge.',
     fields: {
-      batch: int('sequences'), length: int('positions'), inFeatures: int('input width'), outFeatures: int('output width'),
+      batch: int('sequences'),
+      length: int('positions'),
+      inFeatures: int('input width'),
+      outFeatures: int('output width'),
       lora: lora('the adapter (eval ignores its dropout)'),
-      seed: int('seed'), float64: bool('run in float64'),
+      seed: int('seed'),
+      float64: bool('run in float64'),
     },
   },
   ParityLoraResult: {
@@ -385,11 +407,16 @@ export const records: Record<string, RecordSpec> = {
     fields: {
       y: { type: 'Float64Array', doc: 'LoraLinear output (B, L, out)' },
       yRef: { type: 'Float64Array', doc: 'explicit-form output' },
-      gradX: { type: 'Float64Array', doc: 'dL/dx, ours' }, gradXRef: { type: 'Float64Array', doc: 'dL/dx, reference' },
-      gradW: { type: 'Float64Array', doc: 'dL/dW, ours' }, gradWRef: { type: 'Float64Array', doc: 'dL/dW, reference' },
-      gradBias: { type: 'Float64Array', doc: 'dL/db, ours' }, gradBiasRef: { type: 'Float64Array', doc: 'dL/db, reference' },
-      gradA: { type: 'Float64Array', doc: 'dL/dA (r, in), ours' }, gradARef: { type: 'Float64Array', doc: 'dL/dA, reference' },
-      gradB: { type: 'Float64Array', doc: 'dL/dB (out, r), ours' }, gradBRef: { type: 'Float64Array', doc: 'dL/dB, reference' },
+      gradX: { type: 'Float64Array', doc: 'dL/dx, ours' },
+      gradXRef: { type: 'Float64Array', doc: 'dL/dx, reference' },
+      gradW: { type: 'Float64Array', doc: 'dL/dW, ours' },
+      gradWRef: { type: 'Float64Array', doc: 'dL/dW, reference' },
+      gradBias: { type: 'Float64Array', doc: 'dL/db, ours' },
+      gradBiasRef: { type: 'Float64Array', doc: 'dL/db, reference' },
+      gradA: { type: 'Float64Array', doc: 'dL/dA (r, in), ours' },
+      gradARef: { type: 'Float64Array', doc: 'dL/dA, reference' },
+      gradB: { type: 'Float64Array', doc: 'dL/dB (out, r), ours' },
+      gradBRef: { type: 'Float64Array', doc: 'dL/dB, reference' },
       yMerged: { type: 'Float64Array', doc: 'output with the adapter merged into W' },
       yMergedBase: { type: 'Float64Array', doc: 'base-only output while merged (equals yMerged)' },
       yAfterUnmerge: { type: 'Float64Array', doc: 'adapter-path output after unmerge' },
@@ -406,45 +433,150 @@ export const classes: Record<string, ClassSpec> = {
     methods: {
       fit: {
         doc: 'Train on a dedicated native thread; progress arrives through onProgress on the JS thread.',
-        args: [{ name: 'request', type: { record: 'FitRequest' } }, { name: 'onProgress', type: { callback: 'FitProgress' } }],
+        args: [
+          { name: 'request', type: { record: 'FitRequest' } },
+          { name: 'onProgress', type: { callback: 'FitProgress' } },
+        ],
         returns: { record: 'FitResult' },
-        async: true, access: 'exclusive', thread: true,
+        async: true,
+        access: 'exclusive',
+        thread: true,
       },
       abortFit: { doc: 'Ask a running fit to stop before its next step.', args: [], returns: 'bool', async: false, access: 'any' },
-      rank: { doc: 'Full-ranking ranks of targets.', args: [{ name: 'request', type: { record: 'RankRequest' } }], returns: 'Int32Array', async: true, access: 'shared' },
-      topK: { doc: 'Top-K lists.', args: [{ name: 'request', type: { record: 'TopKRequest' } }], returns: { record: 'TopKResult' }, async: true, access: 'shared' },
+      rank: {
+        doc: 'Full-ranking ranks of targets.',
+        args: [{ name: 'request', type: { record: 'RankRequest' } }],
+        returns: 'Int32Array',
+        async: true,
+        access: 'shared',
+      },
+      topK: {
+        doc: 'Top-K lists.',
+        args: [{ name: 'request', type: { record: 'TopKRequest' } }],
+        returns: { record: 'TopKResult' },
+        async: true,
+        access: 'shared',
+      },
       exportState: { doc: 'Copy parameters and optimizer state out.', args: [], returns: { record: 'ModelState' }, async: true, access: 'shared' },
-      importState: { doc: 'Load parameters and optimizer state.', args: [{ name: 'state', type: { record: 'ModelState' } }], returns: 'void', async: true, access: 'exclusive' },
+      importState: {
+        doc: 'Load parameters and optimizer state.',
+        args: [{ name: 'state', type: { record: 'ModelState' } }],
+        returns: 'void',
+        async: true,
+        access: 'exclusive',
+      },
       info: { doc: 'Static facts.', args: [], returns: { record: 'ModelInfo' }, async: false, access: 'shared' },
       dispose: { doc: 'Free native memory now (idempotent; refused while training).', args: [], returns: 'void', async: false, access: 'dispose' },
-      linearModules: { doc: 'The layers LoRA can target (fixed for the model\'s life).', args: [], returns: { list: 'LinearModule' }, async: false, access: 'shared' },
-      addAdapter: { doc: 'Add a LoRA adapter (exclusive, like importState).', args: [{ name: 'request', type: { record: 'AddAdapterRequest' } }], returns: { record: 'AdapterInfo' }, async: true, access: 'exclusive' },
-      removeAdapter: { doc: 'Delete an adapter and its tensors (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true, access: 'exclusive' },
-      mergeAdapter: { doc: 'Fold an adapter into the base weights, W += s·B·A (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true, access: 'exclusive' },
-      unmergeAdapter: { doc: 'Restore the weights from before mergeAdapter, bit for bit (exclusive).', args: [{ name: 'name', type: 'string' }], returns: 'void', async: true, access: 'exclusive' },
-      exportAdapter: { doc: 'Copy an adapter\'s factors and the base hash out.', args: [{ name: 'name', type: 'string' }], returns: { record: 'AdapterState' }, async: true, access: 'shared' },
+      linearModules: {
+        doc: "The layers LoRA can target (fixed for the model's life).",
+        args: [],
+        returns: { list: 'LinearModule' },
+        async: false,
+        access: 'shared',
+      },
+      addAdapter: {
+        doc: 'Add a LoRA adapter (exclusive, like importState).',
+        args: [{ name: 'request', type: { record: 'AddAdapterRequest' } }],
+        returns: { record: 'AdapterInfo' },
+        async: true,
+        access: 'exclusive',
+      },
+      removeAdapter: {
+        doc: 'Delete an adapter and its tensors (exclusive).',
+        args: [{ name: 'name', type: 'string' }],
+        returns: 'void',
+        async: true,
+        access: 'exclusive',
+      },
+      mergeAdapter: {
+        doc: 'Fold an adapter into the base weights, W += s·B·A (exclusive).',
+        args: [{ name: 'name', type: 'string' }],
+        returns: 'void',
+        async: true,
+        access: 'exclusive',
+      },
+      unmergeAdapter: {
+        doc: 'Restore the weights from before mergeAdapter, bit for bit (exclusive).',
+        args: [{ name: 'name', type: 'string' }],
+        returns: 'void',
+        async: true,
+        access: 'exclusive',
+      },
+      exportAdapter: {
+        doc: "Copy an adapter's factors and the base hash out.",
+        args: [{ name: 'name', type: 'string' }],
+        returns: { record: 'AdapterState' },
+        async: true,
+        access: 'shared',
+      },
       importAdapter: {
         doc: 'Create an adapter from saved factors, or overwrite one in place when replace is true (exclusive).',
-        args: [{ name: 'state', type: { record: 'AdapterState' } }, { name: 'replace', type: 'bool' }],
+        args: [
+          { name: 'state', type: { record: 'AdapterState' } },
+          { name: 'replace', type: 'bool' },
+        ],
         returns: { record: 'AdapterInfo' },
-        async: true, access: 'exclusive',
+        async: true,
+        access: 'exclusive',
       },
-      itemRows: { doc: 'Copy rows of the item id-embedding table out, (n·d) for items (n) in 1..V.', args: [{ name: 'items', type: 'Int32Array' }], returns: 'Float32Array', async: true, access: 'shared' },
-      setItemRows: { doc: 'Overwrite rows of the item id-embedding table (exclusive); nothing else changes.', args: [{ name: 'rows', type: { record: 'ItemRows' } }], returns: 'void', async: true, access: 'exclusive' },
+      itemRows: {
+        doc: 'Copy rows of the item id-embedding table out, (n·d) for items (n) in 1..V.',
+        args: [{ name: 'items', type: 'Int32Array' }],
+        returns: 'Float32Array',
+        async: true,
+        access: 'shared',
+      },
+      setItemRows: {
+        doc: 'Overwrite rows of the item id-embedding table (exclusive); nothing else changes.',
+        args: [{ name: 'rows', type: { record: 'ItemRows' } }],
+        returns: 'void',
+        async: true,
+        access: 'exclusive',
+      },
       transferFrom: {
-        doc: 'Copy from `base` (same architecture and sizes, another catalogue) every tensor that does not depend on the catalogue, and BERT4Rec\'s [mask] row (exclusive).',
-        args: [{ name: 'base', type: { object: 'NativeModel' } }], returns: 'void', async: true, access: 'exclusive',
+        doc: "Copy from `base` (same architecture and sizes, another catalogue) every tensor that does not depend on the catalogue, and BERT4Rec's [mask] row (exclusive).",
+        args: [{ name: 'base', type: { object: 'NativeModel' } }],
+        returns: 'void',
+        async: true,
+        access: 'exclusive',
       },
-      setItemText: { doc: 'Copy the item text vectors in (exclusive).', args: [{ name: 'text', type: { record: 'ItemText' } }], returns: 'void', async: true, access: 'exclusive' },
-      baseHash: { doc: 'sha256 over the base parameters\' names, dtypes, shapes and bytes (merged adapters excluded).', args: [], returns: 'string', async: true, access: 'shared' },
+      setItemText: {
+        doc: 'Copy the item text vectors in (exclusive).',
+        args: [{ name: 'text', type: { record: 'ItemText' } }],
+        returns: 'void',
+        async: true,
+        access: 'exclusive',
+      },
+      baseHash: {
+        doc: "sha256 over the base parameters' names, dtypes, shapes and bytes (merged adapters excluded).",
+        args: [],
+        returns: 'string',
+        async: true,
+        access: 'shared',
+      },
       attachTextEncoder: {
         doc: 'Fit from now on reads item text from `encoder` (its frozen weights shared, not copied) with a LoRA adapter of its own, trained with the model (exclusive).',
-        args: [{ name: 'encoder', type: { object: 'NativeTextEncoder' } }, { name: 'request', type: { record: 'TextTuneRequest' } }], returns: 'void', async: true, access: 'exclusive',
+        args: [
+          { name: 'encoder', type: { object: 'NativeTextEncoder' } },
+          { name: 'request', type: { record: 'TextTuneRequest' } },
+        ],
+        returns: 'void',
+        async: true,
+        access: 'exclusive',
       },
-      textEncoderAdapter: { doc: 'Copy the attached encoder\'s LoRA factors out.', args: [], returns: { record: 'AdapterState' }, async: true, access: 'shared' },
+      textEncoderAdapter: {
+        doc: "Copy the attached encoder's LoRA factors out.",
+        args: [],
+        returns: { record: 'AdapterState' },
+        async: true,
+        access: 'shared',
+      },
       detachTextEncoder: {
         doc: 'Drop the attached encoder (and the optimizer that trained it); returns its LoRA factors (exclusive).',
-        args: [], returns: { record: 'AdapterState' }, async: true, access: 'exclusive',
+        args: [],
+        returns: { record: 'AdapterState' },
+        async: true,
+        access: 'exclusive',
       },
     },
   },
@@ -455,9 +587,27 @@ classes.NativeTextEncoder = {
   ctor: 'TextEncoderConfig',
   header: 'addon/text_encoder_wrap.h',
   methods: {
-    load: { doc: 'Build the encoder and copy in BertModel weights (canonical names, F32).', args: [{ name: 'tensors', type: { list: 'TensorEntry' } }], returns: 'void', async: true, access: 'exclusive' },
-    encode: { doc: 'Pooled vectors (n·H) of tokenized texts.', args: [{ name: 'request', type: { record: 'EncodeRequest' } }], returns: 'Float32Array', async: true, access: 'shared' },
-    setAdapter: { doc: 'Apply these LoRA factors in every encode from now on (module names as in TextTuneRequest).', args: [{ name: 'state', type: { record: 'AdapterState' } }], returns: 'void', async: true, access: 'exclusive' },
+    load: {
+      doc: 'Build the encoder and copy in BertModel weights (canonical names, F32).',
+      args: [{ name: 'tensors', type: { list: 'TensorEntry' } }],
+      returns: 'void',
+      async: true,
+      access: 'exclusive',
+    },
+    encode: {
+      doc: 'Pooled vectors (n·H) of tokenized texts.',
+      args: [{ name: 'request', type: { record: 'EncodeRequest' } }],
+      returns: 'Float32Array',
+      async: true,
+      access: 'shared',
+    },
+    setAdapter: {
+      doc: 'Apply these LoRA factors in every encode from now on (module names as in TextTuneRequest).',
+      args: [{ name: 'state', type: { record: 'AdapterState' } }],
+      returns: 'void',
+      async: true,
+      access: 'exclusive',
+    },
     dispose: { doc: 'Free native memory now (idempotent; refused while a call is in flight).', args: [], returns: 'void', async: false, access: 'dispose' },
   },
 };
@@ -466,10 +616,32 @@ export const functions: Record<string, MethodSpec> = {
   versions: { doc: 'Build and runtime facts.', args: [], returns: { record: 'Versions' }, async: false },
   stopJobs: {
     doc: 'Cancel every native job of this environment (fits, pool jobs) and wait until each has stopped touching LibTorch (one step or batch); their Promises never settle. For process.exit(), which runs no addon hook.',
-    args: [], returns: 'void', async: false,
+    args: [],
+    returns: 'void',
+    async: false,
   },
-  parityCrossEntropy: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityCeRequest' } }], returns: { record: 'ParityCeResult' }, async: true },
-  parityAdamW: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityAdamWRequest' } }], returns: { record: 'ParityAdamWResult' }, async: true },
-  parityAttention: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityAttentionRequest' } }], returns: { record: 'ParityAttentionResult' }, async: true },
-  parityLora: { doc: 'Internal numeric check.', args: [{ name: 'request', type: { record: 'ParityLoraRequest' } }], returns: { record: 'ParityLoraResult' }, async: true },
+  parityCrossEntropy: {
+    doc: 'Internal numeric check.',
+    args: [{ name: 'request', type: { record: 'ParityCeRequest' } }],
+    returns: { record: 'ParityCeResult' },
+    async: true,
+  },
+  parityAdamW: {
+    doc: 'Internal numeric check.',
+    args: [{ name: 'request', type: { record: 'ParityAdamWRequest' } }],
+    returns: { record: 'ParityAdamWResult' },
+    async: true,
+  },
+  parityAttention: {
+    doc: 'Internal numeric check.',
+    args: [{ name: 'request', type: { record: 'ParityAttentionRequest' } }],
+    returns: { record: 'ParityAttentionResult' },
+    async: true,
+  },
+  parityLora: {
+    doc: 'Internal numeric check.',
+    args: [{ name: 'request', type: { record: 'ParityLoraRequest' } }],
+    returns: { record: 'ParityLoraResult' },
+    async: true,
+  },
 };

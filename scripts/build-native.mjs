@@ -45,7 +45,9 @@ const result = spawnSync(process.execPath, [cmakeJs, 'compile', '--directory', r
   env: { ...process.env, ...(ccache && { CCACHE_BASEDIR: root }) },
 });
 if (result.status !== 0) {
-  console.error('\nseqrec: building the native addon failed. If LibTorch was not found, the message above says how to get one\n' +
-    '(PyTorch 2.x in a .venv of the package, LIBTORCH=/path/to/libtorch, or Debian\'s libtorch-dev); see README.md.');
+  console.error(
+    '\nseqrec: building the native addon failed. If LibTorch was not found, the message above says how to get one\n' +
+      "(PyTorch 2.x in a .venv of the package, LIBTORCH=/path/to/libtorch, or Debian's libtorch-dev); see README.md.",
+  );
   process.exit(result.status ?? 1);
 }

@@ -82,9 +82,7 @@ export class AdapterManager {
     if (this.#adapters.has(n)) throw invalid('name', 'the name of no existing adapter (removeAdapter it first)', n);
     const native = this.#host.native();
     const modules = selectTargets(o.targetModules, this.#linearModules(native));
-    const info = await this.#host.track(
-      callNative(() => native.addAdapter({ name: n, lora: loraSettings(o), modules })),
-    );
+    const info = await this.#host.track(callNative(() => native.addAdapter({ name: n, lora: loraSettings(o), modules })));
     this.#adapters.set(n, { info, targetModules: o.targetModules });
     return this.#info(n);
   }
@@ -152,7 +150,11 @@ export class AdapterManager {
     }
     if (this.#adapters.has(n)) throw invalid('options.name', `the name of no existing adapter (${JSON.stringify(n)} exists)`, n);
     if (verifyBase && state.baseHash === '') {
-      throw new SeqrecError('E_CHECKPOINT', `${dir}: adapter_config.json has no seqrec_base_hash, so its base cannot be verified; pass { verifyBase: false } to load it anyway`, { file: dir });
+      throw new SeqrecError(
+        'E_CHECKPOINT',
+        `${dir}: adapter_config.json has no seqrec_base_hash, so its base cannot be verified; pass { verifyBase: false } to load it anyway`,
+        { file: dir },
+      );
     }
     const request: AddonAdapterState = { ...state, name: n, baseHash: verifyBase ? state.baseHash : '' };
     let info: AddonAdapterInfo;

@@ -81,8 +81,7 @@ export async function writePeftAdapter(
 export async function readPeftAdapter(dir: string, layers: readonly AddonLinearModule[], name?: string): Promise<PeftAdapter> {
   const configPath = join(dir, CONFIG_FILE);
   const weightsPath = join(dir, WEIGHTS_FILE);
-  const fail = (file: string, why: string, details: Record<string, unknown> = {}) =>
-    new SeqrecError('E_CHECKPOINT', `${file}: ${why}`, { file, ...details });
+  const fail = (file: string, why: string, details: Record<string, unknown> = {}) => new SeqrecError('E_CHECKPOINT', `${file}: ${why}`, { file, ...details });
   const config = parseConfig(await readBytes(configPath), configPath);
   const c = config as Record<string, unknown>;
   const field = (key: string, ok: (v: unknown) => boolean, expected: string, fallback?: unknown) => {
@@ -100,12 +99,23 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
   field('use_dora', (v) => v === false, 'false (DoRA is not supported)', false);
   field('modules_to_save', (v) => v === null || (Array.isArray(v) && v.length === 0), 'null', null);
   for (const key of ['rank_pattern', 'alpha_pattern']) {
-    field(key, (v) => v === null || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0), '{} (per-layer ranks are not supported)', {});
+    field(
+      key,
+      (v) => v === null || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0),
+      '{} (per-layer ranks are not supported)',
+      {},
+    );
   }
-  const targetModules = field('target_modules', (v) => typeof v === 'string' || (Array.isArray(v) && v.every((t) => typeof t === 'string')),
-    'a list of names or a regex string') as string[] | string;
+  const targetModules = field(
+    'target_modules',
+    (v) => typeof v === 'string' || (Array.isArray(v) && v.every((t) => typeof t === 'string')),
+    'a list of names or a regex string',
+  ) as string[] | string;
   // absent from adapters PEFT itself wrote: then "", and the caller decides what that may adapt
-  const baseHash = c.seqrec_base_hash === undefined ? '' : (field('seqrec_base_hash', (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'a sha256 hex string') as string);
+  const baseHash =
+    c.seqrec_base_hash === undefined
+      ? ''
+      : (field('seqrec_base_hash', (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'a sha256 hex string') as string);
   const storedName = field('seqrec_adapter_name', (v) => typeof v === 'string', 'a string', 'default') as string;
 
   const bytes = await readBytes(weightsPath);
@@ -126,14 +136,18 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
     if (t.shape.length !== 2 || t.shape[0] !== expected[0] || t.shape[1] !== expected[1]) {
       throw fail(weightsPath, `tensor "${t.name}" has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}] (r = ${r})`, { tensor: t.name });
     }
-    if (!['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) throw fail(weightsPath, `tensor "${t.name}" has dtype ${t.dtype}, expected a float`, { tensor: t.name });
+    if (!['F32', 'F16', 'BF16', 'F64'].includes(t.dtype))
+      throw fail(weightsPath, `tensor "${t.name}" has dtype ${t.dtype}, expected a float`, { tensor: t.name });
     seen.add(`${module}.lora_${which}`);
     return { name: `${module}.lora_${which}`, dtype: t.dtype, shape: t.shape, data: t.data.slice() };
   });
   if (tensors.length === 0) throw fail(weightsPath, 'holds no LoRA tensors');
   for (const key of seen) {
     const other = key.endsWith('A') ? `${key.slice(0, -1)}B` : `${key.slice(0, -1)}A`;
-    if (!seen.has(other)) throw fail(weightsPath, `tensor "${PREFIX}${other}.weight" is missing (its pair "${PREFIX}${key}.weight" is there)`, { tensor: `${PREFIX}${other}.weight` });
+    if (!seen.has(other))
+      throw fail(weightsPath, `tensor "${PREFIX}${other}.weight" is missing (its pair "${PREFIX}${key}.weight" is there)`, {
+        tensor: `${PREFIX}${other}.weight`,
+      });
   }
   return { state: { name: name ?? storedName, lora: { r, alpha, dropout, rslora }, baseHash, tensors }, targetModules };
 }

@@ -9,73 +9,86 @@ import { z } from 'zod';
 import { SeqrecError } from '../errors.js';
 
 const positiveInt = z.number().int().positive();
-const columns = z.strictObject({ user: z.string().optional(), item: z.string().optional(), time: z.string().nullable().optional(), rating: z.string().nullable().optional() });
+const columns = z.strictObject({
+  user: z.string().optional(),
+  item: z.string().optional(),
+  time: z.string().nullable().optional(),
+  rating: z.string().nullable().optional(),
+});
 
 export const formats = ['auto', 'movielens', 'sasrec', 'csv', 'tsv', 'jsonl', 'recbole', 'parquet'] as const;
 
 const schema = z.strictObject({
-  data: z.strictObject({
-    /** (str) interactions file */
-    path: z.string().min(1).optional(),
-    /** (str) file format; 'auto' picks by extension (.dat MovieLens, .txt SASRec, .csv, .tsv, .jsonl, .inter, .parquet; .gz stripped) */
-    format: z.enum(formats).optional(),
-    /** column (CSV/TSV/Parquet) or field (JSONL/RecBole) names of user, item, time, rating */
-    columns: columns.optional(),
-    minRating: z.number().optional(),
-    kCore: z.number().int().min(0).optional(),
-    dedupe: z.enum(['keep', 'first', 'last']).optional(),
-    lenient: z.boolean().optional(),
-    /** (str) SASRec text only: files mapping its renumbered ids back to the original ones ("sas_id original_id" lines) */
-    itemIdMap: z.string().optional(),
-    userIdMap: z.string().optional(),
-    /** (str) how test targets are held out */
-    split: z.enum(['leave-one-out', 'temporal']).optional(),
-    /** (str) item text for the model: MovieLens movies.dat (titles and genres) */
-    items: z.string().min(1).optional(),
-    /** (bool) add the items of `items` that have no interactions to the catalogue (scored from text alone) */
-    addNewItems: z.boolean().optional(),
-  }).optional(),
-  model: z.strictObject({
-    arch: z.enum(['sasrec', 'bert4rec']).optional(),
-    dim: positiveInt.optional(),
-    layers: positiveInt.optional(),
-    heads: positiveInt.optional(),
-    maxLen: positiveInt.optional(),
-    dropout: z.number().min(0).max(1).optional(),
-    seed: z.number().int().min(0).optional(),
-    threads: positiveInt.optional(),
-    device: z.string().optional(),
-    /** (int) text vector width; with the hashing encoder its dimension (default 256), with BERT its hidden size */
-    textDim: positiveInt.optional(),
-    /** (str) 'hashing' (default) or a local Hugging Face BERT folder */
-    textEncoder: z.string().min(1).optional(),
-    /** (str) folder of the BERT embedding cache */
-    textCache: z.string().min(1).optional(),
-  }).optional(),
-  train: z.strictObject({
-    epochs: positiveInt.optional(),
-    batchSize: positiveInt.optional(),
-    lr: z.number().positive().optional(),
-    weightDecay: z.number().min(0).optional(),
-    warmupSteps: z.number().int().min(0).optional(),
-    schedule: z.enum(['constant', 'linear', 'cosine']).optional(),
-    validateEvery: positiveInt.optional(),
-    patience: z.number().int().min(0).optional(),
-    metric: z.string().optional(),
-    /** (float) text models: share of steps an item's id embedding is dropped (default 0.5) */
-    idDropout: z.number().min(0).lt(1).optional(),
-  }).optional(),
-  evaluate: z.strictObject({
-    metrics: z.array(z.string()).min(1).optional(),
-    protocol: z.enum(['full', 'sampled-100']).optional(),
-    negatives: z.enum(['uniform', 'popularity']).optional(),
-    bootstrap: z.boolean().optional(),
-    /** (str) MovieLens users.dat for fairness by gender, age, occupation */
-    users: z.string().optional(),
-    /** (str) user attributes compared across groups, besides activity tertiles */
-    groups: z.array(z.string()).optional(),
-    seed: z.number().int().min(0).optional(),
-  }).optional(),
+  data: z
+    .strictObject({
+      /** (str) interactions file */
+      path: z.string().min(1).optional(),
+      /** (str) file format; 'auto' picks by extension (.dat MovieLens, .txt SASRec, .csv, .tsv, .jsonl, .inter, .parquet; .gz stripped) */
+      format: z.enum(formats).optional(),
+      /** column (CSV/TSV/Parquet) or field (JSONL/RecBole) names of user, item, time, rating */
+      columns: columns.optional(),
+      minRating: z.number().optional(),
+      kCore: z.number().int().min(0).optional(),
+      dedupe: z.enum(['keep', 'first', 'last']).optional(),
+      lenient: z.boolean().optional(),
+      /** (str) SASRec text only: files mapping its renumbered ids back to the original ones ("sas_id original_id" lines) */
+      itemIdMap: z.string().optional(),
+      userIdMap: z.string().optional(),
+      /** (str) how test targets are held out */
+      split: z.enum(['leave-one-out', 'temporal']).optional(),
+      /** (str) item text for the model: MovieLens movies.dat (titles and genres) */
+      items: z.string().min(1).optional(),
+      /** (bool) add the items of `items` that have no interactions to the catalogue (scored from text alone) */
+      addNewItems: z.boolean().optional(),
+    })
+    .optional(),
+  model: z
+    .strictObject({
+      arch: z.enum(['sasrec', 'bert4rec']).optional(),
+      dim: positiveInt.optional(),
+      layers: positiveInt.optional(),
+      heads: positiveInt.optional(),
+      maxLen: positiveInt.optional(),
+      dropout: z.number().min(0).max(1).optional(),
+      seed: z.number().int().min(0).optional(),
+      threads: positiveInt.optional(),
+      device: z.string().optional(),
+      /** (int) text vector width; with the hashing encoder its dimension (default 256), with BERT its hidden size */
+      textDim: positiveInt.optional(),
+      /** (str) 'hashing' (default) or a local Hugging Face BERT folder */
+      textEncoder: z.string().min(1).optional(),
+      /** (str) folder of the BERT embedding cache */
+      textCache: z.string().min(1).optional(),
+    })
+    .optional(),
+  train: z
+    .strictObject({
+      epochs: positiveInt.optional(),
+      batchSize: positiveInt.optional(),
+      lr: z.number().positive().optional(),
+      weightDecay: z.number().min(0).optional(),
+      warmupSteps: z.number().int().min(0).optional(),
+      schedule: z.enum(['constant', 'linear', 'cosine']).optional(),
+      validateEvery: positiveInt.optional(),
+      patience: z.number().int().min(0).optional(),
+      metric: z.string().optional(),
+      /** (float) text models: share of steps an item's id embedding is dropped (default 0.5) */
+      idDropout: z.number().min(0).lt(1).optional(),
+    })
+    .optional(),
+  evaluate: z
+    .strictObject({
+      metrics: z.array(z.string()).min(1).optional(),
+      protocol: z.enum(['full', 'sampled-100']).optional(),
+      negatives: z.enum(['uniform', 'popularity']).optional(),
+      bootstrap: z.boolean().optional(),
+      /** (str) MovieLens users.dat for fairness by gender, age, occupation */
+      users: z.string().optional(),
+      /** (str) user attributes compared across groups, besides activity tertiles */
+      groups: z.array(z.string()).optional(),
+      seed: z.number().int().min(0).optional(),
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof schema>;

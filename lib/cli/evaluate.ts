@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { readMovieLensUsers } from '../data/readers/movielens.js';
-import { evaluateModel, type EvaluateOptions, type Evaluation } from '../eval/evaluate.js';
+import type { EvaluateOptions, Evaluation } from '../eval/evaluate.js';
 import { attributeGroups } from '../eval/fairness.js';
 import { perUserRows, toCsv } from '../eval/per-user.js';
 import { SAMPLED_SUFFIX } from '../eval/sampled.js';
@@ -20,7 +20,20 @@ import { alignToModel, loadData, type UnknownItems } from './load-data.js';
 import type { Progress } from './progress.js';
 import { historyPath, splitData, type TrainHistory } from './train.js';
 
-const fullMetrics = ['hr@5', 'hr@10', 'hr@20', 'ndcg@5', 'ndcg@10', 'ndcg@20', 'mrr', 'coverage@10', 'coverage@20', 'gini@10', 'novelty@10', 'popularityLift@10'];
+const fullMetrics = [
+  'hr@5',
+  'hr@10',
+  'hr@20',
+  'ndcg@5',
+  'ndcg@10',
+  'ndcg@20',
+  'mrr',
+  'coverage@10',
+  'coverage@20',
+  'gini@10',
+  'novelty@10',
+  'popularityLift@10',
+];
 const sampledMetrics = ['hr@1', 'hr@5', 'hr@10', 'ndcg@5', 'ndcg@10', 'mrr'];
 
 export interface EvaluateRun {
@@ -49,25 +62,42 @@ export async function runEvaluate(config: Config, modelPath: string, progress: P
     ...(e.seed !== undefined && { seed: e.seed }),
   };
   const evaluation = await model.evaluate(test, options);
-  if (perUserPath) await writeFileAtomic(perUserPath, toCsv(perUserRows(evaluation, test, { ...(dataset.userIds && { userIds: dataset.userIds }), ...(model.itemIds && { itemIds: model.itemIds }) })));
+  if (perUserPath)
+    await writeFileAtomic(
+      perUserPath,
+      toCsv(perUserRows(evaluation, test, { ...(dataset.userIds && { userIds: dataset.userIds }), ...(model.itemIds && { itemIds: model.itemIds }) })),
+    );
 
   const history = await readHistory(modelPath);
   const info = model.info();
   const split = config.data?.split ?? 'leave-one-out';
   const report = reportData({
     title: `${model.config.architecture === 'sasrec' ? 'SASRec' : 'BERT4Rec'} on ${data.name}`,
-    protocol: protocol === 'full'
-      ? `${split}, full ranking over ${dataset.numItems} items, seen items excluded, ties pessimistic`
-      : `${split}, LEGACY sampled protocol: target among 100 ${e.negatives ?? 'uniform'}-sampled unseen items (metrics end in ${SAMPLED_SUFFIX})`,
-    datasetName: data.name, dataset, train, evaluation,
-    model: { architecture: model.config.architecture, config: { ...model.config }, parameters: info.parameters, ...(model.itemIds && { itemIds: model.itemIds }) },
+    protocol:
+      protocol === 'full'
+        ? `${split}, full ranking over ${dataset.numItems} items, seen items excluded, ties pessimistic`
+        : `${split}, LEGACY sampled protocol: target among 100 ${e.negatives ?? 'uniform'}-sampled unseen items (metrics end in ${SAMPLED_SUFFIX})`,
+    datasetName: data.name,
+    dataset,
+    train,
+    evaluation,
+    model: {
+      architecture: model.config.architecture,
+      config: { ...model.config },
+      parameters: info.parameters,
+      ...(model.itemIds && { itemIds: model.itemIds }),
+    },
     ...(history && { training: history }),
   });
   return { report, evaluation, unknownItems };
 }
 
 /** Activity tertiles always; MovieLens attributes when a users.dat is configured (gender and age by default). */
-async function userGroups(e: NonNullable<Config['evaluate']>, userIds: readonly string[] | undefined, users: Int32Array): Promise<Record<string, readonly string[] | 'activity'>> {
+async function userGroups(
+  e: NonNullable<Config['evaluate']>,
+  userIds: readonly string[] | undefined,
+  users: Int32Array,
+): Promise<Record<string, readonly string[] | 'activity'>> {
   const groups: Record<string, readonly string[] | 'activity'> = { activity: 'activity' };
   if (e.users === undefined) return groups;
   if (!userIds) return groups;

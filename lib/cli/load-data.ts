@@ -26,7 +26,14 @@ export interface LoadedData {
 }
 
 const byExtension: Record<string, Exclude<NonNullable<NonNullable<Config['data']>['format']>, 'auto'>> = {
-  '.dat': 'movielens', '.txt': 'sasrec', '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.inter': 'recbole', '.parquet': 'parquet',
+  '.dat': 'movielens',
+  '.txt': 'sasrec',
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.inter': 'recbole',
+  '.parquet': 'parquet',
 };
 
 export function resolveFormat(path: string, format: string | undefined): string {
@@ -35,7 +42,11 @@ export function resolveFormat(path: string, format: string | undefined): string 
   const found = byExtension[ext];
   if (!found) {
     const why = ext === '' ? 'it has no extension' : `its extension "${ext}" is not one seqrec reads`;
-    throw new SeqrecError('E_INVALID_OPTION', `cannot tell the format of ${path}: ${why}; pass --format (${[...new Set(Object.values(byExtension))].join(', ')})`, { option: 'data.format' });
+    throw new SeqrecError(
+      'E_INVALID_OPTION',
+      `cannot tell the format of ${path}: ${why}; pass --format (${[...new Set(Object.values(byExtension))].join(', ')})`,
+      { option: 'data.format' },
+    );
   }
   return found;
 }
@@ -68,14 +79,17 @@ export async function loadData(data: Config['data'], onProgress?: (lines: number
   }
   if (format === 'sasrec') {
     if (columns || data.minRating !== undefined || data.kCore || (data.dedupe && data.dedupe !== 'keep')) {
-      throw new SeqrecError('E_INVALID_OPTION', 'the SASRec text format is already preprocessed: columns, minRating, kCore and dedupe do not apply', { option: 'data' });
+      throw new SeqrecError('E_INVALID_OPTION', 'the SASRec text format is already preprocessed: columns, minRating, kCore and dedupe do not apply', {
+        option: 'data',
+      });
     }
     const maps = { ...(data.itemIdMap && { itemIdMap: data.itemIdMap }), ...(data.userIdMap && { userIdMap: data.userIdMap }) };
     return { dataset: await readSasrecText(path, { ...maps, ...(onProgress && { onProgress }) }), name: basename(path), dropped: {} };
   }
   let raw: InteractionsRead;
   if (format === 'movielens') raw = await readMovieLensRatings(path, read);
-  else if (format === 'csv' || format === 'tsv') raw = await readDelimited(path, { ...read, delimiter: format === 'csv' ? ',' : '\t', ...(columns && { columns }) });
+  else if (format === 'csv' || format === 'tsv')
+    raw = await readDelimited(path, { ...read, delimiter: format === 'csv' ? ',' : '\t', ...(columns && { columns }) });
   else if (format === 'jsonl') raw = await readJsonl(path, { ...read, ...(columns && { fields: columns }) });
   else if (format === 'recbole') raw = await readRecBoleInter(path, { ...read, ...(columns && { fields: columns }) });
   else raw = await readParquet(path, { ...read, ...columns });
@@ -84,7 +98,11 @@ export async function loadData(data: Config['data'], onProgress?: (lines: number
     ...(data.kCore !== undefined && { kCore: data.kCore }),
     ...(data.dedupe !== undefined && { dedupe: data.dedupe }),
   });
-  return { dataset, name: basename(path), dropped: { malformed: raw.skipped, belowRating: report.belowRating, duplicates: report.duplicates, kCore: report.kCore } };
+  return {
+    dataset,
+    name: basename(path),
+    dropped: { malformed: raw.skipped, belowRating: report.belowRating, duplicates: report.duplicates, kCore: report.kCore },
+  };
 }
 
 /**
@@ -100,14 +118,24 @@ export interface UnknownItems {
 
 /** "3 events of 2 items the model never saw were left out: "x", "y"" (the first five ids named). */
 export function describeUnknown(u: UnknownItems): string {
-  const shown = u.ids.slice(0, 5).map((id) => JSON.stringify(id)).join(', ');
+  const shown = u.ids
+    .slice(0, 5)
+    .map((id) => JSON.stringify(id))
+    .join(', ');
   return `${u.events} ${u.events === 1 ? 'event' : 'events'} of ${u.ids.length} ${u.ids.length === 1 ? 'item' : 'items'} the model never saw ${u.events === 1 ? 'was' : 'were'} left out: ${shown}${u.ids.length > 5 ? ', …' : ''}`;
 }
 
 function refuseAllUnknown(u: UnknownItems, what: string, field: string): never {
-  throw new SeqrecError('E_INVALID_DATA', `none of the items of ${what} is known to the model (${describeUnknown(u).replace(/ (was|were) left out/, '')}); was the model trained on this catalogue?`, {
-    field, unknownItems: u.ids.length, unknownEvents: u.events, ids: u.ids.slice(0, 100),
-  });
+  throw new SeqrecError(
+    'E_INVALID_DATA',
+    `none of the items of ${what} is known to the model (${describeUnknown(u).replace(/ (was|were) left out/, '')}); was the model trained on this catalogue?`,
+    {
+      field,
+      unknownItems: u.ids.length,
+      unknownEvents: u.events,
+      ids: u.ids.slice(0, 100),
+    },
+  );
 }
 
 /** Dense model items for item ids (a history); unknown ids are left out and counted, all unknown is an error. */
@@ -128,7 +156,11 @@ export function modelItems(ids: readonly string[], model: SequentialRecommender)
 /** Without an id vocabulary the ids are the dense ones: an integer outside 1..V is unknown, a non-integer is an error. */
 function numericId(id: string, i: number, items: number): number | undefined {
   const n = Number(id);
-  if (!/^\d+$/.test(id.trim())) throw new SeqrecError('E_INVALID_OPTION', `history[${i}] = ${JSON.stringify(id)} is not an item id (the model's ids are 1..${items})`, { option: 'history', index: i });
+  if (!/^\d+$/.test(id.trim()))
+    throw new SeqrecError('E_INVALID_OPTION', `history[${i}] = ${JSON.stringify(id)} is not an item id (the model's ids are 1..${items})`, {
+      option: 'history',
+      index: i,
+    });
   return n >= 1 && n <= items ? n : undefined;
 }
 
@@ -142,7 +174,9 @@ export function alignToModel(dataset: Dataset, model: SequentialRecommender, nam
   const none: UnknownItems = { events: 0, ids: [] };
   if (!modelIds || !dataIds) {
     if (dataset.numItems > model.config.items) {
-      throw new SeqrecError('E_INVALID_DATA', `the data has ${dataset.numItems} items but the model was trained on ${model.config.items}`, { field: 'numItems' });
+      throw new SeqrecError('E_INVALID_DATA', `the data has ${dataset.numItems} items but the model was trained on ${model.config.items}`, {
+        field: 'numItems',
+      });
     }
     return { dataset, unknown: none };
   }
@@ -170,8 +204,12 @@ export function alignToModel(dataset: Dataset, model: SequentialRecommender, nam
   }
   if (kept.length === 0) refuseAllUnknown(unknown, name, 'items');
   const aligned = Dataset.fromCSR({
-    offsets, items: Int32Array.from(kept), numItems: model.config.items, itemIds: modelIds,
-    ...(dataset.userIds && { userIds: dataset.userIds }), ...(dataset.times && { times: Float64Array.from(times) }),
+    offsets,
+    items: Int32Array.from(kept),
+    numItems: model.config.items,
+    itemIds: modelIds,
+    ...(dataset.userIds && { userIds: dataset.userIds }),
+    ...(dataset.times && { times: Float64Array.from(times) }),
   });
   return { dataset: aligned, unknown };
 }

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, type OptionValues } from 'commander';
 import { SeqrecError, isSeqrecError } from '../errors.js';
 import { checkReportData } from '../report/data.js';
 import { writeReport } from '../report/render.js';
@@ -34,11 +34,22 @@ const float = (name: string) => (value: string) => {
   if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}"`);
   return n;
 };
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 /** Help text of a default the library applies (commander's own defaults would override the config file). */
 const dflt = (value: unknown) => ` (default: ${typeof value === 'string' ? value : JSON.stringify(value)})`;
 
-interface Common { config?: string; data?: string; format?: string; split?: string; json?: boolean; quiet?: boolean }
+interface Common {
+  config?: string;
+  data?: string;
+  format?: string;
+  split?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
 
 function dataFlags(o: Common & { minRating?: number; kCore?: number; lenient?: boolean }): Config['data'] {
   return { path: o.data, format: o.format as never, split: o.split as never, minRating: o.minRating, kCore: o.kCore, lenient: o.lenient };
@@ -61,7 +72,11 @@ const print = (json: boolean | undefined, value: unknown, text: () => string) =>
 
 const program = new Command('seqrec').description('Transformer recommenders (SASRec, BERT4Rec) over LibTorch').showHelpAfterError();
 
-withData(program.command('train').description('train a model with early stopping on held-out validation targets and save it; Ctrl-C saves the run, --resume continues it'))
+withData(
+  program
+    .command('train')
+    .description('train a model with early stopping on held-out validation targets and save it; Ctrl-C saves the run, --resume continues it'),
+)
   .option('-o, --out <file>', 'model checkpoint to write (with --resume: the resumed file)', 'model.safetensors')
   .option('--resume <file>', 'continue the interrupted run saved in this checkpoint, exactly, with the configuration it holds')
   .option('--arch <name>', `sasrec | bert4rec${dflt('sasrec')}`)
@@ -92,19 +107,26 @@ withData(program.command('train').description('train a model with early stopping
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
     const show = progress({ quiet: o.quiet === true || (o.json === true && !process.stderr.isTTY) });
-    const result = o.resume === undefined
-      ? await runTrain(await trainConfig(o), o.out, show, abort.signal)
-      : await runTrain({}, resumeOut(o, command), show, abort.signal, resumeOnly(o.resume, command));
+    const result =
+      o.resume === undefined
+        ? await runTrain(await trainConfig(o), o.out, show, abort.signal)
+        : await runTrain({}, resumeOut(o, command), show, abort.signal, resumeOnly(o.resume, command));
     if (result.interrupted) {
       const { steps, totalSteps } = result.interrupted;
-      console.error(`seqrec: interrupted after step ${steps}${totalSteps ? ` of ${totalSteps}` : ''}; saved the run (and its best validated weights) to ${result.model}`);
+      console.error(
+        `seqrec: interrupted after step ${steps}${totalSteps ? ` of ${totalSteps}` : ''}; saved the run (and its best validated weights) to ${result.model}`,
+      );
       console.error(`seqrec: continue it with: seqrec train --resume ${result.model}`);
     }
     print(o.json, result, () => {
       const v = result.validation;
       return [
         `data: ${result.dataset.name}: ${result.dataset.users} users, ${result.dataset.items} items, ${result.dataset.interactions} interactions`,
-        ...(result.text ? [`item text: ${result.text.encoder}, width ${result.text.dim}${result.text.missing ? `, ${result.text.missing} items without an entry` : ''}${result.text.added ? `, ${result.text.added} new items added` : ''}`] : []),
+        ...(result.text
+          ? [
+              `item text: ${result.text.encoder}, width ${result.text.dim}${result.text.missing ? `, ${result.text.missing} items without an entry` : ''}${result.text.added ? `, ${result.text.added} new items added` : ''}`,
+            ]
+          : []),
         `trained ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s`,
         ...(v ? [`best validation ${v.metric} ${v.best.toFixed(4)} at epoch ${v.bestEpoch}${v.stoppedEarly ? ' (stopped early)' : ''}`] : []),
         `saved ${result.model}`,
@@ -114,17 +136,35 @@ withData(program.command('train').description('train a model with early stopping
   });
 
 /** The train command's configuration from --config and its flags. */
-function trainConfig(o: Record<string, any>): Promise<Config> {
+function trainConfig(o: OptionValues): Promise<Config> {
   return loadConfig(o.config, {
-      data: { ...dataFlags(o), items: o.items, addNewItems: o.addNewItems },
-      model: {
-        arch: o.arch, dim: o.dim, layers: o.layers, heads: o.heads, maxLen: o.maxLen, dropout: o.dropout, seed: o.seed, threads: o.threads, device: o.device,
-        textDim: o.textDim, textEncoder: o.textEncoder, textCache: o.textCache,
-      },
-      train: {
-        epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupSteps: o.warmupSteps, schedule: o.schedule, validateEvery: o.validateEvery,
-        patience: o.patience, metric: o.metric, idDropout: o.idDropout,
-      },
+    data: { ...dataFlags(o), items: o.items, addNewItems: o.addNewItems },
+    model: {
+      arch: o.arch,
+      dim: o.dim,
+      layers: o.layers,
+      heads: o.heads,
+      maxLen: o.maxLen,
+      dropout: o.dropout,
+      seed: o.seed,
+      threads: o.threads,
+      device: o.device,
+      textDim: o.textDim,
+      textEncoder: o.textEncoder,
+      textCache: o.textCache,
+    },
+    train: {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      lr: o.lr,
+      weightDecay: o.weightDecay,
+      warmupSteps: o.warmupSteps,
+      schedule: o.schedule,
+      validateEvery: o.validateEvery,
+      patience: o.patience,
+      metric: o.metric,
+      idDropout: o.idDropout,
+    },
   });
 }
 
@@ -133,7 +173,11 @@ function resumeOnly(path: string, command: Command): string {
   const allowed = new Set(['resume', 'out', 'json', 'quiet']);
   const given = command.options.find((opt) => !allowed.has(opt.attributeName()) && command.getOptionValueSource(opt.attributeName()) === 'cli');
   if (given) {
-    throw new SeqrecError('E_INVALID_OPTION', `--resume continues the run with the configuration saved in ${path}; drop ${given.long ?? given.flags} (only --out, --json and --quiet go with --resume)`, { option: given.long ?? given.flags });
+    throw new SeqrecError(
+      'E_INVALID_OPTION',
+      `--resume continues the run with the configuration saved in ${path}; drop ${given.long ?? given.flags} (only --out, --json and --quiet go with --resume)`,
+      { option: given.long ?? given.flags },
+    );
   }
   return path;
 }
@@ -156,19 +200,37 @@ withData(program.command('evaluate').description('evaluate a model beside most-p
   .action(async (o) => {
     const config = await loadConfig(o.config, {
       data: dataFlags(o),
-      evaluate: { metrics: o.metrics, protocol: o.protocol, negatives: o.negatives, users: o.users, groups: o.groups, bootstrap: o.bootstrap === false ? false : undefined },
+      evaluate: {
+        metrics: o.metrics,
+        protocol: o.protocol,
+        negatives: o.negatives,
+        users: o.users,
+        groups: o.groups,
+        bootstrap: o.bootstrap === false ? false : undefined,
+      },
     });
     const run = await runEvaluate(config, o.model, progress({ quiet: o.quiet === true || o.json === true }), o.perUser);
     if (o.out) await writeFileAtomic(o.out, `${JSON.stringify(run.report, null, 2)}\n`);
     print(o.json, run.report, () => {
       const rows = run.report.table.map((r) => `${r.name.padEnd(22)}${fmt(r.values.model)}${fmt(r.values.popularity)}${fmt(r.values.random)}`);
-      const groups = (run.report.fairness ?? []).map((f) => `${f.attribute} (${f.metric}): ${f.report.groups.map((g) => `${g.group} ${g.mean.toFixed(4)}`).join(', ')}; gap ${f.report.gap.toFixed(4)}, ratio ${f.report.ratio.toFixed(3)}`);
-      return [`${run.report.title}: ${run.evaluation.users} test users; ${run.report.protocol}`, `${'metric'.padEnd(22)}${'model'.padStart(10)}${'popular'.padStart(10)}${'random'.padStart(10)}`, ...rows, ...groups,
-        ...(run.unknownItems.events ? [describeUnknown(run.unknownItems)] : []), ...(o.out ? [`wrote ${o.out}`] : [])].join('\n');
+      const groups = (run.report.fairness ?? []).map(
+        (f) =>
+          `${f.attribute} (${f.metric}): ${f.report.groups.map((g) => `${g.group} ${g.mean.toFixed(4)}`).join(', ')}; gap ${f.report.gap.toFixed(4)}, ratio ${f.report.ratio.toFixed(3)}`,
+      );
+      return [
+        `${run.report.title}: ${run.evaluation.users} test users; ${run.report.protocol}`,
+        `${'metric'.padEnd(22)}${'model'.padStart(10)}${'popular'.padStart(10)}${'random'.padStart(10)}`,
+        ...rows,
+        ...groups,
+        ...(run.unknownItems.events ? [describeUnknown(run.unknownItems)] : []),
+        ...(o.out ? [`wrote ${o.out}`] : []),
+      ].join('\n');
     });
   });
 
-program.command('recommend').description('top-K items for a history of item ids, or for a user of a data file')
+program
+  .command('recommend')
+  .description('top-K items for a history of item ids, or for a user of a data file')
   .requiredOption('-m, --model <file>', 'model checkpoint')
   .option('--history <ids>', 'comma-separated item ids, oldest first', list)
   .option('--user <id>', 'a user of --data: recommend after their whole history')
@@ -185,7 +247,9 @@ program.command('recommend').description('top-K items for a history of item ids,
     print(o.json, result, () => result.recommendations.map((r, i) => `${String(i + 1).padStart(3)}. ${r.id ?? r.item}  ${r.score.toFixed(4)}`).join('\n'));
   });
 
-program.command('report').description('render an evaluation JSON (from `seqrec evaluate --out`) as one self-contained HTML file')
+program
+  .command('report')
+  .description('render an evaluation JSON (from `seqrec evaluate --out`) as one self-contained HTML file')
   .argument('<evaluation>', 'evaluation JSON file')
   .option('-o, --out <file>', 'HTML file to write', 'report.html')
   .action(async (input: string, o: { out: string }) => {
@@ -202,7 +266,8 @@ program.command('report').description('render an evaluation JSON (from `seqrec e
     console.log(`wrote ${o.out}`);
   });
 
-program.command('demo')
+program
+  .command('demo')
   .description('train SASRec on the embedded synthetic data, evaluate, compare with most-popular')
   .option('--epochs <n>', 'training epochs', int('--epochs'), 20)
   .option('--users <n>', 'synthetic users', int('--users'), 2000)
@@ -215,7 +280,8 @@ program.command('demo')
     if (json) console.log(JSON.stringify(result));
   });
 
-program.command('info')
+program
+  .command('info')
   .description('print seqrec, LibTorch, CUDA and thread facts as JSON')
   .action(() => console.log(JSON.stringify(versions(), null, 2)));
 

@@ -89,7 +89,9 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     ...(t.schedule !== undefined && { schedule: t.schedule }),
     ...(t.idDropout !== undefined && { idDropout: t.idDropout }),
     validation: {
-      data: valid, ...(t.validateEvery !== undefined && { every: t.validateEvery }), ...(t.patience !== undefined && { patience: t.patience }),
+      data: valid,
+      ...(t.validateEvery !== undefined && { every: t.validateEvery }),
+      ...(t.patience !== undefined && { patience: t.patience }),
       ...(t.metric !== undefined && { metric: t.metric }),
     },
     resume: resumed !== undefined,
@@ -116,8 +118,11 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
   const earlier = resume === undefined ? [] : await earlierLosses(resume, stepsBefore);
   await model.save(out, { metadata: { [CLI_CONFIG]: JSON.stringify(absolutePaths(config)) } });
   const history: TrainHistory = {
-    losses: [...earlier, ...Array.from(summary?.losses ?? [])], steps: model.info().trainStep, trainSeconds: summary?.elapsedSec ?? 0,
-    ...(summary?.validation && { validation: summary.validation }), ...(interrupted && { interrupted: true }),
+    losses: [...earlier, ...Array.from(summary?.losses ?? [])],
+    steps: model.info().trainStep,
+    trainSeconds: summary?.elapsedSec ?? 0,
+    ...(summary?.validation && { validation: summary.validation }),
+    ...(interrupted && { interrupted: true }),
   };
   await writeFileAtomic(historyPath(out), `${JSON.stringify(history)}\n`);
   const v = summary?.validation;
@@ -136,7 +141,11 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
 async function resumedConfig(metadata: Readonly<Record<string, string>>, path: string): Promise<Config> {
   const stored = metadata[CLI_CONFIG];
   if (stored === undefined) {
-    throw new SeqrecError('E_INVALID_OPTION', `--resume: ${path} was not written by \`seqrec train\`, so it holds no command to continue; resume it from the library with fit(…, { resume: true })`, { option: 'resume', file: path });
+    throw new SeqrecError(
+      'E_INVALID_OPTION',
+      `--resume: ${path} was not written by \`seqrec train\`, so it holds no command to continue; resume it from the library with fit(…, { resume: true })`,
+      { option: 'resume', file: path },
+    );
   }
   return loadConfig(undefined, JSON.parse(stored) as Config);
 }

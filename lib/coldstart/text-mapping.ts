@@ -108,7 +108,11 @@ export class TextMapping {
   #checkShape(model: SequentialRecommender): void {
     const { items, dim } = model.config;
     if (items !== this.#numItems || dim !== this.embeddingDim) {
-      throw invalid('model', `a model of ${this.#numItems} items and dim ${this.embeddingDim} (the one the mapping was fitted on)`, `${items} items, dim ${dim}`);
+      throw invalid(
+        'model',
+        `a model of ${this.#numItems} items and dim ${this.embeddingDim} (the one the mapping was fitted on)`,
+        `${items} items, dim ${dim}`,
+      );
     }
   }
 }
@@ -117,7 +121,11 @@ export class TextMapping {
  * @internal TextMapping.apply for several groups of items, each with its own alpha (coldStartFromText):
  * row = alpha · current row + (1 − alpha) · mapped row.
  */
-export async function writeMappedRows(mapping: TextMapping, model: SequentialRecommender, groups: readonly { items: Int32Array; alpha: number }[]): Promise<void> {
+export async function writeMappedRows(
+  mapping: TextMapping,
+  model: SequentialRecommender,
+  groups: readonly { items: Int32Array; alpha: number }[],
+): Promise<void> {
   for (const { items, alpha } of groups) {
     if (items.length === 0) continue;
     const rows = mapping.predict(items);

@@ -31,12 +31,20 @@ export async function transferToCatalogue(base: SASRec | BERT4Rec, options: Tran
   noUnknownKeys('options', o, ['items', 'itemVectors', 'device', 'threads']);
   const { architecture, items: _items, ...arch } = base.config;
   if (arch.textDim === 0) {
-    throw new SeqrecError('E_INVALID_OPTION', 'transferToCatalogue: the base model has no text projection; create it with options.textDim and train it with item text', { option: 'base' });
+    throw new SeqrecError(
+      'E_INVALID_OPTION',
+      'transferToCatalogue: the base model has no text projection; create it with options.textDim and train it with item text',
+      { option: 'base' },
+    );
   }
   const items = integer('options.items', o.items, 1, 2 ** 31 - 3);
   const vectors = checkItemVectors('options.itemVectors', o.itemVectors, items);
   if (vectors.dim !== arch.textDim) {
-    throw new SeqrecError('E_INVALID_OPTION', `options.itemVectors.dim is ${vectors.dim} but the base reads text vectors of width ${arch.textDim}; encode both catalogues with the same encoder`, { option: 'options.itemVectors.dim' });
+    throw new SeqrecError(
+      'E_INVALID_OPTION',
+      `options.itemVectors.dim is ${vectors.dim} but the base reads text vectors of width ${arch.textDim}; encode both catalogues with the same encoder`,
+      { option: 'options.itemVectors.dim' },
+    );
   }
   const config = { ...arch, items, ...(o.device !== undefined && { device: o.device }), ...(o.threads !== undefined && { threads: o.threads }) };
   const model = architecture === 'sasrec' ? await SASRec.create(config) : await BERT4Rec.create(config);
@@ -51,4 +59,3 @@ export async function transferToCatalogue(base: SASRec | BERT4Rec, options: Tran
     throw e;
   }
 }
-

@@ -9,12 +9,29 @@ import { SeqrecError } from '../errors.js';
 import { integer, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
 import { alignItemInfo, alignUserAttributes, type ItemInfo, type SideInfoMatch, type UserAttributes } from './side-info.js';
 import {
-  type ColdItemsSplit, type ColdItemsSplitOptions, coldItems, type ColdUsersSplit, type ColdUsersSplitOptions, coldUsers,
-  type LeaveOneOutSplit, leaveOneOut, temporal,
-  type TemporalSplit, type TemporalSplitOptions, type WithTrainInit,
+  type ColdItemsSplit,
+  type ColdItemsSplitOptions,
+  coldItems,
+  type ColdUsersSplit,
+  type ColdUsersSplitOptions,
+  coldUsers,
+  type LeaveOneOutSplit,
+  leaveOneOut,
+  temporal,
+  type TemporalSplit,
+  type TemporalSplitOptions,
+  type WithTrainInit,
 } from './splits.js';
 
-export type { ColdItemsSplit, ColdItemsSplitOptions, ColdUsersSplit, ColdUsersSplitOptions, LeaveOneOutSplit, TemporalSplit, TemporalSplitOptions } from './splits.js';
+export type {
+  ColdItemsSplit,
+  ColdItemsSplitOptions,
+  ColdUsersSplit,
+  ColdUsersSplitOptions,
+  LeaveOneOutSplit,
+  TemporalSplit,
+  TemporalSplitOptions,
+} from './splits.js';
 
 export interface DatasetInit {
   /** (U+1) row starts: offsets[0] = 0, non-decreasing, offsets[U] = items.length. */

@@ -103,8 +103,16 @@ export function leaveOneOut(d: Dataset): WithTrainInit<LeaveOneOutSplit> {
   const evaluated = Int32Array.from(users);
   return {
     train: prefixTrain(d, keep),
-    valid: prefixEvalSet(d, evaluated, evaluated.map((u) => length(d, u) - 2)),
-    test: prefixEvalSet(d, evaluated.slice(), evaluated.map((u) => length(d, u) - 1)),
+    valid: prefixEvalSet(
+      d,
+      evaluated,
+      evaluated.map((u) => length(d, u) - 2),
+    ),
+    test: prefixEvalSet(
+      d,
+      evaluated.slice(),
+      evaluated.map((u) => length(d, u) - 1),
+    ),
   };
 }
 
@@ -112,7 +120,9 @@ export function leaveOneOut(d: Dataset): WithTrainInit<LeaveOneOutSplit> {
 export function temporal(d: Dataset, options: unknown): WithTrainInit<TemporalSplit> {
   const times = d.times;
   if (times === undefined) {
-    throw new SeqrecError('E_INVALID_DATA', 'a temporal split needs event times, but this dataset has no times (read a file with a time column)', { field: 'times' });
+    throw new SeqrecError('E_INVALID_DATA', 'a temporal split needs event times, but this dataset has no times (read a file with a time column)', {
+      field: 'times',
+    });
   }
   const { validTime, testTime } = cutTimes(times, options);
   const beforeValid = countBefore(d, times, validTime);
@@ -124,8 +134,16 @@ export function temporal(d: Dataset, options: unknown): WithTrainInit<TemporalSp
     if (beforeTest[u]! >= 1 && beforeTest[u]! < length(d, u)) testUsers.push(u);
   }
   const train = prefixTrain(d, beforeValid);
-  const valid = prefixEvalSet(d, Int32Array.from(validUsers), Int32Array.from(validUsers, (u) => beforeValid[u]!));
-  const test = prefixEvalSet(d, Int32Array.from(testUsers), Int32Array.from(testUsers, (u) => beforeTest[u]!));
+  const valid = prefixEvalSet(
+    d,
+    Int32Array.from(validUsers),
+    Int32Array.from(validUsers, (u) => beforeValid[u]!),
+  );
+  const test = prefixEvalSet(
+    d,
+    Int32Array.from(testUsers),
+    Int32Array.from(testUsers, (u) => beforeTest[u]!),
+  );
   const inTrain = new Uint8Array(d.numItems + 1);
   for (const i of train.items) inTrain[i] = 1;
   const cold = (e: EvalSet) => e.targets.reduce((n, i) => n + (inTrain[i] ? 0 : 1), 0);
@@ -170,7 +188,14 @@ export function coldUsers(d: Dataset, options: unknown): WithTrainInit<ColdUsers
   for (const u of chosen) keep[u] = 0;
   const fewShot = shots.map((k) => {
     const users = chosen.filter((u) => length(d, u) > k);
-    return { shots: k, test: prefixEvalSet(d, users, users.map(() => k)) };
+    return {
+      shots: k,
+      test: prefixEvalSet(
+        d,
+        users,
+        users.map(() => k),
+      ),
+    };
   });
   return { train: prefixTrain(d, keep), coldUsers: chosen, fewShot };
 }
@@ -209,7 +234,11 @@ function cutTimes(times: Float64Array, options: unknown): { validTime: number; t
   const nTest = Math.max(1, Math.round(testFraction * n));
   const nValid = Math.max(1, Math.round(validFraction * n));
   if (nTest + nValid >= n) {
-    throw new SeqrecError('E_INVALID_DATA', `times: ${n} events are too few to hold out ${nValid} for validation and ${nTest} for test and keep one for training`, { field: 'times' });
+    throw new SeqrecError(
+      'E_INVALID_DATA',
+      `times: ${n} events are too few to hold out ${nValid} for validation and ${nTest} for test and keep one for training`,
+      { field: 'times' },
+    );
   }
   const sorted = Float64Array.from(times).sort();
   return { validTime: sorted[n - nTest - nValid]!, testTime: sorted[n - nTest]! };

@@ -154,7 +154,8 @@ export function popularityLift(top: TopKLists, trainCounts: Int32Array, evalSet:
     users++;
   });
   if (users === 0) throw new SeqrecError('E_INVALID_DATA', 'no user has both a non-empty list and a non-empty history', { field: 'lists' });
-  if (hist === 0) throw new SeqrecError('E_INVALID_DATA', 'history popularity is 0 (no history item occurs in train): lift is undefined', { field: 'trainCounts' });
+  if (hist === 0)
+    throw new SeqrecError('E_INVALID_DATA', 'history popularity is 0 (no history item occurs in train): lift is undefined', { field: 'trainCounts' });
   return { recommended: rec / users, history: hist / users, lift: rec / hist };
 }
 

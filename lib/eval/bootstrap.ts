@@ -45,7 +45,8 @@ export function bootstrapCI(values: ArrayLike<number>, options: BootstrapOptions
   const x = Float64Array.from(values);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(x[i]!)) throw new SeqrecError('E_INVALID_DATA', `Expected values[${i}] to be finite but found ${values[i]}`, { field: 'values', index: i });
+    if (!Number.isFinite(x[i]!))
+      throw new SeqrecError('E_INVALID_DATA', `Expected values[${i}] to be finite but found ${values[i]}`, { field: 'values', index: i });
     total += x[i]!;
   }
   const means = new Float64Array(resamples); // (B)

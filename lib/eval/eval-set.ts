@@ -15,7 +15,13 @@ import { invalid } from '../validate.js';
  */
 export function checkEvalSet(name: string, value: unknown, numItems?: number): EvalSet {
   const e = value as EvalSet;
-  if (!e || typeof e !== 'object' || ![e.users, e.offsets, e.items, e.targets].every((a) => a instanceof Int32Array) || !Number.isSafeInteger(e.numItems) || e.numItems < 0) {
+  if (
+    !e ||
+    typeof e !== 'object' ||
+    ![e.users, e.offsets, e.items, e.targets].every((a) => a instanceof Int32Array) ||
+    !Number.isSafeInteger(e.numItems) ||
+    e.numItems < 0
+  ) {
     throw invalid(name, 'an EvalSet (users, offsets, items, targets as Int32Array; numItems)', value);
   }
   const n = e.targets.length;

@@ -85,7 +85,11 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
   const batchSize = integer('options.batchSize', o.batchSize ?? 256, 1, 1 << 20);
   const seed = integer('options.seed', o.seed ?? 0, 0, 0xffffffff);
   if (checkEvalSet('evalSet', evalSet).targets.length === 0) {
-    throw new SeqrecError('E_INVALID_DATA', 'evalSet holds no held-out targets, so there is no user to evaluate (leave-one-out needs users with 3 or more events)', { field: 'evalSet.targets' });
+    throw new SeqrecError(
+      'E_INVALID_DATA',
+      'evalSet holds no held-out targets, so there is no user to evaluate (leave-one-out needs users with 3 or more events)',
+      { field: 'evalSet.targets' },
+    );
   }
   const trainCounts = o.train?.itemCounts();
   const baselines = boolean('options.baselines', o.baselines ?? trainCounts !== undefined);
@@ -106,7 +110,15 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
     metrics = computeMetrics(names, inputs);
     if (baselines) {
       const bootstrap = o.bootstrap ?? {};
-      table = compareToBaselines({ metrics: names, evalSet, trainCounts: trainCounts!, model: { ranks, top }, seed, bootstrap, ...(o.itemGenres && { itemGenres: o.itemGenres }) });
+      table = compareToBaselines({
+        metrics: names,
+        evalSet,
+        trainCounts: trainCounts!,
+        model: { ranks, top },
+        seed,
+        bootstrap,
+        ...(o.itemGenres && { itemGenres: o.itemGenres }),
+      });
     }
   } else {
     const negatives = oneOf('options.negatives', o.negatives ?? 'uniform', ['uniform', 'popularity'] as const);
@@ -139,9 +151,17 @@ function suffixed(values: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${k}${SAMPLED_SUFFIX}`, v]));
 }
 
-function sampledTable(resolved: ResolvedMetric[], ranks: Record<'model' | 'popularity' | 'random', Int32Array>, bootstrap: BootstrapOptions | false): MetricRow[] {
+function sampledTable(
+  resolved: ResolvedMetric[],
+  ranks: Record<'model' | 'popularity' | 'random', Int32Array>,
+  bootstrap: BootstrapOptions | false,
+): MetricRow[] {
   const names = resolved.map((r) => r.name);
-  const values = { model: computeMetrics(names, { ranks: ranks.model }), popularity: computeMetrics(names, { ranks: ranks.popularity }), random: computeMetrics(names, { ranks: ranks.random }) };
+  const values = {
+    model: computeMetrics(names, { ranks: ranks.model }),
+    popularity: computeMetrics(names, { ranks: ranks.popularity }),
+    random: computeMetrics(names, { ranks: ranks.random }),
+  };
   return resolved.map(({ name, higherIsBetter }) => {
     const row: MetricRow = {
       name: `${name}${SAMPLED_SUFFIX}`,
@@ -172,7 +192,9 @@ function fairnessByGroup(
   return Object.entries(groups).map(([attribute, labels]) => {
     if (labels === 'activity') return { attribute, metric: name, report: groupFairness(values, activityTertiles(historyLengths(evalSet))) };
     if (!Array.isArray(labels) || labels.length !== ranks.length) {
-      throw new SeqrecError('E_INVALID_OPTION', `options.groups.${attribute} must hold one label per evaluated user (${ranks.length})`, { option: `groups.${attribute}` });
+      throw new SeqrecError('E_INVALID_OPTION', `options.groups.${attribute} must hold one label per evaluated user (${ranks.length})`, {
+        option: `groups.${attribute}`,
+      });
     }
     return { attribute, metric: name, report: groupFairness(values, labels as string[]) };
   });

@@ -41,7 +41,8 @@ export function groupFairness(values: ArrayLike<number>, groups: readonly string
   for (let u = 0; u < values.length; u++) {
     const v = values[u]!;
     const g = groups[u];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new SeqrecError('E_INVALID_DATA', `Expected values[${u}] to be finite but found ${v}`, { field: 'values', index: u });
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new SeqrecError('E_INVALID_DATA', `Expected values[${u}] to be finite but found ${v}`, { field: 'values', index: u });
     if (typeof g !== 'string') throw new SeqrecError('E_INVALID_DATA', `Expected groups[${u}] to be a string label`, { field: 'groups', index: u });
     const a = acc.get(g) ?? acc.set(g, { sum: 0, count: 0 }).get(g)!;
     a.sum += v;

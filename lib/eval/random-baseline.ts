@@ -60,11 +60,7 @@ export function randomLists(evalSet: EvalSet, k: number, options: RandomBaseline
 }
 
 /** Draws (V+1) scores per user in order ([0] unused) and marks the user's history in `seen` with e. */
-function scoreUsers(
-  evalSet: EvalSet,
-  options: RandomBaselineOptions,
-  visit: (e: number, scores: Float64Array, seen: Int32Array) => void,
-): void {
+function scoreUsers(evalSet: EvalSet, options: RandomBaselineOptions, visit: (e: number, scores: Float64Array, seen: Int32Array) => void): void {
   const o = optionsObject('options', options) as RandomBaselineOptions;
   noUnknownKeys('options', o, ['seed']);
   const rand = seededRandom(integer('options.seed', o.seed ?? 0, 0, 0xffffffff));

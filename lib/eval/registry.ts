@@ -39,10 +39,20 @@ export interface MetricSpec {
 
 type ListFn = (x: MetricInputs, top: ba.TopKLists, k: number) => number;
 const rank = (higherIsBetter: boolean, range: string, doc: string, f: (r: Int32Array, k: number | undefined) => number): MetricSpec => ({
-  kind: 'rank', higherIsBetter, range, doc, needs: ['ranks'], compute: (x, k) => f(need(x, 'ranks'), k),
+  kind: 'rank',
+  higherIsBetter,
+  range,
+  doc,
+  needs: ['ranks'],
+  compute: (x, k) => f(need(x, 'ranks'), k),
 });
 const list = (higherIsBetter: boolean, range: string, doc: string, needs: (keyof MetricInputs)[], f: ListFn): MetricSpec => ({
-  kind: 'list', higherIsBetter, range, doc, needs: ['top', ...needs], compute: (x, k) => f(x, need(x, 'top'), k!),
+  kind: 'list',
+  higherIsBetter,
+  range,
+  doc,
+  needs: ['top', ...needs],
+  compute: (x, k) => f(x, need(x, 'top'), k!),
 });
 
 /** Patterns: 'name@K' takes any integer K >= 1, 'name' takes none. */
@@ -57,15 +67,32 @@ export const metricRegistry: Readonly<Record<string, MetricSpec>> = Object.freez
   'coverage@K': list(true, '[0, 1]', 'share of catalogue items in at least one list', [], (_, t, k) => ba.coverage(t, k)),
   'gini@K': list(false, '[0, (V-1)/V]', 'Gini of exposure over all V items; 0 = equal', [], (_, t, k) => ba.giniExposure(t, k)),
   'entropy@K': list(true, '[0, log2 V]', 'Shannon entropy (bits) of exposure', [], (_, t, k) => ba.exposureEntropy(t, k)),
-  'novelty@K': list(true, '(0, log2(N+V)]', 'mean −log2 of add-one-smoothed train interaction share', ['trainCounts'], (x, t, k) => ba.novelty(t, need(x, 'trainCounts'), k)),
+  'novelty@K': list(true, '(0, log2(N+V)]', 'mean −log2 of add-one-smoothed train interaction share', ['trainCounts'], (x, t, k) =>
+    ba.novelty(t, need(x, 'trainCounts'), k),
+  ),
   'ild@K': list(true, '[0, 1] genres, [0, 2] embeddings', 'intra-list diversity: genres if given, else embeddings', [], (x, t, k) =>
-    x.itemGenres !== undefined ? ba.genreDiversity(t, x.itemGenres, k) : ba.embeddingDiversity(t, need(x, 'itemEmbeddings'), k)),
-  'ildGenre@K': list(true, '[0, 1]', 'mean pairwise Jaccard distance of genre sets', ['itemGenres'], (x, t, k) => ba.genreDiversity(t, need(x, 'itemGenres'), k)),
-  'ildEmbedding@K': list(true, '[0, 2]', 'mean pairwise cosine distance of embeddings', ['itemEmbeddings'], (x, t, k) => ba.embeddingDiversity(t, need(x, 'itemEmbeddings'), k)),
-  'avgPopularity@K': list(false, '[0, ∞)', 'mean over users of the mean train count of recommended items', ['trainCounts', 'evalSet'], (x, t, k) =>
-    ba.popularityLift(t, need(x, 'trainCounts'), need(x, 'evalSet'), k).recommended),
-  'popularityLift@K': list(false, '[0, ∞)', 'avgPopularity of lists / of histories; 1 = no amplification', ['trainCounts', 'evalSet'], (x, t, k) =>
-    ba.popularityLift(t, need(x, 'trainCounts'), need(x, 'evalSet'), k).lift),
+    x.itemGenres !== undefined ? ba.genreDiversity(t, x.itemGenres, k) : ba.embeddingDiversity(t, need(x, 'itemEmbeddings'), k),
+  ),
+  'ildGenre@K': list(true, '[0, 1]', 'mean pairwise Jaccard distance of genre sets', ['itemGenres'], (x, t, k) =>
+    ba.genreDiversity(t, need(x, 'itemGenres'), k),
+  ),
+  'ildEmbedding@K': list(true, '[0, 2]', 'mean pairwise cosine distance of embeddings', ['itemEmbeddings'], (x, t, k) =>
+    ba.embeddingDiversity(t, need(x, 'itemEmbeddings'), k),
+  ),
+  'avgPopularity@K': list(
+    false,
+    '[0, ∞)',
+    'mean over users of the mean train count of recommended items',
+    ['trainCounts', 'evalSet'],
+    (x, t, k) => ba.popularityLift(t, need(x, 'trainCounts'), need(x, 'evalSet'), k).recommended,
+  ),
+  'popularityLift@K': list(
+    false,
+    '[0, ∞)',
+    'avgPopularity of lists / of histories; 1 = no amplification',
+    ['trainCounts', 'evalSet'],
+    (x, t, k) => ba.popularityLift(t, need(x, 'trainCounts'), need(x, 'evalSet'), k).lift,
+  ),
 });
 
 export interface ResolvedMetric extends MetricSpec {
@@ -130,6 +157,7 @@ function lookup(pattern: string): MetricSpec | undefined {
 
 function need<K extends keyof MetricInputs>(inputs: MetricInputs, key: K): NonNullable<MetricInputs[K]> {
   const v = inputs?.[key];
-  if (v === undefined || v === null) throw new SeqrecError('E_INVALID_OPTION', `Expected inputs.${key} for this metric but it is missing`, { option: `inputs.${key}` });
+  if (v === undefined || v === null)
+    throw new SeqrecError('E_INVALID_OPTION', `Expected inputs.${key} for this metric but it is missing`, { option: `inputs.${key}` });
   return v as NonNullable<MetricInputs[K]>;
 }

@@ -68,7 +68,11 @@ export function compareToBaselines(options: BaselineReportOptions): MetricRow[] 
   const scorers = ['model', 'popularity', 'random'] as const;
   const tables = scorers.map((s) => computeMetrics(o.metrics, inputs[s]));
   return resolved.map((r) => {
-    const row: MetricRow = { name: r.name, higherIsBetter: r.higherIsBetter, values: { model: tables[0]![r.name]!, popularity: tables[1]![r.name]!, random: tables[2]![r.name]! } };
+    const row: MetricRow = {
+      name: r.name,
+      higherIsBetter: r.higherIsBetter,
+      values: { model: tables[0]![r.name]!, popularity: tables[1]![r.name]!, random: tables[2]![r.name]! },
+    };
     if (r.kind === 'rank' && o.bootstrap !== false) {
       const ci = (s: Scorer) => bootstrapCI(metricPerUser(r.name, inputs[s].ranks!), o.bootstrap || {});
       row.ci = { model: ci('model'), popularity: ci('popularity'), random: ci('random') };

@@ -44,7 +44,7 @@ export function sampleNegatives(evalSet: EvalSet, options: NegativeSampling, cou
         index: e,
       });
     }
-    for (let c = 0; c < count; ) {
+    for (let c = 0; c < count;) {
       const item = weights ? drawWeighted(weights, random()) : 1 + Math.floor(random() * V);
       if (taken[item]) continue;
       taken[item] = 1;

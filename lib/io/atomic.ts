@@ -13,11 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { SeqrecError, isSeqrecError } from '../errors.js';
 
 /** Atomically replace `path` with `data`. Throws E_ABORTED if `signal` aborts before the rename. */
-export async function writeFileAtomic(
-  path: string,
-  data: Uint8Array | string,
-  opts: { signal?: AbortSignal } = {},
-): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string, opts: { signal?: AbortSignal } = {}): Promise<void> {
   const { signal } = opts;
   throwIfAborted(signal, path);
   const dir = dirname(path);

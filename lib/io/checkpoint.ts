@@ -87,8 +87,7 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint, opti
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
   const file = await readSafetensors(path);
   const meta = file.metadata;
-  const fail = (field: string, why: string) =>
-    new SeqrecError('E_CHECKPOINT', `${path} is not a seqrec checkpoint: ${field} ${why}`, { file: path, field });
+  const fail = (field: string, why: string) => new SeqrecError('E_CHECKPOINT', `${path} is not a seqrec checkpoint: ${field} ${why}`, { file: path, field });
   if (meta.format !== FORMAT) throw fail('metadata.format', `is ${JSON.stringify(meta.format)}, expected "${FORMAT}"`);
   if (meta.formatVersion !== FORMAT_VERSION) throw fail('metadata.formatVersion', `${JSON.stringify(meta.formatVersion)} is not supported`);
   let config: ModelConfig;

@@ -26,7 +26,16 @@ export interface SafetensorsFile {
 }
 
 const DTYPE_SIZES: Readonly<Record<SafetensorsDtype, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 const METADATA_KEY = '__metadata__';
 // Same cap as the reference Rust reader: a larger header is a corrupt length, not a real file.
@@ -139,8 +148,16 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Safet
   placed.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   for (const { record, begin, end } of placed) {
-    if (begin < covered) throw corrupt(source, `tensor "${record.name}" data_offsets [${begin}, ${end}] overlap the previous tensor (ends at ${covered})`, { tensor: record.name, field: 'data_offsets' });
-    if (begin > covered) throw corrupt(source, `tensor "${record.name}" data_offsets [${begin}, ${end}] leave a gap of ${begin - covered} bytes before it`, { tensor: record.name, field: 'data_offsets' });
+    if (begin < covered)
+      throw corrupt(source, `tensor "${record.name}" data_offsets [${begin}, ${end}] overlap the previous tensor (ends at ${covered})`, {
+        tensor: record.name,
+        field: 'data_offsets',
+      });
+    if (begin > covered)
+      throw corrupt(source, `tensor "${record.name}" data_offsets [${begin}, ${end}] leave a gap of ${begin - covered} bytes before it`, {
+        tensor: record.name,
+        field: 'data_offsets',
+      });
     covered = end;
   }
   if (covered !== data.byteLength) {
@@ -161,7 +178,12 @@ function parseHeader(raw: Uint8Array, source: string): Record<string, unknown> {
     parsed = JSON.parse(text);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new SeqrecError('E_CHECKPOINT', `Invalid safetensors file ${source}: header is not valid JSON (${why})`, { file: source, field: 'header' }, { cause: e });
+    throw new SeqrecError(
+      'E_CHECKPOINT',
+      `Invalid safetensors file ${source}: header is not valid JSON (${why})`,
+      { file: source, field: 'header' },
+      { cause: e },
+    );
   }
   if (!text.startsWith('{') || !isPlainObject(parsed)) throw corrupt(source, 'header is not a JSON object', { field: 'header' });
   return parsed;
@@ -221,11 +243,17 @@ export function tensorBytes(view: View): Uint8Array {
 
 function copyOut(t: TensorRecord, dtype: SafetensorsDtype): ArrayBuffer {
   if (t.dtype !== dtype) {
-    throw new SeqrecError('E_CHECKPOINT', `Expected dtype ${dtype} for tensor "${t.name}" but it is ${t.dtype}`, { tensor: t.name, expected: dtype, received: t.dtype });
+    throw new SeqrecError('E_CHECKPOINT', `Expected dtype ${dtype} for tensor "${t.name}" but it is ${t.dtype}`, {
+      tensor: t.name,
+      expected: dtype,
+      received: t.dtype,
+    });
   }
   const expected = byteLength(t.dtype, t.shape);
   if (t.data.byteLength !== expected) {
-    throw new SeqrecError('E_CHECKPOINT', `Tensor "${t.name}" has ${t.data.byteLength} bytes but shape [${t.shape.join(', ')}] of ${dtype} needs ${expected}`, { tensor: t.name });
+    throw new SeqrecError('E_CHECKPOINT', `Tensor "${t.name}" has ${t.data.byteLength} bytes but shape [${t.shape.join(', ')}] of ${dtype} needs ${expected}`, {
+      tensor: t.name,
+    });
   }
   // A fresh buffer: views into the file image are usually not aligned for 4/8-byte element access.
   const out = new ArrayBuffer(expected);

@@ -49,7 +49,16 @@ export interface ModelConfig extends Required<ModelOptions> {
 
 /** The default of every optional model option (threads: all cores, resolved when a model is made). */
 export const MODEL_DEFAULTS = {
-  dim: 64, layers: 2, heads: 2, maxLen: 200, dropout: 0.2, attnDropout: 0, attention: 'auto', device: 'cpu', seed: 0, textDim: 0,
+  dim: 64,
+  layers: 2,
+  heads: 2,
+  maxLen: 200,
+  dropout: 0.2,
+  attnDropout: 0,
+  attention: 'auto',
+  device: 'cpu',
+  seed: 0,
+  textDim: 0,
 } as const;
 
 const KEYS = ['items', 'dim', 'layers', 'heads', 'maxLen', 'ffnDim', 'dropout', 'attnDropout', 'attention', 'device', 'seed', 'threads', 'textDim'] as const;
@@ -81,9 +90,20 @@ export function resolveModelConfig(architecture: Architecture, raw: unknown): Mo
 
 export function toAddonConfig(c: ModelConfig): AddonModelConfig {
   return {
-    numItems: c.items, dim: c.dim, layers: c.layers, heads: c.heads, maxLen: c.maxLen, ffnDim: c.ffnDim,
-    dropout: c.dropout, attnDropout: c.attnDropout, causal: c.architecture === 'sasrec', useSdpa: c.attention === 'auto',
-    device: c.device, seed: c.seed, threads: c.threads, textDim: c.textDim,
+    numItems: c.items,
+    dim: c.dim,
+    layers: c.layers,
+    heads: c.heads,
+    maxLen: c.maxLen,
+    ffnDim: c.ffnDim,
+    dropout: c.dropout,
+    attnDropout: c.attnDropout,
+    causal: c.architecture === 'sasrec',
+    useSdpa: c.attention === 'auto',
+    device: c.device,
+    seed: c.seed,
+    threads: c.threads,
+    textDim: c.textDim,
   };
 }
 

@@ -85,7 +85,11 @@ export class ModelCore {
     if (this.itemIds !== undefined && this.itemIds !== ids) {
       const at = ids.findIndex((id, i) => i > 0 && id !== this.itemIds![i]);
       if (ids.length !== this.itemIds.length || at > 0) {
-        throw new SeqrecError('E_INVALID_DATA', `data.itemIds differ from the model's item ids${at > 0 ? ` at dense id ${at}` : ''}; map items to the model's vocabulary first`, { field: 'itemIds', index: at });
+        throw new SeqrecError(
+          'E_INVALID_DATA',
+          `data.itemIds differ from the model's item ids${at > 0 ? ` at dense id ${at}` : ''}; map items to the model's vocabulary first`,
+          { field: 'itemIds', index: at },
+        );
       }
     }
     this.itemIds = ids;

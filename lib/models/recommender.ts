@@ -81,7 +81,8 @@ export class SequentialRecommender implements AsyncDisposable {
     if (!Array.isArray(ids)) throw invalid('ids', 'an array of item ids', ids);
     return Int32Array.from(ids, (id, i) => {
       const item = index.get(String(id));
-      if (item === undefined) throw new SeqrecError('E_INVALID_DATA', `ids[${i}] = ${JSON.stringify(id)} is not an item the model knows`, { field: 'ids', index: i });
+      if (item === undefined)
+        throw new SeqrecError('E_INVALID_DATA', `ids[${i}] = ${JSON.stringify(id)} is not an item the model knows`, { field: 'ids', index: i });
       return item;
     });
   }
@@ -96,7 +97,8 @@ export class SequentialRecommender implements AsyncDisposable {
     const core = this.#core;
     const native = core.native();
     const { items, textDim } = core.config;
-    if (textDim === 0) throw new SeqrecError('E_INVALID_OPTION', 'setItemText: create the model with options.textDim (the text vector width) first', { option: 'textDim' });
+    if (textDim === 0)
+      throw new SeqrecError('E_INVALID_OPTION', 'setItemText: create the model with options.textDim (the text vector width) first', { option: 'textDim' });
     integer('vectors.dim', (optionsObject('vectors', vectors) as { dim?: unknown }).dim, textDim, textDim);
     const { data } = checkItemVectors('vectors', vectors, items);
     await core.track(callNative(() => native.setItemText({ dim: textDim, data })));
@@ -143,7 +145,9 @@ export class SequentialRecommender implements AsyncDisposable {
     if (!(candidates instanceof Int32Array)) throw invalid('options.candidates.items', 'an Int32Array', candidates);
     const adapter = this.#core.adapters.resolve('options.adapter', options.adapter);
     return this.#core.track(
-      callNative(() => native.rank({ offsets: evalSet.offsets, items: evalSet.items, targets: evalSet.targets, batchSize, numCandidates, candidates, adapter })),
+      callNative(() =>
+        native.rank({ offsets: evalSet.offsets, items: evalSet.items, targets: evalSet.targets, batchSize, numCandidates, candidates, adapter }),
+      ),
     );
   }
 
@@ -186,7 +190,14 @@ export class SequentialRecommender implements AsyncDisposable {
     items.forEach((item, i) => integer(`history[${i}]`, item, 1, this.#core.config.items));
     const result = await this.#core.track(
       callNative(() =>
-        native.topK({ offsets: Int32Array.of(0, items.length), items, k, excludeSeen: boolean('options.excludeSeen', o.excludeSeen ?? true), batchSize: 1, adapter }),
+        native.topK({
+          offsets: Int32Array.of(0, items.length),
+          items,
+          k,
+          excludeSeen: boolean('options.excludeSeen', o.excludeSeen ?? true),
+          batchSize: 1,
+          adapter,
+        }),
       ),
     );
     const out: Recommendation[] = [];

@@ -22,14 +22,7 @@ type Layer = Extract<TopLevelSpec, { layer: unknown }>['layer'][number];
 
 /** Every chart the data supports, in report order. */
 export function reportCharts(data: ReportData): Chart[] {
-  return [
-    ...lossChart(data),
-    ...validationChart(data),
-    ...metricAtKCharts(data),
-    ...coverageChart(data),
-    ...exposureChart(data),
-    ...fairnessCharts(data),
-  ];
+  return [...lossChart(data), ...validationChart(data), ...metricAtKCharts(data), ...coverageChart(data), ...exposureChart(data), ...fairnessCharts(data)];
 }
 
 const WIDTH = 480;
@@ -53,21 +46,23 @@ export function lossChart(data: ReportData): Chart[] {
   if (!data.trainLoss?.length) return [];
   const points = downsample(data.trainLoss, MAX_LOSS_POINTS);
   const averaged = points.length < data.trainLoss.length ? `, averaged over runs of consecutive steps into ${points.length} points` : '';
-  return [{
-    id: 'chart-train-loss',
-    caption: `Training loss by optimizer step (${data.trainLoss.length} recorded steps${averaged}).`,
-    spec: {
-      width: WIDTH,
-      height: HEIGHT,
-      title: 'Training loss',
-      data: { values: points },
-      mark: { type: 'line', strokeWidth: 1.5 },
-      encoding: {
-        x: { field: 'step', type: 'quantitative', title: 'optimizer step' },
-        y: { field: 'loss', type: 'quantitative', title: 'training loss', scale: { zero: false } },
+  return [
+    {
+      id: 'chart-train-loss',
+      caption: `Training loss by optimizer step (${data.trainLoss.length} recorded steps${averaged}).`,
+      spec: {
+        width: WIDTH,
+        height: HEIGHT,
+        title: 'Training loss',
+        data: { values: points },
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'step', type: 'quantitative', title: 'optimizer step' },
+          y: { field: 'loss', type: 'quantitative', title: 'training loss', scale: { zero: false } },
+        },
       },
     },
-  }];
+  ];
 }
 
 /**
@@ -89,28 +84,35 @@ export function validationChart(data: ReportData): Chart[] {
   const v = data.validation;
   if (!v?.history.length) return [];
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { format: 'd', tickMinStep: 1 } } as const;
-  const best: Layer[] = v.bestEpoch === undefined ? [] : [{
-    data: { values: [{ epoch: v.bestEpoch }] },
-    mark: { type: 'rule', strokeDash: [4, 4], color: '#555' },
-    encoding: { x },
-  }];
-  return [{
-    id: 'chart-validation',
-    caption: `Validation ${v.metric} after each validation${v.bestEpoch === undefined ? '' : `; the dashed line marks the best epoch (${v.bestEpoch})`}.`,
-    spec: {
-      width: WIDTH,
-      height: HEIGHT,
-      title: `Validation ${v.metric}`,
-      layer: [
-        {
-          data: { values: v.history.map((r) => ({ epoch: r.epoch, value: r.value })) },
-          mark: { type: 'line', point: true },
-          encoding: { x, y: { field: 'value', type: 'quantitative', title: v.metric, scale: { zero: false } } },
-        },
-        ...best,
-      ],
+  const best: Layer[] =
+    v.bestEpoch === undefined
+      ? []
+      : [
+          {
+            data: { values: [{ epoch: v.bestEpoch }] },
+            mark: { type: 'rule', strokeDash: [4, 4], color: '#555' },
+            encoding: { x },
+          },
+        ];
+  return [
+    {
+      id: 'chart-validation',
+      caption: `Validation ${v.metric} after each validation${v.bestEpoch === undefined ? '' : `; the dashed line marks the best epoch (${v.bestEpoch})`}.`,
+      spec: {
+        width: WIDTH,
+        height: HEIGHT,
+        title: `Validation ${v.metric}`,
+        layer: [
+          {
+            data: { values: v.history.map((r) => ({ epoch: r.epoch, value: r.value })) },
+            mark: { type: 'line', point: true },
+            encoding: { x, y: { field: 'value', type: 'quantitative', title: v.metric, scale: { zero: false } } },
+          },
+          ...best,
+        ],
+      },
     },
-  }];
+  ];
 }
 
 /** Table rows named `base@K`, grouped by base name in table order, K ascending. */
@@ -132,15 +134,20 @@ export function metricAtKCharts(data: ReportData): Chart[] {
   for (const [base, rows] of rowsByBase(data.table)) {
     if (base === 'coverage' || rows.length < 2) continue;
     const values = rows.flatMap(({ k, row }) =>
-      scorerOrder.map((s) => ({ k, scorer: scorerNames[s], value: row.values[s], lower: row.ci?.[s].lower, upper: row.ci?.[s].upper })));
+      scorerOrder.map((s) => ({ k, scorer: scorerNames[s], value: row.values[s], lower: row.ci?.[s].lower, upper: row.ci?.[s].upper })),
+    );
     const ci = rows.find(({ row }) => row.ci)?.row.ci?.model;
     const x = { field: 'k', type: 'ordinal', title: 'cut-off K', axis: { labelAngle: 0 } } as const;
     // Rows measured without a CI (bootstrap: false) have no interval to draw.
-    const bars: Layer[] = !ci ? [] : [{
-      transform: [{ filter: 'isValid(datum.lower)' }],
-      mark: { type: 'rule' },
-      encoding: { x, y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' }, color: scorerColor },
-    }];
+    const bars: Layer[] = !ci
+      ? []
+      : [
+          {
+            transform: [{ filter: 'isValid(datum.lower)' }],
+            mark: { type: 'rule' },
+            encoding: { x, y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' }, color: scorerColor },
+          },
+        ];
     charts.push({
       id: `chart-${base}-at-k`,
       caption: `${base}@K at each cut-off K for the model and both baselines${ci ? `, with ${percent(ci.confidence)} bootstrap intervals` : ''}.`,
@@ -149,7 +156,10 @@ export function metricAtKCharts(data: ReportData): Chart[] {
         height: HEIGHT,
         title: `${base}@K`,
         data: { values },
-        layer: [{ mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: base }, color: scorerColor } }, ...bars],
+        layer: [
+          { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: base }, color: scorerColor } },
+          ...bars,
+        ],
       },
     });
   }
@@ -161,23 +171,25 @@ export function coverageChart(data: ReportData): Chart[] {
   const rows = rowsByBase(data.table).get('coverage');
   if (!rows) return [];
   const values = rows.flatMap(({ k, row }) => scorerOrder.map((s) => ({ k, scorer: scorerNames[s], value: row.values[s] })));
-  return [{
-    id: 'chart-coverage',
-    caption: 'Share of the catalogue that appears in at least one top-K list, per scorer and cut-off K.',
-    spec: {
-      width: WIDTH,
-      height: HEIGHT,
-      title: 'Catalogue coverage',
-      data: { values },
-      mark: { type: 'bar' },
-      encoding: {
-        x: { field: 'k', type: 'ordinal', title: 'cut-off K', axis: { labelAngle: 0 } },
-        xOffset: { field: 'scorer', type: 'nominal', sort: scorerColor.sort },
-        y: { field: 'value', type: 'quantitative', title: 'coverage', scale: { domain: [0, 1] } },
-        color: scorerColor,
+  return [
+    {
+      id: 'chart-coverage',
+      caption: 'Share of the catalogue that appears in at least one top-K list, per scorer and cut-off K.',
+      spec: {
+        width: WIDTH,
+        height: HEIGHT,
+        title: 'Catalogue coverage',
+        data: { values },
+        mark: { type: 'bar' },
+        encoding: {
+          x: { field: 'k', type: 'ordinal', title: 'cut-off K', axis: { labelAngle: 0 } },
+          xOffset: { field: 'scorer', type: 'nominal', sort: scorerColor.sort },
+          y: { field: 'value', type: 'quantitative', title: 'coverage', scale: { domain: [0, 1] } },
+          color: scorerColor,
+        },
       },
     },
-  }];
+  ];
 }
 
 /** Scatter of train interactions vs times recommended, both + 1 on log scales so zeros show. */
@@ -185,22 +197,24 @@ export function exposureChart(data: ReportData): Chart[] {
   if (!data.exposure?.length) return [];
   const cells = mergeNearby(data.exposure);
   const merged = cells.length < data.exposure.length ? '; items at nearly the same place are drawn as one point sized by their number' : '';
-  return [{
-    id: 'chart-exposure',
-    caption: `Each item's train interactions against the times the model recommends it (${data.exposure.length} items, log scales, counts + 1 so zeros show${merged}).`,
-    spec: {
-      width: WIDTH,
-      height: WIDTH,
-      title: 'Exposure vs popularity',
-      data: { values: cells },
-      mark: { type: 'circle', opacity: 0.6, color: scorerColor.scale.range[0] },
-      encoding: {
-        x: { field: 'train', type: 'quantitative', title: 'train interactions + 1', scale: { type: 'log' } },
-        y: { field: 'recommended', type: 'quantitative', title: 'times recommended + 1', scale: { type: 'log' } },
-        size: { field: 'items', type: 'quantitative', title: 'items', scale: { type: 'sqrt', range: [12, 300] } },
+  return [
+    {
+      id: 'chart-exposure',
+      caption: `Each item's train interactions against the times the model recommends it (${data.exposure.length} items, log scales, counts + 1 so zeros show${merged}).`,
+      spec: {
+        width: WIDTH,
+        height: WIDTH,
+        title: 'Exposure vs popularity',
+        data: { values: cells },
+        mark: { type: 'circle', opacity: 0.6, color: scorerColor.scale.range[0] },
+        encoding: {
+          x: { field: 'train', type: 'quantitative', title: 'train interactions + 1', scale: { type: 'log' } },
+          y: { field: 'recommended', type: 'quantitative', title: 'times recommended + 1', scale: { type: 'log' } },
+          size: { field: 'items', type: 'quantitative', title: 'items', scale: { type: 'sqrt', range: [12, 300] } },
+        },
       },
     },
-  }];
+  ];
 }
 
 /** Items merged into one point differ by at most 10^(1/40) ≈ 6 % in count + 1: closer than the eye tells apart at this width. */

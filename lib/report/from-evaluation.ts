@@ -38,14 +38,22 @@ export function reportData(s: ReportSource): ReportData {
     protocol: s.protocol,
     dataset: { name: s.datasetName, users: s.dataset.numUsers, items: s.dataset.numItems, interactions: s.dataset.numInteractions },
     model: {
-      architecture: s.model.architecture, config: s.model.config,
-      ...(s.model.parameters !== undefined && { parameters: s.model.parameters }), ...(training && { trainSeconds: training.trainSeconds }),
+      architecture: s.model.architecture,
+      config: s.model.config,
+      ...(s.model.parameters !== undefined && { parameters: s.model.parameters }),
+      ...(training && { trainSeconds: training.trainSeconds }),
     },
     table: evaluation.table ?? [],
     ...(training && training.losses.length > 0 && { trainLoss: downsample(training.losses) }),
-    ...(training?.validation && { validation: { metric: training.validation.metric, history: training.validation.history, bestEpoch: training.validation.best.epoch } }),
+    ...(training?.validation && {
+      validation: { metric: training.validation.metric, history: training.validation.history, bestEpoch: training.validation.best.epoch },
+    }),
     ...(shown && {
-      exposure: Array.from({ length: s.dataset.numItems }, (_, i) => ({ item: ids?.[i + 1] ?? String(i + 1), trainCount: counts[i + 1]!, recommended: shown[i + 1]! })),
+      exposure: Array.from({ length: s.dataset.numItems }, (_, i) => ({
+        item: ids?.[i + 1] ?? String(i + 1),
+        trainCount: counts[i + 1]!,
+        recommended: shown[i + 1]!,
+      })),
     }),
     ...(evaluation.fairness && { fairness: evaluation.fairness }),
   };

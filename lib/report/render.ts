@@ -77,7 +77,9 @@ function header(report: ReportData): string {
     facts.length ? `<dl class="facts">${facts.join('')}</dl>` : '',
     report.model ? configDetails(report.model.config) : '',
     '</header>',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 /** '2024-05-01T14:00:00+02:00' → '2024-05-01 12:00 UTC': one zone for every reader; a bare date stays as it is. */
@@ -115,7 +117,11 @@ function configDetails(config: Record<string, unknown>): string {
   return `<details><summary>Model configuration</summary>\n<table class="config">\n${rows.join('\n')}\n</table>\n</details>`;
 }
 
-const columns: readonly [Scorer, string][] = [['model', 'Model'], ['popularity', 'Most popular'], ['random', 'Random']];
+const columns: readonly [Scorer, string][] = [
+  ['model', 'Model'],
+  ['popularity', 'Most popular'],
+  ['random', 'Random'],
+];
 
 function metricTable(table: readonly MetricRow[]): string {
   const confidence = table.find((r) => r.ci)?.ci?.model.confidence;

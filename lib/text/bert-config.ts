@@ -46,7 +46,8 @@ function bad(path: string, field: string, value: unknown, expected: string): Seq
 
 /** Check a parsed config.json (read from `path`) and return its BERT numbers. */
 export function parseBertConfig(json: Record<string, unknown>, path: string): BertConfig {
-  if (json.model_type !== undefined && json.model_type !== 'bert') throw bad(path, 'model_type', json.model_type, '"bert" (other architectures have other weights)');
+  if (json.model_type !== undefined && json.model_type !== 'bert')
+    throw bad(path, 'model_type', json.model_type, '"bert" (other architectures have other weights)');
   if (json.position_embedding_type !== undefined && json.position_embedding_type !== 'absolute') {
     throw bad(path, 'position_embedding_type', json.position_embedding_type, '"absolute"');
   }
@@ -101,9 +102,15 @@ export function bertTensorSpecs(config: BertConfig): BertTensorSpec[] {
 }
 
 function linear(name: string, inputs: number, outputs: number): BertTensorSpec[] {
-  return [{ name: `${name}.weight`, shape: [outputs, inputs] }, { name: `${name}.bias`, shape: [outputs] }];
+  return [
+    { name: `${name}.weight`, shape: [outputs, inputs] },
+    { name: `${name}.bias`, shape: [outputs] },
+  ];
 }
 
 function layerNorm(name: string, width: number): BertTensorSpec[] {
-  return [{ name: `${name}.weight`, shape: [width] }, { name: `${name}.bias`, shape: [width] }];
+  return [
+    { name: `${name}.weight`, shape: [width] },
+    { name: `${name}.bias`, shape: [width] },
+  ];
 }

@@ -149,7 +149,11 @@ export class BertTextEncoder implements AsyncDisposable {
     // An adapter written by PEFT itself records no seqrec fingerprint: its layer names and shapes were
     // checked against this BERT when it was read, which is all that can be known of its base.
     if (adapter.base !== '' && adapter.base !== this.baseFingerprint) {
-      throw new SeqrecError('E_CHECKPOINT', `${source} was trained on the BERT encoder with fingerprint ${adapter.base}, but this one (${this.folder}, pooling ${this.#options.pooling}, maxLength ${this.#options.maxLength}) has ${this.baseFingerprint}`, { field: 'base' });
+      throw new SeqrecError(
+        'E_CHECKPOINT',
+        `${source} was trained on the BERT encoder with fingerprint ${adapter.base}, but this one (${this.folder}, pooling ${this.#options.pooling}, maxLength ${this.#options.maxLength}) has ${this.baseFingerprint}`,
+        { field: 'base' },
+      );
     }
     const adopted = { ...adapter, base: this.baseFingerprint };
     await callNative(() => native.setAdapter(toNativeAdapter(adopted)));
@@ -161,7 +165,8 @@ export class BertTextEncoder implements AsyncDisposable {
   async saveAdapter(dir: string): Promise<void> {
     this.#ensureNative();
     if (typeof dir !== 'string' || dir === '') throw invalid('dir', 'a folder path', dir);
-    if (!this.#adapter) throw new SeqrecError('E_INVALID_OPTION', 'saveAdapter: no adapter is applied; applyAdapter(summary.textAdapter) first', { option: 'adapter' });
+    if (!this.#adapter)
+      throw new SeqrecError('E_INVALID_OPTION', 'saveAdapter: no adapter is applied; applyAdapter(summary.textAdapter) first', { option: 'adapter' });
     await writeTextAdapter(dir, this.#adapter, this.folder);
   }
 
@@ -174,8 +179,15 @@ export class BertTextEncoder implements AsyncDisposable {
     const { pooling, normalize, maxLength, batchSize } = this.#options;
     const batch = this.tokenizer.encodeBatch(texts, { maxLength });
     const request: AddonTextTuneRequest = {
-      ids: batch.ids, attentionMask: batch.attentionMask, length: batch.shape[1], pooling, normalize, lora: loraSettings(lora),
-      modules: modules.map((m) => ({ ...m, name: nativeModuleName(m.name) })), itemsPerStep, encodeBatch: batchSize,
+      ids: batch.ids,
+      attentionMask: batch.attentionMask,
+      length: batch.shape[1],
+      pooling,
+      normalize,
+      lora: loraSettings(lora),
+      modules: modules.map((m) => ({ ...m, name: nativeModuleName(m.name) })),
+      itemsPerStep,
+      encodeBatch: batchSize,
     };
     return { encoder, request };
   }
@@ -225,7 +237,10 @@ export class BertTextEncoder implements AsyncDisposable {
       for (let begin = 0; begin < todo.length; begin += batchSize) {
         if (signal?.aborted) throw new SeqrecError('E_ABORTED', `encode() was aborted after ${done} of ${texts.length} texts`, { done });
         const group = todo.slice(begin, begin + batchSize);
-        const batch = this.tokenizer.encodeBatch(group.map((at) => texts[at[0]!]!), { maxLength });
+        const batch = this.tokenizer.encodeBatch(
+          group.map((at) => texts[at[0]!]!),
+          { maxLength },
+        );
         const pooled = await callNative(() =>
           native.encode({ ids: batch.ids, attentionMask: batch.attentionMask, length: batch.shape[1], pooling, normalize, batchSize }),
         );
@@ -283,9 +298,17 @@ const ENCODER_NUMERICS = 'seqrec-bert-1';
 
 function nativeConfigOf(c: BertConfig, device: string, threads: number): AddonTextEncoderConfig {
   return {
-    vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, layers: c.numLayers, heads: c.numHeads, intermediateSize: c.intermediateSize,
-    maxPositions: c.maxPositions, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps,
-    activation: c.hiddenAct === 'gelu_new' ? 'gelu_tanh' : c.hiddenAct, device, threads,
+    vocabSize: c.vocabSize,
+    hiddenSize: c.hiddenSize,
+    layers: c.numLayers,
+    heads: c.numHeads,
+    intermediateSize: c.intermediateSize,
+    maxPositions: c.maxPositions,
+    typeVocabSize: c.typeVocabSize,
+    layerNormEps: c.layerNormEps,
+    activation: c.hiddenAct === 'gelu_new' ? 'gelu_tanh' : c.hiddenAct,
+    device,
+    threads,
   };
 }
 

@@ -95,7 +95,8 @@ export class TextEmbeddingCache {
       if (!isSeqrecError(e, 'E_CHECKPOINT')) throw e;
       throw this.#bad(`is not a readable safetensors file (${e.message})`, e);
     }
-    if (file.metadata.fingerprint !== this.#fingerprint) throw this.#bad(`belongs to another encoder (fingerprint ${file.metadata.fingerprint ?? 'missing'}, expected ${this.#fingerprint})`);
+    if (file.metadata.fingerprint !== this.#fingerprint)
+      throw this.#bad(`belongs to another encoder (fingerprint ${file.metadata.fingerprint ?? 'missing'}, expected ${this.#fingerprint})`);
     const tensor = file.tensors.find((t) => t.name === TENSOR);
     if (file.tensors.length !== 1 || !tensor || tensor.dtype !== 'F32' || tensor.shape.length !== 2 || tensor.shape[1] !== this.dim) {
       throw this.#bad(`must hold exactly one F32 tensor "${TENSOR}" of shape [n, ${this.dim}]`);
@@ -116,6 +117,11 @@ export class TextEmbeddingCache {
   }
 
   #bad(why: string, cause?: unknown): SeqrecError {
-    return new SeqrecError('E_INVALID_DATA', `text embedding cache ${this.path} ${why}; delete the file to rebuild it`, { file: this.path }, cause === undefined ? undefined : { cause });
+    return new SeqrecError(
+      'E_INVALID_DATA',
+      `text embedding cache ${this.path} ${why}; delete the file to rebuild it`,
+      { file: this.path },
+      cause === undefined ? undefined : { cause },
+    );
   }
 }

@@ -51,9 +51,14 @@ export async function readHfBert(folder: string): Promise<HfBert> {
   const config = parseBertConfig(await readJsonObject(configPath, 'E_CHECKPOINT'), configPath);
   const tokenizer = await loadTokenizer(folder);
   if (tokenizer.vocabSize > config.vocabSize) {
-    throw new SeqrecError('E_CHECKPOINT', `the tokenizer in ${folder} has ids up to ${tokenizer.vocabSize - 1} but ${configPath} has vocab_size ${config.vocabSize}`, {
-      file: configPath, field: 'vocab_size',
-    });
+    throw new SeqrecError(
+      'E_CHECKPOINT',
+      `the tokenizer in ${folder} has ids up to ${tokenizer.vocabSize - 1} but ${configPath} has vocab_size ${config.vocabSize}`,
+      {
+        file: configPath,
+        field: 'vocab_size',
+      },
+    );
   }
   const weightsPath = join(folder, 'model.safetensors');
   if (!existsSync(weightsPath)) throw noWeights(folder, weightsPath);
@@ -125,7 +130,8 @@ function mismatch(file: string, config: BertConfig, problems: string[]): SeqrecE
   const more = problems.length > SHOWN_PROBLEMS ? `; and ${problems.length - SHOWN_PROBLEMS} more` : '';
   const model = `${config.numLayers} layers, hidden ${config.hiddenSize}, intermediate ${config.intermediateSize}, vocab ${config.vocabSize}`;
   return new SeqrecError('E_CHECKPOINT', `${file} does not match its config.json (${model}): ${problems.length} problem(s): ${shown}${more}`, {
-    file, problems,
+    file,
+    problems,
   });
 }
 
@@ -133,7 +139,10 @@ function mismatch(file: string, config: BertConfig, problems: string[]): SeqrecE
 export function toFloat32(record: TensorRecord, source = '<buffer>'): Float32Array {
   if (record.dtype === 'F32') return asFloat32(record);
   if (record.dtype !== 'F16' && record.dtype !== 'BF16') {
-    throw new SeqrecError('E_CHECKPOINT', `${source}: tensor "${record.name}" has dtype ${record.dtype}; expected F32, F16 or BF16`, { file: source, tensor: record.name });
+    throw new SeqrecError('E_CHECKPOINT', `${source}: tensor "${record.name}" has dtype ${record.dtype}; expected F32, F16 or BF16`, {
+      file: source,
+      tensor: record.name,
+    });
   }
   // Copied first: views into the file image are not always 2-byte aligned.
   const halves = new Uint16Array(record.data.slice().buffer, 0, record.data.byteLength >>> 1);
@@ -153,7 +162,13 @@ function halfTable(): Float32Array {
     const exponent = (h >>> 10) & 0x1f;
     const fraction = h & 0x3ff;
     halfValues[h] =
-      exponent === 0 ? sign * fraction * 2 ** -24 : exponent === 31 ? (fraction ? Number.NaN : sign * Infinity) : sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+      exponent === 0
+        ? sign * fraction * 2 ** -24
+        : exponent === 31
+          ? fraction
+            ? Number.NaN
+            : sign * Infinity
+          : sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
   }
   return halfValues;
 }

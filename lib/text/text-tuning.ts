@@ -45,17 +45,32 @@ export function resolveTextTuning(raw: unknown, model: { items: number; textDim:
   if (!(o.encoder instanceof BertTextEncoder)) throw invalid('options.textEncoder.encoder', 'a BertTextEncoder', o.encoder);
   if (o.encoder.disposed) throw new SeqrecError('E_DISPOSED', 'options.textEncoder.encoder was disposed', { option: 'options.textEncoder.encoder' });
   if (model.textDim !== o.encoder.dim) {
-    throw new SeqrecError('E_INVALID_OPTION', `options.textEncoder.encoder gives vectors of width ${o.encoder.dim} but the model reads textDim ${model.textDim}${model.textDim === 0 ? ' (create it with textDim)' : ''}`, {
-      option: 'options.textEncoder.encoder',
-    });
+    throw new SeqrecError(
+      'E_INVALID_OPTION',
+      `options.textEncoder.encoder gives vectors of width ${o.encoder.dim} but the model reads textDim ${model.textDim}${model.textDim === 0 ? ' (create it with textDim)' : ''}`,
+      {
+        option: 'options.textEncoder.encoder',
+      },
+    );
   }
   if (o.encoder.adapter !== undefined) {
-    throw new SeqrecError('E_INVALID_OPTION', 'options.textEncoder.encoder already applies an adapter; tune from the plain encoder (load it without options.adapter)', { option: 'options.textEncoder.encoder' });
+    throw new SeqrecError(
+      'E_INVALID_OPTION',
+      'options.textEncoder.encoder already applies an adapter; tune from the plain encoder (load it without options.adapter)',
+      { option: 'options.textEncoder.encoder' },
+    );
   }
-  if (resume) throw new SeqrecError('E_INVALID_OPTION', 'options.textEncoder cannot resume a run: the encoder adapter is not part of the model state', { option: 'options.resume' });
+  if (resume)
+    throw new SeqrecError('E_INVALID_OPTION', 'options.textEncoder cannot resume a run: the encoder adapter is not part of the model state', {
+      option: 'options.resume',
+    });
   const texts = o.texts;
   if (!Array.isArray(texts) || texts.length !== model.items + 1) {
-    throw invalid('options.textEncoder.texts', `an array of V+1 = ${model.items + 1} strings (index 0 unused)`, Array.isArray(texts) ? `${texts.length} entries` : texts);
+    throw invalid(
+      'options.textEncoder.texts',
+      `an array of V+1 = ${model.items + 1} strings (index 0 unused)`,
+      Array.isArray(texts) ? `${texts.length} entries` : texts,
+    );
   }
   texts.forEach((t, i) => {
     if (typeof t !== 'string') throw invalid(`options.textEncoder.texts[${i}]`, 'a string', t);

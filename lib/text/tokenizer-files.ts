@@ -93,7 +93,8 @@ export async function parseTokenizerJson(path: string): Promise<TokenizerSource>
   if (unk !== undefined) options.unkToken = unk;
   if (prefix !== undefined) options.continuingSubwordPrefix = prefix;
   if (maxChars !== undefined && maxChars !== null) {
-    if (!Number.isSafeInteger(maxChars) || (maxChars as number) < 1) throw bad(path, 'model.max_input_chars_per_word', `is ${JSON.stringify(maxChars)}; expected a positive integer`);
+    if (!Number.isSafeInteger(maxChars) || (maxChars as number) < 1)
+      throw bad(path, 'model.max_input_chars_per_word', `is ${JSON.stringify(maxChars)}; expected a positive integer`);
     options.maxInputCharsPerWord = maxChars as number;
   }
   return { vocab: vocabObject(path, model.vocab), options };
@@ -103,7 +104,8 @@ function vocabObject(path: string, value: unknown): Map<string, number> {
   if (!isObject(value)) throw bad(path, 'model.vocab', 'is missing or not an object of token → id');
   const vocab = new Map<string, number>();
   for (const [token, id] of Object.entries(value)) {
-    if (!Number.isSafeInteger(id) || (id as number) < 0) throw bad(path, `model.vocab[${JSON.stringify(token)}]`, `is ${JSON.stringify(id)}; expected a non-negative integer id`);
+    if (!Number.isSafeInteger(id) || (id as number) < 0)
+      throw bad(path, `model.vocab[${JSON.stringify(token)}]`, `is ${JSON.stringify(id)}; expected a non-negative integer id`);
     vocab.set(token, id as number);
   }
   if (vocab.size === 0) throw bad(path, 'model.vocab', 'is empty');

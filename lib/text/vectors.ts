@@ -114,13 +114,19 @@ function idsOf(path: string, metadata: Record<string, string>, rows: number): st
   try {
     parsed = JSON.parse(raw);
   } catch (e) {
-    throw new SeqrecError('E_INVALID_DATA', `${path}: metadata "${IDS_KEY}" is not valid JSON (${(e as Error).message})`, { file: path, field: IDS_KEY }, { cause: e });
+    throw new SeqrecError(
+      'E_INVALID_DATA',
+      `${path}: metadata "${IDS_KEY}" is not valid JSON (${(e as Error).message})`,
+      { file: path, field: IDS_KEY },
+      { cause: e },
+    );
   }
   if (!Array.isArray(parsed)) throw bad(path, `metadata "${IDS_KEY}"`, 'is not a JSON array');
   if (parsed.length !== rows) throw bad(path, `metadata "${IDS_KEY}"`, `has ${parsed.length} ids but tensor "${TENSOR}" has ${rows} rows`);
   const seen = new Map<string, number>();
   return parsed.map((value: unknown, row) => {
-    if (typeof value !== 'string' && !Number.isSafeInteger(value)) throw bad(path, `metadata "${IDS_KEY}"[${row}]`, `is ${JSON.stringify(value)}; expected a string or an integer`);
+    if (typeof value !== 'string' && !Number.isSafeInteger(value))
+      throw bad(path, `metadata "${IDS_KEY}"[${row}]`, `is ${JSON.stringify(value)}; expected a string or an integer`);
     const id = String(value);
     const first = seen.get(id);
     if (first !== undefined) throw bad(path, `metadata "${IDS_KEY}"[${row}]`, `repeats item ${JSON.stringify(id)} of row ${first}`);

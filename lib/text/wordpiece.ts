@@ -64,7 +64,15 @@ export interface BatchEncoding {
 }
 
 const OPTION_KEYS = [
-  'lowercase', 'stripAccents', 'splitCjk', 'unkToken', 'clsToken', 'sepToken', 'padToken', 'continuingSubwordPrefix', 'maxInputCharsPerWord',
+  'lowercase',
+  'stripAccents',
+  'splitCjk',
+  'unkToken',
+  'clsToken',
+  'sepToken',
+  'padToken',
+  'continuingSubwordPrefix',
+  'maxInputCharsPerWord',
 ] as const;
 const SPECIAL_KEYS = ['unkToken', 'clsToken', 'sepToken', 'padToken'] as const;
 const DEFAULT_MAX_LENGTH = 512;
@@ -178,7 +186,7 @@ export class WordPieceTokenizer {
       return;
     }
     const first = out.length;
-    for (let begin = 0; begin < chars.length; ) {
+    for (let begin = 0; begin < chars.length;) {
       const end = this.#longestMatch(chars, begin, out);
       if (end === 0) {
         out.length = first;

@@ -93,14 +93,50 @@ export interface FitOptions {
 
 /** The default of every optional fit option that has one value (idDropout: 0.5 with item text, else 0). */
 export const FIT_DEFAULTS = {
-  epochs: 20, batchSize: 128, accumulate: 1, lr: 1e-3, warmupSteps: 0, schedule: 'cosine', minLrRatio: 0, weightDecay: 0.1,
-  betas: [0.9, 0.98], eps: 1e-8, optimizerImpl: 'auto', clipNorm: 1.0, lossChunkBytes: 16 * 2 ** 20, maskProb: 0.2, progressEvery: 10,
+  epochs: 20,
+  batchSize: 128,
+  accumulate: 1,
+  lr: 1e-3,
+  warmupSteps: 0,
+  schedule: 'cosine',
+  minLrRatio: 0,
+  weightDecay: 0.1,
+  betas: [0.9, 0.98],
+  eps: 1e-8,
+  optimizerImpl: 'auto',
+  clipNorm: 1.0,
+  lossChunkBytes: 16 * 2 ** 20,
+  maskProb: 0.2,
+  progressEvery: 10,
   textIdDropout: 0.5,
 } as const;
 
-const KEYS = ['epochs', 'steps', 'batchSize', 'accumulate', 'lr', 'warmupSteps', 'schedule', 'minLrRatio', 'weightDecay', 'betas',
-  'eps', 'optimizerImpl', 'clipNorm', 'lossChunkBytes', 'maskProb', 'progressEvery', 'resume', 'validation', 'signal', 'onProgress',
-  'adapter', 'freeze', 'idDropout', 'textEncoder'] as const;
+const KEYS = [
+  'epochs',
+  'steps',
+  'batchSize',
+  'accumulate',
+  'lr',
+  'warmupSteps',
+  'schedule',
+  'minLrRatio',
+  'weightDecay',
+  'betas',
+  'eps',
+  'optimizerImpl',
+  'clipNorm',
+  'lossChunkBytes',
+  'maskProb',
+  'progressEvery',
+  'resume',
+  'validation',
+  'signal',
+  'onProgress',
+  'adapter',
+  'freeze',
+  'idDropout',
+  'textEncoder',
+] as const;
 
 export interface ResolvedFit {
   request: AddonFitRequest;
@@ -148,7 +184,12 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
       progressEvery: integer('options.progressEvery', o.progressEvery ?? FIT_DEFAULTS.progressEvery, 1, 1e9),
       resume: boolean('options.resume', o.resume ?? false),
       untilEpoch: 0,
-      idDropout: number('options.idDropout', o.idDropout ?? ((model.textDim ?? 0) > 0 ? FIT_DEFAULTS.textIdDropout : 0), 0, (model.textDim ?? 0) > 0 ? 0.999 : 0),
+      idDropout: number(
+        'options.idDropout',
+        o.idDropout ?? ((model.textDim ?? 0) > 0 ? FIT_DEFAULTS.textIdDropout : 0),
+        0,
+        (model.textDim ?? 0) > 0 ? 0.999 : 0,
+      ),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
     validation: resolveValidation(o.validation, model.items),

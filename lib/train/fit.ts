@@ -39,7 +39,9 @@ export async function trainModel(
   const { request, validation, signal, onProgress, textEncoder } = resolveFit(data, options, config);
   const tuning = textEncoder === undefined ? undefined : resolveTextTuning(textEncoder, config, request.resume);
   if (config.textDim > 0 && !core.hasItemText && !tuning) {
-    throw new SeqrecError('E_INVALID_OPTION', `fit: the model has textDim ${config.textDim} but no item text yet; call setItemText(vectors) first`, { option: 'textDim' });
+    throw new SeqrecError('E_INVALID_OPTION', `fit: the model has textDim ${config.textDim} but no item text yet; call setItemText(vectors) first`, {
+      option: 'textDim',
+    });
   }
   core.adapters.beginTraining(request.adapter);
   core.adoptItemIds(data);
@@ -99,11 +101,7 @@ export async function trainModel(
  * detached after it, also when it fails; the summary's textAdapter is the adapter as trained, or the one
  * of the best validation when the best weights were restored.
  */
-async function trainWithText(
-  core: ModelCore,
-  tuning: ResolvedTextTuning,
-  train: (onBest: () => Promise<void>) => Promise<FitSummary>,
-): Promise<FitSummary> {
+async function trainWithText(core: ModelCore, tuning: ResolvedTextTuning, train: (onBest: () => Promise<void>) => Promise<FitSummary>): Promise<FitSummary> {
   const native = core.native();
   const { encoder, request } = textTuneRequest(tuning.encoder, tuning.texts, tuning.lora, tuning.modules, tuning.itemsPerStep);
   await core.track(callNative(() => native.attachTextEncoder(encoder, request)));

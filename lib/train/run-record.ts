@@ -78,12 +78,17 @@ export function checkResume(run: RunRecord | undefined, options: Locked, step: n
     );
   }
   if (run.complete) {
-    throw new SeqrecError('E_INVALID_OPTION', `fit({ resume: true }): the run is complete (step ${step}); start a new one without resume`, { option: 'resume' });
+    throw new SeqrecError('E_INVALID_OPTION', `fit({ resume: true }): the run is complete (step ${step}); start a new one without resume`, {
+      option: 'resume',
+    });
   }
   for (const [name, was] of Object.entries(run.options)) {
     const now = options[name] ?? null;
     if (now === was) continue;
-    const what = name === 'data' || name === 'validation.data' ? `the ${name === 'data' ? 'training' : 'validation'} data differ from` : `options.${name} is ${show(now)}, but`;
+    const what =
+      name === 'data' || name === 'validation.data'
+        ? `the ${name === 'data' ? 'training' : 'validation'} data differ from`
+        : `options.${name} is ${show(now)}, but`;
     const usedOr = name === 'data' || name === 'validation.data' ? 'those of' : `used ${show(was)} in`;
     throw new SeqrecError(
       'E_INVALID_OPTION',
@@ -107,13 +112,22 @@ export function decodeRun(text: string, file: string): RunRecord {
     throw fail('is not JSON');
   }
   const r = run as Partial<RunRecord>;
-  if (typeof r !== 'object' || r === null || typeof r.options !== 'object' || r.options === null || !Array.isArray(r.history) || typeof r.complete !== 'boolean') {
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.options !== 'object' ||
+    r.options === null ||
+    !Array.isArray(r.history) ||
+    typeof r.complete !== 'boolean'
+  ) {
     throw fail('is not a run record ({ options, history, sinceValidation, complete })');
   }
   if (!Array.isArray(r.sinceValidation) || !r.sinceValidation.every(Number.isFinite)) throw fail('has a sinceValidation that is not a list of losses');
-  for (const v of Object.values(r.options)) if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) throw fail('has an option that is not a plain value');
+  for (const v of Object.values(r.options))
+    if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) throw fail('has an option that is not a plain value');
   for (const h of r.history) {
-    if (typeof h !== 'object' || h === null || !['epoch', 'step', 'value'].every((k) => Number.isFinite((h as unknown as Record<string, unknown>)[k]))) throw fail('has a malformed validation record');
+    if (typeof h !== 'object' || h === null || !['epoch', 'step', 'value'].every((k) => Number.isFinite((h as unknown as Record<string, unknown>)[k])))
+      throw fail('has a malformed validation record');
   }
   return r as RunRecord;
 }

@@ -3,8 +3,8 @@
 #include <napi.h>
 #include <torch/torch.h>
 
-#include "addon/model_wrap.h"
 #include "addon/jobs.h"
+#include "addon/model_wrap.h"
 #include "addon/promise_worker.h"
 #include "addon/text_encoder_wrap.h"
 #include "check/lora_parity.h"

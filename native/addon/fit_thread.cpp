@@ -50,8 +50,10 @@ void settle(Napi::Env env, FitContext* data, FitContext*) {
   if (ctx->thread.joinable()) ctx->thread.join();
   if (teardown || jobsStopped(env)) return;  // JavaScript is gone (worker.terminate(), process.exit())
   if (ctx->onDone) ctx->onDone();
-  if (ctx->error) ctx->deferred->Reject(makeError(env, *ctx->error).Value());
-  else ctx->deferred->Resolve(toJs(env, *ctx->result));
+  if (ctx->error)
+    ctx->deferred->Reject(makeError(env, *ctx->error).Value());
+  else
+    ctx->deferred->Resolve(toJs(env, *ctx->result));
 }
 
 }  // namespace
@@ -78,7 +80,7 @@ Napi::Value startFitThread(Napi::Env env, std::shared_ptr<Recommender> model, st
       ctx->error = classifyCurrentException();
     }
     ctx->finished.store(true);
-    progress.Release();  // last reference: the finaliser (settle) runs on the JS thread and joins
+    progress.Release();   // last reference: the finaliser (settle) runs on the JS thread and joins
     ctx->ticket.reset();  // last: an exit handler waiting for this fit may now let the process go
   });
   return promise;

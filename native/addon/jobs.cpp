@@ -112,7 +112,9 @@ struct EnvData {
   std::shared_ptr<EnvJobs> jobs;
 };
 
-std::shared_ptr<EnvJobs> jobsOf(Napi::Env env) { return env.GetInstanceData<EnvData>()->jobs; }
+std::shared_ptr<EnvJobs> jobsOf(Napi::Env env) {
+  return env.GetInstanceData<EnvData>()->jobs;
+}
 
 }  // namespace
 
@@ -120,13 +122,16 @@ JobTicket::JobTicket(std::shared_ptr<EnvJobs> jobs, std::shared_ptr<std::atomic<
     : jobs_(std::move(jobs)), cancel_(std::move(cancel)) {
   jobs_->add(cancel_.get());
 }
-JobTicket::~JobTicket() { jobs_->remove(cancel_.get()); }
+JobTicket::~JobTicket() {
+  jobs_->remove(cancel_.get());
+}
 
 void installJobs(Napi::Env env) {
   auto jobs = std::make_shared<EnvJobs>();
   // Finalised when the environment is torn down (worker.terminate(), the end of a worker or of the
   // main thread's loop): cancel and wait for the jobs before the environment's memory goes.
-  jobs->completions_ = CompletionFn::New(env, "seqrec-jobs", 0, 1, jobs.get(), [](Napi::Env, EnvJobs* j, EnvJobs*) { j->stop(); }, jobs.get());
+  jobs->completions_ = CompletionFn::New(
+      env, "seqrec-jobs", 0, 1, jobs.get(), [](Napi::Env, EnvJobs* j, EnvJobs*) { j->stop(); }, jobs.get());
   jobs->completions_.Unref(env);  // idle jobs must not keep the process alive
   env.SetInstanceData(new EnvData{std::move(jobs)});
 }
@@ -135,9 +140,13 @@ std::unique_ptr<JobTicket> registerJob(Napi::Env env, std::shared_ptr<std::atomi
   return std::make_unique<JobTicket>(jobsOf(env), std::move(cancel));
 }
 
-void stopJobs(Napi::Env env) { jobsOf(env)->stop(); }
+void stopJobs(Napi::Env env) {
+  jobsOf(env)->stop();
+}
 
-bool jobsStopped(Napi::Env env) { return jobsOf(env)->stopping_->load(); }
+bool jobsStopped(Napi::Env env) {
+  return jobsOf(env)->stopping_->load();
+}
 
 void submitJob(Napi::Env env, Work work) {
   std::shared_ptr<EnvJobs> jobs = jobsOf(env);

@@ -42,7 +42,7 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Job<AdapterState> detachTextEncoder();
 
  private:
-  std::shared_ptr<Recommender> model_;  // null after dispose(); jobs hold their own reference
+  std::shared_ptr<Recommender> model_;                            // null after dispose(); jobs hold their own reference
   std::shared_ptr<TrainRun> run_ = std::make_shared<TrainRun>();  // what fit carries to the next fit and to checkpoints
   std::shared_ptr<std::atomic<bool>> abort_ = std::make_shared<std::atomic<bool>>(false);  // shared with the fit thread
 };

@@ -31,13 +31,13 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
   {
     torch::NoGradGuard noGrad;
     layer->weight.copy_(torch::randn({r.outFeatures, r.inFeatures}, gen, opts) * 0.2);  // (out, in)
-    layer->bias.copy_(torch::randn({r.outFeatures}, gen, opts) * 0.1);                 // (out)
+    layer->bias.copy_(torch::randn({r.outFeatures}, gen, opts) * 0.1);                  // (out)
   }
   torch::Tensor A = torch::randn({r.lora.r, r.inFeatures}, gen, opts) * 0.3;   // (r, in)
   torch::Tensor B = torch::randn({r.outFeatures, r.lora.r}, gen, opts) * 0.3;  // (out, r)
   layer->setAdapter("check", loraOptions("check", r.lora), A, B);
-  layer->eval();  // dropout is a training-time mask; eval must ignore it
-  torch::Tensor x = torch::randn({r.batch, r.length, r.inFeatures}, gen, opts);       // (B, L, in)
+  layer->eval();                                                                 // dropout is a training-time mask; eval must ignore it
+  torch::Tensor x = torch::randn({r.batch, r.length, r.inFeatures}, gen, opts);  // (B, L, in)
   torch::Tensor probe = torch::randn({r.batch, r.length, r.outFeatures}, gen, opts);  // (B, L, out) fixed projection → scalar loss
 
   ParityLoraResult out;
@@ -57,10 +57,10 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
     const auto& [rank, alpha, dropout, rslora] = r.lora;
     const double s = rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
     torch::Tensor xr = x.clone().requires_grad_(true);
-    torch::Tensor W = layer->weight.detach().clone().requires_grad_(true);  // (out, in)
-    torch::Tensor b = layer->bias.detach().clone().requires_grad_(true);    // (out)
-    torch::Tensor Ar = A.clone().requires_grad_(true);                      // (r, in)
-    torch::Tensor Br = B.clone().requires_grad_(true);                      // (out, r)
+    torch::Tensor W = layer->weight.detach().clone().requires_grad_(true);     // (out, in)
+    torch::Tensor b = layer->bias.detach().clone().requires_grad_(true);       // (out)
+    torch::Tensor Ar = A.clone().requires_grad_(true);                         // (r, in)
+    torch::Tensor Br = B.clone().requires_grad_(true);                         // (out, r)
     torch::Tensor y = torch::matmul(xr, (W + s * torch::mm(Br, Ar)).t()) + b;  // (B, L, out)
     (y * probe).sum().backward();
     out.yRef = toDoubles(y);

@@ -30,10 +30,10 @@ ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));
   const auto dtype = r.float64 ? torch::kDouble : torch::kFloat;
   const auto opts = torch::TensorOptions().dtype(dtype);
-  torch::Tensor hidden = torch::randn({r.batch, r.length, r.dim}, gen, opts);           // (B, L, d)
-  torch::Tensor weight = torch::randn({r.items, r.dim}, gen, opts) * 0.3;              // (V, d)
+  torch::Tensor hidden = torch::randn({r.batch, r.length, r.dim}, gen, opts);                      // (B, L, d)
+  torch::Tensor weight = torch::randn({r.items, r.dim}, gen, opts) * 0.3;                          // (V, d)
   torch::Tensor targets = torch::randint(1, r.items + 1, {r.batch, r.length}, gen, torch::kLong);  // (B, L)
-  torch::Tensor pad = torch::rand({r.batch, r.length}, gen) < r.padShare;              // (B, L)
+  torch::Tensor pad = torch::rand({r.batch, r.length}, gen) < r.padShare;                          // (B, L)
   targets.masked_fill_(pad, 0);
   targets.index_put_({0, r.length - 1}, 1);  // at least one target
 
@@ -50,8 +50,8 @@ ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
   {  // reference: unfused logits, LibTorch's cross_entropy, autograd
     torch::Tensor h = hidden.clone().requires_grad_(true), w = weight.clone().requires_grad_(true);
     torch::Tensor logits = torch::mm(h.reshape({-1, r.dim}), w.t());  // (B·L, V)
-    torch::Tensor loss = torch::nn::functional::cross_entropy(
-        logits, targets.reshape({-1}) - 1, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1));
+    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, targets.reshape({-1}) - 1,
+                                                              torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1));
     loss.backward();
     out.referenceLoss = loss.item<double>();
     out.referenceGradHidden = toDoubles(h.grad());
@@ -70,8 +70,8 @@ ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
     torch::Tensor plus = base.clone(), minus = base.clone();
     plus.view({-1})[index] += eps;
     minus.view({-1})[index] -= eps;
-    const double numeric = inHidden ? (lossAt(plus, weight) - lossAt(minus, weight)) / (2 * eps)
-                                    : (lossAt(hidden, plus) - lossAt(hidden, minus)) / (2 * eps);
+    const double numeric =
+        inHidden ? (lossAt(plus, weight) - lossAt(minus, weight)) / (2 * eps) : (lossAt(hidden, plus) - lossAt(hidden, minus)) / (2 * eps);
     out.probeNumeric.push_back(numeric);
     out.probeAnalytic.push_back(inHidden ? out.fusedGradHidden[index] : out.fusedGradWeight[index]);
   }
@@ -81,8 +81,7 @@ ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
 ParityAdamWResult adamWParity(const ParityAdamWRequest& r) {
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));
   // A small model's worth of tensors: two matrices (decay) and two vectors (no decay).
-  std::vector<torch::Tensor> init = {torch::randn({8, 4}, gen), torch::randn({10, 3}, gen), torch::randn({4}, gen),
-                                     torch::randn({3}, gen)};
+  std::vector<torch::Tensor> init = {torch::randn({8, 4}, gen), torch::randn({10, 3}, gen), torch::randn({4}, gen), torch::randn({3}, gen)};
   std::vector<torch::Tensor> targets;
   for (const auto& t : init) targets.push_back(torch::randn(t.sizes(), gen));
   std::vector<torch::Tensor> ours, theirs;
@@ -92,7 +91,7 @@ ParityAdamWResult adamWParity(const ParityAdamWRequest& r) {
   }
   ParamGroup decay{{"w0", "w1"}, {ours[0], ours[1]}, true};
   ParamGroup noDecay{{"b0", "b1"}, {ours[2], ours[3]}, false};
-  AdamW mine({decay, noDecay}, AdamWOptions().beta1(0.9).beta2(0.98).eps(1e-8).weightDecay(0.1).foreach(r.foreach));
+  AdamW mine({decay, noDecay}, AdamWOptions().beta1(0.9).beta2(0.98).eps(1e-8).weightDecay(0.1).foreach (r.foreach));
 
   using TorchOpts = torch::optim::AdamWOptions;
   std::vector<torch::optim::OptimizerParamGroup> groups;
@@ -143,7 +142,7 @@ ParityAttentionResult attentionParity(const ParityAttentionRequest& r) {
     return net;
   };
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed) + 1);
-  torch::Tensor seq = torch::randint(1, V + 1, {r.batch, r.length}, gen, torch::kLong);  // (B, L)
+  torch::Tensor seq = torch::randint(1, V + 1, {r.batch, r.length}, gen, torch::kLong);                   // (B, L)
   for (int64_t b = 0; b < r.batch; ++b) seq.index_put_({b, torch::indexing::Slice(0, b % r.length)}, 0);  // left padding
   torch::Tensor probe = torch::randn({r.batch, r.length, r.dim}, gen);  // (B, L, d) fixed projection for a scalar loss
 

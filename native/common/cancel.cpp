@@ -13,7 +13,11 @@ void throwIfCancelled() {
     throw Error(ErrorCode::Aborted, "the call was cancelled because its JavaScript environment is shutting down");
 }
 
-CancelScope::CancelScope(const std::atomic<bool>* flag) : previous_(currentFlag) { currentFlag = flag; }
-CancelScope::~CancelScope() { currentFlag = previous_; }
+CancelScope::CancelScope(const std::atomic<bool>* flag) : previous_(currentFlag) {
+  currentFlag = flag;
+}
+CancelScope::~CancelScope() {
+  currentFlag = previous_;
+}
 
 }  // namespace seqrec

@@ -16,8 +16,12 @@ struct Error : std::runtime_error {
 };
 
 // The two helpers every option check uses.
-inline Error invalidOption(const std::string& message) { return Error(ErrorCode::InvalidOption, message); }
-inline std::string inQuotes(const std::string& s) { return "\"" + s + "\""; }
+inline Error invalidOption(const std::string& message) {
+  return Error(ErrorCode::InvalidOption, message);
+}
+inline std::string inQuotes(const std::string& s) {
+  return "\"" + s + "\"";
+}
 
 struct ClassifiedError {
   ErrorCode code;

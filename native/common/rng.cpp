@@ -20,7 +20,9 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-at::Generator cpuGenerator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+at::Generator cpuGenerator(uint64_t seed) {
+  return at::make_generator<at::CPUGeneratorImpl>(seed);
+}
 
 at::Generator makeGenerator(const c10::Device& device, uint64_t seed) {
   if (device.is_cpu()) return cpuGenerator(seed);

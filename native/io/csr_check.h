@@ -16,17 +16,16 @@ inline void checkItemIds(const std::vector<int32_t>& items, int64_t numItems, co
                                               " is outside the catalogue 1.." + std::to_string(numItems));
 }
 
-inline void checkCsr(const std::vector<int32_t>& offsets, const std::vector<int32_t>& items, int64_t numItems,
-                     const std::string& field) {
+inline void checkCsr(const std::vector<int32_t>& offsets, const std::vector<int32_t>& items, int64_t numItems, const std::string& field) {
   if (offsets.empty() || offsets.front() != 0)
     throw Error(ErrorCode::InvalidData, field + ".offsets must start with 0 and have one entry per user plus one");
   for (size_t u = 1; u < offsets.size(); ++u)
     if (offsets[u] < offsets[u - 1])
-      throw Error(ErrorCode::InvalidData, field + ".offsets[" + std::to_string(u) + "] = " + std::to_string(offsets[u]) +
-                                              " is smaller than the entry before it");
+      throw Error(ErrorCode::InvalidData,
+                  field + ".offsets[" + std::to_string(u) + "] = " + std::to_string(offsets[u]) + " is smaller than the entry before it");
   if (static_cast<size_t>(offsets.back()) != items.size())
-    throw Error(ErrorCode::InvalidData, field + ".offsets ends at " + std::to_string(offsets.back()) + " but " + field +
-                                            ".items has " + std::to_string(items.size()) + " entries");
+    throw Error(ErrorCode::InvalidData, field + ".offsets ends at " + std::to_string(offsets.back()) + " but " + field + ".items has " +
+                                            std::to_string(items.size()) + " entries");
   checkItemIds(items, numItems, field + ".items");
 }
 

@@ -10,15 +10,24 @@ namespace seqrec {
 
 std::string safetensorsDtype(torch::ScalarType type) {
   switch (type) {
-    case torch::kFloat: return "F32";
-    case torch::kDouble: return "F64";
-    case torch::kHalf: return "F16";
-    case torch::kBFloat16: return "BF16";
-    case torch::kLong: return "I64";
-    case torch::kInt: return "I32";
-    case torch::kByte: return "U8";
-    case torch::kBool: return "BOOL";
-    default: throw Error(ErrorCode::Native, std::string("no safetensors dtype for ") + c10::toString(type));
+    case torch::kFloat:
+      return "F32";
+    case torch::kDouble:
+      return "F64";
+    case torch::kHalf:
+      return "F16";
+    case torch::kBFloat16:
+      return "BF16";
+    case torch::kLong:
+      return "I64";
+    case torch::kInt:
+      return "I32";
+    case torch::kByte:
+      return "U8";
+    case torch::kBool:
+      return "BOOL";
+    default:
+      throw Error(ErrorCode::Native, std::string("no safetensors dtype for ") + c10::toString(type));
   }
 }
 
@@ -45,8 +54,8 @@ torch::Tensor tensorFromBytes(const std::string& name, const std::string& dtype,
                               const std::vector<uint8_t>& bytes) {
   torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(scalarTypeOf(dtype)));
   if (t.nbytes() != bytes.size())
-    throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" has " + std::to_string(bytes.size()) +
-                                           " bytes, its dtype and shape need " + std::to_string(t.nbytes()));
+    throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" has " + std::to_string(bytes.size()) + " bytes, its dtype and shape need " +
+                                           std::to_string(t.nbytes()));
   if (!bytes.empty()) std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
   // A NaN or Inf weight would load silently and turn every score it reaches into NaN.
   if (t.is_floating_point() && t.numel() > 0) {
@@ -55,8 +64,11 @@ torch::Tensor tensorFromBytes(const std::string& name, const std::string& dtype,
     if (count > 0) {
       const int64_t first = bad.nonzero().index({0, 0}).item<int64_t>();
       const double value = t.flatten()[first].item<double>();
-      throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" holds " + std::to_string(count) + " non-finite value(s); the first, at flat index " +
-                                             std::to_string(first) + ", is " + (std::isnan(value) ? "NaN" : value > 0 ? "Inf" : "-Inf"));
+      throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" holds " + std::to_string(count) +
+                                             " non-finite value(s); the first, at flat index " + std::to_string(first) + ", is " +
+                                             (std::isnan(value) ? "NaN"
+                                              : value > 0       ? "Inf"
+                                                                : "-Inf"));
     }
   }
   return t;
@@ -79,8 +91,8 @@ torch::Tensor NamedTensors::read(const std::string& name, const std::vector<int6
   if (it == byName_.end()) throw Error(ErrorCode::Checkpoint, "checkpoint has no tensor \"" + name + "\"");
   const TensorEntry& e = *it->second;
   if (e.shape != expected)
-    throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" has shape " + c10::str(c10::IntArrayRef(e.shape)) +
-                                           ", the model expects " + c10::str(c10::IntArrayRef(expected)));
+    throw Error(ErrorCode::Checkpoint, "tensor \"" + name + "\" has shape " + c10::str(c10::IntArrayRef(e.shape)) + ", the model expects " +
+                                           c10::str(c10::IntArrayRef(expected)));
   return tensorFromBytes(name, e.dtype, e.shape, e.data);
 }
 

@@ -29,14 +29,17 @@ void Recommender::requireAdapter(const std::string& adapter, const char* what) c
   if (hasAdapter(adapter)) return;
   std::string known;
   for (const auto& [name, record] : adapters_) known += (known.empty() ? "" : ", ") + inQuotes(name);
-  throw invalidOption(std::string(what) + ": unknown adapter " + inQuotes(adapter) + " (adapters: " + (known.empty() ? "none" : known) + ")");
+  throw invalidOption(std::string(what) + ": unknown adapter " + inQuotes(adapter) + " (adapters: " + (known.empty() ? "none" : known) +
+                      ")");
 }
 
 void Recommender::checkAdapter(const std::string& adapter, const char* what) const {
   if (!adapter.empty()) requireAdapter(adapter, what);
   if (!merged_.empty() && adapter != merged_)
-    throw invalidOption(std::string(what) + ": adapter " + inQuotes(merged_) + " is merged into the weights, so only it can be used; "
-                  "unmergeAdapter(" + inQuotes(merged_) + ") first");
+    throw invalidOption(std::string(what) + ": adapter " + inQuotes(merged_) +
+                        " is merged into the weights, so only it can be used; "
+                        "unmergeAdapter(" +
+                        inQuotes(merged_) + ") first");
 }
 
 AdapterInfo Recommender::adapterInfo(const std::string& name) const {
@@ -92,7 +95,8 @@ void Recommender::removeAdapter(const std::string& name) {
 void Recommender::mergeAdapter(const std::string& name) {
   requireAdapter(name, "mergeAdapter");
   if (merged_ == name) throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is already merged");
-  if (!merged_.empty()) throw invalidOption("mergeAdapter: adapter " + inQuotes(merged_) + " is merged; unmerge it before merging " + inQuotes(name));
+  if (!merged_.empty())
+    throw invalidOption("mergeAdapter: adapter " + inQuotes(merged_) + " is merged; unmerge it before merging " + inQuotes(name));
   for (const auto& [module, layer] : net->loraLayers())
     if (layer->adapters.count(name)) layer->merge(name);
   merged_ = name;
@@ -101,7 +105,8 @@ void Recommender::mergeAdapter(const std::string& name) {
 void Recommender::unmergeAdapter(const std::string& name) {
   requireAdapter(name, "unmergeAdapter");
   if (merged_ != name)
-    throw invalidOption("unmergeAdapter: adapter " + inQuotes(name) + " is not merged" + (merged_.empty() ? "" : " (" + inQuotes(merged_) + " is)"));
+    throw invalidOption("unmergeAdapter: adapter " + inQuotes(name) + " is not merged" +
+                        (merged_.empty() ? "" : " (" + inQuotes(merged_) + " is)"));
   for (const auto& [module, layer] : net->loraLayers()) layer->unmerge();
   merged_.clear();
 }

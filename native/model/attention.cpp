@@ -9,7 +9,9 @@
 
 namespace seqrec {
 
-bool hasSdpa() { return TORCH_VERSION_MAJOR >= 2 || (TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR >= 13); }
+bool hasSdpa() {
+  return TORCH_VERSION_MAJOR >= 2 || (TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR >= 13);
+}
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options_) : options(options_) {
   TORCH_CHECK(options.dim() % options.heads() == 0, "dim ", options.dim(), " is not divisible by heads ", options.heads());
@@ -23,9 +25,9 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torc
                                               const std::string& adapter) {
   const int64_t B = x.size(0), L = x.size(1), H = options.heads(), dh = options.dim() / H;
   auto heads = [&](const torch::Tensor& t) { return t.view({B, L, H, dh}).transpose(1, 2); };  // (B, H, L, dh)
-  torch::Tensor q = heads(query(x, gen, adapter));  // (B, H, L, dh)
-  torch::Tensor k = heads(key(x, gen, adapter));    // (B, H, L, dh)
-  torch::Tensor v = heads(value(x, gen, adapter));  // (B, H, L, dh)
+  torch::Tensor q = heads(query(x, gen, adapter));                                             // (B, H, L, dh)
+  torch::Tensor k = heads(key(x, gen, adapter));                                               // (B, H, L, dh)
+  torch::Tensor v = heads(value(x, gen, adapter));                                             // (B, H, L, dh)
 
   const bool attnDropout = is_training() && options.dropout() > 0.0;
   torch::Tensor y;  // (B, H, L, dh)
@@ -44,9 +46,8 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torc
   return out(y, gen, adapter);                           // (B, L, d)
 }
 
-torch::Tensor MultiHeadAttentionImpl::explicitAttention(const torch::Tensor& q, const torch::Tensor& k,
-                                                        const torch::Tensor& v, const torch::Tensor& keyValid,
-                                                        at::Generator& gen) {
+torch::Tensor MultiHeadAttentionImpl::explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                                        const torch::Tensor& keyValid, at::Generator& gen) {
   const int64_t B = q.size(0), L = q.size(2), dh = q.size(3);
   torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));  // (B, H, L, L)
   if (options.causal()) {
@@ -55,9 +56,9 @@ torch::Tensor MultiHeadAttentionImpl::explicitAttention(const torch::Tensor& q, 
   } else if (keyValid.defined()) {
     scores = scores.masked_fill(keyValid.logical_not().view({B, 1, 1, L}), -std::numeric_limits<float>::infinity());
   }
-  torch::Tensor probs = torch::softmax(scores, -1);              // (B, H, L, L)
+  torch::Tensor probs = torch::softmax(scores, -1);               // (B, H, L, L)
   probs = dropout(probs, options.dropout(), is_training(), gen);  // (B, H, L, L)
-  return torch::matmul(probs, v);                                // (B, H, L, dh)
+  return torch::matmul(probs, v);                                 // (B, H, L, dh)
 }
 
 }  // namespace seqrec

@@ -32,15 +32,14 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
 
   // out (B, L, d) from x (B, L, d). keyValid (B, L) bool marks real items; used only in
   // bidirectional mode (causal mode uses left padding, so key 0 is always visible).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
-                        const std::string& adapter = "");
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen, const std::string& adapter = "");
 
   MultiHeadAttentionOptions options;
   LoraLinear query = nullptr, key = nullptr, value = nullptr, out = nullptr;  // (d → d) each
 
  private:
-  torch::Tensor explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                  const torch::Tensor& keyValid, at::Generator& gen);
+  torch::Tensor explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& keyValid,
+                                  at::Generator& gen);
 };
 TORCH_MODULE(MultiHeadAttention);
 

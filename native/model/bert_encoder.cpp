@@ -22,12 +22,12 @@ BertEncoderImpl::BertEncoderImpl(const TextEncoderConfig& c) {
   for (int64_t i = 0; i < c.layers; ++i) blocks->push_back(TransformerBlock(block));
 }
 
-torch::Tensor BertEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& valid, at::Generator& gen, const std::string& adapter) {
+torch::Tensor BertEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& valid, at::Generator& gen,
+                                       const std::string& adapter) {
   const int64_t T = ids.size(1);
   TORCH_CHECK(T <= positionEmbedding->weight.size(0), "text length ", T, " exceeds max_position_embeddings");
-  torch::Tensor positions = torch::arange(T, ids.options());                                     // (T)
-  torch::Tensor x = wordEmbedding(ids) + positionEmbedding(positions)
-                    + tokenTypeEmbedding(torch::zeros_like(ids));                                 // (B, T, H)
+  torch::Tensor positions = torch::arange(T, ids.options());                                                         // (T)
+  torch::Tensor x = wordEmbedding(ids) + positionEmbedding(positions) + tokenTypeEmbedding(torch::zeros_like(ids));  // (B, T, H)
   x = embeddingNorm(x);
   for (const auto& b : *blocks) x = b->as<TransformerBlock>()->forward(x, valid, gen, adapter);
   return x;  // (B, T, H)
@@ -39,12 +39,14 @@ torch::Tensor BertEncoderImpl::embed(const torch::Tensor& ids, const torch::Tens
   return normalize ? pooled / pooled.norm(2, 1, true).clamp_min(1e-12) : pooled;
 }
 
-LoraLayers BertEncoderImpl::loraLayers() const { return loraLayersOf(*this); }
+LoraLayers BertEncoderImpl::loraLayers() const {
+  return loraLayersOf(*this);
+}
 
 torch::Tensor BertEncoderImpl::pool(const torch::Tensor& hidden, const torch::Tensor& valid, const std::string& pooling) {
-  if (pooling == "cls") return hidden.select(1, 0);                                // (B, H)
-  torch::Tensor w = valid.unsqueeze(-1).to(hidden.dtype());                        // (B, T, 1)
-  return (hidden * w).sum(1) / w.sum(1).clamp_min(1.0);                            // (B, H)
+  if (pooling == "cls") return hidden.select(1, 0);          // (B, H)
+  torch::Tensor w = valid.unsqueeze(-1).to(hidden.dtype());  // (B, T, 1)
+  return (hidden * w).sum(1) / w.sum(1).clamp_min(1.0);      // (B, H)
 }
 
 std::string bertParameterName(const std::string& hf) {
@@ -94,7 +96,8 @@ void BertEncoderImpl::shareWeights(const BertEncoderImpl& source) {
   for (auto& p : named_parameters()) {
     const torch::Tensor* s = from.find(p.key());
     if (s == nullptr || s->sizes() != p.value().sizes())
-      throw Error(ErrorCode::InvalidOption, "the text encoder has no parameter \"" + p.key() + "\" of shape " + c10::str(p.value().sizes()));
+      throw Error(ErrorCode::InvalidOption,
+                  "the text encoder has no parameter \"" + p.key() + "\" of shape " + c10::str(p.value().sizes()));
     p.value().set_data(s->detach());
   }
 }

@@ -26,8 +26,8 @@ class BertEncoderImpl : public torch::nn::Module {
   // (B, H): the mean of hidden over valid positions ("mean") or position 0 ("cls").
   static torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& valid, const std::string& pooling);
   // (B, H) pooled and, with normalize, L2-normalised: one vector per text.
-  torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& valid, const std::string& pooling, bool normalize,
-                      at::Generator& gen, const std::string& adapter = "");
+  torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& valid, const std::string& pooling, bool normalize, at::Generator& gen,
+                      const std::string& adapter = "");
   // Every LoraLinear by qualified module name ("blocks.0.attention.query"), in module order.
   LoraLayers loraLayers() const;
   // Copy every parameter from tensors named as in BertModel (canonical names, float32); E_CHECKPOINT

@@ -8,7 +8,7 @@ namespace seqrec {
 
 LoraLinearImpl::LoraLinearImpl(const LoraLinearOptions& options_) : options(options_) {
   weight = register_parameter("weight", torch::empty({options.out(), options.in()}));  // (out, in)
-  bias = register_parameter("bias", torch::empty({options.out()}));                  // (out)
+  bias = register_parameter("bias", torch::empty({options.out()}));                    // (out)
   // torch::nn::Linear's own reset_parameters, so a LoraLinear alone starts like a Linear would;
   // TransformerRecImpl::resetParameters re-initialises both from the model's generator anyway.
   torch::NoGradGuard noGrad;
@@ -23,9 +23,9 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x, at::Generator& gen
   auto it = adapters.find(name);
   if (it == adapters.end()) return y;  // this layer is not one of the adapter's targets
   const LoraAdapter& a = it->second;
-  torch::Tensor h = dropout(x, a.options.dropout(), is_training(), gen);  // (…, in)
-  h = torch::nn::functional::linear(h, a.A);                             // (…, r)
-  return y.add(torch::nn::functional::linear(h, a.B), a.options.scale()); // (…, out) y + s·B(A(x))
+  torch::Tensor h = dropout(x, a.options.dropout(), is_training(), gen);   // (…, in)
+  h = torch::nn::functional::linear(h, a.A);                               // (…, r)
+  return y.add(torch::nn::functional::linear(h, a.B), a.options.scale());  // (…, out) y + s·B(A(x))
 }
 
 LoraLayers loraLayersOf(const torch::nn::Module& root) {
@@ -39,15 +39,15 @@ void LoraLinearImpl::addAdapter(const std::string& name, const LoraOptions& o, a
   // kaiming_uniform_(a=√5) on (r, in): gain √(2/(1+5)), bound = gain·√(3/in) = 1/√in.
   const double bound = 1.0 / std::sqrt(static_cast<double>(options.in()));
   torch::Tensor A = torch::empty({o.r(), options.in()}).uniform_(-bound, bound, gen);  // (r, in) on the generator's CPU
-  torch::Tensor B = torch::zeros({options.out(), o.r()});                               // (out, r): the update starts at 0
+  torch::Tensor B = torch::zeros({options.out(), o.r()});                              // (out, r): the update starts at 0
   setAdapter(name, o, A, B);
 }
 
 void LoraLinearImpl::setAdapter(const std::string& name, const LoraOptions& o, const torch::Tensor& A, const torch::Tensor& B) {
-  TORCH_CHECK(A.dim() == 2 && A.size(0) == o.r() && A.size(1) == options.in(), "lora_A of \"", name, "\" has shape ",
-              A.sizes(), ", expected [", o.r(), ", ", options.in(), "]");
-  TORCH_CHECK(B.dim() == 2 && B.size(0) == options.out() && B.size(1) == o.r(), "lora_B of \"", name, "\" has shape ",
-              B.sizes(), ", expected [", options.out(), ", ", o.r(), "]");
+  TORCH_CHECK(A.dim() == 2 && A.size(0) == o.r() && A.size(1) == options.in(), "lora_A of \"", name, "\" has shape ", A.sizes(),
+              ", expected [", o.r(), ", ", options.in(), "]");
+  TORCH_CHECK(B.dim() == 2 && B.size(0) == options.out() && B.size(1) == o.r(), "lora_B of \"", name, "\" has shape ", B.sizes(),
+              ", expected [", options.out(), ", ", o.r(), "]");
   TORCH_CHECK(merged_ != name, "adapter \"", name, "\" is merged");
   torch::NoGradGuard noGrad;
   const auto like = torch::TensorOptions().dtype(weight.dtype()).device(weight.device());

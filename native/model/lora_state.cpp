@@ -12,7 +12,9 @@ bool endsWith(const std::string& s, const char* suffix) {
   const std::string x(suffix);
   return s.size() > x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
 }
-Error bad(const std::string& message) { return Error(ErrorCode::Checkpoint, message); }
+Error bad(const std::string& message) {
+  return Error(ErrorCode::Checkpoint, message);
+}
 
 }  // namespace
 
@@ -20,7 +22,8 @@ LoraOptions loraOptions(const std::string& name, const LoraSettings& settings) {
   const auto& [r, alpha, dropout, rslora] = settings;
   if (name.empty()) throw Error(ErrorCode::InvalidOption, "an adapter name must not be empty");
   if (r < 1) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs r >= 1, got " + std::to_string(r));
-  if (!(alpha > 0.0) || !std::isfinite(alpha)) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs a positive finite alpha");
+  if (!(alpha > 0.0) || !std::isfinite(alpha))
+    throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs a positive finite alpha");
   if (!(dropout >= 0.0 && dropout < 1.0)) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs dropout in [0, 1)");
   return LoraOptions(r, alpha).dropout(dropout).rslora(rslora);
 }
@@ -54,7 +57,8 @@ std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& s, const 
   }
   if (out.empty()) throw bad("adapter " + inQuotes(s.name) + " has no tensors");
   for (const auto& [module, f] : out)
-    if (!f.A.defined() || !f.B.defined()) throw bad("adapter tensor " + inQuotes(module + (f.A.defined() ? ".lora_B" : ".lora_A")) + " is missing");
+    if (!f.A.defined() || !f.B.defined())
+      throw bad("adapter tensor " + inQuotes(module + (f.A.defined() ? ".lora_B" : ".lora_A")) + " is missing");
   return out;
 }
 

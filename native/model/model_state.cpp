@@ -41,7 +41,7 @@ static torch::Tensor itemIndex(const std::vector<int32_t>& items, int64_t V, con
 }
 
 std::vector<float> Recommender::itemRows(const std::vector<int32_t>& items) const {
-  torch::Tensor index = itemIndex(items, config.numItems, device, "itemRows");                              // (n)
+  torch::Tensor index = itemIndex(items, config.numItems, device, "itemRows");                                                  // (n)
   torch::Tensor rows = net->itemEmbedding->weight.detach().index_select(0, index).to(torch::kCPU, torch::kFloat).contiguous();  // (n, d)
   return std::vector<float>(rows.data_ptr<float>(), rows.data_ptr<float>() + rows.numel());
 }
@@ -49,12 +49,13 @@ std::vector<float> Recommender::itemRows(const std::vector<int32_t>& items) cons
 void Recommender::setItemRows(const ItemRows& r) {
   const int64_t n = static_cast<int64_t>(r.items.size()), d = config.dim;
   if (static_cast<int64_t>(r.rows.size()) != n * d)
-    throw Error(ErrorCode::InvalidData, "setItemRows: rows holds " + std::to_string(r.rows.size()) + " values, expected n·d = " + std::to_string(n * d));
+    throw Error(ErrorCode::InvalidData,
+                "setItemRows: rows holds " + std::to_string(r.rows.size()) + " values, expected n·d = " + std::to_string(n * d));
   for (float x : r.rows)
     if (!std::isfinite(x)) throw Error(ErrorCode::InvalidData, "setItemRows: the rows hold NaN or Infinity");
   if (!merged_.empty())
     throw Error(ErrorCode::InvalidOption, "setItemRows: adapter \"" + merged_ + "\" is merged into the weights; unmerge it first");
-  torch::Tensor index = itemIndex(r.items, config.numItems, device, "setItemRows");  // (n)
+  torch::Tensor index = itemIndex(r.items, config.numItems, device, "setItemRows");                            // (n)
   torch::Tensor rows = torch::from_blob(const_cast<float*>(r.rows.data()), {n, d}, torch::kFloat).to(device);  // (n, d) copy
   torch::NoGradGuard noGrad;
   net->itemEmbedding->weight.index_copy_(0, index, rows.to(net->itemEmbedding->weight.dtype()));
@@ -72,10 +73,11 @@ void Recommender::transferFrom(const Recommender& base) {
     if (p.key() == "itemEmbedding.weight") continue;  // per catalogue
     const torch::Tensor* s = from.find(p.key());
     if (s == nullptr || s->sizes() != p.value().sizes())
-      throw Error(ErrorCode::InvalidOption, "transferFrom: the base has no parameter \"" + p.key() + "\" of shape " + c10::str(p.value().sizes()));
+      throw Error(ErrorCode::InvalidOption,
+                  "transferFrom: the base has no parameter \"" + p.key() + "\" of shape " + c10::str(p.value().sizes()));
     p.value().copy_(*s);
   }
-  if (!config.causal) {  // the [mask] row: the table's last
+  if (!config.causal) {                                                                         // the [mask] row: the table's last
     torch::Tensor mine = net->itemEmbedding->weight, theirs = base.net->itemEmbedding->weight;  // (V+2, d), (V'+2, d)
     mine[mine.size(0) - 1].copy_(theirs[theirs.size(0) - 1]);
   }

@@ -4,18 +4,17 @@
 #include <limits>
 
 #include "common/cancel.h"
-#include "common/error.h"
-#include "io/csr_check.h"
 #include "common/device.h"
+#include "common/error.h"
 #include "common/rng.h"
+#include "io/csr_check.h"
 
 namespace seqrec {
 
 Recommender::Recommender(const ModelConfig& config_)
-    : config(config_), device(parseDevice(config_.device)),
-      generator(makeGenerator(device, streamSeed(config_.seed, RngStream::Init))) {
-  if (config.numItems < 1 || config.dim < 1 || config.layers < 1 || config.heads < 1 || config.maxLen < 1 ||
-      config.ffnDim < 0 || config.dim % config.heads != 0 || config.threads < 0 || config.textDim < 0)
+    : config(config_), device(parseDevice(config_.device)), generator(makeGenerator(device, streamSeed(config_.seed, RngStream::Init))) {
+  if (config.numItems < 1 || config.dim < 1 || config.layers < 1 || config.heads < 1 || config.maxLen < 1 || config.ffnDim < 0 ||
+      config.dim % config.heads != 0 || config.threads < 0 || config.textDim < 0)
     throw Error(ErrorCode::InvalidOption, "ModelConfig needs positive sizes and heads dividing dim");
   useThreads();
   net = TransformerRec(TransformerRecOptions(config.numItems, config.dim, config.layers, config.heads, config.maxLen)
@@ -41,7 +40,7 @@ void Recommender::setItemText(const ItemText& text) {
     if (!std::isfinite(x)) throw Error(ErrorCode::InvalidData, "setItemText: the text vectors hold NaN or Infinity");
   torch::NoGradGuard noGrad;
   torch::Tensor rows = torch::from_blob(const_cast<float*>(text.data.data()), {V + 1, T}, torch::kFloat).clone();  // (V+1, T)
-  rows[0].zero_();  // padding has no text
+  rows[0].zero_();                                                                                                 // padding has no text
   net->itemText.narrow(0, 0, V + 1).copy_(rows.to(device));
 }
 
@@ -67,7 +66,9 @@ AdapterState Recommender::detachTextEncoder() {
   return state;
 }
 
-void Recommender::useThreads() const { seqrec::useThreads(config.threads); }
+void Recommender::useThreads() const {
+  seqrec::useThreads(config.threads);
+}
 
 void Recommender::reseed(int64_t step, int64_t microBatch) {
   std::lock_guard<std::mutex> lock(generator.mutex());
@@ -77,7 +78,7 @@ void Recommender::reseed(int64_t step, int64_t microBatch) {
 torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
                                       const std::string& adapter) {
   const int64_t L = config.maxLen, b = end - begin;
-  const int64_t keep = config.causal ? L : L - 1;  // bidirectional appends the mask token
+  const int64_t keep = config.causal ? L : L - 1;          // bidirectional appends the mask token
   torch::Tensor seq = torch::zeros({b, L}, torch::kLong);  // (b, L) left-padded
   int64_t* row = seq.data_ptr<int64_t>();
   for (int64_t i = 0; i < b; ++i, row += L) {
@@ -89,13 +90,13 @@ torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* ite
   }
   net->eval();
   torch::Tensor hidden = net->forward(seq.to(device), generator, adapter);  // (b, L, d)
-  return hidden.select(1, L - 1);                                   // (b, d)
+  return hidden.select(1, L - 1);                                           // (b, d)
 }
 
-torch::Tensor Recommender::scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
-                                  bool excludeSeen, const int32_t* keep, const std::string& adapter) {
-  torch::Tensor h = lastHidden(offsets, items, begin, end, adapter);                  // (b, d)
-  torch::Tensor s = torch::mm(h, net->outputWeight(generator).t()).to(torch::kFloat).cpu();    // (b, V)
+torch::Tensor Recommender::scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen,
+                                  const int32_t* keep, const std::string& adapter) {
+  torch::Tensor h = lastHidden(offsets, items, begin, end, adapter);                         // (b, d)
+  torch::Tensor s = torch::mm(h, net->outputWeight(generator).t()).to(torch::kFloat).cpu();  // (b, V)
   if (!excludeSeen) return s;
   float* data = s.data_ptr<float>();
   const int64_t V = config.numItems;
@@ -161,7 +162,7 @@ TopKResult Recommender::topK(const TopKRequest& r) {
     throwIfCancelled();
     const int64_t end = std::min(n, begin + r.batchSize);
     torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, r.excludeSeen, nullptr, r.adapter);  // (b, V)
-    auto [values, indices] = s.topk(k, 1);  // (b, K), (b, K)
+    auto [values, indices] = s.topk(k, 1);                                                                      // (b, K), (b, K)
     const float* vp = values.contiguous().data_ptr<float>();
     const int64_t* ip = indices.contiguous().data_ptr<int64_t>();
     for (int64_t j = 0; j < (end - begin) * k; ++j) {

@@ -24,8 +24,7 @@ class Recommender {
 
   // hidden (b, d) at the position that predicts the next (causal) or masked (bidirectional) item,
   // for users [begin, end) of the CSR histories, in eval mode, with LoRA adapter `adapter` ("" = none).
-  torch::Tensor lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
-                           const std::string& adapter);
+  torch::Tensor lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, const std::string& adapter);
   // Full-ranking rank of each target among all V items, the user's history excluded (the target
   // itself stays a candidate), ties counted pessimistically; non-finite scores rank last (V).
   std::vector<int32_t> ranks(const RankRequest& request);
@@ -81,8 +80,8 @@ class Recommender {
   std::unique_ptr<TextTower> textTower;  // set between attachTextEncoder and detachTextEncoder
 
  private:
-  torch::Tensor scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen,
-                       const int32_t* keep, const std::string& adapter);
+  torch::Tensor scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen, const int32_t* keep,
+                       const std::string& adapter);
   AdapterInfo adapterInfo(const std::string& name) const;
   void requireAdapter(const std::string& name, const char* what) const;  // throws InvalidOption naming the known ones
 

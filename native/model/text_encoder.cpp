@@ -11,8 +11,8 @@
 namespace seqrec {
 
 static const TextEncoderConfig& checked(const TextEncoderConfig& c) {
-  if (c.vocabSize < 1 || c.hiddenSize < 1 || c.layers < 1 || c.heads < 1 || c.hiddenSize % c.heads != 0 ||
-      c.intermediateSize < 1 || c.maxPositions < 1 || c.typeVocabSize < 1 || !(c.layerNormEps > 0) || c.threads < 0)
+  if (c.vocabSize < 1 || c.hiddenSize < 1 || c.layers < 1 || c.heads < 1 || c.hiddenSize % c.heads != 0 || c.intermediateSize < 1 ||
+      c.maxPositions < 1 || c.typeVocabSize < 1 || !(c.layerNormEps > 0) || c.threads < 0)
     throw Error(ErrorCode::InvalidOption, "TextEncoderConfig needs positive sizes and heads dividing hiddenSize");
   return c;
 }
@@ -36,7 +36,8 @@ std::vector<float> TextEncoder::encode(const EncodeRequest& r) {
   if (r.pooling != "mean" && r.pooling != "cls") throw Error(ErrorCode::InvalidOption, "encode: pooling must be \"mean\" or \"cls\"");
   for (int32_t id : r.ids)
     if (id < 0 || id >= config_.vocabSize)
-      throw Error(ErrorCode::InvalidData, "encode: token id " + std::to_string(id) + " is outside the vocabulary 0.." + std::to_string(config_.vocabSize - 1));
+      throw Error(ErrorCode::InvalidData,
+                  "encode: token id " + std::to_string(id) + " is outside the vocabulary 0.." + std::to_string(config_.vocabSize - 1));
   useThreads(config_.threads);
   c10::InferenceMode inference;
   at::Generator gen = cpuGenerator(0);  // eval: the adapter's dropout draws nothing
@@ -46,7 +47,7 @@ std::vector<float> TextEncoder::encode(const EncodeRequest& r) {
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
     throwIfCancelled();
     const int64_t b = std::min(r.batchSize, n - begin);
-    torch::Tensor v = valid.narrow(0, begin, b).to(device_);                                                    // (b, T)
+    torch::Tensor v = valid.narrow(0, begin, b).to(device_);                                                            // (b, T)
     torch::Tensor pooled = net_->embed(ids.narrow(0, begin, b).to(device_), v, r.pooling, r.normalize, gen, adapter_);  // (b, H)
     pooled = pooled.to(torch::kFloat).cpu().contiguous();
     std::memcpy(out.data() + begin * H, pooled.data_ptr<float>(), static_cast<size_t>(b * H) * sizeof(float));

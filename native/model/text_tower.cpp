@@ -32,8 +32,8 @@ TextTower::TextTower(const TextEncoder& encoder, const TextTuneRequest& r, int64
   if (r.length < 1 || r.length > config.maxPositions) throw invalidOption("text encoder: length must be in [1, max_position_embeddings]");
   if (r.itemsPerStep < 0 || r.encodeBatch < 1) throw invalidOption("text encoder: itemsPerStep must be >= 0 and encodeBatch >= 1");
   if (r.modules.empty()) throw invalidOption("text encoder: the adapter targets no layer");
-  const int64_t textRows = static_cast<int64_t>(r.ids.size()) / r.length;  // V+1: [mask] has no text
-  torch::Tensor ids = tokens(r.ids, textRows, r.length, "ids");                          // (V+1, T)
+  const int64_t textRows = static_cast<int64_t>(r.ids.size()) / r.length;                    // V+1: [mask] has no text
+  torch::Tensor ids = tokens(r.ids, textRows, r.length, "ids");                              // (V+1, T)
   torch::Tensor valid = tokens(r.attentionMask, textRows, r.length, "attentionMask").ne(0);  // (V+1, T)
   if (textRows != rows && textRows + 1 != rows) throw invalidOption("text encoder: one token row per item 0..V is needed");
   if (ids.lt(0).any().item<bool>() || ids.ge(config.vocabSize).any().item<bool>())
@@ -43,14 +43,14 @@ TextTower::TextTower(const TextEncoder& encoder, const TextTuneRequest& r, int64
     valid = torch::cat({valid, torch::zeros({1, r.length}, torch::kBool)});
   }
   hasText_ = valid.any(1, /*keepdim=*/true).to(torch::kFloat);  // (R, 1)
-  hasText_[0] = 0.0f;  // padding has no text (Recommender::setItemText zeroes it too)
+  hasText_[0] = 0.0f;                                           // padding has no text (Recommender::setItemText zeroes it too)
   // A row with no token at all would attend to nothing (a softmax over −∞ is NaN, and NaN·0 stays
   // NaN): it reads one position, and hasText zeroes its output.
   valid.select(1, 0).logical_or_(hasText_.squeeze(1).eq(0));
   encoder_ = BertEncoder(config);
   encoder_->shareWeights(*encoder.net());
   for (auto& p : encoder_->parameters()) p.requires_grad_(false);  // the base stays frozen
-  encoder_->to(device);  // first: each adapter's factors are created where its layer's weight is
+  encoder_->to(device);                                            // first: each adapter's factors are created where its layer's weight is
   std::set<std::string> wanted;
   for (const auto& m : r.modules) wanted.insert(m.name);
   at::Generator gen = cpuGenerator(seed);
@@ -63,9 +63,9 @@ TextTower::TextTower(const TextEncoder& encoder, const TextTuneRequest& r, int64
 }
 
 torch::Tensor TextTower::embedRows(const torch::Tensor& rows, at::Generator& gen) {
-  torch::Tensor valid = valid_.index_select(0, rows);                                          // (n, T)
+  torch::Tensor valid = valid_.index_select(0, rows);                                                              // (n, T)
   torch::Tensor pooled = encoder_->embed(ids_.index_select(0, rows), valid, pooling_, normalize_, gen, kAdapter);  // (n, H)
-  return pooled * hasText_.index_select(0, rows);                                              // (n, H)
+  return pooled * hasText_.index_select(0, rows);                                                                  // (n, H)
 }
 
 torch::Tensor TextTower::text(torch::Tensor& bank, at::Generator& gen) {
@@ -73,7 +73,7 @@ torch::Tensor TextTower::text(torch::Tensor& bank, at::Generator& gen) {
   const int64_t R = ids_.size(0);
   if (itemsPerStep_ == 0 || itemsPerStep_ >= R) return embedRows(torch::arange(R, ids_.options()), gen);  // (R, H)
   torch::Tensor rows = torch::randperm(R, gen, ids_.options()).narrow(0, 0, itemsPerStep_);  // (K), the model's generator and device
-  torch::Tensor fresh = embedRows(rows, gen);  // (K, H)
+  torch::Tensor fresh = embedRows(rows, gen);                                                // (K, H)
   {
     torch::NoGradGuard noGrad;
     bank.index_copy_(0, rows, fresh.detach().to(bank.dtype()));
@@ -104,6 +104,8 @@ torch::OrderedDict<std::string, torch::Tensor> TextTower::trainable() const {
   return out;
 }
 
-AdapterState TextTower::adapterState() const { return loraState(kAdapter, lora_, encoder_->loraLayers()); }
+AdapterState TextTower::adapterState() const {
+  return loraState(kAdapter, lora_, encoder_->loraLayers());
+}
 
 }  // namespace seqrec

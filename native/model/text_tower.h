@@ -14,8 +14,8 @@
 
 #include "generated/types.h"
 #include "model/bert_encoder.h"
-#include "model/text_encoder.h"
 #include "model/lora_state.h"
+#include "model/text_encoder.h"
 
 namespace seqrec {
 

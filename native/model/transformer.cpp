@@ -13,10 +13,9 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerBlockOptions& o)
   const int64_t F = o.ffnDim() > 0 ? o.ffnDim() : 4 * o.dim();
   TORCH_CHECK(activation == "gelu" || activation == "gelu_tanh" || activation == "relu", "unknown activation ", activation);
   attnNorm = register_module("attnNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim()}).eps(o.normEps())));
-  attention = register_module("attention", MultiHeadAttention(MultiHeadAttentionOptions(o.dim(), o.heads())
-                                                                  .dropout(o.attnDropout())
-                                                                  .causal(o.causal())
-                                                                  .useSdpa(o.useSdpa())));
+  attention = register_module(
+      "attention",
+      MultiHeadAttention(MultiHeadAttentionOptions(o.dim(), o.heads()).dropout(o.attnDropout()).causal(o.causal()).useSdpa(o.useSdpa())));
   ffnNorm = register_module("ffnNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim()}).eps(o.normEps())));
   ffnIn = register_module("ffnIn", LoraLinear(LoraLinearOptions(o.dim(), F)));
   ffnOut = register_module("ffnOut", LoraLinear(LoraLinearOptions(F, o.dim())));
@@ -29,14 +28,14 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch:
   };
   if (postNorm) {
     torch::Tensor h = attnNorm(x + dropout(attention(x, keyValid, gen, adapter), dropoutP, is_training(), gen));  // (B, L, d)
-    torch::Tensor f = ffnOut(act(ffnIn(h, gen, adapter)), gen, adapter);                                     // (B, L, d)
-    return ffnNorm(h + dropout(f, dropoutP, is_training(), gen));                                            // (B, L, d)
+    torch::Tensor f = ffnOut(act(ffnIn(h, gen, adapter)), gen, adapter);                                          // (B, L, d)
+    return ffnNorm(h + dropout(f, dropoutP, is_training(), gen));                                                 // (B, L, d)
   }
-  torch::Tensor a = attention(attnNorm(x), keyValid, gen, adapter);      // (B, L, d)
-  torch::Tensor h = x + dropout(a, dropoutP, is_training(), gen);        // (B, L, d)
-  torch::Tensor f = act(ffnIn(ffnNorm(h), gen, adapter));                // (B, L, F)
-  f = ffnOut(dropout(f, dropoutP, is_training(), gen), gen, adapter);    // (B, L, d)
-  return h + dropout(f, dropoutP, is_training(), gen);                   // (B, L, d)
+  torch::Tensor a = attention(attnNorm(x), keyValid, gen, adapter);    // (B, L, d)
+  torch::Tensor h = x + dropout(a, dropoutP, is_training(), gen);      // (B, L, d)
+  torch::Tensor f = act(ffnIn(ffnNorm(h), gen, adapter));              // (B, L, F)
+  f = ffnOut(dropout(f, dropoutP, is_training(), gen), gen, adapter);  // (B, L, d)
+  return h + dropout(f, dropoutP, is_training(), gen);                 // (B, L, d)
 }
 
 TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : options(options_) {
@@ -48,17 +47,17 @@ TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : 
   finalNorm = register_module("finalNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.dim()})));
   if (!hasText()) return;
   // Registered last, so the other parameters draw the same initial values as without text.
-  textProjection = register_module(
-      "textProjection", torch::nn::Linear(torch::nn::LinearOptions(options.textDim(), options.dim()).bias(false)));
+  textProjection =
+      register_module("textProjection", torch::nn::Linear(torch::nn::LinearOptions(options.textDim(), options.dim()).bias(false)));
   itemText = register_buffer("itemText", torch::zeros({rows, options.textDim()}));  // (R, T)
-  idActive = register_buffer("idActive", torch::zeros({rows}));                      // (R)
+  idActive = register_buffer("idActive", torch::zeros({rows}));                     // (R)
   // BERT4Rec's [mask] token has no text: its input row is its id embedding, always.
   if (!options.causal()) idActive[maskToken()] = 1.0;
 }
 
 torch::Tensor TransformerRecImpl::itemTable(at::Generator& gen, double idDropout, const torch::Tensor& text) {
-  if (!hasText()) return itemEmbedding->weight;                                     // (R, d)
-  torch::Tensor idScale = idActive;                                                 // (R)
+  if (!hasText()) return itemEmbedding->weight;  // (R, d)
+  torch::Tensor idScale = idActive;              // (R)
   if (is_training() && idDropout > 0.0) {
     torch::Tensor keep = torch::empty_like(idActive).bernoulli_(1.0 - idDropout, gen);  // (R)
     if (!options.causal()) keep[maskToken()] = 1.0;
@@ -80,9 +79,9 @@ torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generato
                                           const torch::Tensor& table) {
   const int64_t L = seq.size(1);
   TORCH_CHECK(L <= options.maxLen(), "sequence length ", L, " exceeds maxLen ", options.maxLen());
-  torch::Tensor valid = seq.ne(0);                                                   // (B, L) bool
-  torch::Tensor positions = torch::arange(L, seq.options().dtype(torch::kLong));      // (L)
-  torch::Tensor items = !hasText()        ? itemEmbedding(seq)                        // (B, L, d)
+  torch::Tensor valid = seq.ne(0);                                                // (B, L) bool
+  torch::Tensor positions = torch::arange(L, seq.options().dtype(torch::kLong));  // (L)
+  torch::Tensor items = !hasText()        ? itemEmbedding(seq)                    // (B, L, d)
                         : table.defined() ? torch::embedding(table, seq)
                                           : torch::embedding(itemTable(gen), seq);
   torch::Tensor x = items * std::sqrt(static_cast<double>(options.dim())) + positionEmbedding(positions);  // (B, L, d)
@@ -92,7 +91,9 @@ torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generato
   return finalNorm(x);  // (B, L, d)
 }
 
-LoraLayers TransformerRecImpl::loraLayers() const { return loraLayersOf(*this); }
+LoraLayers TransformerRecImpl::loraLayers() const {
+  return loraLayersOf(*this);
+}
 
 torch::Tensor TransformerRecImpl::outputWeight(at::Generator& gen) {
   return itemTable(gen).narrow(0, 1, options.numItems());  // (V, d)

@@ -68,7 +68,12 @@ struct TransformerRecOptions {
   // Its blocks: pre-LN, GELU. (public: again, as TORCH_ARG leaves the members private.)
  public:
   TransformerBlockOptions block() const {
-    return TransformerBlockOptions(dim_, heads_).ffnDim(ffnDim_).dropout(dropout_).attnDropout(attnDropout_).causal(causal_).useSdpa(useSdpa_);
+    return TransformerBlockOptions(dim_, heads_)
+        .ffnDim(ffnDim_)
+        .dropout(dropout_)
+        .attnDropout(attnDropout_)
+        .causal(causal_)
+        .useSdpa(useSdpa_);
   }
 };
 
@@ -77,8 +82,7 @@ class TransformerBlockImpl : public torch::nn::Module {
   explicit TransformerBlockImpl(const TransformerBlockOptions& options);
   // x (B, L, d) → (B, L, d). Pre-LN: x + Drop(Attn(LN(x))), then x + Drop(FFN(LN(x))).
   // Post-LN (BERT): LN(x + Drop(Attn(x))), then LN(h + Drop(FFN(h))).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
-                        const std::string& adapter = "");
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen, const std::string& adapter = "");
 
   double dropoutP;
   bool postNorm;
@@ -95,8 +99,7 @@ class TransformerRecImpl : public torch::nn::Module {
 
   // hidden (B, L, d) from seq (B, L) int64 item ids, left-padded with 0. `table` is the item table
   // to read the inputs from (itemTable()); undefined = compute it without id dropout.
-  torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter = "",
-                        const torch::Tensor& table = {});
+  torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter = "", const torch::Tensor& table = {});
   // The item table (R, d), R = V+1 [+1 mask]: input rows and (rows 1..V) the tied output weights.
   // Without text, the item embedding itself. With text:
   //   row_i = idActive_i · keep_i · itemEmbedding_i + textProjection(itemText_i)

@@ -37,8 +37,10 @@ void AdamW::step(double lr) {
   torch::NoGradGuard noGrad;
   ++step_;
   for (size_t i = 0; i < groups_.size(); ++i) {
-    if (options_.foreach()) foreachUpdate(groups_[i], expAvg_[i], expAvgSq_[i], lr);
-    else singleTensorUpdate(groups_[i], expAvg_[i], expAvgSq_[i], lr);
+    if (options_.foreach ())
+      foreachUpdate(groups_[i], expAvg_[i], expAvgSq_[i], lr);
+    else
+      singleTensorUpdate(groups_[i], expAvg_[i], expAvgSq_[i], lr);
   }
 }
 
@@ -108,8 +110,8 @@ void AdamW::loadState(int64_t step, const std::vector<std::pair<std::string, tor
       for (auto [suffix, target] : {std::pair{".exp_avg", &expAvg_[i][j]}, std::pair{".exp_avg_sq", &expAvgSq_[i][j]}}) {
         auto it = byName.find(groups_[i].names[j] + suffix);
         TORCH_CHECK(it != byName.end(), "optimizer state is missing ", groups_[i].names[j], suffix);
-        TORCH_CHECK(it->second.sizes() == target->sizes(), "optimizer state ", it->first, " has shape ",
-                    it->second.sizes(), ", expected ", target->sizes());
+        TORCH_CHECK(it->second.sizes() == target->sizes(), "optimizer state ", it->first, " has shape ", it->second.sizes(), ", expected ",
+                    target->sizes());
         target->copy_(it->second);
       }
     }

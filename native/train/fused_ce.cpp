@@ -16,13 +16,12 @@ int64_t fusedChunkRows(int64_t numItems, int64_t budgetBytes) {
 namespace {
 
 struct FusedLinearCrossEntropyFn : public torch::autograd::Function<FusedLinearCrossEntropyFn> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& hidden,
-                               const torch::Tensor& weight, const torch::Tensor& targets, int64_t budgetBytes) {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& hidden, const torch::Tensor& weight,
+                               const torch::Tensor& targets, int64_t budgetBytes) {
     const int64_t N = hidden.size(0), V = weight.size(0);
-    TORCH_CHECK(hidden.dim() == 2 && weight.dim() == 2 && hidden.size(1) == weight.size(1),
-                "fusedLinearCrossEntropy: hidden ", hidden.sizes(), " and weight ", weight.sizes(), " do not match");
-    TORCH_CHECK(targets.dim() == 1 && targets.size(0) == N, "fusedLinearCrossEntropy: targets ", targets.sizes(),
-                " for ", N, " rows");
+    TORCH_CHECK(hidden.dim() == 2 && weight.dim() == 2 && hidden.size(1) == weight.size(1), "fusedLinearCrossEntropy: hidden ",
+                hidden.sizes(), " and weight ", weight.sizes(), " do not match");
+    TORCH_CHECK(targets.dim() == 1 && targets.size(0) == N, "fusedLinearCrossEntropy: targets ", targets.sizes(), " for ", N, " rows");
     TORCH_CHECK(N > 0, "fusedLinearCrossEntropy: no target rows");
     const int64_t C = fusedChunkRows(V, budgetBytes);
     // Reductions in fp32 (fp64 when the input is fp64, so finite-difference checks are meaningful).
@@ -31,36 +30,35 @@ struct FusedLinearCrossEntropyFn : public torch::autograd::Function<FusedLinearC
 
     // A frozen item table (freeze embeddings, LoRA training) needs no dW: skip its GEMMs.
     const bool needWeightGrad = weight.requires_grad();
-    torch::Tensor gradHidden = torch::empty_like(hidden);  // (N, d)
+    torch::Tensor gradHidden = torch::empty_like(hidden);                                                    // (N, d)
     torch::Tensor gradWeight = needWeightGrad ? torch::zeros(weight.sizes(), accOptions) : torch::Tensor();  // (V, d) fp32 accumulator
-    torch::Tensor lossSum = torch::zeros({}, accOptions);                 // ()
+    torch::Tensor lossSum = torch::zeros({}, accOptions);                                                    // ()
     const double invN = 1.0 / static_cast<double>(N);
     // One (C, V) buffer reused by every chunk: a fresh allocation per chunk costs page faults.
     torch::Tensor chunkLogits = torch::empty({std::min(C, N), V}, hidden.options());  // (C, V) compute dtype
 
     for (int64_t start = 0; start < N; start += C) {
       const int64_t n = std::min(C, N - start);
-      torch::Tensor h = hidden.narrow(0, start, n);                      // (C, d)
-      torch::Tensor y = targets.narrow(0, start, n).unsqueeze(1);        // (C, 1)
-      torch::Tensor logits = chunkLogits.narrow(0, 0, n);                // (C, V) view of the reused buffer
+      torch::Tensor h = hidden.narrow(0, start, n);                // (C, d)
+      torch::Tensor y = targets.narrow(0, start, n).unsqueeze(1);  // (C, 1)
+      torch::Tensor logits = chunkLogits.narrow(0, 0, n);          // (C, V) view of the reused buffer
       torch::mm_out(logits, h, weight.t());
-      logits = logits.to(acc);                                            // (C, V) fp32 (no copy when already)
-      torch::Tensor lse = logits.logsumexp(1, /*keepdim=*/true);         // (C, 1)
+      logits = logits.to(acc);                                    // (C, V) fp32 (no copy when already)
+      torch::Tensor lse = logits.logsumexp(1, /*keepdim=*/true);  // (C, 1)
       lossSum += (lse - logits.gather(1, y)).sum();
       // logits → softmax → (softmax − onehot)/N, all in place in the chunk buffer.
-      torch::Tensor grad = logits.sub_(lse).exp_();                       // (C, V)
+      torch::Tensor grad = logits.sub_(lse).exp_();  // (C, V)
       grad.scatter_add_(1, y, torch::full({n, 1}, -1.0, accOptions));
       grad.mul_(invN);
-      torch::Tensor g = grad.to(hidden.scalar_type());                    // (C, V) compute dtype
-      gradHidden.narrow(0, start, n).copy_(torch::mm(g, weight));         // (C, d) = (C, V)(V, d)
-      if (needWeightGrad) gradWeight.addmm_(g.t().to(acc), h.to(acc));   // (V, d) += (V, C)(C, d)
+      torch::Tensor g = grad.to(hidden.scalar_type());                  // (C, V) compute dtype
+      gradHidden.narrow(0, start, n).copy_(torch::mm(g, weight));       // (C, d) = (C, V)(V, d)
+      if (needWeightGrad) gradWeight.addmm_(g.t().to(acc), h.to(acc));  // (V, d) += (V, C)(C, d)
     }
     ctx->save_for_backward({gradHidden, needWeightGrad ? gradWeight.to(weight.scalar_type()) : torch::Tensor()});
     return (lossSum * invN).to(hidden.scalar_type());
   }
 
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list gradOutput) {
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list gradOutput) {
     auto saved = ctx->get_saved_variables();
     torch::Tensor g = gradOutput[0];  // () usually 1, or 1/accumulation
     return {saved[0] * g, saved[1].defined() ? saved[1] * g : torch::Tensor(), torch::Tensor(), torch::Tensor()};
@@ -69,19 +67,19 @@ struct FusedLinearCrossEntropyFn : public torch::autograd::Function<FusedLinearC
 
 }  // namespace
 
-torch::Tensor fusedLinearCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight,
-                                      const torch::Tensor& targets, int64_t budgetBytes) {
+torch::Tensor fusedLinearCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight, const torch::Tensor& targets,
+                                      int64_t budgetBytes) {
   return FusedLinearCrossEntropyFn::apply(hidden, weight, targets, budgetBytes);
 }
 
-torch::Tensor sequenceCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight,
-                                   const torch::Tensor& targets, int64_t budgetBytes, int64_t* numTargets) {
+torch::Tensor sequenceCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight, const torch::Tensor& targets,
+                                   int64_t budgetBytes, int64_t* numTargets) {
   const int64_t d = hidden.size(-1);
-  torch::Tensor flatTargets = targets.reshape({-1});                    // (B·L)
-  torch::Tensor rows = flatTargets.nonzero().squeeze(1);                // (N)
+  torch::Tensor flatTargets = targets.reshape({-1});      // (B·L)
+  torch::Tensor rows = flatTargets.nonzero().squeeze(1);  // (N)
   if (numTargets) *numTargets = rows.size(0);
-  torch::Tensor h = hidden.reshape({-1, d}).index_select(0, rows);     // (N, d)
-  torch::Tensor y = flatTargets.index_select(0, rows) - 1;             // (N) in [0, V)
+  torch::Tensor h = hidden.reshape({-1, d}).index_select(0, rows);  // (N, d)
+  torch::Tensor y = flatTargets.index_select(0, rows) - 1;          // (N) in [0, V)
   return fusedLinearCrossEntropy(h, weight, y, budgetBytes);
 }
 

@@ -16,13 +16,13 @@ int64_t fusedChunkRows(int64_t numItems, int64_t budgetBytes);
 
 // loss () from hidden (N, d), weight (V, d), targets (N) int64 in [0, V). Differentiable in
 // hidden and weight through a custom autograd function whose forward already computes dH, dW.
-torch::Tensor fusedLinearCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight,
-                                      const torch::Tensor& targets, int64_t budgetBytes);
+torch::Tensor fusedLinearCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight, const torch::Tensor& targets,
+                                      int64_t budgetBytes);
 
 // The sequence form used by training: hidden (B, L, d), targets (B, L) int64 item ids with 0 at
 // positions that carry no target (padding, unmasked BERT positions). Returns the mean over the N
 // non-zero targets, and N through numTargets.
-torch::Tensor sequenceCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight,
-                                   const torch::Tensor& targets, int64_t budgetBytes, int64_t* numTargets);
+torch::Tensor sequenceCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight, const torch::Tensor& targets,
+                                   int64_t budgetBytes, int64_t* numTargets);
 
 }  // namespace seqrec

@@ -11,7 +11,9 @@ namespace seqrec {
 
 namespace {
 
-bool startsWith(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+bool startsWith(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
 bool endsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -31,7 +33,6 @@ std::set<std::string> normParameters(const TransformerRec& net) {
   return out;
 }
 
-
 }  // namespace
 
 TrainScope trainScope(const Recommender& model, const FitRequest& r) {
@@ -41,7 +42,8 @@ TrainScope trainScope(const Recommender& model, const FitRequest& r) {
   TrainScope scope;
   if (!r.adapter.empty()) {
     if (freezing)
-      throw invalidOption("fit: freeze options are for base training; training adapter \"" + r.adapter + "\" already freezes the whole base");
+      throw invalidOption("fit: freeze options are for base training; training adapter \"" + r.adapter +
+                          "\" already freezes the whole base");
     model.checkAdapter(r.adapter, "fit");
     for (const auto& p : model.net->named_parameters()) {
       scope.frozenParameters += p.value().numel();
@@ -56,12 +58,13 @@ TrainScope trainScope(const Recommender& model, const FitRequest& r) {
     return scope;
   }
   if (r.freezeBlocks < 0 || r.freezeBlocks > model.config.layers)
-    throw invalidOption("fit: freezeBlocks must be in [0, " + std::to_string(model.config.layers) + "], got " + std::to_string(r.freezeBlocks));
+    throw invalidOption("fit: freezeBlocks must be in [0, " + std::to_string(model.config.layers) + "], got " +
+                        std::to_string(r.freezeBlocks));
   const std::set<std::string> norms = r.biasAndNormOnly ? normParameters(model.net) : std::set<std::string>();
   for (const auto& p : model.net->named_parameters()) {
     const std::string& name = p.key();
     const bool frozen = (r.freezeEmbeddings && (startsWith(name, "itemEmbedding.") || startsWith(name, "positionEmbedding.") ||
-                                                 startsWith(name, "textProjection."))) ||
+                                                startsWith(name, "textProjection."))) ||
                         (blockIndex(name) >= 0 && blockIndex(name) < r.freezeBlocks) ||
                         (r.biasAndNormOnly && !endsWith(name, ".bias") && !norms.count(name));
     if (frozen) {

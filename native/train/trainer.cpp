@@ -60,7 +60,12 @@ SamplerOptions samplerOptions(const Recommender& model, const FitRequest& r) {
 }
 
 AdamWOptions adamWOptions(const Recommender& model, const FitRequest& r) {
-  return AdamWOptions().beta1(r.beta1).beta2(r.beta2).eps(r.eps).weightDecay(r.weightDecay).foreach(r.foreachAdamW || !model.device.is_cpu());
+  return AdamWOptions()
+      .beta1(r.beta1)
+      .beta2(r.beta2)
+      .eps(r.eps)
+      .weightDecay(r.weightDecay)
+      .foreach (r.foreachAdamW || !model.device.is_cpu());
 }
 
 // A resumed run must update exactly the tensors this fit would train.
@@ -71,8 +76,9 @@ void continueRun(TrainRun& run, const TrainScope& scope, const AdamWOptions& opt
   std::sort(running.begin(), running.end());
   std::sort(wanted.begin(), wanted.end());
   if (running != wanted)
-    throw Error(ErrorCode::InvalidOption, "fit({ resume: true }) must train the same parameters as the run it resumes; "
-                                          "its adapter or freeze options differ");
+    throw Error(ErrorCode::InvalidOption,
+                "fit({ resume: true }) must train the same parameters as the run it resumes; "
+                "its adapter or freeze options differ");
   run.optimizer().setOptions(options);
 }
 
@@ -123,8 +129,10 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
   if (r.idDropout < 0.0 || r.idDropout >= 1.0 || (r.idDropout > 0.0 && !model.net->hasText()))
     throw Error(ErrorCode::InvalidOption, "fit: idDropout must be in [0, 1), and above 0 only for a model with item text");
   const AdamWOptions options = adamWOptions(model, r);
-  if (r.resume) continueRun(run, s.scope, options);
-  else run.start(decayGroups(s.scope.trainable), options, r.adapter, s.tower != nullptr);
+  if (r.resume)
+    continueRun(run, s.scope, options);
+  else
+    run.start(decayGroups(s.scope.trainable), options, r.adapter, s.tower != nullptr);
   // Items this run trains on get their id embedding from now on; the others stay text-only. Not
   // when the item table is frozen: their id rows would join the model untrained.
   s.softmax = model.net->hasText() ? softmaxItems(model.net, data.items, model.device) : SoftmaxItems{};
@@ -142,14 +150,14 @@ std::optional<double> accumulate(Recommender& model, const FitRequest& r, FitSet
     const int64_t micro = step * r.accumSteps + a;
     Batch batch = s.sampler->batch(micro / s.perEpoch, micro % s.perEpoch);
     model.reseed(step, a);
-    torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
-    torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
+    torch::Tensor inputs = batch.inputs.to(model.device);                                                  // (B, L)
+    torch::Tensor targets = batch.targets.to(model.device);                                                // (B, L)
     torch::Tensor text = s.tower ? s.tower->text(model.net->itemText, model.generator) : torch::Tensor();  // (R, T) or none
-    torch::Tensor table = model.net->itemTable(model.generator, r.idDropout, text);                       // (R, d), one id-dropout draw
-    torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter, table);                 // (B, L, d)
-    torch::Tensor output = table.narrow(0, 1, model.config.numItems);                                     // (V, d) tied
+    torch::Tensor table = model.net->itemTable(model.generator, r.idDropout, text);                        // (R, d), one id-dropout draw
+    torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter, table);                  // (B, L, d)
+    torch::Tensor output = table.narrow(0, 1, model.config.numItems);                                      // (V, d) tied
     if (s.softmax.rows.defined()) {
-      output = table.index_select(0, s.softmax.rows);                                  // (V_a, d)
+      output = table.index_select(0, s.softmax.rows);                                 // (V_a, d)
       targets = s.softmax.remap.index_select(0, targets.flatten()).view_as(targets);  // (B, L) in 0..V_a
     }
     torch::Tensor loss = sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
@@ -221,8 +229,8 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
     const double gradNorm = clipGradNorm(optimizer.groups(), r.clipNorm);
     if (!std::isfinite(*loss) || !std::isfinite(gradNorm)) {
       optimizer.zeroGrad();
-      throw Error(ErrorCode::NonFinite, "non-finite " + std::string(std::isfinite(*loss) ? "gradient norm" : "loss") +
-                                            " at step " + std::to_string(step) + "; the step was not applied");
+      throw Error(ErrorCode::NonFinite, "non-finite " + std::string(std::isfinite(*loss) ? "gradient norm" : "loss") + " at step " +
+                                            std::to_string(step) + "; the step was not applied");
     }
     const double lr = s.schedule.at(step);
     optimizer.step(lr);

@@ -36,20 +36,14 @@ export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number
   return { maxAbs, index };
 }
 
-const head = (xs: ArrayLike<number>, n = 5) =>
-  Array.from({ length: Math.min(n, xs.length) }, (_, i) => xs[i]!.toPrecision(10)).join(', ');
+const head = (xs: ArrayLike<number>, n = 5) => Array.from({ length: Math.min(n, xs.length) }, (_, i) => xs[i]!.toPrecision(10)).join(', ');
 
 /**
  * Throws unless every |actual[i] − expected[i]| <= atol + rtol·|expected[i]|. The message gives the
  * max abs difference, its index and values, how many entries fail, and the first 5 values of both
  * arrays. Returns the measured difference when the check passes.
  */
-export function expectClose(
-  name: string,
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  { atol, rtol = 0 }: Tolerance,
-): Difference {
+export function expectClose(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, { atol, rtol = 0 }: Tolerance): Difference {
   if (actual.length !== expected.length) {
     throw new Error(`${name}: lengths differ (actual ${actual.length}, expected ${expected.length})`);
   }

@@ -13,9 +13,34 @@ import { tensorBytes, writeSafetensors, type TensorRecord } from '../../lib/io/s
 
 /** A small uncased vocabulary; the hand-derived tokenizer cases are written against it. */
 export const TINY_VOCAB: readonly string[] = [
-  '[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]',
-  'toy', 'story', '(', ')', '1995', 'un', '##aff', '##able', 'hello', 'world', ',', '!',
-  'play', '##ing', '##s', 'a', '##a', 'cafe', '大', '家', '好', '2', 'the',
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'toy',
+  'story',
+  '(',
+  ')',
+  '1995',
+  'un',
+  '##aff',
+  '##able',
+  'hello',
+  'world',
+  ',',
+  '!',
+  'play',
+  '##ing',
+  '##s',
+  'a',
+  '##a',
+  'cafe',
+  '大',
+  '家',
+  '好',
+  '2',
+  'the',
 ];
 
 export const TINY_CONFIG = {
@@ -112,11 +137,16 @@ function bertModelShapes(): [string, number[]][] {
     const at = `encoder.layer.${i}.`;
     for (const proj of ['query', 'key', 'value']) shapes.push([`${at}attention.self.${proj}.weight`, [h, h]], [`${at}attention.self.${proj}.bias`, [h]]);
     shapes.push(
-      [`${at}attention.output.dense.weight`, [h, h]], [`${at}attention.output.dense.bias`, [h]],
-      [`${at}attention.output.LayerNorm.weight`, [h]], [`${at}attention.output.LayerNorm.bias`, [h]],
-      [`${at}intermediate.dense.weight`, [f, h]], [`${at}intermediate.dense.bias`, [f]],
-      [`${at}output.dense.weight`, [h, f]], [`${at}output.dense.bias`, [h]],
-      [`${at}output.LayerNorm.weight`, [h]], [`${at}output.LayerNorm.bias`, [h]],
+      [`${at}attention.output.dense.weight`, [h, h]],
+      [`${at}attention.output.dense.bias`, [h]],
+      [`${at}attention.output.LayerNorm.weight`, [h]],
+      [`${at}attention.output.LayerNorm.bias`, [h]],
+      [`${at}intermediate.dense.weight`, [f, h]],
+      [`${at}intermediate.dense.bias`, [f]],
+      [`${at}output.dense.weight`, [h, f]],
+      [`${at}output.dense.bias`, [h]],
+      [`${at}output.LayerNorm.weight`, [h]],
+      [`${at}output.LayerNorm.bias`, [h]],
     );
   }
   return shapes;
@@ -154,9 +184,12 @@ function extraRecords(prefix: string, random: () => number): TensorRecord[] {
   const f32 = (name: string, shape: number[]): TensorRecord => record(name, randomWeight(shape, random), 'F32');
   const positionIds = BigInt64Array.from({ length: p }, (_, i) => BigInt(i));
   return [
-    f32(`${prefix}pooler.dense.weight`, [h, h]), f32(`${prefix}pooler.dense.bias`, [h]),
-    f32('cls.predictions.bias', [v]), f32('cls.predictions.transform.dense.weight', [h, h]),
-    f32('cls.predictions.transform.dense.bias', [h]), f32('cls.predictions.transform.LayerNorm.weight', [h]),
+    f32(`${prefix}pooler.dense.weight`, [h, h]),
+    f32(`${prefix}pooler.dense.bias`, [h]),
+    f32('cls.predictions.bias', [v]),
+    f32('cls.predictions.transform.dense.weight', [h, h]),
+    f32('cls.predictions.transform.dense.bias', [h]),
+    f32('cls.predictions.transform.LayerNorm.weight', [h]),
     f32('cls.predictions.transform.LayerNorm.bias', [h]),
     { name: `${prefix}embeddings.position_ids`, dtype: 'I64', shape: [1, p], data: tensorBytes(positionIds) },
   ];
@@ -182,14 +215,20 @@ export function tokenizerJson(vocab: readonly string[], normalizer: Record<strin
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
       pair: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } },
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '[SEP]', type_id: 1 } },
       ],
       special_tokens: Object.fromEntries(['[CLS]', '[SEP]'].map((t) => [t, { id: t, ids: [id(t)], tokens: [t] }])),
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
     model: {
-      type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100,
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
       vocab: Object.fromEntries(vocab.map((token, i) => [token, i])),
     },
   });

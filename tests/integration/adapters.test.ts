@@ -79,8 +79,15 @@ describe('adapter options', () => {
 
   it('unknown adapters are refused everywhere', async () => {
     expect(thrown(() => m.applyAdapter('nope')).code).toBe('E_INVALID_OPTION');
-    for (const p of [m.removeAdapter('nope'), m.mergeAdapter('nope'), m.unmergeAdapter('nope'), m.saveAdapter('nope', freshDir()),
-      m.recommend(history, { adapter: 'nope' }), m.evaluate(test, { adapter: 'nope' }), m.fit(train, { ...FIT, adapter: 'nope' })]) {
+    for (const p of [
+      m.removeAdapter('nope'),
+      m.mergeAdapter('nope'),
+      m.unmergeAdapter('nope'),
+      m.saveAdapter('nope', freshDir()),
+      m.recommend(history, { adapter: 'nope' }),
+      m.evaluate(test, { adapter: 'nope' }),
+      m.fit(train, { ...FIT, adapter: 'nope' }),
+    ]) {
       const e = await rejection(p);
       expect(e.code).toBe('E_INVALID_OPTION');
       expect(e.message).toContain('nope');
@@ -103,7 +110,7 @@ describe('training an adapter', () => {
     await m.dispose();
   });
 
-  it('updates only lora_A/lora_B: the base is bit-identical, the counts are the adapter\'s', async () => {
+  it("updates only lora_A/lora_B: the base is bit-identical, the counts are the adapter's", async () => {
     const info = await m.addAdapter('eu', { r: 4, alpha: 8, targetModules: ['query', 'value', 'ffnIn'] });
     const summary = await m.fit(train, { ...FIT, adapter: 'eu' });
     expect(m.activeAdapter).toBe('eu');
@@ -216,7 +223,9 @@ describe('freeze strategies', () => {
           }
           // resuming with other freeze options is refused, naming the option
           const other = await rejection(loaded.fit(train, { ...partial, freeze: {}, resume: true }));
-          expect(other.message).toMatch(/^fit\(\{ resume: true \}\): options.freeze.(embeddings|blocks|biasAndNormOnly) is (false|0), but used (true|1) in the run being resumed/);
+          expect(other.message).toMatch(
+            /^fit\(\{ resume: true \}\): options.freeze.(embeddings|blocks|biasAndNormOnly) is (false|0), but used (true|1) in the run being resumed/,
+          );
         } finally {
           await loaded.dispose();
         }
@@ -259,14 +268,25 @@ describe('PEFT files', () => {
     expect(readdirSync(adapterDir).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
     const config = JSON.parse(readFileSync(join(adapterDir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({
-      peft_type: 'LORA', r: 4, lora_alpha: 16, lora_dropout: 0.05, target_modules: ['query', 'value', 'ffnOut'], use_rslora: false,
-      bias: 'none', base_model_name_or_path: 'seqrec-sasrec', seqrec_base_hash: await m.baseHash(),
+      peft_type: 'LORA',
+      r: 4,
+      lora_alpha: 16,
+      lora_dropout: 0.05,
+      target_modules: ['query', 'value', 'ffnOut'],
+      use_rslora: false,
+      bias: 'none',
+      base_model_name_or_path: 'seqrec-sasrec',
+      seqrec_base_hash: await m.baseHash(),
     });
     const file = await readSafetensors(join(adapterDir, 'adapter_model.safetensors'));
     const shapes = Object.fromEntries(file.tensors.map((t) => [t.name, t.shape]));
     const want: Record<string, number[]> = {};
     for (const b of [0, 1]) {
-      for (const [module, inF, outF] of [[`blocks.${b}.attention.query`, 16, 16], [`blocks.${b}.attention.value`, 16, 16], [`blocks.${b}.ffnOut`, 64, 16]] as const) {
+      for (const [module, inF, outF] of [
+        [`blocks.${b}.attention.query`, 16, 16],
+        [`blocks.${b}.attention.value`, 16, 16],
+        [`blocks.${b}.ffnOut`, 64, 16],
+      ] as const) {
         want[`base_model.model.${module}.lora_A.weight`] = [4, inF];
         want[`base_model.model.${module}.lora_B.weight`] = [outF, 4];
       }
@@ -318,7 +338,10 @@ describe('PEFT files', () => {
       expect(wrongR.code).toBe('E_CHECKPOINT');
       expect(wrongR.message).toContain('base_model.model.blocks.0.attention.query.lora_A.weight');
       expect(wrongR.message).toContain('[4, 16], expected [8, 16]');
-      const torn = copy(() => undefined, Buffer.from(readFileSync(join(adapterDir, 'adapter_model.safetensors')).map((b, i, all) => (i === all.length - 1 ? b ^ 1 : b))));
+      const torn = copy(
+        () => undefined,
+        Buffer.from(readFileSync(join(adapterDir, 'adapter_model.safetensors')).map((b, i, all) => (i === all.length - 1 ? b ^ 1 : b))),
+      );
       expect((await rejection(fresh.loadAdapter(torn))).message).toContain('seqrec_weights_sha256');
       // a key naming a layer the model does not have, and a lone lora_A
       const file = await readSafetensors(join(adapterDir, 'adapter_model.safetensors'));
@@ -336,7 +359,7 @@ describe('PEFT files', () => {
     }
   });
 
-    const hasTorch = pythonHas('torch');
+  const hasTorch = pythonHas('torch');
   it.skipIf(!hasTorch)('Python torch reads the files and recomputes the merged weights W + (alpha/r)·B·A (atol 1e-6)', async () => {
     await m.mergeAdapter('store-eu');
     const mergedPath = join(freshDir(), 'merged.safetensors');

@@ -7,16 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BERT4Rec,
-  SASRec,
-  type SeqrecError,
-  loadModel,
-  readSafetensors,
-  syntheticDataset,
-  writeSafetensors,
-  type FitSummary,
-} from '../../lib/index.js';
+import { BERT4Rec, SASRec, type SeqrecError, loadModel, readSafetensors, syntheticDataset, writeSafetensors, type FitSummary } from '../../lib/index.js';
 import { rejection } from '../helpers/errors.js';
 import { subfolders, tempDir } from '../helpers/temp.js';
 
@@ -391,7 +382,9 @@ describe('resume exactness', () => {
     expect(rest.validation).toEqual(full.validation);
     expect(rest.steps).toBe(full.steps);
     expect((await c.evaluate(test)).ranks).toEqual(wantRanks);
-    console.log(`resume with validation: ${full.validation!.history.length} validations, best at epoch ${full.validation!.best.epoch}, stopped early ${full.validation!.stoppedEarly}, restored ${full.validation!.restored}`);
+    console.log(
+      `resume with validation: ${full.validation!.history.length} validations, best at epoch ${full.validation!.best.epoch}, stopped early ${full.validation!.stoppedEarly}, restored ${full.validation!.restored}`,
+    );
     // a complete run cannot be resumed; a new run needs no resume
     expect((await rejection(c.fit(train, { ...fit, resume: true }))).message).toContain('the run is complete');
     await c.dispose();

@@ -39,8 +39,30 @@ afterAll(removeTinyBerts);
 
 describe('seqrec CLI', () => {
   it('trains, evaluates with baselines and fairness, recommends in the data ids, and writes a report', async () => {
-    const trained = await seqrec('train', '--data', csv, '--epochs', '4', '--dim', '16', '--layers', '1', '--heads', '2', '--max-len', '16',
-      '--batch-size', '64', '--lr', '0.005', '--threads', '1', '--out', model, '--json');
+    const trained = await seqrec(
+      'train',
+      '--data',
+      csv,
+      '--epochs',
+      '4',
+      '--dim',
+      '16',
+      '--layers',
+      '1',
+      '--heads',
+      '2',
+      '--max-len',
+      '16',
+      '--batch-size',
+      '64',
+      '--lr',
+      '0.005',
+      '--threads',
+      '1',
+      '--out',
+      model,
+      '--json',
+    );
     expect(trained.code, trained.stderr).toBe(0);
     const t = JSON.parse(trained.stdout);
     expect(t.dataset).toMatchObject({ users: 200, items: distinctItems });
@@ -89,9 +111,42 @@ describe('seqrec CLI', () => {
 
   it('trains a text model from movies.dat with the hashing encoder or a BERT folder (cached), and evaluates it', async () => {
     const movies = join(dir, 'movies.dat');
-    const ids = [...new Set(readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]!))];
-    writeFileSync(movies, `${ids.slice(0, -2).map((id, i) => `${id}::Film ${i % 7} (1999)::${['Drama', 'Comedy|Drama', 'Toy'][i % 3]}`).join('\n')}\n`, 'latin1');
-    const common = ['--data', csv, '--items', movies, '--epochs', '2', '--dim', '16', '--layers', '1', '--heads', '2', '--max-len', '16', '--threads', '1', '--json'];
+    const ids = [
+      ...new Set(
+        readFileSync(csv, 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => l.split(',')[1]!),
+      ),
+    ];
+    writeFileSync(
+      movies,
+      `${ids
+        .slice(0, -2)
+        .map((id, i) => `${id}::Film ${i % 7} (1999)::${['Drama', 'Comedy|Drama', 'Toy'][i % 3]}`)
+        .join('\n')}\n`,
+      'latin1',
+    );
+    const common = [
+      '--data',
+      csv,
+      '--items',
+      movies,
+      '--epochs',
+      '2',
+      '--dim',
+      '16',
+      '--layers',
+      '1',
+      '--heads',
+      '2',
+      '--max-len',
+      '16',
+      '--threads',
+      '1',
+      '--json',
+    ];
     const hashed = await seqrec('train', ...common, '--text-dim', '32', '--id-dropout', '0.3', '--out', 'text.safetensors');
     expect(hashed.code, hashed.stderr).toBe(0);
     expect(JSON.parse(hashed.stdout).text).toEqual({ encoder: 'hashing', dim: 32, missing: 2, added: 0 });
@@ -150,8 +205,31 @@ describe('seqrec CLI', () => {
   }, 120_000);
 
   it('Ctrl-C saves the run as it stood; --resume continues it exactly, with nothing else on the command line', async () => {
-    const args = ['train', '--data', csv, '--epochs', '150', '--patience', '0', '--dim', '16', '--layers', '1', '--heads', '2', '--max-len', '16',
-      '--batch-size', '64', '--lr', '0.005', '--threads', '1', '--dropout', '0.3'];
+    const args = [
+      'train',
+      '--data',
+      csv,
+      '--epochs',
+      '150',
+      '--patience',
+      '0',
+      '--dim',
+      '16',
+      '--layers',
+      '1',
+      '--heads',
+      '2',
+      '--max-len',
+      '16',
+      '--batch-size',
+      '64',
+      '--lr',
+      '0.005',
+      '--threads',
+      '1',
+      '--dropout',
+      '0.3',
+    ];
     const whole = await seqrec(...args, '--out', 'whole.safetensors', '--json');
     expect(whole.code, whole.stderr).toBe(0);
 
@@ -199,7 +277,9 @@ describe('seqrec CLI', () => {
     writeFileSync(strangers, 'user,item,time\nu1,new-1,1\nu1,new-2,2\nu1,new-1,3\nu2,new-3,1\n');
     const none = await seqrec('evaluate', '--data', strangers, '--model', model);
     expect(none.code).toBe(1);
-    expect(none.stderr).toContain('E_INVALID_DATA: none of the items of strangers.csv is known to the model (4 events of 3 items the model never saw: "new-1", "new-2", "new-3"); was the model trained on this catalogue?');
+    expect(none.stderr).toContain(
+      'E_INVALID_DATA: none of the items of strangers.csv is known to the model (4 events of 3 items the model never saw: "new-1", "new-2", "new-3"); was the model trained on this catalogue?',
+    );
 
     const mixed = join(dir, 'mixed.csv');
     writeFileSync(mixed, `${readFileSync(csv, 'utf8')}user-0,new-9,99999\nuser-1,new-9,99999\n`);
@@ -223,7 +303,9 @@ describe('seqrec CLI', () => {
   it('checks --out before training, and names a directory given as --data', async () => {
     const out = await seqrec('train', '--data', csv, '--out', join(dir, 'no-such-dir', 'm.safetensors'));
     expect(out.code).toBe(1);
-    expect(out.stderr).toContain(`E_INVALID_OPTION: --out: cannot write ${join(dir, 'no-such-dir', 'm.safetensors')}: directory ${join(dir, 'no-such-dir')} does not exist`);
+    expect(out.stderr).toContain(
+      `E_INVALID_OPTION: --out: cannot write ${join(dir, 'no-such-dir', 'm.safetensors')}: directory ${join(dir, 'no-such-dir')} does not exist`,
+    );
     expect(out.stderr).not.toContain('training');
     const folder = await seqrec('train', '--data', dir);
     expect(folder.stderr).toContain(`E_INVALID_OPTION: --data ${dir} is a directory; pass an interactions file; interaction files in it: `);
@@ -239,7 +321,10 @@ describe('seqrec CLI', () => {
   it('shows the default of every train option in --help', async () => {
     const help = await seqrec('train', '--help');
     // one entry per option ("-o, --out <file>  text…" with its wrapped lines joined)
-    const entries = help.stdout.split(/\n {2}(?=-)/).slice(1).map((e) => e.replace(/\s+/g, ' '));
+    const entries = help.stdout
+      .split(/\n {2}(?=-)/)
+      .slice(1)
+      .map((e) => e.replace(/\s+/g, ' '));
     const noDefault = ['-c, --config', '-d, --data', '--resume', '--items', '-h, --help']; // inputs with nothing to default to
     const valued = entries.filter((e) => /^(-\w, )?--[\w-]+ </.test(e) && !noDefault.some((n) => e.startsWith(n)));
     expect(valued.length).toBeGreaterThan(25);

@@ -7,10 +7,27 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  BERT4Rec, Dataset, HashingTextEncoder, SASRec, hitRate, isSeqrecError, randomRanks, readSafetensors, seededRandom, type ItemTextVectors, type SafetensorsFile,
+  BERT4Rec,
+  Dataset,
+  HashingTextEncoder,
+  SASRec,
+  hitRate,
+  isSeqrecError,
+  randomRanks,
+  readSafetensors,
+  seededRandom,
+  type ItemTextVectors,
+  type SafetensorsFile,
 } from '../../lib/index.js';
 import {
-  LAMBDA_GRID, TextMapping, choleskyFactor, choleskySolve, coldStartFromText, fitTextMapping, ridgeRegression, solveSPD,
+  LAMBDA_GRID,
+  TextMapping,
+  choleskyFactor,
+  choleskySolve,
+  coldStartFromText,
+  fitTextMapping,
+  ridgeRegression,
+  solveSPD,
 } from '../../lib/coldstart/index.js';
 import { GROUPS, PER_GROUP, V, plantedGroups } from '../helpers/planted-groups.js';
 import { tempDir } from '../helpers/temp.js';
@@ -64,7 +81,8 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   expect(actual.length).toBe(expected.length);
   let worst = 0;
   for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
-  if (worst > tolerance) expect.fail(`max relative error ${worst} > ${tolerance}; first values ${Array.from(actual).slice(0, 4)} vs ${Array.from(expected).slice(0, 4)}`);
+  if (worst > tolerance)
+    expect.fail(`max relative error ${worst} > ${tolerance}; first values ${Array.from(actual).slice(0, 4)} vs ${Array.from(expected).slice(0, 4)}`);
 }
 
 // ---- the linear algebra ----------------------------------------------------------------------
@@ -96,7 +114,11 @@ describe('Cholesky and ridge solve', () => {
 
   it('ridge matches the normal equations of [X 1] on random data, with n > t and n < t', () => {
     const rand = seededRandom(7);
-    for (const [n, t, d, lambda] of [[60, 9, 4, 0.3], [5, 12, 3, 1], [200, 30, 8, 10]] as const) {
+    for (const [n, t, d, lambda] of [
+      [60, 9, 4, 0.3],
+      [5, 12, 3, 1],
+      [200, 30, 8, 10],
+    ] as const) {
       const x = randomMatrix(rand, n, t);
       const y = randomMatrix(rand, n, d);
       const fit = ridgeRegression(x, y, n, t, d, lambda);
@@ -119,8 +141,14 @@ describe('Cholesky and ridge solve', () => {
       let sum = 0;
       for (let out = 0; out < n; out++) {
         const keep = Array.from({ length: n }, (_, r) => r).filter((r) => r !== out);
-        const ref = ridgeReference(Float64Array.from(keep.flatMap((r) => Array.from(x.subarray(r * t, (r + 1) * t)))),
-          Float64Array.from(keep.flatMap((r) => Array.from(y.subarray(r * d, (r + 1) * d)))), n - 1, t, d, lambda);
+        const ref = ridgeReference(
+          Float64Array.from(keep.flatMap((r) => Array.from(x.subarray(r * t, (r + 1) * t)))),
+          Float64Array.from(keep.flatMap((r) => Array.from(y.subarray(r * d, (r + 1) * d)))),
+          n - 1,
+          t,
+          d,
+          lambda,
+        );
         for (let j = 0; j < d; j++) {
           let pred = ref.bias[j]!;
           for (let i = 0; i < t; i++) pred += x[out * t + i]! * ref.weights[i * d + j]!;
@@ -129,7 +157,11 @@ describe('Cholesky and ridge solve', () => {
       }
       return sum / (n * d);
     });
-    expectClose(fit.search!.map((s) => s.looMse), brute, 1e-9);
+    expectClose(
+      fit.search!.map((s) => s.looMse),
+      brute,
+      1e-9,
+    );
     const best = grid[brute.indexOf(Math.min(...brute))]!;
     expect(fit.lambda).toBe(best);
     expectClose(fit.weights, ridgeReference(x, y, n, t, d, best).weights, 1e-9);
@@ -255,7 +287,9 @@ describe('text mapping on a model', () => {
     expect(Array.from(coldItems)).toEqual(Array.from(split.coldItems));
     expect(blendedItems.length).toBe(0);
     const mapped = (await model.evaluate(split.test, { metrics })).metrics['hr@10']!;
-    console.log(`cold HR@10 (${split.test.targets.length} users): mapped ${mapped.toFixed(3)}, unmapped ${unmapped.toFixed(3)}, random ${random.toFixed(3)}; warm R² ${mapping.warmR2.toFixed(3)}, λ ${mapping.lambda}`);
+    console.log(
+      `cold HR@10 (${split.test.targets.length} users): mapped ${mapped.toFixed(3)}, unmapped ${unmapped.toFixed(3)}, random ${random.toFixed(3)}; warm R² ${mapping.warmR2.toFixed(3)}, λ ${mapping.lambda}`,
+    );
     expect(mapping.lambdaSearch!.map((e) => e.lambda)).toEqual(LAMBDA_GRID);
     expect(mapping.warmR2).toBeGreaterThan(0.3);
     expect(mapped).toBeGreaterThan(3 * random);

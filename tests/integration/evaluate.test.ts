@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  Dataset, SASRec, activityTertiles, computeMetrics, historyLengths, isSeqrecError, popularityRanks, sampleNegatives, syntheticDataset,
+  Dataset,
+  SASRec,
+  activityTertiles,
+  computeMetrics,
+  historyLengths,
+  isSeqrecError,
+  popularityRanks,
+  sampleNegatives,
+  syntheticDataset,
   type EvalSet,
 } from '../../lib/index.js';
 import { mkdtempSync } from 'node:fs';
@@ -52,7 +60,13 @@ describe('evaluate()', () => {
 
   it('full ranks match ranks recomputed from every item score (seen excluded, ties pessimistic)', async () => {
     await using model = await trainedModel();
-    const few: EvalSet = { ...test, users: test.users.subarray(0, 20), offsets: test.offsets.subarray(0, 21), items: test.items.subarray(0, test.offsets[20]), targets: test.targets.subarray(0, 20) };
+    const few: EvalSet = {
+      ...test,
+      users: test.users.subarray(0, 20),
+      offsets: test.offsets.subarray(0, 21),
+      items: test.items.subarray(0, test.offsets[20]),
+      targets: test.targets.subarray(0, 20),
+    };
     const ranks = await model.rank(few);
     const scores = await allScores(model, few);
     scores.forEach((s, u) => {
@@ -105,14 +119,21 @@ describe('evaluate()', () => {
       [{ metrics: ['ndcg@10'], colour: 1 } as never, 'options.colour'],
     ];
     for (const [options, name] of cases) {
-      const error = await model.evaluate(test, options).then(() => undefined, (e: unknown) => e);
+      const error = await model.evaluate(test, options).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isSeqrecError(error), String(error)).toBe(true);
       expect((error as Error).message).toContain(name);
     }
   });
 
   it('keeps the training data item ids, saves them, and answers in them', async () => {
-    const seqs = [[1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 1]];
+    const seqs = [
+      [1, 2, 3, 4],
+      [2, 3, 4, 5],
+      [3, 4, 5, 1],
+    ];
     const ids = ['', 'tt01', 'tt02', 'tt03', 'tt04', 'tt05'];
     const base = Dataset.fromSequences(seqs, 5);
     const named = Dataset.fromCSR({ offsets: base.offsets, items: base.items, numItems: 5, itemIds: ids });
@@ -124,7 +145,10 @@ describe('evaluate()', () => {
     const recs = await model.recommend(model.itemsFromIds(['tt01', 'tt02']), { k: 3 });
     for (const r of recs) expect(r.id).toBe(ids[r.item]);
     const renamed = Dataset.fromCSR({ offsets: base.offsets, items: base.items, numItems: 5, itemIds: ['', 'a', 'b', 'c', 'd', 'e'] });
-    const error = await model.fit(renamed, { epochs: 1 }).then(() => undefined, (e: unknown) => e);
+    const error = await model.fit(renamed, { epochs: 1 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isSeqrecError(error, 'E_INVALID_DATA')).toBe(true);
     const path = join(mkdtempSync(join(tmpdir(), 'seqrec-ids-')), 'm.safetensors');
     await model.save(path);

@@ -5,18 +5,7 @@
  * recommend()/evaluate() agree with each other and with the metric functions.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BERT4Rec,
-  SASRec,
-  hitRate,
-  mrr,
-  ndcg,
-  popularityRanks,
-  syntheticDataset,
-  type EvalSet,
-  type FitProgress,
-  type FitSummary,
-} from '../../lib/index.js';
+import { BERT4Rec, SASRec, hitRate, mrr, ndcg, popularityRanks, syntheticDataset, type EvalSet, type FitProgress, type FitSummary } from '../../lib/index.js';
 
 const V = 200;
 const data = syntheticDataset({ users: 400, items: V, seed: 1, minLength: 10, maxLength: 30 });
@@ -146,9 +135,7 @@ describe('SASRec fit on synthetic data', () => {
     const unseen = await model.recommend(h, { k: 15 });
     const seen = new Set(h);
     // the unseen list is the full list with history items removed
-    expect(unseen.slice(0, all.filter((r) => !seen.has(r.item)).length).map((r) => r.item)).toEqual(
-      all.filter((r) => !seen.has(r.item)).map((r) => r.item),
-    );
+    expect(unseen.slice(0, all.filter((r) => !seen.has(r.item)).length).map((r) => r.item)).toEqual(all.filter((r) => !seen.has(r.item)).map((r) => r.item));
   });
 
   it('recommend returns fewer than k items when fewer unseen items exist', async () => {
@@ -170,7 +157,11 @@ describe('SASRec fit on synthetic data', () => {
       // independent recomputation
       let hits = 0;
       let gain = 0;
-      for (const r of ev.ranks) if (r <= k) (hits++, (gain += 1 / Math.log2(r + 1)));
+      for (const r of ev.ranks) {
+        if (r > k) continue;
+        hits++;
+        gain += 1 / Math.log2(r + 1);
+      }
       expect(ev.metrics[`hr@${k}`]).toBeCloseTo(hits / ev.ranks.length, 12);
       expect(ev.metrics[`ndcg@${k}`]).toBeCloseTo(gain / ev.ranks.length, 12);
     }

@@ -41,15 +41,38 @@ const data: ReportData = {
   dataset: { name: 'synthetic', users: 300, items: 500, interactions: 12_000 },
   model: { architecture: 'bert4rec', config: { d: 32, layers: 2 }, parameters: 41_000, trainSeconds: 12.5 },
   table: [
-    { name: 'hr@5', higherIsBetter: true, values: { model: 0.21, popularity: 0.08, random: 0.01 }, ci: { model: ci(0.21), popularity: ci(0.08), random: ci(0.01) } },
-    { name: 'hr@10', higherIsBetter: true, values: { model: 0.33, popularity: 0.14, random: 0.02 }, ci: { model: ci(0.33), popularity: ci(0.14), random: ci(0.02) } },
+    {
+      name: 'hr@5',
+      higherIsBetter: true,
+      values: { model: 0.21, popularity: 0.08, random: 0.01 },
+      ci: { model: ci(0.21), popularity: ci(0.08), random: ci(0.01) },
+    },
+    {
+      name: 'hr@10',
+      higherIsBetter: true,
+      values: { model: 0.33, popularity: 0.14, random: 0.02 },
+      ci: { model: ci(0.33), popularity: ci(0.14), random: ci(0.02) },
+    },
     { name: 'ndcg@10', higherIsBetter: true, values: { model: 0.17, popularity: 0.07, random: 0.009 } },
     { name: 'coverage@10', higherIsBetter: true, values: { model: 0.38, popularity: 0.02, random: 0.99 } },
   ],
   trainLoss: Array.from({ length: 80 }, (_, i) => ({ step: (i + 1) * 10, loss: 6 / Math.sqrt(i + 1) })),
   validation: { metric: 'ndcg@10', history: [1, 2, 3, 4].map((e) => ({ epoch: e, step: e * 200, value: 0.1 + 0.02 * e, trainLoss: 2 / e })), bestEpoch: 4 },
   exposure: Array.from({ length: 120 }, (_, i) => ({ item: `i${i}`, trainCount: Math.floor(900 / (i + 1)), recommended: Math.floor(300 / (i + 3)) })),
-  fairness: [{ attribute: 'activity', metric: 'ndcg@10', report: { groups: [{ group: 'low', count: 100, mean: 0.12 }, { group: 'high', count: 200, mean: 0.2 }], gap: 0.08, ratio: 0.6 } }],
+  fairness: [
+    {
+      attribute: 'activity',
+      metric: 'ndcg@10',
+      report: {
+        groups: [
+          { group: 'low', count: 100, mean: 0.12 },
+          { group: 'high', count: 200, mean: 0.2 },
+        ],
+        gap: 0.08,
+        ratio: 0.6,
+      },
+    },
+  ],
 };
 
 const chromium = findChromium();

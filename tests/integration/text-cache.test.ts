@@ -38,7 +38,10 @@ describe('text embedding cache', () => {
       await using cached = await BertTextEncoder.load(tiny.folder, { batchSize: 4, threads: 1, cacheDir });
       const first = await encodeLogged(cached, TEXTS);
       expect(Buffer.from(first.data.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
-      expect(first.seen.map((p) => [p.done, p.reused])).toEqual([[4, 0], [6, 0]]);
+      expect(first.seen.map((p) => [p.done, p.reused])).toEqual([
+        [4, 0],
+        [6, 0],
+      ]);
       expect(cached.cachePath).toBe(join(cacheDir, `bert-${cached.fingerprint.slice(0, 16)}.safetensors`));
     }
     // Plant a vector for "story": a cache hit must return it as stored, which no encoding would.
@@ -53,7 +56,10 @@ describe('text embedding cache', () => {
     await using again = await BertTextEncoder.load(tiny.folder, { batchSize: 4, threads: 1, cacheDir });
     const texts = ['story', 'toy story', ...TEXTS, 'toy story'];
     const second = await encodeLogged(again, texts);
-    expect(second.seen.map((p) => [p.done, p.reused])).toEqual([[7, 7], [9, 8]]); // 7 hits, then 'toy story' once for two rows
+    expect(second.seen.map((p) => [p.done, p.reused])).toEqual([
+      [7, 7],
+      [9, 8],
+    ]); // 7 hits, then 'toy story' once for two rows
     expect(Array.from(second.data.subarray(0, 8))).toEqual(new Array(8).fill(0.5));
     expect(Array.from(second.data.subarray(2 * 8, 8 * 8))).toEqual(Array.from(expected.subarray(0, 5 * 8)).concat(new Array(8).fill(0.5)));
     expect(Array.from(second.data.subarray(8, 16))).toEqual(Array.from(second.data.subarray(8 * 8, 9 * 8)));
@@ -71,14 +77,21 @@ describe('text embedding cache', () => {
     expect((await rejection(aborted)).code).toBe('E_ABORTED');
     await using resumed = await BertTextEncoder.load(tiny.folder, { batchSize: 2, threads: 1, cacheDir });
     const { seen } = await encodeLogged(resumed, TEXTS);
-    expect(seen.map((p) => [p.done, p.reused])).toEqual([[4, 4], [6, 4]]);
+    expect(seen.map((p) => [p.done, p.reused])).toEqual([
+      [4, 4],
+      [6, 4],
+    ]);
   });
 
   it('gives another pooling and other weights files of their own', async () => {
     const [a, b] = [await writeTinyBert({ seed: 3 }), await writeTinyBert({ seed: 4 })];
     const cacheDir = freshDir();
     const fingerprints = new Set<string>();
-    for (const [folder, pooling] of [[a.folder, 'mean'], [a.folder, 'cls'], [b.folder, 'mean']] as const) {
+    for (const [folder, pooling] of [
+      [a.folder, 'mean'],
+      [a.folder, 'cls'],
+      [b.folder, 'mean'],
+    ] as const) {
       await using encoder = await BertTextEncoder.load(folder, { pooling, threads: 1, cacheDir });
       await encoder.encode(TEXTS);
       fingerprints.add(encoder.fingerprint);
@@ -96,7 +109,7 @@ describe('text embedding cache', () => {
   it('refuses a damaged or foreign cache file naming it, and a bad cacheDir', async () => {
     const tiny = await writeTinyBert({ seed: 5 });
     const [cacheA, cacheB] = [freshDir(), freshDir()];
-    let pathA = '';
+    let pathA: string;
     {
       await using encoder = await BertTextEncoder.load(tiny.folder, { threads: 1, cacheDir: cacheA });
       await encoder.encode(TEXTS);

@@ -46,7 +46,7 @@ describe('items from id embedding + projected text', () => {
     expect(b.parameterGroups.decay.parameters - a.parameterGroups.decay.parameters).toBe(16 * 32); // the projection
   });
 
-  it("BERT4Rec: with zero text, trains bit for bit like the id-only model ([mask] keeps its id row and is no softmax class)", async () => {
+  it('BERT4Rec: with zero text, trains bit for bit like the id-only model ([mask] keeps its id row and is no softmax class)', async () => {
     await using plain = await BERT4Rec.create(ARCH);
     await using text = await BERT4Rec.create({ ...ARCH, textDim: 16 });
     await text.setItemText({ data: new Float32Array((V + 1) * 16), dim: 16 });
@@ -74,7 +74,9 @@ describe('items from id embedding + projected text', () => {
     const fromText = (await model.evaluate(split.test, { metrics })).metrics['hr@10']!;
     const idRows = (await idOnly.evaluate(split.test, { metrics })).metrics['hr@10']!;
     const random = hitRate(randomRanks(split.test, { seed: 0 }), 10);
-    console.log(`cold HR@10 (${split.test.targets.length} users): text model ${fromText.toFixed(3)}, id-only ${idRows.toFixed(3)}, random ${random.toFixed(3)}`);
+    console.log(
+      `cold HR@10 (${split.test.targets.length} users): text model ${fromText.toFixed(3)}, id-only ${idRows.toFixed(3)}, random ${random.toFixed(3)}`,
+    );
     expect(fromText).toBeGreaterThan(3 * random);
     expect(fromText).toBeGreaterThan(idRows + 0.2);
     // recommend() offers a cold item after an item of the preceding group

@@ -72,7 +72,10 @@ describe('end-to-end LoRA fine-tuning of the text encoder', () => {
     const loraParameters = 2 * (4 * 8 * (8 + 8) + 2 * 8 * (8 + 12)); // per layer: q, k, v, out (8→8); ffnIn, ffnOut (8↔12)
     expect(summary.parameterGroups.decay.parameters - frozenFit.parameterGroups.decay.parameters).toBe(loraParameters);
     for (const t of adapter.tensors.filter((e) => e.name.endsWith('lora_B'))) {
-      expect(new Float32Array(t.data.slice().buffer).some((x) => x !== 0), `${t.name} moved from its zero start`).toBe(true);
+      expect(
+        new Float32Array(t.data.slice().buffer).some((x) => x !== 0),
+        `${t.name} moved from its zero start`,
+      ).toBe(true);
     }
     expect(Array.from((await encoder.encode(texts)).data)).toEqual(Array.from(before)); // the user's encoder is unchanged
 
@@ -88,7 +91,9 @@ describe('end-to-end LoRA fine-tuning of the text encoder', () => {
     const metrics = ['hr@10'];
     const e2e = (await tuned.evaluate(split.test, { metrics })).metrics['hr@10']!;
     const fixed = (await frozen.evaluate(split.test, { metrics })).metrics['hr@10']!;
-    console.log(`last-10-step loss: end-to-end LoRA ${tail(summary.losses).toFixed(4)}, frozen encoder ${tail(frozenFit.losses).toFixed(4)}; cold HR@10 ${e2e.toFixed(3)} vs ${fixed.toFixed(3)}`);
+    console.log(
+      `last-10-step loss: end-to-end LoRA ${tail(summary.losses).toFixed(4)}, frozen encoder ${tail(frozenFit.losses).toFixed(4)}; cold HR@10 ${e2e.toFixed(3)} vs ${fixed.toFixed(3)}`,
+    );
     expect(tail(summary.losses)).toBeLessThan(tail(frozenFit.losses) - 0.1);
     expect(e2e).toBeGreaterThan(fixed + 0.05);
 
@@ -110,7 +115,13 @@ describe('end-to-end LoRA fine-tuning of the text encoder', () => {
     await using encoder = await BertTextEncoder.load(tiny.folder, { threads: 1 });
     await using model = await BERT4Rec.create(ARCH);
     const { train, valid } = data.split('leave-one-out');
-    const summary = await model.fit(train, { ...FIT, epochs: 6, lr: 2e-2, textEncoder: { encoder, texts, lora: LORA }, validation: { data: valid, patience: 0 } });
+    const summary = await model.fit(train, {
+      ...FIT,
+      epochs: 6,
+      lr: 2e-2,
+      textEncoder: { encoder, texts, lora: LORA },
+      validation: { data: valid, patience: 0 },
+    });
     expect(summary.validation!.history).toHaveLength(6);
     await encoder.applyAdapter(summary.textAdapter!);
     expect(itemsDiff(await modelText(model), (await encoder.encode(texts)).data)).toBeLessThan(1e-5);
@@ -146,7 +157,13 @@ describe('end-to-end LoRA fine-tuning of the text encoder', () => {
     await using encoder = await BertTextEncoder.load(tiny.folder, { threads: 1 });
     await using model = await SASRec.create(ARCH);
     const controller = new AbortController();
-    const run = model.fit(split.train, { ...FIT, signal: controller.signal, progressEvery: 1, onProgress: (p) => p.step >= 3 && controller.abort(), textEncoder: { encoder, texts, lora: LORA } });
+    const run = model.fit(split.train, {
+      ...FIT,
+      signal: controller.signal,
+      progressEvery: 1,
+      onProgress: (p) => p.step >= 3 && controller.abort(),
+      textEncoder: { encoder, texts, lora: LORA },
+    });
     expect((await rejection(run)).code).toBe('E_ABORTED');
     const again = await model.fit(split.train, { epochs: 1, textEncoder: { encoder, texts, lora: LORA } });
     expect(again.textAdapter!.tensors.length).toBeGreaterThan(0);
@@ -166,7 +183,11 @@ describe('end-to-end LoRA fine-tuning of the text encoder', () => {
     await using model = await SASRec.create(ARCH);
     await refused(model, { textEncoder: { encoder, texts: texts.slice(1) } }, /options.textEncoder.texts/);
     await refused(model, { textEncoder: { encoder, texts }, resume: true }, /cannot resume/);
-    await refused(model, { textEncoder: { encoder, texts, lora: { targetModules: ['quer'] } } }, /options.textEncoder.lora.targetModules.*did you mean "query"/);
+    await refused(
+      model,
+      { textEncoder: { encoder, texts, lora: { targetModules: ['quer'] } } },
+      /options.textEncoder.lora.targetModules.*did you mean "query"/,
+    );
     await refused(model, { textEncoder: { encoder, texts, lora: { r: 0 } } }, /options.textEncoder.lora.r/);
     await refused(model, { textEncoder: { encoder, texts, steps: 3 } }, /options.textEncoder/);
     const summary = await model.fit(split.train, { epochs: 1, textEncoder: { encoder, texts } });

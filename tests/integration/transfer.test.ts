@@ -7,7 +7,18 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BERT4Rec, Dataset, HashingTextEncoder, SASRec, hitRate, popularityRanks, randomRanks, readSafetensors, seededRandom, transferToCatalogue } from '../../lib/index.js';
+import {
+  BERT4Rec,
+  Dataset,
+  HashingTextEncoder,
+  SASRec,
+  hitRate,
+  popularityRanks,
+  randomRanks,
+  readSafetensors,
+  seededRandom,
+  transferToCatalogue,
+} from '../../lib/index.js';
 import { rejection } from '../helpers/errors.js';
 import { V, plantedGroups } from '../helpers/planted-groups.js';
 import { tempDir } from '../helpers/temp.js';
@@ -35,7 +46,9 @@ describe('transferToCatalogue', () => {
     const hr = (await moved.evaluate(test, { metrics: ['hr@10'] })).metrics['hr@10']!;
     const random = hitRate(randomRanks(test, { seed: 0 }), 10);
     const popular = hitRate(popularityRanks(targetData.itemCounts(), test), 10);
-    console.log(`zero-shot HR@10 in the new catalogue (${test.targets.length} users): ${hr.toFixed(3)}, random ${random.toFixed(3)}, most-popular ${popular.toFixed(3)}`);
+    console.log(
+      `zero-shot HR@10 in the new catalogue (${test.targets.length} users): ${hr.toFixed(3)}, random ${random.toFixed(3)}, most-popular ${popular.toFixed(3)}`,
+    );
     expect(hr).toBeGreaterThan(Math.max(0.4, 3 * random, 3 * popular));
 
     await base.save(join(root, 'base.safetensors'));
@@ -43,7 +56,8 @@ describe('transferToCatalogue', () => {
     const [a, b] = await Promise.all([readSafetensors(join(root, 'base.safetensors')), readSafetensors(join(root, 'moved.safetensors'))]);
     const bytes = (f: typeof a, name: string) => Buffer.from(f.tensors.find((t) => t.name === name)!.data);
     for (const t of b.tensors) {
-      if (t.name === 'model.idActive') expect(bytes(b, t.name).equals(Buffer.alloc(t.data.byteLength))).toBe(true); // no id rows yet
+      if (t.name === 'model.idActive')
+        expect(bytes(b, t.name).equals(Buffer.alloc(t.data.byteLength))).toBe(true); // no id rows yet
       else if (t.name !== 'model.itemEmbedding.weight' && t.name !== 'model.itemText') expect(bytes(b, t.name).equals(bytes(a, t.name)), t.name).toBe(true);
     }
     expect(b.tensors.some((t) => t.name.startsWith('optim.'))).toBe(false);

@@ -31,7 +31,11 @@ describe('fit with validation', () => {
     await using model = await SASRec.create(modelOptions);
     // A learning rate this high makes validation NDCG fall after the first epochs.
     const summary = await model.fit(train, {
-      epochs: 30, batchSize: 64, lr: 0.5, clipNorm: 0, schedule: 'constant',
+      epochs: 30,
+      batchSize: 64,
+      lr: 0.5,
+      clipNorm: 0,
+      schedule: 'constant',
       validation: { data: valid, every: 1, patience: 2, metric: 'hr@10' },
     });
     const v = summary.validation!;
@@ -50,7 +54,10 @@ describe('fit with validation', () => {
       [{ data: undefined }, 'options.validation.data'],
       [{ data: valid, paitence: 3 }, 'options.validation.paitence'],
     ] as const) {
-      const error = await model.fit(train, { ...fitOptions, validation: validation as never }).then(() => undefined, (e: unknown) => e);
+      const error = await model.fit(train, { ...fitOptions, validation: validation as never }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isSeqrecError(error, 'E_INVALID_OPTION')).toBe(true);
       expect((error as Error).message).toContain(option);
     }

@@ -32,7 +32,12 @@ describe.skipIf(!hasTorch)('BertTextEncoder vs a float64 BertModel forward in Py
   const cases: Array<{ name: string; tiny: TinyBertOptions; pooling: 'mean' | 'cls'; normalize: boolean }> = [
     { name: 'mean pooling, erf GELU', tiny: { seed: 1 }, pooling: 'mean', normalize: false },
     { name: 'CLS pooling, normalised', tiny: { seed: 2 }, pooling: 'cls', normalize: true },
-    { name: 'tanh GELU, "bert." keys, F16 storage', tiny: { seed: 3, prefix: 'bert.', dtype: 'F16', config: { hidden_act: 'gelu_new' } }, pooling: 'mean', normalize: true },
+    {
+      name: 'tanh GELU, "bert." keys, F16 storage',
+      tiny: { seed: 3, prefix: 'bert.', dtype: 'F16', config: { hidden_act: 'gelu_new' } },
+      pooling: 'mean',
+      normalize: true,
+    },
     { name: 'ReLU', tiny: { seed: 4, config: { hidden_act: 'relu' } }, pooling: 'mean', normalize: false },
   ];
   for (const c of cases) {

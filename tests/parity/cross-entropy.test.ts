@@ -75,7 +75,10 @@ describe('fused cross-entropy vs autograd, fp32 (atol 1e-5)', () => {
 describe('fused cross-entropy in float64', () => {
   const shape = { batch: 3, length: 10, dim: 12, items: 40, float64: true, probes: 24 };
 
-  for (const [label, budgetBytes] of [['many chunks', SMALL_BUDGET(40)], ['one chunk', ONE_CHUNK_BUDGET]] as const) {
+  for (const [label, budgetBytes] of [
+    ['many chunks', SMALL_BUDGET(40)],
+    ['one chunk', ONE_CHUNK_BUDGET],
+  ] as const) {
     it(`${label}: fused matches autograd within 1e-10`, async () => {
       const r = await addon().parityCrossEntropy(request({ ...shape, budgetBytes }));
       expectFusedMatchesAutograd(r, 1e-10);

@@ -43,7 +43,11 @@ describe.each([true, false])('LoraLinear vs explicit x·(W + s·B·A)ᵀ + b und
         const atol = float64 ? 1e-12 : 2e-6 + 1e-6 * maxAbs(ref);
         diffs[name] = expectClose(name, ours, ref, { atol }).maxAbs;
       }
-      console.log(`float64=${float64} ${JSON.stringify(shape)} max |ours − ref|: ${Object.entries(diffs).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
+      console.log(
+        `float64=${float64} ${JSON.stringify(shape)} max |ours − ref|: ${Object.entries(diffs)
+          .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+          .join(', ')}`,
+      );
 
       // merge: one weight W + s·B·A gives the same output; the base path then includes it too
       const merged = expectClose('merged vs unmerged output', r.yMerged, r.y, { atol: 1e-5 }).maxAbs;
@@ -59,8 +63,20 @@ describe.each([true, false])('LoraLinear vs explicit x·(W + s·B·A)ᵀ + b und
 
 const V = 30;
 const config: AddonModelConfig = {
-  numItems: V, dim: 16, layers: 2, heads: 2, maxLen: 8, ffnDim: 32, dropout: 0.1, attnDropout: 0,
-  causal: true, useSdpa: true, device: 'cpu', seed: 4, threads: 1, textDim: 0,
+  numItems: V,
+  dim: 16,
+  layers: 2,
+  heads: 2,
+  maxLen: 8,
+  ffnDim: 32,
+  dropout: 0.1,
+  attnDropout: 0,
+  causal: true,
+  useSdpa: true,
+  device: 'cpu',
+  seed: 4,
+  threads: 1,
+  textDim: 0,
 };
 
 /** The recipe of native/model/base_hash.cpp, from exportState()'s "model.*" tensors, with node:crypto. */
@@ -72,8 +88,6 @@ function referenceBaseHash(tensors: AddonTensorEntry[]): string {
   }
   return h.digest('hex');
 }
-
-const noAdapter = { numCandidates: 0, candidates: new Int32Array(0) };
 
 describe('adapters on a whole model', () => {
   it('the native base hash equals node:crypto over exportState, and ignores adapters', async () => {
@@ -98,8 +112,18 @@ describe('adapters on a whole model', () => {
     try {
       const layers = m.linearModules();
       expect(layers.map((l) => l.name)).toEqual([
-        'blocks.0.attention.query', 'blocks.0.attention.key', 'blocks.0.attention.value', 'blocks.0.attention.out', 'blocks.0.ffnIn', 'blocks.0.ffnOut',
-        'blocks.1.attention.query', 'blocks.1.attention.key', 'blocks.1.attention.value', 'blocks.1.attention.out', 'blocks.1.ffnIn', 'blocks.1.ffnOut',
+        'blocks.0.attention.query',
+        'blocks.0.attention.key',
+        'blocks.0.attention.value',
+        'blocks.0.attention.out',
+        'blocks.0.ffnIn',
+        'blocks.0.ffnOut',
+        'blocks.1.attention.query',
+        'blocks.1.attention.key',
+        'blocks.1.attention.value',
+        'blocks.1.attention.out',
+        'blocks.1.ffnIn',
+        'blocks.1.ffnOut',
       ]);
       const histories = { offsets: Int32Array.of(0, 3, 7), items: Int32Array.of(1, 2, 3, 4, 5, 6, 7), k: V, excludeSeen: false, batchSize: 2 };
       const before = await m.topK({ ...histories, adapter: '' });
@@ -143,9 +167,32 @@ describe('adapters on a whole model', () => {
       const offsets = Int32Array.from({ length: 21 }, (_, i) => i * 6);
       const items = Int32Array.from({ length: 120 }, (_, i) => 1 + ((i * 7 + Math.floor(i / 6)) % V));
       const request = {
-        offsets, items, epochs: 1, maxSteps: 6, batchSize: 8, accumSteps: 1, lr: 1e-2, warmupSteps: 0, decay: 'constant',
-        minLrRatio: 0, weightDecay: 0.1, beta1: 0.9, beta2: 0.98, eps: 1e-8, foreachAdamW: false, clipNorm: 1, lossChunkBytes: 1 << 20,
-        maskProb: 0.2, progressEvery: 1, resume: false, untilEpoch: 0, adapter: 'eu', freezeEmbeddings: false, freezeBlocks: 0, biasAndNormOnly: false, idDropout: 0,
+        offsets,
+        items,
+        epochs: 1,
+        maxSteps: 6,
+        batchSize: 8,
+        accumSteps: 1,
+        lr: 1e-2,
+        warmupSteps: 0,
+        decay: 'constant',
+        minLrRatio: 0,
+        weightDecay: 0.1,
+        beta1: 0.9,
+        beta2: 0.98,
+        eps: 1e-8,
+        foreachAdamW: false,
+        clipNorm: 1,
+        lossChunkBytes: 1 << 20,
+        maskProb: 0.2,
+        progressEvery: 1,
+        resume: false,
+        untilEpoch: 0,
+        adapter: 'eu',
+        freezeEmbeddings: false,
+        freezeBlocks: 0,
+        biasAndNormOnly: false,
+        idDropout: 0,
       };
       const result = await m.fit(request, () => undefined);
       expect(result.steps).toBe(6);

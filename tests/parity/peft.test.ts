@@ -45,6 +45,8 @@ describe.skipIf(!ready)('LoRA adapters and peft.PeftModel over transformers.Bert
     const into = expectClose('PEFT adapter in seqrec', ours.data, reference, { atol: 1e-6 });
     await adapted.saveAdapter(fromSeqrec);
     const back = expectClose('seqrec adapter in PEFT', peft('apply', folder, fromSeqrec), reference, { atol: 1e-6 });
-    console.log(`PEFT parity: adapter moves outputs by ${moved.toExponential(2)}; PEFT→seqrec max |Δ| ${into.maxAbs.toExponential(2)}, seqrec→PEFT ${back.maxAbs.toExponential(2)}`);
+    console.log(
+      `PEFT parity: adapter moves outputs by ${moved.toExponential(2)}; PEFT→seqrec max |Δ| ${into.maxAbs.toExponential(2)}, seqrec→PEFT ${back.maxAbs.toExponential(2)}`,
+    );
   });
 });

@@ -7,7 +7,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../lib/text/wordpiece.js';
@@ -21,13 +20,34 @@ if (!ready) console.log(`tokenizer parity skipped: ${PYTHON} cannot import trans
 const dir = tempDir('tok');
 
 const ADVERSARIAL = [
-  'Amélie (Le Fabuleux Destin d\'Amélie Poulain) (2001)', 'Crème Brûlée à la Façon de Ñandú', 'naïve café résumé ÉCOLE',
-  '千と千尋の神隠し (2001)', '大家好，世界！', '북한 영화', 'Ελληνικά και Русский текст',
-  'Emoji 🎬🍿 movie night 👨‍👩‍👧', 'tabs\tand\nnewlines\r\nhere', 'control\u0000chars\u0007and\u001bescape',
-  'zero\u200bwidth\u200cjoiner\u200d here', 'combining e\u0301 and a\u0300 marks', 'ﬁ ligature and ＦＵＬＬ width',
-  'supercalifragilisticexpialidocious'.repeat(4), 'x'.repeat(150), `${'word '.repeat(600)}end`,
-  '!!!???...,,,;;;', "It's a don't-won't (1999)", 'C++ & C# vs. F#: 2+2=4', '$100 · 50% · №5 · ©2001 · ™', '   ', '',
-  'Å Ø Æ ß ẞ ı İ', 'السلام عليكم', 'שלום', 'हिन्दी', '\u00ad soft hyphen', 'Wall-E • Up • Ratatouille',
+  "Amélie (Le Fabuleux Destin d'Amélie Poulain) (2001)",
+  'Crème Brûlée à la Façon de Ñandú',
+  'naïve café résumé ÉCOLE',
+  '千と千尋の神隠し (2001)',
+  '大家好，世界！',
+  '북한 영화',
+  'Ελληνικά και Русский текст',
+  'Emoji 🎬🍿 movie night 👨‍👩‍👧',
+  'tabs\tand\nnewlines\r\nhere',
+  'control\u0000chars\u0007and\u001bescape',
+  'zero\u200bwidth\u200cjoiner\u200d here',
+  'combining e\u0301 and a\u0300 marks',
+  'ﬁ ligature and ＦＵＬＬ width',
+  'supercalifragilisticexpialidocious'.repeat(4),
+  'x'.repeat(150),
+  `${'word '.repeat(600)}end`,
+  '!!!???...,,,;;;',
+  "It's a don't-won't (1999)",
+  'C++ & C# vs. F#: 2+2=4',
+  '$100 · 50% · №5 · ©2001 · ™',
+  '   ',
+  '',
+  'Å Ø Æ ß ẞ ı İ',
+  'السلام عليكم',
+  'שלום',
+  'हिन्दी',
+  '\u00ad soft hyphen',
+  'Wall-E • Up • Ratatouille',
 ];
 
 function movieLensTexts(): string[] {
@@ -47,7 +67,10 @@ describe.skipIf(!ready)('WordPiece vs transformers.BertTokenizerFast', () => {
     const corpus = [...movieLensTexts(), ...ADVERSARIAL.slice(0, 14)];
     const run = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify({ folder: dir, corpus, texts }), encoding: 'utf8', maxBuffer: 1 << 28 });
     expect(run.status, run.stderr).toBe(0);
-    const reference = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as number[]);
+    const reference = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as number[]);
     expect(reference).toHaveLength(texts.length);
     const tokenizer = await loadTokenizer(dir);
     const mismatches = texts.flatMap((text, i) => {

@@ -7,17 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BERT4Rec,
-  Dataset,
-  SASRec,
-  SeqrecError,
-  isSeqrecError,
-  loadModel,
-  syntheticDataset,
-  versions,
-  type EvalSet,
-} from '../../lib/index.js';
+import { BERT4Rec, Dataset, SASRec, SeqrecError, isSeqrecError, loadModel, syntheticDataset, versions, type EvalSet } from '../../lib/index.js';
 import { addon } from '../../lib/native/loader.js';
 import type { AddonModelConfig, AddonNativeModel } from '../../lib/native/raw.js';
 import { rejection } from '../helpers/errors.js';
@@ -197,8 +187,20 @@ describe('bad data', () => {
 
 describe('raw addon calls never crash the process', () => {
   const config: AddonModelConfig = {
-    numItems: V, dim: 8, layers: 1, heads: 2, maxLen: 6, ffnDim: 16, dropout: 0.1, attnDropout: 0,
-    causal: true, useSdpa: true, device: 'cpu', seed: 1, threads: 1, textDim: 0,
+    numItems: V,
+    dim: 8,
+    layers: 1,
+    heads: 2,
+    maxLen: 6,
+    ffnDim: 16,
+    dropout: 0.1,
+    attnDropout: 0,
+    causal: true,
+    useSdpa: true,
+    device: 'cpu',
+    seed: 1,
+    threads: 1,
+    textDim: 0,
   };
   let native: AddonNativeModel;
   const okOffsets = Int32Array.of(0, 3, 5);
@@ -206,9 +208,32 @@ describe('raw addon calls never crash the process', () => {
   const okTargets = Int32Array.of(6, 7);
   const fullRanking = { numCandidates: 0, candidates: new Int32Array(0), adapter: '' };
   const fitRequest = (offsets: Int32Array, items: Int32Array) => ({
-    offsets, items, epochs: 1, maxSteps: 1, batchSize: 2, accumSteps: 1, lr: 1e-3, warmupSteps: 0, decay: 'cosine',
-    minLrRatio: 0, weightDecay: 0.1, beta1: 0.9, beta2: 0.98, eps: 1e-8, foreachAdamW: false, clipNorm: 1, lossChunkBytes: 1 << 20,
-    maskProb: 0.2, progressEvery: 1, resume: false, untilEpoch: 0, adapter: '', freezeEmbeddings: false, freezeBlocks: 0, biasAndNormOnly: false, idDropout: 0,
+    offsets,
+    items,
+    epochs: 1,
+    maxSteps: 1,
+    batchSize: 2,
+    accumSteps: 1,
+    lr: 1e-3,
+    warmupSteps: 0,
+    decay: 'cosine',
+    minLrRatio: 0,
+    weightDecay: 0.1,
+    beta1: 0.9,
+    beta2: 0.98,
+    eps: 1e-8,
+    foreachAdamW: false,
+    clipNorm: 1,
+    lossChunkBytes: 1 << 20,
+    maskProb: 0.2,
+    progressEvery: 1,
+    resume: false,
+    untilEpoch: 0,
+    adapter: '',
+    freezeEmbeddings: false,
+    freezeBlocks: 0,
+    biasAndNormOnly: false,
+    idDropout: 0,
   });
 
   /** The code of whatever a raw call throws synchronously or rejects with (raw errors are plain Errors with .code). */
@@ -271,8 +296,15 @@ describe('raw addon calls never crash the process', () => {
   });
 
   it('rank with sampled candidates of the wrong count or out of range → E_INVALID_DATA', async () => {
-    for (const [numCandidates, candidates] of [[2, Int32Array.of(1, 2, 3)], [1, Int32Array.of(0, 2)], [1, Int32Array.of(1, V + 1)], [-1, new Int32Array(0)]] as const) {
-      const r = await rawCode(() => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 4, numCandidates, candidates, adapter: '' }));
+    for (const [numCandidates, candidates] of [
+      [2, Int32Array.of(1, 2, 3)],
+      [1, Int32Array.of(0, 2)],
+      [1, Int32Array.of(1, V + 1)],
+      [-1, new Int32Array(0)],
+    ] as const) {
+      const r = await rawCode(() =>
+        native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 4, numCandidates, candidates, adapter: '' }),
+      );
       expect(['E_INVALID_DATA', 'E_INVALID_OPTION'], `${numCandidates} ${candidates}: ${r.message}`).toContain(r.code);
     }
   });
@@ -293,7 +325,10 @@ describe('raw addon calls never crash the process', () => {
     const cases: Array<[string, () => unknown]> = [
       ['rank.request.offsets', () => native.rank({ offsets: 'abc' as never, items: okItems, targets: okTargets, batchSize: 4, ...fullRanking })],
       ['rank.request.items', () => native.rank({ offsets: okOffsets, items: [1, 2, 3, 4, 5] as never, targets: okTargets, batchSize: 4, ...fullRanking })],
-      ['rank.request.targets', () => native.rank({ offsets: okOffsets, items: okItems, targets: Float32Array.of(6, 7) as never, batchSize: 4, ...fullRanking })],
+      [
+        'rank.request.targets',
+        () => native.rank({ offsets: okOffsets, items: okItems, targets: Float32Array.of(6, 7) as never, batchSize: 4, ...fullRanking }),
+      ],
       ['rank.request.batchSize', () => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: '4' as never, ...fullRanking })],
       ['topK.request.k', () => native.topK({ offsets: okOffsets, items: okItems, k: 1.5, excludeSeen: true, batchSize: 4, adapter: '' })],
       ['topK.request.excludeSeen', () => native.topK({ offsets: okOffsets, items: okItems, k: 2, excludeSeen: 1 as never, batchSize: 4, adapter: '' })],

@@ -15,7 +15,9 @@ const dir = tempDir('exit');
 
 function child(call: string, ending: string): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', fixture, call, ending], {
-    encoding: 'utf8', timeout: 90_000, env: { ...process.env, SEQREC_FIXTURE_DIR: dir },
+    encoding: 'utf8',
+    timeout: 90_000,
+    env: { ...process.env, SEQREC_FIXTURE_DIR: dir },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

@@ -11,7 +11,6 @@ const ITEMS = 200_000;
 const MAX_LEN = 200;
 const BATCH = 64;
 
-
 describe('large catalogue', () => {
   it(
     'trains 200k items (B·L·V logits ≈ 10 GB) for 2 steps with finite losses and peak RSS < 3 GB',
@@ -49,7 +48,9 @@ describe('large catalogue', () => {
         const totalSec = (performance.now() - t0) / 1000;
         const peakKiB = process.resourceUsage().maxRSS;
         console.log(
-          `200k items: losses [${Array.from(summary.losses).map((l) => l.toFixed(4)).join(', ')}] (ln V = ${Math.log(ITEMS).toFixed(4)}), ` +
+          `200k items: losses [${Array.from(summary.losses)
+            .map((l) => l.toFixed(4))
+            .join(', ')}] (ln V = ${Math.log(ITEMS).toFixed(4)}), ` +
             `step times ${stepTimes.map((t) => t.toFixed(1)).join(' s, ')} s (fit ${totalSec.toFixed(1)} s, ` +
             `${summary.sequencesPerSec.toFixed(1)} seq/s), threads ${model.config.threads}, ` +
             `peak RSS ${(peakKiB / 2 ** 20).toFixed(2)} GiB (before the model ${(rssBefore / 2 ** 20).toFixed(2)} GiB)`,

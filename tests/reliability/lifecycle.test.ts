@@ -66,13 +66,7 @@ describe('dispose', () => {
     await m.fit(train, { steps: 1, batchSize: 16 });
     await m.dispose();
     const h = Int32Array.of(1, 2, 3);
-    for (const p of [
-      m.fit(train, { steps: 1 }),
-      m.rank(test),
-      m.evaluate(test),
-      m.recommend(h),
-      m.save('/tmp/never-written.safetensors'),
-    ]) {
+    for (const p of [m.fit(train, { steps: 1 }), m.rank(test), m.evaluate(test), m.recommend(h), m.save('/tmp/never-written.safetensors')]) {
       expect((await rejection(p)).code).toBe('E_DISPOSED');
     }
     expect(thrown(() => m.info()).code).toBe('E_DISPOSED');
@@ -282,15 +276,17 @@ describe('user callback exceptions', () => {
     const m = await SASRec.create(SLOW_ARCH);
     try {
       const boom = new Error('callback exploded');
-      const err = await m.fit(train, {
-        ...SLOW_FIT,
-        onProgress: (p) => {
-          if (p.step === 3) throw boom;
-        },
-      }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await m
+        .fit(train, {
+          ...SLOW_FIT,
+          onProgress: (p) => {
+            if (p.step === 3) throw boom;
+          },
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBe(boom);
       const done = m.info().trainStep;
       expect(done).toBeGreaterThanOrEqual(3);
@@ -306,15 +302,17 @@ describe('user callback exceptions', () => {
   it('a non-Error thrown value is passed through as is', async () => {
     const m = await SASRec.create(SLOW_ARCH);
     try {
-      const err = await m.fit(train, {
-        ...SLOW_FIT,
-        onProgress: () => {
-          throw 'plain string';
-        },
-      }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await m
+        .fit(train, {
+          ...SLOW_FIT,
+          onProgress: () => {
+            throw 'plain string';
+          },
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBe('plain string');
       expect(m.info().trainStep).toBeLessThanOrEqual(3);
     } finally {

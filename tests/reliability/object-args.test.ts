@@ -14,8 +14,20 @@ import { rejection, thrown } from '../helpers/errors.js';
 const V = 12;
 const D = 8;
 const config = (numItems: number, causal = true): AddonModelConfig => ({
-  numItems, dim: D, layers: 1, heads: 2, maxLen: 6, ffnDim: 16, dropout: 0, attnDropout: 0,
-  causal, useSdpa: true, device: 'cpu', seed: 5, threads: 1, textDim: 0,
+  numItems,
+  dim: D,
+  layers: 1,
+  heads: 2,
+  maxLen: 6,
+  ffnDim: 16,
+  dropout: 0,
+  attnDropout: 0,
+  causal,
+  useSdpa: true,
+  device: 'cpu',
+  seed: 5,
+  threads: 1,
+  textDim: 0,
 });
 const create = (numItems = V, causal = true): AddonNativeModel => new (addon().NativeModel)(config(numItems, causal));
 /** The error of a raw call as the public layer makes it (a SeqrecError with the code). */
@@ -33,11 +45,30 @@ describe('object arguments', () => {
     expect(e.code).toBe('E_INVALID_OPTION');
     expect(e.message).toContain('transferFrom.base must be a NativeModel');
     const encoder = new (addon().NativeTextEncoder)({
-      vocabSize: 10, hiddenSize: 8, layers: 1, heads: 2, intermediateSize: 12, maxPositions: 8, typeVocabSize: 2, layerNormEps: 1e-12,
-      activation: 'gelu', device: 'cpu', threads: 1,
+      vocabSize: 10,
+      hiddenSize: 8,
+      layers: 1,
+      heads: 2,
+      intermediateSize: 12,
+      maxPositions: 8,
+      typeVocabSize: 2,
+      layerNormEps: 1e-12,
+      activation: 'gelu',
+      device: 'cpu',
+      threads: 1,
     });
     expect((await failure(() => m.transferFrom(encoder as unknown as AddonNativeModel))).code).toBe('E_INVALID_OPTION');
-    const request = { ids: new Int32Array(0), attentionMask: new Int32Array(0), length: 1, pooling: 'mean', normalize: false, lora: { r: 1, alpha: 1, dropout: 0, rslora: false }, modules: [], itemsPerStep: 0, encodeBatch: 1 };
+    const request = {
+      ids: new Int32Array(0),
+      attentionMask: new Int32Array(0),
+      length: 1,
+      pooling: 'mean',
+      normalize: false,
+      lora: { r: 1, alpha: 1, dropout: 0, rslora: false },
+      modules: [],
+      itemsPerStep: 0,
+      encodeBatch: 1,
+    };
     expect((await failure(() => m.attachTextEncoder(m as never, request))).message).toContain('must be a NativeTextEncoder');
     encoder.dispose();
     m.dispose();
@@ -76,7 +107,8 @@ describe('transferFrom', () => {
     expect(after.length).toBe(rows * D);
     const baseTable = await tensor(base, 'model.itemEmbedding.weight');
     const last = (t: Float32Array) => Array.from(t.subarray(t.length - D));
-    if (causal) expect(Array.from(after)).toEqual(Array.from(before)); // the item table is the new model's own
+    if (causal)
+      expect(Array.from(after)).toEqual(Array.from(before)); // the item table is the new model's own
     else {
       expect(last(after)).toEqual(last(baseTable)); // [mask]
       expect(Array.from(after.subarray(0, after.length - D))).toEqual(Array.from(before.subarray(0, before.length - D)));
@@ -132,8 +164,31 @@ function fitRequest() {
   const offsets = Int32Array.of(0, 5, 10, 15);
   const items = Int32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 3, 5);
   return {
-    offsets, items, epochs: 1, maxSteps: 2, batchSize: 3, accumSteps: 1, lr: 1e-2, warmupSteps: 0, decay: 'constant', minLrRatio: 0,
-    beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1, maskProb: 0.3, progressEvery: 1, lossChunkBytes: 1 << 20,
-    foreachAdamW: false, adapter: '', freezeEmbeddings: false, freezeBlocks: 0, biasAndNormOnly: false, idDropout: 0, resume: false, untilEpoch: 0,
+    offsets,
+    items,
+    epochs: 1,
+    maxSteps: 2,
+    batchSize: 3,
+    accumSteps: 1,
+    lr: 1e-2,
+    warmupSteps: 0,
+    decay: 'constant',
+    minLrRatio: 0,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: 0.01,
+    clipNorm: 1,
+    maskProb: 0.3,
+    progressEvery: 1,
+    lossChunkBytes: 1 << 20,
+    foreachAdamW: false,
+    adapter: '',
+    freezeEmbeddings: false,
+    freezeBlocks: 0,
+    biasAndNormOnly: false,
+    idDropout: 0,
+    resume: false,
+    untilEpoch: 0,
   };
 }

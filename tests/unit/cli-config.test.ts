@@ -8,7 +8,12 @@ import { tempFiles } from '../helpers/temp.js';
 const file = tempFiles('config');
 
 async function failure(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  return p.then(() => { throw new Error('expected a rejection'); }, (e: Error) => e);
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: Error) => e,
+  );
 }
 
 describe('CLI config', () => {

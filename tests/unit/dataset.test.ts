@@ -8,7 +8,6 @@ import { Dataset } from '../../lib/data/dataset.js';
 import { i32 } from '../helpers/arrays.js';
 import { thrown } from '../helpers/errors.js';
 
-
 describe('Dataset.fromCSR', () => {
   it('accepts a valid CSR and exposes sizes and views', () => {
     const d = Dataset.fromCSR({ offsets: i32([0, 2, 2, 5]), items: i32([1, 2, 3, 1, 3]), numItems: 4 });

@@ -4,7 +4,15 @@
  */
 import { describe, it, expect } from 'vitest';
 import {
-  coverage, embeddingDiversity, exposureCounts, exposureEntropy, genreDiversity, giniExposure, novelty, popularityLift, type TopKLists,
+  coverage,
+  embeddingDiversity,
+  exposureCounts,
+  exposureEntropy,
+  genreDiversity,
+  giniExposure,
+  novelty,
+  popularityLift,
+  type TopKLists,
 } from '../../lib/eval/beyond-accuracy.js';
 import type { EvalSet } from '../../lib/data/dataset.js';
 import { i32 } from '../helpers/arrays.js';

@@ -49,7 +49,10 @@ describe('resolveMetric', () => {
     expect(() => resolveMetric('ndcg@1.5')).toThrowError(opt(/ndcg/));
     expect(() => resolveMetric('constructor')).toThrowError(opt(/Unknown metric "constructor"/));
     expect(() => resolveMetric('ndgc@10', 'options.validation.metric')).toThrowError(
-      expect.objectContaining({ details: expect.objectContaining({ option: 'options.validation.metric', suggestion: 'ndcg@10' }), message: expect.stringMatching(/^options\.validation\.metric: Unknown metric "ndgc@10" \(did you mean ndcg@10\?\)/) }),
+      expect.objectContaining({
+        details: expect.objectContaining({ option: 'options.validation.metric', suggestion: 'ndcg@10' }),
+        message: expect.stringMatching(/^options\.validation\.metric: Unknown metric "ndgc@10" \(did you mean ndcg@10\?\)/),
+      }),
     );
     expect(() => resolveMetric('hr@0', 'options.metrics[1]')).toThrowError(opt(/options\.metrics\[1\]/));
   });
@@ -81,7 +84,9 @@ describe('computeMetrics', () => {
   it('names the missing input and checks every name before computing', () => {
     expect(() => computeMetrics(['novelty@3'], { top: inputs.top })).toThrowError(/Metric novelty@3 needs inputs.trainCounts/);
     expect(() => computeMetrics(['ild@3'], { top: inputs.top })).toThrowError(/needs inputs.itemGenres \(or inputs.itemEmbeddings\)/);
-    expect(() => computeMetrics(['hr@10'], {})).toThrowError(expect.objectContaining({ code: 'E_INVALID_OPTION', details: { option: 'inputs.ranks', metric: 'hr@10' } }));
+    expect(() => computeMetrics(['hr@10'], {})).toThrowError(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', details: { option: 'inputs.ranks', metric: 'hr@10' } }),
+    );
     expect(() => computeMetrics(['coverage@4'], inputs)).toThrowError(expect.objectContaining({ code: 'E_INVALID_OPTION' })); // k > width
     expect(() => computeMetrics(['hr@10', 'bogus'], {})).toThrowError(/Unknown metric "bogus"/);
     expect(() => computeMetrics([], inputs)).toThrowError(expect.objectContaining({ code: 'E_INVALID_OPTION' }));
@@ -114,6 +119,8 @@ describe('compareToBaselines', () => {
   });
 
   it('rejects unknown options', () => {
-    expect(() => compareToBaselines({ metrics: ['hr@10'], evalSet: test, trainCounts: counts, model: {}, seeed: 1 } as never)).toThrowError(/did you mean options.seed/);
+    expect(() => compareToBaselines({ metrics: ['hr@10'], evalSet: test, trainCounts: counts, model: {}, seeed: 1 } as never)).toThrowError(
+      /did you mean options.seed/,
+    );
   });
 });

@@ -29,7 +29,12 @@ describe('checkEvalSet', () => {
   });
 
   it('refuses lengths that disagree and a catalogue larger than the model with E_INVALID_DATA', () => {
-    for (const bad of [{ ...good, targets: i32([4]) }, { ...good, users: i32([0]) }, { ...good, offsets: i32([0, 2, 4]) }, { ...good, offsets: i32([0, 3]) }]) {
+    for (const bad of [
+      { ...good, targets: i32([4]) },
+      { ...good, users: i32([0]) },
+      { ...good, offsets: i32([0, 2, 4]) },
+      { ...good, offsets: i32([0, 3]) },
+    ]) {
       expect(thrown(() => checkEvalSet('evalSet', bad)).code).toBe('E_INVALID_DATA');
     }
     const e = thrown(() => checkEvalSet('evalSet', good, 4));
@@ -40,7 +45,12 @@ describe('checkEvalSet', () => {
   it('is what the eval functions run', () => {
     const short = { ...good, users: i32([0]) };
     const counts = i32([0, 1, 1, 1, 1, 1]);
-    for (const f of [() => popularityRanks(counts, short), () => randomRanks(short), () => historyLengths(short), () => sampleNegatives(short, { negatives: 'uniform', seed: 0 }, 1)]) {
+    for (const f of [
+      () => popularityRanks(counts, short),
+      () => randomRanks(short),
+      () => historyLengths(short),
+      () => sampleNegatives(short, { negatives: 'uniform', seed: 0 }, 1),
+    ]) {
       expect(thrown(f).details).toMatchObject({ field: 'evalSet' });
     }
   });

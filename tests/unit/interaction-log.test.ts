@@ -15,7 +15,11 @@ function log(events: Array<[string, string, number, number?]>): InteractionLog {
 describe('InteractionLog.toDataset', () => {
   it('maps string ids to dense ids, orders each user by time with file order breaking ties', () => {
     const { dataset } = log([
-      ['bob', 'x', 5], ['ann', 'y', 9], ['bob', 'z', 1], ['bob', 'y', 5], ['ann', 'x', 2],
+      ['bob', 'x', 5],
+      ['ann', 'y', 9],
+      ['bob', 'z', 1],
+      ['bob', 'y', 5],
+      ['ann', 'x', 2],
     ]).toDataset();
     expect(dataset.userIds).toEqual(['bob', 'ann']);
     // bob: z@1, then x@5 and y@5 in file order
@@ -26,9 +30,19 @@ describe('InteractionLog.toDataset', () => {
   });
 
   it('passes event times through to the Dataset, in the same order as the items', () => {
-    const { dataset } = log([['bob', 'x', 5], ['ann', 'y', 9], ['bob', 'z', 1], ['bob', 'y', 5], ['ann', 'x', 2]]).toDataset();
+    const { dataset } = log([
+      ['bob', 'x', 5],
+      ['ann', 'y', 9],
+      ['bob', 'z', 1],
+      ['bob', 'y', 5],
+      ['ann', 'x', 2],
+    ]).toDataset();
     expect([...dataset.times!]).toEqual([1, 5, 5, 2, 9]);
-    const { dataset: last } = log([['a', 'x', 1], ['a', 'y', 2], ['a', 'x', 3]]).toDataset({ dedupe: 'last' });
+    const { dataset: last } = log([
+      ['a', 'x', 1],
+      ['a', 'y', 2],
+      ['a', 'x', 3],
+    ]).toDataset({ dedupe: 'last' });
     expect([...last.times!]).toEqual([2, 3]);
   });
 
@@ -50,13 +64,21 @@ describe('InteractionLog.toDataset', () => {
   });
 
   it('drops ratings below minRating and counts them; events without rating stay', () => {
-    const { dataset, report } = log([['a', 'x', 1, 5], ['a', 'y', 2, 2], ['a', 'z', 3]]).toDataset({ minRating: 4 });
+    const { dataset, report } = log([
+      ['a', 'x', 1, 5],
+      ['a', 'y', 2, 2],
+      ['a', 'z', 3],
+    ]).toDataset({ minRating: 4 });
     expect(dataset.numInteractions).toBe(2);
     expect(report).toMatchObject({ events: 3, belowRating: 1 });
   });
 
   it('de-duplicates repeated (user, item) pairs keeping the first or the last', () => {
-    const events: Array<[string, string, number]> = [['a', 'x', 1], ['a', 'y', 2], ['a', 'x', 3]];
+    const events: Array<[string, string, number]> = [
+      ['a', 'x', 1],
+      ['a', 'y', 2],
+      ['a', 'x', 3],
+    ];
     const first = log(events).toDataset({ dedupe: 'first' });
     const last = log(events).toDataset({ dedupe: 'last' });
     const names = (d: typeof first.dataset) => [...d.sequence(0)].map((id) => d.itemIds![id]);
@@ -69,8 +91,13 @@ describe('InteractionLog.toDataset', () => {
   it('applies k-core iteratively until every user and item has k events', () => {
     // With k=2: item 'c' (1 event) goes; then user 'u3' has 1 event left and goes; then item 'b' drops to 1 and goes.
     const { dataset, report } = log([
-      ['u1', 'a', 1], ['u1', 'a2', 2], ['u2', 'a', 1], ['u2', 'a2', 2],
-      ['u3', 'b', 1], ['u3', 'c', 2], ['u4', 'b', 1],
+      ['u1', 'a', 1],
+      ['u1', 'a2', 2],
+      ['u2', 'a', 1],
+      ['u2', 'a2', 2],
+      ['u3', 'b', 1],
+      ['u3', 'c', 2],
+      ['u4', 'b', 1],
     ]).toDataset({ kCore: 2 });
     expect(dataset.userIds).toEqual(['u1', 'u2']);
     expect(dataset.numItems).toBe(2);

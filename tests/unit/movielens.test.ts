@@ -12,7 +12,7 @@ import { readMovieLensMovies, readMovieLensRatings, readMovieLensUsers } from '.
 const file = tempFiles('ml');
 
 describe('MovieLens readers', () => {
-  it('reads ratings into a log; the dataset comes back in the files\' ids, time-ordered', async () => {
+  it("reads ratings into a log; the dataset comes back in the files' ids, time-ordered", async () => {
     const path = file('ratings.dat', '10::200::5::30\n10::100::3::20\n11::100::4::5\n');
     const { log, skipped } = await readMovieLensRatings(path);
     expect(skipped).toBe(0);

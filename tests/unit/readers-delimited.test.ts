@@ -20,7 +20,10 @@ describe('readDelimited', () => {
     expect(skipped).toBe(0);
     expect(log.length).toBe(4);
     const { dataset } = log.toDataset({ minRating: 3 });
-    expect(seqs(dataset)).toEqual([['u2', ['a', 'b']], ['u1', ['a']]]);
+    expect(seqs(dataset)).toEqual([
+      ['u2', ['a', 'b']],
+      ['u1', ['a']],
+    ]);
     expect(dataset.itemIds).toEqual(['', 'a', 'b']);
     expect([...dataset.times!]).toEqual([10, 30, 20]);
   });
@@ -34,14 +37,20 @@ describe('readDelimited', () => {
   it('reads without a header by 0-based index', async () => {
     const path = file('c.csv', '9,1,300\n8,1,100\n9,2,5\n');
     const { log } = await readDelimited(path, { header: false, columns: { user: 1, item: 0, time: 2 } });
-    expect(seqs(log.toDataset().dataset)).toEqual([['1', ['8', '9']], ['2', ['9']]]);
+    expect(seqs(log.toDataset().dataset)).toEqual([
+      ['1', ['8', '9']],
+      ['2', ['9']],
+    ]);
   });
 
   it('uses file order when there is no time column', async () => {
     const path = file('d.csv', 'user,item\n1,z\n2,q\n1,y\n1,x\n');
     const { log } = await readDelimited(path);
     const { dataset } = log.toDataset();
-    expect(seqs(dataset)).toEqual([['1', ['z', 'y', 'x']], ['2', ['q']]]);
+    expect(seqs(dataset)).toEqual([
+      ['1', ['z', 'y', 'x']],
+      ['2', ['q']],
+    ]);
     expect(dataset.times).toBeUndefined();
   });
 
@@ -89,7 +98,10 @@ describe('readDelimited', () => {
     const path = file('j.csv', 'user,item,time\n1,a,1\n1,b\n1,c,x\n,d,3\n1,e"x,4\n2,f,5\n');
     const { log, skipped } = await readDelimited(path, { lenient: true });
     expect(skipped).toBe(4);
-    expect(seqs(log.toDataset().dataset)).toEqual([['1', ['a']], ['2', ['f']]]);
+    expect(seqs(log.toDataset().dataset)).toEqual([
+      ['1', ['a']],
+      ['2', ['f']],
+    ]);
   });
 
   it('counts the lines a broken quote hides when lenient', async () => {
@@ -121,7 +133,10 @@ describe('readDelimited', () => {
     await expect(readDelimited(file('m.csv', ''))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('has no interactions') });
     await expect(readDelimited(file('n.csv', 'user,item\n'))).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
     await expect(readDelimited(file('o.csv', 'user,item\n1\n'), { lenient: true })).rejects.toThrow(/no interactions \(1 malformed line skipped\)/);
-    await expect(readDelimited(join(tmpdir(), 'seqrec-no-such-dir', 'missing.csv'))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('cannot read') });
+    await expect(readDelimited(join(tmpdir(), 'seqrec-no-such-dir', 'missing.csv'))).rejects.toMatchObject({
+      code: 'E_INVALID_DATA',
+      message: expect.stringContaining('cannot read'),
+    });
     await expect(readDelimited(file('p.csv.gz', 'not gzip'))).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
   });
 

@@ -6,7 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  InteractionLog, MAX_ID_LENGTH, readDelimited, readJsonl, readMovieLensMovies, readMovieLensRatings, readMovieLensUsers,
+  InteractionLog,
+  MAX_ID_LENGTH,
+  readDelimited,
+  readJsonl,
+  readMovieLensMovies,
+  readMovieLensRatings,
+  readMovieLensUsers,
   readSasrecText,
 } from '../../lib/index.js';
 import { readRecBoleInter } from '../../lib/data/readers/recbole.js';

@@ -16,7 +16,16 @@ const jsonl = (...rows: unknown[]) => rows.map((r) => (typeof r === 'string' ? r
 
 describe('readJsonl', () => {
   it('reads default fields; toDataset maps ids and orders by time', async () => {
-    const path = file('a.jsonl', jsonl({ user: 'u1', item: 'b', time: 20, rating: 5 }, { user: 'u1', item: 'a', time: 10, rating: 4 }, '', { user: 2, item: 'c', time: 1, rating: 1, extra: [1] }));
+    const path = file(
+      'a.jsonl',
+      jsonl({ user: 'u1', item: 'b', time: 20, rating: 5 }, { user: 'u1', item: 'a', time: 10, rating: 4 }, '', {
+        user: 2,
+        item: 'c',
+        time: 1,
+        rating: 1,
+        extra: [1],
+      }),
+    );
     const { log, skipped } = await readJsonl(path);
     expect(skipped).toBe(0);
     const { dataset } = log.toDataset({ minRating: 2 });
@@ -63,7 +72,10 @@ describe('readJsonl', () => {
   });
 
   it('skips and counts malformed lines when lenient', async () => {
-    const path = file('f.jsonl', jsonl({ user: 1, item: 'a', time: 1 }, 'oops', { user: 1, item: 'b' }, { user: 1, item: 'c', time: 'x' }, 'null', { user: 1, item: 'd', time: 0 }));
+    const path = file(
+      'f.jsonl',
+      jsonl({ user: 1, item: 'a', time: 1 }, 'oops', { user: 1, item: 'b' }, { user: 1, item: 'c', time: 'x' }, 'null', { user: 1, item: 'd', time: 0 }),
+    );
     const { log, skipped } = await readJsonl(path, { lenient: true });
     expect(skipped).toBe(4);
     expect(seqs(log.toDataset().dataset)).toEqual([['1', ['d', 'a']]]);
@@ -72,7 +84,10 @@ describe('readJsonl', () => {
   it('rejects empty files and bad options; honours an AbortSignal; reports progress', async () => {
     await expect(readJsonl(file('g.jsonl', ''))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('has no interactions') });
     await expect(readJsonl(file('h.jsonl', '\n\n'))).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
-    await expect(readJsonl(join(tmpdir(), 'seqrec-no-such-dir', 'missing.jsonl'))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('cannot read') });
+    await expect(readJsonl(join(tmpdir(), 'seqrec-no-such-dir', 'missing.jsonl'))).rejects.toMatchObject({
+      code: 'E_INVALID_DATA',
+      message: expect.stringContaining('cannot read'),
+    });
     const path = file('i.jsonl', jsonl({ user: 1, item: 2 }, { user: 1, item: 3 }));
     await expect(readJsonl(path, { feilds: {} } as never)).rejects.toThrow(/did you mean options.fields/);
     await expect(readJsonl(path, { fields: { user: 3 } as never })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' });

@@ -29,7 +29,10 @@ describe('readParquet', () => {
     const { log, skipped } = await readParquet(events, { user: 'user_id', item: 'movie', time: 'ts', rating: 'stars' });
     expect(skipped).toBe(0);
     const { dataset } = log.toDataset({ minRating: 3 });
-    expect(seqs(dataset)).toEqual([['u2', ['30', '10']], ['u1', ['10']]]);
+    expect(seqs(dataset)).toEqual([
+      ['u2', ['30', '10']],
+      ['u1', ['10']],
+    ]);
     expect([...dataset.times!]).toEqual([100, 300, 40]);
   });
 
@@ -37,7 +40,10 @@ describe('readParquet', () => {
     await expect(readParquet(events, { user: 'user_id', item: 'movie' })).rejects.toThrow(/has a column "ts" that looks like an event time/);
     const { log } = await readParquet(events, { user: 'user_id', item: 'movie', time: null });
     const { dataset } = log.toDataset();
-    expect(seqs(dataset)).toEqual([['u2', ['10', '30']], ['u1', ['20', '10']]]);
+    expect(seqs(dataset)).toEqual([
+      ['u2', ['10', '30']],
+      ['u1', ['20', '10']],
+    ]);
     expect(dataset.times).toBeUndefined();
   });
 
@@ -48,7 +54,10 @@ describe('readParquet', () => {
       { name: 'time', data: [20, 10, 5], type: 'INT32' },
     ]);
     const { dataset } = (await readParquet(path)).log.toDataset();
-    expect(seqs(dataset)).toEqual([['7', ['y', 'x']], ['8', ['z']]]);
+    expect(seqs(dataset)).toEqual([
+      ['7', ['y', 'x']],
+      ['8', ['z']],
+    ]);
     expect([...dataset.times!]).toEqual([10, 20, 5]);
     expect((await readParquet(path, { time: null })).log.toDataset().dataset.times).toBeUndefined();
   });
@@ -90,27 +99,34 @@ describe('readParquet', () => {
   it('validates options and reports unreadable files as E_INVALID_DATA', async () => {
     await expect(readParquet(events, { item: 'movie' })).rejects.toMatchObject({ code: 'E_INVALID_OPTION', details: { option: 'options.user' } });
     await expect(readParquet(events, { user: 'user_id', item: 'movie', rating: 5 } as never)).rejects.toMatchObject({
-      code: 'E_INVALID_OPTION', details: { option: 'options.rating' },
+      code: 'E_INVALID_OPTION',
+      details: { option: 'options.rating' },
     });
     await expect(readParquet(events, { user: 'user_id', item: 'movie', tme: 'ts' } as never)).rejects.toThrow(/did you mean options.time/);
     await expect(readParquet(join(tmpdir(), 'seqrec-no-such-dir', 'x.parquet'), { user: 'u', item: 'i' })).rejects.toMatchObject({
-      code: 'E_INVALID_DATA', message: expect.stringContaining('cannot read'),
+      code: 'E_INVALID_DATA',
+      message: expect.stringContaining('cannot read'),
     });
     await expect(readParquet(file('not.parquet', 'user,item\n1,2\n'), { user: 'u', item: 'i' })).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
   });
 
   it('reports progress in rows between row groups and at the end, and honours an AbortSignal', async () => {
-    const path = parquet('groups.parquet', [
-      { name: 'user', data: ['a', 'a', 'b', 'b', 'c'], type: 'STRING' },
-      { name: 'item', data: ['1', '2', '3', '4', '5'], type: 'STRING' },
-    ], 2);
+    const path = parquet(
+      'groups.parquet',
+      [
+        { name: 'user', data: ['a', 'a', 'b', 'b', 'c'], type: 'STRING' },
+        { name: 'item', data: ['1', '2', '3', '4', '5'], type: 'STRING' },
+      ],
+      2,
+    );
     const seen: number[] = [];
     await readParquet(path, { user: 'user', item: 'item', onProgress: (rows) => seen.push(rows) });
     expect(seen).toEqual([2, 4, 5]);
     await expect(readParquet(path, { user: 'user', item: 'item', signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'E_ABORTED' });
     const controller = new AbortController();
     await expect(readParquet(path, { user: 'user', item: 'item', signal: controller.signal, onProgress: () => controller.abort() })).rejects.toMatchObject({
-      code: 'E_ABORTED', details: { line: 2 },
+      code: 'E_ABORTED',
+      details: { line: 2 },
     });
   });
 

@@ -2,7 +2,6 @@
  * RecBole atomic files: .inter into a log (times, file order without timestamp), typed .item / .user
  * rows, side-file ids absent from the interactions, file:line errors, lenient mode and progress.
  */
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { tempFiles } from '../helpers/temp.js';
@@ -19,7 +18,10 @@ describe('RecBole atomic files', () => {
     const path = file('ml.inter', tsv(INTER, ['196', '242', '3', '881250949'], ['196', '302', '5', '881250000'], ['22', '377', '1', '878887116']));
     const { log, skipped } = await readRecBoleInter(path);
     expect(skipped).toBe(0);
-    expect(seqs(log.toDataset().dataset)).toEqual([['196', ['302', '242']], ['22', ['377']]]);
+    expect(seqs(log.toDataset().dataset)).toEqual([
+      ['196', ['302', '242']],
+      ['22', ['377']],
+    ]);
     expect(seqs(log.toDataset({ minRating: 3 }).dataset)).toEqual([['196', ['302', '242']]]);
     expect([...log.toDataset().dataset.times!]).toEqual([881250000, 881250949, 878887116]);
   });
@@ -68,17 +70,23 @@ describe('RecBole atomic files', () => {
     expect(skipped).toBe(2);
     expect(log.length).toBe(2);
     await expect(readRecBoleInter(file('c.inter', ''))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('is empty') });
-    await expect(readRecBoleInter(file('d.inter', tsv(INTER)))).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('has no interactions') });
+    await expect(readRecBoleInter(file('d.inter', tsv(INTER)))).rejects.toMatchObject({
+      code: 'E_INVALID_DATA',
+      message: expect.stringContaining('has no interactions'),
+    });
     await expect(readRecBoleInter(path, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'E_ABORTED' });
     await expect(readRecBoleInter(path, { lenent: true } as never)).rejects.toThrow(/did you mean options.lenient/);
   });
 
   it('reads .item rows typed by the header', async () => {
-    const path = file('ml.item', tsv(
-      ['item_id:token', 'movie_title:token_seq', 'release_year:token', 'class:token_seq', 'score:float', 'vec:float_seq'],
-      ['242', 'Kolya', '1996', 'Comedy', '4.5', '0.5 1'],
-      ['302', 'L.A. Confidential', '1997', 'Crime Film-Noir Mystery Thriller', '', ''],
-    ));
+    const path = file(
+      'ml.item',
+      tsv(
+        ['item_id:token', 'movie_title:token_seq', 'release_year:token', 'class:token_seq', 'score:float', 'vec:float_seq'],
+        ['242', 'Kolya', '1996', 'Comedy', '4.5', '0.5 1'],
+        ['302', 'L.A. Confidential', '1997', 'Crime Film-Noir Mystery Thriller', '', ''],
+      ),
+    );
     const side = await readRecBoleItems(path);
     expect(side.rows.get('242')).toEqual({ movie_title: ['Kolya'], release_year: '1996', class: ['Comedy'], score: 4.5, vec: [0.5, 1] });
     expect(side.rows.get('302')).toMatchObject({ movie_title: ['L.A.', 'Confidential'], score: Number.NaN, vec: [] });
@@ -88,7 +96,10 @@ describe('RecBole atomic files', () => {
       /:3: item_id "1" appears twice \(first on line 2\)/,
     );
     await expect(readRecBoleItems(file('f.item', tsv(['item_id:token', 'score:float'], ['1', 'high'])))).rejects.toThrow(/:2: score "high" is not a number/);
-    await expect(readRecBoleItems(path, { id: 'movie' })).rejects.toMatchObject({ code: 'E_INVALID_OPTION', message: expect.stringContaining('(item_id, movie_title') });
+    await expect(readRecBoleItems(path, { id: 'movie' })).rejects.toMatchObject({
+      code: 'E_INVALID_OPTION',
+      message: expect.stringContaining('(item_id, movie_title'),
+    });
   });
 
   it('names side-file users and items absent from the interactions, or drops and counts them', async () => {
@@ -98,9 +109,12 @@ describe('RecBole atomic files', () => {
     const side = await readRecBoleUsers(users);
     expect(side.rows.get('1')).toEqual({ age: 24, gender: 'M' });
     const known = new Set(dataset.userIds);
-    expect(() => checkSideFile(side, known, users)).toThrow(expect.objectContaining({
-      code: 'E_INVALID_DATA', message: `${users}:3: user_id "3" does not appear in the interactions`,
-    }));
+    expect(() => checkSideFile(side, known, users)).toThrow(
+      expect.objectContaining({
+        code: 'E_INVALID_DATA',
+        message: `${users}:3: user_id "3" does not appear in the interactions`,
+      }),
+    );
     expect(checkSideFile(side, known, users, { lenient: true })).toBe(2);
     expect([...side.rows.keys()]).toEqual(['1']);
     expect(checkSideFile(side, known, users)).toBe(0);

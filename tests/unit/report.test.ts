@@ -23,8 +23,11 @@ function rankRow(name: string, model: number, popularity: number, random: number
   };
 }
 
-const listRow = (name: string, higherIsBetter: boolean, model: number, popularity: number, random: number): MetricRow =>
-  ({ name, higherIsBetter, values: { model, popularity, random } });
+const listRow = (name: string, higherIsBetter: boolean, model: number, popularity: number, random: number): MetricRow => ({
+  name,
+  higherIsBetter,
+  values: { model, popularity, random },
+});
 
 /** Charts it yields: train loss, validation, hr@K, ndcg@K, coverage, exposure, 2 × fairness = 8. */
 function fullReport(): ReportData {
@@ -52,10 +55,37 @@ function fullReport(): ReportData {
       history: Array.from({ length: 8 }, (_, e) => ({ epoch: (e + 1) * 20, step: (e + 1) * 3000, value: 0.17 - 0.05 / (e + 1), trainLoss: 1 / (e + 1) })),
       bestEpoch: 140,
     },
-    exposure: Array.from({ length: 600 }, (_, i) => ({ item: String(i + 1), trainCount: Math.floor(3000 / (i + 1)), recommended: i % 7 === 0 ? 0 : Math.floor(2000 / (i + 2)) })),
+    exposure: Array.from({ length: 600 }, (_, i) => ({
+      item: String(i + 1),
+      trainCount: Math.floor(3000 / (i + 1)),
+      recommended: i % 7 === 0 ? 0 : Math.floor(2000 / (i + 2)),
+    })),
     fairness: [
-      { attribute: 'gender', metric: 'ndcg@10', report: { groups: [{ group: 'M', count: 4331, mean: 0.1701 }, { group: 'F', count: 1709, mean: 0.1849 }], gap: 0.0148, ratio: 0.92 } },
-      { attribute: 'activity', metric: 'hr@10', report: { groups: [{ group: 'low', count: 2014, mean: 0.25 }, { group: 'mid', count: 2013, mean: 0.31 }, { group: 'high', count: 2013, mean: 0.36 }], gap: 0.11, ratio: 0.6944 } },
+      {
+        attribute: 'gender',
+        metric: 'ndcg@10',
+        report: {
+          groups: [
+            { group: 'M', count: 4331, mean: 0.1701 },
+            { group: 'F', count: 1709, mean: 0.1849 },
+          ],
+          gap: 0.0148,
+          ratio: 0.92,
+        },
+      },
+      {
+        attribute: 'activity',
+        metric: 'hr@10',
+        report: {
+          groups: [
+            { group: 'low', count: 2014, mean: 0.25 },
+            { group: 'mid', count: 2013, mean: 0.31 },
+            { group: 'high', count: 2013, mean: 0.36 },
+          ],
+          gap: 0.11,
+          ratio: 0.6944,
+        },
+      },
     ],
   };
 }
@@ -86,7 +116,8 @@ describe('checkReportData', () => {
     expect(checkReportData(JSON.parse(JSON.stringify(minimalReport())), 'eval.json')).toEqual(minimalReport());
   });
 
-  // Each case breaks one field of a fresh copy.
+  // Each case breaks one field of a fresh copy (untyped on purpose: it writes what the type forbids).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const cases: [string, (d: any) => unknown][] = [
     ['title', (d) => (d.title = 42)],
     ['generatedAt', (d) => (d.generatedAt = 'yesterday')],
@@ -129,14 +160,23 @@ describe('checkReportData', () => {
     expect(() => checkReportData(data, 'eval.json')).toThrowError(/Unknown field titel in eval\.json \(did you mean title\?\)/);
     const row = fresh();
     (row.table[0]!.values as Record<string, number>).pop = 0.1;
-    expect(() => checkReportData(row, 'eval.json')).toThrowError(expect.objectContaining({ code: 'E_INVALID_DATA', details: expect.objectContaining({ field: 'table[0].values.pop' }) }));
+    expect(() => checkReportData(row, 'eval.json')).toThrowError(
+      expect.objectContaining({ code: 'E_INVALID_DATA', details: expect.objectContaining({ field: 'table[0].values.pop' }) }),
+    );
   });
 });
 
 describe('reportCharts', () => {
   it('draws each kind of chart once its data is present, in report order', () => {
     expect(reportCharts(fullReport()).map((c) => c.id)).toEqual([
-      'chart-train-loss', 'chart-validation', 'chart-hr-at-k', 'chart-ndcg-at-k', 'chart-coverage', 'chart-exposure', 'chart-fairness-1', 'chart-fairness-2',
+      'chart-train-loss',
+      'chart-validation',
+      'chart-hr-at-k',
+      'chart-ndcg-at-k',
+      'chart-coverage',
+      'chart-exposure',
+      'chart-fairness-1',
+      'chart-fairness-2',
     ]);
     expect(reportCharts(minimalReport())).toEqual([]);
   });
@@ -152,7 +192,11 @@ describe('reportCharts', () => {
 
   it('merges the exposure points of items with the same counts', () => {
     const data = minimalReport();
-    data.exposure = [{ item: 'a', trainCount: 0, recommended: 0 }, { item: 'b', trainCount: 0, recommended: 0 }, { item: 'c', trainCount: 9, recommended: 99 }];
+    data.exposure = [
+      { item: 'a', trainCount: 0, recommended: 0 },
+      { item: 'b', trainCount: 0, recommended: 0 },
+      { item: 'c', trainCount: 9, recommended: 99 },
+    ];
     const [chart] = reportCharts(data);
     expect((chart!.spec as { data: { values: unknown[] } }).data.values).toEqual([
       { train: 1, recommended: 1, items: 2 },

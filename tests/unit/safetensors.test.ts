@@ -8,8 +8,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SeqrecError } from '../../lib/errors.js';
 import {
-  asBigInt64, asFloat32, asInt32, decodeSafetensors, dtypeSize, encodeSafetensors, readSafetensors,
-  tensorBytes, writeSafetensors, type SafetensorsDtype, type TensorRecord,
+  asBigInt64,
+  asFloat32,
+  asInt32,
+  decodeSafetensors,
+  dtypeSize,
+  encodeSafetensors,
+  readSafetensors,
+  tensorBytes,
+  writeSafetensors,
+  type SafetensorsDtype,
+  type TensorRecord,
 } from '../../lib/io/safetensors.js';
 
 const DTYPES: SafetensorsDtype[] = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'];
@@ -120,20 +129,44 @@ describe('safetensors round trip', () => {
 
 describe('hand-built fixture', () => {
   // 143 bytes of JSON + 1 space = 144 = 0x90, so the data starts at 152 (8-byte aligned).
-  const header = '{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"ids":{"dtype":"I64","shape":[1,1],"data_offsets":[8,16]}} ';
+  const header =
+    '{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"ids":{"dtype":"I64","shape":[1,1],"data_offsets":[8,16]}} ';
   const fixture = Uint8Array.of(
-    0x90, 0, 0, 0, 0, 0, 0, 0,
+    0x90,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
     ...new TextEncoder().encode(header),
-    0x00, 0x00, 0x80, 0x3f, // 1.0f
-    0x00, 0x00, 0x20, 0xc0, // -2.5f
-    0x07, 0, 0, 0, 0, 0, 0, 0, // 7n
+    0x00,
+    0x00,
+    0x80,
+    0x3f, // 1.0f
+    0x00,
+    0x00,
+    0x20,
+    0xc0, // -2.5f
+    0x07,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, // 7n
   );
 
   it('decodes to the expected values', () => {
     expect(header.length).toBe(144);
     const file = decodeSafetensors(fixture, 'fixture.safetensors');
     expect(file.metadata).toEqual({ format: 'pt' });
-    expect(file.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([['w', 'F32', [2]], ['ids', 'I64', [1, 1]]]);
+    expect(file.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
+      ['w', 'F32', [2]],
+      ['ids', 'I64', [1, 1]],
+    ]);
     expect(Array.from(asFloat32(file.tensors[0]!))).toEqual([1, -2.5]);
     expect(Array.from(asBigInt64(file.tensors[1]!))).toEqual([7n]);
   });

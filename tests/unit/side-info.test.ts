@@ -49,7 +49,9 @@ describe('Dataset.withItemInfo', () => {
 
   it('is kept by the splits', () => {
     const times = Float64Array.from([1, 2, 3, 4, 5]);
-    const timed = Dataset.fromCSR({ ...base, times }).withItemInfo(info).withUserAttributes(new Map([['a', { age: 1 }]]));
+    const timed = Dataset.fromCSR({ ...base, times })
+      .withItemInfo(info)
+      .withUserAttributes(new Map([['a', { age: 1 }]]));
     const { train } = timed.split('temporal', { validTime: 2, testTime: 4 });
     expect(train.itemInfo).toBe(timed.itemInfo);
     expect(train.userAttributes).toBe(timed.userAttributes);
@@ -61,16 +63,23 @@ describe('Dataset.withItemInfo', () => {
     expect(() => Dataset.fromSequences([[1]]).withItemInfo(info)).toThrow(expect.objectContaining({ code: 'E_INVALID_DATA', details: { field: 'itemIds' } }));
     expect(() => base.withItemInfo({} as never)).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTION' }));
     const bad = new Map([['20', { genres: 'Drama' }]]);
-    expect(() => base.withItemInfo(bad as never)).toThrow(expect.objectContaining({
-      code: 'E_INVALID_DATA', message: 'Expected info.get("20").genres to be an array of strings',
-    }));
+    expect(() => base.withItemInfo(bad as never)).toThrow(
+      expect.objectContaining({
+        code: 'E_INVALID_DATA',
+        message: 'Expected info.get("20").genres to be an array of strings',
+      }),
+    );
     expect(() => itemGenres(base)).toThrow(expect.objectContaining({ code: 'E_INVALID_DATA', details: { field: 'itemInfo' } }));
     expect(() => itemText(base)).toThrow(/withItemInfo/);
   });
 });
 
 describe('Dataset.withUserAttributes', () => {
-  const attrs = new Map([['c', { gender: 'F', age: 25 }], ['a', { gender: 'M', age: 18 }], ['z', { gender: 'F', age: 1 }]]);
+  const attrs = new Map([
+    ['c', { gender: 'F', age: 25 }],
+    ['a', { gender: 'M', age: 18 }],
+    ['z', { gender: 'F', age: 1 }],
+  ]);
   const d = base.withItemInfo(info).withUserAttributes(attrs);
 
   it('aligns attributes to user indices and reports the match, keeping item info', () => {
@@ -99,7 +108,9 @@ describe('MovieLens side files', () => {
   it('attach in one call each', async () => {
     const movies = await readMovieLensMovies(file('movies.dat', '10::Toy Story (1995)::Animation|Comedy\n40::Other (1990)::Drama\n'));
     const users = await readMovieLensUsers(file('users.dat', '1::F::25::3::12345\n2::M::18::4::54321\n'));
-    const d = Dataset.fromCSR({ ...base, userIds: ['a', '2', 'c'] }).withItemInfo(movies).withUserAttributes(users); // MovieLens ids are integers
+    const d = Dataset.fromCSR({ ...base, userIds: ['a', '2', 'c'] })
+      .withItemInfo(movies)
+      .withUserAttributes(users); // MovieLens ids are integers
     expect(d.itemInfoMatch).toEqual({ matched: 1, missing: ['20', '30'], unused: ['40'] });
     expect(itemText(d)[1]).toBe('Toy Story (1995). Animation, Comedy');
     expect(userGroups(d, i32([0, 1]), 'occupation')).toEqual(['unknown', '4']);

@@ -27,13 +27,28 @@ function timed(users: Array<Array<[number, number]>>, numItems: number): Dataset
 
 describe("Dataset.split('temporal')", () => {
   // Times 1..10, one event each.
-  const d = timed([
-    [[1, 1], [2, 2], [3, 5], [4, 8]], // u0
-    [[2, 3], [5, 6], [1, 9]], // u1
-    [[3, 7], [4, 10]], // u2: nothing before validTime
-    [[5, 4]], // u3: one event, before validTime
-    [], // u4
-  ], 6);
+  const d = timed(
+    [
+      [
+        [1, 1],
+        [2, 2],
+        [3, 5],
+        [4, 8],
+      ], // u0
+      [
+        [2, 3],
+        [5, 6],
+        [1, 9],
+      ], // u1
+      [
+        [3, 7],
+        [4, 10],
+      ], // u2: nothing before validTime
+      [[5, 4]], // u3: one event, before validTime
+      [], // u4
+    ],
+    6,
+  );
 
   it('cuts at given times: train < validTime, valid targets in [validTime, testTime), test targets >= testTime', () => {
     const s = d.split('temporal', { validTime: 5, testTime: 8 });
@@ -70,7 +85,20 @@ describe("Dataset.split('temporal')", () => {
   });
 
   it('puts events tied with a cut time after it', () => {
-    const tied = timed([[[1, 1], [2, 5], [3, 5]], [[1, 5], [2, 5]]], 3);
+    const tied = timed(
+      [
+        [
+          [1, 1],
+          [2, 5],
+          [3, 5],
+        ],
+        [
+          [1, 5],
+          [2, 5],
+        ],
+      ],
+      3,
+    );
     const s = tied.split('temporal', { validTime: 5, testTime: 5 });
     expect([...s.train.items]).toEqual([1]);
     expect(s.valid.users.length).toBe(0); // the window [5, 5) is empty
@@ -97,7 +125,17 @@ describe("Dataset.split('temporal')", () => {
   });
 
   it('rejects too few events to hold any out', () => {
-    const e = thrown(() => timed([[[1, 1], [2, 2]]], 2).split('temporal'));
+    const e = thrown(() =>
+      timed(
+        [
+          [
+            [1, 1],
+            [2, 2],
+          ],
+        ],
+        2,
+      ).split('temporal'),
+    );
     expect(e.code).toBe('E_INVALID_DATA');
     expect(e.details).toMatchObject({ field: 'times' });
   });
@@ -105,15 +143,29 @@ describe("Dataset.split('temporal')", () => {
 
 describe("Dataset.split('cold-items')", () => {
   // item 6 never occurs
-  const d = timed([
-    [[1, 1], [2, 2], [3, 3], [2, 4]], // u0
-    [[3, 1], [4, 2]], // u1
-    [[2, 1], [5, 2]], // u2: cold item first, nothing earlier
-    [[4, 1]], // u3
-    [[2, 7]], // u4
-  ], 6);
+  const d = timed(
+    [
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+        [2, 4],
+      ], // u0
+      [
+        [3, 1],
+        [4, 2],
+      ], // u1
+      [
+        [2, 1],
+        [5, 2],
+      ], // u2: cold item first, nothing earlier
+      [[4, 1]], // u3
+      [[2, 7]], // u4
+    ],
+    6,
+  );
 
-  it('removes cold items from train and targets each user\'s last cold event after an earlier one', () => {
+  it("removes cold items from train and targets each user's last cold event after an earlier one", () => {
     const s = d.split('cold-items', { items: i32([2]) });
     expect([...s.coldItems]).toEqual([2]);
     expect(s.train.numUsers).toBe(5);

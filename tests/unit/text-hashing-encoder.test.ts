@@ -114,7 +114,10 @@ describe('HashingTextEncoder', () => {
 
   it('reports the resolved options', () => {
     expect(new HashingTextEncoder({ dim: 32, weights: { chars: 0 } }).config).toEqual({
-      dim: 32, charNgrams: [3, 5], weights: { words: 1, bigrams: 1, chars: 0 }, seed: 0,
+      dim: 32,
+      charNgrams: [3, 5],
+      weights: { words: 1, bigrams: 1, chars: 0 },
+      seed: 0,
     });
   });
 

@@ -27,14 +27,25 @@ describe('readHfBert', () => {
     const tiny = await writeTinyBert({ seed: 3 });
     const bert = await readHfBert(tiny.folder);
     expect(bert.config).toEqual({
-      hiddenSize: 8, numLayers: 2, numHeads: 2, intermediateSize: 12, vocabSize: TINY_VOCAB.length,
-      maxPositions: 16, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu',
+      hiddenSize: 8,
+      numLayers: 2,
+      numHeads: 2,
+      intermediateSize: 12,
+      vocabSize: TINY_VOCAB.length,
+      maxPositions: 16,
+      typeVocabSize: 2,
+      layerNormEps: 1e-12,
+      hiddenAct: 'gelu',
     });
     // 5 embedding tensors + 16 per layer
     expect(bert.tensors.length).toBe(5 + 16 * 2);
     expect(bert.tensors.slice(0, 6).map((t) => t.name)).toEqual([
-      'embeddings.word_embeddings.weight', 'embeddings.position_embeddings.weight', 'embeddings.token_type_embeddings.weight',
-      'embeddings.LayerNorm.weight', 'embeddings.LayerNorm.bias', 'encoder.layer.0.attention.self.query.weight',
+      'embeddings.word_embeddings.weight',
+      'embeddings.position_embeddings.weight',
+      'embeddings.token_type_embeddings.weight',
+      'embeddings.LayerNorm.weight',
+      'embeddings.LayerNorm.bias',
+      'encoder.layer.0.attention.self.query.weight',
     ]);
     expect(bert.tensors.map((t) => t.name)).toEqual([...tiny.weights.keys()]);
     for (const t of bert.tensors) expect(t.data).toEqual(tiny.weights.get(t.name));
@@ -61,32 +72,56 @@ describe('readHfBert', () => {
   it('reports the keys it ignored', async () => {
     const bert = await readHfBert((await writeTinyBert({ prefix: 'bert.', extras: true })).folder);
     expect(bert.ignoredKeys.sort()).toEqual([
-      'bert.embeddings.position_ids', 'bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'cls.predictions.bias',
-      'cls.predictions.transform.LayerNorm.bias', 'cls.predictions.transform.LayerNorm.weight',
-      'cls.predictions.transform.dense.bias', 'cls.predictions.transform.dense.weight',
+      'bert.embeddings.position_ids',
+      'bert.pooler.dense.bias',
+      'bert.pooler.dense.weight',
+      'cls.predictions.bias',
+      'cls.predictions.transform.LayerNorm.bias',
+      'cls.predictions.transform.LayerNorm.weight',
+      'cls.predictions.transform.dense.bias',
+      'cls.predictions.transform.dense.weight',
     ]);
   });
 
   it('lists the spec of a config as the fixture writes it', () => {
     const specs = bertTensorSpecs({
-      hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 12, vocabSize: 30, maxPositions: 16, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu',
+      hiddenSize: 8,
+      numLayers: 1,
+      numHeads: 2,
+      intermediateSize: 12,
+      vocabSize: 30,
+      maxPositions: 16,
+      typeVocabSize: 2,
+      layerNormEps: 1e-12,
+      hiddenAct: 'gelu',
     });
     expect(specs.map((s) => `${s.name} [${s.shape.join(',')}]`).slice(5)).toEqual([
-      'encoder.layer.0.attention.self.query.weight [8,8]', 'encoder.layer.0.attention.self.query.bias [8]',
-      'encoder.layer.0.attention.self.key.weight [8,8]', 'encoder.layer.0.attention.self.key.bias [8]',
-      'encoder.layer.0.attention.self.value.weight [8,8]', 'encoder.layer.0.attention.self.value.bias [8]',
-      'encoder.layer.0.attention.output.dense.weight [8,8]', 'encoder.layer.0.attention.output.dense.bias [8]',
-      'encoder.layer.0.attention.output.LayerNorm.weight [8]', 'encoder.layer.0.attention.output.LayerNorm.bias [8]',
-      'encoder.layer.0.intermediate.dense.weight [12,8]', 'encoder.layer.0.intermediate.dense.bias [12]',
-      'encoder.layer.0.output.dense.weight [8,12]', 'encoder.layer.0.output.dense.bias [8]',
-      'encoder.layer.0.output.LayerNorm.weight [8]', 'encoder.layer.0.output.LayerNorm.bias [8]',
+      'encoder.layer.0.attention.self.query.weight [8,8]',
+      'encoder.layer.0.attention.self.query.bias [8]',
+      'encoder.layer.0.attention.self.key.weight [8,8]',
+      'encoder.layer.0.attention.self.key.bias [8]',
+      'encoder.layer.0.attention.self.value.weight [8,8]',
+      'encoder.layer.0.attention.self.value.bias [8]',
+      'encoder.layer.0.attention.output.dense.weight [8,8]',
+      'encoder.layer.0.attention.output.dense.bias [8]',
+      'encoder.layer.0.attention.output.LayerNorm.weight [8]',
+      'encoder.layer.0.attention.output.LayerNorm.bias [8]',
+      'encoder.layer.0.intermediate.dense.weight [12,8]',
+      'encoder.layer.0.intermediate.dense.bias [12]',
+      'encoder.layer.0.output.dense.weight [8,12]',
+      'encoder.layer.0.output.dense.bias [8]',
+      'encoder.layer.0.output.LayerNorm.weight [8]',
+      'encoder.layer.0.output.LayerNorm.bias [8]',
     ]);
   });
 });
 
 describe('toFloat32', () => {
   const record = (dtype: 'F16' | 'BF16' | 'I32', bits: number[]): TensorRecord => ({
-    name: 't', dtype, shape: [bits.length], data: dtype === 'I32' ? tensorBytes(Int32Array.from(bits)) : tensorBytes(Uint16Array.from(bits)),
+    name: 't',
+    dtype,
+    shape: [bits.length],
+    data: dtype === 'I32' ? tensorBytes(Int32Array.from(bits)) : tensorBytes(Uint16Array.from(bits)),
   });
 
   it('decodes F16 normals, subnormals, zeros and specials', () => {
@@ -141,7 +176,10 @@ describe('readHfBert errors', () => {
   });
 
   it('rejects both spellings at once and a non-float dtype', async () => {
-    const duplicate = (records: TensorRecord[]) => [...records, { ...records.find((r) => r.name === 'embeddings.LayerNorm.weight')!, name: 'embeddings.LayerNorm.gamma' }];
+    const duplicate = (records: TensorRecord[]) => [
+      ...records,
+      { ...records.find((r) => r.name === 'embeddings.LayerNorm.weight')!, name: 'embeddings.LayerNorm.gamma' },
+    ];
     expect((await loadError({ editTensors: duplicate })).message).toContain('both "embeddings.LayerNorm.weight" and "embeddings.LayerNorm.gamma" are present');
     const toInt = (records: TensorRecord[]) => records.map((r) => (r.name === 'embeddings.LayerNorm.bias' ? { ...r, dtype: 'I32' as const } : r));
     expect((await loadError({ editTensors: toInt })).message).toContain('key "embeddings.LayerNorm.bias" has dtype I32; expected F32, F16 or BF16');

@@ -11,7 +11,10 @@ import { tempFiles } from '../helpers/temp.js';
 const file = tempFiles('vectors');
 const ITEM_IDS = ['<pad>', 'a', 'b', 'c'];
 
-function vectorFile(name: string, options: { ids?: unknown; values?: Float32Array; shape?: number[]; extra?: TensorRecord[]; dtype?: 'F32' | 'F64'; metadata?: Record<string, string> } = {}): string {
+function vectorFile(
+  name: string,
+  options: { ids?: unknown; values?: Float32Array; shape?: number[]; extra?: TensorRecord[]; dtype?: 'F32' | 'F64'; metadata?: Record<string, string> } = {},
+): string {
   const values = options.values ?? Float32Array.of(1, 2, 3, 4);
   const data = options.dtype === 'F64' ? tensorBytes(Float64Array.from(values)) : tensorBytes(values);
   const tensor: TensorRecord = { name: 'vectors', dtype: options.dtype ?? 'F32', shape: options.shape ?? [2, 2], data };
@@ -21,7 +24,14 @@ function vectorFile(name: string, options: { ids?: unknown; values?: Float32Arra
 
 describe('itemVectorsFromMap', () => {
   it('lays vectors out by item id with row 0 and missing items zero', () => {
-    const out = itemVectorsFromMap(ITEM_IDS, new Map([['a', Float32Array.of(1, 2)], ['c', Float32Array.of(3, 4)], ['zzz', Float32Array.of(9, 9)]]));
+    const out = itemVectorsFromMap(
+      ITEM_IDS,
+      new Map([
+        ['a', Float32Array.of(1, 2)],
+        ['c', Float32Array.of(3, 4)],
+        ['zzz', Float32Array.of(9, 9)],
+      ]),
+    );
     expect(out).toEqual({ data: Float32Array.of(0, 0, 1, 2, 0, 0, 3, 4), dim: 2, missing: 1 });
   });
 
@@ -30,7 +40,14 @@ describe('itemVectorsFromMap', () => {
     [ITEM_IDS, new Map(), 'vectors'],
     [ITEM_IDS, { get: () => undefined }, 'vectors'],
     [ITEM_IDS, new Map([['a', [1, 2]]]), 'vectors.get("a")'],
-    [ITEM_IDS, new Map([['a', Float32Array.of(1, 2)], ['b', Float32Array.of(1)]]), 'vectors.get("b")'],
+    [
+      ITEM_IDS,
+      new Map([
+        ['a', Float32Array.of(1, 2)],
+        ['b', Float32Array.of(1)],
+      ]),
+      'vectors.get("b")',
+    ],
     [ITEM_IDS, new Map([['a', Float32Array.of(1, Number.NaN)]]), 'finite values'],
     [['<pad>', 7], new Map([['a', Float32Array.of(1)]]), 'itemIds[1]'],
   ])('rejects bad input (%#) naming %s', (ids, vectors, name) => {
@@ -72,8 +89,14 @@ describe('readItemVectors', () => {
 
   it('rejects a file without "vectors", a corrupt file and a missing file with E_INVALID_DATA', async () => {
     const other = file('other.safetensors', Buffer.from(encodeSafetensors([{ name: 'emb', dtype: 'F32', shape: [1], data: new Uint8Array(4) }])));
-    await expect(readItemVectors(other, ITEM_IDS)).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('tensor "vectors" is missing (found "emb")') });
+    await expect(readItemVectors(other, ITEM_IDS)).rejects.toMatchObject({
+      code: 'E_INVALID_DATA',
+      message: expect.stringContaining('tensor "vectors" is missing (found "emb")'),
+    });
     await expect(readItemVectors(file('corrupt.safetensors', 'nope'), ITEM_IDS)).rejects.toMatchObject({ code: 'E_INVALID_DATA' });
-    await expect(readItemVectors(`${other}.missing`, ITEM_IDS)).rejects.toMatchObject({ code: 'E_INVALID_DATA', message: expect.stringContaining('does not exist') });
+    await expect(readItemVectors(`${other}.missing`, ITEM_IDS)).rejects.toMatchObject({
+      code: 'E_INVALID_DATA',
+      message: expect.stringContaining('does not exist'),
+    });
   });
 });

@@ -76,7 +76,13 @@ export function nameCheck(n: string, v: unknown): string {
  * Resolve a name mapping against a header: explicit names must be present (E_INVALID_OPTION
  * naming the option and listing the header); default names are used only when present.
  */
-export function resolveNames(path: string, header: readonly string[], option: MappingOption<string>, defaults: Mapping<string>, where: string): Mapping<number> {
+export function resolveNames(
+  path: string,
+  header: readonly string[],
+  option: MappingOption<string>,
+  defaults: Mapping<string>,
+  where: string,
+): Mapping<number> {
   const out: Partial<Mapping<number>> = {};
   for (const role of ROLES) {
     const explicit = option[role];
@@ -86,11 +92,12 @@ export function resolveNames(path: string, header: readonly string[], option: Ma
     const at = header.indexOf(name);
     if (at >= 0) out[role] = at;
     else if (explicit !== undefined || role === 'user' || role === 'item') {
-      throw new SeqrecError(
-        'E_INVALID_OPTION',
-        `${where}.${role}: column ${JSON.stringify(name)} is not in the header of ${path} (${header.join(', ')})`,
-        { option: `${where}.${role}`, file: path, column: name, header: [...header] },
-      );
+      throw new SeqrecError('E_INVALID_OPTION', `${where}.${role}: column ${JSON.stringify(name)} is not in the header of ${path} (${header.join(', ')})`, {
+        option: `${where}.${role}`,
+        file: path,
+        column: name,
+        header: [...header],
+      });
     }
   }
   if (option.time === undefined && out.time === undefined) refuseUnmappedTime(path, header, `${where}.time`);

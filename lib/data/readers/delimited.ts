@@ -15,8 +15,21 @@ import { SeqrecError } from '../../errors.js';
 import { boolean, integer, invalid } from '../../validate.js';
 import { InteractionLog } from '../interaction-log.js';
 import {
-  aborted, idField, type InteractionsRead, lenientRow, type Mapping, type MappingOption, mappingOption, nameCheck,
-  numberField, PROGRESS_EVERY, type ReaderOptions, readerOptions, requireEvents, resolveNames, ROLES,
+  aborted,
+  idField,
+  type InteractionsRead,
+  lenientRow,
+  type Mapping,
+  type MappingOption,
+  mappingOption,
+  nameCheck,
+  numberField,
+  PROGRESS_EVERY,
+  type ReaderOptions,
+  readerOptions,
+  requireEvents,
+  resolveNames,
+  ROLES,
 } from './common.js';
 import { lineError } from './lines.js';
 
@@ -45,7 +58,10 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
   let records = 0;
   let parsedTo = 0; // the parser runs ahead of this loop
   const parser = parse({
-    delimiter, bom: true, relax_column_count: true, skip_empty_lines: true,
+    delimiter,
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
     skip_records_with_error: o.lenient === true,
     // the line each record ends on (one info snapshot per record; `info: true` would make a second)
     on_record: ((record: string[], context: InfoRecord) => ({ record, end: (parsedTo = context.lines) })) as unknown as Options['on_record'],
@@ -70,7 +86,13 @@ export async function readDelimited(path: string, options: DelimitedOptions = {}
       lines = end;
       if (o.signal?.aborted) throw aborted(path, lines);
       if (columns === undefined) {
-        columns = resolveNames(path, record, option as MappingOption<string>, { user: 'user', item: 'item', time: 'time', rating: 'rating' }, 'options.columns');
+        columns = resolveNames(
+          path,
+          record,
+          option as MappingOption<string>,
+          { user: 'user', item: 'item', time: 'time', rating: 'rating' },
+          'options.columns',
+        );
         expected = record.length;
         names = Object.fromEntries(ROLES.map((r) => [r, record[columns![r] ?? -1] ?? r]));
         continue;

@@ -10,8 +10,19 @@
  */
 import { InteractionLog } from '../interaction-log.js';
 import {
-  aborted, idField, type InteractionsRead, lenientRow, type MappingOption, mappingOption, nameCheck, numberField,
-  PROGRESS_EVERY, type ReaderOptions, readerOptions, refuseUnmappedTime, requireEvents,
+  aborted,
+  idField,
+  type InteractionsRead,
+  lenientRow,
+  type MappingOption,
+  mappingOption,
+  nameCheck,
+  numberField,
+  PROGRESS_EVERY,
+  type ReaderOptions,
+  readerOptions,
+  refuseUnmappedTime,
+  requireEvents,
 } from './common.js';
 import { lineError, readLines } from './lines.js';
 

@@ -11,8 +11,20 @@
 import { SeqrecError } from '../../errors.js';
 import { InteractionLog } from '../interaction-log.js';
 import {
-  aborted, idField, type InteractionsRead, lenientRow, type MappingOption, mappingOption, nameCheck, numberField,
-  type ReaderOptions, readerOptions, requireEvents, resolveNames, type Role, ROLES,
+  aborted,
+  idField,
+  type InteractionsRead,
+  lenientRow,
+  type MappingOption,
+  mappingOption,
+  nameCheck,
+  numberField,
+  type ReaderOptions,
+  readerOptions,
+  requireEvents,
+  resolveNames,
+  type Role,
+  ROLES,
 } from './common.js';
 
 export interface ParquetOptions extends ReaderOptions {
@@ -49,7 +61,11 @@ export async function readParquet(path: string, options: ParquetOptions = {}): P
     const file = await parquet.asyncBufferFromFile(path);
     return { file, metadata: await parquet.parquetMetadataAsync(file) };
   });
-  const columns = resolveColumns(path, parquet.parquetSchema(metadata).children.map((c) => c.element.name), option);
+  const columns = resolveColumns(
+    path,
+    parquet.parquetSchema(metadata).children.map((c) => c.element.name),
+    option,
+  );
 
   const log = new InteractionLog();
   let skipped = 0;

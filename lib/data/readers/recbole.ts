@@ -11,8 +11,19 @@ import { SeqrecError } from '../../errors.js';
 import { boolean, invalid, noUnknownKeys, optionsObject } from '../../validate.js';
 import { InteractionLog } from '../interaction-log.js';
 import {
-  aborted, idField, type InteractionsRead, lenientRow, type MappingOption, mappingOption, nameCheck, numberField,
-  PROGRESS_EVERY, type ReaderOptions, readerOptions, requireEvents, resolveNames,
+  aborted,
+  idField,
+  type InteractionsRead,
+  lenientRow,
+  type MappingOption,
+  mappingOption,
+  nameCheck,
+  numberField,
+  PROGRESS_EVERY,
+  type ReaderOptions,
+  readerOptions,
+  requireEvents,
+  resolveNames,
 } from './common.js';
 import { lineError, readLines } from './lines.js';
 
@@ -91,7 +102,14 @@ export async function readRecBoleInter(path: string, options: RecBoleInterOption
   const defaults = { user: 'user_id', item: 'item_id', time: 'timestamp', rating: 'rating' };
   const log = new InteractionLog();
   let map: ReturnType<typeof resolveNames> | undefined;
-  const header = (columns: { name: string }[]) => void (map = resolveNames(path, columns.map((c) => c.name), option, defaults, 'options.fields'));
+  const header = (columns: { name: string }[]) =>
+    void (map = resolveNames(
+      path,
+      columns.map((c) => c.name),
+      option,
+      defaults,
+      'options.fields',
+    ));
   const { skipped } = await readAtomic(path, o, header, (f, line, columns) => {
     const m = map!;
     const name = (at: number) => columns[at]!.name;
@@ -120,9 +138,16 @@ async function readSide(path: string, options: RecBoleSideOptions, defaultId: st
   const header = (cols: { name: string }[]) => {
     idAt = cols.findIndex((c) => c.name === field);
     if (idAt < 0) {
-      throw new SeqrecError('E_INVALID_OPTION', `options.id: column ${JSON.stringify(field)} is not in the header of ${path} (${cols.map((c) => c.name).join(', ')})`, {
-        option: 'options.id', file: path, column: field, header: cols.map((c) => c.name),
-      });
+      throw new SeqrecError(
+        'E_INVALID_OPTION',
+        `options.id: column ${JSON.stringify(field)} is not in the header of ${path} (${cols.map((c) => c.name).join(', ')})`,
+        {
+          option: 'options.id',
+          file: path,
+          column: field,
+          header: cols.map((c) => c.name),
+        },
+      );
     }
   };
   const { skipped, columns } = await readAtomic(path, o, header, (f, line, cols) => {
@@ -142,10 +167,14 @@ function value(path: string, line: number, name: string, type: RecBoleType, text
   const float = (s: string) => (s.trim() === '' ? Number.NaN : numberField(path, line, name, s));
   const seq = (s: string) => s.split(' ').filter((t) => t !== '');
   switch (type) {
-    case 'token': return text;
-    case 'token_seq': return seq(text);
-    case 'float': return float(text);
-    case 'float_seq': return seq(text).map(float);
+    case 'token':
+      return text;
+    case 'token_seq':
+      return seq(text);
+    case 'float':
+      return float(text);
+    case 'float_seq':
+      return seq(text).map(float);
   }
 }
 

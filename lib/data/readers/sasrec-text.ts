@@ -68,7 +68,7 @@ function toDataset(byUser: Map<number, number[]>, numItems: number, itemMap: IdM
     items.set(seq, offsets[i]!);
     offsets[i + 1] = offsets[i]! + seq.length;
   });
-  const itemIds = Array.from({ length: numItems + 1 }, (_, i) => (i === 0 ? '' : originalId(itemMap, i) ?? ''));
+  const itemIds = Array.from({ length: numItems + 1 }, (_, i) => (i === 0 ? '' : (originalId(itemMap, i) ?? '')));
   const userIds = users.map((u) => originalId(userMap, u)!);
   return Dataset.fromCSR({ offsets, items, numItems, itemIds, userIds });
 }
