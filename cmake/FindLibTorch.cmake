@@ -1,6 +1,7 @@
 # Finds LibTorch, in this order (DESIGN.md "Toolchain"):
 #   1. Torch_DIR (CMake variable or environment) or LIBTORCH (environment: an unpacked libtorch folder)
-#   2. the PyTorch of the project's virtualenv (.venv, made by scripts/setup.sh), then python3's
+#   2. the PyTorch of a virtualenv .venv: this package's (made by scripts/setup.sh), or, when seqrec is
+#      installed as a dependency, the project's that runs `npm install` (npm's INIT_CWD); then python3's
 #   3. the system package (Debian/Ubuntu libtorch-dev, LibTorch 1.13), a fallback
 # Fails with the exact commands to run when none is found. LibTorch 2.x needs C++20, 1.13 C++17.
 if(NOT Torch_DIR AND DEFINED ENV{Torch_DIR})
@@ -10,7 +11,7 @@ if(NOT Torch_DIR AND DEFINED ENV{LIBTORCH})
   set(Torch_DIR "$ENV{LIBTORCH}/share/cmake/Torch")
 endif()
 if(NOT Torch_DIR)
-  foreach(py "${CMAKE_CURRENT_SOURCE_DIR}/.venv/bin/python" python3 /usr/bin/python3)
+  foreach(py "${CMAKE_CURRENT_SOURCE_DIR}/.venv/bin/python" "$ENV{INIT_CWD}/.venv/bin/python" python3 /usr/bin/python3)
     execute_process(
       COMMAND ${py} -c "import torch.utils, os; print(os.path.join(torch.utils.cmake_prefix_path, 'Torch'))"
       OUTPUT_VARIABLE _py_torch_dir OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE _py_rc)
@@ -35,12 +36,11 @@ endif()
 find_package(Torch QUIET)
 if(NOT Torch_FOUND)
   message(FATAL_ERROR
-    "seqrec: LibTorch was not found. Any one of these gives it:\n"
-    "  PyTorch 2.x in the project (what scripts/setup.sh does):\n"
-    "      python3 -m venv .venv && .venv/bin/pip install torch==2.13.0+cpu   (CPU wheel; or torch for CUDA)\n"
-    "  an unpacked LibTorch:  export LIBTORCH=/path/to/libtorch   (or Torch_DIR=<libtorch>/share/cmake/Torch)\n"
-    "  Debian/Ubuntu's LibTorch 1.13:  apt-get install libtorch-dev libopenblas0-openmp\n"
-    "then run: npm rebuild seqrec")
+    "seqrec: LibTorch was not found. It comes with PyTorch 2.x; in the project that depends on seqrec run\n"
+    "      python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu\n"
+    "  (or, for CUDA, .venv/bin/pip install torch) and then: npm rebuild seqrec\n"
+    "  An unpacked LibTorch works too (export LIBTORCH=/path/to/libtorch, or Torch_DIR=<libtorch>/share/cmake/Torch),\n"
+    "  as does Debian/Ubuntu's LibTorch 1.13 (apt-get install libtorch-dev libopenblas0-openmp).")
 endif()
 if(Torch_VERSION VERSION_GREATER_EQUAL 2.0)
   set(CMAKE_CXX_STANDARD 20)

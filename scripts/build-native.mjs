@@ -46,8 +46,10 @@ const result = spawnSync(process.execPath, [cmakeJs, 'compile', '--directory', r
 });
 if (result.status !== 0) {
   console.error(
-    '\nseqrec: building the native addon failed. If LibTorch was not found, the message above says how to get one\n' +
-      "(PyTorch 2.x in a .venv of the package, LIBTORCH=/path/to/libtorch, or Debian's libtorch-dev); see README.md.",
+    '\nseqrec: building the native addon failed. Where LibTorch was not found (the CMake message above says so),\n' +
+      'put PyTorch 2.x into a virtualenv of your project and rebuild:\n' +
+      '  python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu && npm rebuild seqrec\n' +
+      '(README.md, "Install as a dependency", lists the other ways.)',
   );
   process.exit(result.status ?? 1);
 }

@@ -4,7 +4,9 @@
  * Progress goes to stderr (a bar on a terminal, plain lines otherwise); `--json` prints only JSON on stdout.
  * Errors print their code and message and exit 1; Ctrl-C aborts training cleanly (nothing half-written).
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, type OptionValues } from 'commander';
 import { SeqrecError, isSeqrecError } from '../errors.js';
@@ -12,6 +14,7 @@ import { checkReportData } from '../report/data.js';
 import { writeReport } from '../report/render.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { versions } from '../versions.js';
+import { packageRoot } from '../native/loader.js';
 import { MODEL_DEFAULTS } from '../models/config.js';
 import { FIT_DEFAULTS } from '../train/fit-options.js';
 import { VALIDATION_DEFAULTS } from '../train/validation.js';
@@ -70,7 +73,9 @@ function withData(command: Command): Command {
 
 const print = (json: boolean | undefined, value: unknown, text: () => string) => console.log(json ? JSON.stringify(value, null, 2) : text());
 
-const program = new Command('seqrec').description('Transformer recommenders (SASRec, BERT4Rec) over LibTorch').showHelpAfterError();
+// --version reads package.json, so it answers even where the native addon cannot load.
+const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+const program = new Command('seqrec').description('Transformer recommenders (SASRec, BERT4Rec) over LibTorch').version(version).showHelpAfterError();
 
 withData(
   program

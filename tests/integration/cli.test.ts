@@ -318,6 +318,12 @@ describe('seqrec CLI', () => {
     expect(JSON.parse(info.stdout).threads).toBe(process.env.OMP_NUM_THREADS ? Number(process.env.OMP_NUM_THREADS) : availableParallelism());
   });
 
+  it('`seqrec --version` prints the package version, even where the addon cannot load', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    const out = await run(process.execPath, [cli, '--version'], { cwd: dir, env: { ...process.env, SEQREC_ADDON: '/nonexistent/seqrec.node' } });
+    expect(out.stdout.trim()).toBe(version);
+  });
+
   it('shows the default of every train option in --help', async () => {
     const help = await seqrec('train', '--help');
     // one entry per option ("-o, --out <file>  text…" with its wrapped lines joined)
