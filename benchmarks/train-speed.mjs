@@ -10,9 +10,12 @@
  *        [--python .venv/bin/python] [--compile] [--skip-torch] [--no-record] [--idle-wait 300] [--loss-chunk-mib M]
  *
  * --compile also runs the PyTorch side under torch.compile (PyTorch 2.x), a third process.
- * Prints a markdown table and the seqrec/PyTorch steps/s ratio, writes
- * benchmarks/results/train-speed-cpu-<date>.json and appends one row to benchmarks/RESULTS.md.
- * Target (CPU): seqrec >= 3x PyTorch eager steps/s.
+ * Prints a markdown table and the seqrec/PyTorch steps/s ratio, the achieved GFLOP/s beside the
+ * machine's single-precision GEMM rate (measured here with the same LibTorch, through the venv's
+ * PyTorch), and where a seqrec step's time goes (fit's `profile` option: sample, forward, fused
+ * loss, backward, optimizer, each with its GFLOP/s); writes benchmarks/results/train-speed-cpu-<date>.json
+ * and appends one row to benchmarks/RESULTS.md.
+ * Targets (CPU, 2 cores, this shape): seqrec >= 1.5 steps/s and >= 6x PyTorch eager steps/s.
  *
  * Before each side it waits (up to --idle-wait seconds) until other processes use < 0.2 cores, and it
  * records how many cores other processes used while each side ran: on a shared machine a busy
@@ -32,7 +35,8 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
-const TARGET_RATIO = 3;
+const TARGET_RATIO = 6;
+const TARGET_STEPS_PER_S = 1.5;
 
 // ---------------------------------------------------------------------------------------------- options
 const DEFAULTS = {
@@ -145,6 +149,7 @@ async function runSeqrec(o) {
     weightDecay: 0.1,
     clipNorm: 1.0,
     progressEvery: 1,
+    profile: true,
     ...(o['loss-chunk-mib'] > 0 && { lossChunkBytes: Math.round(o['loss-chunk-mib'] * 2 ** 20) }),
     onProgress: (p) => {
       reports.push({ step: p.step, loss: p.loss, gradNorm: p.gradNorm, elapsedSec: p.elapsedSec });
@@ -185,6 +190,7 @@ async function runSeqrec(o) {
     first_losses: reports.slice(0, 5).map((r) => r.loss),
     step_sec: { median: median(measured), min: measured[0], max: measured[measured.length - 1], first: stepTimes[0] },
     step_times_sec: stepTimes,
+    profile_sec: summary.profile, // summed over all warmup + timed steps
     fit_wall_sec: wallSec,
     fit_elapsed_sec: summary.elapsedSec,
     rss_before_model_gb: rssBeforeModel / 1e9,
@@ -192,6 +198,83 @@ async function runSeqrec(o) {
     sdpa: info.sdpa,
     versions: v,
   };
+}
+
+// ---------------------------------------------------------------------------------------------- FLOPs and the GEMM rate
+/**
+ * Floating-point operations of one training step (multiply-add = 2), by phase, for the dense shape
+ * every implementation here computes (full-length sequences, causal attention computed in full):
+ * per block Q, K, V, output projections 8·N·d², feed-forward 4·N·d·F, scores and weighted sum
+ * 4·B·L²·d (N = B·L); the full-softmax loss 2·N·V·d for the logits plus 4·N·V·d for its two
+ * gradients; the transformer's backward twice its forward. Element-wise work is not counted.
+ */
+function flopsPerStep(o) {
+  const [B, L, d, F, V] = [o.batch, o['max-len'], o.dim, o.ffn, o.items];
+  const N = B * L;
+  const forward = o.layers * (8 * N * d * d + 4 * N * d * F + 4 * B * L * L * d);
+  const loss = 6 * N * V * d;
+  return { forward, loss, backward: 2 * forward, total: 3 * forward + loss };
+}
+
+/** The machine's fp32 GEMM rate with the same LibTorch (the venv's PyTorch), on `threads` threads: a square 2048³ product and the loss's (N, d)·(d, V). */
+function measureGemm(o) {
+  const script = `
+import json, sys, time, torch
+torch.set_num_threads(int(sys.argv[1]))
+def rate(m, k, n, reps):
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    torch.mm(a, b)
+    t = time.perf_counter()
+    for _ in range(reps): torch.mm(a, b)
+    return 2.0 * m * k * n * reps / (time.perf_counter() - t) / 1e9
+print(json.dumps({"square_2048": rate(2048, 2048, 2048, 10), "loss_shape": rate(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), 5), "torch": torch.__version__}))
+`;
+  try {
+    const out = execFileSync(o.python, ['-c', script, String(o.threads), String(o.batch * o['max-len']), String(o.dim), String(o.items)], { encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').at(-1));
+  } catch (e) {
+    console.error(`  GEMM rate not measured (${o.python}: ${e instanceof Error ? e.message.split('\n')[0] : e})`);
+    return null;
+  }
+}
+
+/** Achieved GFLOP/s overall and per phase, from the measured steps/s and the seqrec step profile. */
+function flopReport(o, seqrec, gemm) {
+  const flops = flopsPerStep(o);
+  const achieved = (flops.total * seqrec.steps_per_s) / 1e9;
+  const steps = o.warmup + o.steps;
+  const p = seqrec.profile_sec;
+  const phases = p
+    ? [
+        ['sample', p.sampleSec, 0],
+        ['forward', p.forwardSec, flops.forward],
+        ['loss (fused CE, both gradients)', p.lossSec, flops.loss],
+        ['backward', p.backwardSec, flops.backward],
+        ['optimizer (clip + AdamW)', p.optimizerSec, 0],
+      ].map(([name, sec, f]) => ({
+        phase: name,
+        sec_per_step: sec / steps,
+        share: sec / Object.values(p).reduce((a, b) => a + b, 0),
+        gflops: f && sec > 0 ? (f * steps) / sec / 1e9 : null,
+      }))
+    : [];
+  const lines = [
+    `Achieved: ${achieved.toFixed(1)} GFLOP/s (${(flops.total / 1e9).toFixed(1)} GFLOP per step)` +
+      (gemm
+        ? `; the machine's fp32 GEMM rate here (same LibTorch, ${o.threads} threads): ${gemm.square_2048.toFixed(1)} GFLOP/s on 2048³, ${gemm.loss_shape.toFixed(1)} GFLOP/s on the loss's (N, d)·(d, V) = ${((achieved / gemm.square_2048) * 100).toFixed(0)}% / ${((achieved / gemm.loss_shape) * 100).toFixed(0)}% of them`
+        : ''),
+    ...(phases.length
+      ? [
+          '',
+          `Where a seqrec step goes (fit's profile, mean of ${steps} steps, warmup included):`,
+          '',
+          '| phase | s / step | share | GFLOP/s |',
+          '| --- | ---: | ---: | ---: |',
+          ...phases.map((r) => `| ${r.phase} | ${r.sec_per_step.toFixed(4)} | ${(r.share * 100).toFixed(1)}% | ${fmt(r.gflops, 1)} |`),
+        ]
+      : []),
+  ];
+  return { text: lines.join('\n'), json: { flops_per_step: flops, achieved_gflops: achieved, gemm_gflops: gemm, phases } };
 }
 
 // ---------------------------------------------------------------------------------------------- parent
@@ -415,6 +498,9 @@ async function main() {
       torchSides.push(side);
     }
   }
+  console.error('fp32 GEMM rate with the same LibTorch:');
+  await waitForIdle('the GEMM measurement', o['idle-wait']);
+  const flopsReport = flopReport(o, seqrec, measureGemm(o));
   const torch = torchSides[0]?.result ?? null;
   const torchCommand = torchSides[0]?.command ?? null;
   const compiled = torchSides[1]?.result ?? null;
@@ -445,6 +531,9 @@ async function main() {
       : `ratio seqrec/PyTorch steps/s: ${ratio.toFixed(2)}× (target ≥ ${TARGET_RATIO}×: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})` +
         (ratioMedian === null ? '' : `; on median step times: ${ratioMedian.toFixed(2)}×`) +
         (compiled ? `; over torch.compile ${(seqrec.steps_per_s / compiled.steps_per_s).toFixed(2)}×` : ''),
+    `seqrec steps/s: ${seqrec.steps_per_s.toFixed(3)} (target ≥ ${TARGET_STEPS_PER_S} on 2 cores: ${seqrec.steps_per_s >= TARGET_STEPS_PER_S ? 'met' : 'NOT met'})`,
+    '',
+    flopsReport.text,
     ...(contended.length
       ? ['', `WARNING: other processes used > ${CONTENDED} cores while ${contended.join(' and ')} ran; its timing is unreliable (re-run on a quiet machine).`]
       : []),
@@ -483,6 +572,8 @@ async function main() {
         ratio_steps_per_s: ratio,
         ratio_median_step: ratioMedian,
         target_ratio: TARGET_RATIO,
+        target_steps_per_s: TARGET_STEPS_PER_S,
+        flops: flopsReport.json,
       },
       null,
       2,
@@ -505,8 +596,10 @@ async function main() {
     );
   }
   const cell = (r) => (r ? `${fmt(r.steps_per_s, 3)} steps/s, ${fmt(r.peak_mem_gb, 2)} GB RSS` : '—');
+  const { achieved_gflops: gflops, gemm_gflops: gemm } = flopsReport.json;
   const ratioCell =
     (ratio === null ? '—' : `${ratio.toFixed(2)}×${ratioMedian === null ? '' : ` (median step ${ratioMedian.toFixed(2)}×)`}; target ≥ ${TARGET_RATIO}×`) +
+    `; ${gflops.toFixed(1)} GFLOP/s${gemm ? ` = ${((gflops / gemm.square_2048) * 100).toFixed(0)}% of SGEMM ${gemm.square_2048.toFixed(1)} GFLOP/s` : ''}` +
     (contended.length ? ` ⚠ contended: ${contended.join(', ')}` : '');
   appendFileSync(
     resultsMd,

@@ -139,6 +139,7 @@ export const records: Record<string, RecordSpec> = {
       freezeBlocks: int('base training: keep the first this many transformer blocks frozen'),
       biasAndNormOnly: bool('base training: train only biases and LayerNorm parameters'),
       idDropout: float('text models: share of items whose id embedding is dropped per step, so the text part learns to stand alone'),
+      profile: bool("time each step's phases (StepProfile); on CUDA the device is synchronised after each phase"),
     },
   },
   FitProgress: {
@@ -162,6 +163,16 @@ export const records: Record<string, RecordSpec> = {
       decay: bool('in the weight-decay group'),
     },
   },
+  StepProfile: {
+    doc: 'Where the steps of a fit call spent their wall time, summed over its steps (filled when FitRequest.profile).',
+    fields: {
+      sampleSec: float('batches sampled (C++) and copied to the device, dropout re-seeded'),
+      forwardSec: float('item table and transformer forward (text tower too, end to end)'),
+      lossSec: float('fused cross-entropy: logits chunks, softmax and both its gradients (computed in its forward)'),
+      backwardSec: float('autograd backward through the transformer and the item table'),
+      optimizerSec: float('gradient clipping and the AdamW update'),
+    },
+  },
   FitResult: {
     doc: 'Outcome of a fit call.',
     fields: {
@@ -179,6 +190,7 @@ export const records: Record<string, RecordSpec> = {
       frozenParameters: int('base parameters left out of training (frozen, or the whole base when training an adapter)'),
       frozenTensors: int('base tensors left out of training'),
       trainable: { type: { list: 'TrainableTensor' }, doc: "the optimizer's parameter list, in group order" },
+      profile: { type: { record: 'StepProfile' }, doc: 'phase times of this call (zero unless FitRequest.profile)' },
     },
   },
   RankRequest: {
@@ -388,6 +400,15 @@ export const records: Record<string, RecordSpec> = {
       explicitPath: { type: 'Float32Array', doc: 'hidden (B, L, d), explicit attention' },
       sdpaGrad: { type: 'Float32Array', doc: 'item-embedding gradient with SDPA' },
       explicitGrad: { type: 'Float32Array', doc: 'item-embedding gradient, explicit attention' },
+    },
+  },
+  ParityDropoutRequest: {
+    doc: 'Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads.',
+    fields: {
+      numel: int('elements'),
+      p: float('drop probability'),
+      seed: int('generator seed'),
+      threads: int('intra-op threads'),
     },
   },
   ParityLoraRequest: {
@@ -642,6 +663,12 @@ export const functions: Record<string, MethodSpec> = {
     doc: 'Internal numeric check.',
     args: [{ name: 'request', type: { record: 'ParityLoraRequest' } }],
     returns: { record: 'ParityLoraResult' },
+    async: true,
+  },
+  parityDropout: {
+    doc: 'Internal statistical check: a dropout mask (0 or 1/(1-p) per element).',
+    args: [{ name: 'request', type: { record: 'ParityDropoutRequest' } }],
+    returns: 'Float32Array',
     async: true,
   },
 };

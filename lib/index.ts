@@ -33,7 +33,7 @@ export { sampleNegatives, SAMPLED_SUFFIX } from './eval/sampled.js';
 export type { ModelOptions, ModelConfig, Architecture } from './models/config.js';
 export type { FitOptions, FitProgress } from './train/fit-options.js';
 export type { ValidationOptions, ValidationSummary, ValidationRecord } from './train/validation.js';
-export { FitRun, type FitSummary, type ParameterGroupCount } from './train/fit-run.js';
+export { FitRun, type FitSummary, type ParameterGroupCount, type StepProfile } from './train/fit-run.js';
 export { hitRate, recall, ndcg, mrr, precision, meanAveragePrecision, perUser, rankMetricNames, type RankMetricName } from './eval/metrics.js';
 export { popularityRanks, popularityLists } from './eval/popularity.js';
 export { randomRanks, randomLists, type RandomBaselineOptions } from './eval/random-baseline.js';

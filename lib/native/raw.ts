@@ -103,6 +103,8 @@ export interface AddonFitRequest {
   biasAndNormOnly: boolean;
   /** text models: share of items whose id embedding is dropped per step, so the text part learns to stand alone */
   idDropout: number;
+  /** time each step's phases (StepProfile); on CUDA the device is synchronised after each phase */
+  profile: boolean;
 }
 
 /** A progress report from the training thread. */
@@ -135,6 +137,20 @@ export interface AddonTrainableTensor {
   decay: boolean;
 }
 
+/** Where the steps of a fit call spent their wall time, summed over its steps (filled when FitRequest.profile). */
+export interface AddonStepProfile {
+  /** batches sampled (C++) and copied to the device, dropout re-seeded */
+  sampleSec: number;
+  /** item table and transformer forward (text tower too, end to end) */
+  forwardSec: number;
+  /** fused cross-entropy: logits chunks, softmax and both its gradients (computed in its forward) */
+  lossSec: number;
+  /** autograd backward through the transformer and the item table */
+  backwardSec: number;
+  /** gradient clipping and the AdamW update */
+  optimizerSec: number;
+}
+
 /** Outcome of a fit call. */
 export interface AddonFitResult {
   /** optimizer steps done in the run (this call and any before it) */
@@ -165,6 +181,8 @@ export interface AddonFitResult {
   frozenTensors: number;
   /** the optimizer's parameter list, in group order */
   trainable: AddonTrainableTensor[];
+  /** phase times of this call (zero unless FitRequest.profile) */
+  profile: AddonStepProfile;
 }
 
 /** Ranks of held-out targets given each user's history: over all items, or over sampled candidates. */
@@ -483,6 +501,18 @@ export interface AddonParityAttentionResult {
   explicitGrad: Float32Array;
 }
 
+/** Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads. */
+export interface AddonParityDropoutRequest {
+  /** elements */
+  numel: number;
+  /** drop probability */
+  p: number;
+  /** generator seed */
+  seed: number;
+  /** intra-op threads */
+  threads: number;
+}
+
 /** Check: LoraLinear vs the explicit x·(W + s·B·A)ᵀ + b under autograd, and merge/unmerge. */
 export interface AddonParityLoraRequest {
   /** sequences */
@@ -615,4 +645,6 @@ export interface AddonModule {
   parityAttention(request: AddonParityAttentionRequest): Promise<AddonParityAttentionResult>;
   /** Internal numeric check. */
   parityLora(request: AddonParityLoraRequest): Promise<AddonParityLoraResult>;
+  /** Internal statistical check: a dropout mask (0 or 1/(1-p) per element). */
+  parityDropout(request: AddonParityDropoutRequest): Promise<Float32Array>;
 }

@@ -89,6 +89,8 @@ export interface FitOptions {
    * textAdapter holds it afterwards. Not with resume.
    */
   textEncoder?: TextTuningOptions;
+  /** (bool) time each step's phases; the summary's `profile` adds them up. On CUDA it synchronises after each phase, which costs a little. Default false. */
+  profile?: boolean;
 }
 
 /** The default of every optional fit option that has one value (idDropout: 0.5 with item text, else 0). */
@@ -136,6 +138,7 @@ const KEYS = [
   'freeze',
   'idDropout',
   'textEncoder',
+  'profile',
 ] as const;
 
 export interface ResolvedFit {
@@ -190,6 +193,7 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
         0,
         (model.textDim ?? 0) > 0 ? 0.999 : 0,
       ),
+      profile: boolean('options.profile', o.profile ?? false),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
     validation: resolveValidation(o.validation, model.items),

@@ -32,6 +32,22 @@ export interface FitSummary {
   validation?: ValidationSummary;
   /** with options.textEncoder: the encoder's LoRA adapter as trained (the best validated one when restored) */
   textAdapter?: TextEncoderAdapter;
+  /** with options.profile: where this call's steps spent their wall time */
+  profile?: StepProfile;
+}
+
+/** Wall time of a fit call's steps by phase, in seconds, summed over the steps (fit's `profile` option). */
+export interface StepProfile {
+  /** batches sampled (natively) and copied to the device */
+  sampleSec: number;
+  /** item table and transformer forward (and the text encoder, end to end) */
+  forwardSec: number;
+  /** the fused cross-entropy: logits in chunks, softmax, and both its gradients (computed in its forward) */
+  lossSec: number;
+  /** autograd backward through the transformer and the item table */
+  backwardSec: number;
+  /** gradient clipping and the AdamW update */
+  optimizerSec: number;
 }
 
 export class FitRun implements PromiseLike<FitSummary>, AsyncIterable<FitProgress> {

@@ -14,7 +14,7 @@ import { fromNativeAdapter } from '../text/bert-lora.js';
 import { textTuneRequest } from '../text/bert-encoder.js';
 import { resolveTextTuning, type ResolvedTextTuning } from '../text/text-tuning.js';
 import { resolveFit, type FitProgress } from './fit-options.js';
-import type { FitSummary } from './fit-run.js';
+import type { FitSummary, StepProfile } from './fit-run.js';
 import { checkResume, lockedOptions, type BestWeights, type RunRecord } from './run-record.js';
 import type { ResolvedValidation, ValidationRecord } from './validation.js';
 
@@ -77,7 +77,7 @@ export async function trainModel(
     let summary: FitSummary;
     if (!validation) {
       const result = await segment(0, request.resume);
-      summary = summarize(result, [result.losses], result.elapsedSec);
+      summary = summarize([result], request.profile);
       if (result.aborted) throw aborted(result.steps, result.totalSteps, summary);
     } else {
       const isAborted = () => signal?.aborted === true;
@@ -144,18 +144,16 @@ async function trainValidated({ core, model, segment, request, validation: v, ru
   let restoreBest = core.best?.restore;
   let sinceBest = best ? history.length - 1 - history.indexOf(best) : 0;
   let stoppedEarly = false;
-  let elapsed = 0;
-  const losses: Float32Array[] = [];
+  const segments: AddonFitResult[] = [];
   let last: AddonFitResult | undefined;
   const first = (history.at(-1)?.epoch ?? 0) + v.every;
   for (let epoch = first; ; epoch += v.every) {
     // aborted between segments (during a validation): the summary holds the steps done so far
-    if (isAborted()) throw aborted(last?.steps ?? history.at(-1)?.step ?? 0, last?.totalSteps ?? 0, last && summarize(last, losses, elapsed));
+    if (isAborted()) throw aborted(last?.steps ?? history.at(-1)?.step ?? 0, last?.totalSteps ?? 0, last && summarize(segments, request.profile));
     last = await segment(epoch, request.resume || epoch > first);
-    losses.push(last.losses);
-    elapsed += last.elapsedSec;
+    segments.push(last);
     run.sinceValidation.push(...last.losses);
-    if (last.aborted) throw aborted(last.steps, last.totalSteps, summarize(last, losses, elapsed));
+    if (last.aborted) throw aborted(last.steps, last.totalSteps, summarize(segments, request.profile));
     const { metrics } = await model.evaluate(v.data, { metrics: [v.metric], adapter: adapter || null });
     const since = run.sinceValidation.splice(0);
     const trainLoss = since.length ? since.reduce((a, b) => a + b, 0) / since.length : NaN;
@@ -181,7 +179,7 @@ async function trainValidated({ core, model, segment, request, validation: v, ru
   const end = last!; // the loop runs at least one segment
   const restored = restoreBest !== undefined && best!.step !== end.steps;
   if (restored) await restoreBest!();
-  return { ...summarize(end, losses, elapsed), validation: { metric: v.metric, history, best: best!, stoppedEarly, restored } };
+  return { ...summarize(segments, request.profile), validation: { metric: v.metric, history, best: best!, stoppedEarly, restored } };
 }
 
 /**
@@ -197,9 +195,12 @@ async function snapshot(core: ModelCore, adapter: string): Promise<BestWeights> 
   return { state, restore: () => core.importState(state) };
 }
 
-function summarize(result: AddonFitResult, losses: Float32Array[], elapsedSec: number): FitSummary {
-  const all = new Float32Array(losses.reduce((n, l) => n + l.length, 0));
-  losses.reduce((at, l) => (all.set(l, at), at + l.length), 0);
+/** The summary of a fit call from its native segments (one, or one per validation): losses, time and profile add up. */
+function summarize(segments: AddonFitResult[], profile: boolean): FitSummary {
+  const result = segments.at(-1)!;
+  const all = new Float32Array(segments.reduce((n, s) => n + s.losses.length, 0));
+  segments.reduce((at, s) => (all.set(s.losses, at), at + s.losses.length), 0);
+  const elapsedSec = segments.reduce((t, s) => t + s.elapsedSec, 0);
   return {
     steps: result.steps,
     totalSteps: result.totalSteps,
@@ -210,5 +211,12 @@ function summarize(result: AddonFitResult, losses: Float32Array[], elapsedSec: n
       decay: { parameters: result.decayParameters, tensors: result.decayTensors },
       noDecay: { parameters: result.noDecayParameters, tensors: result.noDecayTensors },
     },
+    ...(profile && { profile: sumProfiles(segments.map((s) => s.profile)) }),
   };
+}
+
+function sumProfiles(profiles: StepProfile[]): StepProfile {
+  const sum: StepProfile = { sampleSec: 0, forwardSec: 0, lossSec: 0, backwardSec: 0, optimizerSec: 0 };
+  for (const p of profiles) for (const key of Object.keys(sum) as (keyof StepProfile)[]) sum[key] += p[key];
+  return sum;
 }

@@ -48,6 +48,9 @@ Napi::Value parityAttention(Napi::Env env, ParityAttentionRequest&& r) {
 Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& r) {
   return runAsync<ParityLoraResult>(env, [r = std::move(r)] { return loraParity(r); });
 }
+Napi::Value parityDropout(Napi::Env env, ParityDropoutRequest&& r) {
+  return runAsync<std::vector<float>>(env, [r = std::move(r)] { return dropoutMask(r); });
+}
 
 }  // namespace seqrec::glue
 

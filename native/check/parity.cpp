@@ -5,6 +5,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "common/device.h"
+#include "common/error.h"
+#include "common/rng.h"
+#include "model/dropout.h"
 #include "model/transformer.h"
 #include "train/adamw.h"
 #include "train/fused_ce.h"
@@ -156,6 +160,14 @@ ParityAttentionResult attentionParity(const ParityAttentionRequest& r) {
     (sdpa ? out.sdpaGrad : out.explicitGrad) = toFloats(net->itemEmbedding->weight.grad());
   }
   return out;
+}
+
+std::vector<float> dropoutMask(const ParityDropoutRequest& r) {
+  if (r.numel < 0 || !(r.p > 0.0 && r.p < 1.0)) throw invalidOption("parityDropout: numel >= 0 and p in (0, 1)");
+  useThreads(r.threads);
+  at::Generator gen = cpuGenerator(static_cast<uint64_t>(r.seed));
+  torch::Tensor mask = cpuDropoutMask(torch::empty({r.numel}), r.p, gen);  // (n)
+  return std::vector<float>(mask.data_ptr<float>(), mask.data_ptr<float>() + r.numel);
 }
 
 }  // namespace seqrec

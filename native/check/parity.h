@@ -1,7 +1,7 @@
 // Numeric checks of the maths this project writes by hand, each against an independent
 // reference computed in the same process: the fused loss vs LibTorch autograd over unfused
 // logits and central finite differences; AdamW vs torch::optim::AdamW; SDPA vs explicit
-// attention. The tests (tests/parity/) call these through the addon and compare the arrays.
+// attention; the dropout mask is checked statistically. The tests (tests/parity/) call these through the addon and compare the arrays.
 #pragma once
 #include "generated/types.h"
 
@@ -10,5 +10,7 @@ namespace seqrec {
 ParityCeResult crossEntropyParity(const ParityCeRequest& request);
 ParityAdamWResult adamWParity(const ParityAdamWRequest& request);
 ParityAttentionResult attentionParity(const ParityAttentionRequest& request);
+// The CPU dropout mask itself, for the statistical checks of tests/parity/dropout.test.ts.
+std::vector<float> dropoutMask(const ParityDropoutRequest& request);
 
 }  // namespace seqrec

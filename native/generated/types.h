@@ -65,6 +65,7 @@ struct FitRequest {
   int64_t freezeBlocks = 0;  ///< base training: keep the first this many transformer blocks frozen
   bool biasAndNormOnly = false;  ///< base training: train only biases and LayerNorm parameters
   double idDropout = 0.0;  ///< text models: share of items whose id embedding is dropped per step, so the text part learns to stand alone
+  bool profile = false;  ///< time each step's phases (StepProfile); on CUDA the device is synchronised after each phase
 };
 
 /// A progress report from the training thread.
@@ -86,6 +87,15 @@ struct TrainableTensor {
   bool decay = false;  ///< in the weight-decay group
 };
 
+/// Where the steps of a fit call spent their wall time, summed over its steps (filled when FitRequest.profile).
+struct StepProfile {
+  double sampleSec = 0.0;  ///< batches sampled (C++) and copied to the device, dropout re-seeded
+  double forwardSec = 0.0;  ///< item table and transformer forward (text tower too, end to end)
+  double lossSec = 0.0;  ///< fused cross-entropy: logits chunks, softmax and both its gradients (computed in its forward)
+  double backwardSec = 0.0;  ///< autograd backward through the transformer and the item table
+  double optimizerSec = 0.0;  ///< gradient clipping and the AdamW update
+};
+
 /// Outcome of a fit call.
 struct FitResult {
   int64_t steps = 0;  ///< optimizer steps done in the run (this call and any before it)
@@ -102,6 +112,7 @@ struct FitResult {
   int64_t frozenParameters = 0;  ///< base parameters left out of training (frozen, or the whole base when training an adapter)
   int64_t frozenTensors = 0;  ///< base tensors left out of training
   std::vector<TrainableTensor> trainable;  ///< the optimizer's parameter list, in group order
+  StepProfile profile;  ///< phase times of this call (zero unless FitRequest.profile)
 };
 
 /// Ranks of held-out targets given each user's history: over all items, or over sampled candidates.
@@ -302,6 +313,14 @@ struct ParityAttentionResult {
   std::vector<float> explicitPath;  ///< hidden (B, L, d), explicit attention
   std::vector<float> sdpaGrad;  ///< item-embedding gradient with SDPA
   std::vector<float> explicitGrad;  ///< item-embedding gradient, explicit attention
+};
+
+/// Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads.
+struct ParityDropoutRequest {
+  int64_t numel = 0;  ///< elements
+  double p = 0.0;  ///< drop probability
+  int64_t seed = 0;  ///< generator seed
+  int64_t threads = 0;  ///< intra-op threads
 };
 
 /// Check: LoraLinear vs the explicit x·(W + s·B·A)ᵀ + b under autograd, and merge/unmerge.

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <optional>
 
+#include <torch/cuda.h>
+
 #include "common/error.h"
 #include "common/host_memory.h"
 #include "io/csr_check.h"
@@ -140,18 +142,40 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
   return s;
 }
 
+// With FitRequest.profile: the wall time since the last lap goes to one phase of StepProfile. On CUDA
+// the device is synchronised first, so the time is the phase's and not its kernel launches'.
+class PhaseClock {
+ public:
+  PhaseClock(bool on, const torch::Device& device) : on_(on), cuda_(device.is_cuda()) {}
+  void lap(double StepProfile::*phase, StepProfile& profile) {
+    if (!on_) return;
+    if (cuda_) torch::cuda::synchronize();
+    const auto now = Clock::now();
+    profile.*phase += std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+  }
+  void start() {
+    if (on_) last_ = Clock::now();
+  }
+
+ private:
+  bool on_, cuda_;
+  Clock::time_point last_;
+};
+
 // Mean loss of one optimizer step's micro-batches, gradients accumulated (not applied); nullopt when
 // cancelled part-way (the partial gradients are dropped).
 std::optional<double> accumulate(Recommender& model, const FitRequest& r, FitSetup& s, int64_t step, int64_t& sequences,
-                                 const std::function<bool()>& cancelled) {
+                                 const std::function<bool()>& cancelled, PhaseClock& clock, StepProfile& profile) {
   double stepLoss = 0.0;
   for (int64_t a = 0; a < r.accumSteps; ++a) {
     if (cancelled()) return std::nullopt;
     const int64_t micro = step * r.accumSteps + a;
     Batch batch = s.sampler->batch(micro / s.perEpoch, micro % s.perEpoch);
     model.reseed(step, a);
-    torch::Tensor inputs = batch.inputs.to(model.device);                                                  // (B, L)
-    torch::Tensor targets = batch.targets.to(model.device);                                                // (B, L)
+    torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
+    torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
+    clock.lap(&StepProfile::sampleSec, profile);
     torch::Tensor text = s.tower ? s.tower->text(model.net->itemText, model.generator) : torch::Tensor();  // (R, T) or none
     torch::Tensor table = model.net->itemTable(model.generator, r.idDropout, text);                        // (R, d), one id-dropout draw
     torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter, table);                  // (B, L, d)
@@ -160,10 +184,13 @@ std::optional<double> accumulate(Recommender& model, const FitRequest& r, FitSet
       output = table.index_select(0, s.softmax.rows);                                 // (V_a, d)
       targets = s.softmax.remap.index_select(0, targets.flatten()).view_as(targets);  // (B, L) in 0..V_a
     }
+    clock.lap(&StepProfile::forwardSec, profile);
     torch::Tensor loss = sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
+    clock.lap(&StepProfile::lossSec, profile);
     (loss / static_cast<double>(r.accumSteps)).backward();
     stepLoss += loss.item<double>() / static_cast<double>(r.accumSteps);
     sequences += inputs.size(0);
+    clock.lap(&StepProfile::backwardSec, profile);
   }
   return stepLoss;
 }
@@ -218,10 +245,12 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
   const std::function<bool()> cancelled = [&hooks] { return hooks.abort && hooks.abort->load(); };
   Reporter reporter;
   AdamW& optimizer = run.optimizer();
+  PhaseClock clock(r.profile, model.device);
   model.net->train();
   for (int64_t step = run.step(); step < s.stopStep; ++step) {
     optimizer.zeroGrad();
-    const std::optional<double> loss = accumulate(model, r, s, step, reporter.windowSequences, cancelled);
+    clock.start();
+    const std::optional<double> loss = accumulate(model, r, s, step, reporter.windowSequences, cancelled, clock, result.profile);
     if (!loss || cancelled()) {
       result.aborted = true;
       break;
@@ -234,6 +263,7 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
     }
     const double lr = s.schedule.at(step);
     optimizer.step(lr);
+    clock.lap(&StepProfile::optimizerSec, result.profile);  // clipping and the update
     run.setStep(step + 1);
     result.losses.push_back(static_cast<float>(*loss));
     if (hooks.onProgress && (run.step() % r.progressEvery == 0 || run.step() == s.stopStep))

@@ -197,6 +197,21 @@ describe('SASRec fit on synthetic data', () => {
   });
 });
 
+describe('step profile', () => {
+  it('profile: true times each phase; they account for most of the call, and add up across validation segments', async () => {
+    await using model = await SASRec.create(ARCH);
+    const plain = await model.fit(train, { epochs: 1, batchSize: 64 });
+    expect(plain.profile).toBeUndefined();
+    const summary = await model.fit(train, { epochs: 4, batchSize: 64, profile: true, validation: { data: test, every: 2, patience: 0 } });
+    const p = summary.profile!;
+    for (const [phase, sec] of Object.entries(p)) expect(sec, phase).toBeGreaterThan(0);
+    const total = p.sampleSec + p.forwardSec + p.lossSec + p.backwardSec + p.optimizerSec;
+    expect(total).toBeLessThanOrEqual(summary.elapsedSec);
+    expect(total).toBeGreaterThan(0.7 * summary.elapsedSec); // the rest: progress reports, set-up
+    expect(summary.validation!.history).toHaveLength(2); // two native segments, one profile
+  });
+});
+
 describe('progress by async iteration', () => {
   it('for await yields every report in order, then ends', async () => {
     const model = await SASRec.create({ ...ARCH, dim: 16, layers: 1 });

@@ -193,6 +193,7 @@ describe('adapters on a whole model', () => {
         freezeBlocks: 0,
         biasAndNormOnly: false,
         idDropout: 0,
+        profile: false,
       };
       const result = await m.fit(request, () => undefined);
       expect(result.steps).toBe(6);

@@ -234,6 +234,7 @@ describe('raw addon calls never crash the process', () => {
     freezeBlocks: 0,
     biasAndNormOnly: false,
     idDropout: 0,
+    profile: false,
   });
 
   /** The code of whatever a raw call throws synchronously or rejects with (raw errors are plain Errors with .code). */

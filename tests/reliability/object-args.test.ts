@@ -188,6 +188,7 @@ function fitRequest() {
     freezeBlocks: 0,
     biasAndNormOnly: false,
     idDropout: 0,
+    profile: false,
     resume: false,
     untilEpoch: 0,
   };

@@ -85,6 +85,7 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.freezeBlocks = readInt(object.Get("freezeBlocks"), path + ".freezeBlocks");
   out.biasAndNormOnly = readBool(object.Get("biasAndNormOnly"), path + ".biasAndNormOnly");
   out.idDropout = readFloat(object.Get("idDropout"), path + ".idDropout");
+  out.profile = readBool(object.Get("profile"), path + ".profile");
   return out;
 }
 
@@ -109,6 +110,16 @@ Napi::Value toJs(Napi::Env env, const TrainableTensor& value) {
   return object;
 }
 
+Napi::Value toJs(Napi::Env env, const StepProfile& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("sampleSec", toJs(env, value.sampleSec));
+  object.Set("forwardSec", toJs(env, value.forwardSec));
+  object.Set("lossSec", toJs(env, value.lossSec));
+  object.Set("backwardSec", toJs(env, value.backwardSec));
+  object.Set("optimizerSec", toJs(env, value.optimizerSec));
+  return object;
+}
+
 Napi::Value toJs(Napi::Env env, const FitResult& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("steps", toJs(env, value.steps));
@@ -125,6 +136,7 @@ Napi::Value toJs(Napi::Env env, const FitResult& value) {
   object.Set("frozenParameters", toJs(env, value.frozenParameters));
   object.Set("frozenTensors", toJs(env, value.frozenTensors));
   object.Set("trainable", toJs(env, value.trainable));
+  object.Set("profile", toJs(env, value.profile));
   return object;
 }
 
@@ -406,6 +418,16 @@ Napi::Value toJs(Napi::Env env, const ParityAttentionResult& value) {
   return object;
 }
 
+ParityDropoutRequest readParityDropoutRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "ParityDropoutRequest");
+  ParityDropoutRequest out;
+  out.numel = readInt(object.Get("numel"), path + ".numel");
+  out.p = readFloat(object.Get("p"), path + ".p");
+  out.seed = readInt(object.Get("seed"), path + ".seed");
+  out.threads = readInt(object.Get("threads"), path + ".threads");
+  return out;
+}
+
 ParityLoraRequest readParityLoraRequest(const Napi::Value& value, const std::string& path) {
   Napi::Object object = readObject(value, path, "ParityLoraRequest");
   ParityLoraRequest out;
@@ -482,6 +504,13 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
       return parityLora(info.Env(), std::move(request));
     });
   }, "parityLora"));
+  exports.Set("parityDropout", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "parityDropout");
+      ParityDropoutRequest request = readParityDropoutRequest(info[0], "parityDropout.request");
+      return parityDropout(info.Env(), std::move(request));
+    });
+  }, "parityDropout"));
 }
 
 }  // namespace seqrec::glue

@@ -26,6 +26,7 @@ Napi::Value parityCrossEntropy(Napi::Env env, ParityCeRequest&& request);
 Napi::Value parityAdamW(Napi::Env env, ParityAdamWRequest&& request);
 Napi::Value parityAttention(Napi::Env env, ParityAttentionRequest&& request);
 Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& request);
+Napi::Value parityDropout(Napi::Env env, ParityDropoutRequest&& request);
 void registerFunctions(Napi::Env env, Napi::Object exports);
 
 /// A transformer recommender living in native memory (CPU or CUDA).

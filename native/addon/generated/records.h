@@ -14,6 +14,7 @@ ItemText readItemText(const Napi::Value& value, const std::string& path);
 FitRequest readFitRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const FitProgress& value);
 Napi::Value toJs(Napi::Env env, const TrainableTensor& value);
+Napi::Value toJs(Napi::Env env, const StepProfile& value);
 Napi::Value toJs(Napi::Env env, const FitResult& value);
 RankRequest readRankRequest(const Napi::Value& value, const std::string& path);
 TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path);
@@ -41,6 +42,7 @@ ParityAdamWRequest readParityAdamWRequest(const Napi::Value& value, const std::s
 Napi::Value toJs(Napi::Env env, const ParityAdamWResult& value);
 ParityAttentionRequest readParityAttentionRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityAttentionResult& value);
+ParityDropoutRequest readParityDropoutRequest(const Napi::Value& value, const std::string& path);
 ParityLoraRequest readParityLoraRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityLoraResult& value);
 
