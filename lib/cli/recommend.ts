@@ -4,7 +4,7 @@
  */
 import { SeqrecError } from '../errors.js';
 import { loadModel } from '../models/sasrec.js';
-import type { Recommendation } from '../models/recommender.js';
+import type { Recommendation } from '../models/inference.js';
 import type { Config } from './config.js';
 import { loadData, modelItems, type UnknownItems } from './load-data.js';
 

@@ -18,6 +18,7 @@ import { trainModel } from '../train/fit.js';
 import { integer, invalid, noUnknownKeys, optionsObject, boolean } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
+import { explainItem, isBatch, recommendLists, type Contribution, type RecommendOptions, type Recommendation } from './inference.js';
 import { checkItemVectors, type ItemTextVectors } from '../text/vectors.js';
 import type { AdapterInfo, LoadAdapterOptions, SaveAdapterOptions } from '../adapters/manager.js';
 import type { AdapterOptions } from '../adapters/options.js';
@@ -29,14 +30,8 @@ export interface LoadOptions {
   threads?: number;
 }
 
-export interface Recommendation {
-  /** dense item id (1..V) */
-  item: number;
-  /** the item's id in the training data's vocabulary, when the model was fit on a Dataset with itemIds */
-  id?: string;
-  /** model score (higher is better) */
-  score: number;
-}
+/** No allow or deny list. */
+const NONE = new Int32Array(0);
 
 /** Set by the class's static block: the only way to a model's core from outside the class. */
 let coreOf: (model: SequentialRecommender) => ModelCore;
@@ -174,38 +169,34 @@ export class SequentialRecommender implements AsyncDisposable {
     checkEvalSet('evalSet', evalSet, this.#core.config.items);
     const width = Math.min(k, this.#core.config.items);
     const result = await this.#core.track(
-      callNative(() => native.topK({ offsets: evalSet.offsets, items: evalSet.items, k: width, excludeSeen: true, batchSize, adapter })),
+      callNative(() =>
+        native.topK({ offsets: evalSet.offsets, items: evalSet.items, k: width, excludeSeen: true, allow: NONE, deny: NONE, batchSize, adapter }),
+      ),
     );
     return { lists: result.items, width: result.k, numItems: this.#core.config.items };
   }
 
-  /** Top-k items for one history (dense ids, oldest first). */
-  async recommend(history: ArrayLike<number>, options: { k?: number; excludeSeen?: boolean; adapter?: string | null } = {}): Promise<Recommendation[]> {
-    const native = this.#core.native();
-    const o = optionsObject('options', options) as { k?: number; excludeSeen?: boolean; adapter?: string | null };
-    noUnknownKeys('options', o, ['k', 'excludeSeen', 'adapter']);
-    const adapter = this.#core.adapters.resolve('options.adapter', o.adapter);
-    const k = integer('options.k', o.k ?? 10, 1, this.#core.config.items);
-    const items = Int32Array.from(history);
-    items.forEach((item, i) => integer(`history[${i}]`, item, 1, this.#core.config.items));
-    const result = await this.#core.track(
-      callNative(() =>
-        native.topK({
-          offsets: Int32Array.of(0, items.length),
-          items,
-          k,
-          excludeSeen: boolean('options.excludeSeen', o.excludeSeen ?? true),
-          batchSize: 1,
-          adapter,
-        }),
-      ),
-    );
-    const out: Recommendation[] = [];
-    for (let i = 0; i < result.k; i++) {
-      const item = result.items[i]!;
-      if (item > 0) out.push({ item, score: result.scores[i]!, ...(this.#core.itemIds && { id: this.#core.itemIds[item] }) });
-    }
-    return out;
+  /**
+   * Top-k items for one history (dense ids, oldest first), or for each of several histories at once
+   * (one native call). Seen items (excludeSeen), `deny` and anything outside `allow` are left out
+   * inside the native top-K; `adapter` picks the LoRA adapter per call; `explain` adds to each item
+   * the history events that drove it (as explain() computes them).
+   */
+  recommend(history: ArrayLike<number>, options?: RecommendOptions): Promise<Recommendation[]>;
+  recommend(histories: ArrayLike<number>[], options?: RecommendOptions): Promise<Recommendation[][]>;
+  async recommend(history: ArrayLike<number> | ArrayLike<number>[], options: RecommendOptions = {}): Promise<Recommendation[] | Recommendation[][]> {
+    if (isBatch(history)) return recommendLists(this.#core, history, options);
+    if (history === null || typeof history !== 'object') throw invalid('history', 'an array of item ids, or an array of such arrays', history);
+    return (await recommendLists(this.#core, [history], options))[0]!;
+  }
+
+  /**
+   * Which events of `history` drove `item`'s score, largest contribution first: leave-one-out
+   * occlusion, exact for the model (score with the whole history minus score without the event),
+   * all variants scored in one batched native call.
+   */
+  explain(history: ArrayLike<number>, item: number, options: { adapter?: string | null } = {}): Promise<Contribution[]> {
+    return explainItem(this.#core, history, item, options);
   }
 
   /** Free native memory now. Aborts a running fit and waits for calls in flight. Idempotent. */

@@ -213,6 +213,24 @@ export interface AddonTopKRequest {
   k: number;
   /** drop items already in the history */
   excludeSeen: boolean;
+  /** the only items that may be returned, for every history; empty = any item */
+  allow: Int32Array;
+  /** items never returned, for every history */
+  deny: Int32Array;
+  /** users scored at once */
+  batchSize: number;
+  /** LoRA adapter to score with; "" = the base model alone */
+  adapter: string;
+}
+
+/** Scores of chosen items for each history (the same score topK ranks by). */
+export interface AddonScoreRequest {
+  /** (n+1) CSR offsets of the histories */
+  offsets: Int32Array;
+  /** history items */
+  items: Int32Array;
+  /** (n·c) items to score, c per history, row-major */
+  candidates: Int32Array;
   /** users scored at once */
   batchSize: number;
   /** LoRA adapter to score with; "" = the base model alone */
@@ -575,6 +593,8 @@ export interface AddonNativeModel {
   abortFit(): boolean;
   /** Full-ranking ranks of targets. */
   rank(request: AddonRankRequest): Promise<Int32Array>;
+  /** Scores (n·c) of the candidates of each history. */
+  scoreItems(request: AddonScoreRequest): Promise<Float32Array>;
   /** Top-K lists. */
   topK(request: AddonTopKRequest): Promise<AddonTopKResult>;
   /** Copy parameters and optimizer state out. */

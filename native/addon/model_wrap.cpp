@@ -33,6 +33,10 @@ Job<std::vector<int32_t>> NativeModel::rank(RankRequest&& request) {
   return [model = model_, r = std::move(request)] { return model->ranks(r); };
 }
 
+Job<std::vector<float>> NativeModel::scoreItems(ScoreRequest&& request) {
+  return [model = model_, r = std::move(request)] { return model->scoreItems(r); };
+}
+
 Job<TopKResult> NativeModel::topK(TopKRequest&& request) {
   return [model = model_, r = std::move(request)] { return model->topK(r); };
 }

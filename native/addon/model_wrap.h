@@ -20,6 +20,7 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Napi::Value fit(Napi::Env env, FitRequest&& request, Napi::Function onProgress, std::function<void()> release);
   bool abortFit(Napi::Env env);
   Job<std::vector<int32_t>> rank(RankRequest&& request);
+  Job<std::vector<float>> scoreItems(ScoreRequest&& request);
   Job<TopKResult> topK(TopKRequest&& request);
   Job<ModelState> exportState();
   Job<void> importState(ModelState&& state);

@@ -132,6 +132,17 @@ struct TopKRequest {
   std::vector<int32_t> items;  ///< history items
   int64_t k = 0;  ///< list length
   bool excludeSeen = false;  ///< drop items already in the history
+  std::vector<int32_t> allow;  ///< the only items that may be returned, for every history; empty = any item
+  std::vector<int32_t> deny;  ///< items never returned, for every history
+  int64_t batchSize = 0;  ///< users scored at once
+  std::string adapter;  ///< LoRA adapter to score with; "" = the base model alone
+};
+
+/// Scores of chosen items for each history (the same score topK ranks by).
+struct ScoreRequest {
+  std::vector<int32_t> offsets;  ///< (n+1) CSR offsets of the histories
+  std::vector<int32_t> items;  ///< history items
+  std::vector<int32_t> candidates;  ///< (n·c) items to score, c per history, row-major
   int64_t batchSize = 0;  ///< users scored at once
   std::string adapter;  ///< LoRA adapter to score with; "" = the base model alone
 };

@@ -1,6 +1,7 @@
 // Model construction, inference (ranks, top-K) and state export/import for checkpoints.
 #include "model/recommender.h"
 
+#include <cstring>
 #include <limits>
 
 #include "common/cancel.h"
@@ -151,7 +152,17 @@ std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
 TopKResult Recommender::topK(const TopKRequest& r) {
   checkCsr(r.offsets, r.items, config.numItems, "histories");
   if (r.k < 1 || r.batchSize < 1) throw Error(ErrorCode::InvalidOption, "topK needs k >= 1 and a positive batch size");
+  checkItemIds(r.allow, config.numItems, "allow");
+  checkItemIds(r.deny, config.numItems, "deny");
   checkAdapter(r.adapter, "topK");
+  // (V) bool, true = may be returned; undefined when every item may
+  torch::Tensor candidate;
+  if (!r.allow.empty() || !r.deny.empty()) {
+    candidate = torch::full({config.numItems}, r.allow.empty(), torch::kBool);
+    bool* c = candidate.data_ptr<bool>();
+    for (int32_t item : r.allow) c[item - 1] = true;
+    for (int32_t item : r.deny) c[item - 1] = false;
+  }
   useThreads();
   c10::InferenceMode inference;
   const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, k = std::min<int64_t>(r.k, config.numItems);
@@ -162,7 +173,8 @@ TopKResult Recommender::topK(const TopKRequest& r) {
     throwIfCancelled();
     const int64_t end = std::min(n, begin + r.batchSize);
     torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, r.excludeSeen, nullptr, r.adapter);  // (b, V)
-    auto [values, indices] = s.topk(k, 1);                                                                      // (b, K), (b, K)
+    if (candidate.defined()) s.masked_fill_(candidate.logical_not().unsqueeze(0), -std::numeric_limits<float>::infinity());
+    auto [values, indices] = s.topk(k, 1);  // (b, K), (b, K)
     const float* vp = values.contiguous().data_ptr<float>();
     const int64_t* ip = indices.contiguous().data_ptr<int64_t>();
     for (int64_t j = 0; j < (end - begin) * k; ++j) {
@@ -173,6 +185,32 @@ TopKResult Recommender::topK(const TopKRequest& r) {
   }
   result.k = k;
   return result;
+}
+
+std::vector<float> Recommender::scoreItems(const ScoreRequest& r) {
+  checkCsr(r.offsets, r.items, config.numItems, "histories");
+  const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1;
+  const int64_t c = n > 0 ? static_cast<int64_t>(r.candidates.size()) / n : 0;
+  if (r.batchSize < 1 || static_cast<int64_t>(r.candidates.size()) != n * c)
+    throw Error(ErrorCode::InvalidData, "scoreItems: candidates must hold the same number of items for each history, and batchSize >= 1");
+  checkItemIds(r.candidates, config.numItems, "candidates");
+  checkAdapter(r.adapter, "scoreItems");
+  useThreads();
+  c10::InferenceMode inference;
+  net->eval();
+  torch::Tensor table = net->outputWeight(generator);  // (V, d)
+  std::vector<float> out(static_cast<size_t>(n * c));
+  for (int64_t begin = 0; begin < n; begin += r.batchSize) {
+    throwIfCancelled();
+    const int64_t end = std::min(n, begin + r.batchSize), b = end - begin;
+    torch::Tensor h = lastHidden(r.offsets.data(), r.items.data(), begin, end, r.adapter);  // (b, d)
+    torch::Tensor ids =
+        torch::from_blob(const_cast<int32_t*>(r.candidates.data()) + begin * c, {b * c}, torch::kInt).to(device, torch::kLong) - 1;
+    torch::Tensor rows = table.index_select(0, ids).view({b, c, -1});                                    // (b, c, d)
+    torch::Tensor s = torch::bmm(rows, h.unsqueeze(2)).squeeze(2).to(torch::kFloat).cpu().contiguous();  // (b, c)
+    std::memcpy(out.data() + begin * c, s.data_ptr<float>(), static_cast<size_t>(b * c) * sizeof(float));
+  }
+  return out;
 }
 
 }  // namespace seqrec

@@ -28,7 +28,11 @@ class Recommender {
   // Full-ranking rank of each target among all V items, the user's history excluded (the target
   // itself stays a candidate), ties counted pessimistically; non-finite scores rank last (V).
   std::vector<int32_t> ranks(const RankRequest& request);
+  // Top-K per history, its history (excludeSeen), deny and everything outside allow scored −∞ before
+  // the selection, so a list is never short because of a filter applied after it.
   TopKResult topK(const TopKRequest& request);
+  // (n·c) the score topK ranks by of each history's c candidates.
+  std::vector<float> scoreItems(const ScoreRequest& request);
 
   ModelState exportState() const;
   void importState(const ModelState& state);

@@ -125,7 +125,15 @@ describe('adapters on a whole model', () => {
         'blocks.1.ffnIn',
         'blocks.1.ffnOut',
       ]);
-      const histories = { offsets: Int32Array.of(0, 3, 7), items: Int32Array.of(1, 2, 3, 4, 5, 6, 7), k: V, excludeSeen: false, batchSize: 2 };
+      const histories = {
+        offsets: Int32Array.of(0, 3, 7),
+        items: Int32Array.of(1, 2, 3, 4, 5, 6, 7),
+        k: V,
+        excludeSeen: false,
+        allow: new Int32Array(0),
+        deny: new Int32Array(0),
+        batchSize: 2,
+      };
       const before = await m.topK({ ...histories, adapter: '' });
       const info = await m.addAdapter({ name: 'init', lora: { r: 4, alpha: 8, dropout: 0, rslora: false }, modules: layers });
       expect(info.scale).toBe(2);

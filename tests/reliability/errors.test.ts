@@ -279,7 +279,9 @@ describe('raw addon calls never crash the process', () => {
   });
 
   it.each(malformed)('topK with %s → E_INVALID_DATA', async (_name, offsets, items) => {
-    const r = await rawCode(() => native.topK({ offsets, items, k: 3, excludeSeen: true, batchSize: 4, adapter: '' }));
+    const r = await rawCode(() =>
+      native.topK({ offsets, items, k: 3, excludeSeen: true, allow: new Int32Array(0), deny: new Int32Array(0), batchSize: 4, adapter: '' }),
+    );
     expect(r.code, r.message).toBe('E_INVALID_DATA');
   });
 
@@ -313,8 +315,28 @@ describe('raw addon calls never crash the process', () => {
   it('bad sizes (batchSize 0, k 0) are refused', async () => {
     for (const call of [
       () => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: 0, ...fullRanking }),
-      () => native.topK({ offsets: okOffsets, items: okItems, k: 0, excludeSeen: true, batchSize: 1, adapter: '' }),
-      () => native.topK({ offsets: okOffsets, items: okItems, k: 2, excludeSeen: true, batchSize: 0, adapter: '' }),
+      () =>
+        native.topK({
+          offsets: okOffsets,
+          items: okItems,
+          k: 0,
+          excludeSeen: true,
+          allow: new Int32Array(0),
+          deny: new Int32Array(0),
+          batchSize: 1,
+          adapter: '',
+        }),
+      () =>
+        native.topK({
+          offsets: okOffsets,
+          items: okItems,
+          k: 2,
+          excludeSeen: true,
+          allow: new Int32Array(0),
+          deny: new Int32Array(0),
+          batchSize: 0,
+          adapter: '',
+        }),
       () => native.fit({ ...fitRequest(okOffsets, okItems), batchSize: 0 }, () => undefined),
     ]) {
       const r = await rawCode(call);
@@ -331,8 +353,34 @@ describe('raw addon calls never crash the process', () => {
         () => native.rank({ offsets: okOffsets, items: okItems, targets: Float32Array.of(6, 7) as never, batchSize: 4, ...fullRanking }),
       ],
       ['rank.request.batchSize', () => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: '4' as never, ...fullRanking })],
-      ['topK.request.k', () => native.topK({ offsets: okOffsets, items: okItems, k: 1.5, excludeSeen: true, batchSize: 4, adapter: '' })],
-      ['topK.request.excludeSeen', () => native.topK({ offsets: okOffsets, items: okItems, k: 2, excludeSeen: 1 as never, batchSize: 4, adapter: '' })],
+      [
+        'topK.request.k',
+        () =>
+          native.topK({
+            offsets: okOffsets,
+            items: okItems,
+            k: 1.5,
+            excludeSeen: true,
+            allow: new Int32Array(0),
+            deny: new Int32Array(0),
+            batchSize: 4,
+            adapter: '',
+          }),
+      ],
+      [
+        'topK.request.excludeSeen',
+        () =>
+          native.topK({
+            offsets: okOffsets,
+            items: okItems,
+            k: 2,
+            excludeSeen: 1 as never,
+            allow: new Int32Array(0),
+            deny: new Int32Array(0),
+            batchSize: 4,
+            adapter: '',
+          }),
+      ],
       ['fit.request.items', () => native.fit({ ...fitRequest(okOffsets, okItems), items: 'x' as never }, () => undefined)],
       ['fit.request.lr', () => native.fit({ ...fitRequest(okOffsets, okItems), lr: null as never }, () => undefined)],
       ['fit.onProgress', () => native.fit(fitRequest(okOffsets, okItems), 'callback' as never)],
@@ -370,7 +418,16 @@ describe('raw addon calls never crash the process', () => {
     expect(ranks).toBeInstanceOf(Int32Array);
     expect(ranks.length).toBe(2);
     for (const r of ranks) expect(r >= 1 && r <= V).toBe(true);
-    const top = await native.topK({ offsets: okOffsets, items: okItems, k: 3, excludeSeen: true, batchSize: 4, adapter: '' });
+    const top = await native.topK({
+      offsets: okOffsets,
+      items: okItems,
+      k: 3,
+      excludeSeen: true,
+      allow: new Int32Array(0),
+      deny: new Int32Array(0),
+      batchSize: 4,
+      adapter: '',
+    });
     expect(top.k).toBe(3);
     const fit = await native.fit(fitRequest(okOffsets, okItems), () => undefined);
     expect(fit.steps).toBe(1);

@@ -160,6 +160,19 @@ TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path) {
   out.items = readInt32Array(object.Get("items"), path + ".items");
   out.k = readInt(object.Get("k"), path + ".k");
   out.excludeSeen = readBool(object.Get("excludeSeen"), path + ".excludeSeen");
+  out.allow = readInt32Array(object.Get("allow"), path + ".allow");
+  out.deny = readInt32Array(object.Get("deny"), path + ".deny");
+  out.batchSize = readInt(object.Get("batchSize"), path + ".batchSize");
+  out.adapter = readString(object.Get("adapter"), path + ".adapter");
+  return out;
+}
+
+ScoreRequest readScoreRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "ScoreRequest");
+  ScoreRequest out;
+  out.offsets = readInt32Array(object.Get("offsets"), path + ".offsets");
+  out.items = readInt32Array(object.Get("items"), path + ".items");
+  out.candidates = readInt32Array(object.Get("candidates"), path + ".candidates");
   out.batchSize = readInt(object.Get("batchSize"), path + ".batchSize");
   out.adapter = readString(object.Get("adapter"), path + ".adapter");
   return out;

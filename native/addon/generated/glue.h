@@ -34,6 +34,7 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   Napi::Value fit(Napi::Env env, FitRequest&& request, Napi::Function onProgress, std::function<void()> release);  // exclusive
 ///   bool abortFit(Napi::Env env);  // any
 ///   Job<std::vector<int32_t>> rank(RankRequest&& request);  // shared
+///   Job<std::vector<float>> scoreItems(ScoreRequest&& request);  // shared
 ///   Job<TopKResult> topK(TopKRequest&& request);  // shared
 ///   Job<ModelState> exportState();  // shared
 ///   Job<void> importState(ModelState&& state);  // exclusive
@@ -63,6 +64,7 @@ class NativeModelGlue : public GatedObject<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("fit", static_cast<Method>(&NativeModelGlue::fitGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("abortFit", static_cast<Method>(&NativeModelGlue::abortFitGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("rank", static_cast<Method>(&NativeModelGlue::rankGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("scoreItems", static_cast<Method>(&NativeModelGlue::scoreItemsGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("topK", static_cast<Method>(&NativeModelGlue::topKGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("exportState", static_cast<Method>(&NativeModelGlue::exportStateGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("importState", static_cast<Method>(&NativeModelGlue::importStateGlue)),
@@ -116,6 +118,13 @@ class NativeModelGlue : public GatedObject<Derived> {
       requireArgs(info, 1, "NativeModel.rank");
       RankRequest request = readRankRequest(info[0], "rank.request");
       return this->template runGated<std::vector<int32_t>>(info.Env(), "rank", Access::Shared, [&] { return self().rank(std::move(request)); });
+    });
+  }
+  Napi::Value scoreItemsGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.scoreItems");
+      ScoreRequest request = readScoreRequest(info[0], "scoreItems.request");
+      return this->template runGated<std::vector<float>>(info.Env(), "scoreItems", Access::Shared, [&] { return self().scoreItems(std::move(request)); });
     });
   }
   Napi::Value topKGlue(const Napi::CallbackInfo& info) {

@@ -18,6 +18,7 @@ Napi::Value toJs(Napi::Env env, const StepProfile& value);
 Napi::Value toJs(Napi::Env env, const FitResult& value);
 RankRequest readRankRequest(const Napi::Value& value, const std::string& path);
 TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path);
+ScoreRequest readScoreRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const TopKResult& value);
 TensorEntry readTensorEntry(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const TensorEntry& value);

@@ -1,0 +1,155 @@
+/**
+ * recommend() and explain() over a model's core: options checked and turned into one native call
+ * each. Lists come from the native top-K, where seen items, `deny` and everything outside `allow`
+ * are excluded before the selection (a list is never short because a filter ran after it).
+ * Explanations are leave-one-out occlusion, exact for the model: the contribution of history event
+ * i to item j's score is score(history, j) − score(history without event i, j), every variant
+ * scored in one batched native call (scoreItems).
+ */
+import { callNative } from '../errors.js';
+import { boolean, integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
+import type { ModelCore } from './core.js';
+
+export interface RecommendOptions {
+  /** (int) list length. Default 10. */
+  k?: number;
+  /** (bool) leave out items already in the history. Default true. */
+  excludeSeen?: boolean;
+  /** (int[]) the only items that may be recommended (dense ids 1..V), e.g. what is in stock. Default: any. */
+  allow?: ArrayLike<number>;
+  /** (int[]) items never recommended (dense ids 1..V). */
+  deny?: ArrayLike<number>;
+  /** (str | null) LoRA adapter to score with: one loaded base serves many adapters, per call. Default: the applied one. */
+  adapter?: string | null;
+  /** (bool) give each recommendation `because`: the history events that drove it (see explain). Default false. */
+  explain?: boolean;
+}
+
+export interface Recommendation {
+  /** dense item id (1..V) */
+  item: number;
+  /** the item's id in the training data's vocabulary, when the model was fit on a Dataset with itemIds */
+  id?: string;
+  /** model score (higher is better) */
+  score: number;
+  /** with options.explain: the history events by contribution to this score, largest first */
+  because?: Contribution[];
+}
+
+export interface Contribution {
+  /** index of the event in the history (0 = oldest) */
+  position: number;
+  /** its dense item id */
+  item: number;
+  /** its id in the training data's vocabulary, when known */
+  id?: string;
+  /** score(history) − score(history without this event): how much the event raised the item's score */
+  contribution: number;
+}
+
+const KEYS = ['k', 'excludeSeen', 'allow', 'deny', 'adapter', 'explain'] as const;
+
+/** One history (an array of numbers) or several (an array of arrays). */
+export function isBatch(value: unknown): value is ArrayLike<number>[] {
+  return Array.isArray(value) && value.length > 0 && typeof value[0] !== 'number';
+}
+
+function itemList(name: string, value: unknown, numItems: number): Int32Array {
+  if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number')
+    throw invalid(name, 'an array of item ids', value);
+  const items = Int32Array.from(value as ArrayLike<number>);
+  items.forEach((item, i) => integer(`${name}[${i}]`, (value as ArrayLike<number>)[i], 1, numItems));
+  return items;
+}
+
+/** Histories as CSR arrays, every item checked. */
+function histories(name: string, lists: ArrayLike<number>[], numItems: number): { offsets: Int32Array; items: Int32Array } {
+  const offsets = new Int32Array(lists.length + 1);
+  lists.forEach((h, u) => (offsets[u + 1] = offsets[u]! + (h?.length ?? 0)));
+  const items = new Int32Array(offsets[lists.length]!);
+  lists.forEach((h, u) => items.set(itemList(lists.length === 1 ? name : `${name}[${u}]`, h, numItems), offsets[u]!));
+  return { offsets, items };
+}
+
+/** Top-k lists for `lists`, as recommend() returns them. */
+export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Recommendation[][]> {
+  const native = core.native();
+  const o = optionsObject('options', options) as RecommendOptions;
+  noUnknownKeys('options', o, KEYS);
+  const V = core.config.items;
+  const adapter = core.adapters.resolve('options.adapter', o.adapter);
+  const k = integer('options.k', o.k ?? 10, 1, V);
+  const { offsets, items } = histories('history', lists, V);
+  const request = {
+    offsets,
+    items,
+    k,
+    excludeSeen: boolean('options.excludeSeen', o.excludeSeen ?? true),
+    allow: o.allow === undefined ? new Int32Array(0) : itemList('options.allow', o.allow, V),
+    deny: o.deny === undefined ? new Int32Array(0) : itemList('options.deny', o.deny, V),
+    batchSize: 64,
+    adapter,
+  };
+  const result = await core.track(callNative(() => native.topK(request)));
+  const ids = core.itemIds;
+  const out = lists.map((_, u) => {
+    const list: Recommendation[] = [];
+    for (let j = u * result.k; j < (u + 1) * result.k; j++) {
+      const item = result.items[j]!;
+      if (item > 0) list.push({ item, score: result.scores[j]!, ...(ids && { id: ids[item] }) });
+    }
+    return list;
+  });
+  if (boolean('options.explain', o.explain ?? false)) {
+    for (let u = 0; u < lists.length; u++) {
+      const history = items.subarray(offsets[u]!, offsets[u + 1]!);
+      const because = await contributions(
+        core,
+        history,
+        Int32Array.from(out[u]!, (r) => r.item),
+        adapter,
+      );
+      out[u]!.forEach((r, j) => (r.because = because[j]!));
+    }
+  }
+  return out;
+}
+
+/** explain(history, item): the contribution of every history event to the item's score. */
+export async function explainItem(core: ModelCore, history: ArrayLike<number>, item: unknown, options: unknown): Promise<Contribution[]> {
+  const o = optionsObject('options', options) as { adapter?: string | null };
+  noUnknownKeys('options', o, ['adapter']);
+  const V = core.config.items;
+  const target = integer('item', item, 1, V);
+  const adapter = core.adapters.resolve('options.adapter', o.adapter);
+  const [because] = await contributions(core, itemList('history', history, V), Int32Array.of(target), adapter);
+  return because!;
+}
+
+/**
+ * For each of `targets` (c), the contribution of each event of `history` (n) to its score, largest
+ * first: the n + 1 histories (whole, then without event i) × c targets scored in one native call.
+ */
+async function contributions(core: ModelCore, history: Int32Array, targets: Int32Array, adapter: string): Promise<Contribution[][]> {
+  const n = history.length;
+  const c = targets.length;
+  if (n === 0 || c === 0) return Array.from({ length: c }, () => []);
+  const offsets = Int32Array.from({ length: n + 2 }, (_, u) => (u === 0 ? 0 : n + (u - 1) * (n - 1)));
+  const items = new Int32Array(n + n * (n - 1));
+  items.set(history, 0);
+  for (let i = 0; i < n; i++) {
+    const at = offsets[i + 1]!;
+    items.set(history.subarray(0, i), at);
+    items.set(history.subarray(i + 1), at + i);
+  }
+  const candidates = new Int32Array((n + 1) * c);
+  for (let u = 0; u <= n; u++) candidates.set(targets, u * c);
+  const native = core.native();
+  const scores = await core.track(callNative(() => native.scoreItems({ offsets, items, candidates, batchSize: 64, adapter })));
+  const ids = core.itemIds;
+  return Array.from(targets, (_, j) =>
+    Array.from(history, (item, i) => ({ position: i, item, ...(ids && { id: ids[item] }), contribution: scores[j]! - scores[(i + 1) * c + j]! })).sort(
+      (a, b) => b.contribution - a.contribution,
+    ),
+  );
+}
