@@ -15,7 +15,7 @@ import { saveModel } from '../io/checkpoint.js';
 import { FitRun } from '../train/fit-run.js';
 import type { FitOptions } from '../train/fit-options.js';
 import { trainModel } from '../train/fit.js';
-import { integer, invalid, noUnknownKeys, optionsObject, boolean } from '../validate.js';
+import { integer, invalid, optionsObject } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
 import { explainItem, isBatch, recommendLists, type Contribution, type RecommendOptions, type Recommendation } from './inference.js';
