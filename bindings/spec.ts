@@ -345,6 +345,8 @@ export const records: Record<string, RecordSpec> = {
       device: str('device the model lives on'),
       sdpa: bool('attention uses scaled_dot_product_attention'),
       trainStep: int('steps done in the current run'),
+      parameterBytes: int('bytes of the parameters and buffers (item text) on the device'),
+      optimizerBytes: int('bytes of the optimizer moments the run keeps (0 without a run, e.g. loaded for inference)'),
     },
   },
   Versions: {

@@ -27,7 +27,7 @@ export {
 } from './data/readers/movielens.js';
 export { InteractionLog, MAX_ID_LENGTH, type PreprocessOptions, type PreprocessReport } from './data/interaction-log.js';
 export { SASRec, BERT4Rec, loadModel } from './models/sasrec.js';
-export { SequentialRecommender, type LoadOptions } from './models/recommender.js';
+export { SequentialRecommender, type LoadOptions, type ModelInfo } from './models/recommender.js';
 export type { Contribution, RecommendOptions, Recommendation } from './models/inference.js';
 export { type Evaluation, type EvaluateOptions, type FairnessResult, type Protocol } from './eval/evaluate.js';
 export { sampleNegatives, SAMPLED_SUFFIX } from './eval/sampled.js';

@@ -49,12 +49,20 @@ export async function saveModel(core: ModelCore, path: string, options: unknown)
   );
 }
 
-/** Put a checkpoint read by readCheckpoint into the core of a new model of its config. */
-export async function restoreModel(core: ModelCore, checkpoint: Checkpoint): Promise<void> {
+/**
+ * Put a checkpoint read by readCheckpoint into the core of a new model of its config. With
+ * `inference`, the run is left behind: no optimizer moments, no best-weights copy, no run record.
+ */
+export async function restoreModel(core: ModelCore, checkpoint: Checkpoint, { inference = false } = {}): Promise<void> {
   const { state, itemIds, run, best, metadata } = checkpoint;
   core.itemIds = itemIds;
-  core.run = run;
   core.metadata = metadata ?? {};
+  if (inference) {
+    await core.importState({ tensors: state.tensors.filter((t) => !t.name.startsWith('optim.')), hasOptimizer: false, trainStep: 0 });
+    core.hasItemText = true;
+    return;
+  }
+  core.run = run;
   if (best) core.best = { state: best, restore: () => core.importState(best) };
   await core.importState(state);
   core.hasItemText = true;

@@ -28,6 +28,27 @@ export interface LoadOptions {
   device?: string;
   /** (int) CPU threads instead of the stored count */
   threads?: number;
+  /**
+   * (bool) for serving: the optimizer moments and the best-weights copy a checkpoint of an unfinished
+   * run holds are not kept (info().optimizerBytes is 0), so the model cannot resume that run. Default false.
+   */
+  inference?: boolean;
+}
+
+/** What info() reports. */
+export interface ModelInfo {
+  /** (int) parameter count */
+  parameters: number;
+  /** (str) where the model lives */
+  device: string;
+  /** (bool) attention uses scaled_dot_product_attention */
+  sdpa: boolean;
+  /** (int) optimizer steps done in the current run */
+  trainStep: number;
+  /** (int) bytes of the parameters and buffers */
+  parameterBytes: number;
+  /** (int) bytes of the optimizer moments kept for the run (0 when loaded with inference: true) */
+  optimizerBytes: number;
 }
 
 /** No allow or deny list. */
@@ -110,7 +131,7 @@ export class SequentialRecommender implements AsyncDisposable {
   }
 
   /** Parameter count, device, attention kernel and the run's step counter. */
-  info(): { parameters: number; device: string; sdpa: boolean; trainStep: number } {
+  info(): ModelInfo {
     return callNativeSync(() => this.#core.native().info());
   }
 

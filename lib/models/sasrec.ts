@@ -5,7 +5,7 @@
  */
 import { SeqrecError, isSeqrecError } from '../errors.js';
 import { readCheckpoint, restoreModel } from '../io/checkpoint.js';
-import { noUnknownKeys, optionsObject } from '../validate.js';
+import { boolean, noUnknownKeys, optionsObject } from '../validate.js';
 import { type LoadOptions, SequentialRecommender, modelCore } from './recommender.js';
 import { type Architecture, type ModelConfig, type ModelOptions, resolveModelConfig } from './config.js';
 
@@ -57,7 +57,8 @@ async function loadCheckpoint<M extends SequentialRecommender>(
   make: (config: ModelConfig) => M,
 ): Promise<M> {
   const o = optionsObject('options', overrides) as LoadOptions;
-  noUnknownKeys('options', o, ['device', 'threads']);
+  noUnknownKeys('options', o, ['device', 'threads', 'inference']);
+  const inference = boolean('options.inference', o.inference ?? false);
   const checkpoint = await readCheckpoint(path);
   const { architecture: stored, ...options } = checkpoint.config;
   if (architecture && stored !== architecture) {
@@ -65,7 +66,7 @@ async function loadCheckpoint<M extends SequentialRecommender>(
   }
   const model = make(resolveModelConfig(stored, { ...options, ...pickDefined({ device: o.device, threads: o.threads }) }));
   try {
-    await restoreModel(modelCore(model), checkpoint);
+    await restoreModel(modelCore(model), checkpoint, { inference });
   } catch (e) {
     await model.dispose();
     if (isSeqrecError(e, 'E_CHECKPOINT')) {

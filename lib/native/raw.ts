@@ -401,6 +401,10 @@ export interface AddonModelInfo {
   sdpa: boolean;
   /** steps done in the current run */
   trainStep: number;
+  /** bytes of the parameters and buffers (item text) on the device */
+  parameterBytes: number;
+  /** bytes of the optimizer moments the run keeps (0 without a run, e.g. loaded for inference) */
+  optimizerBytes: number;
 }
 
 /** What the addon was built against and runs on. */

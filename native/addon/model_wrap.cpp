@@ -55,6 +55,9 @@ ModelInfo NativeModel::info(Napi::Env) {
   out.device = model_->device.str();
   out.sdpa = model_->config.useSdpa && hasSdpa();
   out.trainStep = run_->step();
+  for (const auto& p : model_->net->parameters()) out.parameterBytes += static_cast<int64_t>(p.nbytes());
+  for (const auto& b : model_->net->buffers()) out.parameterBytes += static_cast<int64_t>(b.nbytes());
+  out.optimizerBytes = run_->stateBytes();
   return out;
 }
 

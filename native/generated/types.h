@@ -252,6 +252,8 @@ struct ModelInfo {
   std::string device;  ///< device the model lives on
   bool sdpa = false;  ///< attention uses scaled_dot_product_attention
   int64_t trainStep = 0;  ///< steps done in the current run
+  int64_t parameterBytes = 0;  ///< bytes of the parameters and buffers (item text) on the device
+  int64_t optimizerBytes = 0;  ///< bytes of the optimizer moments the run keeps (0 without a run, e.g. loaded for inference)
 };
 
 /// What the addon was built against and runs on.

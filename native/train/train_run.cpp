@@ -19,6 +19,13 @@ void TrainRun::end() {
   textEncoder_ = false;
 }
 
+int64_t TrainRun::stateBytes() const {
+  int64_t bytes = 0;
+  if (active())
+    for (const auto& [name, t] : optimizer_->stateTensors()) bytes += static_cast<int64_t>(t.nbytes());
+  return bytes;
+}
+
 void TrainRun::forgetAdapter(const std::string& name) {
   if (active() && adapter_ == name) end();
 }

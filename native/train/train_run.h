@@ -23,6 +23,8 @@ class TrainRun {
   void forgetAdapter(const std::string& name);
 
   bool active() const { return optimizer_ != nullptr; }
+  // Bytes of the optimizer moments (0 without a run).
+  int64_t stateBytes() const;
   AdamW& optimizer() { return *optimizer_; }
   int64_t step() const { return step_; }
   void setStep(int64_t step) { step_ = step; }

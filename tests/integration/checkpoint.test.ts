@@ -54,6 +54,19 @@ describe('save and load', () => {
     }
   });
 
+  it('load(path, { inference: true }) keeps no optimizer state: same answers, less memory, no resume', async () => {
+    await using full = await SASRec.load(path);
+    await using serving = await SASRec.load(path, { inference: true });
+    const [a, b] = [full.info(), serving.info()];
+    expect(a.parameterBytes).toBe(4 * a.parameters); // fp32 parameters (no text: the item-text buffers are empty)
+    expect(a.optimizerBytes).toBe(2 * 4 * a.parameters); // two fp32 moments per trained parameter
+    expect(b.parameterBytes).toBe(a.parameterBytes);
+    expect(b.optimizerBytes).toBe(0);
+    const history = test.items.subarray(test.offsets[0]!, test.offsets[1]!);
+    expect(await serving.recommend(history, { k: 10 })).toEqual(await full.recommend(history, { k: 10 }));
+    expect((await rejection(serving.fit(train, { steps: 20, batchSize: 32, lr: 3e-3, resume: true }))).code).toBe('E_INVALID_OPTION');
+  });
+
   it('load options override threads', async () => {
     const loaded = await SASRec.load(path, { threads: 2 });
     try {

@@ -346,6 +346,8 @@ Napi::Value toJs(Napi::Env env, const ModelInfo& value) {
   object.Set("device", toJs(env, value.device));
   object.Set("sdpa", toJs(env, value.sdpa));
   object.Set("trainStep", toJs(env, value.trainStep));
+  object.Set("parameterBytes", toJs(env, value.parameterBytes));
+  object.Set("optimizerBytes", toJs(env, value.optimizerBytes));
   return object;
 }
 
