@@ -21,6 +21,7 @@ import { VALIDATION_DEFAULTS } from '../train/validation.js';
 import { loadConfig, type Config } from './config.js';
 import { HASHING_DIM } from './item-text.js';
 import { runDemo } from './demo.js';
+import { startServer } from '../serve/server.js';
 import { runEvaluate } from './evaluate.js';
 import { progress } from './progress.js';
 import { runRecommend } from './recommend.js';
@@ -250,6 +251,39 @@ program
     const result = await runRecommend(config, { model: o.model, k: o.k, history: o.history, user: o.user, excludeSeen: o.includeSeen !== true });
     if (result.unknownItems.events) console.error(`seqrec: ${describeUnknown(result.unknownItems)}`);
     print(o.json, result, () => result.recommendations.map((r, i) => `${String(i + 1).padStart(3)}. ${r.id ?? r.item}  ${r.score.toFixed(4)}`).join('\n'));
+  });
+
+program
+  .command('serve')
+  .description('serve a model over HTTP (loopback by default): /recommend, /explain, /session/:id/events, /health, /metrics, /reload')
+  .requiredOption('-m, --model <file>', 'model checkpoint (loaded for inference: no optimizer state)')
+  .option('--adapters <dir>', 'folder of PEFT adapter folders, each loaded under its folder name (default: none)')
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('-p, --port <n>', 'port (0: any free one)', int('--port'), 8080)
+  .option('--threads <n>', "CPU threads of the model (default: the checkpoint's)", int('--threads'))
+  .option('--body-limit <bytes>', 'largest request body', int('--body-limit'), 1 << 20)
+  .action(async (o) => {
+    const server = await startServer({
+      model: o.model,
+      host: o.host,
+      port: o.port,
+      bodyLimit: o.bodyLimit,
+      ...(o.adapters !== undefined && { adapters: o.adapters }),
+      ...(o.threads !== undefined && { threads: o.threads }),
+    });
+    console.error(`seqrec: serving ${o.model} at ${server.url} (Ctrl-C stops after answering the requests in flight)`);
+    const stop = () => {
+      console.error('seqrec: stopping');
+      server.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          console.error(e);
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 program

@@ -1,0 +1,310 @@
+/**
+ * `seqrec serve`: an HTTP service over one loaded model, on Fastify with JSON-schema-validated
+ * routes. Loopback by default.
+ *   POST /recommend            { history | ids | histories, k, excludeSeen, allow, deny, adapter, explain }
+ *   POST /explain              { history | ids, item }
+ *   POST /session/:id/events   { items | ids, k, ... }: append to the user's session, then recommend
+ *   GET  /session/:id          the session's events;  DELETE /session/:id  forget it
+ *   GET  /health               model facts and uptime;  GET /metrics  Prometheus (prom-client)
+ *   POST /reload               { model, adapters }: a new checkpoint swapped in without dropping requests
+ * A bad request gets a 4xx naming the field (schema) or the value (seqrec's own checks); nothing a
+ * client sends ends the process. Each request holds a lease on the model it started with, so a
+ * replaced model is disposed only once its last request has answered.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isSeqrecError } from '../errors.js';
+import type { RecommendOptions } from '../models/inference.js';
+import { loadModel } from '../models/sasrec.js';
+import type { SequentialRecommender } from '../models/recommender.js';
+
+export interface ServeOptions {
+  /** (str) checkpoint to serve (loaded with inference: true) */
+  model: string;
+  /** (str) folder whose sub-folders are PEFT adapters, each loaded under its folder name */
+  adapters?: string;
+  /** (str) address to listen on. Default '127.0.0.1'. */
+  host?: string;
+  /** (int) port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** (int) largest request body in bytes. Default 1 MiB. */
+  bodyLimit?: number;
+  /** (int) sessions kept in memory, least recently used dropped first. Default 100000. */
+  maxSessions?: number;
+  /** (int) CPU threads of the model. Default: the checkpoint's. */
+  threads?: number;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  app: FastifyInstance;
+  /** Load `model` (and `adapters`), then serve it; the old model goes once its requests have answered. */
+  reload(model: string, adapters?: string): Promise<void>;
+  /** Stop accepting, answer what is in flight, free the model. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A loaded model and the requests using it. */
+class Lease {
+  #active = 0;
+  #retired = false;
+  constructor(
+    readonly model: SequentialRecommender,
+    readonly path: string,
+  ) {}
+  async use<T>(run: (model: SequentialRecommender) => Promise<T>): Promise<T> {
+    this.#active++;
+    try {
+      return await run(this.model);
+    } finally {
+      if (--this.#active === 0 && this.#retired) await this.model.dispose();
+    }
+  }
+  async retire(): Promise<void> {
+    this.#retired = true;
+    if (this.#active === 0) await this.model.dispose();
+  }
+}
+
+async function loadServing(path: string, adapters: string | undefined, threads: number | undefined): Promise<Lease> {
+  const model = await loadModel(path, { inference: true, ...(threads !== undefined && { threads }) });
+  try {
+    if (adapters !== undefined) {
+      for (const name of readdirSync(adapters)) {
+        const dir = join(adapters, name);
+        if (statSync(dir).isDirectory()) await model.loadAdapter(dir, { name });
+      }
+    }
+  } catch (e) {
+    await model.dispose();
+    throw e;
+  }
+  return new Lease(model, path);
+}
+
+const itemArray = { type: 'array', items: { type: 'integer' }, maxItems: 100_000 } as const;
+const idArray = { type: 'array', items: { type: 'string' }, maxItems: 100_000 } as const;
+const listOptions = {
+  k: { type: 'integer', minimum: 1, maximum: 10_000 },
+  excludeSeen: { type: 'boolean' },
+  allow: itemArray,
+  deny: itemArray,
+  adapter: { type: ['string', 'null'] },
+  explain: { type: 'boolean' },
+} as const;
+const oneHistory = { oneOf: [{ required: ['history'] }, { required: ['ids'] }] } as const;
+
+interface HistoryBody {
+  history?: number[];
+  ids?: string[];
+}
+type RecommendBody = HistoryBody & Omit<RecommendOptions, 'allow' | 'deny'> & { histories?: number[][]; allow?: number[]; deny?: number[] };
+
+/** Ajv's findings with the field they are about, e.g. 'body/k must be >= 1', 'body has an unknown field "surprise"'. */
+function validationMessage(error: Error & { validation?: unknown; validationContext?: string }): string {
+  const found = error.validation as { instancePath: string; message?: string; params: Record<string, unknown> }[];
+  return found
+    .map((v) => {
+      const where = `${error.validationContext ?? 'body'}${v.instancePath}`;
+      return v.params.additionalProperty !== undefined
+        ? `${where} has an unknown field "${String(v.params.additionalProperty)}"`
+        : `${where} ${v.message ?? 'is invalid'}`;
+    })
+    .join('; ');
+}
+
+/** Start serving `options.model`. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const maxSessions = options.maxSessions ?? 100_000;
+  let lease = await loadServing(options.model, options.adapters, options.threads);
+  const started = Date.now();
+  const sessions = new Map<string, number[]>(); // insertion order = least recently used first
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'seqrec_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'seqrec_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['route'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
+    registers: [registry],
+  });
+
+  // Strict schemas: an unknown field or a string where a number belongs is a 400, not dropped or coerced.
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 1 << 20, logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    requests.inc({ route, status: String(reply.statusCode) });
+    latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number; code?: string }, _request, reply) => {
+    if (error.validation) return reply.status(400).send({ error: 'E_BAD_REQUEST', message: validationMessage(error) });
+    if (isSeqrecError(error)) {
+      const status =
+        error.code === 'E_INVALID_OPTION' || error.code === 'E_INVALID_DATA' ? 400 : error.code === 'E_DISPOSED' || error.code === 'E_BUSY' ? 503 : 500;
+      return reply.status(status).send({ error: error.code, message: error.message });
+    }
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    return reply.status(status).send({ error: error.code ?? 'E_INTERNAL', message: error.message });
+  });
+
+  /** Dense ids of a body's `history` or `ids` (vocabulary ids, through the model's itemIds). */
+  const historyOf = (model: SequentialRecommender, body: HistoryBody, field = 'history'): number[] | Int32Array =>
+    body.ids !== undefined ? model.itemsFromIds(body.ids) : (body[field as 'history'] ?? []);
+  const listOptionsOf = (body: RecommendBody): RecommendOptions => {
+    const { k, excludeSeen, allow, deny, adapter, explain } = body;
+    return {
+      ...(k !== undefined && { k }),
+      ...(excludeSeen !== undefined && { excludeSeen }),
+      ...(allow && { allow }),
+      ...(deny && { deny }),
+      ...(adapter !== undefined && { adapter }),
+      ...(explain !== undefined && { explain }),
+    };
+  };
+
+  app.post<{ Body: RecommendBody }>(
+    '/recommend',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { history: itemArray, ids: idArray, histories: { type: 'array', items: itemArray, maxItems: 1024 }, ...listOptions },
+          oneOf: [...oneHistory.oneOf, { required: ['histories'] }],
+        },
+      },
+    },
+    async (request) =>
+      lease.use(async (model) => {
+        const body = request.body;
+        if (body.histories) return { lists: await model.recommend(body.histories, listOptionsOf(body)) };
+        return { items: await model.recommend(historyOf(model, body), listOptionsOf(body)) };
+      }),
+  );
+
+  app.post<{ Body: HistoryBody & { item: number; adapter?: string | null } }>(
+    '/explain',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['item'],
+          properties: { history: itemArray, ids: idArray, item: { type: 'integer' }, adapter: listOptions.adapter },
+          ...oneHistory,
+        },
+      },
+    },
+    async (request) =>
+      lease.use(async (model) => {
+        const { item, adapter } = request.body;
+        return { contributions: await model.explain(historyOf(model, request.body), item, { ...(adapter !== undefined && { adapter }) }) };
+      }),
+  );
+
+  const sessionParams = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
+  app.post<{ Params: { id: string }; Body: { items?: number[]; ids?: string[] } & RecommendBody }>(
+    '/session/:id/events',
+    {
+      schema: {
+        params: sessionParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { items: itemArray, ids: idArray, ...listOptions },
+          oneOf: [{ required: ['items'] }, { required: ['ids'] }],
+        },
+      },
+    },
+    async (request) =>
+      lease.use(async (model) => {
+        const { id } = request.params;
+        const events = request.body.ids !== undefined ? Array.from(model.itemsFromIds(request.body.ids)) : request.body.items!;
+        const maxLen = model.config.maxLen;
+        const history = [...(sessions.get(id) ?? []), ...events].slice(-maxLen); // older events cannot reach the model
+        const items = await model.recommend(history, listOptionsOf(request.body)); // checks the events before the session keeps them
+        sessions.delete(id);
+        sessions.set(id, history);
+        if (sessions.size > maxSessions) sessions.delete(sessions.keys().next().value!);
+        return { session: id, events: history.length, items };
+      }),
+  );
+  app.get<{ Params: { id: string } }>('/session/:id', { schema: { params: sessionParams } }, async (request, reply) => {
+    const history = sessions.get(request.params.id);
+    if (!history) return reply.status(404).send({ error: 'E_NOT_FOUND', message: `no session "${request.params.id}"` });
+    return { session: request.params.id, history };
+  });
+  app.delete<{ Params: { id: string } }>('/session/:id', { schema: { params: sessionParams } }, async (request) => ({
+    deleted: sessions.delete(request.params.id),
+  }));
+
+  app.get('/health', async () =>
+    lease.use(async (model) => ({
+      status: 'ok',
+      model: lease.path,
+      architecture: model.config.architecture,
+      items: model.config.items,
+      info: model.info(),
+      sessions: sessions.size,
+      uptimeSec: (Date.now() - started) / 1000,
+    })),
+  );
+  app.get('/metrics', async (_request, reply: FastifyReply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+
+  let reloading: Promise<void> | undefined;
+  const reload = async (model: string, adapters?: string): Promise<void> => {
+    while (reloading) await reloading.catch(() => undefined); // one at a time
+    reloading = (async () => {
+      const next = await loadServing(model, adapters, options.threads);
+      const old = lease;
+      lease = next;
+      await old.retire();
+    })();
+    try {
+      await reloading;
+    } finally {
+      reloading = undefined;
+    }
+  };
+  app.post<{ Body: { model: string; adapters?: string } }>(
+    '/reload',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['model'],
+          properties: { model: { type: 'string', minLength: 1 }, adapters: { type: 'string', minLength: 1 } },
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Body: { model: string; adapters?: string } }>) => {
+      await reload(request.body.model, request.body.adapters);
+      return { status: 'reloaded', model: request.body.model };
+    },
+  );
+
+  const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    reload,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close(); // stops accepting and waits for the requests in flight
+        await reloading?.catch(() => undefined);
+        await lease.retire();
+      })()),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * `seqrec serve` (lib/serve/server.ts) on loopback, port 0: the routes answer as the library does;
+ * malformed JSON, schema violations, unknown items or adapters, k out of range and oversize bodies get
+ * a 4xx naming the problem and the server keeps serving; sessions accumulate events; /metrics counts
+ * requests; a reload under concurrent load drops no request; close() is idempotent.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SASRec, loadModel, startServer, syntheticDataset, type RunningServer } from '../../lib/index.js';
+import { subfolders, tempDir } from '../helpers/temp.js';
+
+const V = 80;
+const data = syntheticDataset({ users: 300, items: V, seed: 5, minLength: 6, maxLength: 20 });
+const ARCH = { items: V, dim: 16, layers: 1, heads: 2, maxLen: 16, seed: 3, threads: 1 } as const;
+const dir = subfolders(tempDir('serve'))();
+const [first, second] = [join(dir, 'a.safetensors'), join(dir, 'b.safetensors')];
+let server: RunningServer;
+
+const post = async (path: string, body: unknown, raw = false) => {
+  const res = await fetch(server.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: raw ? (body as string) : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+beforeAll(async () => {
+  for (const [path, seed] of [
+    [first, 3],
+    [second, 4],
+  ] as const) {
+    await using model = await SASRec.create({ ...ARCH, seed });
+    await model.fit(data, { epochs: 2, batchSize: 64 });
+    await model.addAdapter('fans', { r: 2, alpha: 4 });
+    mkdirSync(join(dir, `adapters-${seed}`));
+    await model.saveAdapter('fans', join(dir, `adapters-${seed}`, 'fans'));
+    await model.save(path);
+  }
+  server = await startServer({ model: first, adapters: join(dir, 'adapters-3'), port: 0 });
+}, 60_000);
+afterAll(() => server?.close());
+
+describe('seqrec serve', () => {
+  it('answers /recommend, /explain and /health as the library does', async () => {
+    await using model = await loadModel(first);
+    const history = [3, 9, 27, 4];
+    const r = await post('/recommend', { history, k: 5, deny: [1] });
+    expect(r.status).toBe(200);
+    const want = await model.recommend(history, { k: 5, deny: [1] });
+    expect((r.body.items as { item: number }[]).map((i) => i.item)).toEqual(want.map((i) => i.item));
+    const batch = await post('/recommend', { histories: [history, [5, 6]], k: 3 });
+    expect((batch.body.lists as unknown[]).length).toBe(2);
+    const adapted = await post('/recommend', { history, k: 3, adapter: 'fans' });
+    expect(adapted.status).toBe(200);
+    const why = await post('/explain', { history, item: want[0]!.item });
+    expect((why.body.contributions as unknown[]).length).toBe(history.length);
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string; info: { optimizerBytes: number } };
+    expect(health.status).toBe('ok');
+    expect(health.info.optimizerBytes).toBe(0); // served models hold no optimizer state
+  });
+
+  it('answers bad requests with a 4xx naming the problem, and keeps serving', async () => {
+    const cases: [unknown, number, string, boolean?][] = [
+      ['{"history": [1, 2', 400, 'JSON', true],
+      [{ history: [1, 2], k: 0 }, 400, 'k'],
+      [{ history: [1, 2], k: V + 1 }, 400, 'options.k'],
+      [{ history: [1, V + 5] }, 400, 'history[1]'],
+      [{ history: [1, 2], adapter: 'nobody' }, 400, 'nobody'],
+      [{ history: [1, 2], surprise: true }, 400, 'surprise'],
+      [{ k: 3 }, 400, 'must match exactly one schema'],
+      [{ ids: ['movie-1'] }, 400, 'ids[0] = "movie-1"'],
+      [{ history: Array.from({ length: 600_000 }, () => 1) }, 413, 'large'],
+    ];
+    for (const [body, status, words, raw] of cases) {
+      const r = await post('/recommend', body, raw);
+      expect(r.status, JSON.stringify(body).slice(0, 60)).toBe(status);
+      expect(String(r.body.message).toLowerCase()).toContain(words.toLowerCase());
+    }
+    expect((await post('/recommend', { history: [1, 2] })).status).toBe(200);
+  });
+
+  it('keeps sessions: events accumulate and the answer follows them', async () => {
+    const a = await post('/session/u1/events', { items: [3, 9], k: 4 });
+    expect(a.body.events).toBe(2);
+    const b = await post('/session/u1/events', { items: [27], k: 4 });
+    expect(b.body.events).toBe(3);
+    const direct = await post('/recommend', { history: [3, 9, 27], k: 4 });
+    expect(b.body.items).toEqual(direct.body.items);
+    expect(((await (await fetch(`${server.url}/session/u1`)).json()) as { history: number[] }).history).toEqual([3, 9, 27]);
+    expect((await post('/session/u2/events', { items: [0] })).status).toBe(400); // refused, and not kept
+    expect((await fetch(`${server.url}/session/u2`)).status).toBe(404);
+  });
+
+  it('counts requests in /metrics', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/seqrec_http_requests_total\{route="\/recommend",status="200"\} \d+/);
+    expect(text).toMatch(/seqrec_http_requests_total\{route="\/recommend",status="400"\} \d+/);
+    expect(text).toContain('seqrec_http_request_duration_seconds_bucket');
+  });
+
+  it('reloads a new checkpoint under load without dropping a request', async () => {
+    const before = await post('/recommend', { history: [3, 9], k: 5 });
+    const load = Array.from({ length: 200 }, (_, i) => post('/recommend', { history: [3, 9, 1 + (i % V)], k: 5 }));
+    const reload = post('/reload', { model: second, adapters: join(dir, 'adapters-4') });
+    const results = await Promise.all([...load, reload]);
+    expect(results.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    const after = await post('/recommend', { history: [3, 9], k: 5 });
+    expect(after.body.items).not.toEqual(before.body.items); // the other seed's model answers now
+    expect((await post('/reload', { model: join(dir, 'missing.safetensors') })).status).toBeGreaterThanOrEqual(400);
+    expect((await post('/recommend', { history: [3, 9], k: 5 })).body.items).toEqual(after.body.items); // a failed reload changes nothing
+  });
+
+  it('`seqrec serve` starts on loopback, answers, and stops cleanly on SIGINT', async () => {
+    const cli = join(import.meta.dirname, '../../dist/cli.js');
+    const child = spawn(process.execPath, [cli, 'serve', '--model', first, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "serving" line in 30 s: ${stderr}`)), 30_000);
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d;
+        const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    expect(((await (await fetch(`${url}/health`)).json()) as { status: string }).status).toBe('ok');
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  }, 60_000);
+});
