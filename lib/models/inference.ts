@@ -73,7 +73,6 @@ function histories(name: string, lists: ArrayLike<number>[], numItems: number): 
 
 /** Top-k lists for `lists`, as recommend() returns them. */
 export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Recommendation[][]> {
-  const native = core.native();
   const o = optionsObject('options', options) as RecommendOptions;
   noUnknownKeys('options', o, KEYS);
   const V = core.config.items;
@@ -90,7 +89,7 @@ export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[]
     batchSize: 64,
     adapter,
   };
-  const result = await core.track(callNative(() => native.topK(request)));
+  const result = await core.topK(request);
   const ids = core.itemIds;
   const out = lists.map((_, u) => {
     const list: Recommendation[] = [];

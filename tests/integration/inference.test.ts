@@ -64,6 +64,17 @@ describe('recommend', () => {
     expect(few.map((r) => r.item)).toEqual([full[3]]);
   });
 
+  it('many concurrent calls (batched natively when they arrive together) answer as each would alone', async () => {
+    const hs = Array.from({ length: 64 }, (_, i) => plantedSequence(3 + (i % 15)));
+    const options = (i: number) => (i % 3 === 0 ? { k: 4, deny: [i % V || 1] } : { k: i % 2 ? 5 : 7 });
+    const together = await Promise.all(hs.map((h, i) => model.recommend(h, options(i))));
+    for (const [i, h] of hs.entries()) {
+      const alone = await model.recommend(h, options(i));
+      expect(together[i]!.map((r) => r.item)).toEqual(alone.map((r) => r.item));
+      together[i]!.forEach((r, j) => expect(r.score).toBeCloseTo(alone[j]!.score, 5));
+    }
+  });
+
   it('refuses bad lists and histories naming the element', async () => {
     expect((await rejection(model.recommend([1, 2], { allow: [1, V + 1] }))).message).toContain('options.allow[1]');
     expect((await rejection(model.recommend([1, 2], { deny: [0] }))).message).toContain('options.deny[0]');
