@@ -62,6 +62,11 @@ function itemList(name: string, value: unknown, numItems: number): Int32Array {
   return items;
 }
 
+/** One history as dense ids 1..V, every item checked (E_INVALID_OPTION naming history[i]). */
+export function checkedHistory(history: unknown, numItems: number): Int32Array {
+  return itemList('history', history, numItems);
+}
+
 /** Histories as CSR arrays, every item checked. */
 function histories(name: string, lists: ArrayLike<number>[], numItems: number): { offsets: Int32Array; items: Int32Array } {
   const offsets = new Int32Array(lists.length + 1);

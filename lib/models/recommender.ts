@@ -18,7 +18,8 @@ import { trainModel } from '../train/fit.js';
 import { integer, invalid, optionsObject } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
-import { explainItem, isBatch, recommendLists, type Contribution, type RecommendOptions, type Recommendation } from './inference.js';
+import { generateSequence, type GenerateOptions, type Generated } from './generate.js';
+import { checkedHistory, explainItem, isBatch, recommendLists, type Contribution, type RecommendOptions, type Recommendation } from './inference.js';
 import { checkItemVectors, type ItemTextVectors } from '../text/vectors.js';
 import type { AdapterInfo, LoadAdapterOptions, SaveAdapterOptions } from '../adapters/manager.js';
 import type { AdapterOptions } from '../adapters/options.js';
@@ -209,6 +210,15 @@ export class SequentialRecommender implements AsyncDisposable {
     if (isBatch(history)) return recommendLists(this.#core, history, options);
     if (history === null || typeof history !== 'object') throw invalid('history', 'an array of item ids, or an array of such arrays', history);
     return (await recommendLists(this.#core, [history], options))[0]!;
+  }
+
+  /**
+   * Continue `history` as a sequence of `length` new items (SASRec): beam search over the model's
+   * next-item distribution (`beams`, default 1 = greedy) or sampling (`temperature`, `seed`); noRepeat
+   * (default) never adds an item already in the sequence.
+   */
+  async generate(history: ArrayLike<number>, options: GenerateOptions = {}): Promise<Generated> {
+    return generateSequence(this.#core, checkedHistory(history, this.#core.config.items), options);
   }
 
   /**
