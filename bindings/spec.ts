@@ -214,6 +214,11 @@ export const records: Record<string, RecordSpec> = {
       excludeSeen: bool('drop items already in the history'),
       allow: { type: 'Int32Array', doc: 'the only items that may be returned, for every history; empty = any item' },
       deny: { type: 'Int32Array', doc: 'items never returned, for every history' },
+      query: {
+        type: 'Float32Array',
+        doc: "(T) a text vector (the item text encoder's) steering every list: hidden += queryWeight · |hidden| · unit(textProjection(query)); empty = none",
+      },
+      queryWeight: float('how much the query counts against the history (1 = as much)'),
       batchSize: int('users scored at once'),
       adapter: str('LoRA adapter to score with; "" = the base model alone'),
     },

@@ -70,6 +70,8 @@ export async function generateSequence(core: ModelCore, history: Int32Array, opt
       excludeSeen: noRepeat,
       allow: NONE,
       deny: NONE,
+      query: new Float32Array(0),
+      queryWeight: 0,
       batchSize: 64,
       adapter,
     });

@@ -6,8 +6,9 @@
  * i to item j's score is score(history, j) − score(history without event i, j), every variant
  * scored in one batched native call (scoreItems).
  */
-import { callNative } from '../errors.js';
-import { boolean, integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
+import { SeqrecError, callNative } from '../errors.js';
+import type { TextVectors } from '../text/hashing-encoder.js';
+import { boolean, integer, invalid, noUnknownKeys, number, optionsObject } from '../validate.js';
 import type { ModelCore } from './core.js';
 
 export interface RecommendOptions {
@@ -23,6 +24,17 @@ export interface RecommendOptions {
   adapter?: string | null;
   /** (bool) give each recommendation `because`: the history events that drove it (see explain). Default false. */
   explain?: boolean;
+  /**
+   * (str | float[]) steer the lists in words: the query's text vector, projected into the model's space by the
+   * model's own text projection (models with textDim), is added to each user state, so items whose text
+   * matches rise, those with no interactions included. A string needs `textEncoder` (the encoder of the
+   * item texts); a vector (textDim values) is used as it is.
+   */
+  query?: string | ArrayLike<number>;
+  /** encodes a string query: the HashingTextEncoder or BertTextEncoder that made the model's item text */
+  textEncoder?: { encode(texts: string[]): TextVectors | Promise<TextVectors> };
+  /** (float >= 0) how much the query counts against the history: the projected query, scaled to weight × the user state's length, is added to it (1 = as much as the history). Default 1. */
+  queryWeight?: number;
 }
 
 export interface Recommendation {
@@ -47,7 +59,7 @@ export interface Contribution {
   contribution: number;
 }
 
-const KEYS = ['k', 'excludeSeen', 'allow', 'deny', 'adapter', 'explain'] as const;
+const KEYS = ['k', 'excludeSeen', 'allow', 'deny', 'adapter', 'explain', 'query', 'textEncoder', 'queryWeight'] as const;
 
 /** One history (an array of numbers) or several (an array of arrays). */
 export function isBatch(value: unknown): value is ArrayLike<number>[] {
@@ -76,6 +88,27 @@ function histories(name: string, lists: ArrayLike<number>[], numItems: number): 
   return { offsets, items };
 }
 
+/**
+ * The query as a text vector of the model's textDim (empty without a query). Synchronous unless the
+ * encoder is (BERT): recommend() then reaches the native model in the caller's tick, so a dispose()
+ * right after it still waits for the call.
+ */
+function queryVector(o: RecommendOptions, textDim: number): Float32Array | Promise<Float32Array> {
+  if (o.query === undefined) return new Float32Array(0);
+  if (textDim === 0)
+    throw new SeqrecError('E_INVALID_OPTION', 'options.query needs a model with item text (create it with options.textDim)', { option: 'options.query' });
+  const check = (vector: ArrayLike<number>): Float32Array => {
+    if (typeof vector !== 'object' || vector === null || vector.length !== textDim)
+      throw invalid('options.query', `a string or ${textDim} numbers (the model's textDim)`, o.query);
+    return Float32Array.from(vector);
+  };
+  if (typeof o.query !== 'string') return check(o.query);
+  if (!o.textEncoder || typeof o.textEncoder.encode !== 'function')
+    throw invalid('options.textEncoder', 'the text encoder of the item texts (to encode options.query)', o.textEncoder);
+  const encoded = o.textEncoder.encode([o.query]);
+  return encoded instanceof Promise ? encoded.then((v) => check(v.data)) : check(encoded.data);
+}
+
 /** Top-k lists for `lists`, as recommend() returns them. */
 export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Recommendation[][]> {
   const o = optionsObject('options', options) as RecommendOptions;
@@ -91,10 +124,12 @@ export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[]
     excludeSeen: boolean('options.excludeSeen', o.excludeSeen ?? true),
     allow: o.allow === undefined ? new Int32Array(0) : itemList('options.allow', o.allow, V),
     deny: o.deny === undefined ? new Int32Array(0) : itemList('options.deny', o.deny, V),
+    queryWeight: number('options.queryWeight', o.queryWeight ?? 1, 0, 1e6),
     batchSize: 64,
     adapter,
   };
-  const result = await core.topK(request);
+  const query = queryVector(o, core.config.textDim);
+  const result = await core.topK({ ...request, query: query instanceof Promise ? await query : query });
   const ids = core.itemIds;
   const out = lists.map((_, u) => {
     const list: Recommendation[] = [];

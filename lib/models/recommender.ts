@@ -192,7 +192,18 @@ export class SequentialRecommender implements AsyncDisposable {
     const width = Math.min(k, this.#core.config.items);
     const result = await this.#core.track(
       callNative(() =>
-        native.topK({ offsets: evalSet.offsets, items: evalSet.items, k: width, excludeSeen: true, allow: NONE, deny: NONE, batchSize, adapter }),
+        native.topK({
+          offsets: evalSet.offsets,
+          items: evalSet.items,
+          k: width,
+          excludeSeen: true,
+          allow: NONE,
+          deny: NONE,
+          query: new Float32Array(0),
+          queryWeight: 0,
+          batchSize,
+          adapter,
+        }),
       ),
     );
     return { lists: result.items, width: result.k, numItems: this.#core.config.items };

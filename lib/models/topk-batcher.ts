@@ -2,7 +2,7 @@
  * Dynamic batching of concurrent recommend() calls on one model, as an inference server does it:
  * a call goes to the native top-K at once while fewer than `maxInFlight` native calls run; when they
  * are all busy, calls queue, and the next free slot takes every queued call with the same options
- * (k, excludeSeen, adapter; allow and deny lists only ever with identical lists) as one native call
+ * (k, excludeSeen, adapter; allow, deny and query only ever with identical ones) as one native call
  * over all their histories. No timer: a lone call never waits, and under load the batches grow
  * by themselves. Each caller gets its own rows back, exactly as if it had called alone.
  */
@@ -36,7 +36,15 @@ export class TopKBatcher {
 
   submit(request: AddonTopKRequest): Promise<AddonTopKResult> {
     return new Promise((resolve, reject) => {
-      const key = [request.k, request.excludeSeen, request.adapter, request.allow.join(','), request.deny.join(',')].join('|');
+      const key = [
+        request.k,
+        request.excludeSeen,
+        request.adapter,
+        request.allow.join(','),
+        request.deny.join(','),
+        request.query.join(','),
+        request.queryWeight,
+      ].join('|');
       const queue = this.#queues.get(key) ?? [];
       queue.push({ request, resolve, reject });
       this.#queues.set(key, queue);

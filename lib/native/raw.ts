@@ -217,6 +217,10 @@ export interface AddonTopKRequest {
   allow: Int32Array;
   /** items never returned, for every history */
   deny: Int32Array;
+  /** (T) a text vector (the item text encoder's) steering every list: hidden += queryWeight · |hidden| · unit(textProjection(query)); empty = none */
+  query: Float32Array;
+  /** how much the query counts against the history (1 = as much) */
+  queryWeight: number;
   /** users scored at once */
   batchSize: number;
   /** LoRA adapter to score with; "" = the base model alone */

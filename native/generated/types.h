@@ -134,6 +134,8 @@ struct TopKRequest {
   bool excludeSeen = false;  ///< drop items already in the history
   std::vector<int32_t> allow;  ///< the only items that may be returned, for every history; empty = any item
   std::vector<int32_t> deny;  ///< items never returned, for every history
+  std::vector<float> query;  ///< (T) a text vector (the item text encoder's) steering every list: hidden += queryWeight · |hidden| · unit(textProjection(query)); empty = none
+  double queryWeight = 0.0;  ///< how much the query counts against the history (1 = as much)
   int64_t batchSize = 0;  ///< users scored at once
   std::string adapter;  ///< LoRA adapter to score with; "" = the base model alone
 };

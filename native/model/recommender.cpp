@@ -95,8 +95,9 @@ torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* ite
 }
 
 torch::Tensor Recommender::scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen,
-                                  const int32_t* keep, const std::string& adapter) {
-  torch::Tensor h = lastHidden(offsets, items, begin, end, adapter);                         // (b, d)
+                                  const int32_t* keep, const std::string& adapter, const torch::Tensor& shift) {
+  torch::Tensor h = lastHidden(offsets, items, begin, end, adapter);  // (b, d)
+  if (shift.defined()) h = h + shift * h.norm(2, 1, true);            // (b, d): the query counts weight × as much as the history
   torch::Tensor s = torch::mm(h, net->outputWeight(generator).t()).to(torch::kFloat).cpu();  // (b, V)
   if (!excludeSeen) return s;
   float* data = s.data_ptr<float>();
@@ -163,6 +164,21 @@ TopKResult Recommender::topK(const TopKRequest& r) {
     for (int32_t item : r.allow) c[item - 1] = true;
     for (int32_t item : r.deny) c[item - 1] = false;
   }
+  // (1, d): the text query in the model's space, where items' text rows live too
+  torch::Tensor shift;
+  if (!r.query.empty()) {
+    const int64_t T = config.textDim;
+    if (!net->hasText() || static_cast<int64_t>(r.query.size()) != T)
+      throw Error(ErrorCode::InvalidOption, "topK: a query needs a model with item text and a vector of its textDim " + std::to_string(T) +
+                                                " values, got " + std::to_string(r.query.size()));
+    for (float x : r.query)
+      if (!std::isfinite(x)) throw Error(ErrorCode::InvalidData, "topK: the query vector holds NaN or Infinity");
+    c10::InferenceMode inference;
+    torch::Tensor q = torch::from_blob(const_cast<float*>(r.query.data()), {1, T}, torch::kFloat).to(device);  // (1, T)
+    torch::Tensor direction = net->textProjection(q.to(net->itemText.dtype()));                                // (1, d)
+    const double norm = direction.norm().item<double>();
+    if (norm > 0) shift = direction * (r.queryWeight / norm);  // (1, d): unit length times the weight
+  }
   useThreads();
   c10::InferenceMode inference;
   const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, k = std::min<int64_t>(r.k, config.numItems);
@@ -172,7 +188,7 @@ TopKResult Recommender::topK(const TopKRequest& r) {
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
     throwIfCancelled();
     const int64_t end = std::min(n, begin + r.batchSize);
-    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, r.excludeSeen, nullptr, r.adapter);  // (b, V)
+    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, r.excludeSeen, nullptr, r.adapter, shift);  // (b, V)
     if (candidate.defined()) s.masked_fill_(candidate.logical_not().unsqueeze(0), -std::numeric_limits<float>::infinity());
     auto [values, indices] = s.topk(k, 1);  // (b, K), (b, K)
     const float* vp = values.contiguous().data_ptr<float>();

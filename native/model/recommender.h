@@ -84,8 +84,9 @@ class Recommender {
   std::unique_ptr<TextTower> textTower;  // set between attachTextEncoder and detachTextEncoder
 
  private:
+  // (b, V) scores of users [begin, end); `shift` (1, d), when defined, times each user state's norm is added to it first.
   torch::Tensor scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen, const int32_t* keep,
-                       const std::string& adapter);
+                       const std::string& adapter, const torch::Tensor& shift = {});
   AdapterInfo adapterInfo(const std::string& name) const;
   void requireAdapter(const std::string& name, const char* what) const;  // throws InvalidOption naming the known ones
 

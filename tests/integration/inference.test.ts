@@ -109,7 +109,17 @@ describe('recommend', () => {
       textDim: 0,
     });
     const hist = { offsets: Int32Array.of(0, 3, 5), items: Int32Array.of(1, 2, 3, 4, 5) };
-    const top = await native.topK({ ...hist, k: 20, excludeSeen: false, allow: new Int32Array(0), deny: new Int32Array(0), batchSize: 1, adapter: '' });
+    const top = await native.topK({
+      ...hist,
+      k: 20,
+      excludeSeen: false,
+      allow: new Int32Array(0),
+      deny: new Int32Array(0),
+      query: new Float32Array(0),
+      queryWeight: 0,
+      batchSize: 1,
+      adapter: '',
+    });
     const scores = await native.scoreItems({ ...hist, candidates: top.items, batchSize: 2, adapter: '' }); // (2·20)
     for (let j = 0; j < 40; j++) expect(scores[j]).toBeCloseTo(top.scores[j]!, 5);
     native.dispose();

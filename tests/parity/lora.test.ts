@@ -132,6 +132,8 @@ describe('adapters on a whole model', () => {
         excludeSeen: false,
         allow: new Int32Array(0),
         deny: new Int32Array(0),
+        query: new Float32Array(0),
+        queryWeight: 0,
         batchSize: 2,
       };
       const before = await m.topK({ ...histories, adapter: '' });

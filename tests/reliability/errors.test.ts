@@ -280,7 +280,18 @@ describe('raw addon calls never crash the process', () => {
 
   it.each(malformed)('topK with %s → E_INVALID_DATA', async (_name, offsets, items) => {
     const r = await rawCode(() =>
-      native.topK({ offsets, items, k: 3, excludeSeen: true, allow: new Int32Array(0), deny: new Int32Array(0), batchSize: 4, adapter: '' }),
+      native.topK({
+        offsets,
+        items,
+        k: 3,
+        excludeSeen: true,
+        allow: new Int32Array(0),
+        deny: new Int32Array(0),
+        query: new Float32Array(0),
+        queryWeight: 0,
+        batchSize: 4,
+        adapter: '',
+      }),
     );
     expect(r.code, r.message).toBe('E_INVALID_DATA');
   });
@@ -323,6 +334,8 @@ describe('raw addon calls never crash the process', () => {
           excludeSeen: true,
           allow: new Int32Array(0),
           deny: new Int32Array(0),
+          query: new Float32Array(0),
+          queryWeight: 0,
           batchSize: 1,
           adapter: '',
         }),
@@ -334,6 +347,8 @@ describe('raw addon calls never crash the process', () => {
           excludeSeen: true,
           allow: new Int32Array(0),
           deny: new Int32Array(0),
+          query: new Float32Array(0),
+          queryWeight: 0,
           batchSize: 0,
           adapter: '',
         }),
@@ -363,6 +378,8 @@ describe('raw addon calls never crash the process', () => {
             excludeSeen: true,
             allow: new Int32Array(0),
             deny: new Int32Array(0),
+            query: new Float32Array(0),
+            queryWeight: 0,
             batchSize: 4,
             adapter: '',
           }),
@@ -377,6 +394,8 @@ describe('raw addon calls never crash the process', () => {
             excludeSeen: 1 as never,
             allow: new Int32Array(0),
             deny: new Int32Array(0),
+            query: new Float32Array(0),
+            queryWeight: 0,
             batchSize: 4,
             adapter: '',
           }),
@@ -425,6 +444,8 @@ describe('raw addon calls never crash the process', () => {
       excludeSeen: true,
       allow: new Int32Array(0),
       deny: new Int32Array(0),
+      query: new Float32Array(0),
+      queryWeight: 0,
       batchSize: 4,
       adapter: '',
     });

@@ -11,7 +11,18 @@ import { TopKBatcher } from '../../lib/models/topk-batcher.js';
 const NONE = new Int32Array(0);
 const request = (histories: number[][], k = 2, adapter = ''): AddonTopKRequest => {
   const offsets = Int32Array.from([0, ...histories.map((_, i) => histories.slice(0, i + 1).reduce((n, h) => n + h.length, 0))]);
-  return { offsets, items: Int32Array.from(histories.flat()), k, excludeSeen: true, allow: NONE, deny: NONE, batchSize: 64, adapter };
+  return {
+    offsets,
+    items: Int32Array.from(histories.flat()),
+    k,
+    excludeSeen: true,
+    allow: NONE,
+    deny: NONE,
+    query: new Float32Array(0),
+    queryWeight: 0,
+    batchSize: 64,
+    adapter,
+  };
 };
 
 /** A fake top-K: user u's list is [first item of its history × 10 + j], held until release(). */

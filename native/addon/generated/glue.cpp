@@ -162,6 +162,8 @@ TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path) {
   out.excludeSeen = readBool(object.Get("excludeSeen"), path + ".excludeSeen");
   out.allow = readInt32Array(object.Get("allow"), path + ".allow");
   out.deny = readInt32Array(object.Get("deny"), path + ".deny");
+  out.query = readFloat32Array(object.Get("query"), path + ".query");
+  out.queryWeight = readFloat(object.Get("queryWeight"), path + ".queryWeight");
   out.batchSize = readInt(object.Get("batchSize"), path + ".batchSize");
   out.adapter = readString(object.Get("adapter"), path + ".adapter");
   return out;
