@@ -245,7 +245,7 @@ describe('event loop', () => {
       let reports = 0;
       let summary;
       try {
-        summary = await m.fit(train, { steps: 40, batchSize: 64, progressEvery: 1, onProgress: () => reports++ });
+        summary = await m.fit(train, { steps: 100, batchSize: 64, progressEvery: 1, onProgress: () => reports++ }); // ~0.7 s here
       } finally {
         clearInterval(timer);
       }
@@ -261,7 +261,7 @@ describe('event loop', () => {
         `event loop during a ${durationMs.toFixed(0)} ms fit (${summary.steps} steps): ${ticks.length} ticks ` +
           `(ideal ${Math.floor(durationMs / 10)}), max gap ${maxGap.toFixed(1)} ms, p99 gap ${p99.toFixed(1)} ms`,
       );
-      expect(reports).toBe(40);
+      expect(reports).toBe(100);
       expect(durationMs).toBeGreaterThan(300); // long enough to mean something
       expect(ticks.length).toBeGreaterThan(0.5 * (durationMs / 10));
       expect(maxGap).toBeLessThan(200);
