@@ -419,6 +419,8 @@ export const records: Record<string, RecordSpec> = {
       explicitPath: { type: 'Float32Array', doc: 'hidden (B, L, d), explicit attention' },
       sdpaGrad: { type: 'Float32Array', doc: 'item-embedding gradient with SDPA' },
       explicitGrad: { type: 'Float32Array', doc: 'item-embedding gradient, explicit attention' },
+      sdpaLast: { type: 'Float32Array', doc: 'hidden (B, d) of the last position alone (lastOnly, as inference runs), SDPA' },
+      explicitLast: { type: 'Float32Array', doc: 'the same, explicit attention' },
     },
   },
   ParityDropoutRequest: {

@@ -525,6 +525,10 @@ export interface AddonParityAttentionResult {
   sdpaGrad: Float32Array;
   /** item-embedding gradient, explicit attention */
   explicitGrad: Float32Array;
+  /** hidden (B, d) of the last position alone (lastOnly, as inference runs), SDPA */
+  sdpaLast: Float32Array;
+  /** the same, explicit attention */
+  explicitLast: Float32Array;
 }
 
 /** Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads. */

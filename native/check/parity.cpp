@@ -158,6 +158,8 @@ ParityAttentionResult attentionParity(const ParityAttentionRequest& r) {
     (hidden * probe).sum().backward();
     (sdpa ? out.sdpa : out.explicitPath) = toFloats(hidden);
     (sdpa ? out.sdpaGrad : out.explicitGrad) = toFloats(net->itemEmbedding->weight.grad());
+    torch::NoGradGuard noGrad;
+    (sdpa ? out.sdpaLast : out.explicitLast) = toFloats(net->forward(seq, gen, "", {}, /*lastOnly=*/true).select(1, 0));  // (B, d)
   }
   return out;
 }

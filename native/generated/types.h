@@ -328,6 +328,8 @@ struct ParityAttentionResult {
   std::vector<float> explicitPath;  ///< hidden (B, L, d), explicit attention
   std::vector<float> sdpaGrad;  ///< item-embedding gradient with SDPA
   std::vector<float> explicitGrad;  ///< item-embedding gradient, explicit attention
+  std::vector<float> sdpaLast;  ///< hidden (B, d) of the last position alone (lastOnly, as inference runs), SDPA
+  std::vector<float> explicitLast;  ///< the same, explicit attention
 };
 
 /// Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads.

@@ -22,12 +22,16 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& 
 }
 
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
-                                              const std::string& adapter) {
-  const int64_t B = x.size(0), L = x.size(1), H = options.heads(), dh = options.dim() / H;
-  auto heads = [&](const torch::Tensor& t) { return t.view({B, L, H, dh}).transpose(1, 2); };  // (B, H, L, dh)
-  torch::Tensor q = heads(query(x, gen, adapter));                                             // (B, H, L, dh)
-  torch::Tensor k = heads(key(x, gen, adapter));                                               // (B, H, L, dh)
-  torch::Tensor v = heads(value(x, gen, adapter));                                             // (B, H, L, dh)
+                                              const std::string& adapter, bool lastQueryOnly) {
+  const int64_t B = x.size(0), L = x.size(1), H = options.heads(), dh = options.dim() / H, Lq = lastQueryOnly ? 1 : L;
+  auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({B, n, H, dh}).transpose(1, 2); };  // (B, H, n, dh)
+  torch::Tensor xq = lastQueryOnly ? x.narrow(1, L - 1, 1) : x;                                           // (B, Lq, d)
+  torch::Tensor q = heads(query(xq, gen, adapter), Lq);                                                   // (B, H, Lq, dh)
+  torch::Tensor k = heads(key(x, gen, adapter), L);                                                       // (B, H, L, dh)
+  torch::Tensor v = heads(value(x, gen, adapter), L);                                                     // (B, H, L, dh)
+  // The last query sees every key in causal mode: no causal mask for it (SDPA would align a 1 × L mask
+  // to the top left, showing it key 0 alone).
+  const bool causal = options.causal() && !lastQueryOnly;
 
   const bool attnDropout = is_training() && options.dropout() > 0.0;
   torch::Tensor y;  // (B, H, L, dh)
@@ -35,30 +39,30 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torc
     c10::optional<torch::Tensor> mask;  // (B, 1, 1, L) bool, true = may attend
     if (!options.causal() && keyValid.defined()) mask = keyValid.view({B, 1, 1, L});
 #if TORCH_VERSION_MAJOR >= 2
-    y = at::scaled_dot_product_attention(q, k, v, mask, 0.0, options.causal());
+    y = at::scaled_dot_product_attention(q, k, v, mask, 0.0, causal);
 #else
-    y = std::get<0>(at::_scaled_dot_product_attention(q, k, v, mask, 0.0, false, options.causal()));
+    y = std::get<0>(at::_scaled_dot_product_attention(q, k, v, mask, 0.0, false, causal));
 #endif
   } else {
-    y = explicitAttention(q, k, v, keyValid, gen);
+    y = explicitAttention(q, k, v, keyValid, gen, causal);
   }
-  y = y.transpose(1, 2).reshape({B, L, options.dim()});  // (B, L, d)
-  return out(y, gen, adapter);                           // (B, L, d)
+  y = y.transpose(1, 2).reshape({B, Lq, options.dim()});  // (B, Lq, d)
+  return out(y, gen, adapter);                            // (B, Lq, d)
 }
 
 torch::Tensor MultiHeadAttentionImpl::explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                                        const torch::Tensor& keyValid, at::Generator& gen) {
-  const int64_t B = q.size(0), L = q.size(2), dh = q.size(3);
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));  // (B, H, L, L)
-  if (options.causal()) {
-    torch::Tensor future = torch::ones({L, L}, q.options().dtype(torch::kBool)).triu(1);  // (L, L), true above diagonal
+                                                        const torch::Tensor& keyValid, at::Generator& gen, bool causal) {
+  const int64_t B = q.size(0), L = k.size(2), dh = q.size(3);                                         // L keys, Lq queries
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));  // (B, H, Lq, L)
+  if (causal) {                                                                                       // Lq = L
+    torch::Tensor future = torch::ones({L, L}, q.options().dtype(torch::kBool)).triu(1);              // (L, L), true above diagonal
     scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
-  } else if (keyValid.defined()) {
+  } else if (!options.causal() && keyValid.defined()) {  // bidirectional: padding keys hidden (causal mode never masks them)
     scores = scores.masked_fill(keyValid.logical_not().view({B, 1, 1, L}), -std::numeric_limits<float>::infinity());
   }
-  torch::Tensor probs = torch::softmax(scores, -1);               // (B, H, L, L)
-  probs = dropout(probs, options.dropout(), is_training(), gen);  // (B, H, L, L)
-  return torch::matmul(probs, v);                                 // (B, H, L, dh)
+  torch::Tensor probs = torch::softmax(scores, -1);               // (B, H, Lq, L)
+  probs = dropout(probs, options.dropout(), is_training(), gen);  // (B, H, Lq, L)
+  return torch::matmul(probs, v);                                 // (B, H, Lq, dh)
 }
 
 }  // namespace seqrec

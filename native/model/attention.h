@@ -32,14 +32,17 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
 
   // out (B, L, d) from x (B, L, d). keyValid (B, L) bool marks real items; used only in
   // bidirectional mode (causal mode uses left padding, so key 0 is always visible).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen, const std::string& adapter = "");
+  // lastQueryOnly: out (B, 1, d) for the last position alone (inference needs no other), keys and
+  // values still from all L positions.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen, const std::string& adapter = "",
+                        bool lastQueryOnly = false);
 
   MultiHeadAttentionOptions options;
   LoraLinear query = nullptr, key = nullptr, value = nullptr, out = nullptr;  // (d → d) each
 
  private:
   torch::Tensor explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& keyValid,
-                                  at::Generator& gen);
+                                  at::Generator& gen, bool causal);
 };
 TORCH_MODULE(MultiHeadAttention);
 

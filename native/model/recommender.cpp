@@ -90,8 +90,7 @@ torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* ite
     if (!config.causal) row[L - 1] = net->maskToken();
   }
   net->eval();
-  torch::Tensor hidden = net->forward(seq.to(device), generator, adapter);  // (b, L, d)
-  return hidden.select(1, L - 1);                                           // (b, d)
+  return net->forward(seq.to(device), generator, adapter, {}, /*lastOnly=*/true).select(1, 0);  // (b, d)
 }
 
 torch::Tensor Recommender::scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen,

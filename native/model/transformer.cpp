@@ -22,7 +22,7 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerBlockOptions& o)
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
-                                            const std::string& adapter) {
+                                            const std::string& adapter, bool lastOnly) {
   auto act = [&](const torch::Tensor& t) {
     return activation == "relu" ? torch::relu(t) : activation == "gelu_tanh" ? torch::gelu(t, "tanh") : torch::gelu(t);
   };
@@ -31,11 +31,12 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch:
     torch::Tensor f = ffnOut(act(ffnIn(h, gen, adapter)), gen, adapter);                                          // (B, L, d)
     return ffnNorm(h + dropout(f, dropoutP, is_training(), gen));                                                 // (B, L, d)
   }
-  torch::Tensor a = attention(attnNorm(x), keyValid, gen, adapter);    // (B, L, d)
-  torch::Tensor h = x + dropout(a, dropoutP, is_training(), gen);      // (B, L, d)
-  torch::Tensor f = act(ffnIn(ffnNorm(h), gen, adapter));              // (B, L, F)
-  f = ffnOut(dropout(f, dropoutP, is_training(), gen), gen, adapter);  // (B, L, d)
-  return h + dropout(f, dropoutP, is_training(), gen);                 // (B, L, d)
+  TORCH_CHECK(!lastOnly || !postNorm, "lastOnly is for pre-LN blocks");
+  torch::Tensor a = attention(attnNorm(x), keyValid, gen, adapter, lastOnly);                                   // (B, L or 1, d)
+  torch::Tensor h = (lastOnly ? x.narrow(1, x.size(1) - 1, 1) : x) + dropout(a, dropoutP, is_training(), gen);  // (B, L or 1, d)
+  torch::Tensor f = act(ffnIn(ffnNorm(h), gen, adapter));                                                       // (B, L, F)
+  f = ffnOut(dropout(f, dropoutP, is_training(), gen), gen, adapter);                                           // (B, L, d)
+  return h + dropout(f, dropoutP, is_training(), gen);                                                          // (B, L, d)
 }
 
 TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : options(options_) {
@@ -76,7 +77,7 @@ void TransformerRecImpl::activateItems(const std::vector<int32_t>& items) {
 }
 
 torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter,
-                                          const torch::Tensor& table) {
+                                          const torch::Tensor& table, bool lastOnly) {
   const int64_t L = seq.size(1);
   TORCH_CHECK(L <= options.maxLen(), "sequence length ", L, " exceeds maxLen ", options.maxLen());
   torch::Tensor valid = seq.ne(0);                                                // (B, L) bool
@@ -87,8 +88,9 @@ torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generato
   torch::Tensor x = items * std::sqrt(static_cast<double>(options.dim())) + positionEmbedding(positions);  // (B, L, d)
   x = dropout(x, options.dropout(), is_training(), gen);
   x = x * valid.unsqueeze(-1).to(x.dtype());  // padding positions start as zero vectors (SASRec)
-  for (const auto& block : *blocks) x = block->as<TransformerBlock>()->forward(x, valid, gen, adapter);
-  return finalNorm(x);  // (B, L, d)
+  for (size_t i = 0; i < blocks->size(); ++i)
+    x = blocks[i]->as<TransformerBlock>()->forward(x, valid, gen, adapter, lastOnly && i + 1 == blocks->size());  // (B, L or 1, d)
+  return finalNorm(x);  // (B, L, d), or (B, 1, d) with lastOnly
 }
 
 LoraLayers TransformerRecImpl::loraLayers() const {

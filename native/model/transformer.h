@@ -82,7 +82,9 @@ class TransformerBlockImpl : public torch::nn::Module {
   explicit TransformerBlockImpl(const TransformerBlockOptions& options);
   // x (B, L, d) → (B, L, d). Pre-LN: x + Drop(Attn(LN(x))), then x + Drop(FFN(LN(x))).
   // Post-LN (BERT): LN(x + Drop(Attn(x))), then LN(h + Drop(FFN(h))).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen, const std::string& adapter = "");
+  // lastOnly (pre-LN): (B, 1, d), the last position alone, keys and values from all of x.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen, const std::string& adapter = "",
+                        bool lastOnly = false);
 
   double dropoutP;
   bool postNorm;
@@ -99,7 +101,10 @@ class TransformerRecImpl : public torch::nn::Module {
 
   // hidden (B, L, d) from seq (B, L) int64 item ids, left-padded with 0. `table` is the item table
   // to read the inputs from (itemTable()); undefined = compute it without id dropout.
-  torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter = "", const torch::Tensor& table = {});
+  // lastOnly: (B, 1, d), the last position alone (what inference reads): the last block computes
+  // its query, attention output and feed-forward for that position only.
+  torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter = "", const torch::Tensor& table = {},
+                        bool lastOnly = false);
   // The item table (R, d), R = V+1 [+1 mask]: input rows and (rows 1..V) the tied output weights.
   // Without text, the item embedding itself. With text:
   //   row_i = idActive_i · keep_i · itemEmbedding_i + textProjection(itemText_i)

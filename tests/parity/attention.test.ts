@@ -1,7 +1,8 @@
 /**
  * The whole encoder with scaled_dot_product_attention (LibTorch 1.13: at::_scaled_dot_product_attention)
  * against the same weights with explicit softmax(QKᵀ/√dh)V attention (native/model/attention.cpp),
- * causal (SASRec) and bidirectional (BERT4Rec), with left-padded rows. Tolerance: encoder outputs within
+ * causal (SASRec) and bidirectional (BERT4Rec), with left-padded rows; and the last-position-only pass
+ * inference runs (lastOnly) against the full pass's last position. Tolerance: encoder outputs within
  * 1e-5 absolute. Item-embedding gradients within 1e-5 + 2e-6·max|g| absolute: they reach |g| ≈ 100–350
  * here (embeddings scaled by √d, small init, final LayerNorm), one fp32 ulp of 200 is 1.5e-5, and
  * small entries come from cancelling sums of large terms, so the two paths differ by up to
@@ -40,6 +41,14 @@ describe.each([true, false])('SDPA (_scaled_dot_product_attention on 1.13) vs ex
       expectClose('encoder output', r.sdpa, r.explicitPath, { atol: 1e-5 });
       const scale = r.explicitGrad.reduce((m, x) => Math.max(m, Math.abs(x)), 0); // max|g|
       expectClose('item-embedding gradient', r.sdpaGrad, r.explicitGrad, { atol: 1e-5 + 2e-6 * scale });
+      // inference's last-position-only pass equals the full pass's last position, on both paths
+      const last = (hidden: Float32Array) =>
+        Float32Array.from(
+          { length: shape.batch * shape.dim },
+          (_, i) => hidden[(Math.floor(i / shape.dim) * shape.length + shape.length - 1) * shape.dim + (i % shape.dim)]!,
+        );
+      expectClose('last position, SDPA', r.sdpaLast, last(r.sdpa), { atol: 1e-5 });
+      expectClose('last position, explicit', r.explicitLast, last(r.explicitPath), { atol: 1e-5 });
     });
   }
 });

@@ -432,6 +432,8 @@ Napi::Value toJs(Napi::Env env, const ParityAttentionResult& value) {
   object.Set("explicitPath", toJs(env, value.explicitPath));
   object.Set("sdpaGrad", toJs(env, value.sdpaGrad));
   object.Set("explicitGrad", toJs(env, value.explicitGrad));
+  object.Set("sdpaLast", toJs(env, value.sdpaLast));
+  object.Set("explicitLast", toJs(env, value.explicitLast));
   return object;
 }
 
