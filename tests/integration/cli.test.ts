@@ -236,9 +236,13 @@ describe('seqrec CLI', () => {
     // interrupted by SIGINT once training is under way
     const child = spawn(process.execPath, [cli, ...args, '--out', 'cut.safetensors'], { cwd: dir });
     let stderr = '';
+    let interrupting = false; // one Ctrl-C: a second one ends the process at once, as a shell user expects
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
-      if (/training \d+\/\d+/.test(stderr) && !child.killed) setTimeout(() => child.kill('SIGINT'), 200);
+      if (/training \d+\/\d+/.test(stderr) && !interrupting) {
+        interrupting = true;
+        setTimeout(() => child.kill('SIGINT'), 200);
+      }
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code, stderr).toBe(130);
