@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "io/csr_check.h"
 #include "io/tensor_bytes.h"
 #include "model/recommender.h"
 
@@ -31,17 +32,14 @@ void Recommender::importState(const ModelState& state) {
 }
 
 // (n) checked ids in 1..V as an int64 index tensor on the model's device.
-static torch::Tensor itemIndex(const std::vector<int32_t>& items, int64_t V, const torch::Device& device, const char* what) {
-  for (size_t i = 0; i < items.size(); ++i)
-    if (items[i] < 1 || items[i] > V)
-      throw Error(ErrorCode::InvalidData, std::string(what) + ": items[" + std::to_string(i) + "] = " + std::to_string(items[i]) +
-                                              " is not an item id in 1.." + std::to_string(V));
+static torch::Tensor itemIndex(const std::vector<int32_t>& items, int64_t V, const torch::Device& device, const std::string& field) {
+  checkItemIds(items, V, field);
   const auto n = static_cast<int64_t>(items.size());
   return torch::from_blob(const_cast<int32_t*>(items.data()), {n}, torch::kInt).to(device, torch::kLong);  // (n)
 }
 
 std::vector<float> Recommender::itemRows(const std::vector<int32_t>& items) const {
-  torch::Tensor index = itemIndex(items, config.numItems, device, "itemRows");                                                  // (n)
+  torch::Tensor index = itemIndex(items, config.numItems, device, "itemRows.items");                                            // (n)
   torch::Tensor rows = net->itemEmbedding->weight.detach().index_select(0, index).to(torch::kCPU, torch::kFloat).contiguous();  // (n, d)
   return std::vector<float>(rows.data_ptr<float>(), rows.data_ptr<float>() + rows.numel());
 }
@@ -55,7 +53,7 @@ void Recommender::setItemRows(const ItemRows& r) {
     if (!std::isfinite(x)) throw Error(ErrorCode::InvalidData, "setItemRows: the rows hold NaN or Infinity");
   if (!merged_.empty())
     throw Error(ErrorCode::InvalidOption, "setItemRows: adapter \"" + merged_ + "\" is merged into the weights; unmerge it first");
-  torch::Tensor index = itemIndex(r.items, config.numItems, device, "setItemRows");                            // (n)
+  torch::Tensor index = itemIndex(r.items, config.numItems, device, "setItemRows.items");                      // (n)
   torch::Tensor rows = torch::from_blob(const_cast<float*>(r.rows.data()), {n, d}, torch::kFloat).to(device);  // (n, d) copy
   torch::NoGradGuard noGrad;
   net->itemEmbedding->weight.index_copy_(0, index, rows.to(net->itemEmbedding->weight.dtype()));

@@ -10,6 +10,7 @@ import { addon } from '../../lib/native/loader.js';
 import type { AddonModelConfig, AddonNativeModel } from '../../lib/native/raw.js';
 import { callNative, callNativeSync } from '../../lib/errors.js';
 import { rejection, thrown } from '../helpers/errors.js';
+import { rawFitRequest } from '../helpers/raw-requests.js';
 
 const V = 12;
 const D = 8;
@@ -148,7 +149,7 @@ describe('itemRows / setItemRows', () => {
   it('refuse padding, unknown ids, a wrong length or non-finite values before writing anything', async () => {
     const m = create();
     const table = await tensor(m, 'model.itemEmbedding.weight');
-    expect((await failure(() => m.itemRows(Int32Array.of(0)))).message).toContain('items[0] = 0 is not an item id in 1..12');
+    expect((await failure(() => m.itemRows(Int32Array.of(0)))).message).toContain('itemRows.items[0] = 0 is outside the catalogue 1..12');
     const bad = [
       { items: Int32Array.of(1, V + 1), rows: new Float32Array(2 * D) },
       { items: Int32Array.of(1), rows: new Float32Array(D + 1) },
@@ -163,33 +164,5 @@ describe('itemRows / setItemRows', () => {
 function fitRequest() {
   const offsets = Int32Array.of(0, 5, 10, 15);
   const items = Int32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 3, 5);
-  return {
-    offsets,
-    items,
-    epochs: 1,
-    maxSteps: 2,
-    batchSize: 3,
-    accumSteps: 1,
-    lr: 1e-2,
-    warmupSteps: 0,
-    decay: 'constant',
-    minLrRatio: 0,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    weightDecay: 0.01,
-    clipNorm: 1,
-    maskProb: 0.3,
-    progressEvery: 1,
-    lossChunkBytes: 1 << 20,
-    foreachAdamW: false,
-    adapter: '',
-    freezeEmbeddings: false,
-    freezeBlocks: 0,
-    biasAndNormOnly: false,
-    idDropout: 0,
-    profile: false,
-    resume: false,
-    untilEpoch: 0,
-  };
+  return rawFitRequest(offsets, items, { maxSteps: 2, batchSize: 3, lr: 1e-2, beta2: 0.999, weightDecay: 0.01, maskProb: 0.3 });
 }
