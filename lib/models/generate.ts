@@ -10,6 +10,7 @@ import { seededRandom } from '../data/random.js';
 import { SeqrecError } from '../errors.js';
 import { boolean, integer, noUnknownKeys, number, optionsObject } from '../validate.js';
 import type { ModelCore } from './core.js';
+import { NO_FILTERS, csr } from './inference.js';
 
 export interface GenerateOptions {
   /** (int) items to add. Default 10. */
@@ -40,8 +41,6 @@ interface Beam {
   logProb: number;
 }
 
-const NONE = new Int32Array(0);
-
 /** Continue `history` (checked dense ids) as GenerateOptions say. */
 export async function generateSequence(core: ModelCore, history: Int32Array, options: unknown): Promise<Generated> {
   const o = optionsObject('options', options) as GenerateOptions;
@@ -61,20 +60,7 @@ export async function generateSequence(core: ModelCore, history: Int32Array, opt
   let live: Beam[] = [{ items: [], logProb: 0 }];
   for (let step = 0; step < length; step++) {
     // every item's score for every live sequence, best first (k = V)
-    const lists = live.map((b) => [...history, ...b.items]);
-    const offsets = Int32Array.from({ length: lists.length + 1 }, (_, u) => lists.slice(0, u).reduce((n, l) => n + l.length, 0));
-    const result = await core.topK({
-      offsets,
-      items: Int32Array.from(lists.flat()),
-      k: V,
-      excludeSeen: noRepeat,
-      allow: NONE,
-      deny: NONE,
-      query: new Float32Array(0),
-      queryWeight: 0,
-      batchSize: 64,
-      adapter,
-    });
+    const result = await core.topK({ ...csr(live.map((b) => [...history, ...b.items])), k: V, excludeSeen: noRepeat, ...NO_FILTERS, batchSize: 64, adapter });
     const next: Beam[] = [];
     live.forEach((beam, u) => {
       const items = result.items.subarray(u * V, (u + 1) * V);

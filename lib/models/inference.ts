@@ -81,12 +81,20 @@ export function checkedHistory(history: unknown, numItems: number): Int32Array {
 
 /** Histories as CSR arrays, every item checked. */
 function histories(name: string, lists: ArrayLike<number>[], numItems: number): { offsets: Int32Array; items: Int32Array } {
+  return csr(lists.map((h, u) => itemList(lists.length === 1 ? name : `${name}[${u}]`, h, numItems)));
+}
+
+/** Lists of (already checked) item ids as the CSR arrays native calls take. */
+export function csr(lists: ArrayLike<number>[]): { offsets: Int32Array; items: Int32Array } {
   const offsets = new Int32Array(lists.length + 1);
-  lists.forEach((h, u) => (offsets[u + 1] = offsets[u]! + (h?.length ?? 0)));
+  lists.forEach((h, u) => (offsets[u + 1] = offsets[u]! + h.length));
   const items = new Int32Array(offsets[lists.length]!);
-  lists.forEach((h, u) => items.set(itemList(lists.length === 1 ? name : `${name}[${u}]`, h, numItems), offsets[u]!));
+  lists.forEach((h, u) => items.set(h, offsets[u]!));
   return { offsets, items };
 }
+
+/** The filter fields of a top-K request that filters nothing: no allow or deny list, no query. */
+export const NO_FILTERS = { allow: new Int32Array(0), deny: new Int32Array(0), query: new Float32Array(0), queryWeight: 0 } as const;
 
 /**
  * The query as a text vector of the model's textDim (empty without a query). Synchronous unless the
@@ -173,14 +181,7 @@ async function contributions(core: ModelCore, history: Int32Array, targets: Int3
   const n = history.length;
   const c = targets.length;
   if (n === 0 || c === 0) return Array.from({ length: c }, () => []);
-  const offsets = Int32Array.from({ length: n + 2 }, (_, u) => (u === 0 ? 0 : n + (u - 1) * (n - 1)));
-  const items = new Int32Array(n + n * (n - 1));
-  items.set(history, 0);
-  for (let i = 0; i < n; i++) {
-    const at = offsets[i + 1]!;
-    items.set(history.subarray(0, i), at);
-    items.set(history.subarray(i + 1), at + i);
-  }
+  const { offsets, items } = csr([history, ...Array.from(history, (_, i) => [...history.subarray(0, i), ...history.subarray(i + 1)])]);
   const candidates = new Int32Array((n + 1) * c);
   for (let u = 0; u <= n; u++) candidates.set(targets, u * c);
   const native = core.native();

@@ -19,7 +19,16 @@ import { integer, invalid, optionsObject } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
 import { generateSequence, type GenerateOptions, type Generated } from './generate.js';
-import { checkedHistory, explainItem, isBatch, recommendLists, type Contribution, type RecommendOptions, type Recommendation } from './inference.js';
+import {
+  NO_FILTERS,
+  checkedHistory,
+  explainItem,
+  isBatch,
+  recommendLists,
+  type Contribution,
+  type RecommendOptions,
+  type Recommendation,
+} from './inference.js';
 import { checkItemVectors, type ItemTextVectors } from '../text/vectors.js';
 import type { AdapterInfo, LoadAdapterOptions, SaveAdapterOptions } from '../adapters/manager.js';
 import type { AdapterOptions } from '../adapters/options.js';
@@ -51,9 +60,6 @@ export interface ModelInfo {
   /** (int) bytes of the optimizer moments kept for the run (0 when loaded with inference: true) */
   optimizerBytes: number;
 }
-
-/** No allow or deny list. */
-const NONE = new Int32Array(0);
 
 /** Set by the class's static block: the only way to a model's core from outside the class. */
 let coreOf: (model: SequentialRecommender) => ModelCore;
@@ -197,10 +203,7 @@ export class SequentialRecommender implements AsyncDisposable {
           items: evalSet.items,
           k: width,
           excludeSeen: true,
-          allow: NONE,
-          deny: NONE,
-          query: new Float32Array(0),
-          queryWeight: 0,
+          ...NO_FILTERS,
           batchSize,
           adapter,
         }),

@@ -36,6 +36,11 @@ export class TopKBatcher {
 
   submit(request: AddonTopKRequest): Promise<AddonTopKResult> {
     return new Promise((resolve, reject) => {
+      const waiting = { request, resolve, reject };
+      if (this.#queues.size === 0 && this.#inFlight < this.#maxInFlight) {
+        this.#start([waiting]); // a free slot and nobody waiting: no batch to join (on CPU, always)
+        return;
+      }
       const key = [
         request.k,
         request.excludeSeen,
@@ -46,7 +51,7 @@ export class TopKBatcher {
         request.queryWeight,
       ].join('|');
       const queue = this.#queues.get(key) ?? [];
-      queue.push({ request, resolve, reject });
+      queue.push(waiting);
       this.#queues.set(key, queue);
       this.#pump();
     });
@@ -63,12 +68,16 @@ export class TopKBatcher {
         batch.push(w);
       }
       if (queue.length === 0) this.#queues.delete(key);
-      this.#inFlight++;
-      this.#dispatch(batch).finally(() => {
-        this.#inFlight--;
-        this.#pump();
-      });
+      this.#start(batch);
     }
+  }
+
+  #start(batch: Waiting[]): void {
+    this.#inFlight++;
+    this.#dispatch(batch).finally(() => {
+      this.#inFlight--;
+      this.#pump();
+    });
   }
 
   async #dispatch(batch: Waiting[]): Promise<void> {

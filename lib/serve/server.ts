@@ -158,8 +158,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
 
   /** Dense ids of a body's `history` or `ids` (vocabulary ids, through the model's itemIds). */
-  const historyOf = (model: SequentialRecommender, body: HistoryBody, field = 'history'): number[] | Int32Array =>
-    body.ids !== undefined ? model.itemsFromIds(body.ids) : (body[field as 'history'] ?? []);
+  /** Dense ids from a body's vocabulary `ids` (through the model's itemIds), else its dense ones. */
+  const denseItems = (model: SequentialRecommender, ids: string[] | undefined, dense: number[] | undefined): number[] =>
+    ids !== undefined ? Array.from(model.itemsFromIds(ids)) : (dense ?? []);
   const listOptionsOf = (body: RecommendBody): RecommendOptions => {
     const { k, excludeSeen, allow, deny, adapter, explain } = body;
     return {
@@ -188,7 +189,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       lease.use(async (model) => {
         const body = request.body;
         if (body.histories) return { lists: await model.recommend(body.histories, listOptionsOf(body)) };
-        return { items: await model.recommend(historyOf(model, body), listOptionsOf(body)) };
+        return { items: await model.recommend(denseItems(model, body.ids, body.history), listOptionsOf(body)) };
       }),
   );
 
@@ -208,7 +209,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     async (request) =>
       lease.use(async (model) => {
         const { item, adapter } = request.body;
-        return { contributions: await model.explain(historyOf(model, request.body), item, { ...(adapter !== undefined && { adapter }) }) };
+        return {
+          contributions: await model.explain(denseItems(model, request.body.ids, request.body.history), item, { ...(adapter !== undefined && { adapter }) }),
+        };
       }),
   );
 
@@ -229,7 +232,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     async (request) =>
       lease.use(async (model) => {
         const { id } = request.params;
-        const events = request.body.ids !== undefined ? Array.from(model.itemsFromIds(request.body.ids)) : request.body.items!;
+        const events = denseItems(model, request.body.ids, request.body.items);
         const maxLen = model.config.maxLen;
         const history = [...(sessions.get(id) ?? []), ...events].slice(-maxLen); // older events cannot reach the model
         const items = await model.recommend(history, listOptionsOf(request.body)); // checks the events before the session keeps them
