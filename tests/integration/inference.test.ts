@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Dataset, SASRec, seededRandom } from '../../lib/index.js';
 import { addon } from '../../lib/native/loader.js';
 import { rejection } from '../helpers/errors.js';
+import { NO_FILTERS } from '../../lib/models/inference.js';
 
 const T = 10; // triggers 1..T, effects T+1..2T, noise 2T+1..V
 const V = 60;
@@ -113,10 +114,7 @@ describe('recommend', () => {
       ...hist,
       k: 20,
       excludeSeen: false,
-      allow: new Int32Array(0),
-      deny: new Int32Array(0),
-      query: new Float32Array(0),
-      queryWeight: 0,
+      ...NO_FILTERS,
       batchSize: 1,
       adapter: '',
     });

@@ -13,6 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { addon } from '../../lib/native/loader.js';
 import type { AddonModelConfig, AddonTensorEntry } from '../../lib/native/raw.js';
 import { expectClose, maxAbsDiff } from '../helpers/compare.js';
+import { rawFitRequest } from '../helpers/raw-requests.js';
+import { NO_FILTERS } from '../../lib/models/inference.js';
 
 const maxAbs = (xs: ArrayLike<number>) => Array.from(xs).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 
@@ -130,10 +132,7 @@ describe('adapters on a whole model', () => {
         items: Int32Array.of(1, 2, 3, 4, 5, 6, 7),
         k: V,
         excludeSeen: false,
-        allow: new Int32Array(0),
-        deny: new Int32Array(0),
-        query: new Float32Array(0),
-        queryWeight: 0,
+        ...NO_FILTERS,
         batchSize: 2,
       };
       const before = await m.topK({ ...histories, adapter: '' });
@@ -176,35 +175,7 @@ describe('adapters on a whole model', () => {
       const base = await m.exportState();
       const offsets = Int32Array.from({ length: 21 }, (_, i) => i * 6);
       const items = Int32Array.from({ length: 120 }, (_, i) => 1 + ((i * 7 + Math.floor(i / 6)) % V));
-      const request = {
-        offsets,
-        items,
-        epochs: 1,
-        maxSteps: 6,
-        batchSize: 8,
-        accumSteps: 1,
-        lr: 1e-2,
-        warmupSteps: 0,
-        decay: 'constant',
-        minLrRatio: 0,
-        weightDecay: 0.1,
-        beta1: 0.9,
-        beta2: 0.98,
-        eps: 1e-8,
-        foreachAdamW: false,
-        clipNorm: 1,
-        lossChunkBytes: 1 << 20,
-        maskProb: 0.2,
-        progressEvery: 1,
-        resume: false,
-        untilEpoch: 0,
-        adapter: 'eu',
-        freezeEmbeddings: false,
-        freezeBlocks: 0,
-        biasAndNormOnly: false,
-        idDropout: 0,
-        profile: false,
-      };
+      const request = rawFitRequest(offsets, items, { maxSteps: 6, batchSize: 8, lr: 1e-2, adapter: 'eu' });
       const result = await m.fit(request, () => undefined);
       expect(result.steps).toBe(6);
       const expectedNames = layers.flatMap((l) => [`${l.name}.lora_A.eu.weight`, `${l.name}.lora_B.eu.weight`]);

@@ -11,6 +11,8 @@ import { BERT4Rec, Dataset, SASRec, SeqrecError, isSeqrecError, loadModel, synth
 import { addon } from '../../lib/native/loader.js';
 import type { AddonModelConfig, AddonNativeModel } from '../../lib/native/raw.js';
 import { rejection } from '../helpers/errors.js';
+import { rawFitRequest } from '../helpers/raw-requests.js';
+import { NO_FILTERS } from '../../lib/models/inference.js';
 
 const THIS_FILE = 'errors.test.ts';
 const V = 10;
@@ -207,35 +209,7 @@ describe('raw addon calls never crash the process', () => {
   const okItems = Int32Array.of(1, 2, 3, 4, 5);
   const okTargets = Int32Array.of(6, 7);
   const fullRanking = { numCandidates: 0, candidates: new Int32Array(0), adapter: '' };
-  const fitRequest = (offsets: Int32Array, items: Int32Array) => ({
-    offsets,
-    items,
-    epochs: 1,
-    maxSteps: 1,
-    batchSize: 2,
-    accumSteps: 1,
-    lr: 1e-3,
-    warmupSteps: 0,
-    decay: 'cosine',
-    minLrRatio: 0,
-    weightDecay: 0.1,
-    beta1: 0.9,
-    beta2: 0.98,
-    eps: 1e-8,
-    foreachAdamW: false,
-    clipNorm: 1,
-    lossChunkBytes: 1 << 20,
-    maskProb: 0.2,
-    progressEvery: 1,
-    resume: false,
-    untilEpoch: 0,
-    adapter: '',
-    freezeEmbeddings: false,
-    freezeBlocks: 0,
-    biasAndNormOnly: false,
-    idDropout: 0,
-    profile: false,
-  });
+  const fitRequest = (offsets: Int32Array, items: Int32Array) => rawFitRequest(offsets, items, { decay: 'cosine' });
 
   /** The code of whatever a raw call throws synchronously or rejects with (raw errors are plain Errors with .code). */
   async function rawCode(call: () => unknown): Promise<{ code: unknown; message: string; sync: boolean }> {
@@ -285,10 +259,7 @@ describe('raw addon calls never crash the process', () => {
         items,
         k: 3,
         excludeSeen: true,
-        allow: new Int32Array(0),
-        deny: new Int32Array(0),
-        query: new Float32Array(0),
-        queryWeight: 0,
+        ...NO_FILTERS,
         batchSize: 4,
         adapter: '',
       }),
@@ -332,10 +303,7 @@ describe('raw addon calls never crash the process', () => {
           items: okItems,
           k: 0,
           excludeSeen: true,
-          allow: new Int32Array(0),
-          deny: new Int32Array(0),
-          query: new Float32Array(0),
-          queryWeight: 0,
+          ...NO_FILTERS,
           batchSize: 1,
           adapter: '',
         }),
@@ -345,10 +313,7 @@ describe('raw addon calls never crash the process', () => {
           items: okItems,
           k: 2,
           excludeSeen: true,
-          allow: new Int32Array(0),
-          deny: new Int32Array(0),
-          query: new Float32Array(0),
-          queryWeight: 0,
+          ...NO_FILTERS,
           batchSize: 0,
           adapter: '',
         }),
@@ -376,10 +341,7 @@ describe('raw addon calls never crash the process', () => {
             items: okItems,
             k: 1.5,
             excludeSeen: true,
-            allow: new Int32Array(0),
-            deny: new Int32Array(0),
-            query: new Float32Array(0),
-            queryWeight: 0,
+            ...NO_FILTERS,
             batchSize: 4,
             adapter: '',
           }),
@@ -392,10 +354,7 @@ describe('raw addon calls never crash the process', () => {
             items: okItems,
             k: 2,
             excludeSeen: 1 as never,
-            allow: new Int32Array(0),
-            deny: new Int32Array(0),
-            query: new Float32Array(0),
-            queryWeight: 0,
+            ...NO_FILTERS,
             batchSize: 4,
             adapter: '',
           }),
@@ -442,10 +401,7 @@ describe('raw addon calls never crash the process', () => {
       items: okItems,
       k: 3,
       excludeSeen: true,
-      allow: new Int32Array(0),
-      deny: new Int32Array(0),
-      query: new Float32Array(0),
-      queryWeight: 0,
+      ...NO_FILTERS,
       batchSize: 4,
       adapter: '',
     });

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AddonTopKRequest, AddonTopKResult } from '../../lib/native/raw.js';
 import { TopKBatcher } from '../../lib/models/topk-batcher.js';
+import { NO_FILTERS } from '../../lib/models/inference.js';
 
-const NONE = new Int32Array(0);
 const request = (histories: number[][], k = 2, adapter = ''): AddonTopKRequest => {
   const offsets = Int32Array.from([0, ...histories.map((_, i) => histories.slice(0, i + 1).reduce((n, h) => n + h.length, 0))]);
   return {
@@ -16,10 +16,7 @@ const request = (histories: number[][], k = 2, adapter = ''): AddonTopKRequest =
     items: Int32Array.from(histories.flat()),
     k,
     excludeSeen: true,
-    allow: NONE,
-    deny: NONE,
-    query: new Float32Array(0),
-    queryWeight: 0,
+    ...NO_FILTERS,
     batchSize: 64,
     adapter,
   };
