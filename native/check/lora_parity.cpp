@@ -8,19 +8,11 @@
 
 #include <cmath>
 
+#include "check/parity.h"
 #include "model/lora.h"
 #include "model/lora_state.h"
 
 namespace seqrec {
-
-namespace {
-
-std::vector<double> toDoubles(const torch::Tensor& t) {
-  torch::Tensor c = t.detach().to(torch::kDouble).contiguous().reshape({-1});
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
-}  // namespace
 
 ParityLoraResult loraParity(const ParityLoraRequest& r) {
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));

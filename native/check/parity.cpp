@@ -16,12 +16,12 @@
 
 namespace seqrec {
 
-namespace {
-
 std::vector<double> toDoubles(const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kDouble).contiguous().reshape({-1});
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
+
+namespace {
 
 std::vector<float> toFloats(const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kFloat).contiguous().reshape({-1});

@@ -3,6 +3,8 @@
 // logits and central finite differences; AdamW vs torch::optim::AdamW; SDPA vs explicit
 // attention; the dropout mask is checked statistically. The tests (tests/parity/) call these through the addon and compare the arrays.
 #pragma once
+#include <torch/torch.h>
+
 #include "generated/types.h"
 
 namespace seqrec {
@@ -10,6 +12,8 @@ namespace seqrec {
 ParityCeResult crossEntropyParity(const ParityCeRequest& request);
 ParityAdamWResult adamWParity(const ParityAdamWRequest& request);
 ParityAttentionResult attentionParity(const ParityAttentionRequest& request);
+// A tensor's values, flattened, as the doubles a check result carries.
+std::vector<double> toDoubles(const torch::Tensor& t);
 // The CPU dropout mask itself, for the statistical checks of tests/parity/dropout.test.ts.
 std::vector<float> dropoutMask(const ParityDropoutRequest& request);
 
