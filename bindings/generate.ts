@@ -250,8 +250,24 @@ function gatedCall(cls: string, name: string, m: ClassMethodSpec): string[] {
   const args = m.args.map((a) => (isCallback(a.type) || isObject(a.type) ? a.name : `std::move(${a.name})`));
   const access = accessEnum(m.access);
   const held = m.args.filter((a) => isObject(a.type));
-  if (held.length > 1 || (held.length === 1 && !m.async) || (held.length === 1 && m.thread))
-    throw new Error(`${cls}.${name}: at most one object argument, on a pool method`);
+  if (held.length > 1 || (held.length === 1 && m.thread)) throw new Error(`${cls}.${name}: at most one object argument, not on a thread method`);
+  if (held.length === 1 && !m.async) {
+    // held shared for the length of the call, on this thread
+    const { name: arg, type } = held[0]! as { name: string; type: { object: string } };
+    const call = `self().${name}(${['info.Env()', ...args].join(', ')})`;
+    return [
+      `      this->gate_.check("${name}", ${access});`,
+      `      std::function<void()> release = hold${type.object}(${arg}, "${cls}.${name}");`,
+      '      try {',
+      ...(m.returns === 'void'
+        ? [`        ${call};`, '        release();', '        return info.Env().Undefined();']
+        : [`        Napi::Value out = toJs(info.Env(), ${call});`, '        release();', '        return out;']),
+      '      } catch (...) {',
+      '        release();',
+      '        throw;',
+      '      }',
+    ];
+  }
   if (held.length === 1) {
     // this call's own gate first, then the other object's
     const { name: arg, type } = held[0]! as { name: string; type: { object: string } };

@@ -94,6 +94,9 @@ export const records: Record<string, RecordSpec> = {
       seed: int('seed of initialisation, batches and dropout'),
       threads: int('CPU threads for LibTorch ops of this model (0 = leave as is)'),
       textDim: int('width T of item text vectors; 0 = id embeddings only, else row = id embedding (once trained on) + learned projection of the text'),
+      startPositions: bool(
+        'causal only: positions count from the oldest event in the window (0, 1, …) instead of ending at L−1 with the newest, so earlier events keep their keys and values as events arrive',
+      ),
     },
   },
   ItemRows: {
@@ -205,11 +208,9 @@ export const records: Record<string, RecordSpec> = {
       adapter: str('LoRA adapter to score with; "" = the base model alone'),
     },
   },
-  TopKRequest: {
-    doc: 'Top-K recommendations for each history.',
+  ListRequest: {
+    doc: 'What a top-K list may hold and how it is scored: the same for every history of a request.',
     fields: {
-      offsets: { type: 'Int32Array', doc: '(n+1) CSR offsets of the histories' },
-      items: { type: 'Int32Array', doc: 'history items' },
       k: int('list length'),
       excludeSeen: bool('drop items already in the history'),
       allow: { type: 'Int32Array', doc: 'the only items that may be returned, for every history; empty = any item' },
@@ -219,8 +220,49 @@ export const records: Record<string, RecordSpec> = {
         doc: "(T) a text vector (the item text encoder's) steering every list: hidden += queryWeight · |hidden| · unit(textProjection(query)); empty = none",
       },
       queryWeight: float('how much the query counts against the history (1 = as much)'),
-      batchSize: int('users scored at once'),
       adapter: str('LoRA adapter to score with; "" = the base model alone'),
+      scoring: str(
+        '"fp32": exact scores; "bf16" or "int8": candidates from a reduced-precision copy of the item table (4k, at least k + 64), then ranked by their exact fp32 scores',
+      ),
+    },
+  },
+  TopKRequest: {
+    doc: 'Top-K recommendations for each history.',
+    fields: {
+      offsets: { type: 'Int32Array', doc: '(n+1) CSR offsets of the histories' },
+      items: { type: 'Int32Array', doc: 'history items' },
+      batchSize: int('users scored at once'),
+      list: { type: { record: 'ListRequest' }, doc: 'what the lists may hold' },
+    },
+  },
+  SessionConfig: {
+    doc: 'A live session: the events so far (checked against the model at its first use).',
+    fields: {
+      history: { type: 'Int32Array', doc: 'item ids, oldest first' },
+    },
+  },
+  SessionRequest: {
+    doc: 'Append events to a session, then list its top K.',
+    fields: {
+      append: { type: 'Int32Array', doc: 'new events, oldest first (may be empty)' },
+      list: { type: { record: 'ListRequest' }, doc: 'what the list may hold' },
+    },
+  },
+  SessionInfo: {
+    doc: 'What a session holds.',
+    fields: {
+      events: int('events appended so far (the initial history included)'),
+      cachedPositions: int('positions whose keys and values are cached (0 for models that recompute: end-anchored or bidirectional)'),
+      cacheBytes: int('bytes of the cached keys and values'),
+    },
+  },
+  HiddenRequest: {
+    doc: 'User states: the vector each history ends in, which scores item j by its dot product with item row j.',
+    fields: {
+      offsets: { type: 'Int32Array', doc: '(n+1) CSR offsets of the histories' },
+      items: { type: 'Int32Array', doc: 'history items' },
+      batchSize: int('users at once'),
+      adapter: str('LoRA adapter; "" = the base model alone'),
     },
   },
   ScoreRequest: {
@@ -499,6 +541,20 @@ export const classes: Record<string, ClassSpec> = {
         async: true,
         access: 'shared',
       },
+      hidden: {
+        doc: 'User states (n·d), row-major: what scoring multiplies with the item table.',
+        args: [{ name: 'request', type: { record: 'HiddenRequest' } }],
+        returns: 'Float32Array',
+        async: true,
+        access: 'shared',
+      },
+      scoreRows: {
+        doc: 'Rows (n·d) of the table scores are dot products with (the item table with text folded in), for items (n) in 1..V.',
+        args: [{ name: 'items', type: 'Int32Array' }],
+        returns: 'Float32Array',
+        async: true,
+        access: 'shared',
+      },
       topK: {
         doc: 'Top-K lists.',
         args: [{ name: 'request', type: { record: 'TopKRequest' } }],
@@ -628,6 +684,37 @@ export const classes: Record<string, ClassSpec> = {
         access: 'exclusive',
       },
     },
+  },
+};
+
+classes.NativeSession = {
+  doc: "A user's live session: its events and, for start-anchored causal models, every block's keys and values for them (an append then costs one position).",
+  ctor: 'SessionConfig',
+  header: 'addon/session_wrap.h',
+  methods: {
+    recommend: {
+      doc: "Append events, then the top-K list of the model's answer for the whole session (the model is held shared meanwhile).",
+      args: [
+        { name: 'model', type: { object: 'NativeModel' } },
+        { name: 'request', type: { record: 'SessionRequest' } },
+      ],
+      returns: { record: 'TopKResult' },
+      async: true,
+      access: 'exclusive',
+    },
+    recommendNow: {
+      doc: 'recommend() on the calling thread when it costs one-position steps on a valid cache (tens of µs); returns k = 0, having changed nothing, when it would cost more (call recommend()).',
+      args: [
+        { name: 'model', type: { object: 'NativeModel' } },
+        { name: 'request', type: { record: 'SessionRequest' } },
+      ],
+      returns: { record: 'TopKResult' },
+      async: false,
+      access: 'exclusive',
+    },
+    history: { doc: 'The events so far, oldest first.', args: [], returns: 'Int32Array', async: false, access: 'shared' },
+    info: { doc: 'What the session holds.', args: [], returns: { record: 'SessionInfo' }, async: false, access: 'shared' },
+    dispose: { doc: 'Free the cached keys and values now (idempotent).', args: [], returns: 'void', async: false, access: 'dispose' },
   },
 };
 

@@ -40,6 +40,14 @@ export interface ModelOptions {
    * Default 0.
    */
   textDim?: number;
+  /**
+   * (str) SASRec only: how positions count. 'end' (the published SASRec): the newest event always sits at position
+   * L−1, so every event's position moves when one arrives. 'start': the oldest event of the window sits at 0,
+   * padding after the events where causal attention never sees it, so an event's keys and values never change
+   * as later ones arrive: a session (model.session()) then appends an event at the cost of one position instead
+   * of a pass over the history. Trains and scores like 'end' (benchmarks/session-ml1m.mjs). Default 'end'.
+   */
+  positions?: 'end' | 'start';
 }
 
 export interface ModelConfig extends Required<ModelOptions> {
@@ -59,9 +67,25 @@ export const MODEL_DEFAULTS = {
   device: 'cpu',
   seed: 0,
   textDim: 0,
+  positions: 'end',
 } as const;
 
-const KEYS = ['items', 'dim', 'layers', 'heads', 'maxLen', 'ffnDim', 'dropout', 'attnDropout', 'attention', 'device', 'seed', 'threads', 'textDim'] as const;
+const KEYS = [
+  'items',
+  'dim',
+  'layers',
+  'heads',
+  'maxLen',
+  'ffnDim',
+  'dropout',
+  'attnDropout',
+  'attention',
+  'device',
+  'seed',
+  'threads',
+  'textDim',
+  'positions',
+] as const;
 
 export function resolveModelConfig(architecture: Architecture, raw: unknown): ModelConfig {
   const o = optionsObject('options', raw) as unknown as ModelOptions;
@@ -85,6 +109,11 @@ export function resolveModelConfig(architecture: Architecture, raw: unknown): Mo
     seed: integer('options.seed', o.seed ?? MODEL_DEFAULTS.seed, 0, Number.MAX_SAFE_INTEGER),
     threads: integer('options.threads', o.threads ?? availableParallelism(), 1, 1024),
     textDim: integer('options.textDim', o.textDim ?? MODEL_DEFAULTS.textDim, 0, 1 << 20),
+    positions: oneOf(
+      'options.positions',
+      o.positions ?? MODEL_DEFAULTS.positions,
+      architecture === 'sasrec' ? (['end', 'start'] as const) : (['end'] as const),
+    ),
   };
 }
 
@@ -104,6 +133,7 @@ export function toAddonConfig(c: ModelConfig): AddonModelConfig {
     seed: c.seed,
     threads: c.threads,
     textDim: c.textDim,
+    startPositions: c.positions === 'start',
   };
 }
 

@@ -10,7 +10,7 @@ import { seededRandom } from '../data/random.js';
 import { SeqrecError } from '../errors.js';
 import { boolean, integer, noUnknownKeys, number, optionsObject } from '../validate.js';
 import type { ModelCore } from './core.js';
-import { NO_FILTERS, csr } from './inference.js';
+import { plainList, csr } from './inference.js';
 
 export interface GenerateOptions {
   /** (int) items to add. Default 10. */
@@ -60,7 +60,7 @@ export async function generateSequence(core: ModelCore, history: Int32Array, opt
   let live: Beam[] = [{ items: [], logProb: 0 }];
   for (let step = 0; step < length; step++) {
     // every item's score for every live sequence, best first (k = V)
-    const result = await core.topK({ ...csr(live.map((b) => [...history, ...b.items])), k: V, excludeSeen: noRepeat, ...NO_FILTERS, batchSize: 64, adapter });
+    const result = await core.topK({ ...csr(live.map((b) => [...history, ...b.items])), batchSize: 64, list: plainList(V, noRepeat, adapter) });
     const next: Beam[] = [];
     live.forEach((beam, u) => {
       const items = result.items.subarray(u * V, (u + 1) * V);

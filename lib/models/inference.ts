@@ -7,8 +7,9 @@
  * scored in one batched native call (scoreItems).
  */
 import { SeqrecError, callNative } from '../errors.js';
+import type { AddonListRequest } from '../native/raw.js';
 import type { TextVectors } from '../text/hashing-encoder.js';
-import { boolean, integer, invalid, noUnknownKeys, number, optionsObject } from '../validate.js';
+import { abortSignal, boolean, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 import type { ModelCore } from './core.js';
 
 export interface RecommendOptions {
@@ -35,6 +36,15 @@ export interface RecommendOptions {
   textEncoder?: { encode(texts: string[]): TextVectors | Promise<TextVectors> };
   /** (float >= 0) how much the query counts against the history: the projected query, scaled to weight × the user state's length, is added to it (1 = as much as the history). Default 1. */
   queryWeight?: number;
+  /**
+   * (str) how items are scored: 'fp32' exactly; 'int8' (CPU) or 'bf16' propose candidates (4k, at least k + 64) from a
+   * reduced-precision copy of the item table, built once per weights, and their exact fp32 scores decide the list,
+   * so it differs from the exact one only when a true top item misses the candidates (on ML-1M: 100% of top-10
+   * lists identical, benchmarks/recommend-latency.mjs). Pays off on large catalogues. Default 'fp32'.
+   */
+  scoring?: 'fp32' | 'bf16' | 'int8';
+  /** (AbortSignal) rejects the call with E_ABORTED; the model is untouched (the native work, a millisecond or so, finishes unseen) */
+  signal?: AbortSignal;
 }
 
 export interface Recommendation {
@@ -59,7 +69,7 @@ export interface Contribution {
   contribution: number;
 }
 
-const KEYS = ['k', 'excludeSeen', 'allow', 'deny', 'adapter', 'explain', 'query', 'textEncoder', 'queryWeight'] as const;
+const KEYS = ['k', 'excludeSeen', 'allow', 'deny', 'adapter', 'explain', 'query', 'textEncoder', 'queryWeight', 'scoring', 'signal'] as const;
 
 /** One history (an array of numbers) or several (an array of arrays). */
 export function isBatch(value: unknown): value is ArrayLike<number>[] {
@@ -93,14 +103,12 @@ export function csr(lists: ArrayLike<number>[]): { offsets: Int32Array; items: I
   return { offsets, items };
 }
 
-/** The filter fields of a top-K request that filters nothing: no allow or deny list, no query. */
-export const NO_FILTERS = { allow: new Int32Array(0), deny: new Int32Array(0), query: new Float32Array(0), queryWeight: 0 } as const;
+/** A list request that filters nothing but (with excludeSeen) the history: no allow or deny list, no query, exact scores. */
+export function plainList(k: number, excludeSeen: boolean, adapter: string): AddonListRequest {
+  return { k, excludeSeen, allow: new Int32Array(0), deny: new Int32Array(0), query: new Float32Array(0), queryWeight: 0, adapter, scoring: 'fp32' };
+}
 
-/**
- * The query as a text vector of the model's textDim (empty without a query). Synchronous unless the
- * encoder is (BERT): recommend() then reaches the native model in the caller's tick, so a dispose()
- * right after it still waits for the call.
- */
+/** The query as a text vector of the model's textDim (empty without a query); a Promise only when the encoder is asynchronous. */
 function queryVector(o: RecommendOptions, textDim: number): Float32Array | Promise<Float32Array> {
   if (o.query === undefined) return new Float32Array(0);
   if (textDim === 0)
@@ -117,29 +125,58 @@ function queryVector(o: RecommendOptions, textDim: number): Float32Array | Promi
   return encoded instanceof Promise ? encoded.then((v) => check(v.data)) : check(encoded.data);
 }
 
-/** Top-k lists for `lists`, as recommend() returns them. */
-export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Recommendation[][]> {
+export interface PreparedList {
+  list: AddonListRequest;
+  explain: boolean;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * The options of recommend() (and a session's) that shape its lists, checked: the native list request and the rest.
+ * Synchronous unless a string query needs an asynchronous encoder (BERT): recommend() then reaches the native model
+ * in the caller's tick, so a dispose() right after it still waits for the call.
+ */
+export function listRequest(core: ModelCore, options: unknown, keys: readonly string[] = KEYS): PreparedList | Promise<PreparedList> {
   const o = optionsObject('options', options) as RecommendOptions;
-  noUnknownKeys('options', o, KEYS);
+  noUnknownKeys('options', o, keys);
   const V = core.config.items;
-  const adapter = core.adapters.resolve('options.adapter', o.adapter);
-  const k = integer('options.k', o.k ?? 10, 1, V);
-  const { offsets, items } = histories('history', lists, V);
-  const request = {
-    offsets,
-    items,
-    k,
+  const signal = o.signal === undefined ? undefined : abortSignal('options.signal', o.signal);
+  const list = {
+    k: integer('options.k', o.k ?? 10, 1, V),
     excludeSeen: boolean('options.excludeSeen', o.excludeSeen ?? true),
     allow: o.allow === undefined ? new Int32Array(0) : itemList('options.allow', o.allow, V),
     deny: o.deny === undefined ? new Int32Array(0) : itemList('options.deny', o.deny, V),
     queryWeight: number('options.queryWeight', o.queryWeight ?? 1, 0, 1e6),
-    batchSize: 64,
-    adapter,
+    adapter: core.adapters.resolve('options.adapter', o.adapter),
+    scoring: oneOf('options.scoring', o.scoring ?? 'fp32', ['fp32', 'bf16', 'int8'] as const),
   };
+  const explain = boolean('options.explain', o.explain ?? false);
   const query = queryVector(o, core.config.textDim);
-  const result = await core.topK({ ...request, query: query instanceof Promise ? await query : query });
+  return query instanceof Promise ? query.then((q) => ({ list: { ...list, query: q }, explain, signal })) : { list: { ...list, query }, explain, signal };
+}
+
+/**
+ * `work`, or E_ABORTED as soon as `signal` fires. The native call is not interrupted (a top-K is a
+ * millisecond or so of read-only work); its result is dropped, so the model is never touched.
+ */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return work;
+  const aborted = () => new SeqrecError('E_ABORTED', `${what} was aborted`);
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(aborted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** The native top-K result as lists of recommendations, one per history. */
+export function toLists(core: ModelCore, result: { k: number; items: Int32Array; scores: Float32Array }, users: number): Recommendation[][] {
   const ids = core.itemIds;
-  const out = lists.map((_, u) => {
+  return Array.from({ length: users }, (_, u) => {
     const list: Recommendation[] = [];
     for (let j = u * result.k; j < (u + 1) * result.k; j++) {
       const item = result.items[j]!;
@@ -147,19 +184,52 @@ export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[]
     }
     return list;
   });
-  if (boolean('options.explain', o.explain ?? false)) {
-    for (let u = 0; u < lists.length; u++) {
-      const history = items.subarray(offsets[u]!, offsets[u + 1]!);
-      const because = await contributions(
-        core,
-        history,
-        Int32Array.from(out[u]!, (r) => r.item),
-        adapter,
-      );
-      out[u]!.forEach((r, j) => (r.because = because[j]!));
-    }
+}
+
+/** Fill each recommendation's `because` (explain) for the histories the lists were made from. */
+export async function addExplanations(core: ModelCore, histories: Int32Array[], lists: Recommendation[][], adapter: string): Promise<void> {
+  for (let u = 0; u < histories.length; u++) {
+    const because = await contributions(
+      core,
+      histories[u]!,
+      Int32Array.from(lists[u]!, (r) => r.item),
+      adapter,
+    );
+    lists[u]!.forEach((r, j) => (r.because = because[j]!));
+  }
+}
+
+/** Top-k lists for `lists`, as recommend() returns them. */
+export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Recommendation[][]> {
+  const prepared = listRequest(core, options);
+  const { offsets, items } = histories('history', lists, core.config.items);
+  const { list, explain, signal } = prepared instanceof Promise ? await prepared : prepared;
+  const result = await abortable(core.topK({ offsets, items, batchSize: 64, list }), signal, 'recommend()');
+  const out = toLists(core, result, lists.length);
+  if (explain) {
+    const each = Array.from(lists, (_, u) => items.subarray(offsets[u]!, offsets[u + 1]!));
+    await abortable(addExplanations(core, each, out, list.adapter), signal, 'recommend()');
   }
   return out;
+}
+
+/** (n·d) the state each history ends in, row-major (model.userStates). */
+export async function userStates(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Float32Array> {
+  const o = optionsObject('options', options) as { adapter?: string | null };
+  noUnknownKeys('options', o, ['adapter']);
+  if (!Array.isArray(lists)) throw invalid('histories', 'an array of histories (arrays of item ids)', lists);
+  const adapter = core.adapters.resolve('options.adapter', o.adapter);
+  const { offsets, items } = histories('histories', lists, core.config.items);
+  const native = core.native();
+  return core.track(callNative(() => native.hidden({ offsets, items, batchSize: 64, adapter })));
+}
+
+/** (n·d) the rows item scores are dot products with, for `items` (default all, 1..V), row-major (model.itemStates). */
+export async function itemStates(core: ModelCore, items: unknown): Promise<Float32Array> {
+  const V = core.config.items;
+  const ids = items === undefined ? Int32Array.from({ length: V }, (_, i) => i + 1) : itemList('items', items, V);
+  const native = core.native();
+  return core.track(callNative(() => native.scoreRows(ids)));
 }
 
 /** explain(history, item): the contribution of every history event to the item's score. */

@@ -18,13 +18,16 @@ import { trainModel } from '../train/fit.js';
 import { integer, invalid, optionsObject } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
+import { type Session, openSession } from './session.js';
 import { generateSequence, type GenerateOptions, type Generated } from './generate.js';
 import {
-  NO_FILTERS,
+  plainList,
   checkedHistory,
   explainItem,
   isBatch,
+  itemStates,
   recommendLists,
+  userStates,
   type Contribution,
   type RecommendOptions,
   type Recommendation,
@@ -201,11 +204,8 @@ export class SequentialRecommender implements AsyncDisposable {
         native.topK({
           offsets: evalSet.offsets,
           items: evalSet.items,
-          k: width,
-          excludeSeen: true,
-          ...NO_FILTERS,
           batchSize,
-          adapter,
+          list: plainList(width, true, adapter),
         }),
       ),
     );
@@ -224,6 +224,31 @@ export class SequentialRecommender implements AsyncDisposable {
     if (isBatch(history)) return recommendLists(this.#core, history, options);
     if (history === null || typeof history !== 'object') throw invalid('history', 'an array of item ids, or an array of such arrays', history);
     return (await recommendLists(this.#core, [history], options))[0]!;
+  }
+
+  /**
+   * A live session for one user, starting from `history` (default empty): `append(item)` as events happen,
+   * `recommend(options)` for the list. With `positions: 'start'` (SASRec) an append costs one position.
+   */
+  session(history: ArrayLike<number> = []): Session {
+    this.#core.native(); // E_DISPOSED at once
+    return openSession(this.#core, history);
+  }
+
+  /**
+   * Each history's user state (n·dim, row-major): the vector whose dot product with item row j is item j's
+   * score. For retrieval outside seqrec (an ANN index over the item rows, a two-tower store).
+   */
+  async userStates(histories: ArrayLike<number>[], options: { adapter?: string | null } = {}): Promise<Float32Array> {
+    return userStates(this.#core, histories, options);
+  }
+
+  /**
+   * The rows of the table items are scored against (n·dim, row-major) for `items` (default every item, 1..V):
+   * score(user, item) = userStates(user) · itemStates(item). Item text is folded in for models with text.
+   */
+  async itemStates(items?: ArrayLike<number>): Promise<Float32Array> {
+    return itemStates(this.#core, items);
   }
 
   /**

@@ -41,14 +41,16 @@ export class TopKBatcher {
         this.#start([waiting]); // a free slot and nobody waiting: no batch to join (on CPU, always)
         return;
       }
+      const list = request.list;
       const key = [
-        request.k,
-        request.excludeSeen,
-        request.adapter,
-        request.allow.join(','),
-        request.deny.join(','),
-        request.query.join(','),
-        request.queryWeight,
+        list.k,
+        list.excludeSeen,
+        list.adapter,
+        list.scoring,
+        list.allow.join(','),
+        list.deny.join(','),
+        list.query.join(','),
+        list.queryWeight,
       ].join('|');
       const queue = this.#queues.get(key) ?? [];
       queue.push(waiting);

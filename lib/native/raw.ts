@@ -31,6 +31,8 @@ export interface AddonModelConfig {
   threads: number;
   /** width T of item text vectors; 0 = id embeddings only, else row = id embedding (once trained on) + learned projection of the text */
   textDim: number;
+  /** causal only: positions count from the oldest event in the window (0, 1, …) instead of ending at L−1 with the newest, so earlier events keep their keys and values as events arrive */
+  startPositions: boolean;
 }
 
 /** Rows of the item id-embedding table (what a text mapping or a cold-start fill writes). */
@@ -203,12 +205,8 @@ export interface AddonRankRequest {
   adapter: string;
 }
 
-/** Top-K recommendations for each history. */
-export interface AddonTopKRequest {
-  /** (n+1) CSR offsets of the histories */
-  offsets: Int32Array;
-  /** history items */
-  items: Int32Array;
+/** What a top-K list may hold and how it is scored: the same for every history of a request. */
+export interface AddonListRequest {
   /** list length */
   k: number;
   /** drop items already in the history */
@@ -221,9 +219,57 @@ export interface AddonTopKRequest {
   query: Float32Array;
   /** how much the query counts against the history (1 = as much) */
   queryWeight: number;
+  /** LoRA adapter to score with; "" = the base model alone */
+  adapter: string;
+  /** "fp32": exact scores; "bf16" or "int8": candidates from a reduced-precision copy of the item table (4k, at least k + 64), then ranked by their exact fp32 scores */
+  scoring: string;
+}
+
+/** Top-K recommendations for each history. */
+export interface AddonTopKRequest {
+  /** (n+1) CSR offsets of the histories */
+  offsets: Int32Array;
+  /** history items */
+  items: Int32Array;
   /** users scored at once */
   batchSize: number;
-  /** LoRA adapter to score with; "" = the base model alone */
+  /** what the lists may hold */
+  list: AddonListRequest;
+}
+
+/** A live session: the events so far (checked against the model at its first use). */
+export interface AddonSessionConfig {
+  /** item ids, oldest first */
+  history: Int32Array;
+}
+
+/** Append events to a session, then list its top K. */
+export interface AddonSessionRequest {
+  /** new events, oldest first (may be empty) */
+  append: Int32Array;
+  /** what the list may hold */
+  list: AddonListRequest;
+}
+
+/** What a session holds. */
+export interface AddonSessionInfo {
+  /** events appended so far (the initial history included) */
+  events: number;
+  /** positions whose keys and values are cached (0 for models that recompute: end-anchored or bidirectional) */
+  cachedPositions: number;
+  /** bytes of the cached keys and values */
+  cacheBytes: number;
+}
+
+/** User states: the vector each history ends in, which scores item j by its dot product with item row j. */
+export interface AddonHiddenRequest {
+  /** (n+1) CSR offsets of the histories */
+  offsets: Int32Array;
+  /** history items */
+  items: Int32Array;
+  /** users at once */
+  batchSize: number;
+  /** LoRA adapter; "" = the base model alone */
   adapter: string;
 }
 
@@ -607,6 +653,10 @@ export interface AddonNativeModel {
   rank(request: AddonRankRequest): Promise<Int32Array>;
   /** Scores (n·c) of the candidates of each history. */
   scoreItems(request: AddonScoreRequest): Promise<Float32Array>;
+  /** User states (n·d), row-major: what scoring multiplies with the item table. */
+  hidden(request: AddonHiddenRequest): Promise<Float32Array>;
+  /** Rows (n·d) of the table scores are dot products with (the item table with text folded in), for items (n) in 1..V. */
+  scoreRows(items: Int32Array): Promise<Float32Array>;
   /** Top-K lists. */
   topK(request: AddonTopKRequest): Promise<AddonTopKResult>;
   /** Copy parameters and optimizer state out. */
@@ -649,6 +699,20 @@ export interface AddonNativeModel {
   detachTextEncoder(): Promise<AddonAdapterState>;
 }
 
+/** A user's live session: its events and, for start-anchored causal models, every block's keys and values for them (an append then costs one position). */
+export interface AddonNativeSession {
+  /** Append events, then the top-K list of the model's answer for the whole session (the model is held shared meanwhile). */
+  recommend(model: AddonNativeModel, request: AddonSessionRequest): Promise<AddonTopKResult>;
+  /** recommend() on the calling thread when it costs one-position steps on a valid cache (tens of µs); returns k = 0, having changed nothing, when it would cost more (call recommend()). */
+  recommendNow(model: AddonNativeModel, request: AddonSessionRequest): AddonTopKResult;
+  /** The events so far, oldest first. */
+  history(): Int32Array;
+  /** What the session holds. */
+  info(): AddonSessionInfo;
+  /** Free the cached keys and values now (idempotent). */
+  dispose(): void;
+}
+
 /** A BERT text encoder in native memory; weights arrive with load(). */
 export interface AddonNativeTextEncoder {
   /** Build the encoder and copy in BertModel weights (canonical names, F32). */
@@ -664,6 +728,7 @@ export interface AddonNativeTextEncoder {
 /** The addon module. */
 export interface AddonModule {
   NativeModel: new (config: AddonModelConfig) => AddonNativeModel;
+  NativeSession: new (config: AddonSessionConfig) => AddonNativeSession;
   NativeTextEncoder: new (config: AddonTextEncoderConfig) => AddonNativeTextEncoder;
   /** Build and runtime facts. */
   versions(): AddonVersions;

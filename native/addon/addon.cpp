@@ -6,6 +6,7 @@
 #include "addon/jobs.h"
 #include "addon/model_wrap.h"
 #include "addon/promise_worker.h"
+#include "addon/session_wrap.h"
 #include "addon/text_encoder_wrap.h"
 #include "check/lora_parity.h"
 #include "check/parity.h"
@@ -58,6 +59,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   seqrec::useDefaultThreads();
   seqrec::glue::installJobs(env);
   exports.Set("NativeModel", seqrec::glue::NativeModel::defineClass(env));
+  exports.Set("NativeSession", seqrec::glue::NativeSession::defineClass(env));
   exports.Set("NativeTextEncoder", seqrec::glue::NativeTextEncoder::defineClass(env));
   seqrec::glue::registerFunctions(env, exports);
   return exports;

@@ -72,6 +72,9 @@ class GatedObject : public Napi::ObjectWrap<Derived> {
  public:
   // Count a job of another object that reads this one as a shared call of this one (E_DISPOSED /
   // E_BUSY as for a call of its own named `by`), until the returned function runs (JS thread).
+  // Called when an exclusive call is let in (before its work starts); objects with caches override it.
+  void exclusiveStarted() {}
+
   std::function<void()> holdShared(const char* by) {
     gate_.enter(by, Access::Shared);
     this->Ref();
@@ -93,6 +96,7 @@ class GatedObject : public Napi::ObjectWrap<Derived> {
     std::function<Result()> job;
     try {
       gate_.enter(method, access);
+      if (access == Access::Exclusive) static_cast<Derived*>(this)->exclusiveStarted();
       try {
         job = make();
       } catch (...) {
@@ -115,6 +119,7 @@ class GatedObject : public Napi::ObjectWrap<Derived> {
   template <class Start>
   Napi::Value runGatedThread(const char* method, Access access, Start&& start) {
     gate_.enter(method, access);
+    if (access == Access::Exclusive) static_cast<Derived*>(this)->exclusiveStarted();
     this->Ref();
     std::function<void()> release = [this, access] {
       gate_.leave(access);

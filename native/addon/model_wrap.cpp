@@ -37,6 +37,14 @@ Job<std::vector<float>> NativeModel::scoreItems(ScoreRequest&& request) {
   return [model = model_, r = std::move(request)] { return model->scoreItems(r); };
 }
 
+Job<std::vector<float>> NativeModel::hidden(HiddenRequest&& request) {
+  return [model = model_, r = std::move(request)] { return model->hiddenStates(r); };
+}
+
+Job<std::vector<float>> NativeModel::scoreRows(std::vector<int32_t>&& items) {
+  return [model = model_, i = std::move(items)] { return model->scoreRows(i); };
+}
+
 Job<TopKResult> NativeModel::topK(TopKRequest&& request) {
   return [model = model_, r = std::move(request)] { return model->topK(r); };
 }

@@ -21,6 +21,8 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   bool abortFit(Napi::Env env);
   Job<std::vector<int32_t>> rank(RankRequest&& request);
   Job<std::vector<float>> scoreItems(ScoreRequest&& request);
+  Job<std::vector<float>> hidden(HiddenRequest&& request);
+  Job<std::vector<float>> scoreRows(std::vector<int32_t>&& items);
   Job<TopKResult> topK(TopKRequest&& request);
   Job<ModelState> exportState();
   Job<void> importState(ModelState&& state);
@@ -41,6 +43,13 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Job<void> attachTextEncoder(NativeTextEncoder& encoder, TextTuneRequest&& request);
   Job<AdapterState> textEncoderAdapter();
   Job<AdapterState> detachTextEncoder();
+
+  // Every exclusive call may change what the model computes: caches keyed by its generation go stale.
+  void exclusiveStarted() {
+    if (model_) ++model_->generation;
+  }
+  // The model, for another object's job that reads it (held shared by the gate meanwhile).
+  const std::shared_ptr<Recommender>& recommender() const { return model_; }
 
  private:
   std::shared_ptr<Recommender> model_;                            // null after dispose(); jobs hold their own reference

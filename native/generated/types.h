@@ -23,6 +23,7 @@ struct ModelConfig {
   int64_t seed = 0;  ///< seed of initialisation, batches and dropout
   int64_t threads = 0;  ///< CPU threads for LibTorch ops of this model (0 = leave as is)
   int64_t textDim = 0;  ///< width T of item text vectors; 0 = id embeddings only, else row = id embedding (once trained on) + learned projection of the text
+  bool startPositions = false;  ///< causal only: positions count from the oldest event in the window (0, 1, …) instead of ending at L−1 with the newest, so earlier events keep their keys and values as events arrive
 };
 
 /// Rows of the item id-embedding table (what a text mapping or a cold-start fill writes).
@@ -126,18 +127,50 @@ struct RankRequest {
   std::string adapter;  ///< LoRA adapter to score with; "" = the base model alone
 };
 
-/// Top-K recommendations for each history.
-struct TopKRequest {
-  std::vector<int32_t> offsets;  ///< (n+1) CSR offsets of the histories
-  std::vector<int32_t> items;  ///< history items
+/// What a top-K list may hold and how it is scored: the same for every history of a request.
+struct ListRequest {
   int64_t k = 0;  ///< list length
   bool excludeSeen = false;  ///< drop items already in the history
   std::vector<int32_t> allow;  ///< the only items that may be returned, for every history; empty = any item
   std::vector<int32_t> deny;  ///< items never returned, for every history
   std::vector<float> query;  ///< (T) a text vector (the item text encoder's) steering every list: hidden += queryWeight · |hidden| · unit(textProjection(query)); empty = none
   double queryWeight = 0.0;  ///< how much the query counts against the history (1 = as much)
-  int64_t batchSize = 0;  ///< users scored at once
   std::string adapter;  ///< LoRA adapter to score with; "" = the base model alone
+  std::string scoring;  ///< "fp32": exact scores; "bf16" or "int8": candidates from a reduced-precision copy of the item table (4k, at least k + 64), then ranked by their exact fp32 scores
+};
+
+/// Top-K recommendations for each history.
+struct TopKRequest {
+  std::vector<int32_t> offsets;  ///< (n+1) CSR offsets of the histories
+  std::vector<int32_t> items;  ///< history items
+  int64_t batchSize = 0;  ///< users scored at once
+  ListRequest list;  ///< what the lists may hold
+};
+
+/// A live session: the events so far (checked against the model at its first use).
+struct SessionConfig {
+  std::vector<int32_t> history;  ///< item ids, oldest first
+};
+
+/// Append events to a session, then list its top K.
+struct SessionRequest {
+  std::vector<int32_t> append;  ///< new events, oldest first (may be empty)
+  ListRequest list;  ///< what the list may hold
+};
+
+/// What a session holds.
+struct SessionInfo {
+  int64_t events = 0;  ///< events appended so far (the initial history included)
+  int64_t cachedPositions = 0;  ///< positions whose keys and values are cached (0 for models that recompute: end-anchored or bidirectional)
+  int64_t cacheBytes = 0;  ///< bytes of the cached keys and values
+};
+
+/// User states: the vector each history ends in, which scores item j by its dot product with item row j.
+struct HiddenRequest {
+  std::vector<int32_t> offsets;  ///< (n+1) CSR offsets of the histories
+  std::vector<int32_t> items;  ///< history items
+  int64_t batchSize = 0;  ///< users at once
+  std::string adapter;  ///< LoRA adapter; "" = the base model alone
 };
 
 /// Scores of chosen items for each history (the same score topK ranks by).

@@ -22,7 +22,7 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& 
 }
 
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
-                                              const std::string& adapter, bool lastQueryOnly) {
+                                              const std::string& adapter, bool lastQueryOnly, KeyValueCache* cache) {
   const int64_t B = x.size(0), L = x.size(1), H = options.heads(), dh = options.dim() / H, Lq = lastQueryOnly ? 1 : L;
   auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({B, n, H, dh}).transpose(1, 2); };  // (B, H, n, dh)
   torch::Tensor xq = lastQueryOnly ? x.narrow(1, L - 1, 1) : x;                                           // (B, Lq, d)
@@ -30,13 +30,24 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torc
   torch::Tensor k = heads(key(x, gen, adapter), L);                                                       // (B, H, L, dh)
   torch::Tensor v = heads(value(x, gen, adapter), L);                                                     // (B, H, L, dh)
   // The last query sees every key in causal mode: no causal mask for it (SDPA would align a 1 × L mask
-  // to the top left, showing it key 0 alone).
-  const bool causal = options.causal() && !lastQueryOnly;
+  // to the top left, showing it key 0 alone). So does a lone query appended to a cache.
+  bool causal = options.causal() && !lastQueryOnly;
+  if (cache) {
+    TORCH_CHECK(B == 1 && options.causal() && !lastQueryOnly && (cache->length == 0 || L == 1),
+                "a key/value cache takes one causal sequence");
+    TORCH_CHECK(cache->length + L <= cache->keys.size(2), "the key/value cache holds ", cache->keys.size(2), " positions");
+    cache->keys.narrow(2, cache->length, L).copy_(k);
+    cache->values.narrow(2, cache->length, L).copy_(v);
+    cache->length += L;
+    k = cache->keys.narrow(2, 0, cache->length);  // (1, H, length, dh)
+    v = cache->values.narrow(2, 0, cache->length);
+    causal = L > 1;
+  }
 
   const bool attnDropout = is_training() && options.dropout() > 0.0;
-  torch::Tensor y;  // (B, H, L, dh)
-  if (options.useSdpa() && hasSdpa() && !attnDropout) {
-    c10::optional<torch::Tensor> mask;  // (B, 1, 1, L) bool, true = may attend
+  torch::Tensor y;                                                             // (B, H, L, dh)
+  if (options.useSdpa() && hasSdpa() && !attnDropout && !(cache && L == 1)) {  // one cached query: three small ops beat SDPA's set-up
+    c10::optional<torch::Tensor> mask;                                         // (B, 1, 1, L) bool, true = may attend
     if (!options.causal() && keyValid.defined()) mask = keyValid.view({B, 1, 1, L});
 #if TORCH_VERSION_MAJOR >= 2
     y = at::scaled_dot_product_attention(q, k, v, mask, 0.0, causal);

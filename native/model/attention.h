@@ -12,6 +12,13 @@
 
 namespace seqrec {
 
+// One block's keys and values for the positions a session has seen: what makes appending an event
+// cost one position (causal models whose positions count from the oldest event; model/session.h).
+struct KeyValueCache {
+  torch::Tensor keys, values;  // (1, H, capacity, dh) each; positions [0, length) are filled
+  int64_t length = 0;
+};
+
 struct MultiHeadAttentionOptions {
   MultiHeadAttentionOptions(int64_t dim, int64_t heads) : dim_(dim), heads_(heads) {}
   /// model width d (must be divisible by heads)
@@ -34,8 +41,11 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   // bidirectional mode (causal mode uses left padding, so key 0 is always visible).
   // lastQueryOnly: out (B, 1, d) for the last position alone (inference needs no other), keys and
   // values still from all L positions.
+  // cache (B = 1, causal): x holds positions [cache.length, cache.length + L), which see the cached
+  // keys and values and their own (causally); their keys and values join the cache. Either the
+  // cache is empty or L = 1 (SDPA aligns a causal mask to the top left, which only fits those two).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen, const std::string& adapter = "",
-                        bool lastQueryOnly = false);
+                        bool lastQueryOnly = false, KeyValueCache* cache = nullptr);
 
   MultiHeadAttentionOptions options;
   LoraLinear query = nullptr, key = nullptr, value = nullptr, out = nullptr;  // (d → d) each

@@ -15,8 +15,8 @@ namespace seqrec {
 Recommender::Recommender(const ModelConfig& config_)
     : config(config_), device(parseDevice(config_.device)), generator(makeGenerator(device, streamSeed(config_.seed, RngStream::Init))) {
   if (config.numItems < 1 || config.dim < 1 || config.layers < 1 || config.heads < 1 || config.maxLen < 1 || config.ffnDim < 0 ||
-      config.dim % config.heads != 0 || config.threads < 0 || config.textDim < 0)
-    throw Error(ErrorCode::InvalidOption, "ModelConfig needs positive sizes and heads dividing dim");
+      config.dim % config.heads != 0 || config.threads < 0 || config.textDim < 0 || (config.startPositions && !config.causal))
+    throw Error(ErrorCode::InvalidOption, "ModelConfig needs positive sizes, heads dividing dim, and causal attention for startPositions");
   useThreads();
   net = TransformerRec(TransformerRecOptions(config.numItems, config.dim, config.layers, config.heads, config.maxLen)
                            .ffnDim(config.ffnDim)
@@ -24,7 +24,8 @@ Recommender::Recommender(const ModelConfig& config_)
                            .attnDropout(config.attnDropout)
                            .causal(config.causal)
                            .useSdpa(config.useSdpa)
-                           .textDim(config.textDim));
+                           .textDim(config.textDim)
+                           .startPositions(config.startPositions));
   net->resetParameters(generator);
   net->to(device);
 }
@@ -78,7 +79,13 @@ void Recommender::reseed(int64_t step, int64_t microBatch) {
 
 torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
                                       const std::string& adapter) {
-  const int64_t L = config.maxLen, b = end - begin;
+  const int64_t b = end - begin;
+  int64_t L = config.maxLen;
+  if (config.startPositions) {  // padding never reaches the events: pad only to the longest history
+    int64_t longest = 1;
+    for (int64_t i = begin; i < end; ++i) longest = std::max<int64_t>(longest, offsets[i + 1] - offsets[i]);
+    L = std::min(L, longest);
+  }
   const int64_t keep = config.causal ? L : L - 1;          // bidirectional appends the mask token
   torch::Tensor seq = torch::zeros({b, L}, torch::kLong);  // (b, L) left-padded
   int64_t* row = seq.data_ptr<int64_t>();
@@ -93,20 +100,27 @@ torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* ite
   return net->forward(seq.to(device), generator, adapter, {}, /*lastOnly=*/true).select(1, 0);  // (b, d)
 }
 
-torch::Tensor Recommender::scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen,
-                                  const int32_t* keep, const std::string& adapter, const torch::Tensor& shift) {
-  torch::Tensor h = lastHidden(offsets, items, begin, end, adapter);  // (b, d)
-  if (shift.defined()) h = h + shift * h.norm(2, 1, true);            // (b, d): the query counts weight × as much as the history
-  torch::Tensor s = torch::mm(h, net->outputWeight(generator).t()).to(torch::kFloat).cpu();  // (b, V)
-  if (!excludeSeen) return s;
+namespace {
+
+// Score −∞ every item of history rows [begin, end) in s (b, V) CPU fp32, except keep[user] when given.
+void excludeHistory(torch::Tensor& s, const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, const int32_t* keep) {
   float* data = s.data_ptr<float>();
-  const int64_t V = config.numItems;
+  const int64_t V = s.size(1);
   for (int64_t i = 0; i < end - begin; ++i)
     for (int32_t e = offsets[begin + i]; e < offsets[begin + i + 1]; ++e) {
       const int32_t item = items[e];
       if (keep && item == keep[begin + i]) continue;
       data[i * V + (item - 1)] = -std::numeric_limits<float>::infinity();
     }
+}
+
+}  // namespace
+
+torch::Tensor Recommender::rankScores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, const int32_t* keep,
+                                      const std::string& adapter) {
+  torch::Tensor h = lastHidden(offsets, items, begin, end, adapter);                         // (b, d)
+  torch::Tensor s = torch::mm(h, net->outputWeight(generator).t()).to(torch::kFloat).cpu();  // (b, V)
+  excludeHistory(s, offsets, items, begin, end, keep);
   return s;
 }
 
@@ -126,7 +140,7 @@ std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
     throwIfCancelled();
     const int64_t end = std::min(n, begin + r.batchSize);
-    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, true, r.targets.data(), r.adapter);  // (b, V)
+    torch::Tensor s = rankScores(r.offsets.data(), r.items.data(), begin, end, r.targets.data(), r.adapter);  // (b, V)
     const float* data = s.data_ptr<float>();
     for (int64_t i = 0; i < end - begin; ++i) {
       const float* row = data + i * V;
@@ -149,57 +163,160 @@ std::vector<int32_t> Recommender::ranks(const RankRequest& r) {
   return out;
 }
 
-TopKResult Recommender::topK(const TopKRequest& r) {
-  checkCsr(r.offsets, r.items, config.numItems, "histories");
-  if (r.k < 1 || r.batchSize < 1) throw Error(ErrorCode::InvalidOption, "topK needs k >= 1 and a positive batch size");
+std::shared_ptr<const ScoringTable> Recommender::scoringTable(const std::string& precision) {
+  std::lock_guard<std::mutex> lock(cacheMutex_);
+  const uint64_t now = generation.load();
+  if (!scoring_ || scoring_->generation != now) {
+    c10::InferenceMode off(false);  // rows may be a view of the item embedding: a normal tensor, not an inference one
+    torch::NoGradGuard noGrad;
+    net->eval();
+    auto table = std::make_shared<ScoringTable>();
+    table->generation = now;
+    table->rows = net->outputWeight(generator).detach();  // (V, d)
+    scoring_ = table;
+  }
+  if ((precision == "bf16" && !scoring_->bf16.defined()) || (precision == "int8" && !scoring_->int8.defined()))
+    scoring_ = std::make_shared<ScoringTable>(scoring_->withPrecision(precision));
+  return scoring_;
+}
+
+std::shared_ptr<const DecodeStep> Recommender::decodeStep() {
+  std::lock_guard<std::mutex> lock(cacheMutex_);
+  const uint64_t now = generation.load();
+  if (!decode_ || decodeGeneration_ != now) {
+    c10::InferenceMode off(false);
+    net->eval();
+    decode_ = std::make_shared<DecodeStep>(*net);
+    decodeGeneration_ = now;
+  }
+  return decode_;
+}
+
+ListPlan Recommender::planList(const ListRequest& r, const char* what) {
+  const std::string name = what;
+  if (r.k < 1) throw Error(ErrorCode::InvalidOption, name + " needs k >= 1, got " + std::to_string(r.k));
+  if (r.scoring != "fp32" && r.scoring != "bf16" && r.scoring != "int8")
+    throw Error(ErrorCode::InvalidOption, name + ": scoring must be \"fp32\", \"bf16\" or \"int8\", got \"" + r.scoring + "\"");
+  if (r.scoring == "int8" && !device.is_cpu())
+    throw Error(ErrorCode::InvalidOption, name + ": int8 scoring runs on the CPU; use \"bf16\" on " + device.str());
   checkItemIds(r.allow, config.numItems, "allow");
   checkItemIds(r.deny, config.numItems, "deny");
-  checkAdapter(r.adapter, "topK");
-  // (V) bool, true = may be returned; undefined when every item may
-  torch::Tensor candidate;
+  checkAdapter(r.adapter, what);
+  ListPlan plan;
+  plan.k = std::min<int64_t>(r.k, config.numItems);
+  plan.excludeSeen = r.excludeSeen;
+  plan.adapter = r.adapter;
+  plan.scoring = r.scoring;
   if (!r.allow.empty() || !r.deny.empty()) {
-    candidate = torch::full({config.numItems}, r.allow.empty(), torch::kBool);
-    bool* c = candidate.data_ptr<bool>();
+    plan.allowed = torch::full({config.numItems}, r.allow.empty(), torch::kBool);  // (V)
+    bool* c = plan.allowed.data_ptr<bool>();
     for (int32_t item : r.allow) c[item - 1] = true;
     for (int32_t item : r.deny) c[item - 1] = false;
   }
-  // (1, d): the text query in the model's space, where items' text rows live too
-  torch::Tensor shift;
-  if (!r.query.empty()) {
+  if (!r.query.empty()) {  // (1, d): the text query in the model's space, where items' text rows live too
     const int64_t T = config.textDim;
     if (!net->hasText() || static_cast<int64_t>(r.query.size()) != T)
-      throw Error(ErrorCode::InvalidOption, "topK: a query needs a model with item text and a vector of its textDim " + std::to_string(T) +
-                                                " values, got " + std::to_string(r.query.size()));
+      throw Error(ErrorCode::InvalidOption, name + ": a query needs a model with item text and a vector of its textDim " +
+                                                std::to_string(T) + " values, got " + std::to_string(r.query.size()));
     for (float x : r.query)
-      if (!std::isfinite(x)) throw Error(ErrorCode::InvalidData, "topK: the query vector holds NaN or Infinity");
+      if (!std::isfinite(x)) throw Error(ErrorCode::InvalidData, name + ": the query vector holds NaN or Infinity");
     c10::InferenceMode inference;
     torch::Tensor q = torch::from_blob(const_cast<float*>(r.query.data()), {1, T}, torch::kFloat).to(device);  // (1, T)
     torch::Tensor direction = net->textProjection(q.to(net->itemText.dtype()));                                // (1, d)
     const double norm = direction.norm().item<double>();
-    if (norm > 0) shift = direction * (r.queryWeight / norm);  // (1, d): unit length times the weight
+    if (norm > 0) plan.shift = direction * (r.queryWeight / norm);  // (1, d): unit length times the weight
   }
+  plan.table = scoringTable(plan.scoring);
+  return plan;
+}
+
+void Recommender::selectTopK(const ListPlan& plan, const torch::Tensor& hidden, const int32_t* offsets, const int32_t* items, int64_t begin,
+                             int64_t end, TopKResult& out) {
+  const int64_t b = end - begin, V = config.numItems, k = plan.k;
+  const float minusInf = -std::numeric_limits<float>::infinity();
+  torch::Tensor h =
+      plan.shift.defined() ? hidden + plan.shift * hidden.norm(2, 1, true) : hidden;  // (b, d): the query counts weight × as much
+  torch::Tensor values, indices;                                                      // (b, k) each
+  if (plan.scoring == "fp32") {
+    torch::Tensor s = torch::mm(h, plan.table->rows.t()).to(torch::kFloat).cpu();  // (b, V)
+    if (plan.excludeSeen) excludeHistory(s, offsets, items, begin, end, nullptr);
+    if (plan.allowed.defined()) s.masked_fill_(plan.allowed.logical_not().unsqueeze(0), minusInf);
+    std::tie(values, indices) = s.topk(k, 1);
+  } else {
+    ItemFilter filter;
+    filter.allowed = plan.allowed.defined() ? plan.allowed.data_ptr<bool>() : nullptr;
+    filter.excluded.resize(static_cast<size_t>(b));
+    if (plan.excludeSeen)
+      for (int64_t i = 0; i < b; ++i) {
+        auto& ex = filter.excluded[static_cast<size_t>(i)];
+        for (int32_t e = offsets[begin + i]; e < offsets[begin + i + 1]; ++e) ex.push_back(items[e] - 1);
+        std::sort(ex.begin(), ex.end());
+      }
+    const int64_t C = std::min(V, std::max(4 * k, k + 64));
+    torch::Tensor candidates = reducedCandidates(*plan.table, plan.scoring, h, filter, C);  // (b, C) CPU, −1 = none
+    torch::Tensor ids = candidates.clamp_min(0).to(device);
+    torch::Tensor rows = plan.table->rows.index_select(0, ids.flatten()).view({b, C, -1});      // (b, C, d)
+    torch::Tensor exact = torch::bmm(rows, h.unsqueeze(2)).squeeze(2).to(torch::kFloat).cpu();  // (b, C)
+    exact.masked_fill_(candidates.lt(0), minusInf);
+    torch::Tensor pick;
+    std::tie(values, pick) = exact.topk(k, 1);
+    indices = candidates.gather(1, pick);
+  }
+  const float* vp = values.contiguous().data_ptr<float>();
+  const int64_t* ip = indices.contiguous().data_ptr<int64_t>();
+  for (int64_t j = 0; j < b * k; ++j) {
+    const bool excluded = std::isinf(vp[j]) && vp[j] < 0;  // fewer than k admitted items
+    out.items.push_back(excluded ? 0 : static_cast<int32_t>(ip[j] + 1));
+    out.scores.push_back(vp[j]);
+  }
+}
+
+TopKResult Recommender::topK(const TopKRequest& r) {
+  checkCsr(r.offsets, r.items, config.numItems, "histories");
+  if (r.batchSize < 1) throw Error(ErrorCode::InvalidOption, "topK needs a positive batch size");
+  const ListPlan plan = planList(r.list, "topK");
   useThreads();
   c10::InferenceMode inference;
-  const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, k = std::min<int64_t>(r.k, config.numItems);
+  const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1;
   TopKResult result;
-  result.items.reserve(n * k);
-  result.scores.reserve(n * k);
+  result.k = plan.k;
+  result.items.reserve(n * plan.k);
+  result.scores.reserve(n * plan.k);
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
     throwIfCancelled();
     const int64_t end = std::min(n, begin + r.batchSize);
-    torch::Tensor s = scores(r.offsets.data(), r.items.data(), begin, end, r.excludeSeen, nullptr, r.adapter, shift);  // (b, V)
-    if (candidate.defined()) s.masked_fill_(candidate.logical_not().unsqueeze(0), -std::numeric_limits<float>::infinity());
-    auto [values, indices] = s.topk(k, 1);  // (b, K), (b, K)
-    const float* vp = values.contiguous().data_ptr<float>();
-    const int64_t* ip = indices.contiguous().data_ptr<int64_t>();
-    for (int64_t j = 0; j < (end - begin) * k; ++j) {
-      const bool excluded = std::isinf(vp[j]) && vp[j] < 0;  // fewer than K unseen items
-      result.items.push_back(excluded ? 0 : static_cast<int32_t>(ip[j] + 1));
-      result.scores.push_back(vp[j]);
-    }
+    selectTopK(plan, lastHidden(r.offsets.data(), r.items.data(), begin, end, plan.adapter), r.offsets.data(), r.items.data(), begin, end,
+               result);
   }
-  result.k = k;
   return result;
+}
+
+std::vector<float> Recommender::scoreRows(const std::vector<int32_t>& items) {
+  checkItemIds(items, config.numItems, "items");
+  const auto table = scoringTable("fp32");
+  c10::InferenceMode inference;
+  torch::Tensor ids =
+      torch::from_blob(const_cast<int32_t*>(items.data()), {static_cast<int64_t>(items.size())}, torch::kInt).to(device, torch::kLong) - 1;
+  torch::Tensor rows = table->rows.index_select(0, ids).to(torch::kCPU, torch::kFloat).contiguous();  // (n, d)
+  return std::vector<float>(rows.data_ptr<float>(), rows.data_ptr<float>() + rows.numel());
+}
+
+std::vector<float> Recommender::hiddenStates(const HiddenRequest& r) {
+  checkCsr(r.offsets, r.items, config.numItems, "histories");
+  if (r.batchSize < 1) throw Error(ErrorCode::InvalidOption, "hidden needs a positive batch size");
+  checkAdapter(r.adapter, "hidden");
+  useThreads();
+  c10::InferenceMode inference;
+  const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, d = config.dim;
+  std::vector<float> out(static_cast<size_t>(n * d));
+  for (int64_t begin = 0; begin < n; begin += r.batchSize) {
+    throwIfCancelled();
+    const int64_t end = std::min(n, begin + r.batchSize);
+    torch::Tensor h =
+        lastHidden(r.offsets.data(), r.items.data(), begin, end, r.adapter).to(torch::kCPU, torch::kFloat).contiguous();  // (b, d)
+    std::memcpy(out.data() + begin * d, h.data_ptr<float>(), static_cast<size_t>((end - begin) * d) * sizeof(float));
+  }
+  return out;
 }
 
 std::vector<float> Recommender::scoreItems(const ScoreRequest& r) {

@@ -6,17 +6,31 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/shapes.h"
 #include "generated/types.h"
+#include "model/decode_step.h"
+#include "model/scoring_table.h"
 #include "model/text_tower.h"
 #include "model/transformer.h"
 
 namespace seqrec {
+
+// A ListRequest checked and turned into what selectTopK needs, once per request.
+struct ListPlan {
+  int64_t k = 0;  // min(request k, V)
+  bool excludeSeen = true;
+  std::string adapter, scoring;
+  torch::Tensor allowed;                      // (V) bool on the CPU, or undefined = every item
+  torch::Tensor shift;                        // (1, d) the text query's pull, or undefined
+  std::shared_ptr<const ScoringTable> table;  // the item table at this generation
+};
 
 class Recommender {
  public:
@@ -33,6 +47,22 @@ class Recommender {
   TopKResult topK(const TopKRequest& request);
   // (n·c) the score topK ranks by of each history's c candidates.
   std::vector<float> scoreItems(const ScoreRequest& request);
+  // (n·d) the rows scores are dot products with, for items (n) in 1..V (checked).
+  std::vector<float> scoreRows(const std::vector<int32_t>& items);
+  // (n·d) each history's state (lastHidden), row-major.
+  std::vector<float> hiddenStates(const HiddenRequest& request);
+  // Check a list request (InvalidOption / InvalidData naming `what`) and prepare its scoring.
+  ListPlan planList(const ListRequest& request, const char* what);
+  // The top-k of the b = end − begin users whose states are h (b, d), appended to out; their
+  // histories (CSR rows [begin, end)) are what excludeSeen leaves out. In InferenceMode.
+  void selectTopK(const ListPlan& plan, const torch::Tensor& h, const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
+                  TopKResult& out);
+
+  // Bumped by every call that may change what the model computes (an exclusive call of its
+  // NativeModel: fit, loads, adapters, item rows): caches built at another generation are stale.
+  std::atomic<uint64_t> generation{0};
+  // The weights laid out for a session's one-position steps (model/decode_step.h), at this generation.
+  std::shared_ptr<const DecodeStep> decodeStep();
 
   ModelState exportState() const;
   void importState(const ModelState& state);
@@ -84,9 +114,15 @@ class Recommender {
   std::unique_ptr<TextTower> textTower;  // set between attachTextEncoder and detachTextEncoder
 
  private:
-  // (b, V) scores of users [begin, end); `shift` (1, d), when defined, times each user state's norm is added to it first.
-  torch::Tensor scores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, bool excludeSeen, const int32_t* keep,
-                       const std::string& adapter, const torch::Tensor& shift = {});
+  // (b, V) exact scores of users [begin, end), their history (but `keep`) scored −∞.
+  torch::Tensor rankScores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, const int32_t* keep,
+                           const std::string& adapter);
+  // The item table at the current generation, with the copy `precision` needs (built on first use).
+  std::shared_ptr<const ScoringTable> scoringTable(const std::string& precision);
+  std::mutex cacheMutex_;  // guards the two per-generation caches below
+  std::shared_ptr<const ScoringTable> scoring_;
+  std::shared_ptr<const DecodeStep> decode_;
+  uint64_t decodeGeneration_ = 0;
   AdapterInfo adapterInfo(const std::string& name) const;
   void requireAdapter(const std::string& name, const char* what) const;  // throws InvalidOption naming the known ones
 

@@ -22,7 +22,7 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerBlockOptions& o)
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen,
-                                            const std::string& adapter, bool lastOnly) {
+                                            const std::string& adapter, bool lastOnly, KeyValueCache* cache) {
   auto act = [&](const torch::Tensor& t) {
     return activation == "relu" ? torch::relu(t) : activation == "gelu_tanh" ? torch::gelu(t, "tanh") : torch::gelu(t);
   };
@@ -32,7 +32,7 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch:
     return ffnNorm(h + dropout(f, dropoutP, is_training(), gen));                                                 // (B, L, d)
   }
   TORCH_CHECK(!lastOnly || !postNorm, "lastOnly is for pre-LN blocks");
-  torch::Tensor a = attention(attnNorm(x), keyValid, gen, adapter, lastOnly);                                   // (B, L or 1, d)
+  torch::Tensor a = attention(attnNorm(x), keyValid, gen, adapter, lastOnly, cache);                            // (B, L or 1, d)
   torch::Tensor h = (lastOnly ? x.narrow(1, x.size(1) - 1, 1) : x) + dropout(a, dropoutP, is_training(), gen);  // (B, L or 1, d)
   torch::Tensor f = act(ffnIn(ffnNorm(h), gen, adapter));                                                       // (B, L, F)
   f = ffnOut(dropout(f, dropoutP, is_training(), gen), gen, adapter);                                           // (B, L, d)
@@ -54,6 +54,7 @@ TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : 
   idActive = register_buffer("idActive", torch::zeros({rows}));                     // (R)
   // BERT4Rec's [mask] token has no text: its input row is its id embedding, always.
   if (!options.causal()) idActive[maskToken()] = 1.0;
+  TORCH_CHECK(options.causal() || !options.startPositions(), "startPositions is for causal models");
 }
 
 torch::Tensor TransformerRecImpl::itemTable(at::Generator& gen, double idDropout, const torch::Tensor& text) {
@@ -76,21 +77,67 @@ void TransformerRecImpl::activateItems(const std::vector<int32_t>& items) {
   idActive.copy_(torch::maximum(idActive, marks.to(idActive.device())));
 }
 
+torch::Tensor TransformerRecImpl::inputRows(const torch::Tensor& ids) {
+  if (!hasText()) return itemEmbedding(ids);                                                                  // (..., d)
+  torch::Tensor active = idActive.index_select(0, ids.flatten()).view(ids.sizes()).unsqueeze(-1);             // (..., 1)
+  return itemEmbedding(ids) * active + textProjection(torch::embedding(itemText, ids).to(itemText.dtype()));  // (..., d)
+}
+
 torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter,
                                           const torch::Tensor& table, bool lastOnly) {
-  const int64_t L = seq.size(1);
+  const int64_t B = seq.size(0), L = seq.size(1), d = options.dim();
   TORCH_CHECK(L <= options.maxLen(), "sequence length ", L, " exceeds maxLen ", options.maxLen());
-  torch::Tensor valid = seq.ne(0);                                                // (B, L) bool
-  torch::Tensor positions = torch::arange(L, seq.options().dtype(torch::kLong));  // (L)
-  torch::Tensor items = !hasText()        ? itemEmbedding(seq)                    // (B, L, d)
-                        : table.defined() ? torch::embedding(table, seq)
-                                          : torch::embedding(itemTable(gen), seq);
-  torch::Tensor x = items * std::sqrt(static_cast<double>(options.dim())) + positionEmbedding(positions);  // (B, L, d)
+  // Start-anchored positions: row b's p_b pads move from its start to its end (gather), so event j
+  // is at position j and causal attention never sees a pad. Skipped when inference has no padding.
+  const bool wantLast = lastOnly;
+  torch::Tensor pads;  // (B, 1) int64, defined when the rows are moved
+  torch::Tensor input = seq;
+  if (options.startPositions() && (!lastOnly || seq.select(1, 0).eq(0).any().item<bool>())) {
+    pads = seq.eq(0).sum(1, true);                                                                         // (B, 1)
+    input = seq.gather(1, (torch::arange(L, seq.options().dtype(torch::kLong)).unsqueeze(0) + pads) % L);  // (B, L) events first
+    lastOnly = false;
+  }
+  torch::Tensor valid = input.ne(0);                                                                       // (B, L) bool
+  torch::Tensor positions = torch::arange(L, seq.options().dtype(torch::kLong));                           // (L)
+  torch::Tensor items = table.defined() && hasText() ? torch::embedding(table, input) : inputRows(input);  // (B, L, d)
+  torch::Tensor x = items * std::sqrt(static_cast<double>(d)) + positionEmbedding(positions);              // (B, L, d)
   x = dropout(x, options.dropout(), is_training(), gen);
   x = x * valid.unsqueeze(-1).to(x.dtype());  // padding positions start as zero vectors (SASRec)
   for (size_t i = 0; i < blocks->size(); ++i)
     x = blocks[i]->as<TransformerBlock>()->forward(x, valid, gen, adapter, lastOnly && i + 1 == blocks->size());  // (B, L or 1, d)
-  return finalNorm(x);  // (B, L, d), or (B, 1, d) with lastOnly
+  x = finalNorm(x);  // (B, L, d), or (B, 1, d) with lastOnly
+  if (!pads.defined()) return x;
+  torch::Tensor back = (torch::arange(L, pads.options()).unsqueeze(0) + L - pads) % L;  // (B, L): where each original position went
+  if (wantLast) back = back.narrow(1, L - 1, 1);                                        // (B, 1): the newest event
+  return x.gather(1, back.unsqueeze(-1).expand({B, back.size(1), d}));                  // (B, L or 1, d)
+}
+
+std::vector<KeyValueCache> TransformerRecImpl::newCache() const {
+  const int64_t H = options.heads(), dh = options.dim() / H;
+  std::vector<KeyValueCache> cache(blocks->size());
+  for (auto& layer : cache) {
+    layer.keys = torch::zeros({1, H, options.maxLen(), dh}, positionEmbedding->weight.options());  // (1, H, L, dh)
+    layer.values = torch::zeros_like(layer.keys);
+  }
+  return cache;
+}
+
+torch::Tensor TransformerRecImpl::extend(const torch::Tensor& items, std::vector<KeyValueCache>& cache, at::Generator& gen,
+                                         const std::string& adapter) {
+  TORCH_CHECK(options.startPositions() && !is_training(), "extend is for start-anchored models in eval mode");
+  const int64_t start = cache.at(0).length, m = items.size(0);
+  TORCH_CHECK(m > 0 && start + m <= options.maxLen(), "extend: ", start, " + ", m, " events exceed maxLen ", options.maxLen());
+  if (start > 0 && m > 1) {  // the cached attention takes one new position at a time after the first call
+    torch::Tensor h;
+    for (int64_t i = 0; i < m; ++i) h = extend(items.narrow(0, i, 1), cache, gen, adapter);
+    return h;
+  }
+  torch::Tensor positions = torch::arange(start, start + m, items.options().dtype(torch::kLong));  // (m)
+  torch::Tensor x =
+      inputRows(items.unsqueeze(0)) * std::sqrt(static_cast<double>(options.dim())) + positionEmbedding(positions);  // (1, m, d)
+  for (size_t i = 0; i < blocks->size(); ++i)
+    x = blocks[i]->as<TransformerBlock>()->forward(x, {}, gen, adapter, false, &cache[i]);  // (1, m, d)
+  return finalNorm(x.select(1, m - 1));                                                     // (1, d)
 }
 
 LoraLayers TransformerRecImpl::loraLayers() const {

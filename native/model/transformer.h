@@ -64,6 +64,10 @@ struct TransformerRecOptions {
   TORCH_ARG(bool, useSdpa) = true;
   /// width T of the item text vectors (0 = items are id embeddings only)
   TORCH_ARG(int64_t, textDim) = 0;
+  /// causal only: event j of the window sits at position j (padding moved after the events, where
+  /// causal attention never sees it), instead of the newest event at L−1. An event's keys and
+  /// values then never change as later events arrive (extend below).
+  TORCH_ARG(bool, startPositions) = false;
 
   // Its blocks: pre-LN, GELU. (public: again, as TORCH_ARG leaves the members private.)
  public:
@@ -83,8 +87,9 @@ class TransformerBlockImpl : public torch::nn::Module {
   // x (B, L, d) → (B, L, d). Pre-LN: x + Drop(Attn(LN(x))), then x + Drop(FFN(LN(x))).
   // Post-LN (BERT): LN(x + Drop(Attn(x))), then LN(h + Drop(FFN(h))).
   // lastOnly (pre-LN): (B, 1, d), the last position alone, keys and values from all of x.
+  // cache: see MultiHeadAttentionImpl::forward.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyValid, at::Generator& gen, const std::string& adapter = "",
-                        bool lastOnly = false);
+                        bool lastOnly = false, KeyValueCache* cache = nullptr);
 
   double dropoutP;
   bool postNorm;
@@ -103,8 +108,17 @@ class TransformerRecImpl : public torch::nn::Module {
   // to read the inputs from (itemTable()); undefined = compute it without id dropout.
   // lastOnly: (B, 1, d), the last position alone (what inference reads): the last block computes
   // its query, attention output and feed-forward for that position only.
+  // With startPositions each row's padding moves to its end for the blocks and back afterwards.
   torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter = "", const torch::Tensor& table = {},
                         bool lastOnly = false);
+  // Empty key/value caches, one per block, for up to L positions (startPositions models).
+  std::vector<KeyValueCache> newCache() const;
+  // (1, d): the final state after appending items (m) int64 to the events whose keys and values
+  // `cache` holds, in eval mode: each block computes the new positions only. Equal to forward's
+  // last position over all the events (startPositions models; at most L events in all).
+  torch::Tensor extend(const torch::Tensor& items, std::vector<KeyValueCache>& cache, at::Generator& gen, const std::string& adapter);
+  // Input rows (..., d) of item ids (...): itemTable's rows without id dropout, computed for these ids alone.
+  torch::Tensor inputRows(const torch::Tensor& ids);
   // The item table (R, d), R = V+1 [+1 mask]: input rows and (rows 1..V) the tied output weights.
   // Without text, the item embedding itself. With text:
   //   row_i = idActive_i · keep_i · itemEmbedding_i + textProjection(itemText_i)

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Dataset, SASRec, seededRandom } from '../../lib/index.js';
 import { addon } from '../../lib/native/loader.js';
 import { rejection } from '../helpers/errors.js';
-import { NO_FILTERS } from '../../lib/models/inference.js';
+import { plainList } from '../../lib/models/inference.js';
 
 const T = 10; // triggers 1..T, effects T+1..2T, noise 2T+1..V
 const V = 60;
@@ -108,15 +108,13 @@ describe('recommend', () => {
       seed: 1,
       threads: 1,
       textDim: 0,
+      startPositions: false,
     });
     const hist = { offsets: Int32Array.of(0, 3, 5), items: Int32Array.of(1, 2, 3, 4, 5) };
     const top = await native.topK({
       ...hist,
-      k: 20,
-      excludeSeen: false,
-      ...NO_FILTERS,
       batchSize: 1,
-      adapter: '',
+      list: plainList(20, false, ''),
     });
     const scores = await native.scoreItems({ ...hist, candidates: top.items, batchSize: 2, adapter: '' }); // (2·20)
     for (let j = 0; j < 40; j++) expect(scores[j]).toBeCloseTo(top.scores[j]!, 5);

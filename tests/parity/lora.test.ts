@@ -14,7 +14,7 @@ import { addon } from '../../lib/native/loader.js';
 import type { AddonModelConfig, AddonTensorEntry } from '../../lib/native/raw.js';
 import { expectClose, maxAbsDiff } from '../helpers/compare.js';
 import { rawFitRequest } from '../helpers/raw-requests.js';
-import { NO_FILTERS } from '../../lib/models/inference.js';
+import { plainList } from '../../lib/models/inference.js';
 
 const maxAbs = (xs: ArrayLike<number>) => Array.from(xs).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 
@@ -79,6 +79,7 @@ const config: AddonModelConfig = {
   seed: 4,
   threads: 1,
   textDim: 0,
+  startPositions: false,
 };
 
 /** The recipe of native/model/base_hash.cpp, from exportState()'s "model.*" tensors, with node:crypto. */
@@ -130,12 +131,10 @@ describe('adapters on a whole model', () => {
       const histories = {
         offsets: Int32Array.of(0, 3, 7),
         items: Int32Array.of(1, 2, 3, 4, 5, 6, 7),
-        k: V,
-        excludeSeen: false,
-        ...NO_FILTERS,
         batchSize: 2,
       };
-      const before = await m.topK({ ...histories, adapter: '' });
+      const list = (adapter: string) => plainList(V, false, adapter);
+      const before = await m.topK({ ...histories, list: list('') });
       const info = await m.addAdapter({ name: 'init', lora: { r: 4, alpha: 8, dropout: 0, rslora: false }, modules: layers });
       expect(info.scale).toBe(2);
       expect(info.parameters).toBe(layers.reduce((n, l) => n + 4 * (l.inFeatures + l.outFeatures), 0));
@@ -154,7 +153,7 @@ describe('adapters on a whole model', () => {
           expect(maxAbs(values)).toBeGreaterThan(0.5 * bound); // drawn, not zero
         }
       }
-      const after = await m.topK({ ...histories, adapter: 'init' });
+      const after = await m.topK({ ...histories, list: list('init') });
       expect(maxAbsDiff(after.scores, before.scores).maxAbs).toBe(0);
       // deterministic: the same seed gives the same factors
       const twin = new (addon().NativeModel)(config);

@@ -12,7 +12,7 @@ import { addon } from '../../lib/native/loader.js';
 import type { AddonModelConfig, AddonNativeModel } from '../../lib/native/raw.js';
 import { rejection } from '../helpers/errors.js';
 import { rawFitRequest } from '../helpers/raw-requests.js';
-import { NO_FILTERS } from '../../lib/models/inference.js';
+import { plainList } from '../../lib/models/inference.js';
 
 const THIS_FILE = 'errors.test.ts';
 const V = 10;
@@ -203,6 +203,7 @@ describe('raw addon calls never crash the process', () => {
     seed: 1,
     threads: 1,
     textDim: 0,
+    startPositions: false,
   };
   let native: AddonNativeModel;
   const okOffsets = Int32Array.of(0, 3, 5);
@@ -257,11 +258,8 @@ describe('raw addon calls never crash the process', () => {
       native.topK({
         offsets,
         items,
-        k: 3,
-        excludeSeen: true,
-        ...NO_FILTERS,
         batchSize: 4,
-        adapter: '',
+        list: plainList(3, true, ''),
       }),
     );
     expect(r.code, r.message).toBe('E_INVALID_DATA');
@@ -301,21 +299,15 @@ describe('raw addon calls never crash the process', () => {
         native.topK({
           offsets: okOffsets,
           items: okItems,
-          k: 0,
-          excludeSeen: true,
-          ...NO_FILTERS,
           batchSize: 1,
-          adapter: '',
+          list: plainList(0, true, ''),
         }),
       () =>
         native.topK({
           offsets: okOffsets,
           items: okItems,
-          k: 2,
-          excludeSeen: true,
-          ...NO_FILTERS,
           batchSize: 0,
-          adapter: '',
+          list: plainList(2, true, ''),
         }),
       () => native.fit({ ...fitRequest(okOffsets, okItems), batchSize: 0 }, () => undefined),
     ]) {
@@ -334,29 +326,23 @@ describe('raw addon calls never crash the process', () => {
       ],
       ['rank.request.batchSize', () => native.rank({ offsets: okOffsets, items: okItems, targets: okTargets, batchSize: '4' as never, ...fullRanking })],
       [
-        'topK.request.k',
+        'topK.request.list.k',
         () =>
           native.topK({
             offsets: okOffsets,
             items: okItems,
-            k: 1.5,
-            excludeSeen: true,
-            ...NO_FILTERS,
             batchSize: 4,
-            adapter: '',
+            list: { ...plainList(2, true, ''), k: 1.5 },
           }),
       ],
       [
-        'topK.request.excludeSeen',
+        'topK.request.list.excludeSeen',
         () =>
           native.topK({
             offsets: okOffsets,
             items: okItems,
-            k: 2,
-            excludeSeen: 1 as never,
-            ...NO_FILTERS,
             batchSize: 4,
-            adapter: '',
+            list: { ...plainList(2, true, ''), excludeSeen: 1 as never },
           }),
       ],
       ['fit.request.items', () => native.fit({ ...fitRequest(okOffsets, okItems), items: 'x' as never }, () => undefined)],
@@ -399,11 +385,8 @@ describe('raw addon calls never crash the process', () => {
     const top = await native.topK({
       offsets: okOffsets,
       items: okItems,
-      k: 3,
-      excludeSeen: true,
-      ...NO_FILTERS,
       batchSize: 4,
-      adapter: '',
+      list: plainList(3, true, ''),
     });
     expect(top.k).toBe(3);
     const fit = await native.fit(fitRequest(okOffsets, okItems), () => undefined);

@@ -29,6 +29,7 @@ const config = (numItems: number, causal = true): AddonModelConfig => ({
   seed: 5,
   threads: 1,
   textDim: 0,
+  startPositions: false,
 });
 const create = (numItems = V, causal = true): AddonNativeModel => new (addon().NativeModel)(config(numItems, causal));
 /** The error of a raw call as the public layer makes it (a SeqrecError with the code). */

@@ -7,18 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import type { AddonTopKRequest, AddonTopKResult } from '../../lib/native/raw.js';
 import { TopKBatcher } from '../../lib/models/topk-batcher.js';
-import { NO_FILTERS } from '../../lib/models/inference.js';
+import { plainList } from '../../lib/models/inference.js';
 
 const request = (histories: number[][], k = 2, adapter = ''): AddonTopKRequest => {
   const offsets = Int32Array.from([0, ...histories.map((_, i) => histories.slice(0, i + 1).reduce((n, h) => n + h.length, 0))]);
   return {
     offsets,
     items: Int32Array.from(histories.flat()),
-    k,
-    excludeSeen: true,
-    ...NO_FILTERS,
     batchSize: 64,
-    adapter,
+    list: plainList(k, true, adapter),
   };
 };
 
@@ -33,8 +30,8 @@ function fakeNative() {
       gates.push(() => {
         if (fail) return reject(new Error('native failure'));
         const users = r.offsets.length - 1;
-        const items = Int32Array.from({ length: users * r.k }, (_, i) => r.items[r.offsets[Math.floor(i / r.k)]!]! * 10 + (i % r.k));
-        resolve({ k: r.k, items, scores: Float32Array.from(items, (x) => -x) });
+        const items = Int32Array.from({ length: users * r.list.k }, (_, i) => r.items[r.offsets[Math.floor(i / r.list.k)]!]! * 10 + (i % r.list.k));
+        resolve({ k: r.list.k, items, scores: Float32Array.from(items, (x) => -x) });
       }),
     );
   };
@@ -89,7 +86,7 @@ describe('TopKBatcher', () => {
     ];
     for (let i = 0; i < 6; i++) await f.releaseAll();
     await Promise.all(ps);
-    const shapes = f.calls.map((c) => `${c.k}${c.adapter}:${c.offsets.length - 1}`);
+    const shapes = f.calls.map((c) => `${c.list.k}${c.list.adapter}:${c.offsets.length - 1}`);
     // [1] at once; then by first arrival: k=3, 'fans', then base k=2 as [4, 5] and [6] (cap 2)
     expect(shapes).toEqual(['2:1', '3:1', '2fans:1', '2:2', '2:1']);
   });

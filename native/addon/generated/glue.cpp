@@ -2,6 +2,7 @@
 #include "addon/generated/glue.h"
 
 #include "addon/model_wrap.h"
+#include "addon/session_wrap.h"
 #include "addon/text_encoder_wrap.h"
 
 namespace seqrec::glue {
@@ -12,6 +13,13 @@ NativeModel& unwrapNativeModel(const Napi::Value& value, const std::string& path
 }
 
 std::function<void()> holdNativeModel(NativeModel& object, const char* by) { return object.holdShared(by); }
+
+NativeSession& unwrapNativeSession(const Napi::Value& value, const std::string& path) {
+  if (!hasTypeTag(value, kNativeSessionTag)) throw Error(ErrorCode::InvalidOption, path + " must be a NativeSession");
+  return *NativeSession::Unwrap(value.As<Napi::Object>());
+}
+
+std::function<void()> holdNativeSession(NativeSession& object, const char* by) { return object.holdShared(by); }
 
 NativeTextEncoder& unwrapNativeTextEncoder(const Napi::Value& value, const std::string& path) {
   if (!hasTypeTag(value, kNativeTextEncoderTag)) throw Error(ErrorCode::InvalidOption, path + " must be a NativeTextEncoder");
@@ -37,6 +45,7 @@ ModelConfig readModelConfig(const Napi::Value& value, const std::string& path) {
   out.seed = readInt(object.Get("seed"), path + ".seed");
   out.threads = readInt(object.Get("threads"), path + ".threads");
   out.textDim = readInt(object.Get("textDim"), path + ".textDim");
+  out.startPositions = readBool(object.Get("startPositions"), path + ".startPositions");
   return out;
 }
 
@@ -153,17 +162,58 @@ RankRequest readRankRequest(const Napi::Value& value, const std::string& path) {
   return out;
 }
 
-TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "TopKRequest");
-  TopKRequest out;
-  out.offsets = readInt32Array(object.Get("offsets"), path + ".offsets");
-  out.items = readInt32Array(object.Get("items"), path + ".items");
+ListRequest readListRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "ListRequest");
+  ListRequest out;
   out.k = readInt(object.Get("k"), path + ".k");
   out.excludeSeen = readBool(object.Get("excludeSeen"), path + ".excludeSeen");
   out.allow = readInt32Array(object.Get("allow"), path + ".allow");
   out.deny = readInt32Array(object.Get("deny"), path + ".deny");
   out.query = readFloat32Array(object.Get("query"), path + ".query");
   out.queryWeight = readFloat(object.Get("queryWeight"), path + ".queryWeight");
+  out.adapter = readString(object.Get("adapter"), path + ".adapter");
+  out.scoring = readString(object.Get("scoring"), path + ".scoring");
+  return out;
+}
+
+TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "TopKRequest");
+  TopKRequest out;
+  out.offsets = readInt32Array(object.Get("offsets"), path + ".offsets");
+  out.items = readInt32Array(object.Get("items"), path + ".items");
+  out.batchSize = readInt(object.Get("batchSize"), path + ".batchSize");
+  out.list = readListRequest(object.Get("list"), path + ".list");
+  return out;
+}
+
+SessionConfig readSessionConfig(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "SessionConfig");
+  SessionConfig out;
+  out.history = readInt32Array(object.Get("history"), path + ".history");
+  return out;
+}
+
+SessionRequest readSessionRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "SessionRequest");
+  SessionRequest out;
+  out.append = readInt32Array(object.Get("append"), path + ".append");
+  out.list = readListRequest(object.Get("list"), path + ".list");
+  return out;
+}
+
+Napi::Value toJs(Napi::Env env, const SessionInfo& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("events", toJs(env, value.events));
+  object.Set("cachedPositions", toJs(env, value.cachedPositions));
+  object.Set("cacheBytes", toJs(env, value.cacheBytes));
+  return object;
+}
+
+HiddenRequest readHiddenRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "HiddenRequest");
+  HiddenRequest out;
+  out.offsets = readInt32Array(object.Get("offsets"), path + ".offsets");
+  out.items = readInt32Array(object.Get("items"), path + ".items");
   out.batchSize = readInt(object.Get("batchSize"), path + ".batchSize");
   out.adapter = readString(object.Get("adapter"), path + ".adapter");
   return out;

@@ -14,6 +14,10 @@ class NativeModel;
 inline constexpr napi_type_tag kNativeModelTag = {0xf596acbdd06d0b14ULL, 0x9b5e1ee5f5506a12ULL};
 NativeModel& unwrapNativeModel(const Napi::Value& value, const std::string& path);
 std::function<void()> holdNativeModel(NativeModel& object, const char* by);
+class NativeSession;
+inline constexpr napi_type_tag kNativeSessionTag = {0xa3d1f37a1f7447e1ULL, 0xdb1ea5147a3c936dULL};
+NativeSession& unwrapNativeSession(const Napi::Value& value, const std::string& path);
+std::function<void()> holdNativeSession(NativeSession& object, const char* by);
 class NativeTextEncoder;
 inline constexpr napi_type_tag kNativeTextEncoderTag = {0x7bec5c36976fecc8ULL, 0xe18422e1cbe2a6b6ULL};
 NativeTextEncoder& unwrapNativeTextEncoder(const Napi::Value& value, const std::string& path);
@@ -35,6 +39,8 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   bool abortFit(Napi::Env env);  // any
 ///   Job<std::vector<int32_t>> rank(RankRequest&& request);  // shared
 ///   Job<std::vector<float>> scoreItems(ScoreRequest&& request);  // shared
+///   Job<std::vector<float>> hidden(HiddenRequest&& request);  // shared
+///   Job<std::vector<float>> scoreRows(std::vector<int32_t>&& items);  // shared
 ///   Job<TopKResult> topK(TopKRequest&& request);  // shared
 ///   Job<ModelState> exportState();  // shared
 ///   Job<void> importState(ModelState&& state);  // exclusive
@@ -65,6 +71,8 @@ class NativeModelGlue : public GatedObject<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("abortFit", static_cast<Method>(&NativeModelGlue::abortFitGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("rank", static_cast<Method>(&NativeModelGlue::rankGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("scoreItems", static_cast<Method>(&NativeModelGlue::scoreItemsGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("hidden", static_cast<Method>(&NativeModelGlue::hiddenGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("scoreRows", static_cast<Method>(&NativeModelGlue::scoreRowsGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("topK", static_cast<Method>(&NativeModelGlue::topKGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("exportState", static_cast<Method>(&NativeModelGlue::exportStateGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("importState", static_cast<Method>(&NativeModelGlue::importStateGlue)),
@@ -125,6 +133,20 @@ class NativeModelGlue : public GatedObject<Derived> {
       requireArgs(info, 1, "NativeModel.scoreItems");
       ScoreRequest request = readScoreRequest(info[0], "scoreItems.request");
       return this->template runGated<std::vector<float>>(info.Env(), "scoreItems", Access::Shared, [&] { return self().scoreItems(std::move(request)); });
+    });
+  }
+  Napi::Value hiddenGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.hidden");
+      HiddenRequest request = readHiddenRequest(info[0], "hidden.request");
+      return this->template runGated<std::vector<float>>(info.Env(), "hidden", Access::Shared, [&] { return self().hidden(std::move(request)); });
+    });
+  }
+  Napi::Value scoreRowsGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.scoreRows");
+      std::vector<int32_t> items = readInt32Array(info[0], "scoreRows.items");
+      return this->template runGated<std::vector<float>>(info.Env(), "scoreRows", Access::Shared, [&] { return self().scoreRows(std::move(items)); });
     });
   }
   Napi::Value topKGlue(const Napi::CallbackInfo& info) {
@@ -268,6 +290,87 @@ class NativeModelGlue : public GatedObject<Derived> {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 0, "NativeModel.detachTextEncoder");
       return this->template runGated<AdapterState>(info.Env(), "detachTextEncoder", Access::Exclusive, [&] { return self().detachTextEncoder(); });
+    });
+  }
+};
+
+/// A user's live session: its events and, for start-anchored causal models, every block's keys and values for them (an append then costs one position).
+/// Derived implements, on the JS thread, once the gate has let the call in:
+///   Job<TopKResult> recommend(NativeModel& model, SessionRequest&& request);  // exclusive
+///   TopKResult recommendNow(Napi::Env env, NativeModel& model, SessionRequest&& request);  // exclusive
+///   std::vector<int32_t> history(Napi::Env env);  // shared
+///   SessionInfo info(Napi::Env env);  // shared
+///   void dispose(Napi::Env env);  // dispose
+template <class Derived>
+class NativeSessionGlue : public GatedObject<Derived> {
+ public:
+  using Method = Napi::Value (Derived::*)(const Napi::CallbackInfo&);
+  static Napi::Function defineClass(Napi::Env env) {
+    return Napi::ObjectWrap<Derived>::DefineClass(env, "NativeSession", {
+      Napi::ObjectWrap<Derived>::InstanceMethod("recommend", static_cast<Method>(&NativeSessionGlue::recommendGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("recommendNow", static_cast<Method>(&NativeSessionGlue::recommendNowGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("history", static_cast<Method>(&NativeSessionGlue::historyGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("info", static_cast<Method>(&NativeSessionGlue::infoGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("dispose", static_cast<Method>(&NativeSessionGlue::disposeGlue)),
+    });
+  }
+
+ protected:
+  explicit NativeSessionGlue(const Napi::CallbackInfo& info) : GatedObject<Derived>(info, "NativeSession", kNativeSessionTag) {}
+  static SessionConfig readConstructorArgs(const Napi::CallbackInfo& info) {
+    requireArgs(info, 1, "new NativeSession");
+    return readSessionConfig(info[0], "config");
+  }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  Napi::Value recommendGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 2, "NativeSession.recommend");
+      NativeModel& model = unwrapNativeModel(info[0], "recommend.model");
+      SessionRequest request = readSessionRequest(info[1], "recommend.request");
+      this->gate_.check("recommend", Access::Exclusive);
+      std::function<void()> release = holdNativeModel(model, "NativeSession.recommend");
+      return this->template runGated<TopKResult>(info.Env(), "recommend", Access::Exclusive, [&] { return self().recommend(model, std::move(request)); }, std::move(release));
+    });
+  }
+  Napi::Value recommendNowGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 2, "NativeSession.recommendNow");
+      NativeModel& model = unwrapNativeModel(info[0], "recommendNow.model");
+      SessionRequest request = readSessionRequest(info[1], "recommendNow.request");
+      this->gate_.check("recommendNow", Access::Exclusive);
+      std::function<void()> release = holdNativeModel(model, "NativeSession.recommendNow");
+      try {
+        Napi::Value out = toJs(info.Env(), self().recommendNow(info.Env(), model, std::move(request)));
+        release();
+        return out;
+      } catch (...) {
+        release();
+        throw;
+      }
+    });
+  }
+  Napi::Value historyGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 0, "NativeSession.history");
+      this->gate_.check("history", Access::Shared);
+      return toJs(info.Env(), self().history(info.Env()));
+    });
+  }
+  Napi::Value infoGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 0, "NativeSession.info");
+      this->gate_.check("info", Access::Shared);
+      return toJs(info.Env(), self().info(info.Env()));
+    });
+  }
+  Napi::Value disposeGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 0, "NativeSession.dispose");
+      if (!this->gate_.close("dispose")) return info.Env().Undefined();
+      self().dispose(info.Env());
+      return info.Env().Undefined();
     });
   }
 };

@@ -1,0 +1,30 @@
+// The JS-visible NativeSession: owns one Session (model/session.h). recommend() holds its model shared
+// (the generated glue), so a fit or a load cannot change the weights under it; the session notices
+// a model that changed since its cache was built by the model's generation and rebuilds.
+#pragma once
+#include <napi.h>
+
+#include <memory>
+
+#include "addon/generated/glue.h"
+#include "model/session.h"
+
+namespace seqrec::glue {
+
+class NativeModel;
+
+class NativeSession : public NativeSessionGlue<NativeSession> {
+ public:
+  explicit NativeSession(const Napi::CallbackInfo& info);
+
+  Job<TopKResult> recommend(NativeModel& model, SessionRequest&& request);
+  TopKResult recommendNow(Napi::Env env, NativeModel& model, SessionRequest&& request);
+  std::vector<int32_t> history(Napi::Env env);
+  SessionInfo info(Napi::Env env);
+  void dispose(Napi::Env env);
+
+ private:
+  std::shared_ptr<Session> session_;  // null after dispose(); a running job holds its own reference
+};
+
+}  // namespace seqrec::glue

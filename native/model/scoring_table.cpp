@@ -1,0 +1,190 @@
+#include "model/scoring_table.h"
+
+#include <ATen/Parallel.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <limits>
+#include <mutex>
+
+#include "common/error.h"
+
+namespace seqrec {
+
+namespace {
+
+constexpr int64_t kBlock = 256;  // rows per block: 256·d bytes of int8 and 256 scores stay in L1
+
+// out[i] = Σ_j q[i·d + j] · h[j] for rows [0, n). Portable form, and the AVX2 / AVX-512 forms
+// (int8 widened to int32, converted to fp32, one fused multiply-add per 8 or 16 values), picked at
+// run time: the compiler will not vectorise a float reduction it may not reassociate.
+void int8DotsPortable(const int8_t* q, int64_t n, int64_t d, const float* h, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int8_t* row = q + i * d;
+    float sum = 0.0f;
+    for (int64_t j = 0; j < d; ++j) sum += static_cast<float>(row[j]) * h[j];
+    out[i] = sum;
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f"))) void int8DotsAvx512(const int8_t* q, int64_t n, int64_t d, const float* h, float* out) {
+  const int64_t d16 = d / 16 * 16;
+  for (int64_t i = 0; i < n; ++i) {
+    const int8_t* row = q + i * d;
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t j = 0; j < d16; j += 16) {
+      const __m512 w = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + j))));  // 16 values
+      acc = _mm512_fmadd_ps(w, _mm512_loadu_ps(h + j), acc);
+    }
+    float sum = _mm512_reduce_add_ps(acc);
+    for (int64_t j = d16; j < d; ++j) sum += static_cast<float>(row[j]) * h[j];
+    out[i] = sum;
+  }
+}
+
+__attribute__((target("avx2,fma"))) void int8DotsAvx2(const int8_t* q, int64_t n, int64_t d, const float* h, float* out) {
+  const int64_t d8 = d / 8 * 8;
+  for (int64_t i = 0; i < n; ++i) {
+    const int8_t* row = q + i * d;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t j = 0; j < d8; j += 8) {
+      const __m256 w = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + j))));  // 8 values
+      acc = _mm256_fmadd_ps(w, _mm256_loadu_ps(h + j), acc);
+    }
+    const __m128 half = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    const __m128 pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    float sum = _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 1)));
+    for (int64_t j = d8; j < d; ++j) sum += static_cast<float>(row[j]) * h[j];
+    out[i] = sum;
+  }
+}
+#endif
+
+using Int8Dots = void (*)(const int8_t*, int64_t, int64_t, const float*, float*);
+
+Int8Dots pickInt8Dots() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return int8DotsAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return int8DotsAvx2;
+#endif
+  return int8DotsPortable;
+}
+
+const Int8Dots int8Dots = pickInt8Dots();
+
+// The C best (score, id) pairs seen so far: a buffer of up to 2C, cut back to C (nth_element)
+// when full, and the C-th score as the bar a new item must clear.
+class BestC {
+ public:
+  explicit BestC(int64_t C) : C_(C) { buffer_.reserve(static_cast<size_t>(2 * C)); }
+  float bar() const { return bar_; }
+  void add(float score, int32_t item) {
+    buffer_.emplace_back(score, item);
+    if (static_cast<int64_t>(buffer_.size()) == 2 * C_) cut();
+  }
+  void merge(const BestC& other) {
+    for (const auto& [score, item] : other.buffer_)
+      if (score > bar_) add(score, item);
+  }
+  // Best first, at most C.
+  std::vector<std::pair<float, int32_t>> sorted() {
+    cut();
+    std::sort(buffer_.begin(), buffer_.end(), std::greater<>());
+    return buffer_;
+  }
+
+ private:
+  void cut() {
+    if (static_cast<int64_t>(buffer_.size()) <= C_) return;
+    std::nth_element(buffer_.begin(), buffer_.begin() + (C_ - 1), buffer_.end(), std::greater<>());
+    bar_ = buffer_[static_cast<size_t>(C_ - 1)].first;
+    buffer_.resize(static_cast<size_t>(C_));
+  }
+  int64_t C_;
+  float bar_ = -std::numeric_limits<float>::infinity();
+  std::vector<std::pair<float, int32_t>> buffer_;
+};
+
+torch::Tensor int8Candidates(const ScoringTable& table, const torch::Tensor& h, const ItemFilter& filter, int64_t C) {
+  const int64_t V = table.int8.size(0), d = table.int8.size(1), b = h.size(0);
+  torch::Tensor hc = h.to(torch::kCPU, torch::kFloat).contiguous();  // (b, d)
+  const int8_t* q = table.int8.data_ptr<int8_t>();
+  const float* scale = table.scale.data_ptr<float>();
+  const float* hp = hc.data_ptr<float>();
+  std::vector<BestC> best(static_cast<size_t>(b), BestC(C));
+  std::mutex mergeLock;
+  at::parallel_for(0, (V + kBlock - 1) / kBlock, 64, [&](int64_t firstBlock, int64_t endBlock) {
+    std::vector<BestC> local(static_cast<size_t>(b), BestC(C));
+    float dots[kBlock];
+    for (int64_t blk = firstBlock; blk < endBlock; ++blk) {
+      const int64_t begin = blk * kBlock, n = std::min(kBlock, V - begin);
+      for (int64_t u = 0; u < b; ++u) {
+        int8Dots(q + begin * d, n, d, hp + u * d, dots);
+        BestC& mine = local[static_cast<size_t>(u)];
+        for (int64_t i = 0; i < n; ++i) {
+          const float score = dots[i] * scale[begin + i];
+          if (score > mine.bar() && filter.admits(u, static_cast<int32_t>(begin + i))) mine.add(score, static_cast<int32_t>(begin + i));
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mergeLock);
+    for (int64_t u = 0; u < b; ++u) best[static_cast<size_t>(u)].merge(local[static_cast<size_t>(u)]);
+  });
+  torch::Tensor out = torch::full({b, C}, -1, torch::kLong);  // (b, C)
+  int64_t* o = out.data_ptr<int64_t>();
+  for (int64_t u = 0; u < b; ++u) {
+    const auto list = best[static_cast<size_t>(u)].sorted();
+    for (size_t j = 0; j < list.size(); ++j) o[u * C + static_cast<int64_t>(j)] = list[j].second;
+  }
+  return out;
+}
+
+torch::Tensor bf16Candidates(const ScoringTable& table, const torch::Tensor& h, const ItemFilter& filter, int64_t C) {
+  const int64_t V = table.bf16.size(0), b = h.size(0);
+  torch::Tensor s = torch::mm(h.to(torch::kBFloat16), table.bf16.t()).to(torch::kCPU, torch::kFloat).contiguous();  // (b, V)
+  float* sp = s.data_ptr<float>();
+  const float minusInf = -std::numeric_limits<float>::infinity();
+  for (int64_t u = 0; u < b; ++u) {
+    if (filter.allowed)
+      for (int64_t i = 0; i < V; ++i)
+        if (!filter.allowed[i]) sp[u * V + i] = minusInf;
+    for (int32_t item : filter.excluded[static_cast<size_t>(u)]) sp[u * V + item] = minusInf;
+  }
+  auto [values, indices] = s.topk(std::min(C, V), 1);  // (b, C)
+  return indices.masked_fill(values.eq(minusInf), -1);
+}
+
+}  // namespace
+
+bool ItemFilter::admits(int64_t user, int32_t item) const {
+  if (allowed && !allowed[item]) return false;
+  const auto& ex = excluded[static_cast<size_t>(user)];
+  return !std::binary_search(ex.begin(), ex.end(), item);
+}
+
+ScoringTable ScoringTable::withPrecision(const std::string& precision) const {
+  ScoringTable out = *this;
+  torch::NoGradGuard noGrad;
+  if (precision == "bf16" && !bf16.defined()) {
+    out.bf16 = rows.to(torch::kBFloat16).contiguous();  // (V, d)
+  } else if (precision == "int8" && !int8.defined()) {
+    torch::Tensor cpu = rows.to(torch::kCPU, torch::kFloat);                  // (V, d)
+    out.scale = cpu.abs().amax(1).clamp_min(1e-30) / 127.0;                   // (V)
+    out.int8 = (cpu / out.scale.unsqueeze(1)).round().to(torch::kChar).contiguous();  // (V, d), |q| <= 127
+  }
+  return out;
+}
+
+torch::Tensor reducedCandidates(const ScoringTable& table, const std::string& precision, const torch::Tensor& h, const ItemFilter& filter,
+                                int64_t C) {
+  if (precision == "int8") return int8Candidates(table, h, filter, C);
+  if (precision == "bf16") return bf16Candidates(table, h, filter, C);
+  throw Error(ErrorCode::InvalidOption, "scoring must be \"fp32\", \"bf16\" or \"int8\", got \"" + precision + "\"");
+}
+
+}  // namespace seqrec

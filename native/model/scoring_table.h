@@ -1,0 +1,42 @@
+// The item table as top-K reads it, and the two ways of finding a user's best items in it:
+// exact (fp32 scores of every item, then torch::topk) or reduced precision, where a cheaper copy
+// of the table proposes candidates and their exact fp32 scores decide the list (so a list differs
+// from the exact one only when a true top item fails to reach the candidates at all).
+//   bf16: the table in bfloat16, scored by one GEMM (any device);
+//   int8: one int8 row and one fp32 scale per item (row_i ≈ scale_i · q_i), scanned on the CPU in
+//         blocks that stay in L1 while a running threshold keeps the C best candidates, so the
+//         V scores are never written out (what makes 1M items fit in a few milliseconds).
+// Shapes: V items, d width, b users, C candidates per user.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace seqrec {
+
+struct ScoringTable {
+  uint64_t generation = 0;  // the model's generation it was built at (model/recommender.h)
+  torch::Tensor rows;       // (V, d) exact rows, the model's dtype and device
+  torch::Tensor bf16;       // (V, d) bfloat16 copy, or undefined until first asked for
+  torch::Tensor int8;       // (V, d) int8 on the CPU, or undefined until first asked for
+  torch::Tensor scale;      // (V) fp32: row_i ≈ scale_i · int8_i
+
+  // A copy of this table with the copy `precision` ("bf16" or "int8") needs built.
+  ScoringTable withPrecision(const std::string& precision) const;
+};
+
+// Which items a list may hold: everything but excluded ids (0-based), per user.
+struct ItemFilter {
+  const bool* allowed = nullptr;                // (V) shared by every user, or null = all
+  std::vector<std::vector<int32_t>> excluded;  // per user, sorted 0-based ids (its history)
+  bool admits(int64_t user, int32_t item) const;
+};
+
+// Candidates (b, C) int64, 0-based ids, best first by reduced-precision score; −1 fills a row when
+// fewer than C items are admitted. h (b, d) on the table's device.
+torch::Tensor reducedCandidates(const ScoringTable& table, const std::string& precision, const torch::Tensor& h, const ItemFilter& filter,
+                                int64_t C);
+
+}  // namespace seqrec

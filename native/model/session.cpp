@@ -1,0 +1,85 @@
+#include "model/session.h"
+
+#include "common/cancel.h"
+#include "common/error.h"
+#include "io/csr_check.h"
+#include "model/recommender.h"
+
+namespace seqrec {
+
+TopKResult Session::recommend(Recommender& model, const SessionRequest& r) {
+  if (model_ != &model || !checked_) {
+    checkItemIds(history_, model.config.numItems, "session history");
+    checked_ = true;
+  }
+  checkItemIds(r.append, model.config.numItems, "append");
+  const ListPlan plan = model.planList(r.list, "session.recommend");
+  model.useThreads();
+  c10::InferenceMode inference;
+  history_.insert(history_.end(), r.append.begin(), r.append.end());
+  torch::Tensor h;
+  try {
+    h = state(model, static_cast<int64_t>(r.append.size()), plan.adapter);  // (1, d)
+  } catch (...) {
+    model_ = nullptr;  // the events stay; the cache may be half-extended: rebuild it next time
+    cache_.clear();
+    throw;
+  }
+  TopKResult result;
+  result.k = plan.k;
+  const int32_t offsets[2] = {0, static_cast<int32_t>(history_.size())};
+  model.selectTopK(plan, h, offsets, history_.data(), 0, 1, result);
+  return result;
+}
+
+torch::Tensor Session::state(Recommender& model, int64_t appended, const std::string& adapter) {
+  const int64_t n = static_cast<int64_t>(history_.size()), L = model.config.maxLen;
+  const int32_t offsets[2] = {0, static_cast<int32_t>(n)};
+  if (!model.config.startPositions) return model.lastHidden(offsets, history_.data(), 0, 1, adapter);  // nothing to cache
+  throwIfCancelled();
+  const bool valid = model_ == &model && generation_ == model.generation.load() && adapter_ == adapter && n <= L && hidden_.defined() &&
+                     !cache_.empty() && cache_[0].length == n - appended;
+  model.net->eval();
+  if (valid) {
+    if (appended == 0) return hidden_;
+    if (DecodeStep::supports(*model.net, adapter, model.mergedAdapter())) {
+      const auto step = model.decodeStep();
+      for (int64_t i = n - appended; i < n; ++i) hidden_ = step->append(history_[static_cast<size_t>(i)], cache_);
+      return hidden_;
+    }
+    torch::Tensor fresh = torch::from_blob(history_.data() + (n - appended), {appended}, torch::kInt).to(model.device, torch::kLong);  // (m)
+    hidden_ = model.net->extend(fresh, cache_, model.generator, adapter);                                                         // (1, d)
+    return hidden_;
+  }
+  const int64_t take = std::min(n, L);  // the window a recompute reads
+  model_ = nullptr;
+  cache_ = model.net->newCache();
+  if (take == 0) {
+    hidden_ = model.lastHidden(offsets, history_.data(), 0, 1, adapter);  // an empty history: the model's prior; the cache stays empty
+  } else {
+    torch::Tensor window = torch::from_blob(history_.data() + (n - take), {take}, torch::kInt).to(model.device, torch::kLong);  // (take)
+    hidden_ = model.net->extend(window, cache_, model.generator, adapter);                                                      // (1, d)
+  }
+  if (DecodeStep::supports(*model.net, adapter, model.mergedAdapter())) model.decodeStep();  // built here, off the JS thread
+  model_ = &model;
+  generation_ = model.generation.load();
+  adapter_ = adapter;
+  return hidden_;
+}
+
+bool Session::quick(Recommender& model, const SessionRequest& r) const {
+  const auto appended = static_cast<int64_t>(r.append.size()), n = static_cast<int64_t>(history_.size()) + appended;
+  return model_ == &model && generation_ == model.generation.load() && adapter_ == r.list.adapter && hidden_.defined() && !cache_.empty() &&
+         cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 && r.list.scoring == "fp32" &&
+         model.config.numItems * model.config.dim <= (int64_t{1} << 20) && DecodeStep::supports(*model.net, r.list.adapter, model.mergedAdapter());
+}
+
+SessionInfo Session::info() const {
+  SessionInfo out;
+  out.events = static_cast<int64_t>(history_.size());
+  out.cachedPositions = model_ && !cache_.empty() ? cache_[0].length : 0;
+  for (const auto& layer : cache_) out.cacheBytes += static_cast<int64_t>(layer.keys.nbytes() + layer.values.nbytes());
+  return out;
+}
+
+}  // namespace seqrec

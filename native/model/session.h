@@ -1,0 +1,47 @@
+// A user's live session over one model: the events so far and, for causal models with start-anchored
+// positions, every block's keys and values for them, so appending an event costs one position
+// instead of a pass over the whole history. The cache is used only while it is exactly what a full
+// recompute would build: same model, same generation (model/recommender.h), same adapter, and no
+// more events than the window (L) holds. Otherwise the session rebuilds it from its events: once a
+// session outgrows L, each append moves the window and costs a full pass, as a recompute does.
+// Models that cannot cache (end-anchored positions, bidirectional) recompute on every call.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "generated/types.h"
+#include "model/attention.h"
+
+namespace seqrec {
+
+class Recommender;
+
+class Session {
+ public:
+  explicit Session(std::vector<int32_t> history) : history_(std::move(history)) {}
+
+  // Append request.append (every id checked first: nothing changes on a bad one), then the top-K
+  // list for the whole session. Runs on a pool thread while the model is held shared.
+  TopKResult recommend(Recommender& model, const SessionRequest& request);
+  // Whether recommend() would cost no more than a few one-position steps on a valid cache and an
+  // exact scoring pass over a small table (V·d ≤ 2^20): tens of µs, what may run on the JS thread.
+  bool quick(Recommender& model, const SessionRequest& request) const;
+  const std::vector<int32_t>& history() const { return history_; }
+  SessionInfo info() const;
+
+ private:
+  // (1, d) the state after the last event, from the cache when it is valid, `appended` events new.
+  torch::Tensor state(Recommender& model, int64_t appended, const std::string& adapter);
+
+  std::vector<int32_t> history_;
+  std::vector<KeyValueCache> cache_;      // one per block; empty when not cached
+  torch::Tensor hidden_;                  // (1, d) state after history_, valid with the cache
+  const Recommender* model_ = nullptr;    // what the cache was built by (compared, never dereferenced)
+  uint64_t generation_ = 0;               // … at which generation
+  std::string adapter_;                   // … with which adapter
+  bool checked_ = false;                  // history_ checked against model_'s catalogue
+};
+
+}  // namespace seqrec

@@ -1,0 +1,86 @@
+/**
+ * Reduced-precision scoring (recommend's `scoring: 'int8' | 'bf16'`): candidates from a cheap copy of
+ * the item table, then exact fp32 scores decide. So every returned score is the item's exact score,
+ * filters hold as in fp32, and the lists agree with fp32 whenever the true top items reach the
+ * candidates. And userStates(): the state whose dot product with an item's row is its score.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SASRec, syntheticDataset } from '../../lib/index.js';
+import { readItemRows } from '../../lib/coldstart/item-table.js';
+import { rejection } from '../helpers/errors.js';
+
+const V = 400;
+const data = syntheticDataset({ users: 400, items: V, seed: 5 });
+let model: SASRec;
+const histories = Array.from({ length: 120 }, (_, u) => Array.from(data.sequence(u)));
+
+beforeAll(async () => {
+  model = await SASRec.create({ items: V, dim: 32, layers: 2, heads: 2, maxLen: 30, seed: 2, threads: 2 });
+  await model.fit(data, { epochs: 3, batchSize: 64 });
+}, 120_000);
+afterAll(() => model.dispose());
+
+describe('reduced-precision scoring', () => {
+  it.each(['int8', 'bf16'] as const)('%s: top-10 lists agree with fp32, and every score is the exact one', async (scoring) => {
+    const exact = await model.recommend(histories, { k: V });
+    const reduced = await model.recommend(histories, { k: 10, scoring });
+    let same = 0;
+    reduced.forEach((list, u) => {
+      const truth = new Map(exact[u]!.map((r) => [r.item, r.score]));
+      for (const r of list) expect(Math.abs(r.score - truth.get(r.item)!)).toBeLessThan(1e-5);
+      if (
+        list.map((r) => r.item).join() ===
+        exact[u]!.slice(0, 10)
+          .map((r) => r.item)
+          .join()
+      )
+        same++;
+    });
+    expect(same / histories.length).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it.each(['int8', 'bf16'] as const)(
+    '%s: seen, denied and not-allowed items never appear; a list is short only when too few items are admitted',
+    async (scoring) => {
+      const h = histories[0]!;
+      const allow = Array.from({ length: 40 }, (_, i) => i + 1);
+      const deny = [1, 2, 3];
+      const list = await model.recommend(h, { k: 10, scoring, allow, deny });
+      for (const r of list) {
+        expect(allow).toContain(r.item);
+        expect(deny).not.toContain(r.item);
+        expect(h).not.toContain(r.item);
+      }
+      const admitted = allow.filter((i) => !deny.includes(i) && !h.includes(i));
+      expect(list).toHaveLength(Math.min(10, admitted.length));
+      const few = await model.recommend(h, { k: 10, scoring, allow: admitted.slice(0, 4) });
+      expect(few.map((r) => r.item).sort()).toEqual(admitted.slice(0, 4).sort());
+    },
+  );
+
+  it('rejects an unknown scoring', async () => {
+    expect((await rejection(model.recommend([1], { scoring: 'fp8' as never }))).message).toMatch(/options\.scoring/);
+  });
+});
+
+describe('userStates', () => {
+  it("is the vector whose dot product with an item's row is the item's score", async () => {
+    const states = await model.userStates(histories.slice(0, 3));
+    const d = model.config.dim;
+    expect(states).toHaveLength(3 * d);
+    const lists = await model.recommend(histories.slice(0, 3), { k: 3 });
+    for (let u = 0; u < 3; u++) {
+      const rows = await readItemRows(
+        model,
+        Int32Array.from(lists[u]!, (r) => r.item),
+      );
+      lists[u]!.forEach((r, j) => {
+        let dot = 0;
+        for (let c = 0; c < d; c++) dot += states[u * d + c]! * rows[j * d + c]!;
+        expect(dot).toBeCloseTo(r.score, 4);
+      });
+    }
+    const alone = await model.userStates([histories[1]!]);
+    alone.forEach((x, c) => expect(x).toBeCloseTo(states[d + c]!, 5));
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * model.session(): a session's lists equal recommend(history) over the same events (items and scores),
+ * however the answer was computed: the one-position decode step (start-anchored SASRec, no adapter),
+ * LibTorch's cached extend (an unmerged LoRA adapter), the pool path (a catalogue too large for the
+ * JS-thread step), a rebuild (the window slid past maxLen, the model was fit again), or a full
+ * recompute (end-anchored positions). Also: calls on one session run in order, bad input is refused
+ * without losing events, and disposal is clean.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BERT4Rec, SASRec, loadModel, syntheticDataset, type Recommendation } from '../../lib/index.js';
+import { rejection, thrown } from '../helpers/errors.js';
+import { tempDir } from '../helpers/temp.js';
+
+const DIR = tempDir('session');
+const V = 80;
+const L = 16;
+const data = syntheticDataset({ users: 300, items: V, seed: 3 });
+const ARCH = { items: V, dim: 32, layers: 2, heads: 2, maxLen: L, seed: 1, threads: 1 } as const;
+
+let start: SASRec;
+let end: SASRec;
+beforeAll(async () => {
+  start = await SASRec.create({ ...ARCH, positions: 'start' });
+  end = await SASRec.create(ARCH);
+  await start.fit(data, { epochs: 2, batchSize: 64 });
+  await end.fit(data, { epochs: 2, batchSize: 64 });
+}, 120_000);
+afterAll(async () => {
+  await start.dispose();
+  await end.dispose();
+});
+
+/** Same items in the same order, scores within tol. */
+function expectSameList(got: Recommendation[], want: Recommendation[], tol = 1e-5): void {
+  expect(got.map((r) => r.item)).toEqual(want.map((r) => r.item));
+  got.forEach((r, j) => expect(Math.abs(r.score - want[j]!.score)).toBeLessThan(tol));
+}
+
+const nextItem = (i: number) => 1 + ((i * 37 + 11) % V);
+
+describe('session', () => {
+  it('equals recommend(history) after every append, past maxLen, and caches one position per event (start positions)', async () => {
+    await using session = start.session([3, 4]);
+    const history = [3, 4];
+    for (let i = 0; i < 2 * L; i++) {
+      session.append(nextItem(i));
+      history.push(nextItem(i));
+      expectSameList(await session.recommend({ k: 10 }), await start.recommend(history, { k: 10 }));
+      expect(session.info().cachedPositions).toBe(Math.min(history.length, L));
+    }
+    expect(session.history).toEqual(history);
+    expect(session.info().cacheBytes).toBe(2 * 2 * L * 32 * 4); // keys and values of 2 blocks, (L, d) fp32 each
+  });
+
+  it('equals recommend(history) when the model recomputes (end positions), caching nothing', async () => {
+    await using session = end.session();
+    const history: number[] = [];
+    for (let i = 0; i < L + 3; i++) {
+      history.push(nextItem(i));
+      expectSameList(await session.append(nextItem(i)).recommend({ k: 5 }), await end.recommend(history, { k: 5 }));
+    }
+    expect(session.info().cachedPositions).toBe(0);
+  });
+
+  it('appends several events at once, and recommends with no new events', async () => {
+    await using session = start.session([1]);
+    await session.recommend();
+    session.append([5, 6, 7]).append(8);
+    expectSameList(await session.recommend({ k: 8 }), await start.recommend([1, 5, 6, 7, 8], { k: 8 }));
+    expectSameList(await session.recommend({ k: 8, excludeSeen: false }), await start.recommend([1, 5, 6, 7, 8], { k: 8, excludeSeen: false }));
+  });
+
+  it('starts empty: the first list is the model prior, then events arrive one by one', async () => {
+    await using session = start.session();
+    expectSameList(await session.recommend({ k: 5 }), await start.recommend([], { k: 5 }));
+    session.append(9);
+    expectSameList(await session.recommend({ k: 5 }), await start.recommend([9], { k: 5 }));
+  });
+
+  it('follows the model: after another fit the next answer is the new model’s', async () => {
+    const model = await SASRec.create({ ...ARCH, positions: 'start' });
+    try {
+      await model.fit(data, { epochs: 1, batchSize: 64 });
+      const session = model.session([2, 3, 4]);
+      await session.recommend();
+      await model.fit(data, { epochs: 1, batchSize: 64 }); // new weights: the cached keys and values are stale
+      session.append(5);
+      expectSameList(await session.recommend({ k: 10 }), await model.recommend([2, 3, 4, 5], { k: 10 }));
+      await session.dispose();
+    } finally {
+      await model.dispose();
+    }
+  }, 60_000);
+
+  it('serves a LoRA adapter per call (cached extend), and a merged one (decode step), like recommend', async () => {
+    const model = await SASRec.create({ ...ARCH, positions: 'start' });
+    try {
+      await model.fit(data, { epochs: 1, batchSize: 64 });
+      await model.addAdapter('eu', { r: 4 });
+      await model.fit(data, { epochs: 1, batchSize: 64, adapter: 'eu' });
+      const session = model.session([7, 8]);
+      const history = [7, 8];
+      for (const item of [9, 10, 11]) {
+        history.push(item);
+        session.append(item);
+        expectSameList(await session.recommend({ k: 6, adapter: 'eu' }), await model.recommend(history, { k: 6, adapter: 'eu' }));
+        expectSameList(await session.recommend({ k: 6, adapter: null }), await model.recommend(history, { k: 6, adapter: null }));
+      }
+      await model.mergeAdapter('eu');
+      history.push(12);
+      expectSameList(await session.append(12).recommend({ k: 6, adapter: 'eu' }), await model.recommend(history, { k: 6, adapter: 'eu' }));
+      await session.dispose();
+    } finally {
+      await model.dispose();
+    }
+  }, 60_000);
+
+  it('off the JS thread for a large catalogue (V·dim > 2^20), with the same answers and reduced-precision scoring', async () => {
+    const big = await SASRec.create({ ...ARCH, items: 40_000, positions: 'start' });
+    try {
+      await using session = big.session([100, 200]);
+      const history = [100, 200];
+      for (const item of [300, 400, 39_999]) {
+        history.push(item);
+        const pending = session.append(item).recommend({ k: 10 });
+        expectSameList(await pending, await big.recommend(history, { k: 10 }));
+      }
+      for (const scoring of ['int8', 'bf16'] as const) {
+        const got = await session.recommend({ k: 10, scoring });
+        expectSameList(got, await big.recommend(history, { k: 10, scoring }));
+      }
+    } finally {
+      await big.dispose();
+    }
+  }, 60_000);
+
+  it('runs calls on one session in call order, each seeing the events appended before it', async () => {
+    await using session = start.session([1, 2]);
+    const lists = [
+      session.append(3).recommend({ k: 4 }),
+      session.append(4).recommend({ k: 4, signal: new AbortController().signal }),
+      session.append(5).recommend({ k: 4 }),
+    ];
+    const got = await Promise.all(lists);
+    expectSameList(got[0]!, await start.recommend([1, 2, 3], { k: 4 }));
+    expectSameList(got[1]!, await start.recommend([1, 2, 3, 4], { k: 4 }));
+    expectSameList(got[2]!, await start.recommend([1, 2, 3, 4, 5], { k: 4 }));
+  });
+
+  it('explains its lists as explain() does', async () => {
+    await using session = start.session([4, 5, 6]);
+    const [top] = await session.recommend({ k: 1, explain: true });
+    expect(top!.because).toEqual(await start.explain([4, 5, 6], top!.item));
+  });
+
+  it('refuses bad events and options before anything changes; rejects after dispose', async () => {
+    const session = start.session([1]);
+    expect(thrown(() => session.append(V + 1)).message).toMatch(/history\[0\]/);
+    expect(thrown(() => session.append([2, 0])).code).toBe('E_INVALID_OPTION');
+    expect(thrown(() => session.recommend({ k: 0 })).code).toBe('E_INVALID_OPTION');
+    expect(session.history).toEqual([1]);
+    expect(thrown(() => start.session([0])).code).toBe('E_INVALID_OPTION');
+    const aborted = new AbortController();
+    aborted.abort();
+    expect((await rejection(session.append(2).recommend({ signal: aborted.signal }))).code).toBe('E_ABORTED');
+    await session.dispose();
+    await session.dispose(); // idempotent
+    expect(session.disposed).toBe(true);
+    expect(thrown(() => session.append(2)).code).toBe('E_DISPOSED');
+    expect(thrown(() => session.recommend()).code).toBe('E_DISPOSED');
+  });
+
+  it('gives events back when the model is gone, and the model refuses new sessions', async () => {
+    const model = await SASRec.create({ ...ARCH, positions: 'start' });
+    const session = model.session([1, 2]);
+    await session.recommend();
+    await model.dispose();
+    expect((await rejection(session.append(3).recommend())).code).toBe('E_DISPOSED');
+    expect(session.history).toEqual([1, 2, 3]); // the event waits for the next call
+    expect(thrown(() => model.session()).code).toBe('E_DISPOSED');
+    await session.dispose();
+  });
+});
+
+describe("positions: 'start'", () => {
+  it('lists a batch of histories of different lengths as it lists each alone', async () => {
+    const histories = [[1, 2, 3], Array.from({ length: L + 4 }, (_, i) => nextItem(i)), [9]];
+    const batch = await start.recommend(histories, { k: 6 });
+    for (const [u, h] of histories.entries()) expectSameList(batch[u]!, await start.recommend(h, { k: 6 }));
+  });
+
+  it('is kept by save / load, and refused for BERT4Rec', async () => {
+    await start.save(`${DIR}/m.safetensors`);
+    const loaded = await loadModel(`${DIR}/m.safetensors`, { inference: true });
+    try {
+      expect(loaded.config.positions).toBe('start');
+      expectSameList(await loaded.recommend([1, 2, 3], { k: 5 }), await start.recommend([1, 2, 3], { k: 5 }));
+    } finally {
+      await loaded.dispose();
+    }
+    expect((await rejection(BERT4Rec.create({ items: V, positions: 'start' } as never))).message).toMatch(/options\.positions/);
+  });
+});
