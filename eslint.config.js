@@ -15,4 +15,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
   },
+  // The Electron example: a browser page and a CommonJS preload script (Electron requires one there).
+  { files: ['examples/electron/renderer.js'], languageOptions: { globals: globals.browser } },
+  { files: ['examples/electron/preload.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );
