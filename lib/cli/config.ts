@@ -49,6 +49,8 @@ const schema = z.strictObject({
       layers: positiveInt.optional(),
       heads: positiveInt.optional(),
       maxLen: positiveInt.optional(),
+      /** (str) SASRec positions: 'end' (published SASRec) or 'start' (sessions append at the cost of one position) */
+      positions: z.enum(['end', 'start']).optional(),
       dropout: z.number().min(0).max(1).optional(),
       seed: z.number().int().min(0).optional(),
       threads: positiveInt.optional(),

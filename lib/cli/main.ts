@@ -90,6 +90,7 @@ withData(
   .option('--layers <n>', `transformer blocks${dflt(MODEL_DEFAULTS.layers)}`, int('--layers'))
   .option('--heads <n>', `attention heads${dflt(MODEL_DEFAULTS.heads)}`, int('--heads'))
   .option('--max-len <n>', `history length L${dflt(MODEL_DEFAULTS.maxLen)}`, int('--max-len'))
+  .option('--positions <where>', `SASRec positions: end (published) or start (one-position session appends)${dflt(MODEL_DEFAULTS.positions)}`)
   .option('--dropout <p>', `dropout probability${dflt(MODEL_DEFAULTS.dropout)}`, float('--dropout'))
   .option('--seed <n>', `seed of initialisation, batches and dropout${dflt(MODEL_DEFAULTS.seed)}`, int('--seed'))
   .option('--threads <n>', `CPU threads${dflt(`all cores, ${availableParallelism()} here`)}`, int('--threads'))
@@ -151,6 +152,7 @@ function trainConfig(o: OptionValues): Promise<Config> {
       layers: o.layers,
       heads: o.heads,
       maxLen: o.maxLen,
+      positions: o.positions,
       dropout: o.dropout,
       seed: o.seed,
       threads: o.threads,
@@ -262,12 +264,16 @@ program
   .option('-p, --port <n>', 'port (0: any free one)', int('--port'), 8080)
   .option('--threads <n>', "CPU threads of the model (default: the checkpoint's)", int('--threads'))
   .option('--body-limit <bytes>', 'largest request body', int('--body-limit'), 1 << 20)
+  .option('--max-sessions <n>', 'sessions kept (their last maxLen events), least recently used dropped first', int('--max-sessions'), 100_000)
+  .option('--live-sessions <n>', "sessions that also keep the model's keys and values (one-position appends)", int('--live-sessions'), 1024)
   .action(async (o) => {
     const server = await startServer({
       model: o.model,
       host: o.host,
       port: o.port,
       bodyLimit: o.bodyLimit,
+      maxSessions: o.maxSessions,
+      liveSessions: o.liveSessions,
       ...(o.adapters !== undefined && { adapters: o.adapters }),
       ...(o.threads !== undefined && { threads: o.threads }),
     });

@@ -19,6 +19,7 @@ import { isSeqrecError } from '../errors.js';
 import type { RecommendOptions } from '../models/inference.js';
 import { loadModel } from '../models/sasrec.js';
 import type { SequentialRecommender } from '../models/recommender.js';
+import { SessionStore } from './session-store.js';
 
 export interface ServeOptions {
   /** (str) checkpoint to serve (loaded with inference: true) */
@@ -31,8 +32,14 @@ export interface ServeOptions {
   port?: number;
   /** (int) largest request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
-  /** (int) sessions kept in memory, least recently used dropped first. Default 100000. */
+  /** (int) sessions kept in memory (their last maxLen events), least recently used dropped first. Default 100000. */
   maxSessions?: number;
+  /**
+   * (int) sessions that also keep the model's keys and values (model.session()), so an event costs one position on
+   * a model trained with positions: 'start'; each holds 2 · layers · maxLen · dim · 4 bytes (200 KB at the ML-1M
+   * shape). Default 1024.
+   */
+  liveSessions?: number;
   /** (int) CPU threads of the model. Default: the checkpoint's. */
   threads?: number;
 }
@@ -94,6 +101,7 @@ const listOptions = {
   deny: itemArray,
   adapter: { type: ['string', 'null'] },
   explain: { type: 'boolean' },
+  scoring: { enum: ['fp32', 'bf16', 'int8'] },
 } as const;
 const oneHistory = { oneOf: [{ required: ['history'] }, { required: ['ids'] }] } as const;
 
@@ -121,7 +129,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const maxSessions = options.maxSessions ?? 100_000;
   let lease = await loadServing(options.model, options.adapters, options.threads);
   const started = Date.now();
-  const sessions = new Map<string, number[]>(); // insertion order = least recently used first
+  const sessions = new SessionStore(maxSessions, options.liveSessions ?? 1024);
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -162,8 +170,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const denseItems = (model: SequentialRecommender, ids: string[] | undefined, dense: number[] | undefined): number[] =>
     ids !== undefined ? Array.from(model.itemsFromIds(ids)) : (dense ?? []);
   const listOptionsOf = (body: RecommendBody): RecommendOptions => {
-    const { k, excludeSeen, allow, deny, adapter, explain } = body;
+    const { k, excludeSeen, allow, deny, adapter, explain, scoring } = body;
     return {
+      ...(scoring !== undefined && { scoring }),
       ...(k !== undefined && { k }),
       ...(excludeSeen !== undefined && { excludeSeen }),
       ...(allow && { allow }),
@@ -233,17 +242,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       lease.use(async (model) => {
         const { id } = request.params;
         const events = denseItems(model, request.body.ids, request.body.items);
-        const maxLen = model.config.maxLen;
-        const history = [...(sessions.get(id) ?? []), ...events].slice(-maxLen); // older events cannot reach the model
-        const items = await model.recommend(history, listOptionsOf(request.body)); // checks the events before the session keeps them
-        sessions.delete(id);
-        sessions.set(id, history);
-        if (sessions.size > maxSessions) sessions.delete(sessions.keys().next().value!);
+        const { history, items } = await sessions.events(model, id, events, listOptionsOf(request.body)); // checks the events before the session keeps them
         return { session: id, events: history.length, items };
       }),
   );
   app.get<{ Params: { id: string } }>('/session/:id', { schema: { params: sessionParams } }, async (request, reply) => {
-    const history = sessions.get(request.params.id);
+    const history = sessions.history(request.params.id);
     if (!history) return reply.status(404).send({ error: 'E_NOT_FOUND', message: `no session "${request.params.id}"` });
     return { session: request.params.id, history };
   });
@@ -307,6 +311,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       (closing ??= (async () => {
         await app.close(); // stops accepting and waits for the requests in flight
         await reloading?.catch(() => undefined);
+        await sessions.close();
         await lease.retire();
       })()),
   };
