@@ -21,6 +21,12 @@ export interface RecommendOptions {
   allow?: ArrayLike<number>;
   /** (int[]) items never recommended (dense ids 1..V). */
   deny?: ArrayLike<number>;
+  /**
+   * ((item, id) => boolean) keep only items the predicate accepts, e.g. `(i, id) => genres.get(id) === 'Drama'` over
+   * the item metadata you hold. Evaluated once per item and function (a WeakMap remembers the result for a function
+   * used again) and applied inside the native top-K with allow / deny, so a list is never short because of it.
+   */
+  filter?: (item: number, id: string | undefined) => boolean;
   /** (str | null) LoRA adapter to score with: one loaded base serves many adapters, per call. Default: the applied one. */
   adapter?: string | null;
   /** (bool) give each recommendation `because`: the history events that drove it (see explain). Default false. */
@@ -69,7 +75,33 @@ export interface Contribution {
   contribution: number;
 }
 
-const KEYS = ['k', 'excludeSeen', 'allow', 'deny', 'adapter', 'explain', 'query', 'textEncoder', 'queryWeight', 'scoring', 'signal'] as const;
+const KEYS = ['k', 'excludeSeen', 'allow', 'deny', 'filter', 'adapter', 'explain', 'query', 'textEncoder', 'queryWeight', 'scoring', 'signal'] as const;
+
+/** The items each filter function accepted, per model (item ids differ between models). */
+const accepted = new WeakMap<ModelCore, WeakMap<object, Int32Array>>();
+
+/**
+ * The allow list of `allow` ∩ the items `filter` accepts (empty = every item), or null when that is no item at all
+ * (an empty allow list would mean every item).
+ */
+function allowList(core: ModelCore, allow: unknown, filter: unknown): Int32Array | null {
+  const V = core.config.items;
+  const listed = allow === undefined ? undefined : itemList('options.allow', allow, V);
+  if (filter === undefined) return listed ?? new Int32Array(0);
+  if (typeof filter !== 'function') throw invalid('options.filter', 'a function (item, id) => boolean', filter);
+  const byFunction = accepted.get(core) ?? new WeakMap<object, Int32Array>();
+  accepted.set(core, byFunction);
+  let kept = byFunction.get(filter);
+  if (!kept) {
+    const ids = core.itemIds;
+    const out: number[] = [];
+    for (let item = 1; item <= V; item++) if ((filter as (item: number, id: string | undefined) => unknown)(item, ids?.[item])) out.push(item);
+    kept = Int32Array.from(out);
+    byFunction.set(filter, kept);
+  }
+  const both = listed ? listed.filter((item) => kept.includes(item)) : kept;
+  return both.length > 0 ? both : null;
+}
 
 /** One history (an array of numbers) or several (an array of arrays). */
 export function isBatch(value: unknown): value is ArrayLike<number>[] {
@@ -141,15 +173,18 @@ export function listRequest(core: ModelCore, options: unknown, keys: readonly st
   noUnknownKeys('options', o, keys);
   const V = core.config.items;
   const signal = o.signal === undefined ? undefined : abortSignal('options.signal', o.signal);
-  const list = {
+  const list: Omit<AddonListRequest, 'query'> = {
     k: integer('options.k', o.k ?? 10, 1, V),
     excludeSeen: boolean('options.excludeSeen', o.excludeSeen ?? true),
-    allow: o.allow === undefined ? new Int32Array(0) : itemList('options.allow', o.allow, V),
+    allow: new Int32Array(0),
     deny: o.deny === undefined ? new Int32Array(0) : itemList('options.deny', o.deny, V),
     queryWeight: number('options.queryWeight', o.queryWeight ?? 1, 0, 1e6),
     adapter: core.adapters.resolve('options.adapter', o.adapter),
     scoring: oneOf('options.scoring', o.scoring ?? 'fp32', ['fp32', 'bf16', 'int8'] as const),
   };
+  const allow = allowList(core, o.allow, o.filter);
+  if (allow) list.allow = allow;
+  else [list.allow, list.deny] = [Int32Array.of(1), Int32Array.of(1)]; // no item admitted: item 1 both allowed and denied leaves none
   const explain = boolean('options.explain', o.explain ?? false);
   const query = queryVector(o, core.config.textDim);
   return query instanceof Promise ? query.then((q) => ({ list: { ...list, query: q }, explain, signal })) : { list: { ...list, query }, explain, signal };

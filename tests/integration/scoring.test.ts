@@ -84,3 +84,19 @@ describe('userStates', () => {
     alone.forEach((x, c) => expect(x).toBeCloseTo(states[d + c]!, 5));
   });
 });
+
+describe('filter', () => {
+  it('keeps only the items a predicate accepts, inside the top-K (never short), with allow and deny, every scoring', async () => {
+    const h = histories[2]!;
+    const even = (item: number) => item % 2 === 0;
+    for (const scoring of ['fp32', 'int8'] as const) {
+      const all = (await model.recommend(h, { k: V, scoring: 'fp32' })).map((r) => r.item);
+      const got = await model.recommend(h, { k: 10, filter: even, deny: [all.find(even)!], scoring });
+      expect(got.map((r) => r.item)).toEqual(all.filter(even).slice(1, 11));
+    }
+    const withAllow = await model.recommend(h, { k: 10, filter: even, allow: [1, 2, 3, 4, 5, 6] });
+    expect(withAllow.every((r) => [2, 4, 6].includes(r.item))).toBe(true);
+    expect(await model.recommend(h, { k: 10, filter: () => false })).toEqual([]);
+    expect((await rejection(model.recommend(h, { filter: 'drama' as never }))).message).toMatch(/options\.filter/);
+  });
+});
