@@ -7,6 +7,7 @@
 #endif
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <mutex>
 
@@ -35,6 +36,7 @@ __attribute__((target("avx512f"))) void int8DotsAvx512(const int8_t* q, int64_t 
   const int64_t d16 = d / 16 * 16;
   for (int64_t i = 0; i < n; ++i) {
     const int8_t* row = q + i * d;
+    _mm_prefetch(reinterpret_cast<const char*>(row + 32 * d), _MM_HINT_T0);  // 32 rows ahead: the table streams from memory
     __m512 acc = _mm512_setzero_ps();
     for (int64_t j = 0; j < d16; j += 16) {
       const __m512 w = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + j))));  // 16 values
@@ -44,6 +46,25 @@ __attribute__((target("avx512f"))) void int8DotsAvx512(const int8_t* q, int64_t 
     for (int64_t j = d16; j < d; ++j) sum += static_cast<float>(row[j]) * h[j];
     out[i] = sum;
   }
+}
+
+// out[i] = Σ_j q_ij · h_j for d a multiple of 64, with h quantised: hu_j = hq_j + 128 (unsigned, as
+// vpdpbusd wants), so Σ hu_j q_ij − 128·Σ_j q_ij = Σ hq_j q_ij, exact in int32; times hScale = |h|∞ / 127.
+__attribute__((target("avx512f,avx512vnni"))) void int8DotsVnni(const int8_t* q, int64_t n, int64_t d, const uint8_t* hu,
+                                                                const int32_t* rowSum, float hScale, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int8_t* row = q + i * d;
+    _mm_prefetch(reinterpret_cast<const char*>(row + 32 * d), _MM_HINT_T0);
+    __m512i acc = _mm512_setzero_si512();
+    for (int64_t j = 0; j < d; j += 64)
+      acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(hu + j), _mm512_loadu_si512(row + j));  // 64 products, 16 sums of 4
+    out[i] = static_cast<float>(_mm512_reduce_add_epi32(acc) - 128 * rowSum[i]) * hScale;
+  }
+}
+
+bool hasVnni() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni");
 }
 
 __attribute__((target("avx2,fma"))) void int8DotsAvx2(const int8_t* q, int64_t n, int64_t d, const float* h, float* out) {
@@ -76,6 +97,12 @@ Int8Dots pickInt8Dots() {
 }
 
 const Int8Dots int8Dots = pickInt8Dots();
+
+#if defined(__x86_64__) && defined(__GNUC__)
+const bool kVnni = hasVnni();
+#else
+const bool kVnni = false;
+#endif
 
 // The C best (score, id) pairs seen so far: a buffer of up to 2C, cut back to C (nth_element)
 // when full, and the C-th score as the bar a new item must clear.
@@ -116,6 +143,18 @@ torch::Tensor int8Candidates(const ScoringTable& table, const torch::Tensor& h, 
   const int8_t* q = table.int8.data_ptr<int8_t>();
   const float* scale = table.scale.data_ptr<float>();
   const float* hp = hc.data_ptr<float>();
+  // With VNNI: each user's state quantised to 8 bits (hu = hq + 128) and its scale.
+  const bool vnni = kVnni && d % 64 == 0;
+  std::vector<uint8_t> hu(vnni ? static_cast<size_t>(b * d) : 0);
+  std::vector<float> hScale(static_cast<size_t>(b), 0.0f);
+  for (int64_t u = 0; vnni && u < b; ++u) {
+    float top = 0.0f;
+    for (int64_t j = 0; j < d; ++j) top = std::max(top, std::abs(hp[u * d + j]));
+    hScale[static_cast<size_t>(u)] = top / 127.0f;
+    for (int64_t j = 0; j < d; ++j)
+      hu[static_cast<size_t>(u * d + j)] = static_cast<uint8_t>(std::lround(top > 0.0f ? hp[u * d + j] / top * 127.0f : 0.0f) + 128);
+  }
+  const int32_t* rowSum = table.rowSum.data_ptr<int32_t>();
   std::vector<BestC> best(static_cast<size_t>(b), BestC(C));
   std::mutex mergeLock;
   at::parallel_for(0, (V + kBlock - 1) / kBlock, 64, [&](int64_t firstBlock, int64_t endBlock) {
@@ -124,7 +163,12 @@ torch::Tensor int8Candidates(const ScoringTable& table, const torch::Tensor& h, 
     for (int64_t blk = firstBlock; blk < endBlock; ++blk) {
       const int64_t begin = blk * kBlock, n = std::min(kBlock, V - begin);
       for (int64_t u = 0; u < b; ++u) {
-        int8Dots(q + begin * d, n, d, hp + u * d, dots);
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (vnni)
+          int8DotsVnni(q + begin * d, n, d, hu.data() + u * d, rowSum + begin, hScale[static_cast<size_t>(u)], dots);
+        else
+#endif
+          int8Dots(q + begin * d, n, d, hp + u * d, dots);
         BestC& mine = local[static_cast<size_t>(u)];
         for (int64_t i = 0; i < n; ++i) {
           const float score = dots[i] * scale[begin + i];
@@ -173,9 +217,10 @@ ScoringTable ScoringTable::withPrecision(const std::string& precision) const {
   if (precision == "bf16" && !bf16.defined()) {
     out.bf16 = rows.to(torch::kBFloat16).contiguous();  // (V, d)
   } else if (precision == "int8" && !int8.defined()) {
-    torch::Tensor cpu = rows.to(torch::kCPU, torch::kFloat);                  // (V, d)
-    out.scale = cpu.abs().amax(1).clamp_min(1e-30) / 127.0;                   // (V)
+    torch::Tensor cpu = rows.to(torch::kCPU, torch::kFloat);                          // (V, d)
+    out.scale = cpu.abs().amax(1).clamp_min(1e-30) / 127.0;                           // (V)
     out.int8 = (cpu / out.scale.unsqueeze(1)).round().to(torch::kChar).contiguous();  // (V, d), |q| <= 127
+    out.rowSum = out.int8.sum(1, false, torch::kInt).contiguous();                    // (V)
   }
   return out;
 }
