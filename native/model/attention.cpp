@@ -9,6 +9,17 @@
 
 namespace seqrec {
 
+void KeyValueCache::reserve(int64_t capacity) {
+  if (keys.size(2) >= capacity) return;
+  auto grow = [&](torch::Tensor& t) {
+    torch::Tensor bigger = torch::zeros({t.size(0), t.size(1), capacity, t.size(3)}, t.options());  // (1, H, capacity, dh)
+    bigger.narrow(2, 0, length).copy_(t.narrow(2, 0, length));
+    t = bigger;
+  };
+  grow(keys);
+  grow(values);
+}
+
 bool hasSdpa() {
   return TORCH_VERSION_MAJOR >= 2 || (TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR >= 13);
 }

@@ -17,6 +17,8 @@ namespace seqrec {
 struct KeyValueCache {
   torch::Tensor keys, values;  // (1, H, capacity, dh) each; positions [0, length) are filled
   int64_t length = 0;
+  // Make room for `capacity` positions (copying the filled ones over); never shrinks.
+  void reserve(int64_t capacity);
 };
 
 struct MultiHeadAttentionOptions {

@@ -59,14 +59,15 @@ DecodeStep::DecodeStep(TransformerRecImpl& net)
     eps_ = block->attnNorm->options.eps();
     auto& attention = block->attention;
     blocks_.push_back({copyNorm(block->attnNorm), copyNorm(block->ffnNorm), copyLinear(attention->query->weight, attention->query->bias),
-                       copyLinear(attention->key->weight, attention->key->bias), copyLinear(attention->value->weight, attention->value->bias),
+                       copyLinear(attention->key->weight, attention->key->bias),
+                       copyLinear(attention->value->weight, attention->value->bias),
                        copyLinear(attention->out->weight, attention->out->bias), copyLinear(block->ffnIn->weight, block->ffnIn->bias),
                        copyLinear(block->ffnOut->weight, block->ffnOut->bias)});
   }
   finalNorm_ = copyNorm(net.finalNorm);
   finalEps_ = net.finalNorm->options.eps();
   const auto all = torch::arange(net.itemEmbedding->weight.size(0), torch::kLong);
-  itemRows_ = net.inputRows(all).to(torch::kFloat).contiguous();                   // (R, d)
+  itemRows_ = net.inputRows(all).to(torch::kFloat).contiguous();                       // (R, d)
   positions_ = net.positionEmbedding->weight.detach().to(torch::kFloat).contiguous();  // (L, d)
 }
 
@@ -82,6 +83,7 @@ torch::Tensor DecodeStep::append(int32_t item, std::vector<KeyValueCache>& cache
     const Block& b = blocks_[l];
     KeyValueCache& kv = cache[l];
     const int64_t capacity = kv.keys.size(2);
+    TORCH_CHECK(pos < capacity, "the key/value cache holds ", capacity, " positions");
     float* keys = kv.keys.data_ptr<float>();      // (H, capacity, dh)
     float* values = kv.values.data_ptr<float>();  // (H, capacity, dh)
     // attention: a = LN(x); q, k, v; this position's k and v join the cache; softmax(q·Kᵀ/√dh)·V per head

@@ -40,20 +40,27 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
   const bool valid = model_ == &model && generation_ == model.generation.load() && adapter_ == adapter && n <= L && hidden_.defined() &&
                      !cache_.empty() && cache_[0].length == n - appended;
   model.net->eval();
+  // The cache grows by doubling up to L: a session of a few events holds a few positions, not L.
+  const auto reserve = [&](int64_t needed) {
+    for (auto& layer : cache_)
+      if (layer.keys.size(2) < needed) layer.reserve(std::min(L, std::max<int64_t>(needed, 2 * layer.keys.size(2))));
+  };
   if (valid) {
     if (appended == 0) return hidden_;
+    reserve(n);
     if (DecodeStep::supports(*model.net, adapter, model.mergedAdapter())) {
       const auto step = model.decodeStep();
       for (int64_t i = n - appended; i < n; ++i) hidden_ = step->append(history_[static_cast<size_t>(i)], cache_);
       return hidden_;
     }
-    torch::Tensor fresh = torch::from_blob(history_.data() + (n - appended), {appended}, torch::kInt).to(model.device, torch::kLong);  // (m)
-    hidden_ = model.net->extend(fresh, cache_, model.generator, adapter);                                                         // (1, d)
+    torch::Tensor fresh =
+        torch::from_blob(history_.data() + (n - appended), {appended}, torch::kInt).to(model.device, torch::kLong);  // (m)
+    hidden_ = model.net->extend(fresh, cache_, model.generator, adapter);                                            // (1, d)
     return hidden_;
   }
   const int64_t take = std::min(n, L);  // the window a recompute reads
   model_ = nullptr;
-  cache_ = model.net->newCache();
+  cache_ = model.net->newCache(std::max<int64_t>(16, 2 * take));
   if (take == 0) {
     hidden_ = model.lastHidden(offsets, history_.data(), 0, 1, adapter);  // an empty history: the model's prior; the cache stays empty
   } else {
@@ -70,8 +77,9 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
 bool Session::quick(Recommender& model, const SessionRequest& r) const {
   const auto appended = static_cast<int64_t>(r.append.size()), n = static_cast<int64_t>(history_.size()) + appended;
   return model_ == &model && generation_ == model.generation.load() && adapter_ == r.list.adapter && hidden_.defined() && !cache_.empty() &&
-         cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 && r.list.scoring == "fp32" &&
-         model.config.numItems * model.config.dim <= (int64_t{1} << 20) && DecodeStep::supports(*model.net, r.list.adapter, model.mergedAdapter());
+         cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 &&
+         r.list.scoring == "fp32" && model.config.numItems * model.config.dim <= (int64_t{1} << 20) &&
+         DecodeStep::supports(*model.net, r.list.adapter, model.mergedAdapter());
 }
 
 SessionInfo Session::info() const {

@@ -112,11 +112,12 @@ torch::Tensor TransformerRecImpl::forward(const torch::Tensor& seq, at::Generato
   return x.gather(1, back.unsqueeze(-1).expand({B, back.size(1), d}));                  // (B, L or 1, d)
 }
 
-std::vector<KeyValueCache> TransformerRecImpl::newCache() const {
+std::vector<KeyValueCache> TransformerRecImpl::newCache(int64_t capacity) const {
   const int64_t H = options.heads(), dh = options.dim() / H;
   std::vector<KeyValueCache> cache(blocks->size());
   for (auto& layer : cache) {
-    layer.keys = torch::zeros({1, H, options.maxLen(), dh}, positionEmbedding->weight.options());  // (1, H, L, dh)
+    layer.keys =
+        torch::zeros({1, H, std::min(capacity, options.maxLen()), dh}, positionEmbedding->weight.options());  // (1, H, capacity, dh)
     layer.values = torch::zeros_like(layer.keys);
   }
   return cache;

@@ -111,8 +111,8 @@ class TransformerRecImpl : public torch::nn::Module {
   // With startPositions each row's padding moves to its end for the blocks and back afterwards.
   torch::Tensor forward(const torch::Tensor& seq, at::Generator& gen, const std::string& adapter = "", const torch::Tensor& table = {},
                         bool lastOnly = false);
-  // Empty key/value caches, one per block, for up to L positions (startPositions models).
-  std::vector<KeyValueCache> newCache() const;
+  // Empty key/value caches, one per block, for `capacity` ≤ L positions (startPositions models).
+  std::vector<KeyValueCache> newCache(int64_t capacity) const;
   // (1, d): the final state after appending items (m) int64 to the events whose keys and values
   // `cache` holds, in eval mode: each block computes the new positions only. Equal to forward's
   // last position over all the events (startPositions models; at most L events in all).

@@ -52,6 +52,25 @@ describe('session', () => {
     expect(session.info().cacheBytes).toBe(2 * 2 * L * 32 * 4); // keys and values of 2 blocks, (L, d) fp32 each
   });
 
+  it('grows its cache by doubling (16, 32, …, maxLen positions), answering the same throughout', async () => {
+    const long = await SASRec.create({ ...ARCH, maxLen: 40, positions: 'start' });
+    try {
+      await using session = long.session();
+      const history: number[] = [];
+      const perPosition = 2 * 2 * 32 * 4; // keys and values of 2 blocks, d = 32, fp32
+      const seen = new Set<number>();
+      for (let i = 0; i < 45; i++) {
+        history.push(nextItem(i));
+        expectSameList(await session.append(nextItem(i)).recommend({ k: 5 }), await long.recommend(history, { k: 5 }));
+        seen.add(session.info().cacheBytes / perPosition);
+        expect(session.info().cacheBytes / perPosition).toBeGreaterThanOrEqual(Math.min(history.length, 40));
+      }
+      expect([...seen]).toEqual([16, 32, 40]);
+    } finally {
+      await long.dispose();
+    }
+  });
+
   it('equals recommend(history) when the model recomputes (end positions), caching nothing', async () => {
     await using session = end.session();
     const history: number[] = [];
