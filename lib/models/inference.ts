@@ -11,6 +11,7 @@ import type { AddonListRequest } from '../native/raw.js';
 import type { TextVectors } from '../text/hashing-encoder.js';
 import { abortSignal, boolean, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 import type { ModelCore } from './core.js';
+import { type Reranker, type RerankOptions, calibrated, checkRerank, fairFloor, mmr } from './rerank.js';
 
 export interface RecommendOptions {
   /** (int) list length. Default 10. */
@@ -51,6 +52,12 @@ export interface RecommendOptions {
   scoring?: 'fp32' | 'bf16' | 'int8';
   /** (AbortSignal) rejects the call with E_ABORTED; the model is untouched (the native work, a millisecond or so, finishes unseen) */
   signal?: AbortSignal;
+  /**
+   * Re-rank the model's top max(50, 5k) (filters applied) into the k shown: `{ method: 'mmr', lambda }` for diversity,
+   * `{ method: 'calibrated', lambda, categories: (item, id) => string[] }` to match the history's category mix,
+   * `{ method: 'fair', group: (item, id) => boolean, share }` for an exposure floor of an item group (./rerank.ts).
+   */
+  rerank?: RerankOptions;
 }
 
 export interface Recommendation {
@@ -75,7 +82,21 @@ export interface Contribution {
   contribution: number;
 }
 
-const KEYS = ['k', 'excludeSeen', 'allow', 'deny', 'filter', 'adapter', 'explain', 'query', 'textEncoder', 'queryWeight', 'scoring', 'signal'] as const;
+export const KEYS = [
+  'k',
+  'excludeSeen',
+  'allow',
+  'deny',
+  'filter',
+  'adapter',
+  'explain',
+  'query',
+  'textEncoder',
+  'queryWeight',
+  'scoring',
+  'signal',
+  'rerank',
+] as const;
 
 /** The items each filter function accepted, per model (item ids differ between models). */
 const accepted = new WeakMap<ModelCore, WeakMap<object, Int32Array>>();
@@ -161,6 +182,8 @@ export interface PreparedList {
   list: AddonListRequest;
   explain: boolean;
   signal: AbortSignal | undefined;
+  /** with a re-ranker, list.k is its candidate count and `k` the length shown */
+  rerank: { reranker: Reranker; k: number } | undefined;
 }
 
 /**
@@ -182,12 +205,20 @@ export function listRequest(core: ModelCore, options: unknown, keys: readonly st
     adapter: core.adapters.resolve('options.adapter', o.adapter),
     scoring: oneOf('options.scoring', o.scoring ?? 'fp32', ['fp32', 'bf16', 'int8'] as const),
   };
+  let rerank: PreparedList['rerank'];
+  if (o.rerank !== undefined) {
+    const reranker = checkRerank(o.rerank);
+    rerank = { reranker, k: list.k };
+    list.k = reranker.candidates(list.k, V);
+  }
   const allow = allowList(core, o.allow, o.filter);
   if (allow) list.allow = allow;
   else [list.allow, list.deny] = [Int32Array.of(1), Int32Array.of(1)]; // no item admitted: item 1 both allowed and denied leaves none
   const explain = boolean('options.explain', o.explain ?? false);
   const query = queryVector(o, core.config.textDim);
-  return query instanceof Promise ? query.then((q) => ({ list: { ...list, query: q }, explain, signal })) : { list: { ...list, query }, explain, signal };
+  return query instanceof Promise
+    ? query.then((q) => ({ list: { ...list, query: q }, explain, signal, rerank }))
+    : { list: { ...list, query }, explain, signal, rerank };
 }
 
 /**
@@ -221,6 +252,34 @@ export function toLists(core: ModelCore, result: { k: number; items: Int32Array;
   });
 }
 
+/** Each user's candidates re-ranked into the list shown (./rerank.ts). */
+export async function reranked(
+  core: ModelCore,
+  { reranker, k }: NonNullable<PreparedList['rerank']>,
+  lists: Recommendation[][],
+  histories: Int32Array[],
+): Promise<Recommendation[][]> {
+  const o = reranker.options;
+  const ids = core.itemIds;
+  return Promise.all(
+    lists.map(async (list, u) => {
+      if (o.method === 'fair') return fairFloor(list, k, o.group, o.share);
+      if (o.method === 'calibrated') {
+        const history = Array.from(histories[u]!, (item) => ({ item, ...(ids && { id: ids[item] }) }));
+        return calibrated(list, history, k, o.lambda ?? 0.5, o.categories);
+      }
+      const vectors =
+        list.length > 0
+          ? await itemStates(
+              core,
+              list.map((r) => r.item),
+            )
+          : new Float32Array(0);
+      return mmr(list, vectors, k, o.lambda ?? 0.7);
+    }),
+  );
+}
+
 /** Fill each recommendation's `because` (explain) for the histories the lists were made from. */
 export async function addExplanations(core: ModelCore, histories: Int32Array[], lists: Recommendation[][], adapter: string): Promise<void> {
   for (let u = 0; u < histories.length; u++) {
@@ -238,9 +297,13 @@ export async function addExplanations(core: ModelCore, histories: Int32Array[], 
 export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Recommendation[][]> {
   const prepared = listRequest(core, options);
   const { offsets, items } = histories('history', lists, core.config.items);
-  const { list, explain, signal } = prepared instanceof Promise ? await prepared : prepared;
+  const { list, explain, signal, rerank } = prepared instanceof Promise ? await prepared : prepared;
   const result = await abortable(core.topK({ offsets, items, batchSize: 64, list }), signal, 'recommend()');
-  const out = toLists(core, result, lists.length);
+  let out = toLists(core, result, lists.length);
+  if (rerank) {
+    const each = Array.from(lists, (_, u) => items.subarray(offsets[u]!, offsets[u + 1]!));
+    out = await abortable(reranked(core, rerank, out, each), signal, 'recommend()');
+  }
   if (explain) {
     const each = Array.from(lists, (_, u) => items.subarray(offsets[u]!, offsets[u + 1]!));
     await abortable(addExplanations(core, each, out, list.adapter), signal, 'recommend()');

@@ -10,7 +10,7 @@ import { SeqrecError, callNative, callNativeSync } from '../errors.js';
 import { addon } from '../native/loader.js';
 import type { AddonNativeSession } from '../native/raw.js';
 import type { ModelCore } from './core.js';
-import { type Recommendation, type RecommendOptions, abortable, addExplanations, checkedHistory, listRequest, toLists } from './inference.js';
+import { KEYS, type Recommendation, type RecommendOptions, abortable, addExplanations, checkedHistory, listRequest, reranked, toLists } from './inference.js';
 
 export interface SessionInfo {
   /** events in the session (the initial history included) */
@@ -20,8 +20,6 @@ export interface SessionInfo {
   /** bytes of the cached keys and values (2 · layers · L · dim · 4 once built) */
   cacheBytes: number;
 }
-
-const KEYS = ['k', 'excludeSeen', 'allow', 'deny', 'adapter', 'explain', 'query', 'textEncoder', 'queryWeight', 'scoring', 'signal'] as const;
 
 /** A user's live session (model.session()). */
 export interface Session {
@@ -81,7 +79,7 @@ class NativeBackedSession implements Session {
       if (!this.#native || this.#native.info().events === events) this.#pending.unshift(...append);
       throw error;
     };
-    if (this.#queued === 0 && !(prepared instanceof Promise) && !prepared.explain && !prepared.signal) {
+    if (this.#queued === 0 && !(prepared instanceof Promise) && !prepared.explain && !prepared.signal && !prepared.rerank) {
       try {
         const model = this.#core.native();
         const result = callNativeSync(() => native.recommendNow(model, { append, list: prepared.list }));
@@ -101,14 +99,15 @@ class NativeBackedSession implements Session {
         return giveBack(error);
       }
       const result = await this.#core.track(callNative(() => native.recommend(model, { append, list }))).catch(giveBack);
-      return { result, history: native.history() };
+      return { result, history: Int32Array.from(native.history()) };
     });
     this.#queued++;
     this.#queue = work.catch(() => undefined).finally(() => this.#queued--);
     return (async () => {
-      const { list, explain, signal } = prepared instanceof Promise ? await prepared : prepared;
+      const { list, explain, signal, rerank } = prepared instanceof Promise ? await prepared : prepared;
       const { result, history } = await abortable(work, signal, 'session.recommend()');
-      const lists = toLists(this.#core, result, 1);
+      let lists = toLists(this.#core, result, 1);
+      if (rerank) lists = await abortable(reranked(this.#core, rerank, lists, [history]), signal, 'session.recommend()');
       if (explain) await abortable(addExplanations(this.#core, [history], lists, list.adapter), signal, 'session.recommend()');
       return lists[0]!;
     })();

@@ -100,3 +100,15 @@ describe('filter', () => {
     expect((await rejection(model.recommend(h, { filter: 'drama' as never }))).message).toMatch(/options\.filter/);
   });
 });
+
+describe('rerank', () => {
+  it('mmr re-ranks the model top-50 (filters applied first) into k items, its λ = 1 being the model order', async () => {
+    const h = histories[3]!;
+    const plain = await model.recommend(h, { k: 10 });
+    expect(await model.recommend(h, { k: 10, rerank: { method: 'mmr', lambda: 1 } })).toEqual(plain);
+    const diverse = await model.recommend(h, { k: 10, rerank: { method: 'mmr', lambda: 0.3 }, deny: [plain[0]!.item] });
+    const top50 = (await model.recommend(h, { k: 50, deny: [plain[0]!.item] })).map((r) => r.item);
+    expect(diverse).toHaveLength(10);
+    for (const r of diverse) expect(top50).toContain(r.item);
+  });
+});
