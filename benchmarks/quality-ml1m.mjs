@@ -7,6 +7,7 @@
  * HR@10 0.3152 / NDCG@10 0.1821; BERT4Rec 0.2843 / 0.1537.
  *
  *   node benchmarks/quality-ml1m.mjs [--arch sasrec|bert4rec] [--epochs 50] [--lr 2e-3] [--data PATH]
+ *                                    [--positions end|start] [--save model.safetensors]
  *
  * Writes benchmarks/results/quality-ml1m-<arch>-<date>.{json,html} (the HTML is the run's `seqrec report`) and
  * appends a row to RESULTS.md; --no-record writes them to the temp folder instead and appends nothing.
@@ -34,6 +35,8 @@ const { values: a } = parseArgs({
     batch: { type: 'string', default: '128' },
     heads: { type: 'string', default: '2' },
     threads: { type: 'string' },
+    positions: { type: 'string', default: 'end' },
+    save: { type: 'string' },
     'no-record': { type: 'boolean', default: false },
   },
 });
@@ -52,6 +55,7 @@ const model = await Model.create({
   dropout: Number(a.dropout),
   seed: 0,
   ...(a.threads && { threads: Number(a.threads) }),
+  ...(a.positions !== 'end' && { positions: a.positions }),
 });
 const fitOptions = {
   epochs: Number(a.epochs),
@@ -90,6 +94,7 @@ const report = reportData({
   model: { architecture: a.arch, config: { ...model.config }, parameters: model.info().parameters },
   training: { losses: summary.losses, trainSeconds: summary.elapsedSec, validation: summary.validation },
 });
+if (a.save) await model.save(a.save); // the trained model, for the serving benchmarks (recommend-latency --model)
 await model.dispose();
 
 const m = evaluation.metrics;
@@ -106,6 +111,7 @@ const result = {
     onProgress: undefined,
     dropout: Number(a.dropout),
     heads: Number(a.heads),
+    positions: a.positions,
   },
   test: m,
   popularity: { 'hr@10': hitRate(popular, 10), 'ndcg@10': ndcg(popular, 10) },
@@ -134,14 +140,15 @@ console.log(`best validation epoch ${summary.validation.best.epoch}, ${summary.s
 const day = result.date.slice(0, 10);
 const out = a['no-record'] ? tmpdir() : join(here, 'results'); // --no-record: a smoke test that leaves the records alone
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, `quality-ml1m-${a.arch}-${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
-await writeReport(join(out, `quality-ml1m-${a.arch}-${day}.html`), report); // `seqrec report`'s page for this run
-console.log(`wrote ${join(out, `quality-ml1m-${a.arch}-${day}`)}.{json,html}`);
+const tag = `${a.arch}${a.positions === 'end' ? '' : `-${a.positions}`}`;
+writeFileSync(join(out, `quality-ml1m-${tag}-${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
+await writeReport(join(out, `quality-ml1m-${tag}-${day}.html`), report); // `seqrec report`'s page for this run
+console.log(`wrote ${join(out, `quality-ml1m-${tag}-${day}`)}.{json,html}`);
 if (a['no-record']) process.exit(0);
 const reference = a.arch === 'bert4rec' ? 'BERT4Rec 0.2843 / 0.1537' : 'SASRec full CE 0.3152 / 0.1821';
 appendFileSync(
   join(here, 'RESULTS.md'),
-  `| ${day} | quality-ml1m (${a.arch}) | ${result.device} | L=200 d=64 blocks=2 heads=${a.heads}, full CE, leave-one-out, full ranking | ` +
+  `| ${day} | quality-ml1m (${a.arch}${a.positions === 'end' ? '' : `, positions ${a.positions}`}) | ${result.device} | L=200 d=64 blocks=2 heads=${a.heads}, full CE, leave-one-out, full ranking | ` +
     `HR@10 ${m['hr@10'].toFixed(4)}, NDCG@10 ${m['ndcg@10'].toFixed(4)} (best valid epoch ${summary.validation.best.epoch}, ${wallMinutes.toFixed(1)} min wall) | ` +
     `paper: ${reference} | popularity NDCG@10 ${result.popularity['ndcg@10'].toFixed(4)} | \`${result.command}\` |\n`,
 );

@@ -7,8 +7,10 @@
  *   node benchmarks/serve-load.mjs [--connections 32] [--duration 10] [--items 3706] [--max-len 200]
  *        [--dim 64] [--layers 2] [--threads 1] [--no-record]
  *
- * The model is an untrained SASRec of the given shape (latency does not depend on the weights);
- * every request asks POST /recommend for k=10 after a full history of max-len events.
+ * The model is an untrained SASRec of the given shape with positions: 'start' (latency does not depend
+ * on the weights). Two loads: POST /recommend for k=10 after a full history of max-len events; and
+ * POST /session/:id/events with one new event and k=10, over 1,000 sessions (what a live page sends:
+ * the server's session keeps the user's keys and values, so each request costs one position).
  * Target: ≥ 25% of the bare server's requests/s with p99 ≤ 10 ms at 32 connections, no errors,
  * memory flat over the run.
  */
@@ -60,8 +62,14 @@ function startChild(args) {
   });
 }
 
-async function measure(label, url, path, body) {
-  const opts = { url: url + path, connections, duration, ...(body && { method: 'POST', headers: { 'content-type': 'application/json' }, body }) };
+async function measure(label, url, path, body, setupRequest) {
+  const opts = {
+    url: url + path,
+    connections,
+    duration,
+    ...(body && { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+    ...(setupRequest && { requests: [{ setupRequest }] }),
+  };
   await autocannon({ ...opts, duration: 2 }); // warm-up
   const r = await autocannon(opts);
   console.log(`${label}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
@@ -80,7 +88,7 @@ const dir = mkdtempSync(join(tmpdir(), 'seqrec-serve-load-'));
 try {
   const modelPath = join(dir, 'model.safetensors');
   {
-    const model = await SASRec.create({ items, dim, layers, heads: 2, maxLen, threads, seed: 0 });
+    const model = await SASRec.create({ items, dim, layers, heads: 2, maxLen, threads, seed: 0, positions: 'start' });
     await model.save(modelPath);
     await model.dispose();
   }
@@ -101,14 +109,22 @@ try {
   const rssAfter = rssMb(seq.child.pid);
   const again = await measure('seqrec serve, second run (memory flat?)', seq.url, '/recommend', body);
   const rssAfterSecond = rssMb(seq.child.pid);
+  let event = 0;
+  const sessionEvent = (request) => {
+    event++;
+    return { ...request, method: 'POST', path: `/session/u${event % 1000}/events`, body: JSON.stringify({ items: [1 + ((event * 31) % items)], k: 10 }) };
+  };
+  const sessions = await measure('seqrec serve POST /session/:id/events', seq.url, '/session/u0/events', JSON.stringify({ items: [1], k: 10 }), sessionEvent);
+  const rssAfterSessions = rssMb(seq.child.pid);
   seq.child.kill('SIGINT');
 
   const share = serveResult.requests_per_s / bareResult.requests_per_s;
+  const sessionShare = sessions.requests_per_s / bareResult.requests_per_s;
   const v = versions();
   const device = cpuDevice({ ...v, threads });
   const shape = `V=${items} d=${dim} L=${maxLen} blocks=${layers}, full history, k=10, ${connections} connections, ${duration} s, loopback`;
   console.log(
-    `seqrec serve: ${(share * 100).toFixed(1)}% of bare node:http (target ≥ 25%), p99 ${serveResult.p99_ms} ms (target ≤ 10), RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterSecond.toFixed(0)} MB`,
+    `seqrec serve: /recommend ${(share * 100).toFixed(1)}% of bare node:http, p99 ${serveResult.p99_ms} ms; sessions ${(sessionShare * 100).toFixed(1)}%, p99 ${sessions.p99_ms} ms (targets ≥ 25%, p99 ≤ 10 ms); RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterSecond.toFixed(0)} → ${rssAfterSessions.toFixed(0)} MB`,
   );
   if (!a['no-record']) {
     recordRun(
@@ -122,10 +138,12 @@ try {
         bare: bareResult,
         serve: serveResult,
         serveSecondRun: again,
-        rss_mb: { before: rssBefore, after: rssAfter, afterSecondRun: rssAfterSecond },
+        sessions,
+        rss_mb: { before: rssBefore, after: rssAfter, afterSecondRun: rssAfterSecond, afterSessions: rssAfterSessions },
         share_of_bare: share,
+        sessions_share_of_bare: sessionShare,
       },
-      `serve-load | ${device} | ${shape} | ${serveResult.requests_per_s.toFixed(0)} req/s, p50 ${serveResult.p50_ms} ms, p99 ${serveResult.p99_ms} ms, ${serveResult.errors} errors, ${serveResult.non2xx} non-2xx; RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterSecond.toFixed(0)} MB over two runs | bare node:http ${bareResult.requests_per_s.toFixed(0)} req/s, p50 ${bareResult.p50_ms} ms, p99 ${bareResult.p99_ms} ms | ${(share * 100).toFixed(1)}% of bare (target ≥ 25%), p99 target ≤ 10 ms | \`${commandLine('serve-load.mjs')}\``,
+      `serve-load | ${device} | ${shape} | /recommend ${serveResult.requests_per_s.toFixed(0)} req/s, p50 ${serveResult.p50_ms} ms, p99 ${serveResult.p99_ms} ms, ${serveResult.errors} errors, ${serveResult.non2xx} non-2xx; /session/:id/events (1 event) ${sessions.requests_per_s.toFixed(0)} req/s, p50 ${sessions.p50_ms} ms, p99 ${sessions.p99_ms} ms, ${sessions.errors} errors, ${sessions.non2xx} non-2xx; RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterSecond.toFixed(0)} → ${rssAfterSessions.toFixed(0)} MB | bare node:http ${bareResult.requests_per_s.toFixed(0)} req/s, p50 ${bareResult.p50_ms} ms, p99 ${bareResult.p99_ms} ms | /recommend ${(share * 100).toFixed(1)}%, sessions ${(sessionShare * 100).toFixed(1)}% of bare (target ≥ 25%), p99 target ≤ 10 ms | \`${commandLine('serve-load.mjs')}\``,
     );
   }
 } finally {

@@ -45,7 +45,8 @@ export interface ModelOptions {
    * L−1, so every event's position moves when one arrives. 'start': the oldest event of the window sits at 0,
    * padding after the events where causal attention never sees it, so an event's keys and values never change
    * as later ones arrive: a session (model.session()) then appends an event at the cost of one position instead
-   * of a pass over the history. Trains and scores like 'end' (benchmarks/session-ml1m.mjs). Default 'end'.
+   * of a pass over the history. On ML-1M (benchmarks/quality-ml1m.mjs, same recipe, one seed) it reached NDCG@10
+   * 0.1792 / HR@10 0.3118 against 'end''s 0.1824 / 0.3151. Default 'end'.
    */
   positions?: 'end' | 'start';
 }
