@@ -61,6 +61,8 @@ class Recommender {
   // Bumped by every call that may change what the model computes (an exclusive call of its
   // NativeModel: fit, loads, adapters, item rows): caches built at another generation are stale.
   std::atomic<uint64_t> generation{0};
+  // Unique for the process's life (never reused, unlike an address): what a session's cache belongs to.
+  const uint64_t id = nextId();
   // The weights laid out for a session's one-position steps (model/decode_step.h), at this generation.
   std::shared_ptr<const DecodeStep> decodeStep();
 
@@ -114,6 +116,10 @@ class Recommender {
   std::unique_ptr<TextTower> textTower;  // set between attachTextEncoder and detachTextEncoder
 
  private:
+  static uint64_t nextId() {
+    static std::atomic<uint64_t> last{0};
+    return ++last;
+  }
   // (b, V) exact scores of users [begin, end), their history (but `keep`) scored −∞.
   torch::Tensor rankScores(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, const int32_t* keep,
                            const std::string& adapter);

@@ -8,7 +8,7 @@
 namespace seqrec {
 
 TopKResult Session::recommend(Recommender& model, const SessionRequest& r) {
-  if (model_ != &model || !checked_) {
+  if (model_ != model.id || !checked_) {
     checkItemIds(history_, model.config.numItems, "session history");
     checked_ = true;
   }
@@ -21,7 +21,7 @@ TopKResult Session::recommend(Recommender& model, const SessionRequest& r) {
   try {
     h = state(model, static_cast<int64_t>(r.append.size()), plan.adapter);  // (1, d)
   } catch (...) {
-    model_ = nullptr;  // the events stay; the cache may be half-extended: rebuild it next time
+    model_ = 0;  // the events stay; the cache may be half-extended: rebuild it next time
     cache_.clear();
     throw;
   }
@@ -37,7 +37,7 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
   const int32_t offsets[2] = {0, static_cast<int32_t>(n)};
   if (!model.config.startPositions) return model.lastHidden(offsets, history_.data(), 0, 1, adapter);  // nothing to cache
   throwIfCancelled();
-  const bool valid = model_ == &model && generation_ == model.generation.load() && adapter_ == adapter && n <= L && hidden_.defined() &&
+  const bool valid = model_ == model.id && generation_ == model.generation.load() && adapter_ == adapter && n <= L && hidden_.defined() &&
                      !cache_.empty() && cache_[0].length == n - appended;
   model.net->eval();
   // The cache grows by doubling up to L: a session of a few events holds a few positions, not L.
@@ -59,7 +59,7 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
     return hidden_;
   }
   const int64_t take = std::min(n, L);  // the window a recompute reads
-  model_ = nullptr;
+  model_ = 0;
   cache_ = model.net->newCache(std::max<int64_t>(16, 2 * take));
   if (take == 0) {
     hidden_ = model.lastHidden(offsets, history_.data(), 0, 1, adapter);  // an empty history: the model's prior; the cache stays empty
@@ -68,7 +68,7 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
     hidden_ = model.net->extend(window, cache_, model.generator, adapter);                                                      // (1, d)
   }
   if (DecodeStep::supports(*model.net, adapter, model.mergedAdapter())) model.decodeStep();  // built here, off the JS thread
-  model_ = &model;
+  model_ = model.id;
   generation_ = model.generation.load();
   adapter_ = adapter;
   return hidden_;
@@ -76,7 +76,7 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
 
 bool Session::quick(Recommender& model, const SessionRequest& r) const {
   const auto appended = static_cast<int64_t>(r.append.size()), n = static_cast<int64_t>(history_.size()) + appended;
-  return model_ == &model && generation_ == model.generation.load() && adapter_ == r.list.adapter && hidden_.defined() && !cache_.empty() &&
+  return model_ == model.id && generation_ == model.generation.load() && adapter_ == r.list.adapter && hidden_.defined() && !cache_.empty() &&
          cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 &&
          r.list.scoring == "fp32" && model.config.numItems * model.config.dim <= (int64_t{1} << 20) &&
          DecodeStep::supports(*model.net, r.list.adapter, model.mergedAdapter());
@@ -85,7 +85,7 @@ bool Session::quick(Recommender& model, const SessionRequest& r) const {
 SessionInfo Session::info() const {
   SessionInfo out;
   out.events = static_cast<int64_t>(history_.size());
-  out.cachedPositions = model_ && !cache_.empty() ? cache_[0].length : 0;
+  out.cachedPositions = model_ != 0 && !cache_.empty() ? cache_[0].length : 0;
   for (const auto& layer : cache_) out.cacheBytes += static_cast<int64_t>(layer.keys.nbytes() + layer.values.nbytes());
   return out;
 }
