@@ -12,6 +12,7 @@ import type { TextVectors } from '../text/hashing-encoder.js';
 import { abortSignal, boolean, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 import type { ModelCore } from './core.js';
 import { type Reranker, type RerankOptions, calibrated, checkRerank, fairFloor, mmr } from './rerank.js';
+import { type ExploreOptions, type Explorer, checkExplore, explore } from './explore.js';
 
 export interface RecommendOptions {
   /** (int) list length. Default 10. */
@@ -58,6 +59,12 @@ export interface RecommendOptions {
    * `{ method: 'fair', group: (item, id) => boolean, share }` for an exposure floor of an item group (./rerank.ts).
    */
   rerank?: RerankOptions;
+  /**
+   * Explore: `{ policy: 'epsilon-greedy', epsilon }` or `{ policy: 'softmax', temperature }`, drawn from the model's top
+   * `pool` (default max(50, 5k)), optionally `seed`ed; each item then carries its `propensity` for off-policy
+   * evaluation (./explore.ts). Applied after `rerank`, when both are given.
+   */
+  explore?: ExploreOptions;
 }
 
 export interface Recommendation {
@@ -69,6 +76,8 @@ export interface Recommendation {
   score: number;
   /** with options.explain: the history events by contribution to this score, largest first */
   because?: Contribution[];
+  /** with options.explore: the probability the policy placed this item in this slot, given the slots before */
+  propensity?: number;
 }
 
 export interface Contribution {
@@ -96,6 +105,7 @@ export const KEYS = [
   'scoring',
   'signal',
   'rerank',
+  'explore',
 ] as const;
 
 /** The items each filter function accepted, per model (item ids differ between models). */
@@ -182,8 +192,10 @@ export interface PreparedList {
   list: AddonListRequest;
   explain: boolean;
   signal: AbortSignal | undefined;
-  /** with a re-ranker, list.k is its candidate count and `k` the length shown */
+  /** with a re-ranker, list.k is its candidate count and `k` the length it keeps */
   rerank: { reranker: Reranker; k: number } | undefined;
+  /** with exploration, the policy and the length shown (list.k is its pool, or the re-ranker's) */
+  explore: { explorer: Explorer; k: number } | undefined;
 }
 
 /**
@@ -206,10 +218,16 @@ export function listRequest(core: ModelCore, options: unknown, keys: readonly st
     scoring: oneOf('options.scoring', o.scoring ?? 'fp32', ['fp32', 'bf16', 'int8'] as const),
   };
   let rerank: PreparedList['rerank'];
+  let exploring: PreparedList['explore'];
+  if (o.explore !== undefined) {
+    const explorer = checkExplore(o.explore);
+    exploring = { explorer, k: list.k };
+    list.k = explorer.pool(list.k, V); // the re-ranker, if any, keeps the whole pool in its order
+  }
   if (o.rerank !== undefined) {
     const reranker = checkRerank(o.rerank);
     rerank = { reranker, k: list.k };
-    list.k = reranker.candidates(list.k, V);
+    list.k = Math.max(list.k, reranker.candidates(list.k, V));
   }
   const allow = allowList(core, o.allow, o.filter);
   if (allow) list.allow = allow;
@@ -217,8 +235,8 @@ export function listRequest(core: ModelCore, options: unknown, keys: readonly st
   const explain = boolean('options.explain', o.explain ?? false);
   const query = queryVector(o, core.config.textDim);
   return query instanceof Promise
-    ? query.then((q) => ({ list: { ...list, query: q }, explain, signal, rerank }))
-    : { list: { ...list, query }, explain, signal, rerank };
+    ? query.then((q) => ({ list: { ...list, query: q }, explain, signal, rerank, explore: exploring }))
+    : { list: { ...list, query }, explain, signal, rerank, explore: exploring };
 }
 
 /**
@@ -297,13 +315,14 @@ export async function addExplanations(core: ModelCore, histories: Int32Array[], 
 export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Recommendation[][]> {
   const prepared = listRequest(core, options);
   const { offsets, items } = histories('history', lists, core.config.items);
-  const { list, explain, signal, rerank } = prepared instanceof Promise ? await prepared : prepared;
+  const { list, explain, signal, rerank, explore: exploring } = prepared instanceof Promise ? await prepared : prepared;
   const result = await abortable(core.topK({ offsets, items, batchSize: 64, list }), signal, 'recommend()');
   let out = toLists(core, result, lists.length);
   if (rerank) {
     const each = Array.from(lists, (_, u) => items.subarray(offsets[u]!, offsets[u + 1]!));
     out = await abortable(reranked(core, rerank, out, each), signal, 'recommend()');
   }
+  if (exploring) out = out.map((l) => explore(l, exploring.k, exploring.explorer));
   if (explain) {
     const each = Array.from(lists, (_, u) => items.subarray(offsets[u]!, offsets[u + 1]!));
     await abortable(addExplanations(core, each, out, list.adapter), signal, 'recommend()');

@@ -10,6 +10,7 @@ import { SeqrecError, callNative, callNativeSync } from '../errors.js';
 import { addon } from '../native/loader.js';
 import type { AddonNativeSession } from '../native/raw.js';
 import type { ModelCore } from './core.js';
+import { explore } from './explore.js';
 import { KEYS, type Recommendation, type RecommendOptions, abortable, addExplanations, checkedHistory, listRequest, reranked, toLists } from './inference.js';
 
 export interface SessionInfo {
@@ -79,7 +80,7 @@ class NativeBackedSession implements Session {
       if (!this.#native || this.#native.info().events === events) this.#pending.unshift(...append);
       throw error;
     };
-    if (this.#queued === 0 && !(prepared instanceof Promise) && !prepared.explain && !prepared.signal && !prepared.rerank) {
+    if (this.#queued === 0 && !(prepared instanceof Promise) && !prepared.explain && !prepared.signal && !prepared.rerank && !prepared.explore) {
       try {
         const model = this.#core.native();
         const result = callNativeSync(() => native.recommendNow(model, { append, list: prepared.list }));
@@ -104,10 +105,11 @@ class NativeBackedSession implements Session {
     this.#queued++;
     this.#queue = work.catch(() => undefined).finally(() => this.#queued--);
     return (async () => {
-      const { list, explain, signal, rerank } = prepared instanceof Promise ? await prepared : prepared;
+      const { list, explain, signal, rerank, explore: exploring } = prepared instanceof Promise ? await prepared : prepared;
       const { result, history } = await abortable(work, signal, 'session.recommend()');
       let lists = toLists(this.#core, result, 1);
       if (rerank) lists = await abortable(reranked(this.#core, rerank, lists, [history]), signal, 'session.recommend()');
+      if (exploring) lists = lists.map((l) => explore(l, exploring.k, exploring.explorer));
       if (explain) await abortable(addExplanations(this.#core, [history], lists, list.adapter), signal, 'session.recommend()');
       return lists[0]!;
     })();

@@ -112,3 +112,20 @@ describe('rerank', () => {
     for (const r of diverse) expect(top50).toContain(r.item);
   });
 });
+
+describe('explore', () => {
+  it('draws k distinct items from the model top-50 with their propensities, reproducibly for a seed', async () => {
+    const h = histories[4]!;
+    const top50 = (await model.recommend(h, { k: 50 })).map((r) => r.item);
+    const options = { k: 10, explore: { policy: 'epsilon-greedy', epsilon: 0.5, seed: 5 } } as const;
+    const list = await model.recommend(h, options);
+    expect(list).toHaveLength(10);
+    expect(new Set(list.map((r) => r.item)).size).toBe(10);
+    for (const r of list) {
+      expect(top50).toContain(r.item);
+      expect(r.propensity).toBeGreaterThan(0);
+      expect(r.propensity).toBeLessThanOrEqual(1);
+    }
+    expect(await model.recommend(h, options)).toEqual(list);
+  });
+});
