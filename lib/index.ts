@@ -55,6 +55,8 @@ export {
 } from './eval/beyond-accuracy.js';
 export { groupFairness, activityTertiles, historyLengths, attributeGroups, type GroupStat, type GroupReport } from './eval/fairness.js';
 export { bootstrapCI, type BootstrapOptions, type ConfidenceInterval } from './eval/bootstrap.js';
+export { simulate, type SimulationOptions, type SimulationPolicy, type SimulationResult, type RoundStats } from './sim/simulate.js';
+export { syntheticPopulation, type Population, type PopulationOptions } from './sim/population.js';
 export { offPolicyValue, replayValue, type LoggedFeedback, type OffPolicyEstimator, type PolicyValue } from './eval/off-policy.js';
 export { metricRegistry, resolveMetric, computeMetrics, metricPerUser, type MetricInputs, type MetricSpec, type ResolvedMetric } from './eval/registry.js';
 export { compareToBaselines, type BaselineReportOptions, type MetricRow, type Scorer } from './eval/report.js';

@@ -1,0 +1,214 @@
+/**
+ * The closed loop: each round every simulated user gets a top-k list from the policy, takes one item
+ * from it by a choice model (the list's best by the user's true utility, as in Chaney et al. 2018, or
+ * a softmax over it), and the taken item joins their history, which is what the policy learns from
+ * next (a seqrec model is fit again every `retrainEvery` rounds). Per round it records what the loop
+ * does to people and catalogue: the utility users got, catalogue coverage and Gini of exposure of the
+ * lists, novelty and mean popularity of recommended items, homogenisation (mean Jaccard overlap of
+ * what pairs of users have consumed), and the utility gap between the majority and minority groups.
+ * Policies: 'ideal' (true utility), 'random', 'popularity' (most consumed so far), or a model.
+ */
+import { Dataset } from '../data/dataset.js';
+import { seededRandom } from '../data/random.js';
+import { SeqrecError } from '../errors.js';
+import { coverage, giniExposure, novelty, type TopKLists } from '../eval/beyond-accuracy.js';
+import type { RecommendOptions } from '../models/inference.js';
+import type { SequentialRecommender } from '../models/recommender.js';
+import type { FitOptions } from '../train/fit-options.js';
+import { integer, invalid, noUnknownKeys, number, optionsObject } from '../validate.js';
+import { type Population, type PopulationOptions, syntheticPopulation } from './population.js';
+
+export type SimulationPolicy =
+  | 'ideal'
+  | 'random'
+  | 'popularity'
+  | {
+      /** a SASRec or BERT4Rec over the population's items (items: population.items) */
+      model: SequentialRecommender;
+      /** fit options for each retraining. Default { epochs: 3 } */
+      fit?: FitOptions;
+      /** list options (rerank, explore, …) besides k */
+      recommend?: Omit<RecommendOptions, 'k'>;
+      /** (int) fit again every this many rounds. Default 1 */
+      retrainEvery?: number;
+    };
+
+export interface SimulationOptions {
+  population?: Population | PopulationOptions;
+  policy: SimulationPolicy;
+  /** (int) rounds. Default 10. */
+  rounds?: number;
+  /** (int) list length. Default 10. */
+  k?: number;
+  /** (int) events per user before the first round, drawn from their own tastes. Default 5. */
+  startEvents?: number;
+  /** (float >= 0) 0: a user takes the list's item of highest true utility; > 0: softmax over utility / temperature. Default 0. */
+  temperature?: number;
+  /** (int) seed of the start events, random lists and choices. Default 0. */
+  seed?: number;
+  /** called after each round */
+  onRound?: (stats: RoundStats) => void;
+}
+
+export interface RoundStats {
+  round: number;
+  /** mean true utility of the items users took this round */
+  utility: number;
+  /** share of the catalogue in at least one list this round */
+  coverage: number;
+  /** Gini of exposure over the catalogue this round */
+  gini: number;
+  /** mean self-information of recommended items under the consumption so far (bits) */
+  novelty: number;
+  /** mean consumption count of recommended items over the mean count of all items (1 = no popularity tilt) */
+  popularityLift: number;
+  /** mean Jaccard overlap of the consumed sets of every pair of users */
+  homogenization: number;
+  /** mean utility this round, majority minus minority */
+  groupGap: number;
+}
+
+export interface SimulationResult {
+  rounds: RoundStats[];
+  /** each user's history at the end (start events first) */
+  histories: number[][];
+}
+
+const KEYS = ['population', 'policy', 'rounds', 'k', 'startEvents', 'temperature', 'seed', 'onRound'] as const;
+
+/** Index of a draw from weights ∝ exp(x / t). */
+function softmaxDraw(xs: readonly number[], t: number, random: () => number): number {
+  const top = Math.max(...xs);
+  const w = xs.map((x) => Math.exp((x - top) / t));
+  let u = random() * w.reduce((s, x) => s + x, 0);
+  const at = w.findIndex((x) => (u -= x) < 0);
+  return at < 0 ? xs.length - 1 : at;
+}
+
+function meanJaccard(sets: Set<number>[]): number {
+  let total = 0;
+  let pairs = 0;
+  for (let a = 0; a < sets.length; a++)
+    for (let b = a + 1; b < sets.length; b++) {
+      let both = 0;
+      for (const i of sets[a]!) if (sets[b]!.has(i)) both++;
+      total += both / (sets[a]!.size + sets[b]!.size - both);
+      pairs++;
+    }
+  return pairs > 0 ? total / pairs : 0;
+}
+
+export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
+  const o = optionsObject('options', options) as unknown as SimulationOptions;
+  noUnknownKeys('options', o, KEYS);
+  const pop = o.population && 'utility' in o.population ? o.population : syntheticPopulation(o.population as PopulationOptions | undefined);
+  const { users, items, utility, group } = pop;
+  const rounds = integer('options.rounds', o.rounds ?? 10, 1, 1e6);
+  const k = integer('options.k', o.k ?? 10, 1, items);
+  const startEvents = integer('options.startEvents', o.startEvents ?? 5, 1, items - 1);
+  if (startEvents + rounds > items)
+    throw invalid('options.rounds', `at most ${items - startEvents} (each round a user takes an item not taken before)`, rounds);
+  const temperature = number('options.temperature', o.temperature ?? 0, 0, 1e6);
+  const random = seededRandom(integer('options.seed', o.seed ?? 0, 0, 2 ** 32 - 1));
+  const policy = o.policy;
+  if (typeof policy !== 'string' && (policy === null || typeof policy !== 'object' || !('model' in policy)))
+    throw invalid('options.policy', "'ideal', 'random', 'popularity' or { model, fit?, recommend?, retrainEvery? }", policy);
+  if (typeof policy === 'string' && !['ideal', 'random', 'popularity'].includes(policy))
+    throw invalid('options.policy', "'ideal', 'random', 'popularity' or { model, fit?, recommend?, retrainEvery? }", policy);
+  if (typeof policy === 'object' && policy.model.config.items !== items)
+    throw new SeqrecError('E_INVALID_OPTION', `options.policy.model has ${policy.model.config.items} items; the population has ${items}`, {
+      option: 'options.policy.model',
+    });
+  const u8 = (u: number, i: number) => utility[u * items + i - 1]!;
+
+  // Start: each user takes startEvents items drawn from their own tastes (softmax, temperature 0.1).
+  const histories: number[][] = [];
+  const taken: Set<number>[] = [];
+  const counts = new Int32Array(items + 1);
+  for (let u = 0; u < users; u++) {
+    const left = Array.from({ length: items }, (_, i) => i + 1);
+    const h: number[] = [];
+    for (let e = 0; e < startEvents; e++) {
+      const at = softmaxDraw(
+        left.map((i) => u8(u, i)),
+        0.1,
+        random,
+      );
+      h.push(left[at]!);
+      left.splice(at, 1);
+    }
+    h.forEach((i) => counts[i]!++);
+    histories.push(h);
+    taken.push(new Set(h));
+  }
+
+  const unseen = (u: number) => Array.from({ length: items }, (_, i) => i + 1).filter((i) => !taken[u]!.has(i));
+  const out: RoundStats[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    let lists: number[][];
+    if (policy === 'ideal')
+      lists = histories.map((_, u) =>
+        unseen(u)
+          .sort((a, b) => u8(u, b) - u8(u, a))
+          .slice(0, k),
+      );
+    else if (policy === 'popularity')
+      lists = histories.map((_, u) =>
+        unseen(u)
+          .sort((a, b) => counts[b]! - counts[a]! || a - b)
+          .slice(0, k),
+      );
+    else if (policy === 'random')
+      lists = histories.map((_, u) => {
+        const left = unseen(u);
+        for (let j = 0; j < k; j++) {
+          const r = j + Math.floor(random() * (left.length - j));
+          [left[j], left[r]] = [left[r]!, left[j]!];
+        }
+        return left.slice(0, k);
+      });
+    else {
+      if ((round - 1) % (policy.retrainEvery ?? 1) === 0) await policy.model.fit(Dataset.fromSequences(histories, items), { epochs: 3, ...policy.fit });
+      lists = (await policy.model.recommend(histories, { ...policy.recommend, k, excludeSeen: true })).map((l) => l.map((r) => r.item));
+    }
+    const before = Int32Array.from(counts);
+    const gained = [0, 0];
+    const members = [0, 0];
+    for (let u = 0; u < users; u++) {
+      const list = lists[u]!;
+      if (list.length === 0) continue;
+      const at =
+        temperature === 0
+          ? list.reduce((best, i, j) => (u8(u, i) > u8(u, list[best]!) ? j : best), 0)
+          : softmaxDraw(
+              list.map((i) => u8(u, i)),
+              temperature,
+              random,
+            );
+      const item = list[at]!;
+      histories[u]!.push(item);
+      taken[u]!.add(item);
+      counts[item]!++;
+      gained[group[u]!]! += u8(u, item);
+      members[group[u]!]!++;
+    }
+    const top: TopKLists = { lists: Int32Array.from(lists.flatMap((l) => [...l, ...Array<number>(k - l.length).fill(0)])), width: k, numItems: items };
+    let recommendedCount = 0;
+    let slots = 0;
+    for (const l of lists) for (const i of l) [recommendedCount, slots] = [recommendedCount + before[i]!, slots + 1];
+    const meanCount = before.reduce((s, c) => s + c, 0) / items;
+    const stats: RoundStats = {
+      round,
+      utility: (gained[0]! + gained[1]!) / Math.max(1, members[0]! + members[1]!),
+      coverage: coverage(top),
+      gini: giniExposure(top),
+      novelty: novelty(top, before),
+      popularityLift: slots > 0 && meanCount > 0 ? recommendedCount / slots / meanCount : 0,
+      homogenization: meanJaccard(taken),
+      groupGap: (members[0] ? gained[0]! / members[0] : 0) - (members[1] ? gained[1]! / members[1] : 0),
+    };
+    out.push(stats);
+    o.onRound?.(stats);
+  }
+  return { rounds: out, histories };
+}
