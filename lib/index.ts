@@ -85,6 +85,7 @@ export {
   type ValidationCurve,
   type ItemExposure,
   type FairnessEntry,
+  type SimulationRun,
 } from './report/data.js';
 export { renderReport, writeReport, type WriteReportOptions } from './report/render.js';
 export { reportCharts, type Chart } from './report/charts.js';

@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { MetricRow, Scorer } from '../eval/report.js';
-import type { FairnessEntry, ItemExposure, LossPoint, ReportData } from './data.js';
+import { type FairnessEntry, type ItemExposure, type LossPoint, type ReportData, SIMULATION_MEASURES, type SimulationMeasure } from './data.js';
 
 export interface Chart {
   /** (str) id of the chart's figure, unique within one report */
@@ -22,7 +22,15 @@ type Layer = Extract<TopLevelSpec, { layer: unknown }>['layer'][number];
 
 /** Every chart the data supports, in report order. */
 export function reportCharts(data: ReportData): Chart[] {
-  return [...lossChart(data), ...validationChart(data), ...metricAtKCharts(data), ...coverageChart(data), ...exposureChart(data), ...fairnessCharts(data)];
+  return [
+    ...lossChart(data),
+    ...validationChart(data),
+    ...metricAtKCharts(data),
+    ...coverageChart(data),
+    ...exposureChart(data),
+    ...fairnessCharts(data),
+    ...simulationCharts(data),
+  ];
 }
 
 const WIDTH = 480;
@@ -265,6 +273,38 @@ function fairnessChart(f: FairnessEntry, index: number): Chart {
 }
 
 /** Numbers for people: integers grouped, large values to 1 decimal, others to 4, tiny ones to 3 significant digits. */
+const measureTitles: Record<SimulationMeasure, string> = {
+  utility: 'user utility',
+  coverage: 'catalogue coverage',
+  gini: 'Gini of exposure',
+  novelty: 'novelty (bits)',
+  popularityLift: 'popularity lift',
+  homogenization: 'homogenisation (mean Jaccard)',
+  groupGap: 'utility gap, majority − minority',
+};
+
+/** One line chart per simulator measure, round by round, a line per run. */
+export function simulationCharts(data: ReportData): Chart[] {
+  const runs = data.simulation;
+  if (!runs?.length) return [];
+  return SIMULATION_MEASURES.map((m) => ({
+    id: `chart-simulation-${m}`,
+    caption: `Closed-loop simulation: ${measureTitles[m]} after each round, one line per run (${runs.map((r) => r.name).join('; ')}).`,
+    spec: {
+      width: WIDTH,
+      height: HEIGHT,
+      title: `Simulation: ${measureTitles[m]}`,
+      data: { values: runs.flatMap((r) => r.rounds.map((x) => ({ run: r.name, round: x.round, value: x[m] }))) },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'round', type: 'quantitative', title: 'round', axis: { format: 'd', tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', title: measureTitles[m], scale: { zero: false } },
+        color: { field: 'run', type: 'nominal', title: 'run' },
+      },
+    },
+  }));
+}
+
 export function formatNumber(v: number): string {
   if (Number.isInteger(v)) return v.toLocaleString('en-US');
   const a = Math.abs(v);

@@ -67,6 +67,17 @@ export interface FairnessEntry {
   report: GroupReport;
 }
 
+/** The simulator's per-round measures (lib/sim/simulate.ts) the report plots, for one run. */
+export const SIMULATION_MEASURES = ['utility', 'coverage', 'gini', 'novelty', 'popularityLift', 'homogenization', 'groupGap'] as const;
+export type SimulationMeasure = (typeof SIMULATION_MEASURES)[number];
+
+export interface SimulationRun {
+  /** (str) the run's name in the legend, e.g. 'SASRec, ε = 0.1' */
+  name: string;
+  /** one entry per round: its number and each measure */
+  rounds: ({ round: number } & Record<SimulationMeasure, number>)[];
+}
+
 export interface ReportData {
   /** (str) report title */
   title: string;
@@ -88,6 +99,8 @@ export interface ReportData {
   exposure?: ItemExposure[];
   /** (FairnessEntry[]) one group report per user attribute and metric */
   fairness?: FairnessEntry[];
+  /** (SimulationRun[]) closed-loop simulations to plot round by round, side by side */
+  simulation?: SimulationRun[];
 }
 
 /**
@@ -97,7 +110,19 @@ export interface ReportData {
  */
 export function checkReportData(value: unknown, source: string): ReportData {
   const c = new FieldChecker(source);
-  const o = c.object(value, 'report', ['title', 'generatedAt', 'protocol', 'dataset', 'model', 'table', 'trainLoss', 'validation', 'exposure', 'fairness']);
+  const o = c.object(value, 'report', [
+    'title',
+    'generatedAt',
+    'protocol',
+    'dataset',
+    'model',
+    'table',
+    'trainLoss',
+    'validation',
+    'exposure',
+    'fairness',
+    'simulation',
+  ]);
   return {
     title: c.string(o.title, 'title'),
     generatedAt: c.isoDate(o.generatedAt, 'generatedAt'),
@@ -109,6 +134,20 @@ export function checkReportData(value: unknown, source: string): ReportData {
     ...c.optional(o, 'validation', (v, p) => checkValidation(c, v, p)),
     ...c.optional(o, 'exposure', (v, p) => c.array(v, p, (x, q) => checkExposure(c, x, q))),
     ...c.optional(o, 'fairness', (v, p) => c.array(v, p, (x, q) => checkFairness(c, x, q))),
+    ...c.optional(o, 'simulation', (v, p) => c.array(v, p, (x, q) => checkSimulationRun(c, x, q))),
+  };
+}
+
+function checkSimulationRun(c: FieldChecker, value: unknown, path: string): SimulationRun {
+  const o = c.object(value, path, ['name', 'rounds']);
+  return {
+    name: c.string(o.name, `${path}.name`),
+    rounds: c.array(o.rounds, `${path}.rounds`, (r, q) => {
+      const row = c.object(r, q); // RoundStats may carry more fields (groupPopularityLift): only these are plotted
+      const out = { round: c.count(row.round, `${q}.round`) } as { round: number } & Record<SimulationMeasure, number>;
+      for (const m of SIMULATION_MEASURES) out[m] = c.number(row[m], `${q}.${m}`);
+      return out;
+    }),
   };
 }
 

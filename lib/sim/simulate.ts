@@ -42,6 +42,8 @@ export interface SimulationOptions {
   k?: number;
   /** (int) events per user before the first round, drawn from their own tastes. Default 5. */
   startEvents?: number;
+  /** each user's history before the first round (item ids 1..items), e.g. their real one; replaces startEvents */
+  start?: readonly (readonly number[])[];
   /** (float >= 0) 0: a user takes the list's item of highest true utility; > 0: softmax over utility / temperature. Default 0. */
   temperature?: number;
   /** (int) seed of the start events, random lists and choices. Default 0. */
@@ -62,6 +64,8 @@ export interface RoundStats {
   novelty: number;
   /** mean consumption count of recommended items over the mean count of all items (1 = no popularity tilt) */
   popularityLift: number;
+  /** popularityLift of the lists of the majority and of the minority group */
+  groupPopularityLift: [number, number];
   /** mean Jaccard overlap of the consumed sets of every pair of users */
   homogenization: number;
   /** mean utility this round, majority minus minority */
@@ -74,7 +78,7 @@ export interface SimulationResult {
   histories: number[][];
 }
 
-const KEYS = ['population', 'policy', 'rounds', 'k', 'startEvents', 'temperature', 'seed', 'onRound'] as const;
+const KEYS = ['population', 'policy', 'rounds', 'k', 'startEvents', 'start', 'temperature', 'seed', 'onRound'] as const;
 
 /** Index of a draw from weights ∝ exp(x / t). */
 function softmaxDraw(xs: readonly number[], t: number, random: () => number): number {
@@ -85,16 +89,26 @@ function softmaxDraw(xs: readonly number[], t: number, random: () => number): nu
   return at < 0 ? xs.length - 1 : at;
 }
 
+/** Mean Jaccard overlap over every pair of sets, or over 20,000 pairs drawn with a fixed seed (the same for every policy) when there are more. */
 function meanJaccard(sets: Set<number>[]): number {
+  const n = sets.length;
+  const jaccard = (a: number, b: number) => {
+    let both = 0;
+    for (const i of sets[a]!) if (sets[b]!.has(i)) both++;
+    return both / (sets[a]!.size + sets[b]!.size - both);
+  };
   let total = 0;
   let pairs = 0;
-  for (let a = 0; a < sets.length; a++)
-    for (let b = a + 1; b < sets.length; b++) {
-      let both = 0;
-      for (const i of sets[a]!) if (sets[b]!.has(i)) both++;
-      total += both / (sets[a]!.size + sets[b]!.size - both);
-      pairs++;
+  if ((n * (n - 1)) / 2 <= 20_000) {
+    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) [total, pairs] = [total + jaccard(a, b), pairs + 1];
+  } else {
+    const pick = seededRandom(1);
+    while (pairs < 20_000) {
+      const a = Math.floor(pick() * n);
+      const b = Math.floor(pick() * n);
+      if (a !== b) [total, pairs] = [total + jaccard(a, b), pairs + 1];
     }
+  }
   return pairs > 0 ? total / pairs : 0;
 }
 
@@ -106,8 +120,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const rounds = integer('options.rounds', o.rounds ?? 10, 1, 1e6);
   const k = integer('options.k', o.k ?? 10, 1, items);
   const startEvents = integer('options.startEvents', o.startEvents ?? 5, 1, items - 1);
-  if (startEvents + rounds > items)
-    throw invalid('options.rounds', `at most ${items - startEvents} (each round a user takes an item not taken before)`, rounds);
+  if (o.start !== undefined && (!Array.isArray(o.start) || o.start.length !== users))
+    throw invalid('options.start', `${users} histories (one per user of the population)`, o.start);
+  const longest = o.start ? Math.max(...o.start.map((h) => h.length)) : startEvents;
+  if (longest + rounds > items) throw invalid('options.rounds', `at most ${items - longest} (each round a user takes an item not taken before)`, rounds);
   const temperature = number('options.temperature', o.temperature ?? 0, 0, 1e6);
   const random = seededRandom(integer('options.seed', o.seed ?? 0, 0, 2 ** 32 - 1));
   const policy = o.policy;
@@ -128,7 +144,15 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   for (let u = 0; u < users; u++) {
     const left = Array.from({ length: items }, (_, i) => i + 1);
     const h: number[] = [];
-    for (let e = 0; e < startEvents; e++) {
+    if (o.start) {
+      const kept = new Set<number>();
+      o.start[u]!.forEach((i: number, e: number) => {
+        if (!Number.isInteger(i) || i < 1 || i > items) throw invalid(`options.start[${u}][${e}]`, `an item id in 1..${items}`, i);
+        if (!kept.has(i)) h.push(i); // a repeat adds nothing to what the user has consumed
+        kept.add(i);
+      });
+    }
+    for (let e = 0; !o.start && e < startEvents; e++) {
       const at = softmaxDraw(
         left.map((i) => u8(u, i)),
         0.1,
@@ -193,17 +217,21 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       members[group[u]!]!++;
     }
     const top: TopKLists = { lists: Int32Array.from(lists.flatMap((l) => [...l, ...Array<number>(k - l.length).fill(0)])), width: k, numItems: items };
-    let recommendedCount = 0;
-    let slots = 0;
-    for (const l of lists) for (const i of l) [recommendedCount, slots] = [recommendedCount + before[i]!, slots + 1];
     const meanCount = before.reduce((s, c) => s + c, 0) / items;
+    const lift = (inGroup: (u: number) => boolean) => {
+      let count = 0;
+      let slots = 0;
+      lists.forEach((l, u) => inGroup(u) && l.forEach((i) => ((count += before[i]!), slots++)));
+      return slots > 0 && meanCount > 0 ? count / slots / meanCount : 0;
+    };
     const stats: RoundStats = {
       round,
       utility: (gained[0]! + gained[1]!) / Math.max(1, members[0]! + members[1]!),
       coverage: coverage(top),
       gini: giniExposure(top),
       novelty: novelty(top, before),
-      popularityLift: slots > 0 && meanCount > 0 ? recommendedCount / slots / meanCount : 0,
+      popularityLift: lift(() => true),
+      groupPopularityLift: [lift((u) => group[u] === 0), lift((u) => group[u] === 1)],
       homogenization: meanJaccard(taken),
       groupGap: (members[0] ? gained[0]! / members[0] : 0) - (members[1] ? gained[1]! / members[1] : 0),
     };

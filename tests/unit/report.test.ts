@@ -11,6 +11,8 @@ import type { MetricRow } from '../../lib/eval/report.js';
 import { MAX_LOSS_POINTS, formatNumber, reportCharts } from '../../lib/report/charts.js';
 import { checkReportData, type ReportData } from '../../lib/report/data.js';
 import { renderReport, writeReport } from '../../lib/report/render.js';
+import { simulate } from '../../lib/sim/simulate.js';
+import { syntheticPopulation } from '../../lib/sim/population.js';
 
 const ci = (mean: number, half: number) => ({ mean, lower: mean - half, upper: mean + half, confidence: 0.95, resamples: 1000 });
 
@@ -179,6 +181,26 @@ describe('reportCharts', () => {
       'chart-fairness-2',
     ]);
     expect(reportCharts(minimalReport())).toEqual([]);
+  });
+
+  it('plots a closed-loop simulation round by round, one line per run, and checks its rows', async () => {
+    const population = syntheticPopulation({ users: 20, items: 40, seed: 1 });
+    const run = async (policy: 'popularity' | 'random') => ({
+      name: policy,
+      rounds: (await simulate({ population, policy, rounds: 3, k: 5, seed: 1 })).rounds,
+    });
+    const data = { ...minimalReport(), simulation: [await run('popularity'), await run('random')] };
+    const charts = reportCharts(checkReportData(JSON.parse(JSON.stringify(data)), 'sim.json'));
+    expect(charts.map((c) => c.id)).toEqual(
+      ['utility', 'coverage', 'gini', 'novelty', 'popularityLift', 'homogenization', 'groupGap'].map((m) => `chart-simulation-${m}`),
+    );
+    const values = (charts[1]!.spec as { data: { values: { run: string; round: number; value: number }[] } }).data.values;
+    expect(values).toHaveLength(6);
+    expect(values.find((v) => v.run === 'random' && v.round === 3)!.value).toBe(data.simulation[1]!.rounds[2]!.coverage);
+    expect(count(await renderReport(data), '<svg')).toBe(7);
+    const bad = JSON.parse(JSON.stringify(data));
+    delete bad.simulation[0].rounds[1].gini;
+    expect(() => checkReportData(bad, 'sim.json')).toThrowError(/simulation\[0\]\.rounds\[1\]\.gini in sim\.json/);
   });
 
   it('averages a long loss curve into at most MAX_LOSS_POINTS points that keep its ends', () => {

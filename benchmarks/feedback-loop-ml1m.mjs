@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+/**
+ * The feedback loop on ML-1M (Mansoury et al., CIKM 2020), in seqrec's simulator: --users real ML-1M
+ * users start from their real histories (the last 100 events); their true utility for every film is
+ * a trained SASRec's score (quality-ml1m.mjs --save) from their full real history; women are the
+ * minority group (users.dat). A fresh SASRec (d = 32, 1 block) learns only from the simulated loop:
+ * fit on the start histories, then every round each user gets a top-10, takes the item of highest
+ * true utility, and the model is fit again (1 epoch). Without exploration, and with ε-greedy
+ * exploration over the whole catalogue (ε = 0.1). Reported per round: coverage, popularity lift
+ * (overall and per group), utility; the trend of coverage and popularity over rounds (Spearman ρ);
+ * the coverage loss (round 1 − last round) of each run.
+ *
+ *   node benchmarks/feedback-loop-ml1m.mjs --model sasrec.safetensors [--users 1000] [--rounds 10] [--no-record]
+ *
+ * Target (issue 15): coverage falls and popularity rises (|ρ| ≥ 0.8), more for the minority group;
+ * ε = 0.1 at least halves the coverage loss.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SASRec, loadModel, readMovieLensUsers, readSasrecText, simulate, versions, writeReport } from '../dist/index.js';
+import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
+
+const { values: a } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    users: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '10' },
+    threads: { type: 'string', default: '2' },
+    'no-record': { type: 'boolean', default: false },
+  },
+});
+const files = ml1mFiles(DATA);
+requireFiles([files.interactions, files.userMap, files.users]);
+if (!a.model) throw new Error('--model: a SASRec trained on ML-1M (benchmarks/quality-ml1m.mjs --save)');
+const [U, rounds, threads] = [Number(a.users), Number(a.rounds), Number(a.threads)];
+const started = Date.now();
+
+const data = await readSasrecText(files.interactions, { userIdMap: files.userMap });
+const people = await readMovieLensUsers(files.users);
+const V = data.numItems;
+const histories = Array.from({ length: U }, (_, u) => Array.from(data.sequence(u)));
+
+// True utility: the trained model's score of every film for each user's full real history.
+const truth = await loadModel(a.model, { inference: true, threads });
+const states = await truth.userStates(histories);
+const rows = await truth.itemStates();
+await truth.dispose();
+const d = rows.length / V;
+const utility = new Float64Array(U * V);
+for (let u = 0; u < U; u++)
+  for (let i = 0; i < V; i++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += states[u * d + c] * rows[i * d + c];
+    utility[u * V + i] = s;
+  }
+const group = Uint8Array.from({ length: U }, (_, u) => (people.get(data.userIds[u])?.gender === 'F' ? 1 : 0));
+const population = { users: U, items: V, utility, group };
+const start = histories.map((h) => h.slice(-100));
+
+async function run(epsilon) {
+  const model = await SASRec.create({ items: V, dim: 32, layers: 1, heads: 1, maxLen: 100, dropout: 0.2, threads, seed: 0 });
+  const t = Date.now();
+  const result = await simulate({
+    population,
+    start,
+    rounds,
+    k: 10,
+    seed: 1,
+    policy: {
+      model,
+      fit: { epochs: 1, batchSize: 128, lr: 2e-3 },
+      ...(epsilon > 0 && { recommend: { explore: { policy: 'epsilon-greedy', epsilon, pool: V, seed: 1 } } }),
+    },
+    onRound: (r) =>
+      console.log(
+        `ε=${epsilon} round ${r.round}: coverage ${r.coverage.toFixed(4)}  popularity lift ${r.popularityLift.toFixed(3)} (men ${r.groupPopularityLift[0].toFixed(3)}, women ${r.groupPopularityLift[1].toFixed(3)})  utility ${r.utility.toFixed(3)}  gap ${r.groupGap.toFixed(3)}`,
+      ),
+  });
+  await model.dispose();
+  return { epsilon, seconds: (Date.now() - t) / 1000, rounds: result.rounds };
+}
+
+/** Spearman ρ of xs against the round index (no ties in the index; average ranks for ties in xs). */
+function spearman(xs) {
+  const rank = (v) => {
+    const order = v.map((x, i) => [x, i]).sort((p, q) => p[0] - q[0]);
+    const r = new Array(v.length);
+    for (let i = 0; i < order.length;) {
+      let j = i;
+      while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+      for (let m = i; m <= j; m++) r[order[m][1]] = (i + j) / 2 + 1;
+      i = j + 1;
+    }
+    return r;
+  };
+  const rx = rank(xs);
+  const ry = xs.map((_, i) => i + 1);
+  const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
+  const [mx, my] = [mean(rx), mean(ry)];
+  const cov = rx.reduce((s, x, i) => s + (x - mx) * (ry[i] - my), 0);
+  const sx = Math.sqrt(rx.reduce((s, x) => s + (x - mx) ** 2, 0));
+  const sy = Math.sqrt(ry.reduce((s, y) => s + (y - my) ** 2, 0));
+  return cov / (sx * sy);
+}
+
+const runs = [await run(0), await run(0.1)];
+const summary = runs.map((r) => {
+  const cov = r.rounds.map((x) => x.coverage);
+  return {
+    epsilon: r.epsilon,
+    coverageLoss: cov[0] - cov.at(-1),
+    rhoCoverage: spearman(cov),
+    rhoPopularity: spearman(r.rounds.map((x) => x.popularityLift)),
+    rhoPopularityMen: spearman(r.rounds.map((x) => x.groupPopularityLift[0])),
+    rhoPopularityWomen: spearman(r.rounds.map((x) => x.groupPopularityLift[1])),
+    liftChangeMen: r.rounds.at(-1).groupPopularityLift[0] - r.rounds[0].groupPopularityLift[0],
+    liftChangeWomen: r.rounds.at(-1).groupPopularityLift[1] - r.rounds[0].groupPopularityLift[1],
+    seconds: r.seconds,
+  };
+});
+const line = summary
+  .map(
+    (s) =>
+      `ε=${s.epsilon}: coverage loss ${s.coverageLoss.toFixed(4)}, ρ(coverage) ${s.rhoCoverage.toFixed(2)}, ρ(popularity) ${s.rhoPopularity.toFixed(2)} (men ${s.rhoPopularityMen.toFixed(2)}, women ${s.rhoPopularityWomen.toFixed(2)}), popularity lift change men ${s.liftChangeMen.toFixed(3)}, women ${s.liftChangeWomen.toFixed(3)}`,
+  )
+  .join('; ');
+const out = join(import.meta.dirname, 'results');
+mkdirSync(out, { recursive: true });
+const html = join(out, `feedback-loop-ml1m-${new Date().toISOString().slice(0, 10)}.html`);
+await writeReport(html, {
+  title: 'Feedback loop on ML-1M: SASRec retrained on its own feedback',
+  generatedAt: new Date().toISOString(),
+  protocol: `${U} ML-1M users from their last 100 real events; true utility from a trained SASRec; top-10 a round; women = minority group`,
+  table: [],
+  simulation: runs.map((r) => ({ name: r.epsilon > 0 ? `ε-greedy ${r.epsilon}` : 'no exploration', rounds: r.rounds })),
+});
+console.log(`wrote ${html}`);
+console.log(`${line}; exploration keeps ${(100 * (1 - summary[1].coverageLoss / summary[0].coverageLoss)).toFixed(0)}% of the coverage loss away`);
+if (!a['no-record']) {
+  const v = versions();
+  const device = cpuDevice({ ...v, threads });
+  recordRun(
+    'feedback-loop-ml1m',
+    {
+      date: new Date().toISOString(),
+      command: commandLine('feedback-loop-ml1m.mjs'),
+      device,
+      users: U,
+      rounds,
+      truthModel: a.model,
+      versions: v,
+      runs,
+      summary,
+      wallMinutes: (Date.now() - started) / 60000,
+    },
+    `feedback-loop-ml1m | ${device} | ${U} ML-1M users (women = minority), true utility from a trained SASRec, a fresh SASRec fit every round on its own feedback, ${rounds} rounds, top-10 | ${line} | target: |ρ| ≥ 0.8, more for the minority; ε = 0.1 halves the coverage loss | \`${commandLine('feedback-loop-ml1m.mjs')}\``,
+  );
+}
