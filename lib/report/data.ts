@@ -89,7 +89,7 @@ export interface ReportData {
   dataset?: DatasetSummary;
   /** (ModelSummary) the evaluated model */
   model?: ModelSummary;
-  /** (MetricRow[]) the model beside the most-popular and random baselines, from compareToBaselines */
+  /** (MetricRow[]) the model beside the most-popular and random baselines, from compareToBaselines; may be empty with `simulation` */
   table: MetricRow[];
   /** (LossPoint[]) training loss by step */
   trainLoss?: LossPoint[];
@@ -129,7 +129,7 @@ export function checkReportData(value: unknown, source: string): ReportData {
     protocol: c.string(o.protocol, 'protocol'),
     ...c.optional(o, 'dataset', (v, p) => checkDataset(c, v, p)),
     ...c.optional(o, 'model', (v, p) => checkModel(c, v, p)),
-    table: checkTable(c, o.table),
+    table: checkTable(c, o.table, o.simulation !== undefined),
     ...c.optional(o, 'trainLoss', (v, p) => c.array(v, p, (x, q) => checkLossPoint(c, x, q))),
     ...c.optional(o, 'validation', (v, p) => checkValidation(c, v, p)),
     ...c.optional(o, 'exposure', (v, p) => c.array(v, p, (x, q) => checkExposure(c, x, q))),
@@ -174,9 +174,10 @@ function checkModel(c: FieldChecker, value: unknown, path: string): ModelSummary
 }
 
 /** Non-empty, because a report always has the baseline comparison; names unique, because they key the charts. */
-function checkTable(c: FieldChecker, value: unknown): MetricRow[] {
+/** The metric rows; empty only in a report of simulations, which plots no metric table. */
+function checkTable(c: FieldChecker, value: unknown, mayBeEmpty: boolean): MetricRow[] {
   const rows = c.array(value, 'table', (x, p) => checkRow(c, x, p));
-  if (rows.length === 0) throw c.fail('table', 'a non-empty array of metric rows', value);
+  if (rows.length === 0 && !mayBeEmpty) throw c.fail('table', 'a non-empty array of metric rows', value);
   const seen = new Set<string>();
   rows.forEach((row, i) => {
     if (seen.has(row.name)) throw c.fail(`table[${i}].name`, `a metric name not used by an earlier row`, row.name);

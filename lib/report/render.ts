@@ -124,6 +124,7 @@ const columns: readonly [Scorer, string][] = [
 ];
 
 function metricTable(table: readonly MetricRow[]): string {
+  if (table.length === 0) return ''; // a report of simulations only
   const confidence = table.find((r) => r.ci)?.ci?.model.confidence;
   const intervals = confidence === undefined ? '' : ` Brackets: ${percent(confidence)} bootstrap confidence intervals over users.`;
   const note = `Best value per row in bold; ↑ higher is better, ↓ lower is better.${intervals}`;

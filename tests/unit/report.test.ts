@@ -198,6 +198,10 @@ describe('reportCharts', () => {
     expect(values).toHaveLength(6);
     expect(values.find((v) => v.run === 'random' && v.round === 3)!.value).toBe(data.simulation[1]!.rounds[2]!.coverage);
     expect(count(await renderReport(data), '<svg')).toBe(7);
+    const simulationOnly = await renderReport({ ...data, table: [] }); // a report of simulations needs no metric table
+    expect(count(simulationOnly, '<svg')).toBe(7);
+    expect(simulationOnly).not.toContain('<h2>Metrics</h2>');
+    expect(() => checkReportData({ ...minimalReport(), table: [] }, 'r.json')).toThrowError(/non-empty/);
     const bad = JSON.parse(JSON.stringify(data));
     delete bad.simulation[0].rounds[1].gini;
     expect(() => checkReportData(bad, 'sim.json')).toThrowError(/simulation\[0\]\.rounds\[1\]\.gini in sim\.json/);
