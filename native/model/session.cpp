@@ -76,8 +76,8 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
 
 bool Session::quick(Recommender& model, const SessionRequest& r) const {
   const auto appended = static_cast<int64_t>(r.append.size()), n = static_cast<int64_t>(history_.size()) + appended;
-  return model_ == model.id && generation_ == model.generation.load() && adapter_ == r.list.adapter && hidden_.defined() && !cache_.empty() &&
-         cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 &&
+  return model_ == model.id && generation_ == model.generation.load() && adapter_ == r.list.adapter && hidden_.defined() &&
+         !cache_.empty() && cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 &&
          r.list.scoring == "fp32" && model.config.numItems * model.config.dim <= (int64_t{1} << 20) &&
          DecodeStep::supports(*model.net, r.list.adapter, model.mergedAdapter());
 }

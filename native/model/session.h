@@ -36,12 +36,12 @@ class Session {
   torch::Tensor state(Recommender& model, int64_t appended, const std::string& adapter);
 
   std::vector<int32_t> history_;
-  std::vector<KeyValueCache> cache_;    // one per block; empty when not cached
-  torch::Tensor hidden_;                // (1, d) state after history_, valid with the cache
-  uint64_t model_ = 0;                  // Recommender::id of the model the cache was built by (0 = none)
-  uint64_t generation_ = 0;             // … at which generation
-  std::string adapter_;                 // … with which adapter
-  bool checked_ = false;                // history_ checked against model_'s catalogue
+  std::vector<KeyValueCache> cache_;  // one per block; empty when not cached
+  torch::Tensor hidden_;              // (1, d) state after history_, valid with the cache
+  uint64_t model_ = 0;                // Recommender::id of the model the cache was built by (0 = none)
+  uint64_t generation_ = 0;           // … at which generation
+  std::string adapter_;               // … with which adapter
+  bool checked_ = false;              // history_ checked against model_'s catalogue
 };
 
 }  // namespace seqrec
