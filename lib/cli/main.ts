@@ -22,6 +22,7 @@ import { loadConfig, type Config } from './config.js';
 import { HASHING_DIM } from './item-text.js';
 import { runDemo } from './demo.js';
 import { startServer } from '../serve/server.js';
+import { runSimulateCommand } from './simulate.js';
 import { runEvaluate } from './evaluate.js';
 import { progress } from './progress.js';
 import { runRecommend } from './recommend.js';
@@ -309,6 +310,21 @@ program
     }
     await writeReport(o.out, checkReportData(parsed, input));
     console.log(`wrote ${o.out}`);
+  });
+
+program
+  .command('simulate')
+  .description('run the closed-loop simulator: each policy of the config on one synthetic population, round by round')
+  .requiredOption('-c, --config <file>', 'simulation config JSON: population, policies, rounds, k, startEvents, temperature, seed')
+  .option('--rounds <n>', 'rounds (overrides the config)', int('--rounds'))
+  .option('-o, --out <file>', 'write the runs as JSON')
+  .option('--report <file>', 'write the HTML report with the simulation plots')
+  .option('--json', 'print the runs as JSON only')
+  .action(async (o: { config: string; rounds?: number; out?: string; report?: string; json?: boolean }) => {
+    const json = o.json === true;
+    const result = await runSimulateCommand({ ...o, log: json ? () => {} : (line) => console.log(line) });
+    if (json) console.log(JSON.stringify(result));
+    else for (const file of [o.out, o.report].filter(Boolean)) console.log(`wrote ${file}`);
   });
 
 program

@@ -328,6 +328,42 @@ describe('seqrec CLI', () => {
     expect(out.stdout.trim()).toBe(version);
   });
 
+  it('`seqrec simulate` runs each policy of a config on one population, writing JSON and the report; a bad config names its path', async () => {
+    const config = join(dir, 'sim.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        population: { users: 30, items: 60, seed: 2 },
+        policies: [
+          'popularity',
+          'random',
+          {
+            name: 'sasrec',
+            model: { dim: 16, layers: 1, heads: 1, maxLen: 12, threads: 1 },
+            fit: { epochs: 1 },
+            explore: { policy: 'epsilon-greedy', epsilon: 0.1 },
+          },
+        ],
+        rounds: 3,
+        k: 5,
+      }),
+    );
+    const r = await seqrec('simulate', '--config', config, '--out', 'sim-out.json', '--report', 'sim.html');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/sasrec round 3: utility/);
+    const out = JSON.parse(readFileSync(join(dir, 'sim-out.json'), 'utf8')) as { runs: { name: string; rounds: unknown[] }[] };
+    expect(out.runs.map((x) => [x.name, x.rounds.length])).toEqual([
+      ['popularity', 3],
+      ['random', 3],
+      ['sasrec', 3],
+    ]);
+    expect(readFileSync(join(dir, 'sim.html'), 'utf8').match(/<svg/g)).toHaveLength(7);
+    writeFileSync(config, JSON.stringify({ policies: [{ name: 'x', model: { dims: 16 } }] }));
+    const bad = await seqrec('simulate', '--config', config);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/policies\.0\.model: unknown key dims/);
+  });
+
   it('shows the default of every train option in --help', async () => {
     const help = await seqrec('train', '--help');
     // one entry per option ("-o, --out <file>  text…" with its wrapped lines joined)
