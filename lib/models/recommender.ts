@@ -15,6 +15,7 @@ import { saveModel } from '../io/checkpoint.js';
 import { FitRun } from '../train/fit-run.js';
 import type { FitOptions } from '../train/fit-options.js';
 import { trainModel } from '../train/fit.js';
+import { type UpdateOptions, updateRun } from '../train/update.js';
 import { integer, invalid, optionsObject } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
@@ -153,6 +154,15 @@ export class SequentialRecommender implements AsyncDisposable {
   fit(data: Dataset, options: FitOptions = {}): FitRun {
     const callerStack = new Error(); // errors of the run point at the caller
     return new FitRun((push) => trainModel(this.#core, this, data, options, push, callerStack));
+  }
+
+  /**
+   * Fine-tune on fresh interactions without a full retrain, replaying a sample of past data against forgetting
+   * (`replay`, `replayShare`); one epoch at lr 5e-4 unless told otherwise (lib/train/update.ts). Returns the run, as fit does.
+   */
+  update(fresh: Dataset, options: UpdateOptions = {}): FitRun {
+    const { data, fit } = updateRun(fresh, options);
+    return this.fit(data, fit);
   }
 
   /**
