@@ -201,6 +201,41 @@ describe('session', () => {
   });
 });
 
+describe('session: other models', () => {
+  it('a text model (item rows = id embedding + projected text) steps exactly, the text folded into the decode step', async () => {
+    const model = await SASRec.create({ ...ARCH, textDim: 8, positions: 'start' });
+    try {
+      const random = Array.from({ length: (V + 1) * 8 }, (_, i) => Math.sin(i * 12.9898) * 0.5);
+      await model.setItemText({ data: Float32Array.from(random), dim: 8 });
+      await model.fit(data, { epochs: 1, batchSize: 64 });
+      await using session = model.session([5]);
+      const history = [5];
+      for (const item of [6, 7, 8]) {
+        history.push(item);
+        expectSameList(await session.append(item).recommend({ k: 8 }), await model.recommend(history, { k: 8 }));
+      }
+      expect(session.info().cachedPositions).toBe(4);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('BERT4Rec recomputes each call, with the same answers as recommend', async () => {
+    const model = await BERT4Rec.create({ items: V, dim: 32, layers: 1, heads: 2, maxLen: L, seed: 1, threads: 1 });
+    try {
+      await using session = model.session([1, 2]);
+      for (const history of [
+        [1, 2, 3],
+        [1, 2, 3, 4],
+      ])
+        expectSameList(await session.append(history.at(-1)!).recommend({ k: 5 }), await model.recommend(history, { k: 5 }));
+      expect(session.info().cachedPositions).toBe(0);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
 describe("positions: 'start'", () => {
   it('lists a batch of histories of different lengths as it lists each alone', async () => {
     const histories = [[1, 2, 3], Array.from({ length: L + 4 }, (_, i) => nextItem(i)), [9]];
