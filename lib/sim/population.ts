@@ -28,6 +28,8 @@ export interface Population {
   utility: Float64Array;
   /** (users) 1 for minority users, else 0 */
   group: Uint8Array;
+  /** (items + 1) each item's dominant topic, [0] unused: a category, as genres are for films (synthetic populations only) */
+  itemTopic?: Int32Array;
 }
 
 /** Gamma(shape, 1) by Marsaglia & Tsang (2000), boosted for shape < 1. */
@@ -76,5 +78,7 @@ export function syntheticPopulation(options: PopulationOptions = {}): Population
   let best = 0;
   for (let u = 0; u < users; u++) best += Math.max(...utility.subarray(u * items, (u + 1) * items)) / users;
   for (let j = 0; j < utility.length; j++) utility[j] = utility[j]! / best;
-  return { users, items, utility, group };
+  const itemTopic = new Int32Array(items + 1);
+  beta.forEach((b, i) => (itemTopic[i + 1] = b.indexOf(Math.max(...b))));
+  return { users, items, utility, group, itemTopic };
 }
