@@ -9,3 +9,14 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** One draw from probabilities ∝ exp(x / t) (shifted by the largest x, so large scores do not overflow): its index and probability. */
+export function softmaxDraw(xs: readonly number[], t: number, random: () => number): { index: number; probability: number } {
+  const top = Math.max(...xs);
+  const weights = xs.map((x) => Math.exp((x - top) / t));
+  const total = weights.reduce((s, w) => s + w, 0);
+  let u = random() * total;
+  let index = weights.findIndex((w) => (u -= w) < 0);
+  if (index < 0) index = xs.length - 1;
+  return { index, probability: weights[index]! / total };
+}

@@ -9,7 +9,7 @@
  *                   (a Plackett–Luce list); propensity exp(s/T) / Σ_remaining exp(s'/T).
  * Seeded (`seed`) for reproducible runs, or drawn from Math.random.
  */
-import { seededRandom } from '../data/random.js';
+import { seededRandom, softmaxDraw } from '../data/random.js';
 import { integer, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 
 export type ExploreOptions =
@@ -47,13 +47,11 @@ export function explore<T extends { score: number }>(candidates: readonly T[], k
       pick = explorer.random() < o.epsilon ? Math.floor(explorer.random() * left.length) : 0; // left stays best first
       propensity = (pick === 0 ? 1 - o.epsilon : 0) + o.epsilon / left.length;
     } else {
-      const top = left[0]!.score;
-      const weights = left.map((c) => Math.exp((c.score - top) / o.temperature));
-      const total = weights.reduce((s, w) => s + w, 0);
-      let u = explorer.random() * total;
-      pick = weights.findIndex((w) => (u -= w) < 0);
-      if (pick < 0) pick = left.length - 1;
-      propensity = weights[pick]! / total;
+      ({ index: pick, probability: propensity } = softmaxDraw(
+        left.map((c) => c.score),
+        o.temperature,
+        explorer.random,
+      ));
     }
     out.push({ ...left[pick]!, propensity });
     left.splice(pick, 1);

@@ -9,7 +9,7 @@
  * Policies: 'ideal' (true utility), 'random', 'popularity' (most consumed so far), or a model.
  */
 import { Dataset } from '../data/dataset.js';
-import { seededRandom } from '../data/random.js';
+import { seededRandom, softmaxDraw } from '../data/random.js';
 import { SeqrecError } from '../errors.js';
 import { coverage, giniExposure, novelty, type TopKLists } from '../eval/beyond-accuracy.js';
 import type { RecommendOptions } from '../models/inference.js';
@@ -80,15 +80,6 @@ export interface SimulationResult {
 
 const KEYS = ['population', 'policy', 'rounds', 'k', 'startEvents', 'start', 'temperature', 'seed', 'onRound'] as const;
 
-/** Index of a draw from weights ∝ exp(x / t). */
-function softmaxDraw(xs: readonly number[], t: number, random: () => number): number {
-  const top = Math.max(...xs);
-  const w = xs.map((x) => Math.exp((x - top) / t));
-  let u = random() * w.reduce((s, x) => s + x, 0);
-  const at = w.findIndex((x) => (u -= x) < 0);
-  return at < 0 ? xs.length - 1 : at;
-}
-
 /** Mean Jaccard overlap over every pair of sets, or over 20,000 pairs drawn with a fixed seed (the same for every policy) when there are more. */
 function meanJaccard(sets: Set<number>[]): number {
   const n = sets.length;
@@ -157,7 +148,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         left.map((i) => u8(u, i)),
         0.1,
         random,
-      );
+      ).index;
       h.push(left[at]!);
       left.splice(at, 1);
     }
@@ -208,7 +199,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
               list.map((i) => u8(u, i)),
               temperature,
               random,
-            );
+            ).index;
       const item = list[at]!;
       histories[u]!.push(item);
       taken[u]!.add(item);
