@@ -130,7 +130,8 @@ function allowList(core: ModelCore, allow: unknown, filter: unknown): Int32Array
     kept = Int32Array.from(out);
     byFunction.set(filter, kept);
   }
-  const both = listed ? listed.filter((item) => kept.includes(item)) : kept;
+  const keptSet = listed && new Set(kept); // a Set: allow lists and catalogues can both be 100k items
+  const both = listed ? listed.filter((item) => keptSet!.has(item)) : kept;
   return both.length > 0 ? both : null;
 }
 
