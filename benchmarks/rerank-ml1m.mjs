@@ -3,7 +3,7 @@
  * What each re-ranker costs in accuracy and buys in list health on ML-1M, for a trained SASRec
  * (quality-ml1m.mjs --save): every user's top-10 from the model's top-50 (test targets held out,
  * leave-one-out, full ranking), beside the model's own order:
- *   HR@10, NDCG@10; intra-list diversity (mean pairwise genre Jaccard distance); miscalibration
+ *   HR@10, NDCG@10; intra-list diversity (genreDiversity: mean pairwise genre Jaccard distance); miscalibration
  *   (KL of the history's genre mix against the list's, Steck 2018); catalogue coverage@10; the
  *   share of list slots given to the long tail (items outside the 20% most popular) — what the
  *   exposure floor (`fair`, share 0.3) protects.
@@ -11,7 +11,7 @@
  *   node benchmarks/rerank-ml1m.mjs --model sasrec.safetensors [--threads 2] [--no-record]
  */
 import { parseArgs } from 'node:util';
-import { itemGenres, loadModel, readMovieLensMovies, readSasrecText, versions } from '../dist/index.js';
+import { categoryMix, coverage, genreDiversity, itemGenres, loadModel, miscalibration, readMovieLensMovies, readSasrecText, versions } from '../dist/index.js';
 import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
 
 const { values: a } = parseArgs({
@@ -34,18 +34,7 @@ const longTail = (item) => !head.has(item);
 const histories = Array.from({ length: test.targets.length }, (_, u) => Array.from(test.items.subarray(test.offsets[u], test.offsets[u + 1])));
 const model = await loadModel(a.model, { inference: true, threads: Number(a.threads) });
 
-const jaccardDistance = (x, y) => {
-  const gx = new Set(categories(x));
-  const gy = categories(y);
-  const both = gy.filter((g) => gx.has(g)).length;
-  return 1 - both / (gx.size + gy.length - both);
-};
-const mix = (items) => {
-  const m = new Map();
-  for (const i of items) for (const g of categories(i)) m.set(g, (m.get(g) ?? 0) + 1 / categories(i).length / items.length);
-  return m;
-};
-const kl = (p, q) => [...p].reduce((s, [g, pg]) => s + pg * Math.log(pg / (0.99 * (q.get(g) ?? 0) + 0.01 * pg)), 0);
+const asItems = (ids) => ids.map((item) => ({ item }));
 
 async function measure(name, rerank) {
   const t = performance.now();
@@ -53,31 +42,24 @@ async function measure(name, rerank) {
   const seconds = (performance.now() - t) / 1000;
   let hr = 0;
   let ndcg = 0;
-  let ild = 0;
   let miscal = 0;
   let tail = 0;
-  const covered = new Set();
   lists.forEach((list, u) => {
     const items = list.map((r) => r.item);
     const at = items.indexOf(test.targets[u]);
     if (at >= 0) [hr, ndcg] = [hr + 1, ndcg + 1 / Math.log2(at + 2)];
-    let pairs = 0;
-    let distance = 0;
-    for (let i = 0; i < items.length; i++)
-      for (let j = i + 1; j < items.length; j++) [pairs, distance] = [pairs + 1, distance + jaccardDistance(items[i], items[j])];
-    ild += pairs > 0 ? distance / pairs : 0;
-    miscal += kl(mix(histories[u]), mix(items));
+    miscal += miscalibration(categoryMix(asItems(histories[u]), categories), categoryMix(asItems(items), categories));
     tail += items.filter(longTail).length / items.length;
-    for (const i of items) covered.add(i);
   });
+  const top = { lists: Int32Array.from(lists.flatMap((l) => [...l.map((r) => r.item), ...Array(10 - l.length).fill(0)])), width: 10, numItems: data.numItems };
   const n = lists.length;
   const row = {
     name,
     'hr@10': hr / n,
     'ndcg@10': ndcg / n,
-    ild: ild / n,
+    ild: genreDiversity(top, genres),
     miscalibration: miscal / n,
-    'coverage@10': covered.size / data.numItems,
+    'coverage@10': coverage(top),
     longTailShare: tail / n,
     seconds,
   };

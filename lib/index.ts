@@ -56,6 +56,8 @@ export {
 } from './eval/beyond-accuracy.js';
 export { groupFairness, activityTertiles, historyLengths, attributeGroups, type GroupStat, type GroupReport } from './eval/fairness.js';
 export { bootstrapCI, type BootstrapOptions, type ConfidenceInterval } from './eval/bootstrap.js';
+export { categoryMix, miscalibration, type RerankOptions } from './models/rerank.js';
+export { type ExploreOptions } from './models/explore.js';
 export { simulate, type SimulationOptions, type SimulationPolicy, type SimulationResult, type RoundStats } from './sim/simulate.js';
 export { syntheticPopulation, type Population, type PopulationOptions } from './sim/population.js';
 export { offPolicyValue, replayValue, type LoggedFeedback, type OffPolicyEstimator, type PolicyValue } from './eval/off-policy.js';
