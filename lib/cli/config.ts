@@ -99,20 +99,29 @@ export type Config = z.infer<typeof schema>;
 export async function loadConfig(path: string | undefined, flags: Config): Promise<Config> {
   let file: unknown = {};
   if (path !== undefined) {
-    const text = await readFile(path, 'utf8').catch((e: Error) => {
-      throw new SeqrecError('E_INVALID_OPTION', `cannot read the config file ${path}: ${e.message}`, { option: 'config', file: path });
-    });
-    try {
-      file = JSON.parse(text);
-    } catch (e) {
-      throw new SeqrecError('E_INVALID_DATA', `${path} is not valid JSON: ${(e as Error).message}`, { file: path });
-    }
-    check(file, path);
+    file = await readJsonFile(path, 'config', 'the config file ');
+    checkWithSchema(schema, file, path);
   }
-  return check(merge(file as Config, flags), path === undefined ? 'the command line' : `${path} and the command line`);
+  return checkWithSchema(schema, merge(file as Config, flags), path === undefined ? 'the command line' : `${path} and the command line`);
 }
 
-function check(value: unknown, source: string): Config {
+/**
+ * The JSON value in `path`: E_INVALID_OPTION naming `option` when it cannot be read ("cannot read <what><path>: …"),
+ * E_INVALID_DATA when it is not JSON.
+ */
+export async function readJsonFile(path: string, option: string, what = ''): Promise<unknown> {
+  const text = await readFile(path, 'utf8').catch((e: Error) => {
+    throw new SeqrecError('E_INVALID_OPTION', `cannot read ${what}${path}: ${e.message}`, { option, file: path });
+  });
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SeqrecError('E_INVALID_DATA', `${path} is not valid JSON: ${(e as Error).message}`, { file: path });
+  }
+}
+
+/** `value` as `schema` parses it, or E_INVALID_OPTION "<source>: <path>: <what is wrong>" for its first issue. */
+export function checkWithSchema<T>(schema: z.ZodType<T>, value: unknown, source: string): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;

@@ -5,7 +5,6 @@
  * Errors print their code and message and exit 1; Ctrl-C aborts training cleanly (nothing half-written).
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, type OptionValues } from 'commander';
@@ -18,7 +17,7 @@ import { packageRoot } from '../native/loader.js';
 import { MODEL_DEFAULTS } from '../models/config.js';
 import { FIT_DEFAULTS } from '../train/fit-options.js';
 import { VALIDATION_DEFAULTS } from '../train/validation.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, readJsonFile, type Config } from './config.js';
 import { HASHING_DIM } from './item-text.js';
 import { runDemo } from './demo.js';
 import { startServer } from '../serve/server.js';
@@ -299,15 +298,7 @@ program
   .argument('<evaluation>', 'evaluation JSON file')
   .option('-o, --out <file>', 'HTML file to write', 'report.html')
   .action(async (input: string, o: { out: string }) => {
-    const text = await readFile(input, 'utf8').catch((e: Error) => {
-      throw new SeqrecError('E_INVALID_OPTION', `cannot read ${input}: ${e.message}`, { option: 'evaluation', file: input });
-    });
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      throw new SeqrecError('E_INVALID_DATA', `${input} is not valid JSON: ${(e as Error).message}`, { file: input });
-    }
+    const parsed = await readJsonFile(input, 'evaluation');
     await writeReport(o.out, checkReportData(parsed, input));
     console.log(`wrote ${o.out}`);
   });

@@ -4,13 +4,13 @@
  * JSON (`--out`) and as the HTML report's simulation plots (`--report`). The config is checked by a
  * zod schema (unknown keys are errors naming their path), then again by the library.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { SeqrecError } from '../errors.js';
 import { SASRec } from '../models/sasrec.js';
 import { writeReport } from '../report/render.js';
 import { syntheticPopulation } from '../sim/population.js';
 import { type RoundStats, type SimulationPolicy, simulate } from '../sim/simulate.js';
+import { checkWithSchema, readJsonFile } from './config.js';
 
 const positiveInt = z.number().int().positive();
 const modelPolicy = z.strictObject({
@@ -71,29 +71,8 @@ export interface SimulateCommandOptions {
 }
 
 export async function runSimulateCommand(o: SimulateCommandOptions): Promise<{ config: SimulationConfig; runs: { name: string; rounds: RoundStats[] }[] }> {
-  const text = await readFile(o.config, 'utf8').catch((e: Error) => {
-    throw new SeqrecError('E_INVALID_OPTION', `cannot read the config file ${o.config}: ${e.message}`, { option: 'config', file: o.config });
-  });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new SeqrecError('E_INVALID_DATA', `${o.config} is not valid JSON: ${(e as Error).message}`, { file: o.config });
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.join('.') || '(top level)';
-    throw new SeqrecError(
-      'E_INVALID_OPTION',
-      `${o.config}: ${where}: ${issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : issue.message}`,
-      {
-        option: where,
-        file: o.config,
-      },
-    );
-  }
-  const config = { ...parsed.data, ...(o.rounds !== undefined && { rounds: o.rounds }) };
+  const parsed = checkWithSchema(schema, await readJsonFile(o.config, 'config', 'the config file '), o.config);
+  const config = { ...parsed, ...(o.rounds !== undefined && { rounds: o.rounds }) };
   const population = syntheticPopulation(config.population);
   const runs: { name: string; rounds: RoundStats[] }[] = [];
   for (const p of config.policies) {
