@@ -23,7 +23,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SASRec, loadModel, readSasrecText, versions } from '../dist/index.js';
-import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun } from './record.mjs';
+import { DATA, commandLine, cpuDevice, latencySummary, ml1mFiles, recordRun } from './record.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -41,8 +41,6 @@ const maxLen = Number(a['max-len']);
 const root = join(import.meta.dirname, '..');
 const python = existsSync(join(root, '.venv/bin/python')) ? join(root, '.venv/bin/python') : 'python3';
 
-const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-
 /** p50 / p99 / mean of `call` run calls + 20 times (the first 20 not counted); `untimed` runs before each, outside the clock. */
 async function timed(call, untimed = async () => {}) {
   const times = [];
@@ -52,8 +50,7 @@ async function timed(call, untimed = async () => {}) {
     await call(i);
     if (i >= 20) times.push(performance.now() - t);
   }
-  times.sort((x, y) => x - y);
-  return { p50_ms: percentile(times, 0.5), p99_ms: percentile(times, 0.99), mean_ms: times.reduce((s, x) => s + x, 0) / times.length };
+  return latencySummary(times);
 }
 
 const historyOf = (items, seed, length = maxLen) => Array.from({ length }, (_, i) => 1 + ((i * 7919 + seed * 104729) % items));

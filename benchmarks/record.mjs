@@ -38,6 +38,13 @@ export function cpuDevice(versions) {
   return `CPU: ${cpus()[0]?.model.trim()}, ${versions.threads} threads`;
 }
 
+/** p50 / p99 / mean of latencies in ms (sorted in place); a percentile is the order statistic at ⌊q·n⌋. */
+export function latencySummary(times) {
+  times.sort((x, y) => x - y);
+  const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+  return { p50_ms: at(0.5), p99_ms: at(0.99), mean_ms: times.reduce((s, x) => s + x, 0) / times.length };
+}
+
 /** The command line that ran this script, for the record. */
 export function commandLine(script) {
   return `node benchmarks/${script} ${process.argv.slice(2).join(' ')}`.trim();

@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SASRec, versions } from '../dist/index.js';
-import { commandLine, cpuDevice, recordRun } from './record.mjs';
+import { commandLine, cpuDevice, latencySummary, recordRun } from './record.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -33,11 +33,6 @@ try {
   process.exit(0);
 }
 
-const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const summary = (times) => {
-  times.sort((x, y) => x - y);
-  return { p50_ms: percentile(times, 0.5), p99_ms: percentile(times, 0.99) };
-};
 const recall = (got, truth) => {
   const want = new Set(truth);
   return got.filter((i) => want.has(i)).length / truth.length;
@@ -59,7 +54,7 @@ async function seqrecRun(scoring) {
     times.push(performance.now() - t);
     lists.push(list.map((r) => r.item));
   }
-  return { lists, ...summary(times) };
+  return { lists, ...latencySummary(times) };
 }
 const fp32 = await seqrecRun('fp32');
 const int8 = await seqrecRun('int8');
@@ -95,7 +90,7 @@ for (const ef of [100, 200, 400]) {
       ),
     );
   }
-  hnsw.push({ ef, recall: mean(recalls), ...summary(times) });
+  hnsw.push({ ef, recall: mean(recalls), ...latencySummary(times) });
 }
 
 const ms = (r) => `p50 ${r.p50_ms.toFixed(2)} / p99 ${r.p99_ms.toFixed(2)} ms`;
