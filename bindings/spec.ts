@@ -645,6 +645,13 @@ export const classes: Record<string, ClassSpec> = {
         async: true,
         access: 'exclusive',
       },
+      growItems: {
+        doc: 'New items join the catalogue: V grows to `items` (more than V), new id rows drawn as at creation, no text; ends the training run (its moments have the old shape) (exclusive).',
+        args: [{ name: 'items', type: 'int' }],
+        returns: 'void',
+        async: true,
+        access: 'exclusive',
+      },
       setItemText: {
         doc: 'Copy the item text vectors in (exclusive).',
         args: [{ name: 'text', type: { record: 'ItemText' } }],

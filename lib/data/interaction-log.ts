@@ -6,7 +6,7 @@
  * the Dataset gets no times. File readers (lib/data/readers/) append events here while they stream.
  */
 import { SeqrecError } from '../errors.js';
-import { integer, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
+import { integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 import { Dataset } from './dataset.js';
 
 export interface PreprocessOptions {
@@ -16,6 +16,12 @@ export interface PreprocessOptions {
   kCore?: number;
   /** (str) repeated (user, item) pairs: 'keep' all, or keep only the 'first' or 'last' in time. Default 'keep'. */
   dedupe?: 'keep' | 'first' | 'last';
+  /**
+   * (str[], (V+1) with [0] unused) a vocabulary to keep, e.g. a trained model's itemIds: its items keep their dense
+   * ids, items not in it get V+1, V+2, … in order of first appearance (what model.update grows the catalogue with).
+   * Default: dense ids in order of first appearance.
+   */
+  itemIds?: readonly string[];
 }
 
 export interface PreprocessReport {
@@ -78,7 +84,8 @@ export class InteractionLog {
   /** Build the Dataset (dense item ids 1..V in first-seen order after filtering). */
   toDataset(options: PreprocessOptions = {}): { dataset: Dataset; report: PreprocessReport } {
     const o = optionsObject('options', options) as PreprocessOptions;
-    noUnknownKeys('options', o, ['minRating', 'kCore', 'dedupe']);
+    noUnknownKeys('options', o, ['minRating', 'kCore', 'dedupe', 'itemIds']);
+    const vocabulary = o.itemIds === undefined ? undefined : checkVocabulary(o.itemIds);
     const minRating = o.minRating === undefined ? undefined : number('options.minRating', o.minRating);
     const kCore = integer('options.kCore', o.kCore ?? 0, 0, 1e9);
     const dedupe = oneOf('options.dedupe', o.dedupe ?? 'keep', ['keep', 'first', 'last'] as const);
@@ -104,7 +111,7 @@ export class InteractionLog {
       report.kCore = before - keep.length;
     }
     if (keep.length === 0) throw new SeqrecError('E_INVALID_DATA', 'no interactions are left after preprocessing', { report });
-    return { dataset: this.#csr(keep, timed), report };
+    return { dataset: this.#csr(keep, timed, vocabulary), report };
   }
 
   /** Whether events carry times; E_INVALID_DATA when only some do (they could not be ordered). */
@@ -150,9 +157,13 @@ export class InteractionLog {
     }
   }
 
-  #csr(order: number[], timed: boolean): Dataset {
+  #csr(order: number[], timed: boolean, vocabulary: readonly string[] | undefined): Dataset {
     const denseItem = new Map<number, number>();
-    const itemIds = [''];
+    const itemIds = vocabulary ? [...vocabulary] : [''];
+    for (let dense = 1; dense < itemIds.length; dense++) {
+      const key = this.#itemIndex.get(itemIds[dense]!);
+      if (key !== undefined) denseItem.set(key, dense);
+    }
     const userIds: string[] = [];
     const offsets: number[] = [0];
     const items = new Int32Array(order.length);
@@ -197,4 +208,17 @@ function intern(index: Map<string, number>, keys: string[], key: string): number
     keys.push(key);
   }
   return id;
+}
+
+/** A vocabulary option: (V+1) distinct string ids, [0] the unused padding slot. */
+function checkVocabulary(value: unknown): readonly string[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalid('options.itemIds', 'an array of (V+1) item ids, [0] unused', value);
+  const seen = new Set<string>();
+  for (let i = 1; i < value.length; i++) {
+    const id: unknown = value[i];
+    if (typeof id !== 'string') throw invalid(`options.itemIds[${i}]`, 'a string item id', id);
+    if (seen.has(id)) throw invalid(`options.itemIds[${i}]`, 'an id not listed before', id);
+    seen.add(id);
+  }
+  return value as readonly string[];
 }

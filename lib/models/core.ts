@@ -16,8 +16,7 @@ import type { BestWeights, RunRecord } from '../train/run-record.js';
 import { type ModelConfig, toAddonConfig } from './config.js';
 
 export class ModelCore {
-  /** the resolved configuration (every default filled in) */
-  readonly config: ModelConfig;
+  #config: ModelConfig;
   /** the named LoRA adapters and which one is applied */
   readonly adapters: AdapterManager;
   /** (V+1) the training data's id of each dense item ([0] unused), kept from fit and saved in checkpoints */
@@ -44,7 +43,7 @@ export class ModelCore {
   #disposing: Promise<void> | undefined;
 
   constructor(config: ModelConfig) {
-    this.config = config;
+    this.#config = config;
     this.#native = callNativeSync(() => new (addon().NativeModel)(toAddonConfig(config)));
     this.#topK = new TopKBatcher(
       (request) => {
@@ -54,6 +53,25 @@ export class ModelCore {
       { maxInFlight: config.device.startsWith('cuda') ? 2 : Infinity },
     );
     this.adapters = new AdapterManager({ native: () => this.native(), track: (p) => this.track(p), architecture: () => config.architecture });
+  }
+
+  /** the resolved configuration (every default filled in); `items` grows with growItems */
+  get config(): ModelConfig {
+    return this.#config;
+  }
+
+  /**
+   * New items join the catalogue (V → `items`), natively in place; `itemIds`, when the model has ids, is the
+   * new vocabulary (the old one as its prefix, checked by the caller). Every per-generation cache rebuilds.
+   */
+  async growItems(items: number, itemIds: readonly string[] | undefined): Promise<void> {
+    const native = this.native();
+    await this.track(callNative(() => native.growItems(items)));
+    this.#config = { ...this.#config, items };
+    if (itemIds !== undefined) {
+      this.itemIds = itemIds;
+      this.#itemIndex = undefined;
+    }
   }
 
   get disposed(): boolean {

@@ -108,8 +108,8 @@ export const KEYS = [
   'explore',
 ] as const;
 
-/** The items each filter function accepted, per model (item ids differ between models). */
-const accepted = new WeakMap<ModelCore, WeakMap<object, Int32Array>>();
+/** The items each filter function accepted, per model (item ids differ between models) and catalogue size (it can grow). */
+const accepted = new WeakMap<ModelCore, WeakMap<object, { V: number; kept: Int32Array }>>();
 
 /**
  * The allow list of `allow` ∩ the items `filter` accepts (empty = every item), or null when that is no item at all
@@ -120,15 +120,15 @@ function allowList(core: ModelCore, allow: unknown, filter: unknown): Int32Array
   const listed = allow === undefined ? undefined : itemList('options.allow', allow, V);
   if (filter === undefined) return listed ?? new Int32Array(0);
   if (typeof filter !== 'function') throw invalid('options.filter', 'a function (item, id) => boolean', filter);
-  const byFunction = accepted.get(core) ?? new WeakMap<object, Int32Array>();
+  const byFunction = accepted.get(core) ?? new WeakMap<object, { V: number; kept: Int32Array }>();
   accepted.set(core, byFunction);
-  let kept = byFunction.get(filter);
+  let kept = byFunction.get(filter)?.V === V ? byFunction.get(filter)!.kept : undefined;
   if (!kept) {
     const ids = core.itemIds;
     const out: number[] = [];
     for (let item = 1; item <= V; item++) if ((filter as (item: number, id: string | undefined) => unknown)(item, ids?.[item])) out.push(item);
     kept = Int32Array.from(out);
-    byFunction.set(filter, kept);
+    byFunction.set(filter, { V, kept });
   }
   const keptSet = listed && new Set(kept); // a Set: allow lists and catalogues can both be 100k items
   const both = listed ? listed.filter((item) => keptSet!.has(item)) : kept;

@@ -15,8 +15,8 @@ import { saveModel } from '../io/checkpoint.js';
 import { FitRun } from '../train/fit-run.js';
 import type { FitOptions } from '../train/fit-options.js';
 import { trainModel } from '../train/fit.js';
-import { type UpdateOptions, updateRun } from '../train/update.js';
-import { integer, invalid, optionsObject } from '../validate.js';
+import { type CatalogueGrowth, type GrowCatalogueOptions, type UpdateOptions, checkGrowth, updateRun } from '../train/update.js';
+import { integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
 import { type Session, openSession } from './session.js';
@@ -158,11 +158,37 @@ export class SequentialRecommender implements AsyncDisposable {
 
   /**
    * Fine-tune on fresh interactions without a full retrain, replaying a sample of past data against forgetting
-   * (`replay`, `replayShare`); one epoch at lr 5e-4 unless told otherwise (lib/train/update.ts). Returns the run, as fit does.
+   * (`replay`, `replayShare`); one epoch at lr 5e-4 unless told otherwise; items beyond the model's V join the catalogue
+   * first (their text from `itemVectors` when the model reads text) (lib/train/update.ts). Returns the run, as fit does.
    */
   update(fresh: Dataset, options: UpdateOptions = {}): FitRun {
-    const { data, fit } = updateRun(fresh, options);
-    return this.fit(data, fit);
+    const core = this.#core;
+    const { data, fit, grow } = updateRun({ ...core.config, itemIds: core.itemIds }, fresh, options);
+    if (grow === undefined) return this.fit(data, fit);
+    const callerStack = new Error();
+    return new FitRun(async (push) => {
+      await this.#grow(grow);
+      return trainModel(core, this, data, fit, push, callerStack);
+    });
+  }
+
+  /**
+   * New items join the catalogue without training: V grows to `items`, every existing item, parameter and answer
+   * unchanged. A new item's id row starts as at creation (seeded); a model with item text scores it from its text
+   * (`itemVectors`, the grown catalogue's (V'+1, T) vectors, required then) until interactions train it. A model
+   * with item ids needs the grown vocabulary (`itemIds`, the old ids first). update() does this itself when its
+   * fresh data brings new items. Ends the last fit's run (it cannot be resumed over another catalogue).
+   */
+  async growCatalogue(options: GrowCatalogueOptions): Promise<void> {
+    const o = optionsObject('options', options);
+    noUnknownKeys('options', o, ['items', 'itemIds', 'itemVectors']);
+    const core = this.#core;
+    await this.#grow(checkGrowth({ ...core.config, itemIds: core.itemIds }, { items: o.items, itemIds: o.itemIds, itemVectors: o.itemVectors }, 'options'));
+  }
+
+  async #grow(grow: CatalogueGrowth): Promise<void> {
+    await this.#core.growItems(grow.items, grow.itemIds);
+    if (grow.itemVectors) await this.setItemText(grow.itemVectors);
   }
 
   /**

@@ -687,6 +687,8 @@ export interface AddonNativeModel {
   setItemRows(rows: AddonItemRows): Promise<void>;
   /** Copy from `base` (same architecture and sizes, another catalogue) every tensor that does not depend on the catalogue, and BERT4Rec's [mask] row (exclusive). */
   transferFrom(base: AddonNativeModel): Promise<void>;
+  /** New items join the catalogue: V grows to `items` (more than V), new id rows drawn as at creation, no text; ends the training run (its moments have the old shape) (exclusive). */
+  growItems(items: number): Promise<void>;
   /** Copy the item text vectors in (exclusive). */
   setItemText(text: AddonItemText): Promise<void>;
   /** sha256 over the base parameters' names, dtypes, shapes and bytes (merged adapters excluded). */

@@ -116,6 +116,13 @@ Job<void> NativeModel::transferFrom(NativeModel& base) {
   return [model = model_, from = base.model_] { model->transferFrom(*from); };
 }
 
+Job<void> NativeModel::growItems(int64_t&& items) {
+  return [model = model_, run = run_, items] {
+    model->growItems(items);
+    run->end();  // its moments have the old table's shape
+  };
+}
+
 Job<void> NativeModel::setItemText(ItemText&& text) {
   return [model = model_, t = std::move(text)] { model->setItemText(t); };
 }

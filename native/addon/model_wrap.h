@@ -38,6 +38,7 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Job<std::vector<float>> itemRows(std::vector<int32_t>&& items);
   Job<void> setItemRows(ItemRows&& rows);
   Job<void> transferFrom(NativeModel& base);
+  Job<void> growItems(int64_t&& items);
   Job<void> setItemText(ItemText&& text);
   Job<std::string> baseHash();
   Job<void> attachTextEncoder(NativeTextEncoder& encoder, TextTuneRequest&& request);

@@ -18,6 +18,7 @@ enum class RngStream : uint64_t {
   Dropout = 3,        // + micro-batch, (step): dropout of one micro-batch
   Lora = 0x4C6F5241,  // "LoRA", (fnv1a(adapter/layer)): an adapter's initial factors
   Text = 0x54657874,  // "Text": the end-to-end text encoder's LoRA factors and dropout
+  Grow = 0x47726F77,  // "Grow", (V'): the id rows of items that join the catalogue
 };
 
 // SplitMix64 finaliser: decorrelates (seed, a, b) into the seed of one stream.

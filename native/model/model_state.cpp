@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/rng.h"
 #include "io/csr_check.h"
 #include "io/tensor_bytes.h"
 #include "model/recommender.h"
@@ -79,6 +80,18 @@ void Recommender::transferFrom(const Recommender& base) {
     torch::Tensor mine = net->itemEmbedding->weight, theirs = base.net->itemEmbedding->weight;  // (V+2, d), (V'+2, d)
     mine[mine.size(0) - 1].copy_(theirs[theirs.size(0) - 1]);
   }
+}
+
+void Recommender::growItems(int64_t numItems) {
+  if (numItems <= config.numItems || numItems > (int64_t{1} << 31) - 3)
+    throw Error(ErrorCode::InvalidOption, "growItems: items must be more than the model's " + std::to_string(config.numItems) +
+                                              " (and below 2^31 - 2), got " + std::to_string(numItems));
+  if (!merged_.empty())
+    throw Error(ErrorCode::InvalidOption, "growItems: adapter \"" + merged_ + "\" is merged into the weights; unmerge it first");
+  if (textTower) throw Error(ErrorCode::InvalidOption, "growItems: detach the text encoder first (it encodes a fixed catalogue)");
+  at::Generator gen = cpuGenerator(streamSeed(config.seed, RngStream::Grow, 0, static_cast<uint64_t>(numItems)));
+  net->growItems(numItems, gen);
+  config.numItems = numItems;
 }
 
 }  // namespace seqrec

@@ -76,6 +76,9 @@ class Recommender {
   // that does not depend on the catalogue (all but the item table, item text and idActive), and
   // BERT4Rec's [mask] row, which means "the item to predict" in any catalogue.
   void transferFrom(const Recommender& base);
+  // New items join the catalogue: V grows to numItems (more than V), existing rows unchanged, new id
+  // rows drawn as at creation (seeded by (seed, V')), no text until setItemText gives it.
+  void growItems(int64_t numItems);
   // Re-seed the dropout generator for (step, microBatch): training randomness is then a pure
   // function of (seed, step), which is what makes a resumed run repeat the uninterrupted one.
   void reseed(int64_t step, int64_t microBatch);

@@ -77,6 +77,26 @@ void TransformerRecImpl::activateItems(const std::vector<int32_t>& items) {
   idActive.copy_(torch::maximum(idActive, marks.to(idActive.device())));
 }
 
+void TransformerRecImpl::growItems(int64_t numItems, at::Generator& gen) {
+  const int64_t V = options.numItems(), added = numItems - V;
+  TORCH_CHECK(added > 0, "growItems: ", numItems, " items is not more than ", V);
+  torch::NoGradGuard noGrad;
+  // set_data swaps the storage of the registered tensor itself, so parameters(), buffers() and
+  // every member that refers to it see the larger table.
+  auto grow = [&](torch::Tensor& t, const torch::Tensor& fresh) {  // (R, ...) -> (R + added, ...)
+    std::vector<torch::Tensor> parts{t.narrow(0, 0, V + 1), fresh.to(t.device(), t.dtype())};
+    if (!options.causal()) parts.push_back(t.narrow(0, V + 1, 1));  // [mask]
+    t.set_data(torch::cat(parts));
+  };
+  grow(itemEmbedding->weight, torch::empty({added, options.dim()}).normal_(0.0, 0.02, gen));  // (added, d)
+  if (hasText()) {
+    grow(itemText, torch::zeros({added, options.textDim()}));  // (added, T)
+    grow(idActive, torch::zeros({added}));                     // (added)
+  }
+  options.numItems(numItems);
+  itemEmbedding->options.num_embeddings(itemEmbedding->weight.size(0));
+}
+
 torch::Tensor TransformerRecImpl::inputRows(const torch::Tensor& ids) {
   if (!hasText()) return itemEmbedding(ids);                                                                  // (..., d)
   torch::Tensor active = idActive.index_select(0, ids.flatten()).view(ids.sizes()).unsqueeze(-1);             // (..., 1)

@@ -129,6 +129,9 @@ class TransformerRecImpl : public torch::nn::Module {
   torch::Tensor itemTable(at::Generator& gen, double idDropout = 0.0, const torch::Tensor& text = {});
   // Mark items (ids 1..V) as trained on: from now on their id embedding is part of their row.
   void activateItems(const std::vector<int32_t>& items);
+  // Grow the catalogue to numItems: rows V+1..V' are appended before BERT4Rec's [mask] row (which
+  // moves to the end), their id embeddings drawn as at creation from `gen`, no text, not active.
+  void growItems(int64_t numItems, at::Generator& gen);
   // Every LoraLinear with its qualified name ("blocks.0.attention.query", "blocks.1.ffnIn", …),
   // in module order: the layers an adapter can target.
   LoraLayers loraLayers() const;

@@ -104,6 +104,21 @@ describe('InteractionLog.toDataset', () => {
     expect(report.kCore).toBe(3);
   });
 
+  it('keeps a given vocabulary: its items at their dense ids (present or not), new items after it', () => {
+    const { dataset } = log([
+      ['ann', 'new', 1],
+      ['ann', 'b', 2],
+      ['bob', 'later', 1],
+      ['bob', 'new', 2],
+    ]).toDataset({ itemIds: ['', 'a', 'b', 'c'] });
+    expect(dataset.itemIds).toEqual(['', 'a', 'b', 'c', 'new', 'later']);
+    expect(dataset.numItems).toBe(5);
+    expect([...dataset.sequence(0)]).toEqual([4, 2]);
+    expect([...dataset.sequence(1)]).toEqual([5, 4]);
+    expect(() => log([['a', 'x', 1]]).toDataset({ itemIds: ['', 'a', 'a'] })).toThrow(/options\.itemIds\[2\]/);
+    expect(() => log([['a', 'x', 1]]).toDataset({ itemIds: 'a' as never })).toThrow(/options\.itemIds/);
+  });
+
   it('rejects bad options and an empty result', () => {
     expect(() => log([['a', 'x', 1]]).toDataset({ kCore: -1 })).toThrow(/options\.kCore/);
     expect(() => log([['a', 'x', 1]]).toDataset({ dedupe: 'all' as never })).toThrow(/options\.dedupe/);

@@ -56,6 +56,7 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   Job<std::vector<float>> itemRows(std::vector<int32_t>&& items);  // shared
 ///   Job<void> setItemRows(ItemRows&& rows);  // exclusive
 ///   Job<void> transferFrom(NativeModel& base);  // exclusive
+///   Job<void> growItems(int64_t&& items);  // exclusive
 ///   Job<void> setItemText(ItemText&& text);  // exclusive
 ///   Job<std::string> baseHash();  // shared
 ///   Job<void> attachTextEncoder(NativeTextEncoder& encoder, TextTuneRequest&& request);  // exclusive
@@ -88,6 +89,7 @@ class NativeModelGlue : public GatedObject<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("itemRows", static_cast<Method>(&NativeModelGlue::itemRowsGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("setItemRows", static_cast<Method>(&NativeModelGlue::setItemRowsGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("transferFrom", static_cast<Method>(&NativeModelGlue::transferFromGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("growItems", static_cast<Method>(&NativeModelGlue::growItemsGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("setItemText", static_cast<Method>(&NativeModelGlue::setItemTextGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("baseHash", static_cast<Method>(&NativeModelGlue::baseHashGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("attachTextEncoder", static_cast<Method>(&NativeModelGlue::attachTextEncoderGlue)),
@@ -255,6 +257,13 @@ class NativeModelGlue : public GatedObject<Derived> {
       this->gate_.check("transferFrom", Access::Exclusive);
       std::function<void()> release = holdNativeModel(base, "NativeModel.transferFrom");
       return this->template runGated<void>(info.Env(), "transferFrom", Access::Exclusive, [&] { return self().transferFrom(base); }, std::move(release));
+    });
+  }
+  Napi::Value growItemsGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.growItems");
+      int64_t items = readInt(info[0], "growItems.items");
+      return this->template runGated<void>(info.Env(), "growItems", Access::Exclusive, [&] { return self().growItems(std::move(items)); });
     });
   }
   Napi::Value setItemTextGlue(const Napi::CallbackInfo& info) {
