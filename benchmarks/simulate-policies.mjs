@@ -2,7 +2,8 @@
 /**
  * Long-term effects of serving policies, in the closed-loop simulator (issue 15): one synthetic population
  * (latent tastes, a 20% minority group), a SASRec fit again every round on what its lists made users take,
- * served as pure exploitation, with exploration (ε-greedy 0.1, softmax T 0.5 over the top 50) and through
+ * served as pure exploitation, with exploration (ε-greedy 0.1, softmax T 0.5 over the top 50; LinUCB α 0.5 and
+ * Thompson sampling v 0.3 over its last layer, rewarded 1 for the item taken, 0 for the others shown) and through
  * each re-ranker (MMR λ 0.7; calibrated λ 0.5 to the history's topic mix; an exposure floor of 0.3 for the
  * long tail, items outside the 20% most consumed at the start), beside the ideal, popularity and random
  * policies. Averaged over --seeds seeds: each measure at the last round; the first seed's runs are
@@ -35,6 +36,8 @@ function policies(population) {
     exploit: model({}),
     'ε-greedy 0.1': model({ explore: { policy: 'epsilon-greedy', epsilon: 0.1, seed: 1 } }),
     'softmax T 0.5': model({ explore: { policy: 'softmax', temperature: 0.5, seed: 1 } }),
+    LinUCB: { kind: 'model', recommend: {}, bandit: { policy: 'linucb', alpha: 0.5 } },
+    Thompson: { kind: 'model', recommend: {}, bandit: { policy: 'thompson', noise: 0.3, draws: 64 } },
     'MMR 0.7': model({ rerank: { method: 'mmr', lambda: 0.7 } }),
     'calibrated 0.5': model({ rerank: { method: 'calibrated', lambda: 0.5, categories: category } }),
     'long-tail floor 0.3': model({ rerank: { method: 'fair', group: (item) => !popularAtStart.has(item), share: 0.3 } }),
@@ -55,7 +58,7 @@ for (let seed = 1; seed <= seeds; seed++) {
     const options = { population, rounds, k: 10, startEvents: 5, seed };
     if (typeof policy === 'object') {
       model = await SASRec.create({ items: ITEMS, dim: 32, layers: 1, heads: 2, maxLen: 40, dropout: 0.1, threads: 2, seed });
-      options.policy = { model, fit: { epochs: 3, batchSize: 64, lr: 5e-3 }, recommend: policy.recommend };
+      options.policy = { model, fit: { epochs: 3, batchSize: 64, lr: 5e-3 }, recommend: policy.recommend, ...(policy.bandit && { bandit: policy.bandit }) };
     } else options.policy = policy;
     if (all.popularAtStart.size === 0) {
       // the long tail is fixed from the start events (the same in every run of this seed)

@@ -41,6 +41,18 @@ const modelPolicy = z.strictObject({
     })
     .optional(),
   rerank: z.strictObject({ method: z.literal('mmr'), lambda: z.number().min(0).max(1).optional() }).optional(),
+  bandit: z
+    .strictObject({
+      policy: z.enum(['linucb', 'thompson']),
+      alpha: z.number().min(0).optional(),
+      noise: z.number().positive().optional(),
+      lambda: z.number().positive().optional(),
+      prior: z.number().optional(),
+      pool: positiveInt.optional(),
+      draws: positiveInt.optional(),
+      seed: z.number().int().min(0).optional(),
+    })
+    .optional(),
 });
 
 const schema = z.strictObject({
@@ -86,6 +98,7 @@ export async function runSimulateCommand(o: SimulateCommandOptions): Promise<{ c
               model: model!,
               ...(p.fit && { fit: p.fit }),
               ...(p.retrainEvery && { retrainEvery: p.retrainEvery }),
+              ...(p.bandit && { bandit: p.bandit }),
               recommend: { ...(p.explore && { explore: p.explore as never }), ...(p.rerank && { rerank: p.rerank }) },
             };
       const { rounds } = await simulate({

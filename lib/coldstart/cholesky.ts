@@ -61,6 +61,17 @@ export function forwardSubstitute(l: Float64Array, n: number, b: ArrayLike<numbe
   return z;
 }
 
+/** x with Lᵀ·x = z (back substitution only), for one vector: with z ~ N(0, I), x ~ N(0, A⁻¹). */
+export function backSubstitute(l: Float64Array, n: number, z: ArrayLike<number>): Float64Array {
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = z[i]!;
+    for (let k = i + 1; k < n; k++) sum -= l[k * n + i]! * x[k]!;
+    x[i] = sum / l[i * n + i]!;
+  }
+  return x;
+}
+
 /** Solve A·X = B for symmetric positive-definite A (n, n) and B (n, m): factor, then solve. */
 export function solveSPD(a: Float64Array, n: number, b: Float64Array, m: number): Float64Array {
   return choleskySolve(choleskyFactor(a, n), n, b, m);

@@ -10,6 +10,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** A standard normal draw (Box–Muller; 1 − u keeps the logarithm finite). */
+export function normalDraw(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
 /** One draw from probabilities ∝ exp(x / t) (shifted by the largest x, so large scores do not overflow): its index and probability. */
 export function softmaxDraw(xs: readonly number[], t: number, random: () => number): { index: number; probability: number } {
   const top = Math.max(...xs);

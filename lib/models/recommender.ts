@@ -20,6 +20,7 @@ import { integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
 import { type Session, openSession } from './session.js';
+import { type BanditOptions, LinearBandit } from './bandit.js';
 import { generateSequence, type GenerateOptions, type Generated } from './generate.js';
 import {
   plainList,
@@ -170,6 +171,15 @@ export class SequentialRecommender implements AsyncDisposable {
       await this.#grow(grow);
       return trainModel(core, this, data, fit, push, callerStack);
     });
+  }
+
+  /**
+   * A contextual bandit over this model's candidates (LinUCB or Thompson sampling on a Bayesian linear head over the
+   * last layer's features, ./bandit.ts): lists with propensities, learning from observed rewards.
+   */
+  bandit(options: BanditOptions): LinearBandit {
+    this.#core.native(); // E_DISPOSED at once
+    return new LinearBandit(this, options);
   }
 
   /**

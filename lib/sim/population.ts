@@ -6,7 +6,7 @@
  * item of an average user is near 1. A minority group (share `minority`) draws its tastes around a
  * different μ, so a policy that serves the majority's tastes serves it worse (Mansoury et al. 2020).
  */
-import { seededRandom } from '../data/random.js';
+import { normalDraw, seededRandom } from '../data/random.js';
 
 export interface PopulationOptions {
   /** (int) users. Default 200. */
@@ -41,8 +41,7 @@ function gamma(shape: number, random: () => number): number {
     let x: number;
     let v: number;
     do {
-      // standard normal by Box–Muller
-      x = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      x = normalDraw(random);
       v = 1 + c * x;
     } while (v <= 0);
     v = v ** 3;

@@ -6,12 +6,14 @@
  * does to people and catalogue: the utility users got, catalogue coverage and Gini of exposure of the
  * lists, novelty and mean popularity of recommended items, homogenisation (mean Jaccard overlap of
  * what pairs of users have consumed), and the utility gap between the majority and minority groups.
- * Policies: 'ideal' (true utility), 'random', 'popularity' (most consumed so far), or a model.
+ * Policies: 'ideal' (true utility), 'random', 'popularity' (most consumed so far), or a model (its top k, or
+ * a bandit's lists over its candidates).
  */
 import { Dataset } from '../data/dataset.js';
 import { seededRandom, softmaxDraw } from '../data/random.js';
 import { SeqrecError } from '../errors.js';
 import { coverage, giniExposure, novelty, type TopKLists } from '../eval/beyond-accuracy.js';
+import type { BanditEvent, BanditOptions, LinearBandit } from '../models/bandit.js';
 import type { RecommendOptions } from '../models/inference.js';
 import type { SequentialRecommender } from '../models/recommender.js';
 import type { FitOptions } from '../train/fit-options.js';
@@ -31,6 +33,13 @@ export type SimulationPolicy =
       recommend?: Omit<RecommendOptions, 'k'>;
       /** (int) fit again every this many rounds. Default 1 */
       retrainEvery?: number;
+      /**
+       * lists from a contextual bandit over the model's candidates (LinUCB or Thompson sampling, ../models/bandit.ts)
+       * instead of its top k: it observes reward 1 for the item taken and 0 for the others shown. Its statistics
+       * outlive retraining (each fit continues from the current weights, so the features drift slowly rather than
+       * change meaning). Its seed defaults to the simulation's.
+       */
+      bandit?: BanditOptions;
     };
 
 export interface SimulationOptions {
@@ -116,7 +125,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const longest = o.start ? Math.max(...o.start.map((h) => h.length)) : startEvents;
   if (longest + rounds > items) throw invalid('options.rounds', `at most ${items - longest} (each round a user takes an item not taken before)`, rounds);
   const temperature = number('options.temperature', o.temperature ?? 0, 0, 1e6);
-  const random = seededRandom(integer('options.seed', o.seed ?? 0, 0, 2 ** 32 - 1));
+  const seed = integer('options.seed', o.seed ?? 0, 0, 2 ** 32 - 1);
+  const random = seededRandom(seed);
   const policy = o.policy;
   if (typeof policy !== 'string' && (policy === null || typeof policy !== 'object' || !('model' in policy)))
     throw invalid('options.policy', "'ideal', 'random', 'popularity' or { model, fit?, recommend?, retrainEvery? }", policy);
@@ -159,6 +169,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
 
   const unseen = (u: number) => Array.from({ length: items }, (_, i) => i + 1).filter((i) => !taken[u]!.has(i));
   const out: RoundStats[] = [];
+  let bandit: LinearBandit | undefined;
   for (let round = 1; round <= rounds; round++) {
     let lists: number[][];
     if (policy === 'ideal')
@@ -183,9 +194,17 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         return left.slice(0, k);
       });
     else {
-      if ((round - 1) % (policy.retrainEvery ?? 1) === 0) await policy.model.fit(Dataset.fromSequences(histories, items), { epochs: 3, ...policy.fit });
-      lists = (await policy.model.recommend(histories, { ...policy.recommend, k, excludeSeen: true })).map((l) => l.map((r) => r.item));
+      if ((round - 1) % (policy.retrainEvery ?? 1) === 0) {
+        await policy.model.fit(Dataset.fromSequences(histories, items), { epochs: 3, ...policy.fit });
+        if (policy.bandit) bandit ??= policy.model.bandit({ seed, ...policy.bandit });
+      }
+      const listOptions = { ...policy.recommend, k, excludeSeen: true };
+      if (bandit) {
+        lists = [];
+        for (const h of histories) lists.push((await bandit.recommend(h, listOptions)).map((r) => r.item)); // in turn: the draws stay seeded
+      } else lists = (await policy.model.recommend(histories, listOptions)).map((l) => l.map((r) => r.item));
     }
+    const feedback: BanditEvent[] = [];
     const before = Int32Array.from(counts);
     const gained = [0, 0];
     const members = [0, 0];
@@ -201,12 +220,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
               random,
             ).index;
       const item = list[at]!;
+      if (bandit) feedback.push(...list.map((shown) => ({ history: [...histories[u]!], item: shown, reward: shown === item ? 1 : 0 })));
       histories[u]!.push(item);
       taken[u]!.add(item);
       counts[item]!++;
       gained[group[u]!]! += u8(u, item);
       members[group[u]!]!++;
     }
+    await bandit?.observe(feedback);
     const top: TopKLists = { lists: Int32Array.from(lists.flatMap((l) => [...l, ...Array<number>(k - l.length).fill(0)])), width: k, numItems: items };
     const meanCount = before.reduce((s, c) => s + c, 0) / items;
     const lift = (inGroup: (u: number) => boolean) => {

@@ -58,6 +58,20 @@ describe('simulate', () => {
     expect(random.rounds.at(-1)!.coverage).toBeGreaterThan(a.rounds.at(-1)!.coverage);
   });
 
+  it('runs a bandit over the model in the loop: lists of k unseen items, the same run for a seed', async () => {
+    const population = syntheticPopulation({ users: 20, items: 60, seed: 4 });
+    const run = async (bandit: { policy: 'linucb' } | { policy: 'thompson'; draws: number }) => {
+      await using model = await SASRec.create({ items: 60, dim: 16, layers: 1, heads: 1, maxLen: 12, threads: 1, seed: 1 });
+      return await simulate({ population, policy: { model, fit: { epochs: 1 }, retrainEvery: 10, bandit }, rounds: 3, k: 5, startEvents: 3, seed: 2 });
+    };
+    for (const bandit of [{ policy: 'linucb' } as const, { policy: 'thompson', draws: 16 } as const]) {
+      const a = await run(bandit);
+      expect(a.histories.every((h) => h.length === 6 && new Set(h).size === 6)).toBe(true);
+      expect(a.rounds.every((r) => r.utility > 0 && r.coverage > 0)).toBe(true);
+      expect(await run(bandit)).toEqual(a);
+    }
+  }, 30_000);
+
   it('refuses a bad policy, a model of another catalogue, and more rounds than items', async () => {
     const population = syntheticPopulation({ users: 5, items: 20, seed: 1 });
     expect((await rejection(simulate({ population, policy: 'magic' as never }))).message).toMatch(/options\.policy/);
