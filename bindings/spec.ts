@@ -143,6 +143,8 @@ export const records: Record<string, RecordSpec> = {
       biasAndNormOnly: bool('base training: train only biases and LayerNorm parameters'),
       idDropout: float('text models: share of items whose id embedding is dropped per step, so the text part learns to stand alone'),
       profile: bool("time each step's phases (StepProfile); on CUDA the device is synchronised after each phase"),
+      groupOfUser: { type: 'Uint8Array', doc: "(U) fairness-aware training: each user's group, 0 or 1 (255 = neither); empty = off" },
+      groupGapWeight: float("λ of the penalty on the gap between the two groups' mean cross-entropy (train/group_gap.h)"),
     },
   },
   FitProgress: {
@@ -421,6 +423,7 @@ export const records: Record<string, RecordSpec> = {
       padShare: float('share of positions without a target'),
       float64: bool('run in float64 (for finite differences)'),
       probes: int('finite-difference coordinates'),
+      groupGapWeight: float('> 0: check GroupGapLoss instead (sequence b in group b % 2, every third in neither) against autograd of mean + λ·|gap|'),
     },
   },
   ParityCeResult: {

@@ -107,6 +107,10 @@ export interface AddonFitRequest {
   idDropout: number;
   /** time each step's phases (StepProfile); on CUDA the device is synchronised after each phase */
   profile: boolean;
+  /** (U) fairness-aware training: each user's group, 0 or 1 (255 = neither); empty = off */
+  groupOfUser: Uint8Array;
+  /** λ of the penalty on the gap between the two groups' mean cross-entropy (train/group_gap.h) */
+  groupGapWeight: number;
 }
 
 /** A progress report from the training thread. */
@@ -497,6 +501,8 @@ export interface AddonParityCeRequest {
   float64: boolean;
   /** finite-difference coordinates */
   probes: number;
+  /** > 0: check GroupGapLoss instead (sequence b in group b % 2, every third in neither) against autograd of mean + λ·|gap| */
+  groupGapWeight: number;
 }
 
 /** Both sides of the CE check. */

@@ -89,8 +89,21 @@ export interface FitOptions {
    * textAdapter holds it afterwards. Not with resume.
    */
   textEncoder?: TextTuningOptions;
+  /**
+   * Fairness-aware training: a penalty weight·|L̄₀ − L̄₁| on the gap between two user groups' mean cross-entropy
+   * (the differentiable stand-in for their ranking metric), e.g. by gender or by activity. `groups` gives each
+   * user of `data`, in user order, group 0 or 1, or -1 / null for neither (native/train/group_gap.h).
+   */
+  fairness?: FairnessOptions;
   /** (bool) time each step's phases; the summary's `profile` adds them up. On CUDA it synchronises after each phase, which costs a little. Default false. */
   profile?: boolean;
+}
+
+export interface FairnessOptions {
+  /** (U, in data's user order) 0, 1, or -1 / null for a user in neither group */
+  groups: ArrayLike<number | null>;
+  /** (float > 0) λ, the weight of the gap penalty */
+  weight: number;
 }
 
 /** The default of every optional fit option that has one value (idDropout: 0.5 with item text, else 0). */
@@ -138,6 +151,7 @@ const KEYS = [
   'freeze',
   'idDropout',
   'textEncoder',
+  'fairness',
   'profile',
 ] as const;
 
@@ -194,6 +208,7 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
         (model.textDim ?? 0) > 0 ? 0.999 : 0,
       ),
       profile: boolean('options.profile', o.profile ?? false),
+      ...resolveFairness(o.fairness, data.numUsers),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
     validation: resolveValidation(o.validation, model.items),
@@ -201,4 +216,26 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
     onProgress: o.onProgress === undefined ? undefined : func<(p: FitProgress) => void>('options.onProgress', o.onProgress),
     textEncoder: o.textEncoder,
   };
+}
+
+/** options.fairness as the native request's groupOfUser (255 = neither) and groupGapWeight; empty when off. */
+function resolveFairness(value: unknown, users: number): { groupOfUser: Uint8Array; groupGapWeight: number } {
+  if (value === undefined) return { groupOfUser: new Uint8Array(0), groupGapWeight: 0 };
+  const o = optionsObject('options.fairness', value) as Partial<FairnessOptions>;
+  noUnknownKeys('options.fairness', o, ['groups', 'weight']);
+  const groups = o.groups;
+  if (groups === null || typeof groups !== 'object' || typeof groups.length !== 'number' || groups.length !== users)
+    throw invalid('options.fairness.groups', `one group per user of data (${users}): 0, 1, or -1 / null for neither`, groups);
+  const groupOfUser = new Uint8Array(users);
+  const size = [0, 0];
+  for (let u = 0; u < users; u++) {
+    const g = groups[u];
+    if (g === null || g === -1) groupOfUser[u] = 255;
+    else if (g === 0 || g === 1) {
+      groupOfUser[u] = g;
+      size[g]!++;
+    } else throw invalid(`options.fairness.groups[${u}]`, '0, 1, or -1 / null for neither', g);
+  }
+  if (size[0] === 0 || size[1] === 0) throw invalid('options.fairness.groups', 'members in both group 0 and group 1', `${size[0]} and ${size[1]}`);
+  return { groupOfUser, groupGapWeight: number('options.fairness.weight', o.weight, 0, 1e6, { exclusiveMin: true }) };
 }

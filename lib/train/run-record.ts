@@ -60,6 +60,8 @@ export function lockedOptions(request: AddonFitRequest, validation: ResolvedVali
     'freeze.embeddings': r.freezeEmbeddings,
     'freeze.blocks': r.freezeBlocks,
     'freeze.biasAndNormOnly': r.biasAndNormOnly,
+    'fairness.groups': r.groupOfUser.length > 0 ? fingerprint([r.groupOfUser]) : null,
+    'fairness.weight': r.groupOfUser.length > 0 ? r.groupGapWeight : null,
     'validation.data': validation ? fingerprint([validation.data.offsets, validation.data.items, validation.data.targets]) : null,
     'validation.every': validation?.every ?? null,
     'validation.metric': validation?.metric ?? null,
@@ -133,7 +135,7 @@ export function decodeRun(text: string, file: string): RunRecord {
 }
 
 /** sha256 of typed arrays' bytes (a few ms for ML-1M): tells two datasets apart. */
-function fingerprint(arrays: Array<Int32Array | EvalSet['targets']>): string {
+function fingerprint(arrays: Array<Int32Array | Uint8Array | EvalSet['targets']>): string {
   const hash = createHash('sha256');
   for (const a of arrays) {
     hash.update(String(a.length));

@@ -12,6 +12,7 @@
 #include "model/transformer.h"
 #include "train/adamw.h"
 #include "train/fused_ce.h"
+#include "train/group_gap.h"
 #include "train/lr_schedule.h"
 
 namespace seqrec {
@@ -43,9 +44,24 @@ ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
 
   ParityCeResult out;
   out.chunkRows = fusedChunkRows(r.items, r.budgetBytes);
+  // The group-gap check: sequence b in group b % 2, every third in neither (255).
+  std::vector<uint8_t> groups(static_cast<size_t>(r.batch));
+  std::vector<int32_t> users(static_cast<size_t>(r.batch));
+  for (int32_t b = 0; b < r.batch; ++b) {
+    groups[b] = b % 3 == 2 ? 255 : static_cast<uint8_t>(b % 2);
+    users[b] = b;
+  }
   {  // fused
     torch::Tensor h = hidden.clone().requires_grad_(true), w = weight.clone().requires_grad_(true);
-    torch::Tensor loss = sequenceCrossEntropy(h, w, targets, r.budgetBytes, nullptr);
+    torch::Tensor loss;
+    if (r.groupGapWeight > 0) {
+      GroupGapLoss gap(groups, r.groupGapWeight);
+      double mean = 0.0;
+      gap(hidden, weight, targets, users, r.budgetBytes, &mean);  // the group averages start at this batch's means
+      loss = gap(h, w, targets, users, r.budgetBytes, &mean);     // so the sign is this batch's, as autograd's is
+    } else {
+      loss = sequenceCrossEntropy(h, w, targets, r.budgetBytes, nullptr);
+    }
     loss.backward();
     out.fusedLoss = loss.item<double>();
     out.fusedGradHidden = toDoubles(h.grad());
@@ -56,6 +72,18 @@ ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
     torch::Tensor logits = torch::mm(h.reshape({-1, r.dim}), w.t());  // (B·L, V)
     torch::Tensor loss = torch::nn::functional::cross_entropy(logits, targets.reshape({-1}) - 1,
                                                               torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1));
+    if (r.groupGapWeight > 0) {  // + λ·|L̄₀ − L̄₁| over each group's targets
+      torch::Tensor rows = torch::nn::functional::cross_entropy(
+          logits, targets.reshape({-1}) - 1,
+          torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1).reduction(torch::kNone));                       // (B·L)
+      torch::Tensor group = torch::tensor(std::vector<int64_t>(groups.begin(), groups.end())).repeat_interleave(r.length);  // (B·L)
+      torch::Tensor valid = targets.reshape({-1}).ne(0);                                                                    // (B·L)
+      auto groupMean = [&](int64_t g) {
+        torch::Tensor in = valid & group.eq(g);
+        return (rows * in.to(rows.dtype())).sum() / in.sum().to(rows.dtype());
+      };
+      loss = loss + r.groupGapWeight * (groupMean(0) - groupMean(1)).abs();
+    }
     loss.backward();
     out.referenceLoss = loss.item<double>();
     out.referenceGradHidden = toDoubles(h.grad());

@@ -67,6 +67,8 @@ struct FitRequest {
   bool biasAndNormOnly = false;  ///< base training: train only biases and LayerNorm parameters
   double idDropout = 0.0;  ///< text models: share of items whose id embedding is dropped per step, so the text part learns to stand alone
   bool profile = false;  ///< time each step's phases (StepProfile); on CUDA the device is synchronised after each phase
+  std::vector<uint8_t> groupOfUser;  ///< (U) fairness-aware training: each user's group, 0 or 1 (255 = neither); empty = off
+  double groupGapWeight = 0.0;  ///< λ of the penalty on the gap between the two groups' mean cross-entropy (train/group_gap.h)
 };
 
 /// A progress report from the training thread.
@@ -314,6 +316,7 @@ struct ParityCeRequest {
   double padShare = 0.0;  ///< share of positions without a target
   bool float64 = false;  ///< run in float64 (for finite differences)
   int64_t probes = 0;  ///< finite-difference coordinates
+  double groupGapWeight = 0.0;  ///< > 0: check GroupGapLoss instead (sequence b in group b % 2, every third in neither) against autograd of mean + λ·|gap|
 };
 
 /// Both sides of the CE check.

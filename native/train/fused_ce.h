@@ -19,6 +19,23 @@ int64_t fusedChunkRows(int64_t numItems, int64_t budgetBytes);
 torch::Tensor fusedLinearCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight, const torch::Tensor& targets,
                                       int64_t budgetBytes);
 
+// The weighted form: loss = Σ_n rowWeights_n · ℓ_n (rowWeights (N); the mean is 1/N each), with every
+// row's ℓ_n (N, detached) beside it, for objectives over groups of rows (train/group_gap.h).
+struct WeightedLoss {
+  torch::Tensor loss;       // ()
+  torch::Tensor rowLosses;  // (N)
+};
+WeightedLoss weightedLinearCrossEntropy(const torch::Tensor& hidden, const torch::Tensor& weight, const torch::Tensor& targets,
+                                        const torch::Tensor& rowWeights, int64_t budgetBytes);
+
+// The positions of (B, L) targets that carry one (0 = none), row-major.
+struct SequenceTargets {
+  torch::Tensor rows;       // (N) flat index into B·L
+  torch::Tensor items;      // (N) target item − 1, in [0, V)
+  torch::Tensor sequences;  // (N) the batch row b of each
+};
+SequenceTargets sequenceTargets(const torch::Tensor& targets);
+
 // The sequence form used by training: hidden (B, L, d), targets (B, L) int64 item ids with 0 at
 // positions that carry no target (padding, unmasked BERT positions). Returns the mean over the N
 // non-zero targets, and N through numTargets.

@@ -69,7 +69,7 @@ Batch BatchSampler::batch(int64_t epoch, int64_t index) {
       }
     }
   }
-  return {inputs, targets};
+  return {inputs, targets, std::vector<int32_t>(order_.begin() + start, order_.begin() + start + B)};
 }
 
 }  // namespace seqrec

@@ -28,8 +28,9 @@ struct SamplerOptions {
 };
 
 struct Batch {
-  torch::Tensor inputs;   // (B, L) int64, left-padded with 0
-  torch::Tensor targets;  // (B, L) int64, 0 where there is no target
+  torch::Tensor inputs;        // (B, L) int64, left-padded with 0
+  torch::Tensor targets;       // (B, L) int64, 0 where there is no target
+  std::vector<int32_t> users;  // (B) the user of each row
 };
 
 class BatchSampler {

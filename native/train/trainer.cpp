@@ -14,6 +14,7 @@
 #include "common/host_memory.h"
 #include "io/csr_check.h"
 #include "train/fused_ce.h"
+#include "train/group_gap.h"
 #include "train/lr_schedule.h"
 #include "train/sampler.h"
 #include "train/trainable.h"
@@ -110,7 +111,8 @@ struct FitSetup {
   LrSchedule schedule;
   TrainScope scope;
   SoftmaxItems softmax;
-  TextTower* tower = nullptr;  // end-to-end text fit: the encoder's adapter trains too
+  TextTower* tower = nullptr;            // end-to-end text fit: the encoder's adapter trains too
+  std::optional<GroupGapLoss> groupGap;  // fairness-aware training (FitRequest.groupOfUser)
 };
 
 FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& data) {
@@ -130,6 +132,17 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
     for (const auto& item : s.tower->trainable()) s.scope.trainable.insert(item.key(), item.value());
   if (r.idDropout < 0.0 || r.idDropout >= 1.0 || (r.idDropout > 0.0 && !model.net->hasText()))
     throw Error(ErrorCode::InvalidOption, "fit: idDropout must be in [0, 1), and above 0 only for a model with item text");
+  if (!r.groupOfUser.empty()) {
+    if (static_cast<int64_t>(r.groupOfUser.size()) != data.numUsers())
+      throw Error(ErrorCode::InvalidOption, "fit: groupOfUser has " + std::to_string(r.groupOfUser.size()) + " entries for " +
+                                                std::to_string(data.numUsers()) + " users");
+    for (size_t u = 0; u < r.groupOfUser.size(); ++u)
+      if (r.groupOfUser[u] > 1 && r.groupOfUser[u] != 255)
+        throw Error(ErrorCode::InvalidOption, "fit: groupOfUser[" + std::to_string(u) + "] is " + std::to_string(r.groupOfUser[u]) +
+                                                  "; expected 0, 1 or 255 (no group)");
+    if (!(r.groupGapWeight > 0.0)) throw Error(ErrorCode::InvalidOption, "fit: groupGapWeight must be > 0 with groupOfUser");
+    s.groupGap.emplace(std::vector<uint8_t>(r.groupOfUser.begin(), r.groupOfUser.end()), r.groupGapWeight);
+  }
   const AdamWOptions options = adamWOptions(model, r);
   if (r.resume)
     continueRun(run, s.scope, options);
@@ -185,10 +198,13 @@ std::optional<double> accumulate(Recommender& model, const FitRequest& r, FitSet
       targets = s.softmax.remap.index_select(0, targets.flatten()).view_as(targets);  // (B, L) in 0..V_a
     }
     clock.lap(&StepProfile::forwardSec, profile);
-    torch::Tensor loss = sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
+    double meanLoss = 0.0;  // what progress reports: the plain mean cross-entropy
+    torch::Tensor loss = s.groupGap ? (*s.groupGap)(hidden, output, targets, batch.users, r.lossChunkBytes, &meanLoss)
+                                    : sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
+    if (!s.groupGap) meanLoss = loss.item<double>();
     clock.lap(&StepProfile::lossSec, profile);
     (loss / static_cast<double>(r.accumSteps)).backward();
-    stepLoss += loss.item<double>() / static_cast<double>(r.accumSteps);
+    stepLoss += meanLoss / static_cast<double>(r.accumSteps);
     sequences += inputs.size(0);
     clock.lap(&StepProfile::backwardSec, profile);
   }

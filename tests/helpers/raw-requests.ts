@@ -30,6 +30,8 @@ export function rawFitRequest(offsets: Int32Array, items: Int32Array, overrides:
     biasAndNormOnly: false,
     idDropout: 0,
     profile: false,
+    groupOfUser: new Uint8Array(0),
+    groupGapWeight: 0,
     ...overrides,
   };
 }

@@ -13,7 +13,19 @@ const SMALL_BUDGET = (items: number) => items * 8 * 3; // fusedChunkRows: 3 rows
 const ONE_CHUNK_BUDGET = 1 << 30;
 
 function request(shape: Partial<AddonParityCeRequest>): AddonParityCeRequest {
-  return { batch: 3, length: 10, dim: 16, items: 60, seed: 1, budgetBytes: ONE_CHUNK_BUDGET, padShare: 0.3, float64: false, probes: 0, ...shape };
+  return {
+    batch: 3,
+    length: 10,
+    dim: 16,
+    items: 60,
+    seed: 1,
+    budgetBytes: ONE_CHUNK_BUDGET,
+    padShare: 0.3,
+    float64: false,
+    probes: 0,
+    groupGapWeight: 0,
+    ...shape,
+  };
 }
 
 /** Rows of dH (one per (b, l) position) that carry a gradient, i.e. the number of targets N. */
@@ -88,6 +100,23 @@ describe('fused cross-entropy in float64', () => {
       const r = await addon().parityCrossEntropy(request({ ...shape, budgetBytes, seed: 5 }));
       expect(r.probeAnalytic.length).toBe(24);
       expectClose('finite differences', r.probeAnalytic, r.probeNumeric, { atol: 1e-6, rtol: 1e-6 });
+    });
+  }
+});
+
+describe('fairness-aware loss (GroupGapLoss: mean + λ·|L̄₀ − L̄₁|) vs autograd', () => {
+  for (const [lambda, budget, float64] of [
+    [0.5, ONE_CHUNK_BUDGET, false],
+    [0.5, SMALL_BUDGET(97), false],
+    [3, SMALL_BUDGET(97), true], // λ above a group's share: negative row weights
+  ] as const) {
+    it(`λ ${lambda}, ${budget === ONE_CHUNK_BUDGET ? 'one chunk' : 'many chunks'}, ${float64 ? 'float64' : 'fp32'}`, async () => {
+      const atol = float64 ? 1e-10 : 1e-5;
+      const shape = { batch: 6, length: 12, dim: 16, items: 97, budgetBytes: budget, float64, groupGapWeight: lambda };
+      const r = await addon().parityCrossEntropy(request(shape));
+      expectFusedMatchesAutograd(r, atol);
+      const plain = await addon().parityCrossEntropy(request({ ...shape, groupGapWeight: 0 }));
+      expect(Math.abs(r.referenceLoss - plain.referenceLoss)).toBeGreaterThan(1e-3); // the penalty is there
     });
   }
 });

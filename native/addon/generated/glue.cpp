@@ -95,6 +95,8 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.biasAndNormOnly = readBool(object.Get("biasAndNormOnly"), path + ".biasAndNormOnly");
   out.idDropout = readFloat(object.Get("idDropout"), path + ".idDropout");
   out.profile = readBool(object.Get("profile"), path + ".profile");
+  out.groupOfUser = readUint8Array(object.Get("groupOfUser"), path + ".groupOfUser");
+  out.groupGapWeight = readFloat(object.Get("groupGapWeight"), path + ".groupGapWeight");
   return out;
 }
 
@@ -428,6 +430,7 @@ ParityCeRequest readParityCeRequest(const Napi::Value& value, const std::string&
   out.padShare = readFloat(object.Get("padShare"), path + ".padShare");
   out.float64 = readBool(object.Get("float64"), path + ".float64");
   out.probes = readInt(object.Get("probes"), path + ".probes");
+  out.groupGapWeight = readFloat(object.Get("groupGapWeight"), path + ".groupGapWeight");
   return out;
 }
 
