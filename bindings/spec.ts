@@ -145,6 +145,9 @@ export const records: Record<string, RecordSpec> = {
       profile: bool("time each step's phases (StepProfile); on CUDA the device is synchronised after each phase"),
       groupOfUser: { type: 'Uint8Array', doc: "(U) fairness-aware training: each user's group, 0 or 1 (255 = neither); empty = off" },
       groupGapWeight: float("λ of the penalty on the gap between the two groups' mean cross-entropy (train/group_gap.h)"),
+      loss: str('"ce" (full softmax, fused), "bce", "gbce" or "sampled-softmax" (train/sampled_loss.h)'),
+      negatives: int('bce / gbce: negatives per target; sampled-softmax: shared negatives per batch'),
+      gbceT: float('gbce calibration t in [0, 1]'),
     },
   },
   FitProgress: {
@@ -438,6 +441,29 @@ export const records: Record<string, RecordSpec> = {
       referenceGradWeight: { type: 'Float64Array', doc: 'dL/dweight, autograd' },
       probeAnalytic: { type: 'Float64Array', doc: 'fused gradient at probed coordinates' },
       probeNumeric: { type: 'Float64Array', doc: 'central differences at the same coordinates' },
+    },
+  },
+  ParitySampledLossRequest: {
+    doc: 'Check: SampledLoss (autograd) against the formula written out in double loops over the same negatives, and its central differences.',
+    fields: {
+      batch: int('sequences'),
+      length: int('positions'),
+      dim: int('width'),
+      items: int('catalogue V'),
+      seed: int('seed'),
+      loss: str('"bce", "gbce" or "sampled-softmax"'),
+      negatives: int('k or |S|'),
+      gbceT: float('gbce t'),
+      probes: int('finite-difference coordinates'),
+    },
+  },
+  ParitySampledLossResult: {
+    doc: 'Both sides of the sampled-loss check.',
+    fields: {
+      loss: float('SampledLoss value'),
+      referenceLoss: float('the formula in loops'),
+      probeAnalytic: { type: 'Float64Array', doc: 'autograd gradient at probed coordinates of hidden and the table' },
+      probeNumeric: { type: 'Float64Array', doc: "central differences of the loops' loss at the same coordinates" },
     },
   },
   ParityAdamWRequest: {
@@ -770,6 +796,12 @@ export const functions: Record<string, MethodSpec> = {
     doc: 'Internal numeric check.',
     args: [{ name: 'request', type: { record: 'ParityCeRequest' } }],
     returns: { record: 'ParityCeResult' },
+    async: true,
+  },
+  paritySampledLoss: {
+    doc: 'Internal numeric check.',
+    args: [{ name: 'request', type: { record: 'ParitySampledLossRequest' } }],
+    returns: { record: 'ParitySampledLossResult' },
     async: true,
   },
   parityAdamW: {

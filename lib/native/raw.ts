@@ -111,6 +111,12 @@ export interface AddonFitRequest {
   groupOfUser: Uint8Array;
   /** λ of the penalty on the gap between the two groups' mean cross-entropy (train/group_gap.h) */
   groupGapWeight: number;
+  /** "ce" (full softmax, fused), "bce", "gbce" or "sampled-softmax" (train/sampled_loss.h) */
+  loss: string;
+  /** bce / gbce: negatives per target; sampled-softmax: shared negatives per batch */
+  negatives: number;
+  /** gbce calibration t in [0, 1] */
+  gbceT: number;
 }
 
 /** A progress report from the training thread. */
@@ -527,6 +533,40 @@ export interface AddonParityCeResult {
   probeNumeric: Float64Array;
 }
 
+/** Check: SampledLoss (autograd) against the formula written out in double loops over the same negatives, and its central differences. */
+export interface AddonParitySampledLossRequest {
+  /** sequences */
+  batch: number;
+  /** positions */
+  length: number;
+  /** width */
+  dim: number;
+  /** catalogue V */
+  items: number;
+  /** seed */
+  seed: number;
+  /** "bce", "gbce" or "sampled-softmax" */
+  loss: string;
+  /** k or |S| */
+  negatives: number;
+  /** gbce t */
+  gbceT: number;
+  /** finite-difference coordinates */
+  probes: number;
+}
+
+/** Both sides of the sampled-loss check. */
+export interface AddonParitySampledLossResult {
+  /** SampledLoss value */
+  loss: number;
+  /** the formula in loops */
+  referenceLoss: number;
+  /** autograd gradient at probed coordinates of hidden and the table */
+  probeAnalytic: Float64Array;
+  /** central differences of the loops' loss at the same coordinates */
+  probeNumeric: Float64Array;
+}
+
 /** Check: this AdamW vs torch::optim::AdamW over a run with warmup+cosine lr and two groups. */
 export interface AddonParityAdamWRequest {
   /** steps */
@@ -744,6 +784,8 @@ export interface AddonModule {
   stopJobs(): void;
   /** Internal numeric check. */
   parityCrossEntropy(request: AddonParityCeRequest): Promise<AddonParityCeResult>;
+  /** Internal numeric check. */
+  paritySampledLoss(request: AddonParitySampledLossRequest): Promise<AddonParitySampledLossResult>;
   /** Internal numeric check. */
   parityAdamW(request: AddonParityAdamWRequest): Promise<AddonParityAdamWResult>;
   /** Internal numeric check. */

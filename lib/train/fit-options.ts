@@ -90,6 +90,18 @@ export interface FitOptions {
    */
   textEncoder?: TextTuningOptions;
   /**
+   * (str) the objective: 'ce' full-softmax cross-entropy over the whole catalogue (fused; the default), or one over
+   * sampled items: 'bce' (k uniform negatives per target; k = 1 is the original SASRec), 'gbce' (gSASRec's
+   * calibrated BCE, `gbceT`), 'sampled-softmax' (`negatives` shared per batch drawn by popularity, logQ-corrected:
+   * the option for catalogues of millions). Formulas in native/train/sampled_loss.h. The reported loss is the
+   * objective's own value.
+   */
+  loss?: 'ce' | 'bce' | 'gbce' | 'sampled-softmax';
+  /** (int) negatives: per target for bce (default 1) and gbce (default 256), shared per batch for sampled-softmax (default 1024). */
+  negatives?: number;
+  /** (float in [0, 1]) gbce's calibration t (β = t·(α − 1) + 1, α = k / (V − 1)). Default 0.75. */
+  gbceT?: number;
+  /**
    * Fairness-aware training: a penalty weight·|L̄₀ − L̄₁| on the gap between two user groups' mean cross-entropy
    * (the differentiable stand-in for their ranking metric), e.g. by gender or by activity. `groups` gives each
    * user of `data`, in user order, group 0 or 1, or -1 / null for neither (native/train/group_gap.h).
@@ -151,6 +163,9 @@ const KEYS = [
   'freeze',
   'idDropout',
   'textEncoder',
+  'loss',
+  'negatives',
+  'gbceT',
   'fairness',
   'profile',
 ] as const;
@@ -209,6 +224,7 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
       ),
       profile: boolean('options.profile', o.profile ?? false),
       ...resolveFairness(o.fairness, data.numUsers),
+      ...resolveLoss(o.loss, o.negatives, o.gbceT),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
     validation: resolveValidation(o.validation, model.items),
@@ -238,4 +254,17 @@ function resolveFairness(value: unknown, users: number): { groupOfUser: Uint8Arr
   }
   if (size[0] === 0 || size[1] === 0) throw invalid('options.fairness.groups', 'members in both group 0 and group 1', `${size[0]} and ${size[1]}`);
   return { groupOfUser, groupGapWeight: number('options.fairness.weight', o.weight, 0, 1e6, { exclusiveMin: true }) };
+}
+
+/** options.loss, negatives and gbceT, each default filled in; negatives and gbceT only where the loss reads them. */
+function resolveLoss(lossOption: unknown, negatives: unknown, gbceT: unknown): { loss: string; negatives: number; gbceT: number } {
+  const loss = oneOf('options.loss', lossOption ?? 'ce', ['ce', 'bce', 'gbce', 'sampled-softmax'] as const);
+  if (loss === 'ce' && negatives !== undefined) throw invalid('options.negatives', "absent with loss 'ce' (it scores every item)", negatives);
+  if (loss !== 'gbce' && gbceT !== undefined) throw invalid('options.gbceT', "given only with loss 'gbce'", gbceT);
+  const defaultNegatives = { ce: 1, bce: 1, gbce: 256, 'sampled-softmax': 1024 }[loss];
+  return {
+    loss,
+    negatives: integer('options.negatives', negatives ?? defaultNegatives, 1, 1 << 20),
+    gbceT: loss === 'gbce' ? number('options.gbceT', gbceT ?? 0.75, 0, 1) : 0,
+  };
 }

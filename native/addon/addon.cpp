@@ -40,6 +40,9 @@ Versions versions(Napi::Env env) {
 Napi::Value parityCrossEntropy(Napi::Env env, ParityCeRequest&& r) {
   return runAsync<ParityCeResult>(env, [r = std::move(r)] { return crossEntropyParity(r); });
 }
+Napi::Value paritySampledLoss(Napi::Env env, ParitySampledLossRequest&& r) {
+  return runAsync<ParitySampledLossResult>(env, [r = std::move(r)] { return sampledLossParity(r); });
+}
 Napi::Value parityAdamW(Napi::Env env, ParityAdamWRequest&& r) {
   return runAsync<ParityAdamWResult>(env, [r = std::move(r)] { return adamWParity(r); });
 }

@@ -14,6 +14,7 @@
 #include "train/fused_ce.h"
 #include "train/group_gap.h"
 #include "train/lr_schedule.h"
+#include "train/sampled_loss.h"
 
 namespace seqrec {
 
@@ -106,6 +107,82 @@ ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
         inHidden ? (lossAt(plus, weight) - lossAt(minus, weight)) / (2 * eps) : (lossAt(hidden, plus) - lossAt(hidden, minus)) / (2 * eps);
     out.probeNumeric.push_back(numeric);
     out.probeAnalytic.push_back(inHidden ? out.fusedGradHidden[index] : out.fusedGradWeight[index]);
+  }
+  return out;
+}
+
+// The sampled objectives of train/sampled_loss.h written out again, one target and one negative at a
+// time in double, from the negatives SampledLoss drew.
+static double sampledLossByLoops(const ParitySampledLossRequest& r, const torch::Tensor& hidden, const torch::Tensor& weight,
+                                 const torch::Tensor& targets, const torch::Tensor& negatives, const std::vector<double>& q) {
+  const int64_t d = r.dim, V = r.items;
+  auto score = [&](int64_t row, int64_t item) {
+    double s = 0.0;
+    for (int64_t c = 0; c < d; ++c) s += hidden.view({-1, d})[row][c].item<double>() * weight[item][c].item<double>();
+    return s;
+  };
+  auto logSigmoid = [](double x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); };
+  const auto* t = targets.data_ptr<int64_t>();
+  double total = 0.0;
+  int64_t n = 0;
+  for (int64_t row = 0; row < targets.numel(); ++row) {
+    if (t[row] == 0) continue;
+    const int64_t y = t[row] - 1;
+    if (r.loss == "sampled-softmax") {
+      const int64_t S = negatives.size(0);
+      const double pos = score(row, y) - std::log(S * q[y]);
+      double sum = std::exp(pos);
+      for (int64_t j = 0; j < S; ++j) {
+        const int64_t i = negatives[j].item<int64_t>();
+        if (i != y) sum += std::exp(score(row, i) - std::log(S * q[i]));
+      }
+      total += std::log(sum) - pos;
+    } else {
+      const int64_t k = negatives.size(1);
+      const double beta = r.loss == "gbce" ? r.gbceT * (static_cast<double>(k) / (V - 1) - 1.0) + 1.0 : 1.0;
+      double l = -beta * logSigmoid(score(row, y));
+      for (int64_t j = 0; j < k; ++j) l -= logSigmoid(-score(row, negatives[n][j].item<int64_t>()));
+      total += l;
+    }
+    ++n;
+  }
+  return total / static_cast<double>(n);
+}
+
+ParitySampledLossResult sampledLossParity(const ParitySampledLossRequest& r) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));
+  const auto opts = torch::TensorOptions().dtype(torch::kDouble);
+  torch::Tensor hidden = torch::randn({r.batch, r.length, r.dim}, gen, opts);                      // (B, L, d)
+  torch::Tensor weight = torch::randn({r.items, r.dim}, gen, opts) * 0.3;                          // (V, d)
+  torch::Tensor targets = torch::randint(1, r.items + 1, {r.batch, r.length}, gen, torch::kLong);  // (B, L)
+  targets.masked_fill_(torch::rand({r.batch, r.length}, gen) < 0.3, 0);
+  targets.index_put_({0, r.length - 1}, 1);
+  torch::Tensor counts = torch::randint(0, 50, {r.items}, gen, torch::kLong);  // (V) a skewed popularity
+  SampledLoss loss(SampledLossOptions{r.loss, r.negatives, r.gbceT}, counts);
+  const torch::Tensor c = (counts.to(torch::kDouble) + 1.0) / (counts.to(torch::kDouble) + 1.0).sum();
+  const std::vector<double> q(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+
+  ParitySampledLossResult out;
+  torch::Tensor h = hidden.clone().requires_grad_(true), w = weight.clone().requires_grad_(true);
+  torch::Tensor value = loss(h, w, targets, gen);
+  value.backward();
+  out.loss = value.item<double>();
+  const torch::Tensor negatives = loss.lastNegatives();
+  out.referenceLoss = sampledLossByLoops(r, hidden, weight, targets, negatives, q);
+  const double eps = 1e-6;
+  for (int64_t p = 0; p < r.probes; ++p) {
+    const bool inHidden = p % 2 == 0;
+    torch::Tensor base = inHidden ? hidden : weight;
+    const int64_t index = torch::randint(0, base.numel(), {1}, gen, torch::kLong).item<int64_t>();
+    torch::Tensor plus = base.clone(), minus = base.clone();
+    plus.view({-1})[index] += eps;
+    minus.view({-1})[index] -= eps;
+    const double numeric =
+        inHidden
+            ? (sampledLossByLoops(r, plus, weight, targets, negatives, q) - sampledLossByLoops(r, minus, weight, targets, negatives, q))
+            : (sampledLossByLoops(r, hidden, plus, targets, negatives, q) - sampledLossByLoops(r, hidden, minus, targets, negatives, q));
+    out.probeNumeric.push_back(numeric / (2 * eps));
+    out.probeAnalytic.push_back((inHidden ? h.grad() : w.grad()).view({-1})[index].item<double>());
   }
   return out;
 }

@@ -69,6 +69,9 @@ struct FitRequest {
   bool profile = false;  ///< time each step's phases (StepProfile); on CUDA the device is synchronised after each phase
   std::vector<uint8_t> groupOfUser;  ///< (U) fairness-aware training: each user's group, 0 or 1 (255 = neither); empty = off
   double groupGapWeight = 0.0;  ///< λ of the penalty on the gap between the two groups' mean cross-entropy (train/group_gap.h)
+  std::string loss;  ///< "ce" (full softmax, fused), "bce", "gbce" or "sampled-softmax" (train/sampled_loss.h)
+  int64_t negatives = 0;  ///< bce / gbce: negatives per target; sampled-softmax: shared negatives per batch
+  double gbceT = 0.0;  ///< gbce calibration t in [0, 1]
 };
 
 /// A progress report from the training thread.
@@ -330,6 +333,27 @@ struct ParityCeResult {
   std::vector<double> referenceGradWeight;  ///< dL/dweight, autograd
   std::vector<double> probeAnalytic;  ///< fused gradient at probed coordinates
   std::vector<double> probeNumeric;  ///< central differences at the same coordinates
+};
+
+/// Check: SampledLoss (autograd) against the formula written out in double loops over the same negatives, and its central differences.
+struct ParitySampledLossRequest {
+  int64_t batch = 0;  ///< sequences
+  int64_t length = 0;  ///< positions
+  int64_t dim = 0;  ///< width
+  int64_t items = 0;  ///< catalogue V
+  int64_t seed = 0;  ///< seed
+  std::string loss;  ///< "bce", "gbce" or "sampled-softmax"
+  int64_t negatives = 0;  ///< k or |S|
+  double gbceT = 0.0;  ///< gbce t
+  int64_t probes = 0;  ///< finite-difference coordinates
+};
+
+/// Both sides of the sampled-loss check.
+struct ParitySampledLossResult {
+  double loss = 0.0;  ///< SampledLoss value
+  double referenceLoss = 0.0;  ///< the formula in loops
+  std::vector<double> probeAnalytic;  ///< autograd gradient at probed coordinates of hidden and the table
+  std::vector<double> probeNumeric;  ///< central differences of the loops' loss at the same coordinates
 };
 
 /// Check: this AdamW vs torch::optim::AdamW over a run with warmup+cosine lr and two groups.

@@ -16,6 +16,7 @@
 #include "train/fused_ce.h"
 #include "train/group_gap.h"
 #include "train/lr_schedule.h"
+#include "train/sampled_loss.h"
 #include "train/sampler.h"
 #include "train/trainable.h"
 
@@ -113,6 +114,8 @@ struct FitSetup {
   SoftmaxItems softmax;
   TextTower* tower = nullptr;            // end-to-end text fit: the encoder's adapter trains too
   std::optional<GroupGapLoss> groupGap;  // fairness-aware training (FitRequest.groupOfUser)
+  std::optional<SampledLoss> sampled;    // FitRequest.loss other than "ce"
+  torch::Tensor samplingCounts;          // (V) its items' training frequency, until the output rows are known
 };
 
 FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& data) {
@@ -143,6 +146,12 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
     if (!(r.groupGapWeight > 0.0)) throw Error(ErrorCode::InvalidOption, "fit: groupGapWeight must be > 0 with groupOfUser");
     s.groupGap.emplace(std::vector<uint8_t>(r.groupOfUser.begin(), r.groupOfUser.end()), r.groupGapWeight);
   }
+  if (r.loss != "ce") {
+    if (s.groupGap) throw Error(ErrorCode::InvalidOption, "fit: fairness groups train the full cross-entropy (loss \"ce\") only");
+    torch::Tensor counts = torch::zeros({model.config.numItems + 1}, torch::kLong);  // (V+1) training frequency by item id
+    for (int32_t item : data.items) counts[item] += 1;
+    s.samplingCounts = counts.narrow(0, 1, model.config.numItems);  // (V) rows of the output table
+  }
   const AdamWOptions options = adamWOptions(model, r);
   if (r.resume)
     continueRun(run, s.scope, options);
@@ -152,6 +161,10 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
   // when the item table is frozen: their id rows would join the model untrained.
   s.softmax = model.net->hasText() ? softmaxItems(model.net, data.items, model.device) : SoftmaxItems{};
   if (r.adapter.empty() && !r.freezeEmbeddings && !r.biasAndNormOnly) model.net->activateItems(data.items);
+  if (s.samplingCounts.defined()) {  // the output table's rows: all V items, or the text model's active ones
+    torch::Tensor counts = s.softmax.rows.defined() ? s.samplingCounts.index_select(0, s.softmax.rows.cpu() - 1) : s.samplingCounts;
+    s.sampled.emplace(SampledLossOptions{r.loss, r.negatives, r.gbceT}, counts);
+  }
   return s;
 }
 
@@ -199,8 +212,9 @@ std::optional<double> accumulate(Recommender& model, const FitRequest& r, FitSet
     }
     clock.lap(&StepProfile::forwardSec, profile);
     double meanLoss = 0.0;  // what progress reports: the plain mean cross-entropy
-    torch::Tensor loss = s.groupGap ? (*s.groupGap)(hidden, output, targets, batch.users, r.lossChunkBytes, &meanLoss)
-                                    : sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
+    torch::Tensor loss = s.groupGap  ? (*s.groupGap)(hidden, output, targets, batch.users, r.lossChunkBytes, &meanLoss)
+                         : s.sampled ? (*s.sampled)(hidden, output, targets, model.generator)
+                                     : sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
     if (!s.groupGap) meanLoss = loss.item<double>();
     clock.lap(&StepProfile::lossSec, profile);
     (loss / static_cast<double>(r.accumSteps)).backward();

@@ -32,6 +32,9 @@ export function rawFitRequest(offsets: Int32Array, items: Int32Array, overrides:
     profile: false,
     groupOfUser: new Uint8Array(0),
     groupGapWeight: 0,
+    loss: 'ce',
+    negatives: 1,
+    gbceT: 0,
     ...overrides,
   };
 }

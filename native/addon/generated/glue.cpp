@@ -97,6 +97,9 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.profile = readBool(object.Get("profile"), path + ".profile");
   out.groupOfUser = readUint8Array(object.Get("groupOfUser"), path + ".groupOfUser");
   out.groupGapWeight = readFloat(object.Get("groupGapWeight"), path + ".groupGapWeight");
+  out.loss = readString(object.Get("loss"), path + ".loss");
+  out.negatives = readInt(object.Get("negatives"), path + ".negatives");
+  out.gbceT = readFloat(object.Get("gbceT"), path + ".gbceT");
   return out;
 }
 
@@ -448,6 +451,30 @@ Napi::Value toJs(Napi::Env env, const ParityCeResult& value) {
   return object;
 }
 
+ParitySampledLossRequest readParitySampledLossRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "ParitySampledLossRequest");
+  ParitySampledLossRequest out;
+  out.batch = readInt(object.Get("batch"), path + ".batch");
+  out.length = readInt(object.Get("length"), path + ".length");
+  out.dim = readInt(object.Get("dim"), path + ".dim");
+  out.items = readInt(object.Get("items"), path + ".items");
+  out.seed = readInt(object.Get("seed"), path + ".seed");
+  out.loss = readString(object.Get("loss"), path + ".loss");
+  out.negatives = readInt(object.Get("negatives"), path + ".negatives");
+  out.gbceT = readFloat(object.Get("gbceT"), path + ".gbceT");
+  out.probes = readInt(object.Get("probes"), path + ".probes");
+  return out;
+}
+
+Napi::Value toJs(Napi::Env env, const ParitySampledLossResult& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("loss", toJs(env, value.loss));
+  object.Set("referenceLoss", toJs(env, value.referenceLoss));
+  object.Set("probeAnalytic", toJs(env, value.probeAnalytic));
+  object.Set("probeNumeric", toJs(env, value.probeNumeric));
+  return object;
+}
+
 ParityAdamWRequest readParityAdamWRequest(const Napi::Value& value, const std::string& path) {
   Napi::Object object = readObject(value, path, "ParityAdamWRequest");
   ParityAdamWRequest out;
@@ -555,6 +582,13 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
       return parityCrossEntropy(info.Env(), std::move(request));
     });
   }, "parityCrossEntropy"));
+  exports.Set("paritySampledLoss", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "paritySampledLoss");
+      ParitySampledLossRequest request = readParitySampledLossRequest(info[0], "paritySampledLoss.request");
+      return paritySampledLoss(info.Env(), std::move(request));
+    });
+  }, "paritySampledLoss"));
   exports.Set("parityAdamW", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 1, "parityAdamW");

@@ -44,6 +44,8 @@ Napi::Value toJs(Napi::Env env, const ModelInfo& value);
 Napi::Value toJs(Napi::Env env, const Versions& value);
 ParityCeRequest readParityCeRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityCeResult& value);
+ParitySampledLossRequest readParitySampledLossRequest(const Napi::Value& value, const std::string& path);
+Napi::Value toJs(Napi::Env env, const ParitySampledLossResult& value);
 ParityAdamWRequest readParityAdamWRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityAdamWResult& value);
 ParityAttentionRequest readParityAttentionRequest(const Napi::Value& value, const std::string& path);
