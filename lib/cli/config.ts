@@ -71,6 +71,10 @@ const schema = z.strictObject({
       weightDecay: z.number().min(0).optional(),
       warmupSteps: z.number().int().min(0).optional(),
       schedule: z.enum(['constant', 'linear', 'cosine']).optional(),
+      /** (str) the objective (FitOptions.loss) */
+      loss: z.enum(['ce', 'bce', 'gbce', 'sampled-softmax']).optional(),
+      negatives: positiveInt.optional(),
+      gbceT: z.number().min(0).max(1).optional(),
       validateEvery: positiveInt.optional(),
       patience: z.number().int().min(0).optional(),
       metric: z.string().optional(),

@@ -101,6 +101,9 @@ withData(
   .option('--weight-decay <x>', `AdamW weight decay${dflt(FIT_DEFAULTS.weightDecay)}`, float('--weight-decay'))
   .option('--warmup-steps <n>', `linear warmup steps${dflt(FIT_DEFAULTS.warmupSteps)}`, int('--warmup-steps'))
   .option('--schedule <name>', `constant | linear | cosine${dflt(FIT_DEFAULTS.schedule)}`)
+  .option('--loss <name>', `ce | bce | gbce | sampled-softmax${dflt('ce')}`)
+  .option('--negatives <n>', 'bce / gbce: negatives per target; sampled-softmax: shared per batch (default 1 / 256 / 1024)', int('--negatives'))
+  .option('--gbce-t <t>', 'gbce calibration t in [0, 1] (default 0.75)', float('--gbce-t'))
   .option('--validate-every <n>', `epochs between validations${dflt(VALIDATION_DEFAULTS.every)}`, int('--validate-every'))
   .option('--patience <n>', `validations without improvement before stopping${dflt(VALIDATION_DEFAULTS.patience)}`, int('--patience'))
   .option('--metric <name>', `validation metric to maximise${dflt(VALIDATION_DEFAULTS.metric)}`)
@@ -168,6 +171,9 @@ function trainConfig(o: OptionValues): Promise<Config> {
       weightDecay: o.weightDecay,
       warmupSteps: o.warmupSteps,
       schedule: o.schedule,
+      loss: o.loss,
+      negatives: o.negatives,
+      gbceT: o.gbceT,
       validateEvery: o.validateEvery,
       patience: o.patience,
       metric: o.metric,

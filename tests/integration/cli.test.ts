@@ -202,6 +202,9 @@ describe('seqrec CLI', () => {
     const badFlag = await seqrec('train', '--epochs', 'many');
     expect(badFlag.code).not.toBe(0);
     expect(badFlag.stderr).toContain('--epochs');
+    const badLoss = await seqrec('train', '--data', csv, '--loss', 'hinge');
+    expect(badLoss.code).toBe(1);
+    expect(badLoss.stderr).toMatch(/train\.loss/);
   }, 120_000);
 
   it('Ctrl-C saves the run as it stood; --resume continues it exactly, with nothing else on the command line', async () => {
