@@ -8,8 +8,10 @@ namespace seqrec {
 
 SampledLoss::SampledLoss(const SampledLossOptions& options, const torch::Tensor& itemCounts) : options_(options) {
   if (options_.kind != "bce" && options_.kind != "gbce" && options_.kind != "sampled-softmax")
-    throw Error(ErrorCode::InvalidOption, "fit: loss must be \"ce\", \"bce\", \"gbce\" or \"sampled-softmax\", got \"" + options_.kind + "\"");
-  if (options_.negatives < 1) throw Error(ErrorCode::InvalidOption, "fit: negatives must be >= 1, got " + std::to_string(options_.negatives));
+    throw Error(ErrorCode::InvalidOption,
+                "fit: loss must be \"ce\", \"bce\", \"gbce\" or \"sampled-softmax\", got \"" + options_.kind + "\"");
+  if (options_.negatives < 1)
+    throw Error(ErrorCode::InvalidOption, "fit: negatives must be >= 1, got " + std::to_string(options_.negatives));
   if (options_.gbceT < 0.0 || options_.gbceT > 1.0) throw Error(ErrorCode::InvalidOption, "fit: gbceT must be in [0, 1]");
   if (options_.kind == "sampled-softmax") {
     torch::Tensor counts = itemCounts.to(torch::kDouble) + 1.0;  // (V') +1: every item can be drawn
@@ -18,7 +20,8 @@ SampledLoss::SampledLoss(const SampledLossOptions& options, const torch::Tensor&
   }
 }
 
-torch::Tensor SampledLoss::operator()(const torch::Tensor& hidden, const torch::Tensor& output, const torch::Tensor& targets, at::Generator& gen) {
+torch::Tensor SampledLoss::operator()(const torch::Tensor& hidden, const torch::Tensor& output, const torch::Tensor& targets,
+                                      at::Generator& gen) {
   const SequenceTargets t = sequenceTargets(targets);
   torch::Tensor h = hidden.reshape({-1, hidden.size(-1)}).index_select(0, t.rows);  // (N, d)
   const int64_t N = t.rows.size(0), V = output.size(0), k = options_.negatives;
@@ -29,26 +32,34 @@ torch::Tensor SampledLoss::operator()(const torch::Tensor& hidden, const torch::
     TORCH_CHECK(V >= 2, "bce needs at least 2 items");
     // uniform over the V' − 1 rows other than the target: draw from V' − 1, skip over y
     torch::Tensor draw = torch::randint(0, V - 1, {N, k}, gen, torch::TensorOptions().dtype(torch::kLong)).to(output.device());  // (N, k)
-    negatives = draw + draw.ge(t.items.unsqueeze(1)).to(torch::kLong);                                                            // (N, k)
+    negatives = draw + draw.ge(t.items.unsqueeze(1)).to(torch::kLong);                                                           // (N, k)
   }
   lastNegatives_ = negatives;
   return loss(h, output, t.items, negatives);
 }
 
-torch::Tensor SampledLoss::loss(const torch::Tensor& h, const torch::Tensor& output, const torch::Tensor& y, const torch::Tensor& negatives) const {
+torch::Tensor SampledLoss::loss(const torch::Tensor& h, const torch::Tensor& output, const torch::Tensor& y,
+                                const torch::Tensor& negatives) const {
   const int64_t V = output.size(0);
   torch::Tensor positive = (h * output.index_select(0, y)).sum(1);  // (N)
   if (options_.kind == "sampled-softmax") {
     const double logS = std::log(static_cast<double>(negatives.size(0)));
     torch::Tensor logQ = logQ_.to(h.device(), h.scalar_type());
-    torch::Tensor pos = positive - logQ.index_select(0, y) - logS;                                                // (N)
+    torch::Tensor pos = positive - logQ.index_select(0, y) - logS;                                                     // (N)
     torch::Tensor neg = torch::mm(h, output.index_select(0, negatives).t()) - logQ.index_select(0, negatives) - logS;  // (N, |S|)
-    neg = neg.masked_fill(negatives.unsqueeze(0).eq(y.unsqueeze(1)), -std::numeric_limits<double>::infinity());  // accidental hits
-    torch::Tensor logits = torch::cat({pos.unsqueeze(1), neg}, 1);                                               // (N, 1 + |S|)
+    neg = neg.masked_fill(negatives.unsqueeze(0).eq(y.unsqueeze(1)), -std::numeric_limits<double>::infinity());        // accidental hits
+    torch::Tensor logits = torch::cat({pos.unsqueeze(1), neg}, 1);                                                     // (N, 1 + |S|)
     return (logits.logsumexp(1) - pos).mean();
   }
-  torch::Tensor negRows = output.index_select(0, negatives.reshape({-1})).view({negatives.size(0), negatives.size(1), -1});  // (N, k, d)
-  torch::Tensor negative = torch::bmm(negRows, h.unsqueeze(2)).squeeze(2);                                              // (N, k)
+  // The negatives' scores by the cheaper route: gathering k rows per target materialises (N, k, d); scoring
+  // every item is one GEMM into (N, V'), smaller once V' <= k·d (gbce's 256 negatives on ML-1M: 3,416 vs 16,384).
+  torch::Tensor negative;  // (N, k)
+  if (V <= negatives.size(1) * h.size(1)) {
+    negative = torch::mm(h, output.t()).gather(1, negatives);  // (N, V') → (N, k)
+  } else {
+    torch::Tensor negRows = output.index_select(0, negatives.reshape({-1})).view({negatives.size(0), negatives.size(1), -1});  // (N, k, d)
+    negative = torch::bmm(negRows, h.unsqueeze(2)).squeeze(2);                                                            // (N, k)
+  }
   double beta = 1.0;
   if (options_.kind == "gbce") {
     const double alpha = static_cast<double>(negatives.size(1)) / static_cast<double>(V - 1);
