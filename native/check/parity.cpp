@@ -32,6 +32,25 @@ std::vector<float> toFloats(const torch::Tensor& t) {
 
 }  // namespace
 
+// Central differences of lossAt(hidden, weight) at `probes` random coordinates, alternately of hidden and
+// of weight, each beside gradAt(inHidden, index), the analytic gradient there.
+template <typename LossAt, typename GradAt>
+void probeGradients(const torch::Tensor& hidden, const torch::Tensor& weight, int64_t probes, double eps, at::Generator& gen, LossAt lossAt,
+                    GradAt gradAt, std::vector<double>& numeric, std::vector<double>& analytic) {
+  torch::NoGradGuard noGrad;
+  for (int64_t p = 0; p < probes; ++p) {
+    const bool inHidden = p % 2 == 0;
+    const torch::Tensor& base = inHidden ? hidden : weight;
+    const int64_t index = torch::randint(0, base.numel(), {1}, gen, torch::kLong).item<int64_t>();
+    torch::Tensor plus = base.clone(), minus = base.clone();
+    plus.view({-1})[index] += eps;
+    minus.view({-1})[index] -= eps;
+    const double difference = inHidden ? lossAt(plus, weight) - lossAt(minus, weight) : lossAt(hidden, plus) - lossAt(hidden, minus);
+    numeric.push_back(difference / (2 * eps));
+    analytic.push_back(gradAt(inHidden, index));
+  }
+}
+
 ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));
   const auto dtype = r.float64 ? torch::kDouble : torch::kFloat;
@@ -96,18 +115,8 @@ ParityCeResult crossEntropyParity(const ParityCeRequest& r) {
   auto lossAt = [&](const torch::Tensor& h, const torch::Tensor& w) {
     return sequenceCrossEntropy(h, w, targets, r.budgetBytes, nullptr).item<double>();
   };
-  for (int64_t p = 0; p < r.probes; ++p) {
-    const bool inHidden = p % 2 == 0;
-    torch::Tensor base = inHidden ? hidden : weight;
-    const int64_t index = torch::randint(0, base.numel(), {1}, gen, torch::kLong).item<int64_t>();
-    torch::Tensor plus = base.clone(), minus = base.clone();
-    plus.view({-1})[index] += eps;
-    minus.view({-1})[index] -= eps;
-    const double numeric =
-        inHidden ? (lossAt(plus, weight) - lossAt(minus, weight)) / (2 * eps) : (lossAt(hidden, plus) - lossAt(hidden, minus)) / (2 * eps);
-    out.probeNumeric.push_back(numeric);
-    out.probeAnalytic.push_back(inHidden ? out.fusedGradHidden[index] : out.fusedGradWeight[index]);
-  }
+  auto gradAt = [&](bool inHidden, int64_t index) { return inHidden ? out.fusedGradHidden[index] : out.fusedGradWeight[index]; };
+  probeGradients(hidden, weight, r.probes, eps, gen, lossAt, gradAt, out.probeNumeric, out.probeAnalytic);
   return out;
 }
 
@@ -169,21 +178,9 @@ ParitySampledLossResult sampledLossParity(const ParitySampledLossRequest& r) {
   out.loss = value.item<double>();
   const torch::Tensor negatives = loss.lastNegatives();
   out.referenceLoss = sampledLossByLoops(r, hidden, weight, targets, negatives, q);
-  const double eps = 1e-6;
-  for (int64_t p = 0; p < r.probes; ++p) {
-    const bool inHidden = p % 2 == 0;
-    torch::Tensor base = inHidden ? hidden : weight;
-    const int64_t index = torch::randint(0, base.numel(), {1}, gen, torch::kLong).item<int64_t>();
-    torch::Tensor plus = base.clone(), minus = base.clone();
-    plus.view({-1})[index] += eps;
-    minus.view({-1})[index] -= eps;
-    const double numeric =
-        inHidden
-            ? (sampledLossByLoops(r, plus, weight, targets, negatives, q) - sampledLossByLoops(r, minus, weight, targets, negatives, q))
-            : (sampledLossByLoops(r, hidden, plus, targets, negatives, q) - sampledLossByLoops(r, hidden, minus, targets, negatives, q));
-    out.probeNumeric.push_back(numeric / (2 * eps));
-    out.probeAnalytic.push_back((inHidden ? h.grad() : w.grad()).view({-1})[index].item<double>());
-  }
+  auto lossAt = [&](const torch::Tensor& hs, const torch::Tensor& ws) { return sampledLossByLoops(r, hs, ws, targets, negatives, q); };
+  auto gradAt = [&](bool inHidden, int64_t index) { return (inHidden ? h.grad() : w.grad()).view({-1})[index].item<double>(); };
+  probeGradients(hidden, weight, r.probes, 1e-6, gen, lossAt, gradAt, out.probeNumeric, out.probeAnalytic);
   return out;
 }
 
