@@ -102,7 +102,11 @@ withData(
   .option('--warmup-steps <n>', `linear warmup steps${dflt(FIT_DEFAULTS.warmupSteps)}`, int('--warmup-steps'))
   .option('--schedule <name>', `constant | linear | cosine${dflt(FIT_DEFAULTS.schedule)}`)
   .option('--loss <name>', `ce | bce | gbce | sampled-softmax${dflt('ce')}`)
-  .option('--negatives <n>', `negatives per target (bce, gbce) or shared per batch (sampled-softmax)${dflt('bce 1, gbce 256, sampled-softmax 1024')}`, int('--negatives'))
+  .option(
+    '--negatives <n>',
+    `negatives per target (bce, gbce) or shared per batch (sampled-softmax)${dflt('bce 1, gbce 256, sampled-softmax 1024')}`,
+    int('--negatives'),
+  )
   .option('--gbce-t <t>', `gbce calibration t in [0, 1]${dflt(0.75)}`, float('--gbce-t'))
   .option('--validate-every <n>', `epochs between validations${dflt(VALIDATION_DEFAULTS.every)}`, int('--validate-every'))
   .option('--patience <n>', `validations without improvement before stopping${dflt(VALIDATION_DEFAULTS.patience)}`, int('--patience'))
