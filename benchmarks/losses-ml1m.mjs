@@ -40,7 +40,6 @@ const LOSSES = [
 async function run({ name, options }) {
   const model = await SASRec.create({ items: data.numItems, dim: 64, layers: 2, heads: 2, maxLen: 200, dropout: 0.2, seed: 0, threads });
   const started = Date.now();
-  let steps = 0;
   let lastLoss = Number.NaN;
   try {
     await model.fit(train, {
@@ -52,14 +51,14 @@ async function run({ name, options }) {
       weightDecay: 0.05,
       signal: AbortSignal.timeout(minutes * 60_000),
       progressEvery: 48,
-      onProgress: (p) => ([steps, lastLoss] = [p.step, p.loss]),
+      onProgress: (p) => (lastLoss = p.loss),
       ...options,
     });
   } catch (e) {
     if (e.code !== 'E_ABORTED') throw e;
   }
   const trainMinutes = (Date.now() - started) / 60000;
-  steps = model.info().trainStep;
+  const steps = model.info().trainStep;
   const epochs = (steps * 128) / train.numUsers;
   const evaluation = await model.evaluate(test, { metrics: ['hr@10', 'ndcg@10'] });
   await model.dispose();
