@@ -58,7 +58,7 @@ torch::Tensor SampledLoss::loss(const torch::Tensor& h, const torch::Tensor& out
     negative = torch::mm(h, output.t()).gather(1, negatives);  // (N, V') → (N, k)
   } else {
     torch::Tensor negRows = output.index_select(0, negatives.reshape({-1})).view({negatives.size(0), negatives.size(1), -1});  // (N, k, d)
-    negative = torch::bmm(negRows, h.unsqueeze(2)).squeeze(2);                                                            // (N, k)
+    negative = torch::bmm(negRows, h.unsqueeze(2)).squeeze(2);                                                                 // (N, k)
   }
   double beta = 1.0;
   if (options_.kind == "gbce") {
