@@ -229,6 +229,7 @@ export const records: Record<string, RecordSpec> = {
       scoring: str(
         '"fp32": exact scores; "bf16" or "int8": candidates from a reduced-precision copy of the item table (4k, at least k + 64), then ranked by their exact fp32 scores',
       ),
+      compute: str('"fp32", or "bf16": the transformer forward under bf16 autocast (AMX kernels on CPUs that have them); not for sessions'),
     },
   },
   TopKRequest: {

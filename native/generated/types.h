@@ -142,6 +142,7 @@ struct ListRequest {
   double queryWeight = 0.0;  ///< how much the query counts against the history (1 = as much)
   std::string adapter;  ///< LoRA adapter to score with; "" = the base model alone
   std::string scoring;  ///< "fp32": exact scores; "bf16" or "int8": candidates from a reduced-precision copy of the item table (4k, at least k + 64), then ranked by their exact fp32 scores
+  std::string compute;  ///< "fp32", or "bf16": the transformer forward under bf16 autocast (AMX kernels on CPUs that have them); not for sessions
 };
 
 /// Top-K recommendations for each history.

@@ -1,6 +1,8 @@
 // Model construction, inference (ranks, top-K) and state export/import for checkpoints.
 #include "model/recommender.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <cstring>
 #include <limits>
 
@@ -77,8 +79,41 @@ void Recommender::reseed(int64_t step, int64_t microBatch) {
   generator.set_current_seed(streamSeed(config.seed, RngStream::Dropout, static_cast<uint64_t>(microBatch), static_cast<uint64_t>(step)));
 }
 
-torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end,
-                                      const std::string& adapter) {
+namespace {
+
+// Autocast to bf16 on `device` for the scope (on CPUs with AMX, oneDNN's bf16 matmul kernels): linear
+// layers, matmuls and attention in bf16, what autocast keeps in fp32 (reductions, norms) in fp32. The
+// settings are thread-local and put back on exit.
+class Bf16Autocast {
+ public:
+  Bf16Autocast(bool on, c10::DeviceType device) : on_(on), device_(device) {
+    if (!on_) return;
+    wasEnabled_ = at::autocast::is_autocast_enabled(device_);
+    wasDtype_ = at::autocast::get_autocast_dtype(device_);
+    at::autocast::set_autocast_enabled(device_, true);
+    at::autocast::set_autocast_dtype(device_, at::kBFloat16);
+    at::autocast::increment_nesting();
+  }
+  ~Bf16Autocast() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();  // the weights' bf16 copies
+    at::autocast::set_autocast_enabled(device_, wasEnabled_);
+    at::autocast::set_autocast_dtype(device_, wasDtype_);
+  }
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+ private:
+  bool on_;
+  c10::DeviceType device_;
+  bool wasEnabled_ = false;
+  at::ScalarType wasDtype_ = at::kFloat;
+};
+
+}  // namespace
+
+torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, const std::string& adapter,
+                                      bool bf16) {
   const int64_t b = end - begin;
   int64_t L = config.maxLen;
   if (config.startPositions) {  // padding never reaches the events: pad only to the longest history
@@ -97,7 +132,8 @@ torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* ite
     if (!config.causal) row[L - 1] = net->maskToken();
   }
   net->eval();
-  return net->forward(seq.to(device), generator, adapter, {}, /*lastOnly=*/true).select(1, 0);  // (b, d)
+  Bf16Autocast autocast(bf16, device.type());
+  return net->forward(seq.to(device), generator, adapter, {}, /*lastOnly=*/true).select(1, 0).to(torch::kFloat);  // (b, d)
 }
 
 namespace {
@@ -197,12 +233,15 @@ ListPlan Recommender::planList(const ListRequest& r, const char* what) {
   if (r.k < 1) throw Error(ErrorCode::InvalidOption, name + " needs k >= 1, got " + std::to_string(r.k));
   if (r.scoring != "fp32" && r.scoring != "bf16" && r.scoring != "int8")
     throw Error(ErrorCode::InvalidOption, name + ": scoring must be \"fp32\", \"bf16\" or \"int8\", got \"" + r.scoring + "\"");
+  if (r.compute != "fp32" && r.compute != "bf16")
+    throw Error(ErrorCode::InvalidOption, name + ": compute must be \"fp32\" or \"bf16\", got \"" + r.compute + "\"");
   if (r.scoring == "int8" && !device.is_cpu())
     throw Error(ErrorCode::InvalidOption, name + ": int8 scoring runs on the CPU; use \"bf16\" on " + device.str());
   checkItemIds(r.allow, config.numItems, "allow");
   checkItemIds(r.deny, config.numItems, "deny");
   checkAdapter(r.adapter, what);
   ListPlan plan;
+  plan.bf16Compute = r.compute == "bf16";
   plan.k = std::min<int64_t>(r.k, config.numItems);
   plan.excludeSeen = r.excludeSeen;
   plan.adapter = r.adapter;
@@ -285,8 +324,8 @@ TopKResult Recommender::topK(const TopKRequest& r) {
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
     throwIfCancelled();
     const int64_t end = std::min(n, begin + r.batchSize);
-    selectTopK(plan, lastHidden(r.offsets.data(), r.items.data(), begin, end, plan.adapter), r.offsets.data(), r.items.data(), begin, end,
-               result);
+    selectTopK(plan, lastHidden(r.offsets.data(), r.items.data(), begin, end, plan.adapter, plan.bf16Compute), r.offsets.data(),
+               r.items.data(), begin, end, result);
   }
   return result;
 }

@@ -27,6 +27,7 @@ struct ListPlan {
   int64_t k = 0;  // min(request k, V)
   bool excludeSeen = true;
   std::string adapter, scoring;
+  bool bf16Compute = false;                   // the forward under bf16 autocast
   torch::Tensor allowed;                      // (V) bool on the CPU, or undefined = every item
   torch::Tensor shift;                        // (1, d) the text query's pull, or undefined
   std::shared_ptr<const ScoringTable> table;  // the item table at this generation
@@ -38,7 +39,9 @@ class Recommender {
 
   // hidden (b, d) at the position that predicts the next (causal) or masked (bidirectional) item,
   // for users [begin, end) of the CSR histories, in eval mode, with LoRA adapter `adapter` ("" = none).
-  torch::Tensor lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, const std::string& adapter);
+  // bf16: under bf16 autocast (matmuls in bf16, the result back in fp32).
+  torch::Tensor lastHidden(const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, const std::string& adapter,
+                           bool bf16 = false);
   // Full-ranking rank of each target among all V items, the user's history excluded (the target
   // itself stays a candidate), ties counted pessimistically; non-finite scores rank last (V).
   std::vector<int32_t> ranks(const RankRequest& request);

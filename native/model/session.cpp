@@ -14,6 +14,9 @@ TopKResult Session::recommend(Recommender& model, const SessionRequest& r) {
   }
   checkItemIds(r.append, model.config.numItems, "append");
   const ListPlan plan = model.planList(r.list, "session.recommend");
+  if (plan.bf16Compute)
+    throw Error(ErrorCode::InvalidOption,
+                "session.recommend: compute \"bf16\" is for recommend(); a session's one-position steps run in fp32");
   model.useThreads();
   c10::InferenceMode inference;
   history_.insert(history_.end(), r.append.begin(), r.append.end());

@@ -178,6 +178,7 @@ ListRequest readListRequest(const Napi::Value& value, const std::string& path) {
   out.queryWeight = readFloat(object.Get("queryWeight"), path + ".queryWeight");
   out.adapter = readString(object.Get("adapter"), path + ".adapter");
   out.scoring = readString(object.Get("scoring"), path + ".scoring");
+  out.compute = readString(object.Get("compute"), path + ".compute");
   return out;
 }
 
