@@ -52,9 +52,10 @@ export interface RecommendOptions {
    */
   scoring?: 'fp32' | 'bf16' | 'int8';
   /**
-   * (str) 'fp32' (default) or 'bf16': the transformer forward under bf16 autocast, which on CPUs with AMX (Intel
-   * Sapphire Rapids and later) runs its matmuls on the bf16 tile units, about twice as fast for batches; the list's
-   * scores stay fp32 against the item table. Not for sessions (their one-position steps are fp32).
+   * (str) 'fp32' (default) or 'bf16': the transformer forward under bf16 autocast (on CPUs with AMX, oneDNN's bf16
+   * matmuls; on CUDA, tensor cores); the list's scores stay fp32 against the item table. Measured at the ML-1M shape
+   * on a 2-core Sapphire Rapids: no faster than fp32 yet for seqrec's last-position forward, while PyTorch's
+   * full forward halves under autocast (benchmarks/many-users.mjs runs both). Not for sessions (fp32 steps).
    */
   compute?: 'fp32' | 'bf16';
   /** (AbortSignal) rejects the call with E_ABORTED; the model is untouched (the native work, a millisecond or so, finishes unseen) */
