@@ -18,10 +18,10 @@ torch::Tensor GroupGapLoss::operator()(const torch::Tensor& hidden, const torch:
   torch::Tensor h = hidden.reshape({-1, hidden.size(-1)}).index_select(0, t.rows);  // (N, d)
 
   // group of each batch row (B), then of each target (N); 255 = neither
-  torch::Tensor rowGroup = torch::empty({static_cast<int64_t>(users.size())}, torch::kLong);  // (B)
-  for (size_t b = 0; b < users.size(); ++b) rowGroup[b] = static_cast<int64_t>(groupOfUser_[users[b]]);
-  torch::Tensor group = rowGroup.to(t.sequences.device()).index_select(0, t.sequences);  // (N)
-  torch::Tensor in0 = group.eq(0), in1 = group.eq(1);                                    // (N) bool
+  std::vector<int64_t> rowGroup(users.size());  // (B)
+  for (size_t b = 0; b < users.size(); ++b) rowGroup[b] = groupOfUser_[users[b]];
+  torch::Tensor group = torch::tensor(rowGroup).to(t.sequences.device()).index_select(0, t.sequences);  // (N)
+  torch::Tensor in0 = group.eq(0), in1 = group.eq(1);                                                   // (N) bool
   const int64_t n0 = in0.sum().item<int64_t>(), n1 = in1.sum().item<int64_t>();
 
   const auto acc = hidden.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;  // as the fused loss reduces

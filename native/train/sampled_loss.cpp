@@ -27,12 +27,13 @@ torch::Tensor SampledLoss::operator()(const torch::Tensor& hidden, const torch::
   const int64_t N = t.rows.size(0), V = output.size(0), k = options_.negatives;
   torch::Tensor negatives;
   if (options_.kind == "sampled-softmax") {
-    negatives = torch::multinomial(q_.to(torch::kFloat), k, /*replacement=*/true, gen).to(output.device());  // (|S|)
+    negatives = torch::multinomial(q_.to(output.device(), torch::kFloat), k, /*replacement=*/true, gen);  // (|S|) on the generator's device
   } else {
     TORCH_CHECK(V >= 2, "bce needs at least 2 items");
     // uniform over the V' − 1 rows other than the target: draw from V' − 1, skip over y
-    torch::Tensor draw = torch::randint(0, V - 1, {N, k}, gen, torch::TensorOptions().dtype(torch::kLong)).to(output.device());  // (N, k)
-    negatives = draw + draw.ge(t.items.unsqueeze(1)).to(torch::kLong);                                                           // (N, k)
+    torch::Tensor draw =
+        torch::randint(0, V - 1, {N, k}, gen, torch::TensorOptions().dtype(torch::kLong).device(output.device()));  // (N, k)
+    negatives = draw + draw.ge(t.items.unsqueeze(1)).to(torch::kLong);                                              // (N, k)
   }
   lastNegatives_ = negatives;
   return loss(h, output, t.items, negatives);
