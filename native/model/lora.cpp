@@ -18,7 +18,10 @@ LoraLinearImpl::LoraLinearImpl(const LoraLinearOptions& options_) : options(opti
 }
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x, at::Generator& gen, const std::string& name) {
-  torch::Tensor y = torch::nn::functional::linear(x, weight, bias);  // (…, out)
+  // As a 2-D product: one addmm with the bias fused (a 3-D input under bf16 autocast took matmul + add_).
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = weight.size(0);
+  torch::Tensor y = torch::nn::functional::linear(x.reshape({-1, x.size(-1)}), weight, bias).view(shape);  // (…, out)
   if (name.empty() || name == merged_) return y;
   auto it = adapters.find(name);
   if (it == adapters.end()) return y;  // this layer is not one of the adapter's targets
