@@ -101,7 +101,7 @@ torch::Tensor sequenceCrossEntropy(const torch::Tensor& hidden, const torch::Ten
                                    int64_t budgetBytes, int64_t* numTargets) {
   const SequenceTargets t = sequenceTargets(targets);
   if (numTargets) *numTargets = t.rows.size(0);
-  torch::Tensor h = hidden.reshape({-1, hidden.size(-1)}).index_select(0, t.rows);  // (N, d)
+  torch::Tensor h = t.hiddenRows(hidden);  // (N, d)
   return fusedLinearCrossEntropy(h, weight, t.items, budgetBytes);
 }
 

@@ -33,6 +33,8 @@ struct SequenceTargets {
   torch::Tensor rows;       // (N) flat index into B·L
   torch::Tensor items;      // (N) target item − 1, in [0, V)
   torch::Tensor sequences;  // (N) the batch row b of each
+  // (N, d) the rows of hidden (B, L, d) at these positions
+  torch::Tensor hiddenRows(const torch::Tensor& hidden) const { return hidden.reshape({-1, hidden.size(-1)}).index_select(0, rows); }
 };
 SequenceTargets sequenceTargets(const torch::Tensor& targets);
 

@@ -15,7 +15,7 @@ torch::Tensor GroupGapLoss::operator()(const torch::Tensor& hidden, const torch:
                                        const std::vector<int32_t>& users, int64_t budgetBytes, double* meanLoss) {
   const SequenceTargets t = sequenceTargets(targets);
   const int64_t N = t.rows.size(0);
-  torch::Tensor h = hidden.reshape({-1, hidden.size(-1)}).index_select(0, t.rows);  // (N, d)
+  torch::Tensor h = t.hiddenRows(hidden);  // (N, d)
 
   // group of each batch row (B), then of each target (N); 255 = neither
   std::vector<int64_t> rowGroup(users.size());  // (B)

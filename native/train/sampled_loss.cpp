@@ -15,19 +15,20 @@ SampledLoss::SampledLoss(const SampledLossOptions& options, const torch::Tensor&
   if (options_.gbceT < 0.0 || options_.gbceT > 1.0) throw Error(ErrorCode::InvalidOption, "fit: gbceT must be in [0, 1]");
   if (options_.kind == "sampled-softmax") {
     torch::Tensor counts = itemCounts.to(torch::kDouble) + 1.0;  // (V') +1: every item can be drawn
-    q_ = counts / counts.sum();                                  // (V')
-    logQ_ = q_.log();                                            // (V') double, cast to the compute dtype at use
+    torch::Tensor q = counts / counts.sum();                     // (V')
+    q_ = q.to(torch::kFloat);                                    // (V') what multinomial draws from
+    logQ_ = q.log();                                             // (V') double; the drawn entries are cast at use
   }
 }
 
 torch::Tensor SampledLoss::operator()(const torch::Tensor& hidden, const torch::Tensor& output, const torch::Tensor& targets,
                                       at::Generator& gen) {
   const SequenceTargets t = sequenceTargets(targets);
-  torch::Tensor h = hidden.reshape({-1, hidden.size(-1)}).index_select(0, t.rows);  // (N, d)
+  torch::Tensor h = t.hiddenRows(hidden);  // (N, d)
   const int64_t N = t.rows.size(0), V = output.size(0), k = options_.negatives;
   torch::Tensor negatives;
   if (options_.kind == "sampled-softmax") {
-    negatives = torch::multinomial(q_.to(output.device(), torch::kFloat), k, /*replacement=*/true, gen);  // (|S|) on the generator's device
+    negatives = torch::multinomial(q_, k, /*replacement=*/true, gen);  // (|S|) on the model's device
   } else {
     TORCH_CHECK(V >= 2, "bce needs at least 2 items");
     // uniform over the V' − 1 rows other than the target: draw from V' − 1, skip over y
@@ -45,11 +46,11 @@ torch::Tensor SampledLoss::loss(const torch::Tensor& h, const torch::Tensor& out
   torch::Tensor positive = (h * output.index_select(0, y)).sum(1);  // (N)
   if (options_.kind == "sampled-softmax") {
     const double logS = std::log(static_cast<double>(negatives.size(0)));
-    torch::Tensor logQ = logQ_.to(h.device(), h.scalar_type());
-    torch::Tensor pos = positive - logQ.index_select(0, y) - logS;                                                     // (N)
-    torch::Tensor neg = torch::mm(h, output.index_select(0, negatives).t()) - logQ.index_select(0, negatives) - logS;  // (N, |S|)
-    neg = neg.masked_fill(negatives.unsqueeze(0).eq(y.unsqueeze(1)), -std::numeric_limits<double>::infinity());        // accidental hits
-    torch::Tensor logits = torch::cat({pos.unsqueeze(1), neg}, 1);                                                     // (N, 1 + |S|)
+    auto logQ = [&](const torch::Tensor& items) { return logQ_.index_select(0, items).to(h.scalar_type()); };    // (n)
+    torch::Tensor pos = positive - logQ(y) - logS;                                                               // (N)
+    torch::Tensor neg = torch::mm(h, output.index_select(0, negatives).t()) - logQ(negatives) - logS;            // (N, |S|)
+    neg = neg.masked_fill(negatives.unsqueeze(0).eq(y.unsqueeze(1)), -std::numeric_limits<double>::infinity());  // accidental hits
+    torch::Tensor logits = torch::cat({pos.unsqueeze(1), neg}, 1);                                               // (N, 1 + |S|)
     return (logits.logsumexp(1) - pos).mean();
   }
   // The negatives' scores by the cheaper route: gathering k rows per target materialises (N, k, d); scoring

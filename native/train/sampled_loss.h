@@ -28,7 +28,7 @@ struct SampledLossOptions {
 
 class SampledLoss {
  public:
-  // itemCounts (V') the training frequency of each output row, for sampled-softmax's q.
+  // itemCounts (V') the training frequency of each output row, for sampled-softmax's q, on the model's device.
   SampledLoss(const SampledLossOptions& options, const torch::Tensor& itemCounts);
 
   // loss () from hidden (B, L, d), the output table (V', d), targets (B, L) (0 = none, else row + 1).
@@ -42,8 +42,8 @@ class SampledLoss {
 
  private:
   SampledLossOptions options_;
-  torch::Tensor logQ_;  // (V') log q_i, sampled-softmax only
-  torch::Tensor q_;     // (V') q_i
+  torch::Tensor logQ_;  // (V') log q_i in double, sampled-softmax only
+  torch::Tensor q_;     // (V') q_i in float
   torch::Tensor lastNegatives_;
 };
 

@@ -148,9 +148,9 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
   }
   if (r.loss != "ce") {
     if (s.groupGap) throw Error(ErrorCode::InvalidOption, "fit: fairness groups train the full cross-entropy (loss \"ce\") only");
-    torch::Tensor counts = torch::zeros({model.config.numItems + 1}, torch::kLong);  // (V+1) training frequency by item id
-    for (int32_t item : data.items) counts[item] += 1;
-    s.samplingCounts = counts.narrow(0, 1, model.config.numItems);  // (V) rows of the output table
+    std::vector<int64_t> counts(static_cast<size_t>(model.config.numItems) + 1, 0);  // (V+1) training frequency by item id
+    for (int32_t item : data.items) ++counts[item];
+    s.samplingCounts = torch::tensor(counts).narrow(0, 1, model.config.numItems);  // (V) rows of the output table
   }
   const AdamWOptions options = adamWOptions(model, r);
   if (r.resume)
@@ -163,7 +163,7 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
   if (r.adapter.empty() && !r.freezeEmbeddings && !r.biasAndNormOnly) model.net->activateItems(data.items);
   if (s.samplingCounts.defined()) {  // the output table's rows: all V items, or the text model's active ones
     torch::Tensor counts = s.softmax.rows.defined() ? s.samplingCounts.index_select(0, s.softmax.rows.cpu() - 1) : s.samplingCounts;
-    s.sampled.emplace(SampledLossOptions{r.loss, r.negatives, r.gbceT}, counts);
+    s.sampled.emplace(SampledLossOptions{r.loss, r.negatives, r.gbceT}, counts.to(model.device));
   }
   return s;
 }
