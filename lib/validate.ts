@@ -40,6 +40,18 @@ export function number(name: string, value: unknown, min = -Infinity, max = Infi
   return value;
 }
 
+/** An item vocabulary: (V+1) distinct string ids, [0] the unused padding slot (not checked). */
+export function itemIdList(name: string, value: unknown): readonly string[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalid(name, 'an array of (V+1) item ids, [0] unused', value);
+  const seen = new Set<string>();
+  for (let i = 1; i < value.length; i++) {
+    const id: unknown = value[i];
+    if (typeof id !== 'string' || seen.has(id)) throw invalid(`${name}[${i}]`, 'a string item id not listed before', id);
+    seen.add(id);
+  }
+  return value as readonly string[];
+}
+
 export function boolean(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw invalid(name, 'a boolean', value);
   return value;

@@ -6,7 +6,7 @@
  * the Dataset gets no times. File readers (lib/data/readers/) append events here while they stream.
  */
 import { SeqrecError } from '../errors.js';
-import { integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
+import { integer, itemIdList, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 import { Dataset } from './dataset.js';
 
 export interface PreprocessOptions {
@@ -85,7 +85,7 @@ export class InteractionLog {
   toDataset(options: PreprocessOptions = {}): { dataset: Dataset; report: PreprocessReport } {
     const o = optionsObject('options', options) as PreprocessOptions;
     noUnknownKeys('options', o, ['minRating', 'kCore', 'dedupe', 'itemIds']);
-    const vocabulary = o.itemIds === undefined ? undefined : checkVocabulary(o.itemIds);
+    const vocabulary = o.itemIds === undefined ? undefined : itemIdList('options.itemIds', o.itemIds);
     const minRating = o.minRating === undefined ? undefined : number('options.minRating', o.minRating);
     const kCore = integer('options.kCore', o.kCore ?? 0, 0, 1e9);
     const dedupe = oneOf('options.dedupe', o.dedupe ?? 'keep', ['keep', 'first', 'last'] as const);
@@ -208,17 +208,4 @@ function intern(index: Map<string, number>, keys: string[], key: string): number
     keys.push(key);
   }
   return id;
-}
-
-/** A vocabulary option: (V+1) distinct string ids, [0] the unused padding slot. */
-function checkVocabulary(value: unknown): readonly string[] {
-  if (!Array.isArray(value) || value.length === 0) throw invalid('options.itemIds', 'an array of (V+1) item ids, [0] unused', value);
-  const seen = new Set<string>();
-  for (let i = 1; i < value.length; i++) {
-    const id: unknown = value[i];
-    if (typeof id !== 'string') throw invalid(`options.itemIds[${i}]`, 'a string item id', id);
-    if (seen.has(id)) throw invalid(`options.itemIds[${i}]`, 'an id not listed before', id);
-    seen.add(id);
-  }
-  return value as readonly string[];
 }

@@ -68,10 +68,7 @@ export class ModelCore {
     const native = this.native();
     await this.track(callNative(() => native.growItems(items)));
     this.#config = { ...this.#config, items };
-    if (itemIds !== undefined) {
-      this.itemIds = itemIds;
-      this.#itemIndex = undefined;
-    }
+    if (itemIds !== undefined) this.#setItemIds(itemIds);
   }
 
   get disposed(): boolean {
@@ -132,8 +129,12 @@ export class ModelCore {
         );
       }
     }
+    this.#setItemIds(ids);
+  }
+
+  #setItemIds(ids: readonly string[]): void {
     this.itemIds = ids;
-    this.#itemIndex = undefined;
+    this.#itemIndex = undefined; // rebuilt on first use
   }
 
   /** Free native memory: abort a running fit, wait for the calls in flight, then dispose. Idempotent. */

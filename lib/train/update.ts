@@ -13,7 +13,7 @@ import { Dataset } from '../data/dataset.js';
 import { seededRandom } from '../data/random.js';
 import { SeqrecError } from '../errors.js';
 import { checkItemVectors, type ItemTextVectors } from '../text/vectors.js';
-import { integer, invalid, number, optionsObject } from '../validate.js';
+import { integer, invalid, itemIdList, number, optionsObject } from '../validate.js';
 import type { FitOptions } from './fit-options.js';
 
 export interface UpdateOptions extends Omit<FitOptions, 'validation' | 'resume'> {
@@ -112,12 +112,7 @@ export function checkGrowth(
         { field: field('itemIds'), index: at },
       );
   }
-  if (itemIds !== undefined) {
-    const first = model.itemIds === undefined ? 1 : model.items + 1; // the ids not checked already
-    const seen = new Set(itemIds.slice(1, first));
-    const twice = itemIds.findIndex((id, i) => i >= first && (typeof id !== 'string' || seen.has(id) || !seen.add(id)));
-    if (twice > 0) throw invalid(`${field('itemIds')}[${twice}]`, 'a string id not listed before', itemIds[twice]);
-  }
+  if (itemIds !== undefined) itemIdList(field('itemIds'), itemIds);
   if (model.textDim === 0) {
     if (wanted.itemVectors !== undefined) throw invalid('options.itemVectors', 'absent: the model has no item text (textDim 0)', wanted.itemVectors);
     return { items, itemIds, itemVectors: undefined };
