@@ -100,13 +100,13 @@ async function ndcg(model, evalSet) {
   const n = evalSet.targets.length;
   const V = model.config.items;
   const keep = Array.from({ length: n }, (_, e) => e).filter((e) => evalSet.targets[e] <= V);
+  const histories = keep.map((e) => evalSet.items.subarray(evalSet.offsets[e], evalSet.offsets[e + 1]).filter((i) => i <= V)); // known items only
   const offsets = new Int32Array(keep.length + 1);
-  const items = keep.flatMap((e) => Array.from(evalSet.items.subarray(evalSet.offsets[e], evalSet.offsets[e + 1])).filter((i) => i <= V));
-  keep.forEach((e, j) => (offsets[j + 1] = offsets[j] + evalSet.items.subarray(evalSet.offsets[e], evalSet.offsets[e + 1]).filter((i) => i <= V).length));
+  histories.forEach((h, j) => (offsets[j + 1] = offsets[j] + h.length));
   const known = {
     users: Int32Array.from(keep, (e) => evalSet.users[e]),
     offsets,
-    items: Int32Array.from(items),
+    items: Int32Array.from(histories.flatMap((h) => Array.from(h))),
     targets: Int32Array.from(keep, (e) => evalSet.targets[e]),
     numItems: V,
   };
