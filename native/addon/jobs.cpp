@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/cancel.h"
+#include "common/openmp_team.h"
 
 namespace seqrec::glue {
 
@@ -80,6 +81,7 @@ class Pool {
         tasks_.pop_front();
       }
       task();
+      releaseOpenMpTeam();  // see common/openmp_team.h: idle teams on these threads would slow every other
     }
   }
   std::mutex mutex_;
