@@ -35,7 +35,7 @@ export { startServer, type RunningServer, type ServeOptions } from './serve/serv
 export { type Evaluation, type EvaluateOptions, type FairnessResult, type Protocol } from './eval/evaluate.js';
 export { sampleNegatives, SAMPLED_SUFFIX } from './eval/sampled.js';
 export type { ModelOptions, ModelConfig, Architecture } from './models/config.js';
-export type { FairnessOptions, FitOptions, FitProgress } from './train/fit-options.js';
+export type { ContrastiveOptions, FairnessOptions, FitOptions, FitProgress } from './train/fit-options.js';
 export { LinearBandit, type BanditOptions, type BanditState, type BanditRecommendation, type BanditEvent, type BanditModel } from './models/bandit.js';
 export type { GrowCatalogueOptions, UpdateOptions } from './train/update.js';
 export type { ValidationOptions, ValidationSummary, ValidationRecord } from './train/validation.js';

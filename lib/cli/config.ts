@@ -75,6 +75,8 @@ const schema = z.strictObject({
       loss: z.enum(['ce', 'bce', 'gbce', 'sampled-softmax']).optional(),
       negatives: positiveInt.optional(),
       gbceT: z.number().min(0).max(1).optional(),
+      /** (float) weight of CL4SRec's contrastive auxiliary loss (FitOptions.contrastive, other settings default) */
+      contrastive: z.number().positive().optional(),
       validateEvery: positiveInt.optional(),
       patience: z.number().int().min(0).optional(),
       metric: z.string().optional(),

@@ -108,6 +108,7 @@ withData(
     int('--negatives'),
   )
   .option('--gbce-t <t>', `gbce calibration t in [0, 1]${dflt(0.75)}`, float('--gbce-t'))
+  .option('--contrastive <weight>', `add CL4SRec contrastive learning (crop, mask, reorder; InfoNCE) with this weight${dflt('off')}`, float('--contrastive'))
   .option('--validate-every <n>', `epochs between validations${dflt(VALIDATION_DEFAULTS.every)}`, int('--validate-every'))
   .option('--patience <n>', `validations without improvement before stopping${dflt(VALIDATION_DEFAULTS.patience)}`, int('--patience'))
   .option('--metric <name>', `validation metric to maximise${dflt(VALIDATION_DEFAULTS.metric)}`)
@@ -178,6 +179,7 @@ function trainConfig(o: OptionValues): Promise<Config> {
       loss: o.loss,
       negatives: o.negatives,
       gbceT: o.gbceT,
+      contrastive: o.contrastive,
       validateEvery: o.validateEvery,
       patience: o.patience,
       metric: o.metric,

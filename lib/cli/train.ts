@@ -90,6 +90,7 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     ...(t.loss !== undefined && { loss: t.loss }),
     ...(t.negatives !== undefined && { negatives: t.negatives }),
     ...(t.gbceT !== undefined && { gbceT: t.gbceT }),
+    ...(t.contrastive !== undefined && { contrastive: { weight: t.contrastive } }),
     ...(t.idDropout !== undefined && { idDropout: t.idDropout }),
     validation: {
       data: valid,

@@ -117,6 +117,16 @@ export interface AddonFitRequest {
   negatives: number;
   /** gbce calibration t in [0, 1] */
   gbceT: number;
+  /** λ of the CL4SRec InfoNCE auxiliary loss (train/contrastive.h); 0 = off */
+  contrastiveWeight: number;
+  /** τ of InfoNCE */
+  contrastiveTemperature: number;
+  /** η: share of the events a crop keeps (0 = no crop augmentation) */
+  contrastiveCrop: number;
+  /** γ: probability of masking each event (0 = no mask augmentation) */
+  contrastiveMask: number;
+  /** β: share of the events a reorder shuffles (0 = no reorder augmentation) */
+  contrastiveReorder: number;
 }
 
 /** A progress report from the training thread. */
@@ -129,6 +139,8 @@ export interface AddonFitProgress {
   epoch: number;
   /** mean cross-entropy of the last step */
   loss: number;
+  /** InfoNCE of the last step (contrastive training; else 0) */
+  contrastiveLoss: number;
   /** learning rate of the last step */
   lr: number;
   /** global gradient norm before clipping */
@@ -557,6 +569,52 @@ export interface AddonParitySampledLossRequest {
   probes: number;
 }
 
+/** Check: CL4SRec views of random sequences, and InfoNCE (autograd) against the formula in double loops and its central differences. */
+export interface AddonParityContrastiveRequest {
+  /** sequences */
+  batch: number;
+  /** positions L */
+  length: number;
+  /** width of the final states */
+  dim: number;
+  /** catalogue V */
+  items: number;
+  /** seed */
+  seed: number;
+  /** causal model (masked events left out) or bidirectional ([mask] = V + 1) */
+  causal: boolean;
+  /** η */
+  crop: number;
+  /** γ */
+  mask: number;
+  /** β */
+  reorder: number;
+  /** τ */
+  temperature: number;
+  /** finite-difference coordinates */
+  probes: number;
+}
+
+/** Both sides of the contrastive check, and the batch with its views. */
+export interface AddonParityContrastiveResult {
+  /** (B·L) the batch inputs, left-padded (bidirectional: with [mask] tokens) */
+  inputs: Int32Array;
+  /** (B·L) the batch targets */
+  targets: Int32Array;
+  /** (B·L) the first views */
+  first: Int32Array;
+  /** (B·L) the second views */
+  second: Int32Array;
+  /** infoNce value */
+  loss: number;
+  /** the formula in loops */
+  referenceLoss: number;
+  /** autograd gradient at probed coordinates of the two views */
+  probeAnalytic: Float64Array;
+  /** central differences of the loops' loss at the same coordinates */
+  probeNumeric: Float64Array;
+}
+
 /** Both sides of the sampled-loss check. */
 export interface AddonParitySampledLossResult {
   /** SampledLoss value */
@@ -788,6 +846,8 @@ export interface AddonModule {
   parityCrossEntropy(request: AddonParityCeRequest): Promise<AddonParityCeResult>;
   /** Internal numeric check. */
   paritySampledLoss(request: AddonParitySampledLossRequest): Promise<AddonParitySampledLossResult>;
+  /** Internal numeric check. */
+  parityContrastive(request: AddonParityContrastiveRequest): Promise<AddonParityContrastiveResult>;
   /** Internal numeric check. */
   parityAdamW(request: AddonParityAdamWRequest): Promise<AddonParityAdamWResult>;
   /** Internal numeric check. */

@@ -21,6 +21,8 @@ export interface FitProgress {
   epoch: number;
   /** (float) mean cross-entropy of the last step */
   loss: number;
+  /** (float) the auxiliary InfoNCE of the last step with options.contrastive, else 0 */
+  contrastiveLoss: number;
   /** (float) learning rate of the last step */
   lr: number;
   /** (float) global gradient norm before clipping */
@@ -107,6 +109,12 @@ export interface FitOptions {
    * user of `data`, in user order, group 0 or 1, or -1 / null for neither (native/train/group_gap.h).
    */
   fairness?: FairnessOptions;
+  /**
+   * Self-supervised contrastive learning as an auxiliary loss (CL4SRec, Xie et al. 2022): each step also
+   * encodes two augmented views of every sequence (crop, mask, reorder) and adds weight·InfoNCE between
+   * their final states (native/train/contrastive.h). Costs two more forward/backward passes per step.
+   */
+  contrastive?: ContrastiveOptions;
   /** (bool) time each step's phases; the summary's `profile` adds them up. On CUDA it synchronises after each phase, which costs a little. Default false. */
   profile?: boolean;
 }
@@ -117,6 +125,22 @@ export interface FairnessOptions {
   /** (float > 0) λ, the weight of the gap penalty */
   weight: number;
 }
+
+export interface ContrastiveOptions {
+  /** (float > 0) λ, the weight of the InfoNCE term. Default 0.1. */
+  weight?: number;
+  /** (float > 0) τ of InfoNCE over cosine similarities. Default 1. */
+  temperature?: number;
+  /** (float in [0, 1]) η: share of the events a crop keeps; 0 leaves crop out. Default 0.6. */
+  crop?: number;
+  /** (float in [0, 1]) γ: each event masked with this probability (a causal model leaves it out); 0 leaves mask out. Default 0.3. */
+  mask?: number;
+  /** (float in [0, 1]) β: share of the events a reorder shuffles; 0 leaves reorder out. Default 0.6. */
+  reorder?: number;
+}
+
+/** Defaults of options.contrastive (CL4SRec's augmentation rates). */
+export const CONTRASTIVE_DEFAULTS = { weight: 0.1, temperature: 1, crop: 0.6, mask: 0.3, reorder: 0.6 } as const;
 
 /** The default of every optional fit option that has one value (idDropout: 0.5 with item text, else 0). */
 export const FIT_DEFAULTS = {
@@ -167,6 +191,7 @@ const KEYS = [
   'negatives',
   'gbceT',
   'fairness',
+  'contrastive',
   'profile',
 ] as const;
 
@@ -225,6 +250,7 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
       profile: boolean('options.profile', o.profile ?? false),
       ...resolveFairness(o.fairness, data.numUsers),
       ...resolveLoss(o.loss, o.negatives, o.gbceT),
+      ...resolveContrastive(o.contrastive),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
     validation: resolveValidation(o.validation, model.items),
@@ -254,6 +280,26 @@ function resolveFairness(value: unknown, users: number): { groupOfUser: Uint8Arr
   }
   if (size[0] === 0 || size[1] === 0) throw invalid('options.fairness.groups', 'members in both group 0 and group 1', `${size[0]} and ${size[1]}`);
   return { groupOfUser, groupGapWeight: number('options.fairness.weight', o.weight, 0, 1e6, { exclusiveMin: true }) };
+}
+
+/** options.contrastive as the native request's contrastive* fields (weight 0 = off). */
+function resolveContrastive(
+  value: unknown,
+): Pick<AddonFitRequest, 'contrastiveWeight' | 'contrastiveTemperature' | 'contrastiveCrop' | 'contrastiveMask' | 'contrastiveReorder'> {
+  const o = value === undefined ? undefined : (optionsObject('options.contrastive', value) as ContrastiveOptions);
+  if (o) noUnknownKeys('options.contrastive', o, ['weight', 'temperature', 'crop', 'mask', 'reorder']);
+  const d = CONTRASTIVE_DEFAULTS;
+  const rate = (name: 'crop' | 'mask' | 'reorder'): number => number(`options.contrastive.${name}`, o?.[name] ?? d[name], 0, 1);
+  const resolved = {
+    contrastiveWeight: o ? number('options.contrastive.weight', o.weight ?? d.weight, 0, 1e6, { exclusiveMin: true }) : 0,
+    contrastiveTemperature: number('options.contrastive.temperature', o?.temperature ?? d.temperature, 0, 1e6, { exclusiveMin: true }),
+    contrastiveCrop: rate('crop'),
+    contrastiveMask: rate('mask'),
+    contrastiveReorder: rate('reorder'),
+  };
+  if (resolved.contrastiveCrop + resolved.contrastiveMask + resolved.contrastiveReorder === 0)
+    throw invalid('options.contrastive', 'at least one of crop, mask and reorder above 0', value);
+  return resolved;
 }
 
 /** options.loss, negatives and gbceT, each default filled in; negatives and gbceT only where the loss reads them. */

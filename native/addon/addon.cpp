@@ -43,6 +43,9 @@ Napi::Value parityCrossEntropy(Napi::Env env, ParityCeRequest&& r) {
 Napi::Value paritySampledLoss(Napi::Env env, ParitySampledLossRequest&& r) {
   return runAsync<ParitySampledLossResult>(env, [r = std::move(r)] { return sampledLossParity(r); });
 }
+Napi::Value parityContrastive(Napi::Env env, ParityContrastiveRequest&& r) {
+  return runAsync<ParityContrastiveResult>(env, [r = std::move(r)] { return contrastiveParity(r); });
+}
 Napi::Value parityAdamW(Napi::Env env, ParityAdamWRequest&& r) {
   return runAsync<ParityAdamWResult>(env, [r = std::move(r)] { return adamWParity(r); });
 }

@@ -5,12 +5,16 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <limits>
+
 #include "common/device.h"
 #include "common/error.h"
 #include "common/rng.h"
 #include "model/dropout.h"
 #include "model/transformer.h"
 #include "train/adamw.h"
+#include "train/contrastive.h"
 #include "train/fused_ce.h"
 #include "train/group_gap.h"
 #include "train/lr_schedule.h"
@@ -181,6 +185,78 @@ ParitySampledLossResult sampledLossParity(const ParitySampledLossRequest& r) {
   auto lossAt = [&](const torch::Tensor& hs, const torch::Tensor& ws) { return sampledLossByLoops(r, hs, ws, targets, negatives, q); };
   auto gradAt = [&](bool inHidden, int64_t index) { return (inHidden ? h.grad() : w.grad()).view({-1})[index].item<double>(); };
   probeGradients(hidden, weight, r.probes, 1e-6, gen, lossAt, gradAt, out.probeNumeric, out.probeAnalytic);
+  return out;
+}
+
+// InfoNCE of train/contrastive.h (cosine similarity) written out again in double loops over the 2B views.
+static double infoNceByLoops(const torch::Tensor& first, const torch::Tensor& second, double temperature) {
+  const torch::Tensor z = torch::cat({first, second}, 0).contiguous();  // (2B, d)
+  const int64_t n = z.size(0), B = n / 2, d = z.size(1);
+  const double* zp = z.data_ptr<double>();
+  auto dot = [&](int64_t i, int64_t j) {
+    double s = 0.0;
+    for (int64_t c = 0; c < d; ++c) s += zp[i * d + c] * zp[j * d + c];
+    return s;
+  };
+  auto similarity = [&](int64_t i, int64_t j) { return dot(i, j) / std::sqrt(dot(i, i) * dot(j, j)) / temperature; };
+  double total = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    double top = -std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j < n; ++j)
+      if (j != i) top = std::max(top, similarity(i, j));
+    double sum = 0.0;
+    for (int64_t j = 0; j < n; ++j)
+      if (j != i) sum += std::exp(similarity(i, j) - top);
+    total += top + std::log(sum) - similarity(i, (i + B) % n);
+  }
+  return total / static_cast<double>(n);
+}
+
+static std::vector<int32_t> toInts(const torch::Tensor& t) {
+  torch::Tensor c = t.to(torch::kInt).contiguous().reshape({-1});
+  return std::vector<int32_t>(c.data_ptr<int32_t>(), c.data_ptr<int32_t>() + c.numel());
+}
+
+ParityContrastiveResult contrastiveParity(const ParityContrastiveRequest& r) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(r.seed));
+  // A batch as the sampler makes it: row b holds a random 1..L events, right-aligned; a bidirectional
+  // batch masks a share of them ([mask] = V + 1 in inputs, the item in targets).
+  torch::Tensor inputs = torch::zeros({r.batch, r.length}, torch::kLong), targets = torch::zeros_like(inputs);  // (B, L)
+  for (int64_t b = 0; b < r.batch; ++b) {
+    const int64_t n = torch::randint(1, r.length + 1, {1}, gen).item<int64_t>();
+    torch::Tensor events = torch::randint(1, r.items + 1, {n}, gen, torch::kLong);  // (n)
+    inputs[b].narrow(0, r.length - n, n).copy_(events);
+    if (!r.causal) {
+      torch::Tensor hide = torch::rand({n}, gen) < 0.2;  // (n)
+      targets[b].narrow(0, r.length - n, n).copy_(events * hide);
+      inputs[b].narrow(0, r.length - n, n).masked_fill_(hide, r.items + 1);
+    }
+  }
+  ContrastiveOptions options;
+  options.temperature = r.temperature;
+  options.crop = r.crop;
+  options.mask = r.mask;
+  options.reorder = r.reorder;
+  options.causal = r.causal;
+  options.maskToken = r.items + 1;
+  const ContrastiveViews views = contrastiveViews(inputs, targets, options, static_cast<uint64_t>(r.seed));
+
+  ParityContrastiveResult out;
+  out.inputs = toInts(inputs);
+  out.targets = toInts(targets);
+  out.first = toInts(views.first);
+  out.second = toInts(views.second);
+  const auto opts = torch::TensorOptions().dtype(torch::kDouble);
+  torch::Tensor first = torch::randn({r.batch, r.dim}, gen, opts) * 0.5,
+                second = torch::randn({r.batch, r.dim}, gen, opts) * 0.5;  // (B, d)
+  torch::Tensor a = first.clone().requires_grad_(true), b = second.clone().requires_grad_(true);
+  torch::Tensor value = infoNce(a, b, r.temperature);
+  value.backward();
+  out.loss = value.item<double>();
+  out.referenceLoss = infoNceByLoops(first, second, r.temperature);
+  auto lossAt = [&](const torch::Tensor& x, const torch::Tensor& y) { return infoNceByLoops(x, y, r.temperature); };
+  auto gradAt = [&](bool inFirst, int64_t index) { return (inFirst ? a.grad() : b.grad()).view({-1})[index].item<double>(); };
+  probeGradients(first, second, r.probes, 1e-6, gen, lossAt, gradAt, out.probeNumeric, out.probeAnalytic);
   return out;
 }
 

@@ -11,6 +11,7 @@ namespace seqrec {
 
 ParityCeResult crossEntropyParity(const ParityCeRequest& request);
 ParitySampledLossResult sampledLossParity(const ParitySampledLossRequest& request);
+ParityContrastiveResult contrastiveParity(const ParityContrastiveRequest& request);
 ParityAdamWResult adamWParity(const ParityAdamWRequest& request);
 ParityAttentionResult attentionParity(const ParityAttentionRequest& request);
 // A tensor's values, flattened, as the doubles a check result carries.

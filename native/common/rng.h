@@ -12,13 +12,14 @@
 namespace seqrec {
 
 enum class RngStream : uint64_t {
-  Init = 0,           // parameter initialisation (the model's generator at creation)
-  EpochOrder = 1,     // (epoch): the user permutation of an epoch
-  Mask = 2,           // + epoch, (batch index): BERT4Rec's masked positions
-  Dropout = 3,        // + micro-batch, (step): dropout of one micro-batch
-  Lora = 0x4C6F5241,  // "LoRA", (fnv1a(adapter/layer)): an adapter's initial factors
-  Text = 0x54657874,  // "Text": the end-to-end text encoder's LoRA factors and dropout
-  Grow = 0x47726F77,  // "Grow", (V'): the id rows of items that join the catalogue
+  Init = 0,            // parameter initialisation (the model's generator at creation)
+  EpochOrder = 1,      // (epoch): the user permutation of an epoch
+  Mask = 2,            // + epoch, (batch index): BERT4Rec's masked positions
+  Dropout = 3,         // + micro-batch, (step): dropout of one micro-batch
+  Lora = 0x4C6F5241,   // "LoRA", (fnv1a(adapter/layer)): an adapter's initial factors
+  Text = 0x54657874,   // "Text": the end-to-end text encoder's LoRA factors and dropout
+  Grow = 0x47726F77,   // "Grow", (V'): the id rows of items that join the catalogue
+  Views = 0x56696577,  // "View", (micro-batch): the contrastive views of a micro-batch (train/contrastive.h)
 };
 
 // SplitMix64 finaliser: decorrelates (seed, a, b) into the seed of one stream.

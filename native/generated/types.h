@@ -72,6 +72,11 @@ struct FitRequest {
   std::string loss;  ///< "ce" (full softmax, fused), "bce", "gbce" or "sampled-softmax" (train/sampled_loss.h)
   int64_t negatives = 0;  ///< bce / gbce: negatives per target; sampled-softmax: shared negatives per batch
   double gbceT = 0.0;  ///< gbce calibration t in [0, 1]
+  double contrastiveWeight = 0.0;  ///< λ of the CL4SRec InfoNCE auxiliary loss (train/contrastive.h); 0 = off
+  double contrastiveTemperature = 0.0;  ///< τ of InfoNCE
+  double contrastiveCrop = 0.0;  ///< η: share of the events a crop keeps (0 = no crop augmentation)
+  double contrastiveMask = 0.0;  ///< γ: probability of masking each event (0 = no mask augmentation)
+  double contrastiveReorder = 0.0;  ///< β: share of the events a reorder shuffles (0 = no reorder augmentation)
 };
 
 /// A progress report from the training thread.
@@ -80,6 +85,7 @@ struct FitProgress {
   int64_t totalSteps = 0;  ///< steps the run will take
   int64_t epoch = 0;  ///< epochs completed
   double loss = 0.0;  ///< mean cross-entropy of the last step
+  double contrastiveLoss = 0.0;  ///< InfoNCE of the last step (contrastive training; else 0)
   double lr = 0.0;  ///< learning rate of the last step
   double gradNorm = 0.0;  ///< global gradient norm before clipping
   double sequencesPerSec = 0.0;  ///< training throughput since the last report
@@ -347,6 +353,33 @@ struct ParitySampledLossRequest {
   int64_t negatives = 0;  ///< k or |S|
   double gbceT = 0.0;  ///< gbce t
   int64_t probes = 0;  ///< finite-difference coordinates
+};
+
+/// Check: CL4SRec views of random sequences, and InfoNCE (autograd) against the formula in double loops and its central differences.
+struct ParityContrastiveRequest {
+  int64_t batch = 0;  ///< sequences
+  int64_t length = 0;  ///< positions L
+  int64_t dim = 0;  ///< width of the final states
+  int64_t items = 0;  ///< catalogue V
+  int64_t seed = 0;  ///< seed
+  bool causal = false;  ///< causal model (masked events left out) or bidirectional ([mask] = V + 1)
+  double crop = 0.0;  ///< η
+  double mask = 0.0;  ///< γ
+  double reorder = 0.0;  ///< β
+  double temperature = 0.0;  ///< τ
+  int64_t probes = 0;  ///< finite-difference coordinates
+};
+
+/// Both sides of the contrastive check, and the batch with its views.
+struct ParityContrastiveResult {
+  std::vector<int32_t> inputs;  ///< (B·L) the batch inputs, left-padded (bidirectional: with [mask] tokens)
+  std::vector<int32_t> targets;  ///< (B·L) the batch targets
+  std::vector<int32_t> first;  ///< (B·L) the first views
+  std::vector<int32_t> second;  ///< (B·L) the second views
+  double loss = 0.0;  ///< infoNce value
+  double referenceLoss = 0.0;  ///< the formula in loops
+  std::vector<double> probeAnalytic;  ///< autograd gradient at probed coordinates of the two views
+  std::vector<double> probeNumeric;  ///< central differences of the loops' loss at the same coordinates
 };
 
 /// Both sides of the sampled-loss check.

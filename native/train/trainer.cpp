@@ -12,7 +12,9 @@
 
 #include "common/error.h"
 #include "common/host_memory.h"
+#include "common/rng.h"
 #include "io/csr_check.h"
+#include "train/contrastive.h"
 #include "train/fused_ce.h"
 #include "train/group_gap.h"
 #include "train/lr_schedule.h"
@@ -112,10 +114,11 @@ struct FitSetup {
   LrSchedule schedule;
   TrainScope scope;
   SoftmaxItems softmax;
-  TextTower* tower = nullptr;            // end-to-end text fit: the encoder's adapter trains too
-  std::optional<GroupGapLoss> groupGap;  // fairness-aware training (FitRequest.groupOfUser)
-  std::optional<SampledLoss> sampled;    // FitRequest.loss other than "ce"
-  torch::Tensor samplingCounts;          // (V) its items' training frequency, until the output rows are known
+  TextTower* tower = nullptr;                     // end-to-end text fit: the encoder's adapter trains too
+  std::optional<GroupGapLoss> groupGap;           // fairness-aware training (FitRequest.groupOfUser)
+  std::optional<SampledLoss> sampled;             // FitRequest.loss other than "ce"
+  torch::Tensor samplingCounts;                   // (V) its items' training frequency, until the output rows are known
+  std::optional<ContrastiveOptions> contrastive;  // CL4SRec's auxiliary InfoNCE (FitRequest.contrastiveWeight > 0)
 };
 
 FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& data) {
@@ -152,6 +155,11 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
     for (int32_t item : data.items) ++counts[item];
     s.samplingCounts = torch::tensor(counts).narrow(0, 1, model.config.numItems);  // (V) rows of the output table
   }
+  if (r.contrastiveWeight < 0.0 || !(r.contrastiveTemperature > 0.0))
+    throw Error(ErrorCode::InvalidOption, "fit: contrastiveWeight must be >= 0 and contrastiveTemperature > 0");
+  if (r.contrastiveWeight > 0.0)
+    s.contrastive = ContrastiveOptions{r.contrastiveWeight,  r.contrastiveTemperature, r.contrastiveCrop,     r.contrastiveMask,
+                                       r.contrastiveReorder, model.config.causal,      model.net->maskToken()};
   const AdamWOptions options = adamWOptions(model, r);
   if (r.resume)
     continueRun(run, s.scope, options);
@@ -189,11 +197,28 @@ class PhaseClock {
   Clock::time_point last_;
 };
 
+// The auxiliary InfoNCE of one micro-batch (train/contrastive.h): two augmented views of each sequence
+// through the same encoder (dropout on, like the batch), their final states contrasted.
+torch::Tensor contrastiveLoss(Recommender& model, const FitRequest& r, const ContrastiveOptions& options, const Batch& batch, int64_t micro,
+                              const torch::Tensor& table) {
+  const ContrastiveViews views = contrastiveViews(batch.inputs, batch.targets, options,
+                                                  streamSeed(model.config.seed, RngStream::Views, 0, static_cast<uint64_t>(micro)));
+  auto finalState = [&](const torch::Tensor& view) {
+    return model.net->forward(view.to(model.device), model.generator, r.adapter, table, /*lastOnly=*/true).squeeze(1);  // (B, d)
+  };
+  return infoNce(finalState(views.first), finalState(views.second), options.temperature);
+}
+
+// One optimizer step's mean losses: the objective's (what progress reports as loss) and the auxiliary InfoNCE.
+struct StepLoss {
+  double main = 0.0, contrastive = 0.0;
+};
+
 // Mean loss of one optimizer step's micro-batches, gradients accumulated (not applied); nullopt when
 // cancelled part-way (the partial gradients are dropped).
-std::optional<double> accumulate(Recommender& model, const FitRequest& r, FitSetup& s, int64_t step, int64_t& sequences,
-                                 const std::function<bool()>& cancelled, PhaseClock& clock, StepProfile& profile) {
-  double stepLoss = 0.0;
+std::optional<StepLoss> accumulate(Recommender& model, const FitRequest& r, FitSetup& s, int64_t step, int64_t& sequences,
+                                   const std::function<bool()>& cancelled, PhaseClock& clock, StepProfile& profile) {
+  StepLoss stepLoss;
   for (int64_t a = 0; a < r.accumSteps; ++a) {
     if (cancelled()) return std::nullopt;
     const int64_t micro = step * r.accumSteps + a;
@@ -216,9 +241,14 @@ std::optional<double> accumulate(Recommender& model, const FitRequest& r, FitSet
                          : s.sampled ? (*s.sampled)(hidden, output, targets, model.generator)
                                      : sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
     if (!s.groupGap) meanLoss = loss.item<double>();
+    if (s.contrastive) {
+      torch::Tensor views = contrastiveLoss(model, r, *s.contrastive, batch, micro, table);
+      stepLoss.contrastive += views.item<double>() / static_cast<double>(r.accumSteps);
+      loss = loss + s.contrastive->weight * views;
+    }
     clock.lap(&StepProfile::lossSec, profile);
     (loss / static_cast<double>(r.accumSteps)).backward();
-    stepLoss += meanLoss / static_cast<double>(r.accumSteps);
+    stepLoss.main += meanLoss / static_cast<double>(r.accumSteps);
     sequences += inputs.size(0);
     clock.lap(&StepProfile::backwardSec, profile);
   }
@@ -230,14 +260,15 @@ struct Reporter {
   Clock::time_point started = Clock::now(), windowStart = started;
   int64_t windowSequences = 0, sequences = 0;
 
-  FitProgress report(int64_t step, const FitSetup& s, const FitRequest& r, double loss, double lr, double gradNorm) {
+  FitProgress report(int64_t step, const FitSetup& s, const FitRequest& r, const StepLoss& loss, double lr, double gradNorm) {
     const auto now = Clock::now();
     const double window = std::chrono::duration<double>(now - windowStart).count();
     FitProgress p;
     p.step = step;
     p.totalSteps = s.totalSteps;
     p.epoch = (step * r.accumSteps) / s.perEpoch;
-    p.loss = loss;
+    p.loss = loss.main;
+    p.contrastiveLoss = loss.contrastive;
     p.lr = lr;
     p.gradNorm = gradNorm;
     p.sequencesPerSec = window > 0 ? static_cast<double>(windowSequences) / window : 0.0;
@@ -280,22 +311,23 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
   for (int64_t step = run.step(); step < s.stopStep; ++step) {
     optimizer.zeroGrad();
     clock.start();
-    const std::optional<double> loss = accumulate(model, r, s, step, reporter.windowSequences, cancelled, clock, result.profile);
+    const std::optional<StepLoss> loss = accumulate(model, r, s, step, reporter.windowSequences, cancelled, clock, result.profile);
     if (!loss || cancelled()) {
       result.aborted = true;
       break;
     }
     const double gradNorm = clipGradNorm(optimizer.groups(), r.clipNorm);
-    if (!std::isfinite(*loss) || !std::isfinite(gradNorm)) {
+    const bool finiteLoss = std::isfinite(loss->main) && std::isfinite(loss->contrastive);
+    if (!finiteLoss || !std::isfinite(gradNorm)) {
       optimizer.zeroGrad();
-      throw Error(ErrorCode::NonFinite, "non-finite " + std::string(std::isfinite(*loss) ? "gradient norm" : "loss") + " at step " +
+      throw Error(ErrorCode::NonFinite, "non-finite " + std::string(finiteLoss ? "gradient norm" : "loss") + " at step " +
                                             std::to_string(step) + "; the step was not applied");
     }
     const double lr = s.schedule.at(step);
     optimizer.step(lr);
     clock.lap(&StepProfile::optimizerSec, result.profile);  // clipping and the update
     run.setStep(step + 1);
-    result.losses.push_back(static_cast<float>(*loss));
+    result.losses.push_back(static_cast<float>(loss->main));
     if (hooks.onProgress && (run.step() % r.progressEvery == 0 || run.step() == s.stopStep))
       hooks.onProgress(reporter.report(run.step(), s, r, *loss, lr, gradNorm));
   }

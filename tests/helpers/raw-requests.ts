@@ -35,6 +35,11 @@ export function rawFitRequest(offsets: Int32Array, items: Int32Array, overrides:
     loss: 'ce',
     negatives: 1,
     gbceT: 0,
+    contrastiveWeight: 0,
+    contrastiveTemperature: 1,
+    contrastiveCrop: 0.6,
+    contrastiveMask: 0.3,
+    contrastiveReorder: 0.6,
     ...overrides,
   };
 }

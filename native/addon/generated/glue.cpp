@@ -100,6 +100,11 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.loss = readString(object.Get("loss"), path + ".loss");
   out.negatives = readInt(object.Get("negatives"), path + ".negatives");
   out.gbceT = readFloat(object.Get("gbceT"), path + ".gbceT");
+  out.contrastiveWeight = readFloat(object.Get("contrastiveWeight"), path + ".contrastiveWeight");
+  out.contrastiveTemperature = readFloat(object.Get("contrastiveTemperature"), path + ".contrastiveTemperature");
+  out.contrastiveCrop = readFloat(object.Get("contrastiveCrop"), path + ".contrastiveCrop");
+  out.contrastiveMask = readFloat(object.Get("contrastiveMask"), path + ".contrastiveMask");
+  out.contrastiveReorder = readFloat(object.Get("contrastiveReorder"), path + ".contrastiveReorder");
   return out;
 }
 
@@ -109,6 +114,7 @@ Napi::Value toJs(Napi::Env env, const FitProgress& value) {
   object.Set("totalSteps", toJs(env, value.totalSteps));
   object.Set("epoch", toJs(env, value.epoch));
   object.Set("loss", toJs(env, value.loss));
+  object.Set("contrastiveLoss", toJs(env, value.contrastiveLoss));
   object.Set("lr", toJs(env, value.lr));
   object.Set("gradNorm", toJs(env, value.gradNorm));
   object.Set("sequencesPerSec", toJs(env, value.sequencesPerSec));
@@ -467,6 +473,36 @@ ParitySampledLossRequest readParitySampledLossRequest(const Napi::Value& value, 
   return out;
 }
 
+ParityContrastiveRequest readParityContrastiveRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "ParityContrastiveRequest");
+  ParityContrastiveRequest out;
+  out.batch = readInt(object.Get("batch"), path + ".batch");
+  out.length = readInt(object.Get("length"), path + ".length");
+  out.dim = readInt(object.Get("dim"), path + ".dim");
+  out.items = readInt(object.Get("items"), path + ".items");
+  out.seed = readInt(object.Get("seed"), path + ".seed");
+  out.causal = readBool(object.Get("causal"), path + ".causal");
+  out.crop = readFloat(object.Get("crop"), path + ".crop");
+  out.mask = readFloat(object.Get("mask"), path + ".mask");
+  out.reorder = readFloat(object.Get("reorder"), path + ".reorder");
+  out.temperature = readFloat(object.Get("temperature"), path + ".temperature");
+  out.probes = readInt(object.Get("probes"), path + ".probes");
+  return out;
+}
+
+Napi::Value toJs(Napi::Env env, const ParityContrastiveResult& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("inputs", toJs(env, value.inputs));
+  object.Set("targets", toJs(env, value.targets));
+  object.Set("first", toJs(env, value.first));
+  object.Set("second", toJs(env, value.second));
+  object.Set("loss", toJs(env, value.loss));
+  object.Set("referenceLoss", toJs(env, value.referenceLoss));
+  object.Set("probeAnalytic", toJs(env, value.probeAnalytic));
+  object.Set("probeNumeric", toJs(env, value.probeNumeric));
+  return object;
+}
+
 Napi::Value toJs(Napi::Env env, const ParitySampledLossResult& value) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("loss", toJs(env, value.loss));
@@ -590,6 +626,13 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
       return paritySampledLoss(info.Env(), std::move(request));
     });
   }, "paritySampledLoss"));
+  exports.Set("parityContrastive", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "parityContrastive");
+      ParityContrastiveRequest request = readParityContrastiveRequest(info[0], "parityContrastive.request");
+      return parityContrastive(info.Env(), std::move(request));
+    });
+  }, "parityContrastive"));
   exports.Set("parityAdamW", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 1, "parityAdamW");

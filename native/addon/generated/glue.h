@@ -28,6 +28,7 @@ Versions versions(Napi::Env env);
 void stopJobs(Napi::Env env);
 Napi::Value parityCrossEntropy(Napi::Env env, ParityCeRequest&& request);
 Napi::Value paritySampledLoss(Napi::Env env, ParitySampledLossRequest&& request);
+Napi::Value parityContrastive(Napi::Env env, ParityContrastiveRequest&& request);
 Napi::Value parityAdamW(Napi::Env env, ParityAdamWRequest&& request);
 Napi::Value parityAttention(Napi::Env env, ParityAttentionRequest&& request);
 Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& request);

@@ -45,6 +45,8 @@ Napi::Value toJs(Napi::Env env, const Versions& value);
 ParityCeRequest readParityCeRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityCeResult& value);
 ParitySampledLossRequest readParitySampledLossRequest(const Napi::Value& value, const std::string& path);
+ParityContrastiveRequest readParityContrastiveRequest(const Napi::Value& value, const std::string& path);
+Napi::Value toJs(Napi::Env env, const ParityContrastiveResult& value);
 Napi::Value toJs(Napi::Env env, const ParitySampledLossResult& value);
 ParityAdamWRequest readParityAdamWRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityAdamWResult& value);
