@@ -97,6 +97,8 @@ export const records: Record<string, RecordSpec> = {
       startPositions: bool(
         'causal only: positions count from the oldest event in the window (0, 1, …) instead of ending at L−1 with the newest, so earlier events keep their keys and values as events arrive',
       ),
+      pointwise: str('pointwise head beside next-item prediction (model/task_heads.h): "" none, "rating" (squared error) or "like" (binary CE)'),
+      attributes: int('G, the item attributes (genres) an attribute head predicts; 0 = none'),
     },
   },
   ItemRows: {
@@ -153,6 +155,12 @@ export const records: Record<string, RecordSpec> = {
       contrastiveCrop: float('η: share of the events a crop keeps (0 = no crop augmentation)'),
       contrastiveMask: float('γ: probability of masking each event (0 = no mask augmentation)'),
       contrastiveReorder: float('β: share of the events a reorder shuffles (0 = no reorder augmentation)'),
+      ratings: { type: 'Float32Array', doc: '(E) the rating of each event in items, NaN = none; empty = no ratings (train/task_losses.h)' },
+      nextItemWeight: float('weight of the next-item objective (0 = train the task heads alone)'),
+      pointwiseWeight: float("weight of the pointwise head's loss; 0 = off"),
+      likeThreshold: float('"like" head: an event is liked when its rating is >= this'),
+      attributeLabels: { type: 'Float32Array', doc: "((V+1)·G) each item's attribute labels in [0, 1], row 0 unused; empty = none" },
+      attributeWeight: float("weight of the attribute head's loss; 0 = off"),
     },
   },
   FitProgress: {
@@ -163,6 +171,8 @@ export const records: Record<string, RecordSpec> = {
       epoch: int('epochs completed'),
       loss: float('mean cross-entropy of the last step'),
       contrastiveLoss: float('InfoNCE of the last step (contrastive training; else 0)'),
+      pointwiseLoss: float("the pointwise head's loss of the last step (squared error or binary CE; else 0)"),
+      attributeLoss: float("the attribute head's binary CE of the last step (else 0)"),
       lr: float('learning rate of the last step'),
       gradNorm: float('global gradient norm before clipping'),
       sequencesPerSec: float('training throughput since the last report'),
@@ -602,6 +612,20 @@ export const classes: Record<string, ClassSpec> = {
       scoreItems: {
         doc: 'Scores (n·c) of the candidates of each history.',
         args: [{ name: 'request', type: { record: 'ScoreRequest' } }],
+        returns: 'Float32Array',
+        async: true,
+        access: 'shared',
+      },
+      pointwiseScores: {
+        doc: "The pointwise head's prediction (n·c) for each history's c candidates: a rating, or a like probability.",
+        args: [{ name: 'request', type: { record: 'ScoreRequest' } }],
+        returns: 'Float32Array',
+        async: true,
+        access: 'shared',
+      },
+      attributeScores: {
+        doc: "The attribute head's probabilities (n·G) of the attributes of each history's next item.",
+        args: [{ name: 'request', type: { record: 'HiddenRequest' } }],
         returns: 'Float32Array',
         async: true,
         access: 'shared',

@@ -11,6 +11,8 @@ export type {
   ColdUsersSplit,
   ColdUsersSplitOptions,
 } from './data/splits.js';
+export { attributeLabels } from './models/task-heads.js';
+export { auc, logLoss, mae, rmse } from './eval/pointwise.js';
 export { itemGenres, itemText, userGroups, type ItemInfo, type UserAttributes, type SideInfoMatch } from './data/side-info.js';
 export { readParquet, type ParquetOptions } from './data/readers/parquet.js';
 export { syntheticDataset, type SyntheticOptions } from './data/synthetic.js';
@@ -35,7 +37,7 @@ export { startServer, type RunningServer, type ServeOptions } from './serve/serv
 export { type Evaluation, type EvaluateOptions, type FairnessResult, type Protocol } from './eval/evaluate.js';
 export { sampleNegatives, SAMPLED_SUFFIX } from './eval/sampled.js';
 export type { ModelOptions, ModelConfig, Architecture } from './models/config.js';
-export type { ContrastiveOptions, FairnessOptions, FitOptions, FitProgress } from './train/fit-options.js';
+export type { ContrastiveOptions, FairnessOptions, FitOptions, FitProgress, TaskOptions } from './train/fit-options.js';
 export { LinearBandit, type BanditOptions, type BanditState, type BanditRecommendation, type BanditEvent, type BanditModel } from './models/bandit.js';
 export type { GrowCatalogueOptions, UpdateOptions } from './train/update.js';
 export type { ValidationOptions, ValidationSummary, ValidationRecord } from './train/validation.js';

@@ -42,6 +42,8 @@ export interface DatasetInit {
   numItems: number;
   /** (N) time of each event in seconds, parallel to items; finite and non-decreasing within each user. */
   times?: Float64Array;
+  /** (N) rating of each event (explicit feedback), parallel to items; NaN where an event has none. */
+  ratings?: Float32Array;
   /** (numItems+1) original id of each dense item; index 0 is unused. */
   itemIds?: readonly string[];
   /** (U) original id of each user. */
@@ -65,6 +67,8 @@ export interface EvalSet {
   items: Int32Array;
   /** (E) the held-out item of each evaluated user. */
   targets: Int32Array;
+  /** (E) the rating of each held-out event (NaN: none), when the source Dataset has ratings. */
+  targetRatings?: Float32Array;
   numItems: number;
 }
 
@@ -85,6 +89,8 @@ export class Dataset {
   readonly items: Int32Array;
   /** (N) event times in seconds, parallel to items; absent when the source had none. */
   readonly times?: Float64Array;
+  /** (N) rating of each event, NaN where none (see DatasetInit) */
+  readonly ratings?: Float32Array;
   readonly itemIds?: readonly string[];
   readonly userIds?: readonly string[];
   /** (numItems+1) item side information; set by withItemInfo. */
@@ -104,6 +110,7 @@ export class Dataset {
     this.numUsers = init.offsets.length - 1;
     this.numInteractions = init.items.length;
     if (init.times !== undefined) this.times = init.times;
+    if (init.ratings !== undefined) this.ratings = init.ratings;
     if (init.itemIds !== undefined) this.itemIds = init.itemIds;
     if (init.userIds !== undefined) this.userIds = init.userIds;
     if (init.itemInfo !== undefined) this.itemInfo = init.itemInfo;
@@ -136,6 +143,7 @@ export class Dataset {
       if (v < 1 || v > numItems) throw dataError('items', i, `Expected items[${i}] in 1..${numItems} but found ${v}`);
     }
     if (init.times !== undefined) checkTimes(offsets, init.times);
+    if (init.ratings !== undefined) checkRatings(init.ratings, items.length);
     checkLength('itemIds', init.itemIds, numItems + 1, 'numItems+1', 'strings (index 0 unused)');
     checkLength('userIds', init.userIds, last, 'numUsers', 'strings');
     checkLength('itemInfo', init.itemInfo, numItems + 1, 'numItems+1', 'entries (index 0 unused)');
@@ -229,8 +237,8 @@ export class Dataset {
   }
 
   #init(): DatasetInit {
-    const { offsets, items, numItems, times, itemIds, userIds, itemInfo, userAttributes } = this;
-    return { offsets, items, numItems, times, itemIds, userIds, itemInfo, userAttributes };
+    const { offsets, items, numItems, times, ratings, itemIds, userIds, itemInfo, userAttributes } = this;
+    return { offsets, items, numItems, times, ratings, itemIds, userIds, itemInfo, userAttributes };
   }
 
   #matches(): SideInfoMatches {
@@ -239,6 +247,17 @@ export class Dataset {
 
   #derive<S extends { train: Dataset }>(split: WithTrainInit<S>): Omit<S, 'train'> & { train: Dataset } {
     return { ...split, train: new Dataset(split.train, this.#matches()) };
+  }
+}
+
+/** Ratings: a Float32Array parallel to items, each finite or NaN (none). */
+function checkRatings(ratings: Float32Array, n: number): void {
+  if (!(ratings instanceof Float32Array) || ratings.length !== n) {
+    throw dataError('ratings', -1, `Expected ratings to be a Float32Array of items.length=${n} values (NaN = none)`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (ratings[i] === Infinity || ratings[i] === -Infinity)
+      throw dataError('ratings', i, `Expected ratings[${i}] to be finite or NaN but found ${ratings[i]}`);
   }
 }
 

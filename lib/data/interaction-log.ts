@@ -184,7 +184,16 @@ export class InteractionLog {
     });
     offsets.push(order.length);
     const times = timed ? Float64Array.from(order, (i) => this.#times[i]!) : undefined;
-    return Dataset.fromCSR({ offsets: Int32Array.from(offsets), items, numItems: itemIds.length - 1, itemIds, userIds, ...(times && { times }) });
+    const ratings = order.some((i) => !Number.isNaN(this.#ratings[i]!)) ? Float32Array.from(order, (i) => this.#ratings[i]!) : undefined;
+    return Dataset.fromCSR({
+      offsets: Int32Array.from(offsets),
+      items,
+      numItems: itemIds.length - 1,
+      itemIds,
+      userIds,
+      ...(times && { times }),
+      ...(ratings && { ratings }),
+    });
   }
 
   #grow(): void {

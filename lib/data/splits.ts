@@ -300,6 +300,7 @@ function trainInit(d: Dataset, offsets: Int32Array, at: Int32Array): DatasetInit
     items: at.map((i) => d.items[i]!),
     numItems: d.numItems,
     ...(d.times !== undefined && { times: Float64Array.from(at, (i) => d.times![i]!) }),
+    ...(d.ratings !== undefined && { ratings: Float32Array.from(at, (i) => d.ratings![i]!) }),
     ...(d.itemIds !== undefined && { itemIds: d.itemIds }),
     ...(d.userIds !== undefined && { userIds: d.userIds }),
     ...(d.itemInfo !== undefined && { itemInfo: d.itemInfo }),
@@ -313,12 +314,14 @@ function prefixEvalSet(d: Dataset, users: Int32Array, lengths: Int32Array): Eval
   lengths.forEach((n, e) => (offsets[e + 1] = offsets[e]! + n));
   const items = new Int32Array(offsets[users.length]!);
   const targets = new Int32Array(users.length);
+  const targetRatings = d.ratings && new Float32Array(users.length);
   users.forEach((u, e) => {
     const start = d.offsets[u]!;
     items.set(d.items.subarray(start, start + lengths[e]!), offsets[e]!);
     targets[e] = d.items[start + lengths[e]!]!;
+    if (targetRatings) targetRatings[e] = d.ratings![start + lengths[e]!]!;
   });
-  return { users, offsets, items, targets, numItems: d.numItems };
+  return { users, offsets, items, targets, ...(targetRatings && { targetRatings }), numItems: d.numItems };
 }
 
 /** (U) number of each user's events with time < t (a prefix: times are non-decreasing per user). */

@@ -6,7 +6,7 @@
  */
 import type { Dataset, EvalSet } from '../data/dataset.js';
 import { SeqrecError } from '../errors.js';
-import { boolean, integer, invalid, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
+import { boolean, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 import type { TopKLists } from './beyond-accuracy.js';
 import { bootstrapCI, type BootstrapOptions } from './bootstrap.js';
 import { checkEvalSet } from './eval-set.js';
@@ -45,6 +45,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** (int) seed of sampled negatives and of the random baseline. Default 0. */
   seed?: number;
+  /** (float) auc, logloss: a held-out event is liked when its rating is >= this. Default 4. */
+  likeThreshold?: number;
 }
 
 export interface FairnessResult {
@@ -72,16 +74,35 @@ export interface Evaluation {
 export interface RankingModel {
   rank(evalSet: EvalSet, candidates: { items: Int32Array; count: number } | undefined, batchSize: number): Promise<Int32Array>;
   topK(evalSet: EvalSet, k: number, batchSize: number): Promise<TopKLists>;
+  /** (E) the pointwise head's prediction of each held-out event; undefined for a model without one. */
+  pointwise?: (evalSet: EvalSet, batchSize: number) => Promise<Float32Array>;
 }
 
-const KEYS = ['metrics', 'ks', 'protocol', 'negatives', 'train', 'baselines', 'bootstrap', 'groups', 'fairnessMetric', 'itemGenres', 'batchSize', 'seed'];
+const KEYS = [
+  'metrics',
+  'ks',
+  'protocol',
+  'negatives',
+  'train',
+  'baselines',
+  'bootstrap',
+  'groups',
+  'fairnessMetric',
+  'itemGenres',
+  'batchSize',
+  'seed',
+  'likeThreshold',
+];
 
 export async function evaluateModel(model: RankingModel, evalSet: EvalSet, options: EvaluateOptions = {}): Promise<Evaluation> {
   const o = optionsObject('options', options) as EvaluateOptions;
   noUnknownKeys('options', o, KEYS);
   const protocol = oneOf('options.protocol', o.protocol ?? 'full', ['full', 'sampled-100'] as const);
-  const names = metricNames(o);
-  const resolved = names.map((n, i) => resolveMetric(n, `options.metrics[${i}]`));
+  const asked = metricNames(o);
+  const all = asked.map((n, i) => resolveMetric(n, `options.metrics[${i}]`));
+  const pointwiseNames = asked.filter((_, i) => all[i]!.kind === 'pointwise');
+  const names = asked.filter((_, i) => all[i]!.kind !== 'pointwise');
+  const resolved = all.filter((r) => r.kind !== 'pointwise');
   const batchSize = integer('options.batchSize', o.batchSize ?? 256, 1, 1 << 20);
   const seed = integer('options.seed', o.seed ?? 0, 0, 0xffffffff);
   if (checkEvalSet('evalSet', evalSet).targets.length === 0) {
@@ -92,7 +113,7 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
     );
   }
   const trainCounts = o.train?.itemCounts();
-  const baselines = boolean('options.baselines', o.baselines ?? trainCounts !== undefined);
+  const baselines = names.length > 0 && boolean('options.baselines', o.baselines ?? trainCounts !== undefined);
   if (baselines && !trainCounts) throw invalid('options.train', 'the training Dataset when baselines are on', o.train);
   const listKs = resolved.filter((r) => r.kind === 'list').map((r) => r.k!);
   if (protocol === 'sampled-100' && listKs.length > 0) {
@@ -107,7 +128,7 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
     ranks = await model.rank(evalSet, undefined, batchSize);
     if (listKs.length > 0) top = await model.topK(evalSet, Math.max(...listKs), batchSize);
     const inputs = { ranks, top, trainCounts, evalSet, itemGenres: o.itemGenres };
-    metrics = computeMetrics(names, inputs);
+    metrics = names.length > 0 ? computeMetrics(names, inputs) : {};
     if (baselines) {
       const bootstrap = o.bootstrap ?? {};
       table = compareToBaselines({
@@ -121,6 +142,7 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
       });
     }
   } else {
+    if (pointwiseNames.length > 0) throw invalid('options.metrics', 'rank metrics only under the sampled-100 protocol', asked);
     const negatives = oneOf('options.negatives', o.negatives ?? 'uniform', ['uniform', 'popularity'] as const);
     if (negatives === 'popularity' && !trainCounts) throw invalid('options.train', 'the training Dataset for popularity-sampled negatives', o.train);
     const candidates = sampleNegatives(evalSet, { negatives, trainCounts, seed });
@@ -131,8 +153,26 @@ export async function evaluateModel(model: RankingModel, evalSet: EvalSet, optio
       table = sampledTable(resolved, scorers, o.bootstrap ?? {});
     }
   }
+  if (pointwiseNames.length > 0) Object.assign(metrics, await pointwiseMetrics(model, evalSet, pointwiseNames, batchSize, o.likeThreshold));
   const fairness = o.groups === undefined ? undefined : fairnessByGroup(o.groups, o.fairnessMetric, resolved, ranks, evalSet, protocol);
   return { protocol, users: ranks.length, metrics, ranks, ...(top && { top }), ...(table && { table }), ...(fairness && { fairness }) };
+}
+
+/** rmse, mae, auc, logloss of the model's pointwise predictions of the held-out events against their ratings. */
+async function pointwiseMetrics(
+  model: RankingModel,
+  evalSet: EvalSet,
+  names: string[],
+  batchSize: number,
+  likeThreshold: unknown,
+): Promise<Record<string, number>> {
+  if (!model.pointwise) throw invalid('options.metrics', 'no pointwise metric for a model without a pointwise head (ModelOptions.pointwise)', names);
+  if (evalSet.targetRatings === undefined) {
+    throw invalid('options.metrics', 'no pointwise metric for an evalSet without targetRatings (split a Dataset with ratings)', names);
+  }
+  const threshold = number('options.likeThreshold', likeThreshold ?? 4, -1e9, 1e9);
+  const predictions = await model.pointwise(evalSet, batchSize);
+  return computeMetrics(names, { predictions, ratings: evalSet.targetRatings, likeThreshold: threshold });
 }
 
 /** `metrics`, else hr@K and ndcg@K per K of `ks` and mrr, else the default trio. */

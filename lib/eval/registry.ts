@@ -1,7 +1,8 @@
 /**
  * Declarative metric registry: a name such as 'ndcg@10' resolves to { kind, higherIsBetter, range, doc, compute }.
  * Rank metrics read `inputs.ranks` (full-catalogue ranking, seen items excluded, ties pessimistic); list metrics
- * read `inputs.top` plus item statistics. The functions themselves live in ./metrics.ts and ./beyond-accuracy.ts.
+ * read `inputs.top` plus item statistics; pointwise metrics (explicit feedback) read the model's `predictions` of
+ * the held-out events against their `ratings`. The functions live in ./metrics.ts, ./beyond-accuracy.ts, ./pointwise.ts.
  * No sampled-negative metric is registered; one added later must say so in its name (e.g. 'hr@10/100neg').
  */
 import type { EvalSet } from '../data/dataset.js';
@@ -9,6 +10,7 @@ import { SeqrecError } from '../errors.js';
 import { closest, invalid } from '../validate.js';
 import * as acc from './metrics.js';
 import * as ba from './beyond-accuracy.js';
+import * as pw from './pointwise.js';
 
 export interface MetricInputs {
   /** (E) 1-based full-ranking ranks of each user's target: rank metrics. */
@@ -23,10 +25,16 @@ export interface MetricInputs {
   itemGenres?: readonly (readonly string[])[];
   /** (V+1, d) item embeddings, row 0 unused: ild (without genres), ildEmbedding. */
   itemEmbeddings?: Float32Array;
+  /** (E) the model's pointwise prediction of each held-out event: a rating, or a like probability. */
+  predictions?: Float32Array;
+  /** (E) the held-out events' ratings (NaN: unrated, left out): pointwise metrics. */
+  ratings?: Float32Array;
+  /** auc, logloss: an event is liked (label 1) when its rating is >= this. Default 4. */
+  likeThreshold?: number;
 }
 
 export interface MetricSpec {
-  kind: 'rank' | 'list';
+  kind: 'rank' | 'list' | 'pointwise';
   higherIsBetter: boolean;
   /** value range, e.g. '[0, 1]' */
   range: string;
@@ -53,6 +61,17 @@ const list = (higherIsBetter: boolean, range: string, doc: string, needs: (keyof
   doc,
   needs: ['top', ...needs],
   compute: (x, k) => f(x, need(x, 'top'), k!),
+});
+
+/** Labels 1 / 0 / NaN of the ratings at the like threshold. */
+const liked = (x: MetricInputs): Float32Array => need(x, 'ratings').map((r) => (Number.isNaN(r) ? Number.NaN : r >= (x.likeThreshold ?? 4) ? 1 : 0));
+const pointwise = (higherIsBetter: boolean, range: string, doc: string, f: (x: MetricInputs) => number): MetricSpec => ({
+  kind: 'pointwise',
+  higherIsBetter,
+  range,
+  doc,
+  needs: ['predictions', 'ratings'],
+  compute: (x) => f(x),
 });
 
 /** Patterns: 'name@K' takes any integer K >= 1, 'name' takes none. */
@@ -92,6 +111,14 @@ export const metricRegistry: Readonly<Record<string, MetricSpec>> = Object.freez
     'avgPopularity of lists / of histories; 1 = no amplification',
     ['trainCounts', 'evalSet'],
     (x, t, k) => ba.popularityLift(t, need(x, 'trainCounts'), need(x, 'evalSet'), k).lift,
+  ),
+  rmse: pointwise(false, '[0, ∞)', 'root mean squared error of predicted ratings', (x) => pw.rmse(need(x, 'predictions'), need(x, 'ratings'))),
+  mae: pointwise(false, '[0, ∞)', 'mean absolute error of predicted ratings', (x) => pw.mae(need(x, 'predictions'), need(x, 'ratings'))),
+  auc: pointwise(true, '[0, 1]', 'P(a liked event scores above a disliked one); liked = rating >= likeThreshold', (x) =>
+    pw.auc(need(x, 'predictions'), liked(x)),
+  ),
+  logloss: pointwise(false, '[0, ∞)', 'binary cross-entropy of like probabilities; liked = rating >= likeThreshold', (x) =>
+    pw.logLoss(need(x, 'predictions'), liked(x)),
   ),
 });
 

@@ -49,6 +49,19 @@ export interface ModelOptions {
    * 0.1792 / HR@10 0.3118 against 'end''s 0.1824 / 0.3151. Default 'end'.
    */
   positions?: 'end' | 'start';
+  /**
+   * (str) a pointwise head beside next-item prediction, for explicit feedback (native/model/task_heads.h):
+   * 'rating' predicts an event's rating (squared error), 'like' the probability that it is liked (binary
+   * cross-entropy on rating >= fit's likeThreshold); trained with fit's `tasks`, read with model.predict().
+   * Default 'none'.
+   */
+  pointwise?: 'none' | 'rating' | 'like';
+  /**
+   * (int) G > 0 adds an attribute head: from a state, the probability of each of G item attributes (say,
+   * genres) of the item that comes next; trained with fit's `tasks.attributes`, read with
+   * model.predictAttributes(). Default 0.
+   */
+  attributes?: number;
 }
 
 export interface ModelConfig extends Required<ModelOptions> {
@@ -69,6 +82,8 @@ export const MODEL_DEFAULTS = {
   seed: 0,
   textDim: 0,
   positions: 'end',
+  pointwise: 'none',
+  attributes: 0,
 } as const;
 
 const KEYS = [
@@ -86,6 +101,8 @@ const KEYS = [
   'threads',
   'textDim',
   'positions',
+  'pointwise',
+  'attributes',
 ] as const;
 
 export function resolveModelConfig(architecture: Architecture, raw: unknown): ModelConfig {
@@ -115,6 +132,8 @@ export function resolveModelConfig(architecture: Architecture, raw: unknown): Mo
       o.positions ?? MODEL_DEFAULTS.positions,
       architecture === 'sasrec' ? (['end', 'start'] as const) : (['end'] as const),
     ),
+    pointwise: oneOf('options.pointwise', o.pointwise ?? MODEL_DEFAULTS.pointwise, ['none', 'rating', 'like'] as const),
+    attributes: integer('options.attributes', o.attributes ?? MODEL_DEFAULTS.attributes, 0, 1 << 16),
   };
 }
 
@@ -135,6 +154,8 @@ export function toAddonConfig(c: ModelConfig): AddonModelConfig {
     threads: c.threads,
     textDim: c.textDim,
     startPositions: c.positions === 'start',
+    pointwise: c.pointwise === 'none' ? '' : c.pointwise,
+    attributes: c.attributes,
   };
 }
 

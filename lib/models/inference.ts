@@ -148,7 +148,7 @@ export function isBatch(value: unknown): value is ArrayLike<number>[] {
   return Array.isArray(value) && value.length > 0 && typeof value[0] !== 'number';
 }
 
-function itemList(name: string, value: unknown, numItems: number): Int32Array {
+export function itemList(name: string, value: unknown, numItems: number): Int32Array {
   if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number')
     throw invalid(name, 'an array of item ids', value);
   const items = Int32Array.from(value as ArrayLike<number>);
@@ -162,7 +162,7 @@ export function checkedHistory(history: unknown, numItems: number): Int32Array {
 }
 
 /** Histories as CSR arrays, every item checked. */
-function histories(name: string, lists: ArrayLike<number>[], numItems: number): { offsets: Int32Array; items: Int32Array } {
+export function histories(name: string, lists: ArrayLike<number>[], numItems: number): { offsets: Int32Array; items: Int32Array } {
   return csr(lists.map((h, u) => itemList(lists.length === 1 ? name : `${name}[${u}]`, h, numItems)));
 }
 

@@ -6,6 +6,7 @@
  * The native model and the state that fit, checkpoints and weight edits share live in a private
  * core (./core.ts) that only lib modules reach.
  */
+import { predictAttributes, predictPointwise, predictTargets } from './task-heads.js';
 import type { Dataset, EvalSet } from '../data/dataset.js';
 import { SeqrecError, callNative, callNativeSync } from '../errors.js';
 import type { TopKLists } from '../eval/beyond-accuracy.js';
@@ -234,6 +235,9 @@ export class SequentialRecommender implements AsyncDisposable {
       {
         rank: (e, candidates, batchSize) => this.rank(e, { batchSize, adapter, ...(candidates && { candidates }) }),
         topK: (e, k, batchSize) => this.#topKLists(e, k, batchSize, adapter ?? ''),
+        ...(this.#core.config.pointwise !== 'none' && {
+          pointwise: (e, batchSize) => predictTargets(this.#core, checkEvalSet('evalSet', e, this.#core.config.items), batchSize, adapter ?? ''),
+        }),
       },
       evalSet,
       rest,
@@ -295,6 +299,23 @@ export class SequentialRecommender implements AsyncDisposable {
    */
   async itemStates(items?: ArrayLike<number>): Promise<Float32Array> {
     return itemStates(this.#core, items);
+  }
+
+  /**
+   * The pointwise head's prediction (ModelOptions.pointwise) for each history and the item beside it
+   * (`items[u]` for `histories[u]`): the rating the user would give it ('rating'), or the probability
+   * that they like it ('like'). Evaluate with the metrics rmse, mae, auc, logloss.
+   */
+  async predict(histories: ArrayLike<number>[], items: ArrayLike<number>, options: { adapter?: string | null } = {}): Promise<Float32Array> {
+    return predictPointwise(this.#core, histories, items, options);
+  }
+
+  /**
+   * The attribute head's probabilities (n·G, row-major; ModelOptions.attributes) of each attribute of the
+   * item each history leads to, e.g. the genres a user will watch next.
+   */
+  async predictAttributes(histories: ArrayLike<number>[], options: { adapter?: string | null } = {}): Promise<Float32Array> {
+    return predictAttributes(this.#core, histories, options);
   }
 
   /**

@@ -33,6 +33,10 @@ export interface AddonModelConfig {
   textDim: number;
   /** causal only: positions count from the oldest event in the window (0, 1, …) instead of ending at L−1 with the newest, so earlier events keep their keys and values as events arrive */
   startPositions: boolean;
+  /** pointwise head beside next-item prediction (model/task_heads.h): "" none, "rating" (squared error) or "like" (binary CE) */
+  pointwise: string;
+  /** G, the item attributes (genres) an attribute head predicts; 0 = none */
+  attributes: number;
 }
 
 /** Rows of the item id-embedding table (what a text mapping or a cold-start fill writes). */
@@ -127,6 +131,18 @@ export interface AddonFitRequest {
   contrastiveMask: number;
   /** β: share of the events a reorder shuffles (0 = no reorder augmentation) */
   contrastiveReorder: number;
+  /** (E) the rating of each event in items, NaN = none; empty = no ratings (train/task_losses.h) */
+  ratings: Float32Array;
+  /** weight of the next-item objective (0 = train the task heads alone) */
+  nextItemWeight: number;
+  /** weight of the pointwise head's loss; 0 = off */
+  pointwiseWeight: number;
+  /** "like" head: an event is liked when its rating is >= this */
+  likeThreshold: number;
+  /** ((V+1)·G) each item's attribute labels in [0, 1], row 0 unused; empty = none */
+  attributeLabels: Float32Array;
+  /** weight of the attribute head's loss; 0 = off */
+  attributeWeight: number;
 }
 
 /** A progress report from the training thread. */
@@ -141,6 +157,10 @@ export interface AddonFitProgress {
   loss: number;
   /** InfoNCE of the last step (contrastive training; else 0) */
   contrastiveLoss: number;
+  /** the pointwise head's loss of the last step (squared error or binary CE; else 0) */
+  pointwiseLoss: number;
+  /** the attribute head's binary CE of the last step (else 0) */
+  attributeLoss: number;
   /** learning rate of the last step */
   lr: number;
   /** global gradient norm before clipping */
@@ -759,6 +779,10 @@ export interface AddonNativeModel {
   rank(request: AddonRankRequest): Promise<Int32Array>;
   /** Scores (n·c) of the candidates of each history. */
   scoreItems(request: AddonScoreRequest): Promise<Float32Array>;
+  /** The pointwise head's prediction (n·c) for each history's c candidates: a rating, or a like probability. */
+  pointwiseScores(request: AddonScoreRequest): Promise<Float32Array>;
+  /** The attribute head's probabilities (n·G) of the attributes of each history's next item. */
+  attributeScores(request: AddonHiddenRequest): Promise<Float32Array>;
   /** User states (n·d), row-major: what scoring multiplies with the item table. */
   hidden(request: AddonHiddenRequest): Promise<Float32Array>;
   /** Rows (n·d) of the table scores are dot products with (the item table with text folded in), for items (n) in 1..V. */

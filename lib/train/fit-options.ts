@@ -23,6 +23,10 @@ export interface FitProgress {
   loss: number;
   /** (float) the auxiliary InfoNCE of the last step with options.contrastive, else 0 */
   contrastiveLoss: number;
+  /** (float) the pointwise head's loss of the last step with options.tasks (squared error or binary CE), else 0 */
+  pointwiseLoss: number;
+  /** (float) the attribute head's binary CE of the last step with options.tasks.attributes, else 0 */
+  attributeLoss: number;
   /** (float) learning rate of the last step */
   lr: number;
   /** (float) global gradient norm before clipping */
@@ -115,6 +119,12 @@ export interface FitOptions {
    * their final states (native/train/contrastive.h). Costs two more forward/backward passes per step.
    */
   contrastive?: ContrastiveOptions;
+  /**
+   * Multi-task training with the model's task heads (ModelOptions.pointwise / attributes): each loss's
+   * weight beside the next-item objective's (native/train/task_losses.h). Pointwise training reads the
+   * Dataset's `ratings`.
+   */
+  tasks?: TaskOptions;
   /** (bool) time each step's phases; the summary's `profile` adds them up. On CUDA it synchronises after each phase, which costs a little. Default false. */
   profile?: boolean;
 }
@@ -137,6 +147,22 @@ export interface ContrastiveOptions {
   mask?: number;
   /** (float in [0, 1]) β: share of the events a reorder shuffles; 0 leaves reorder out. Default 0.6. */
   reorder?: number;
+}
+
+export interface TaskOptions {
+  /** (float >= 0) weight of the next-item objective; 0 trains the heads alone (a single-task rating model). Default 1. */
+  nextItem?: number;
+  /** (float >= 0) weight of the pointwise head's loss (squared error for 'rating', binary CE for 'like'). Default 1 with a pointwise head and rated data, else 0. */
+  pointwise?: number;
+  /** (float) 'like' head: an event is liked when its rating is >= this. Default 4. */
+  likeThreshold?: number;
+  /** The attribute head's labels and weight. */
+  attributes?: {
+    /** (float > 0) weight of the attribute head's binary cross-entropy. Default 1. */
+    weight?: number;
+    /** ((V+1)·G, row-major, row 0 unused) each item's labels in [0, 1], e.g. attributeLabels(data.itemInfo, genres). */
+    labels: Float32Array;
+  };
 }
 
 /** Defaults of options.contrastive (CL4SRec's augmentation rates). */
@@ -192,6 +218,7 @@ const KEYS = [
   'gbceT',
   'fairness',
   'contrastive',
+  'tasks',
   'profile',
 ] as const;
 
@@ -204,7 +231,11 @@ export interface ResolvedFit {
   textEncoder?: unknown;
 }
 
-export function resolveFit(data: Dataset, raw: unknown, model: { items: number; architecture: Architecture; layers?: number; textDim?: number }): ResolvedFit {
+export function resolveFit(
+  data: Dataset,
+  raw: unknown,
+  model: { items: number; architecture: Architecture; layers?: number; textDim?: number; pointwise?: string; attributes?: number },
+): ResolvedFit {
   if (!data || !(data.offsets instanceof Int32Array) || !(data.items instanceof Int32Array)) {
     throw invalid('data', 'a Dataset (offsets and items as Int32Array)', data);
   }
@@ -251,6 +282,7 @@ export function resolveFit(data: Dataset, raw: unknown, model: { items: number; 
       ...resolveFairness(o.fairness, data.numUsers),
       ...resolveLoss(o.loss, o.negatives, o.gbceT),
       ...resolveContrastive(o.contrastive),
+      ...resolveTasks(o.tasks, data, model),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
     },
     validation: resolveValidation(o.validation, model.items),
@@ -300,6 +332,46 @@ function resolveContrastive(
   if (resolved.contrastiveCrop + resolved.contrastiveMask + resolved.contrastiveReorder === 0)
     throw invalid('options.contrastive', 'at least one of crop, mask and reorder above 0', value);
   return resolved;
+}
+
+/** options.tasks as the native request's task fields, checked against the model's heads and the data. */
+function resolveTasks(
+  value: unknown,
+  data: Dataset,
+  model: { items: number; pointwise?: string; attributes?: number },
+): Pick<AddonFitRequest, 'ratings' | 'nextItemWeight' | 'pointwiseWeight' | 'likeThreshold' | 'attributeLabels' | 'attributeWeight'> {
+  const o = (value === undefined ? {} : optionsObject('options.tasks', value)) as TaskOptions;
+  noUnknownKeys('options.tasks', o, ['nextItem', 'pointwise', 'likeThreshold', 'attributes']);
+  const head = model.pointwise ?? 'none';
+  const rated = data.ratings !== undefined && data.ratings.some((r) => !Number.isNaN(r));
+  const pointwise = number('options.tasks.pointwise', o.pointwise ?? (head !== 'none' && rated ? 1 : 0), 0, 1e6);
+  if (pointwise > 0 && head === 'none')
+    throw invalid('options.tasks.pointwise', '0 for a model created without a pointwise head (ModelOptions.pointwise)', pointwise);
+  if (pointwise > 0 && !rated) throw invalid('options.tasks.pointwise', '0 for data without ratings (Dataset.ratings)', pointwise);
+  let attributeLabels: Float32Array = new Float32Array(0);
+  let attributeWeight = 0;
+  if (o.attributes !== undefined) {
+    const a = optionsObject('options.tasks.attributes', o.attributes) as NonNullable<TaskOptions['attributes']>;
+    noUnknownKeys('options.tasks.attributes', a, ['weight', 'labels']);
+    const G = model.attributes ?? 0;
+    if (G === 0) throw invalid('options.tasks.attributes', 'absent for a model created without attributes (ModelOptions.attributes)', 'given');
+    if (!(a.labels instanceof Float32Array) || a.labels.length !== (model.items + 1) * G)
+      throw invalid('options.tasks.attributes.labels', `a Float32Array of (items + 1)·G = ${(model.items + 1) * G} labels`, a.labels);
+    const bad = a.labels.findIndex((y) => !(y >= 0 && y <= 1));
+    if (bad >= 0) throw invalid(`options.tasks.attributes.labels[${bad}]`, 'a label in [0, 1]', a.labels[bad]);
+    attributeLabels = a.labels;
+    attributeWeight = number('options.tasks.attributes.weight', a.weight ?? 1, 0, 1e6, { exclusiveMin: true });
+  }
+  const nextItem = number('options.tasks.nextItem', o.nextItem ?? 1, 0, 1e6);
+  if (nextItem + pointwise + attributeWeight === 0) throw invalid('options.tasks', 'at least one task with a weight above 0', value);
+  return {
+    ratings: pointwise > 0 ? data.ratings! : new Float32Array(0),
+    nextItemWeight: nextItem,
+    pointwiseWeight: pointwise,
+    likeThreshold: number('options.tasks.likeThreshold', o.likeThreshold ?? 4, -1e9, 1e9),
+    attributeLabels,
+    attributeWeight,
+  };
 }
 
 /** options.loss, negatives and gbceT, each default filled in; negatives and gbceT only where the loss reads them. */

@@ -36,6 +36,12 @@ Job<std::vector<int32_t>> NativeModel::rank(RankRequest&& request) {
 Job<std::vector<float>> NativeModel::scoreItems(ScoreRequest&& request) {
   return [model = model_, r = std::move(request)] { return model->scoreItems(r); };
 }
+Job<std::vector<float>> NativeModel::pointwiseScores(ScoreRequest&& request) {
+  return [model = model_, r = std::move(request)] { return model->pointwiseScores(r); };
+}
+Job<std::vector<float>> NativeModel::attributeScores(HiddenRequest&& request) {
+  return [model = model_, r = std::move(request)] { return model->attributeScores(r); };
+}
 
 Job<std::vector<float>> NativeModel::hidden(HiddenRequest&& request) {
   return [model = model_, r = std::move(request)] { return model->hiddenStates(r); };

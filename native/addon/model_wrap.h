@@ -21,6 +21,8 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   bool abortFit(Napi::Env env);
   Job<std::vector<int32_t>> rank(RankRequest&& request);
   Job<std::vector<float>> scoreItems(ScoreRequest&& request);
+  Job<std::vector<float>> pointwiseScores(ScoreRequest&& request);
+  Job<std::vector<float>> attributeScores(HiddenRequest&& request);
   Job<std::vector<float>> hidden(HiddenRequest&& request);
   Job<std::vector<float>> scoreRows(std::vector<int32_t>&& items);
   Job<TopKResult> topK(TopKRequest&& request);

@@ -24,6 +24,8 @@ struct ModelConfig {
   int64_t threads = 0;  ///< CPU threads for LibTorch ops of this model (0 = leave as is)
   int64_t textDim = 0;  ///< width T of item text vectors; 0 = id embeddings only, else row = id embedding (once trained on) + learned projection of the text
   bool startPositions = false;  ///< causal only: positions count from the oldest event in the window (0, 1, …) instead of ending at L−1 with the newest, so earlier events keep their keys and values as events arrive
+  std::string pointwise;  ///< pointwise head beside next-item prediction (model/task_heads.h): "" none, "rating" (squared error) or "like" (binary CE)
+  int64_t attributes = 0;  ///< G, the item attributes (genres) an attribute head predicts; 0 = none
 };
 
 /// Rows of the item id-embedding table (what a text mapping or a cold-start fill writes).
@@ -77,6 +79,12 @@ struct FitRequest {
   double contrastiveCrop = 0.0;  ///< η: share of the events a crop keeps (0 = no crop augmentation)
   double contrastiveMask = 0.0;  ///< γ: probability of masking each event (0 = no mask augmentation)
   double contrastiveReorder = 0.0;  ///< β: share of the events a reorder shuffles (0 = no reorder augmentation)
+  std::vector<float> ratings;  ///< (E) the rating of each event in items, NaN = none; empty = no ratings (train/task_losses.h)
+  double nextItemWeight = 0.0;  ///< weight of the next-item objective (0 = train the task heads alone)
+  double pointwiseWeight = 0.0;  ///< weight of the pointwise head's loss; 0 = off
+  double likeThreshold = 0.0;  ///< "like" head: an event is liked when its rating is >= this
+  std::vector<float> attributeLabels;  ///< ((V+1)·G) each item's attribute labels in [0, 1], row 0 unused; empty = none
+  double attributeWeight = 0.0;  ///< weight of the attribute head's loss; 0 = off
 };
 
 /// A progress report from the training thread.
@@ -86,6 +94,8 @@ struct FitProgress {
   int64_t epoch = 0;  ///< epochs completed
   double loss = 0.0;  ///< mean cross-entropy of the last step
   double contrastiveLoss = 0.0;  ///< InfoNCE of the last step (contrastive training; else 0)
+  double pointwiseLoss = 0.0;  ///< the pointwise head's loss of the last step (squared error or binary CE; else 0)
+  double attributeLoss = 0.0;  ///< the attribute head's binary CE of the last step (else 0)
   double lr = 0.0;  ///< learning rate of the last step
   double gradNorm = 0.0;  ///< global gradient norm before clipping
   double sequencesPerSec = 0.0;  ///< training throughput since the last report

@@ -17,8 +17,11 @@ namespace seqrec {
 Recommender::Recommender(const ModelConfig& config_)
     : config(config_), device(parseDevice(config_.device)), generator(makeGenerator(device, streamSeed(config_.seed, RngStream::Init))) {
   if (config.numItems < 1 || config.dim < 1 || config.layers < 1 || config.heads < 1 || config.maxLen < 1 || config.ffnDim < 0 ||
-      config.dim % config.heads != 0 || config.threads < 0 || config.textDim < 0 || (config.startPositions && !config.causal))
-    throw Error(ErrorCode::InvalidOption, "ModelConfig needs positive sizes, heads dividing dim, and causal attention for startPositions");
+      config.dim % config.heads != 0 || config.threads < 0 || config.textDim < 0 || (config.startPositions && !config.causal) ||
+      config.attributes < 0 || !(config.pointwise.empty() || config.pointwise == "rating" || config.pointwise == "like"))
+    throw Error(ErrorCode::InvalidOption,
+                "ModelConfig needs positive sizes, heads dividing dim, causal attention for startPositions, attributes >= 0 and "
+                "pointwise \"\", \"rating\" or \"like\"");
   useThreads();
   net = TransformerRec(TransformerRecOptions(config.numItems, config.dim, config.layers, config.heads, config.maxLen)
                            .ffnDim(config.ffnDim)
@@ -27,7 +30,9 @@ Recommender::Recommender(const ModelConfig& config_)
                            .causal(config.causal)
                            .useSdpa(config.useSdpa)
                            .textDim(config.textDim)
-                           .startPositions(config.startPositions));
+                           .startPositions(config.startPositions)
+                           .pointwise(config.pointwise)
+                           .attributes(config.attributes));
   net->resetParameters(generator);
   net->to(device);
 }
@@ -358,14 +363,18 @@ std::vector<float> Recommender::hiddenStates(const HiddenRequest& r) {
   return out;
 }
 
-std::vector<float> Recommender::scoreItems(const ScoreRequest& r) {
+// Each history's state h (b, d) against its c candidates' rows (b, c, d) of the output table, batch by
+// batch: `score` turns them into (b, c) values. What scoreItems and pointwiseScores share.
+std::vector<float> Recommender::perCandidate(const ScoreRequest& r, const char* what,
+                                             const std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>& score) {
   checkCsr(r.offsets, r.items, config.numItems, "histories");
   const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1;
   const int64_t c = n > 0 ? static_cast<int64_t>(r.candidates.size()) / n : 0;
   if (r.batchSize < 1 || static_cast<int64_t>(r.candidates.size()) != n * c)
-    throw Error(ErrorCode::InvalidData, "scoreItems: candidates must hold the same number of items for each history, and batchSize >= 1");
+    throw Error(ErrorCode::InvalidData,
+                std::string(what) + ": candidates must hold the same number of items for each history, and batchSize >= 1");
   checkItemIds(r.candidates, config.numItems, "candidates");
-  checkAdapter(r.adapter, "scoreItems");
+  checkAdapter(r.adapter, what);
   useThreads();
   c10::InferenceMode inference;
   net->eval();
@@ -377,11 +386,36 @@ std::vector<float> Recommender::scoreItems(const ScoreRequest& r) {
     torch::Tensor h = lastHidden(r.offsets.data(), r.items.data(), begin, end, r.adapter);  // (b, d)
     torch::Tensor ids =
         torch::from_blob(const_cast<int32_t*>(r.candidates.data()) + begin * c, {b * c}, torch::kInt).to(device, torch::kLong) - 1;
-    torch::Tensor rows = table.index_select(0, ids).view({b, c, -1});                                    // (b, c, d)
-    torch::Tensor s = torch::bmm(rows, h.unsqueeze(2)).squeeze(2).to(torch::kFloat).cpu().contiguous();  // (b, c)
+    torch::Tensor rows = table.index_select(0, ids).view({b, c, -1});       // (b, c, d)
+    torch::Tensor s = score(h, rows).to(torch::kFloat).cpu().contiguous();  // (b, c)
     std::memcpy(out.data() + begin * c, s.data_ptr<float>(), static_cast<size_t>(b * c) * sizeof(float));
   }
   return out;
+}
+
+std::vector<float> Recommender::scoreItems(const ScoreRequest& r) {
+  return perCandidate(r, "scoreItems", [](const torch::Tensor& h, const torch::Tensor& rows) {
+    return torch::bmm(rows, h.unsqueeze(2)).squeeze(2);  // (b, c)
+  });
+}
+
+std::vector<float> Recommender::pointwiseScores(const ScoreRequest& r) {
+  if (!net->hasHeads() || !net->heads->hasPointwise())
+    throw Error(ErrorCode::InvalidOption, "pointwiseScores: the model was created without a pointwise head");
+  return perCandidate(r, "pointwiseScores", [this](const torch::Tensor& h, const torch::Tensor& rows) {
+    return net->heads->pointwisePrediction(h.unsqueeze(1), rows);  // (b, c)
+  });
+}
+
+std::vector<float> Recommender::attributeScores(const HiddenRequest& r) {
+  if (!net->hasHeads() || !net->heads->hasAttributes())
+    throw Error(ErrorCode::InvalidOption, "attributeScores: the model was created without an attribute head");
+  const std::vector<float> states = hiddenStates(r);  // (n·d)
+  const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, d = config.dim;
+  c10::InferenceMode inference;
+  torch::Tensor h = torch::from_blob(const_cast<float*>(states.data()), {n, d}, torch::kFloat).to(device);       // (n, d)
+  torch::Tensor p = torch::sigmoid(net->heads->attributeLogits(h)).to(torch::kCPU, torch::kFloat).contiguous();  // (n, G)
+  return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
 }
 
 }  // namespace seqrec

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,10 @@ class Recommender {
   TopKResult topK(const TopKRequest& request);
   // (n·c) the score topK ranks by of each history's c candidates.
   std::vector<float> scoreItems(const ScoreRequest& request);
+  // (n·c) the pointwise head's prediction (a rating or a like probability) of each history's c candidates.
+  std::vector<float> pointwiseScores(const ScoreRequest& request);
+  // (n·G) the attribute head's probabilities for each history's next item.
+  std::vector<float> attributeScores(const HiddenRequest& request);
   // (n·d) the rows scores are dot products with, for items (n) in 1..V (checked).
   std::vector<float> scoreRows(const std::vector<int32_t>& items);
   // (n·d) each history's state (lastHidden), row-major.
@@ -122,6 +127,10 @@ class Recommender {
   std::unique_ptr<TextTower> textTower;  // set between attachTextEncoder and detachTextEncoder
 
  private:
+  // Each history's state (b, d) against its c candidates' output rows (b, c, d), batch by batch,
+  // `score`d into (n·c) values: what scoreItems and pointwiseScores share.
+  std::vector<float> perCandidate(const ScoreRequest& request, const char* what,
+                                  const std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>& score);
   static uint64_t nextId() {
     static std::atomic<uint64_t> last{0};
     return ++last;

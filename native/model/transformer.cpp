@@ -46,15 +46,22 @@ TransformerRecImpl::TransformerRecImpl(const TransformerRecOptions& options_) : 
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < options.layers(); ++i) blocks->push_back(TransformerBlock(options.block()));
   finalNorm = register_module("finalNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.dim()})));
-  if (!hasText()) return;
-  // Registered last, so the other parameters draw the same initial values as without text.
+  TORCH_CHECK(options.causal() || !options.startPositions(), "startPositions is for causal models");
+  if (hasText()) addText(rows);
+  // Registered last, so the other parameters draw the same initial values as without them.
+  if (!options.pointwise().empty() || options.attributes() > 0)
+    heads = register_module("heads",
+                            TaskHeads(TaskHeadsOptions(options.dim()).pointwise(options.pointwise()).attributes(options.attributes())));
+}
+
+void TransformerRecImpl::addText(int64_t rows) {
+  // Registered after the encoder, so its parameters draw the same initial values as without text.
   textProjection =
       register_module("textProjection", torch::nn::Linear(torch::nn::LinearOptions(options.textDim(), options.dim()).bias(false)));
   itemText = register_buffer("itemText", torch::zeros({rows, options.textDim()}));  // (R, T)
   idActive = register_buffer("idActive", torch::zeros({rows}));                     // (R)
   // BERT4Rec's [mask] token has no text: its input row is its id embedding, always.
   if (!options.causal()) idActive[maskToken()] = 1.0;
-  TORCH_CHECK(options.causal() || !options.startPositions(), "startPositions is for causal models");
 }
 
 torch::Tensor TransformerRecImpl::itemTable(at::Generator& gen, double idDropout, const torch::Tensor& text) {
@@ -180,8 +187,9 @@ void TransformerRecImpl::resetParameters(at::Generator& gen) {
       norm->bias.zero_();
     } else if (auto* embedding = module->as<torch::nn::Embedding>()) {
       embedding->weight.normal_(0.0, 0.02, gen);
-    } else if (auto* projection = module->as<torch::nn::Linear>()) {  // textProjection
+    } else if (auto* projection = module->as<torch::nn::Linear>()) {  // textProjection, the task heads
       projection->weight.normal_(0.0, 0.02, gen);
+      if (projection->bias.defined()) projection->bias.zero_();
     }
   }
   itemEmbedding->weight[0].zero_();

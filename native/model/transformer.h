@@ -11,6 +11,7 @@
 
 #include "common/shapes.h"
 #include "model/attention.h"
+#include "model/task_heads.h"
 
 namespace seqrec {
 
@@ -68,6 +69,10 @@ struct TransformerRecOptions {
   /// causal attention never sees it), instead of the newest event at L−1. An event's keys and
   /// values then never change as later events arrive (extend below).
   TORCH_ARG(bool, startPositions) = false;
+  /// task heads beside next-item prediction (model/task_heads.h): "" | "rating" | "like"
+  TORCH_ARG(std::string, pointwise) = "";
+  /// G attributes predicted per state (0 = none)
+  TORCH_ARG(int64_t, attributes) = 0;
 
   // Its blocks: pre-LN, GELU. (public: again, as TORCH_ARG leaves the members private.)
  public:
@@ -138,6 +143,7 @@ class TransformerRecImpl : public torch::nn::Module {
   // The tied output table (V, d): item rows 1..V of the item table (gradients flow).
   torch::Tensor outputWeight(at::Generator& gen);
   bool hasText() const { return options.textDim() > 0; }
+  bool hasHeads() const { return !heads.is_empty(); }
   // Token that marks the position to predict in bidirectional mode (V + 1).
   int64_t maskToken() const { return options.numItems() + 1; }
   // Deterministic initialisation from gen: N(0, 0.02) weights, zero biases, unit LayerNorm,
@@ -150,8 +156,11 @@ class TransformerRecImpl : public torch::nn::Module {
   torch::nn::ModuleList blocks = nullptr;
   torch::nn::LayerNorm finalNorm = nullptr;
   torch::nn::Linear textProjection = nullptr;  // (T → d), no bias; only with textDim > 0
+  TaskHeads heads = nullptr;                   // only with a pointwise or attribute head
   torch::Tensor itemText;                      // (R, T) buffer: text vector per row, zero for padding and mask
   torch::Tensor idActive;                      // (R) buffer: 1 for items trained on and [mask], else 0
+ private:
+  void addText(int64_t rows);  // textProjection and the text buffers, after the encoder
 };
 TORCH_MODULE(TransformerRec);
 

@@ -46,8 +46,7 @@ void augment(const std::vector<int64_t>& events, Augmentation kind, const Contra
 
 }  // namespace
 
-ContrastiveViews contrastiveViews(const torch::Tensor& inputs, const torch::Tensor& targets, const ContrastiveOptions& o,
-                                  uint64_t seed) {
+ContrastiveViews contrastiveViews(const torch::Tensor& inputs, const torch::Tensor& targets, const ContrastiveOptions& o, uint64_t seed) {
   std::vector<Augmentation> enabled;
   if (o.crop > 0.0) enabled.push_back(Augmentation::Crop);
   if (o.mask > 0.0) enabled.push_back(Augmentation::Mask);
@@ -77,10 +76,10 @@ torch::Tensor infoNce(const torch::Tensor& first, const torch::Tensor& second, d
   const int64_t B = first.size(0);
   torch::Tensor z = torch::nn::functional::normalize(torch::cat({first, second}, 0),
                                                      torch::nn::functional::NormalizeFuncOptions().dim(1));  // (2B, d), unit rows
-  torch::Tensor similarity = torch::matmul(z, z.t()) / temperature;                             // (2B, 2B)
-  torch::Tensor self = torch::eye(2 * B, similarity.options().dtype(torch::kBool));             // (2B, 2B)
-  similarity = similarity.masked_fill(self, -std::numeric_limits<double>::infinity());          // s_ii out of the softmax
-  torch::Tensor pair = torch::cat({torch::arange(B, 2 * B), torch::arange(0, B)}).to(z.device());  // (2B) p(i)
+  torch::Tensor similarity = torch::matmul(z, z.t()) / temperature;                                          // (2B, 2B)
+  torch::Tensor self = torch::eye(2 * B, similarity.options().dtype(torch::kBool));                          // (2B, 2B)
+  similarity = similarity.masked_fill(self, -std::numeric_limits<double>::infinity());                       // s_ii out of the softmax
+  torch::Tensor pair = torch::cat({torch::arange(B, 2 * B), torch::arange(0, B)}).to(z.device());            // (2B) p(i)
   return torch::nn::functional::cross_entropy(similarity, pair);
 }
 

@@ -2,6 +2,7 @@
 #include "train/sampler.h"
 
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "common/rng.h"
@@ -34,6 +35,9 @@ Batch BatchSampler::batch(int64_t epoch, int64_t index) {
   torch::Tensor targets = torch::zeros({B, L}, torch::kLong);  // (B, L)
   int64_t* in = inputs.data_ptr<int64_t>();
   int64_t* out = targets.data_ptr<int64_t>();
+  const bool rated = !data_.ratings.empty();
+  torch::Tensor targetRatings = rated ? torch::full({B, L}, std::numeric_limits<float>::quiet_NaN()) : torch::Tensor();  // (B, L)
+  float* rating = rated ? targetRatings.data_ptr<float>() : nullptr;
   std::mt19937_64 maskRng(streamSeed(options_.seed, RngStream::Mask, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)));
   std::bernoulli_distribution masked(options_.maskProb);
 
@@ -49,6 +53,7 @@ Batch BatchSampler::batch(int64_t epoch, int64_t index) {
       for (int64_t t = 0; t < take; ++t) {
         row[L - take + t] = window[t];
         target[L - take + t] = window[t + 1];
+        if (rated) rating[b * L + L - take + t] = data_.ratings[static_cast<size_t>(window + t + 1 - data_.items.data())];
       }
     } else {
       const int64_t take = std::min(n, L);
@@ -67,9 +72,12 @@ Batch BatchSampler::batch(int64_t epoch, int64_t index) {
         row[L - take + t] = options_.maskToken;
         target[L - take + t] = window[t];
       }
+      if (rated)
+        for (int64_t t = 0; t < take; ++t)
+          if (target[L - take + t] != 0) rating[b * L + L - take + t] = data_.ratings[static_cast<size_t>(window + t - data_.items.data())];
     }
   }
-  return {inputs, targets, std::vector<int32_t>(order_.begin() + start, order_.begin() + start + B)};
+  return {inputs, targets, targetRatings, std::vector<int32_t>(order_.begin() + start, order_.begin() + start + B)};
 }
 
 }  // namespace seqrec

@@ -15,6 +15,7 @@ namespace seqrec {
 struct Interactions {
   std::vector<int32_t> offsets;  // (U + 1)
   std::vector<int32_t> items;    // (E) item ids 1..V, each user's slice in time order
+  std::vector<float> ratings;    // (E) each event's rating, NaN = none; or empty
   int64_t numUsers() const { return static_cast<int64_t>(offsets.size()) - 1; }
 };
 
@@ -28,9 +29,10 @@ struct SamplerOptions {
 };
 
 struct Batch {
-  torch::Tensor inputs;        // (B, L) int64, left-padded with 0
-  torch::Tensor targets;       // (B, L) int64, 0 where there is no target
-  std::vector<int32_t> users;  // (B) the user of each row
+  torch::Tensor inputs;         // (B, L) int64, left-padded with 0
+  torch::Tensor targets;        // (B, L) int64, 0 where there is no target
+  torch::Tensor targetRatings;  // (B, L) float, the rating of each target event (NaN: none); only with ratings
+  std::vector<int32_t> users;   // (B) the user of each row
 };
 
 class BatchSampler {

@@ -20,6 +20,7 @@
 #include "train/lr_schedule.h"
 #include "train/sampled_loss.h"
 #include "train/sampler.h"
+#include "train/task_losses.h"
 #include "train/trainable.h"
 
 namespace seqrec {
@@ -119,7 +120,39 @@ struct FitSetup {
   std::optional<SampledLoss> sampled;             // FitRequest.loss other than "ce"
   torch::Tensor samplingCounts;                   // (V) its items' training frequency, until the output rows are known
   std::optional<ContrastiveOptions> contrastive;  // CL4SRec's auxiliary InfoNCE (FitRequest.contrastiveWeight > 0)
+  std::optional<TaskLossOptions> tasks;           // the task heads' losses (pointwise / attribute weight > 0)
 };
+
+// Multi-task training: the weights checked against the model's heads and the data's labels.
+std::optional<TaskLossOptions> taskLossOptions(const Recommender& model, const FitRequest& r, const Interactions& data) {
+  if (r.nextItemWeight < 0.0 || r.pointwiseWeight < 0.0 || r.attributeWeight < 0.0 ||
+      r.nextItemWeight + r.pointwiseWeight + r.attributeWeight <= 0.0)
+    throw Error(ErrorCode::InvalidOption, "fit: the task weights must be >= 0, at least one above 0");
+  if (r.pointwiseWeight == 0.0 && r.attributeWeight == 0.0) return std::nullopt;
+  const TaskHeads& heads = model.net->heads;
+  if (r.pointwiseWeight > 0.0) {
+    if (!model.net->hasHeads() || !heads->hasPointwise())
+      throw Error(ErrorCode::InvalidOption, "fit: pointwise training needs a model created with a pointwise head");
+    if (data.ratings.size() != data.items.size())
+      throw Error(ErrorCode::InvalidData, "fit: pointwise training needs a rating per event (" + std::to_string(data.items.size()) +
+                                              "), got " + std::to_string(data.ratings.size()));
+  }
+  TaskLossOptions o{r.pointwiseWeight, r.likeThreshold, r.attributeWeight, {}};
+  if (r.attributeWeight > 0.0) {
+    if (!model.net->hasHeads() || !heads->hasAttributes())
+      throw Error(ErrorCode::InvalidOption, "fit: attribute training needs a model created with attributes");
+    const int64_t rows = model.config.numItems + 1, G = heads->options.attributes();
+    if (static_cast<int64_t>(r.attributeLabels.size()) != rows * G)
+      throw Error(ErrorCode::InvalidData, "fit: attributeLabels must hold (V+1)·G = " + std::to_string(rows * G) + " values, got " +
+                                              std::to_string(r.attributeLabels.size()));
+    for (float y : r.attributeLabels)
+      if (!(y >= 0.0f && y <= 1.0f)) throw Error(ErrorCode::InvalidData, "fit: attributeLabels must be in [0, 1]");
+    torch::Tensor labels = torch::zeros({model.net->itemEmbedding->weight.size(0), G});  // (R, G): BERT4Rec's [mask] has none
+    labels.narrow(0, 0, rows).copy_(torch::from_blob(const_cast<float*>(r.attributeLabels.data()), {rows, G}, torch::kFloat));
+    o.attributeLabels = labels.to(model.device);
+  }
+  return o;
+}
 
 FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& data) {
   FitSetup s;
@@ -157,6 +190,17 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
   }
   if (r.contrastiveWeight < 0.0 || !(r.contrastiveTemperature > 0.0))
     throw Error(ErrorCode::InvalidOption, "fit: contrastiveWeight must be >= 0 and contrastiveTemperature > 0");
+  s.tasks = taskLossOptions(model, r, data);
+  if (s.tasks && s.tasks->pointwiseWeight > 0.0 && model.net->heads->ratingMean.defined() && !r.resume) {
+    double sum = 0.0;  // μ of the rating head: the mean rating of this fit's data
+    int64_t rated = 0;
+    for (float x : data.ratings)
+      if (std::isfinite(x)) sum += x, ++rated;
+    torch::NoGradGuard noGrad;
+    model.net->heads->ratingMean.fill_(sum / static_cast<double>(std::max<int64_t>(rated, 1)));
+  }
+  if (r.nextItemWeight == 0.0 && (s.groupGap || r.loss != "ce"))
+    throw Error(ErrorCode::InvalidOption, "fit: a next-item loss or fairness groups with nextItemWeight 0");
   if (r.contrastiveWeight > 0.0)
     s.contrastive = ContrastiveOptions{r.contrastiveWeight,  r.contrastiveTemperature, r.contrastiveCrop,     r.contrastiveMask,
                                        r.contrastiveReorder, model.config.causal,      model.net->maskToken()};
@@ -211,7 +255,7 @@ torch::Tensor contrastiveLoss(Recommender& model, const FitRequest& r, const Con
 
 // One optimizer step's mean losses: the objective's (what progress reports as loss) and the auxiliary InfoNCE.
 struct StepLoss {
-  double main = 0.0, contrastive = 0.0;
+  double main = 0.0, contrastive = 0.0, pointwise = 0.0, attributes = 0.0;
 };
 
 // Mean loss of one optimizer step's micro-batches, gradients accumulated (not applied); nullopt when
@@ -231,16 +275,27 @@ std::optional<StepLoss> accumulate(Recommender& model, const FitRequest& r, FitS
     torch::Tensor table = model.net->itemTable(model.generator, r.idDropout, text);                        // (R, d), one id-dropout draw
     torch::Tensor hidden = model.net->forward(inputs, model.generator, r.adapter, table);                  // (B, L, d)
     torch::Tensor output = table.narrow(0, 1, model.config.numItems);                                      // (V, d) tied
+    const torch::Tensor itemTargets = targets;                                                             // (B, L) item ids
     if (s.softmax.rows.defined()) {
       output = table.index_select(0, s.softmax.rows);                                 // (V_a, d)
       targets = s.softmax.remap.index_select(0, targets.flatten()).view_as(targets);  // (B, L) in 0..V_a
     }
     clock.lap(&StepProfile::forwardSec, profile);
     double meanLoss = 0.0;  // what progress reports: the plain mean cross-entropy
-    torch::Tensor loss = s.groupGap  ? (*s.groupGap)(hidden, output, targets, batch.users, r.lossChunkBytes, &meanLoss)
-                         : s.sampled ? (*s.sampled)(hidden, output, targets, model.generator)
-                                     : sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
-    if (!s.groupGap) meanLoss = loss.item<double>();
+    torch::Tensor loss = torch::zeros({}, hidden.options());
+    if (r.nextItemWeight > 0.0) {
+      loss = s.groupGap  ? (*s.groupGap)(hidden, output, targets, batch.users, r.lossChunkBytes, &meanLoss)
+             : s.sampled ? (*s.sampled)(hidden, output, targets, model.generator)
+                         : sequenceCrossEntropy(hidden, output, targets, r.lossChunkBytes, nullptr);
+      if (!s.groupGap) meanLoss = loss.item<double>();
+      if (r.nextItemWeight != 1.0) loss = loss * r.nextItemWeight;
+    }
+    if (s.tasks) {
+      const TaskLossValues heads = taskLosses(model.net->heads, *s.tasks, hidden, table, itemTargets, batch.targetRatings);
+      stepLoss.pointwise += heads.pointwise / static_cast<double>(r.accumSteps);
+      stepLoss.attributes += heads.attributes / static_cast<double>(r.accumSteps);
+      loss = loss + heads.total;
+    }
     if (s.contrastive) {
       torch::Tensor views = contrastiveLoss(model, r, *s.contrastive, batch, micro, table);
       stepLoss.contrastive += views.item<double>() / static_cast<double>(r.accumSteps);
@@ -269,6 +324,8 @@ struct Reporter {
     p.epoch = (step * r.accumSteps) / s.perEpoch;
     p.loss = loss.main;
     p.contrastiveLoss = loss.contrastive;
+    p.pointwiseLoss = loss.pointwise;
+    p.attributeLoss = loss.attributes;
     p.lr = lr;
     p.gradNorm = gradNorm;
     p.sequencesPerSec = window > 0 ? static_cast<double>(windowSequences) / window : 0.0;
@@ -292,7 +349,10 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
   checkCsr(r.offsets, r.items, model.config.numItems, "train");
   if (r.batchSize < 1 || r.accumSteps < 1 || r.progressEvery < 1 || r.lossChunkBytes < 1 || (r.maxSteps < 1 && r.epochs < 1))
     throw Error(ErrorCode::InvalidOption, "fit needs positive batchSize, accumSteps, progressEvery, lossChunkBytes and steps or epochs");
-  Interactions data{std::move(r.offsets), std::move(r.items)};
+  if (!r.ratings.empty() && r.ratings.size() != r.items.size())
+    throw Error(ErrorCode::InvalidData, "fit: ratings must hold one value per event (" + std::to_string(r.items.size()) + "), got " +
+                                            std::to_string(r.ratings.size()));
+  Interactions data{std::move(r.offsets), std::move(r.items), std::move(r.ratings)};
   FitSetup s = setUp(model, run, r, data);
   RequiresGradScope requiresGrad(model, s.scope);
   FitResult result;
@@ -317,7 +377,8 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
       break;
     }
     const double gradNorm = clipGradNorm(optimizer.groups(), r.clipNorm);
-    const bool finiteLoss = std::isfinite(loss->main) && std::isfinite(loss->contrastive);
+    const bool finiteLoss =
+        std::isfinite(loss->main) && std::isfinite(loss->contrastive) && std::isfinite(loss->pointwise) && std::isfinite(loss->attributes);
     if (!finiteLoss || !std::isfinite(gradNorm)) {
       optimizer.zeroGrad();
       throw Error(ErrorCode::NonFinite, "non-finite " + std::string(finiteLoss ? "gradient norm" : "loss") + " at step " +

@@ -40,6 +40,12 @@ export function rawFitRequest(offsets: Int32Array, items: Int32Array, overrides:
     contrastiveCrop: 0.6,
     contrastiveMask: 0.3,
     contrastiveReorder: 0.6,
+    ratings: new Float32Array(0),
+    nextItemWeight: 1,
+    pointwiseWeight: 0,
+    likeThreshold: 4,
+    attributeLabels: new Float32Array(0),
+    attributeWeight: 0,
     ...overrides,
   };
 }

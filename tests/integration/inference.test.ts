@@ -109,6 +109,8 @@ describe('recommend', () => {
       threads: 1,
       textDim: 0,
       startPositions: false,
+      pointwise: '',
+      attributes: 0,
     });
     const hist = { offsets: Int32Array.of(0, 3, 5), items: Int32Array.of(1, 2, 3, 4, 5) };
     const top = await native.topK({

@@ -80,6 +80,8 @@ const config: AddonModelConfig = {
   threads: 1,
   textDim: 0,
   startPositions: false,
+  pointwise: '',
+  attributes: 0,
 };
 
 /** The recipe of native/model/base_hash.cpp, from exportState()'s "model.*" tensors, with node:crypto. */

@@ -204,6 +204,8 @@ describe('raw addon calls never crash the process', () => {
     threads: 1,
     textDim: 0,
     startPositions: false,
+    pointwise: '',
+    attributes: 0,
   };
   let native: AddonNativeModel;
   const okOffsets = Int32Array.of(0, 3, 5);

@@ -30,6 +30,8 @@ const config = (numItems: number, causal = true): AddonModelConfig => ({
   threads: 1,
   textDim: 0,
   startPositions: false,
+  pointwise: '',
+  attributes: 0,
 });
 const create = (numItems = V, causal = true): AddonNativeModel => new (addon().NativeModel)(config(numItems, causal));
 /** The error of a raw call as the public layer makes it (a SeqrecError with the code). */

@@ -34,7 +34,7 @@ describe('resolveMetric', () => {
       expect(pattern).toMatch(/^[A-Za-z]+(@K)?$/);
       expect(spec.doc.length).toBeGreaterThan(10);
       expect(spec.range).toMatch(/^[[(]/);
-      expect(spec.needs[0]).toBe(spec.kind === 'rank' ? 'ranks' : 'top');
+      expect(spec.needs[0]).toBe({ rank: 'ranks', list: 'top', pointwise: 'predictions' }[spec.kind]);
     }
   });
 
@@ -43,7 +43,7 @@ describe('resolveMetric', () => {
     expect(() => resolveMetric('ndgc@10')).toThrowError(opt(/Unknown metric "ndgc@10" \(did you mean ndcg@10\?\)/));
     expect(() => resolveMetric('NDCG@5')).toThrowError(opt(/did you mean ndcg@5/));
     expect(() => resolveMetric('converage@10')).toThrowError(opt(/did you mean coverage@10/));
-    expect(() => resolveMetric('auc')).toThrowError(opt(/Unknown metric "auc"; known metrics: hr@K/));
+    expect(() => resolveMetric('gauc')).toThrowError(opt(/Unknown metric "gauc" \(did you mean auc\?\); known metrics: hr@K/));
     expect(() => resolveMetric('ndcg')).toThrowError(opt(/"ndcg@K" with an integer K >= 1/));
     expect(() => resolveMetric('hr@0')).toThrowError(opt(/integer K >= 1/));
     expect(() => resolveMetric('ndcg@1.5')).toThrowError(opt(/ndcg/));

@@ -46,6 +46,8 @@ ModelConfig readModelConfig(const Napi::Value& value, const std::string& path) {
   out.threads = readInt(object.Get("threads"), path + ".threads");
   out.textDim = readInt(object.Get("textDim"), path + ".textDim");
   out.startPositions = readBool(object.Get("startPositions"), path + ".startPositions");
+  out.pointwise = readString(object.Get("pointwise"), path + ".pointwise");
+  out.attributes = readInt(object.Get("attributes"), path + ".attributes");
   return out;
 }
 
@@ -105,6 +107,12 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.contrastiveCrop = readFloat(object.Get("contrastiveCrop"), path + ".contrastiveCrop");
   out.contrastiveMask = readFloat(object.Get("contrastiveMask"), path + ".contrastiveMask");
   out.contrastiveReorder = readFloat(object.Get("contrastiveReorder"), path + ".contrastiveReorder");
+  out.ratings = readFloat32Array(object.Get("ratings"), path + ".ratings");
+  out.nextItemWeight = readFloat(object.Get("nextItemWeight"), path + ".nextItemWeight");
+  out.pointwiseWeight = readFloat(object.Get("pointwiseWeight"), path + ".pointwiseWeight");
+  out.likeThreshold = readFloat(object.Get("likeThreshold"), path + ".likeThreshold");
+  out.attributeLabels = readFloat32Array(object.Get("attributeLabels"), path + ".attributeLabels");
+  out.attributeWeight = readFloat(object.Get("attributeWeight"), path + ".attributeWeight");
   return out;
 }
 
@@ -115,6 +123,8 @@ Napi::Value toJs(Napi::Env env, const FitProgress& value) {
   object.Set("epoch", toJs(env, value.epoch));
   object.Set("loss", toJs(env, value.loss));
   object.Set("contrastiveLoss", toJs(env, value.contrastiveLoss));
+  object.Set("pointwiseLoss", toJs(env, value.pointwiseLoss));
+  object.Set("attributeLoss", toJs(env, value.attributeLoss));
   object.Set("lr", toJs(env, value.lr));
   object.Set("gradNorm", toJs(env, value.gradNorm));
   object.Set("sequencesPerSec", toJs(env, value.sequencesPerSec));

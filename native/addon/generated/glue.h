@@ -41,6 +41,8 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   bool abortFit(Napi::Env env);  // any
 ///   Job<std::vector<int32_t>> rank(RankRequest&& request);  // shared
 ///   Job<std::vector<float>> scoreItems(ScoreRequest&& request);  // shared
+///   Job<std::vector<float>> pointwiseScores(ScoreRequest&& request);  // shared
+///   Job<std::vector<float>> attributeScores(HiddenRequest&& request);  // shared
 ///   Job<std::vector<float>> hidden(HiddenRequest&& request);  // shared
 ///   Job<std::vector<float>> scoreRows(std::vector<int32_t>&& items);  // shared
 ///   Job<TopKResult> topK(TopKRequest&& request);  // shared
@@ -74,6 +76,8 @@ class NativeModelGlue : public GatedObject<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("abortFit", static_cast<Method>(&NativeModelGlue::abortFitGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("rank", static_cast<Method>(&NativeModelGlue::rankGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("scoreItems", static_cast<Method>(&NativeModelGlue::scoreItemsGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("pointwiseScores", static_cast<Method>(&NativeModelGlue::pointwiseScoresGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("attributeScores", static_cast<Method>(&NativeModelGlue::attributeScoresGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("hidden", static_cast<Method>(&NativeModelGlue::hiddenGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("scoreRows", static_cast<Method>(&NativeModelGlue::scoreRowsGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("topK", static_cast<Method>(&NativeModelGlue::topKGlue)),
@@ -137,6 +141,20 @@ class NativeModelGlue : public GatedObject<Derived> {
       requireArgs(info, 1, "NativeModel.scoreItems");
       ScoreRequest request = readScoreRequest(info[0], "scoreItems.request");
       return this->template runGated<std::vector<float>>(info.Env(), "scoreItems", Access::Shared, [&] { return self().scoreItems(std::move(request)); });
+    });
+  }
+  Napi::Value pointwiseScoresGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.pointwiseScores");
+      ScoreRequest request = readScoreRequest(info[0], "pointwiseScores.request");
+      return this->template runGated<std::vector<float>>(info.Env(), "pointwiseScores", Access::Shared, [&] { return self().pointwiseScores(std::move(request)); });
+    });
+  }
+  Napi::Value attributeScoresGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "NativeModel.attributeScores");
+      HiddenRequest request = readHiddenRequest(info[0], "attributeScores.request");
+      return this->template runGated<std::vector<float>>(info.Env(), "attributeScores", Access::Shared, [&] { return self().attributeScores(std::move(request)); });
     });
   }
   Napi::Value hiddenGlue(const Napi::CallbackInfo& info) {
