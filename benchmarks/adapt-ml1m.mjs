@@ -7,9 +7,10 @@
  *     sequences; all are scored on the fans' leave-one-out test items.
  *   time: raw ratings of users 1–2999 (5-core), cut by time: the base learns the earlier period, the variants
  *     continue on everything before the test cut, all are scored on the first event after it.
- * Variants: base alone · full fine-tuning · LoRA (r on every attention and FFN linear, base frozen), beside
- * most-popular and random; full ranking, seen items excluded. Reported: NDCG@10 / HR@10, the share of full
- * fine-tuning's gain LoRA recovers, trainable-parameter share, adapter vs checkpoint size on disk.
+ * Variants: base alone · full fine-tuning · LoRA and DoRA (rank r on every attention and FFN linear, base
+ * frozen; DoRA adds one magnitude per output row, +3% parameters at r 8), beside most-popular and random; full
+ * ranking, seen items excluded. Reported: NDCG@10 / HR@10, the share of full fine-tuning's gain each adapter
+ * recovers, trainable-parameter share, adapter vs checkpoint size on disk, seconds per adaptation step.
  *
  *   node benchmarks/adapt-ml1m.mjs [--shift genre|time] [--genre Horror] [--epochs 15] [--adapt-epochs 5] [--rank 8]
  *                                  [--lora-lr 3e-3] [--no-record]     (full fine-tuning uses lr 1e-3)
@@ -71,28 +72,46 @@ await full.fit(adaptData, { ...fit, epochs: Number(a['adapt-epochs']), lr: 1e-3 
 const fullEval = await full.evaluate(test, { metrics, bootstrap: false });
 await full.dispose();
 
-const lora = await SASRec.load(basePath);
 const targets = ['query', 'key', 'value', 'out', 'ffnIn', 'ffnOut'];
-const adapter = await lora.addAdapter('later', { r: Number(a.rank), alpha: 2 * Number(a.rank), targetModules: targets });
-await lora.fit(adaptData, { ...fit, epochs: Number(a['adapt-epochs']), lr: Number(a['lora-lr']), adapter: 'later' });
-const loraEval = await lora.evaluate(test, { metrics, bootstrap: false, adapter: 'later' });
-await lora.saveAdapter('later', join(dir, 'adapter'));
-await lora.dispose();
+/** One adapter kind on the base: its evaluation, size on disk and seconds per adaptation step. */
+async function adapted(kind) {
+  const model = await SASRec.load(basePath);
+  const adapter = await model.addAdapter('later', { r: Number(a.rank), alpha: 2 * Number(a.rank), targetModules: targets, dora: kind === 'DoRA' });
+  const t = performance.now();
+  const summary = await model.fit(adaptData, { ...fit, epochs: Number(a['adapt-epochs']), lr: Number(a['lora-lr']), adapter: 'later' });
+  const secondsPerStep = (performance.now() - t) / 1000 / summary.steps;
+  const evaluation = await model.evaluate(test, { metrics, bootstrap: false, adapter: 'later' });
+  const folder = join(dir, kind);
+  await model.saveAdapter('later', folder);
+  await model.dispose();
+  return { adapter, evaluation, secondsPerStep, bytes: statSync(join(folder, 'adapter_model.safetensors')).size };
+}
+const loraRun = await adapted('LoRA');
+const doraRun = await adapted('DoRA');
+const { adapter, evaluation: loraEval, bytes: adapterBytes } = loraRun;
 const wallMinutes = (Date.now() - started) / 60000;
 
 const ndcg = (e) => e.metrics['ndcg@10'];
-const recovered = (ndcg(loraEval) - ndcg(baseEval)) / (ndcg(fullEval) - ndcg(baseEval));
-const adapterBytes = statSync(join(dir, 'adapter', 'adapter_model.safetensors')).size;
+const recoveredBy = (e) => (ndcg(e) - ndcg(baseEval)) / (ndcg(fullEval) - ndcg(baseEval));
+const recovered = recoveredBy(loraEval);
 const checkpointBytes = statSync(basePath).size;
 const row = (name, e) => `${name.padEnd(22)} NDCG@10 ${e.ndcg.toFixed(4)}  HR@10 ${e.hr.toFixed(4)}`;
 const scores = {
   base: { ndcg: ndcg(baseEval), hr: baseEval.metrics['hr@10'] },
   fullFineTune: { ndcg: ndcg(fullEval), hr: fullEval.metrics['hr@10'] },
   lora: { ndcg: ndcg(loraEval), hr: loraEval.metrics['hr@10'] },
+  dora: { ndcg: ndcg(doraRun.evaluation), hr: doraRun.evaluation.metrics['hr@10'] },
   popularity: { ndcg: baseEval.table[0].values.popularity, hr: baseEval.table[1].values.popularity },
   random: { ndcg: baseEval.table[0].values.random, hr: baseEval.table[1].values.random },
 };
 for (const [name, e] of Object.entries(scores)) console.log(row(name, e));
+for (const [kind, run] of [
+  ['LoRA', loraRun],
+  ['DoRA', doraRun],
+])
+  console.log(
+    `${kind}: ${(100 * recoveredBy(run.evaluation)).toFixed(1)}% of the full fine-tuning gain, ${run.adapter.parameters} parameters, ${(run.bytes / 1024).toFixed(0)} KiB, ${(1000 * run.secondsPerStep).toFixed(0)} ms/step`,
+  );
 console.log(
   `LoRA recovers ${(100 * recovered).toFixed(1)}% of full fine-tuning's NDCG@10 gain, training ${adapter.parameters} of ${totalParameters} parameters (${((100 * adapter.parameters) / totalParameters).toFixed(2)}%); adapter ${(adapterBytes / 1024).toFixed(0)} KiB vs checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB; ${wallMinutes.toFixed(1)} min`,
 );
@@ -110,6 +129,13 @@ const result = {
   recoveredShare: recovered,
   trainableShare: adapter.parameters / totalParameters,
   adapterBytes,
+  dora: {
+    parameters: doraRun.adapter.parameters,
+    recoveredShare: recoveredBy(doraRun.evaluation),
+    adapterBytes: doraRun.bytes,
+    secondsPerStep: doraRun.secondsPerStep,
+  },
+  loraSecondsPerStep: loraRun.secondsPerStep,
   checkpointBytes,
   wallMinutes,
   command: commandLine('adapt-ml1m.mjs'),
@@ -118,8 +144,9 @@ if (a['no-record']) process.exit(0);
 recordRun(
   `adapt-ml1m-${a.shift}`,
   result,
-  `adapt-ml1m (LoRA r=${adapter.r} vs full fine-tuning) | ${result.device} | ${protocol}; L=100 d=64 blocks=2; ${a['adapt-epochs']} adaptation epochs | ` +
-    `LoRA NDCG@10 ${scores.lora.ndcg.toFixed(4)}, ${(100 * recovered).toFixed(1)}% of the full fine-tuning gain, ${(100 * result.trainableShare).toFixed(2)}% of parameters trained, adapter ${(adapterBytes / 1024).toFixed(0)} KiB | ` +
+  `adapt-ml1m (LoRA and DoRA r=${adapter.r} vs full fine-tuning) | ${result.device} | ${protocol}; L=100 d=64 blocks=2; ${a['adapt-epochs']} adaptation epochs | ` +
+    `LoRA NDCG@10 ${scores.lora.ndcg.toFixed(4)}, ${(100 * recovered).toFixed(1)}% of the full fine-tuning gain, ${(100 * result.trainableShare).toFixed(2)}% of parameters trained, adapter ${(adapterBytes / 1024).toFixed(0)} KiB, ${(1000 * loraRun.secondsPerStep).toFixed(0)} ms/step; ` +
+    `DoRA NDCG@10 ${scores.dora.ndcg.toFixed(4)}, ${(100 * result.dora.recoveredShare).toFixed(1)}%, ${doraRun.adapter.parameters} parameters (LoRA ${adapter.parameters}), ${(doraRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * doraRun.secondsPerStep).toFixed(0)} ms/step | ` +
     `base ${scores.base.ndcg.toFixed(4)}, full fine-tuning ${scores.fullFineTune.ndcg.toFixed(4)} (checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB) | popularity ${scores.popularity.ndcg.toFixed(4)}, random ${scores.random.ndcg.toFixed(4)}; ${wallMinutes.toFixed(1)} min | \`${result.command}\``,
 );
 

@@ -329,6 +329,7 @@ export const records: Record<string, RecordSpec> = {
       alpha: float('scale numerator (lora_alpha)'),
       dropout: float('dropout on the adapter input while training'),
       rslora: bool('scale alpha/√r instead of alpha/r'),
+      dora: bool("DoRA: learned row magnitudes (PEFT's use_dora)"),
     },
   },
   LinearModule: {
@@ -363,7 +364,10 @@ export const records: Record<string, RecordSpec> = {
       name: str('adapter name'),
       lora: lora('its rank, scale and dropout'),
       baseHash: str('export: sha256 of the base; import: the base it must be loaded onto ("" = do not check)'),
-      tensors: { type: { list: 'TensorEntry' }, doc: '"<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer' },
+      tensors: {
+        type: { list: 'TensorEntry' },
+        doc: '"<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer, and "<module>.lora_magnitude" (out) with DoRA',
+      },
     },
   },
   TextEncoderConfig: {
@@ -576,6 +580,8 @@ export const records: Record<string, RecordSpec> = {
       gradARef: { type: 'Float64Array', doc: 'dL/dA, reference' },
       gradB: { type: 'Float64Array', doc: 'dL/dB (out, r), ours' },
       gradBRef: { type: 'Float64Array', doc: 'dL/dB, reference' },
+      gradMagnitude: { type: 'Float64Array', doc: 'dL/dm (out), ours (DoRA; empty otherwise)' },
+      gradMagnitudeRef: { type: 'Float64Array', doc: 'dL/dm, reference' },
       yMerged: { type: 'Float64Array', doc: 'output with the adapter merged into W' },
       yMergedBase: { type: 'Float64Array', doc: 'base-only output while merged (equals yMerged)' },
       yAfterUnmerge: { type: 'Float64Array', doc: 'adapter-path output after unmerge' },

@@ -26,6 +26,11 @@ export interface AdapterOptions {
   targetModules?: readonly string[] | string;
   /** (bool) rank-stabilised LoRA: scale alpha / √r instead of alpha / r. Default false. */
   rslora?: boolean;
+  /**
+   * (bool) DoRA (Liu et al. 2024, PEFT's use_dora): the adapted weight's rows rescaled to learned magnitudes,
+   * one more vector (out) per layer (native/model/lora.h). Default false.
+   */
+  dora?: boolean;
 }
 
 export interface ResolvedAdapterOptions {
@@ -35,13 +40,14 @@ export interface ResolvedAdapterOptions {
   /** as given (list or regex source): this is what adapter_config.json records */
   targetModules: string[] | string;
   rslora: boolean;
+  dora: boolean;
 }
 
-const KEYS = ['r', 'alpha', 'dropout', 'targetModules', 'rslora'] as const;
+const KEYS = ['r', 'alpha', 'dropout', 'targetModules', 'rslora', 'dora'] as const;
 
 /** The settings of a LoRA adapter as native records carry them (one nested record), from any object that has them. */
-export function loraSettings({ r, alpha, dropout, rslora }: AddonLoraSettings): AddonLoraSettings {
-  return { r, alpha, dropout, rslora };
+export function loraSettings({ r, alpha, dropout, rslora, dora }: AddonLoraSettings): AddonLoraSettings {
+  return { r, alpha, dropout, rslora, dora };
 }
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -80,6 +86,7 @@ export function resolveAdapterOptions(raw: unknown, name = 'options'): ResolvedA
     dropout: number(`${name}.dropout`, o.dropout ?? 0, 0, 0.999),
     targetModules,
     rslora: boolean(`${name}.rslora`, o.rslora ?? false),
+    dora: boolean(`${name}.dora`, o.dora ?? false),
   };
 }
 

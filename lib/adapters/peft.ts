@@ -3,9 +3,10 @@
  *   adapter_config.json         PEFT's LoraConfig fields (peft_type "LORA", r, lora_alpha, …) plus
  *                               seqrec_base_hash (sha256 of the base, see native/model/base_hash.cpp) and
  *                               seqrec_weights_sha256 (of the safetensors bytes, so a torn save is caught)
- *   adapter_model.safetensors   base_model.model.<module>.lora_A.weight (r, in), ….lora_B.weight (out, r)
+ *   adapter_model.safetensors   base_model.model.<module>.lora_A.weight (r, in), ….lora_B.weight (out, r),
+ *                               and with DoRA (use_dora) ….lora_magnitude_vector (out)
  * Each file is replaced atomically; the config is written last. Only what seqrec computes is
- * accepted on load: bias "none", no modules_to_save, no rank/alpha patterns, no DoRA.
+ * accepted on load: bias "none", no modules_to_save, no rank/alpha patterns.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -33,7 +34,8 @@ export async function writePeftAdapter(
 ): Promise<void> {
   const { state } = adapter;
   const tensors = state.tensors.map((t) => ({
-    name: `${PREFIX}${t.name}.weight`, // "<module>.lora_A" → "base_model.model.<module>.lora_A.weight"
+    // "<module>.lora_A" → "base_model.model.<module>.lora_A.weight"; "<module>.lora_magnitude" → "….lora_magnitude_vector"
+    name: t.name.endsWith('.lora_magnitude') ? `${PREFIX}${t.name}_vector` : `${PREFIX}${t.name}.weight`,
     dtype: t.dtype as SafetensorsDtype,
     shape: t.shape,
     data: t.data,
@@ -57,7 +59,7 @@ export async function writePeftAdapter(
     layers_pattern: null,
     rank_pattern: {},
     alpha_pattern: {},
-    use_dora: false,
+    use_dora: state.lora.dora,
     seqrec_adapter_name: state.name,
     seqrec_base_hash: state.baseHash,
     seqrec_weights_sha256: sha256(weights),
@@ -96,7 +98,7 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
   const rslora = field('use_rslora', (v) => typeof v === 'boolean', 'a boolean', false) as boolean;
   field('bias', (v) => v === 'none', '"none" (seqrec adapters train no biases)', 'none');
   field('fan_in_fan_out', (v) => v === false, 'false', false);
-  field('use_dora', (v) => v === false, 'false (DoRA is not supported)', false);
+  const dora = field('use_dora', (v) => typeof v === 'boolean', 'a boolean', false) as boolean;
   field('modules_to_save', (v) => v === null || (Array.isArray(v) && v.length === 0), 'null', null);
   for (const key of ['rank_pattern', 'alpha_pattern']) {
     field(
@@ -127,13 +129,17 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
   const byName = new Map(layers.map((l) => [l.name, l] as const));
   const seen = new Set<string>();
   const tensors: AddonTensorEntry[] = file.tensors.map((t) => {
-    const m = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(t.name);
-    if (!m) throw fail(weightsPath, `tensor "${t.name}" is not base_model.model.<module>.lora_A.weight or .lora_B.weight`, { tensor: t.name });
-    const [, module, which] = m as unknown as [string, string, 'A' | 'B'];
+    const m = /^base_model\.model\.(.+)\.lora_(?:([AB])\.weight|(magnitude)_vector)$/.exec(t.name);
+    if (!m || (m[3] && !dora)) {
+      const expected = `base_model.model.<module>.lora_A.weight or .lora_B.weight${dora ? ' or .lora_magnitude_vector' : ' (use_dora is false)'}`;
+      throw fail(weightsPath, `tensor "${t.name}" is not ${expected}`, { tensor: t.name });
+    }
+    const [, module, ab] = m as unknown as [string, string, 'A' | 'B' | undefined];
+    const which = ab ?? 'magnitude';
     const layer = byName.get(module);
     if (!layer) throw fail(weightsPath, `tensor "${t.name}" names layer "${module}", which this model does not have`, { tensor: t.name });
-    const expected = which === 'A' ? [r, layer.inFeatures] : [layer.outFeatures, r];
-    if (t.shape.length !== 2 || t.shape[0] !== expected[0] || t.shape[1] !== expected[1]) {
+    const expected = which === 'A' ? [r, layer.inFeatures] : which === 'B' ? [layer.outFeatures, r] : [layer.outFeatures];
+    if (t.shape.length !== expected.length || t.shape.some((n, i) => n !== expected[i])) {
       throw fail(weightsPath, `tensor "${t.name}" has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}] (r = ${r})`, { tensor: t.name });
     }
     if (!['F32', 'F16', 'BF16', 'F64'].includes(t.dtype))
@@ -143,13 +149,16 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
   });
   if (tensors.length === 0) throw fail(weightsPath, 'holds no LoRA tensors');
   for (const key of seen) {
+    if (key.endsWith('magnitude')) continue;
+    if (dora && !seen.has(key.replace(/lora_[AB]$/, 'lora_magnitude')))
+      throw fail(weightsPath, `tensor "${PREFIX}${key.replace(/lora_[AB]$/, 'lora_magnitude_vector')}" is missing (use_dora is true)`);
     const other = key.endsWith('A') ? `${key.slice(0, -1)}B` : `${key.slice(0, -1)}A`;
     if (!seen.has(other))
       throw fail(weightsPath, `tensor "${PREFIX}${other}.weight" is missing (its pair "${PREFIX}${key}.weight" is there)`, {
         tensor: `${PREFIX}${other}.weight`,
       });
   }
-  return { state: { name: name ?? storedName, lora: { r, alpha, dropout, rslora }, baseHash, tensors }, targetModules };
+  return { state: { name: name ?? storedName, lora: { r, alpha, dropout, rslora, dora }, baseHash, tensors }, targetModules };
 }
 
 function sha256(bytes: Uint8Array): string {

@@ -373,6 +373,8 @@ export interface AddonLoraSettings {
   dropout: number;
   /** scale alpha/√r instead of alpha/r */
   rslora: boolean;
+  /** DoRA: learned row magnitudes (PEFT's use_dora) */
+  dora: boolean;
 }
 
 /** A linear layer LoRA can target. */
@@ -417,7 +419,7 @@ export interface AddonAdapterState {
   lora: AddonLoraSettings;
   /** export: sha256 of the base; import: the base it must be loaded onto ("" = do not check) */
   baseHash: string;
-  /** "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer */
+  /** "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer, and "<module>.lora_magnitude" (out) with DoRA */
   tensors: AddonTensorEntry[];
 }
 
@@ -759,6 +761,10 @@ export interface AddonParityLoraResult {
   gradB: Float64Array;
   /** dL/dB, reference */
   gradBRef: Float64Array;
+  /** dL/dm (out), ours (DoRA; empty otherwise) */
+  gradMagnitude: Float64Array;
+  /** dL/dm, reference */
+  gradMagnitudeRef: Float64Array;
   /** output with the adapter merged into W */
   yMerged: Float64Array;
   /** base-only output while merged (equals yMerged) */

@@ -21,11 +21,13 @@ export interface TextEncoderAdapter {
   dropout: number;
   /** (bool) alpha/√r scale */
   rslora: boolean;
+  /** (bool) DoRA's learned row magnitudes */
+  dora: boolean;
   /** (str[] | str) targetModules as given when training */
   targetModules: string[] | string;
   /** (str) fingerprint (sha256 hex) of the BERT encoder it adapts, without any adapter */
   base: string;
-  /** "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer, Hugging Face module names */
+  /** "<module>.lora_A" (r, in), "<module>.lora_B" (out, r) and with DoRA "<module>.lora_magnitude" (out) per adapted layer, Hugging Face module names */
   tensors: TensorRecord[];
 }
 
@@ -52,7 +54,7 @@ export function bertLinearModules(config: BertConfig): AddonLinearModule[] {
 
 /** "encoder.layer.3.attention.self.query" → "blocks.3.attention.query" (and the same with a .lora_A/.lora_B suffix). */
 export function nativeModuleName(hfName: string): string {
-  const m = /^encoder\.layer\.(\d+)\.(.+?)(\.lora_[AB])?$/.exec(hfName);
+  const m = /^encoder\.layer\.(\d+)\.(.+?)(\.lora_(?:[AB]|magnitude))?$/.exec(hfName);
   const layer = m && LAYERS.find(([hf]) => hf === m[2]);
   if (!m || !layer) throw new SeqrecError('E_INVALID_OPTION', `"${hfName}" is not a BERT linear layer`, { field: hfName });
   return `blocks.${m[1]}.${layer[1]}${m[3] ?? ''}`;
@@ -60,7 +62,7 @@ export function nativeModuleName(hfName: string): string {
 
 /** The inverse of nativeModuleName. */
 export function hfModuleName(nativeName: string): string {
-  const m = /^blocks\.(\d+)\.(.+?)(\.lora_[AB])?$/.exec(nativeName);
+  const m = /^blocks\.(\d+)\.(.+?)(\.lora_(?:[AB]|magnitude))?$/.exec(nativeName);
   const layer = m && LAYERS.find(([, native]) => native === m[2]);
   if (!m || !layer) throw new SeqrecError('E_NATIVE', `the native encoder reported an unknown layer "${nativeName}"`);
   return `encoder.layer.${m[1]}.${layer[0]}${m[3] ?? ''}`;

@@ -1,6 +1,8 @@
 // The reference side recomputes the scale from (alpha, r, rslora) itself rather than calling
 // LoraOptions::scale(), so a wrong scale formula cannot cancel out. B is random, not zero, so
-// the gradient of A is not trivially zero.
+// the gradient of A is not trivially zero. DoRA's reference is the paper's weight form,
+// diag(m / n)(W + s·B·A) with n = ‖W + s·B·A‖ per row detached, against the layer's PEFT-style
+// forward; m is drawn away from ‖W‖, so the rescaling shows.
 #include "check/lora_parity.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -27,7 +29,9 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
   }
   torch::Tensor A = torch::randn({r.lora.r, r.inFeatures}, gen, opts) * 0.3;   // (r, in)
   torch::Tensor B = torch::randn({r.outFeatures, r.lora.r}, gen, opts) * 0.3;  // (out, r)
-  layer->setAdapter("check", loraOptions("check", r.lora), A, B);
+  torch::Tensor m;                                                             // (out) DoRA's magnitudes, 0.5 to 1.5 times the rows' norms
+  if (r.lora.dora) m = layer->weight.detach().norm(2, {1}) * (0.5 + torch::rand({r.outFeatures}, gen, opts));
+  layer->setAdapter("check", loraOptions("check", r.lora), A, B, m);
   layer->eval();                                                                 // dropout is a training-time mask; eval must ignore it
   torch::Tensor x = torch::randn({r.batch, r.length, r.inFeatures}, gen, opts);  // (B, L, in)
   torch::Tensor probe = torch::randn({r.batch, r.length, r.outFeatures}, gen, opts);  // (B, L, out) fixed projection → scalar loss
@@ -44,17 +48,22 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
     out.gradBias = toDoubles(layer->bias.grad());
     out.gradA = toDoubles(a.A.grad());
     out.gradB = toDoubles(a.B.grad());
+    if (r.lora.dora) out.gradMagnitude = toDoubles(a.magnitude.grad());
   }
   {  // reference: explicit W + s·B·A with independent leaves
-    const auto& [rank, alpha, dropout, rslora] = r.lora;
+    const auto& [rank, alpha, dropout, rslora, dora] = r.lora;
     const double s = rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
     torch::Tensor xr = x.clone().requires_grad_(true);
-    torch::Tensor W = layer->weight.detach().clone().requires_grad_(true);     // (out, in)
-    torch::Tensor b = layer->bias.detach().clone().requires_grad_(true);       // (out)
-    torch::Tensor Ar = A.clone().requires_grad_(true);                         // (r, in)
-    torch::Tensor Br = B.clone().requires_grad_(true);                         // (out, r)
-    torch::Tensor y = torch::matmul(xr, (W + s * torch::mm(Br, Ar)).t()) + b;  // (B, L, out)
+    torch::Tensor W = layer->weight.detach().clone().requires_grad_(true);       // (out, in)
+    torch::Tensor b = layer->bias.detach().clone().requires_grad_(true);         // (out)
+    torch::Tensor Ar = A.clone().requires_grad_(true);                           // (r, in)
+    torch::Tensor Br = B.clone().requires_grad_(true);                           // (out, r)
+    torch::Tensor adapted = W + s * torch::mm(Br, Ar);                           // (out, in)
+    torch::Tensor mr = dora ? m.clone().requires_grad_(true) : torch::Tensor();  // (out)
+    if (dora) adapted = (mr / adapted.norm(2, {1}).detach()).unsqueeze(1) * adapted;
+    torch::Tensor y = torch::matmul(xr, adapted.t()) + b;  // (B, L, out)
     (y * probe).sum().backward();
+    if (dora) out.gradMagnitudeRef = toDoubles(mr.grad());
     out.yRef = toDoubles(y);
     out.gradXRef = toDoubles(xr.grad());
     out.gradWRef = toDoubles(W.grad());

@@ -232,6 +232,7 @@ struct LoraSettings {
   double alpha = 0.0;  ///< scale numerator (lora_alpha)
   double dropout = 0.0;  ///< dropout on the adapter input while training
   bool rslora = false;  ///< scale alpha/√r instead of alpha/r
+  bool dora = false;  ///< DoRA: learned row magnitudes (PEFT's use_dora)
 };
 
 /// A linear layer LoRA can target.
@@ -262,7 +263,7 @@ struct AdapterState {
   std::string name;  ///< adapter name
   LoraSettings lora;  ///< its rank, scale and dropout
   std::string baseHash;  ///< export: sha256 of the base; import: the base it must be loaded onto ("" = do not check)
-  std::vector<TensorEntry> tensors;  ///< "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer
+  std::vector<TensorEntry> tensors;  ///< "<module>.lora_A" (r, in) and "<module>.lora_B" (out, r) per adapted layer, and "<module>.lora_magnitude" (out) with DoRA
 };
 
 /// Architecture and placement of a BERT text encoder (numbers from a Hugging Face config.json).
@@ -469,6 +470,8 @@ struct ParityLoraResult {
   std::vector<double> gradARef;  ///< dL/dA, reference
   std::vector<double> gradB;  ///< dL/dB (out, r), ours
   std::vector<double> gradBRef;  ///< dL/dB, reference
+  std::vector<double> gradMagnitude;  ///< dL/dm (out), ours (DoRA; empty otherwise)
+  std::vector<double> gradMagnitudeRef;  ///< dL/dm, reference
   std::vector<double> yMerged;  ///< output with the adapter merged into W
   std::vector<double> yMergedBase;  ///< base-only output while merged (equals yMerged)
   std::vector<double> yAfterUnmerge;  ///< adapter-path output after unmerge

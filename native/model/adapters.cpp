@@ -55,7 +55,7 @@ AdapterInfo Recommender::adapterInfo(const std::string& name) const {
     m.inFeatures = layer->options.in();
     m.outFeatures = layer->options.out();
     info.modules.push_back(m);
-    info.parameters += record.options.r() * (m.inFeatures + m.outFeatures);
+    info.parameters += record.options.r() * (m.inFeatures + m.outFeatures) + (record.options.dora() ? m.outFeatures : 0);
   }
   return info;
 }
@@ -139,7 +139,7 @@ AdapterInfo Recommender::importAdapter(const AdapterState& s, bool replace) {
   for (const auto& [module, layer] : net->loraLayers()) {
     auto f = byModule.find(module);
     if (f == byModule.end()) continue;
-    layer->setAdapter(s.name, options, f->second.A, f->second.B);
+    layer->setAdapter(s.name, options, f->second.A, f->second.B, f->second.magnitude);
     record.modules.push_back(module);
   }
   adapters_.emplace(s.name, std::move(record));

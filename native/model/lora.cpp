@@ -26,9 +26,21 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x, at::Generator& gen
   auto it = adapters.find(name);
   if (it == adapters.end()) return y;  // this layer is not one of the adapter's targets
   const LoraAdapter& a = it->second;
-  torch::Tensor h = dropout(x, a.options.dropout(), is_training(), gen);   // (…, in)
-  h = torch::nn::functional::linear(h, a.A);                               // (…, r)
-  return y.add(torch::nn::functional::linear(h, a.B), a.options.scale());  // (…, out) y + s·B(A(x))
+  torch::Tensor xd = dropout(x, a.options.dropout(), is_training(), gen);                             // (…, in)
+  torch::Tensor update = torch::nn::functional::linear(torch::nn::functional::linear(xd, a.A), a.B);  // (…, out) B(A(x_d))
+  if (!a.options.dora()) return y.add(update, a.options.scale());                                     // (…, out) y + s·B(A(x))
+  const torch::Tensor scale = doraScale(a);                                                           // (out) m / n
+  torch::Tensor base = xd.is_same(x) ? y - bias : torch::nn::functional::linear(xd, weight);          // (…, out) x_d·Wᵀ
+  return y + (scale - 1.0) * base + scale * update * a.options.scale();                               // (…, out)
+}
+
+torch::Tensor LoraLinearImpl::doraScale(const LoraAdapter& a) const {
+  torch::Tensor n;  // (out) ‖W + s·B·A‖ per row, a constant in backward
+  {
+    torch::NoGradGuard noGrad;
+    n = (weight + torch::mm(a.B, a.A) * a.options.scale()).norm(2, {1});
+  }
+  return a.magnitude / n;  // (out), m keeps its gradient
 }
 
 LoraLayers loraLayersOf(const torch::nn::Module& root) {
@@ -43,19 +55,24 @@ void LoraLinearImpl::addAdapter(const std::string& name, const LoraOptions& o, a
   const double bound = 1.0 / std::sqrt(static_cast<double>(options.in()));
   torch::Tensor A = torch::empty({o.r(), options.in()}).uniform_(-bound, bound, gen);  // (r, in) on the generator's CPU
   torch::Tensor B = torch::zeros({options.out(), o.r()});                              // (out, r): the update starts at 0
-  setAdapter(name, o, A, B);
+  torch::NoGradGuard noGrad;
+  setAdapter(name, o, A, B, o.dora() ? weight.detach().norm(2, {1}).cpu() : torch::Tensor());  // m (out) = ‖W‖ per row
 }
 
-void LoraLinearImpl::setAdapter(const std::string& name, const LoraOptions& o, const torch::Tensor& A, const torch::Tensor& B) {
+void LoraLinearImpl::setAdapter(const std::string& name, const LoraOptions& o, const torch::Tensor& A, const torch::Tensor& B,
+                                const torch::Tensor& magnitude) {
   TORCH_CHECK(A.dim() == 2 && A.size(0) == o.r() && A.size(1) == options.in(), "lora_A of \"", name, "\" has shape ", A.sizes(),
               ", expected [", o.r(), ", ", options.in(), "]");
   TORCH_CHECK(B.dim() == 2 && B.size(0) == options.out() && B.size(1) == o.r(), "lora_B of \"", name, "\" has shape ", B.sizes(),
               ", expected [", options.out(), ", ", o.r(), "]");
   TORCH_CHECK(merged_ != name, "adapter \"", name, "\" is merged");
+  TORCH_CHECK(!o.dora() || (magnitude.dim() == 1 && magnitude.size(0) == options.out()), "lora_magnitude of \"", name,
+              "\" must have shape [", options.out(), "]");
   torch::NoGradGuard noGrad;
   const auto like = torch::TensorOptions().dtype(weight.dtype()).device(weight.device());
   // clone: the layer owns its factors, never a view of the caller's tensors.
-  LoraAdapter a{o, A.to(like).clone().requires_grad_(true), B.to(like).clone().requires_grad_(true)};
+  LoraAdapter a{o, A.to(like).clone().requires_grad_(true), B.to(like).clone().requires_grad_(true),
+                o.dora() ? magnitude.to(like).clone().requires_grad_(true) : torch::Tensor()};
   adapters.insert_or_assign(name, std::move(a));
 }
 
@@ -73,7 +90,9 @@ const LoraAdapter& LoraLinearImpl::adapter(const std::string& name) const {
 torch::Tensor LoraLinearImpl::delta(const std::string& name) const {
   const LoraAdapter& a = adapter(name);
   torch::NoGradGuard noGrad;
-  return torch::mm(a.B, a.A).mul_(a.options.scale()).to(weight.dtype());  // (out, in) = (out, r)(r, in)
+  torch::Tensor update = torch::mm(a.B, a.A).mul_(a.options.scale()).to(weight.dtype());  // (out, in) = (out, r)(r, in)
+  if (!a.options.dora()) return update;
+  return doraScale(a).unsqueeze(1) * (weight + update) - weight;  // (out, in) diag(m/n)(W + s·B·A) − W
 }
 
 void LoraLinearImpl::merge(const std::string& name) {

@@ -1,6 +1,10 @@
 // LoRA (Hu et al. 2021) on a linear layer, as PEFT's lora.Linear computes it:
 //   y = x·Wᵀ + b + s · B(A(dropout(x))),  A (r, in) Kaiming-uniform, B (out, r) zeros,
 //   s = alpha / r, or alpha / √r with rsLoRA (Kalajdzievski 2023).
+// DoRA (Liu et al. 2024; PEFT's use_dora) rescales the rows of the adapted weight to learned magnitudes m:
+//   W' = diag(m / n) · (W + s·B·A),  n = ‖W + s·B·A‖ per row (a constant in backward, as in PEFT and the
+//   paper's §4.3),  m (out) starting at ‖W‖ per row, so W' = W as LoRA starts; in forward, as PEFT does:
+//   y = x·Wᵀ + b + (m/n − 1) ⊙ (x_d·Wᵀ) + (m/n) ⊙ s·B(A(x_d)),  x_d = dropout(x)
 // LoraLinear replaces torch::nn::Linear in the transformer and keeps its parameter names
 // ("weight", "bias"), so checkpoints are unchanged. Adapters are deliberately NOT registered
 // parameters: the module tree stays exactly the base model, so checkpoints, the base hash, the
@@ -32,13 +36,16 @@ struct LoraOptions {
   TORCH_ARG(double, dropout) = 0.0;
   /// rank-stabilised scale alpha / √r instead of alpha / r (PEFT's use_rslora)
   TORCH_ARG(bool, rslora) = false;
+  /// weight-decomposed LoRA: learned row magnitudes (PEFT's use_dora)
+  TORCH_ARG(bool, dora) = false;
 };
 
 // One adapter on one layer. A and B are leaf tensors on the layer's device and dtype.
 struct LoraAdapter {
   LoraOptions options;
-  torch::Tensor A;  // (r, in)   PEFT lora_A.weight
-  torch::Tensor B;  // (out, r)  PEFT lora_B.weight
+  torch::Tensor A;          // (r, in)   PEFT lora_A.weight
+  torch::Tensor B;          // (out, r)  PEFT lora_B.weight
+  torch::Tensor magnitude;  // (out) DoRA's m, PEFT lora_magnitude_vector; undefined without DoRA
 };
 
 struct LoraLinearOptions {
@@ -58,10 +65,12 @@ class LoraLinearImpl : public torch::nn::Module {
   // is refused one level up (Recommender::checkAdapter), where the error can name both.
   torch::Tensor forward(const torch::Tensor& x, at::Generator& gen, const std::string& adapter = "");
 
-  // A from U(−1/√in, 1/√in) drawn from gen (= kaiming_uniform_(a=√5), PEFT's init), B zeros.
+  // A from U(−1/√in, 1/√in) drawn from gen (= kaiming_uniform_(a=√5), PEFT's init), B zeros; DoRA's
+  // magnitude the rows' norms of the weight.
   void addAdapter(const std::string& name, const LoraOptions& options, at::Generator& gen);
-  // A new adapter with given factors A (r, in) and B (out, r), copied to this layer's device.
-  void setAdapter(const std::string& name, const LoraOptions& options, const torch::Tensor& A, const torch::Tensor& B);
+  // A new adapter with given factors A (r, in), B (out, r) and, with DoRA, magnitude (out), copied to this layer's device.
+  void setAdapter(const std::string& name, const LoraOptions& options, const torch::Tensor& A, const torch::Tensor& B,
+                  const torch::Tensor& magnitude = {});
   void removeAdapter(const std::string& name);
   // weight += s·B·A. Keeps the unmerged weight so unmerge() restores it bit for bit (subtracting
   // again would move W by rounding, and with it the base hash that adapter files are checked against).
@@ -70,7 +79,7 @@ class LoraLinearImpl : public torch::nn::Module {
   const std::string& merged() const { return merged_; }
   // The weight without any merged adapter (out, in): what the base hash covers.
   const torch::Tensor& baseWeight() const { return merged_.empty() ? weight : unmerged_; }
-  // s·B·A (out, in) of an adapter, in the weight's dtype.
+  // W' − W (out, in) of an adapter, in the weight's dtype: s·B·A, or with DoRA diag(m/n)(W + s·B·A) − W.
   torch::Tensor delta(const std::string& name) const;
 
   LoraLinearOptions options;
@@ -80,6 +89,8 @@ class LoraLinearImpl : public torch::nn::Module {
 
  private:
   const LoraAdapter& adapter(const std::string& name) const;
+  // DoRA's m / n (out), n = ‖W + s·B·A‖ per row, detached.
+  torch::Tensor doraScale(const LoraAdapter& a) const;
   std::string merged_;      // adapter folded into weight, "" when none
   torch::Tensor unmerged_;  // (out, in) weight before the merge; undefined when nothing is merged
 };

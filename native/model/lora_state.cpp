@@ -19,13 +19,13 @@ Error bad(const std::string& message) {
 }  // namespace
 
 LoraOptions loraOptions(const std::string& name, const LoraSettings& settings) {
-  const auto& [r, alpha, dropout, rslora] = settings;
+  const auto& [r, alpha, dropout, rslora, dora] = settings;
   if (name.empty()) throw Error(ErrorCode::InvalidOption, "an adapter name must not be empty");
   if (r < 1) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs r >= 1, got " + std::to_string(r));
   if (!(alpha > 0.0) || !std::isfinite(alpha))
     throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs a positive finite alpha");
   if (!(dropout >= 0.0 && dropout < 1.0)) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs dropout in [0, 1)");
-  return LoraOptions(r, alpha).dropout(dropout).rslora(rslora);
+  return LoraOptions(r, alpha).dropout(dropout).rslora(rslora).dora(dora);
 }
 
 LoraSettings loraSettings(const LoraOptions& options) {
@@ -34,6 +34,7 @@ LoraSettings loraSettings(const LoraOptions& options) {
   s.alpha = options.alpha();
   s.dropout = options.dropout();
   s.rslora = options.rslora();
+  s.dora = options.dora();
   return s;
 }
 
@@ -41,24 +42,30 @@ std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& s, const 
   std::map<std::string, LoraLinearImpl*> byName(layers.begin(), layers.end());
   std::map<std::string, LoraFactors> out;
   for (const auto& e : s.tensors) {
-    const bool isA = endsWith(e.name, ".lora_A"), isB = endsWith(e.name, ".lora_B");
-    if (!isA && !isB) throw bad("adapter tensor " + inQuotes(e.name) + " is neither <module>.lora_A nor <module>.lora_B");
-    const std::string module = e.name.substr(0, e.name.size() - 7);
+    const bool isA = endsWith(e.name, ".lora_A"), isB = endsWith(e.name, ".lora_B"), isM = endsWith(e.name, ".lora_magnitude");
+    if (!isA && !isB && !(isM && s.lora.dora))
+      throw bad("adapter tensor " + inQuotes(e.name) + " is neither <module>.lora_A nor <module>.lora_B" +
+                (s.lora.dora ? " nor <module>.lora_magnitude" : ""));
+    const std::string module = e.name.substr(0, e.name.size() - (isM ? 15 : 7));
     auto layer = byName.find(module);
     if (layer == byName.end()) throw bad("adapter tensor " + inQuotes(e.name) + " names no linear layer of this model");
     const LoraLinearOptions& o = layer->second->options;
-    const std::vector<int64_t> expected = isA ? std::vector<int64_t>{s.lora.r, o.in()} : std::vector<int64_t>{o.out(), s.lora.r};
+    const std::vector<int64_t> expected = isM   ? std::vector<int64_t>{o.out()}
+                                          : isA ? std::vector<int64_t>{s.lora.r, o.in()}
+                                                : std::vector<int64_t>{o.out(), s.lora.r};
     if (e.shape != expected)
       throw bad("adapter tensor " + inQuotes(e.name) + " has shape " + c10::str(c10::IntArrayRef(e.shape)) + ", expected " +
                 c10::str(c10::IntArrayRef(expected)) + " (r = " + std::to_string(s.lora.r) + ")");
-    torch::Tensor& slot = isA ? out[module].A : out[module].B;
+    torch::Tensor& slot = isM ? out[module].magnitude : isA ? out[module].A : out[module].B;
     if (slot.defined()) throw bad("adapter tensor " + inQuotes(e.name) + " appears twice");
     slot = tensorFromBytes(e.name, e.dtype, e.shape, e.data);
   }
   if (out.empty()) throw bad("adapter " + inQuotes(s.name) + " has no tensors");
-  for (const auto& [module, f] : out)
+  for (const auto& [module, f] : out) {
     if (!f.A.defined() || !f.B.defined())
       throw bad("adapter tensor " + inQuotes(module + (f.A.defined() ? ".lora_B" : ".lora_A")) + " is missing");
+    if (s.lora.dora && !f.magnitude.defined()) throw bad("adapter tensor " + inQuotes(module + ".lora_magnitude") + " is missing (DoRA)");
+  }
   return out;
 }
 
@@ -69,8 +76,9 @@ AdapterState loraState(const std::string& name, const LoraOptions& options, cons
   for (const auto& [module, layer] : layers) {
     auto it = layer->adapters.find(name);
     if (it == layer->adapters.end()) continue;
-    s.tensors.push_back(tensorEntry(module + ".lora_A", it->second.A));  // (r, in)
-    s.tensors.push_back(tensorEntry(module + ".lora_B", it->second.B));  // (out, r)
+    s.tensors.push_back(tensorEntry(module + ".lora_A", it->second.A));                                      // (r, in)
+    s.tensors.push_back(tensorEntry(module + ".lora_B", it->second.B));                                      // (out, r)
+    if (options.dora()) s.tensors.push_back(tensorEntry(module + ".lora_magnitude", it->second.magnitude));  // (out)
   }
   return s;
 }

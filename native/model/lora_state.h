@@ -1,6 +1,6 @@
 // LoRA factors to and from AdapterState tensors, "<module>.lora_A" (r, in) and "<module>.lora_B"
-// (out, r), for any tree of LoraLinear layers: the recommender's adapters (model/adapters.cpp) and
-// the text encoder's (model/text_tower.cpp). The PEFT file layout itself is TypeScript's business.
+// (out, r), and DoRA's "<module>.lora_magnitude" (out), for any tree of LoraLinear layers: the recommender's adapters (model/adapters.cpp)
+// and the text encoder's (model/text_tower.cpp). The PEFT file layout itself is TypeScript's business.
 #pragma once
 #include <torch/torch.h>
 
@@ -15,8 +15,9 @@
 namespace seqrec {
 
 struct LoraFactors {
-  torch::Tensor A;  // (r, in)
-  torch::Tensor B;  // (out, r)
+  torch::Tensor A;          // (r, in)
+  torch::Tensor B;          // (out, r)
+  torch::Tensor magnitude;  // (out) DoRA's m; undefined without DoRA
 };
 
 // Options of adapter `name`, checked: r >= 1, alpha positive and finite, dropout in [0, 1) (E_INVALID_OPTION).

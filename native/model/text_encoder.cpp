@@ -62,7 +62,7 @@ void TextEncoder::setAdapter(const AdapterState& s) {
   for (const auto& [module, layer] : net_->loraLayers()) {
     layer->adapters.clear();
     auto f = factors.find(module);
-    if (f != factors.end()) layer->setAdapter(s.name, options, f->second.A, f->second.B);
+    if (f != factors.end()) layer->setAdapter(s.name, options, f->second.A, f->second.B, f->second.magnitude);
   }
   adapter_ = s.name;
 }

@@ -100,6 +100,8 @@ torch::OrderedDict<std::string, torch::Tensor> TextTower::trainable() const {
     if (it == layer->adapters.end()) continue;
     out.insert("textEncoder." + module + ".lora_A." + kAdapter + ".weight", it->second.A);  // (r, in)
     out.insert("textEncoder." + module + ".lora_B." + kAdapter + ".weight", it->second.B);  // (out, r)
+    if (it->second.magnitude.defined())
+      out.insert("textEncoder." + module + ".lora_magnitude_vector." + kAdapter, it->second.magnitude);  // (out) DoRA
   }
   return out;
 }

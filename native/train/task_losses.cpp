@@ -8,7 +8,7 @@ namespace seqrec {
 TaskLossValues taskLosses(TaskHeads& heads, const TaskLossOptions& o, const torch::Tensor& hidden, const torch::Tensor& table,
                           const torch::Tensor& targets, const torch::Tensor& targetRatings) {
   const SequenceTargets at = sequenceTargets(targets);  // N target positions
-  torch::Tensor h = at.hiddenRows(hidden);               // (N, d)
+  torch::Tensor h = at.hiddenRows(hidden);              // (N, d)
   TaskLossValues out{torch::zeros({}, hidden.options())};
   if (o.pointwiseWeight > 0.0) {
     torch::Tensor r = targetRatings.to(hidden.device()).reshape({-1}).index_select(0, at.rows);  // (N) with NaN
@@ -25,7 +25,7 @@ TaskLossValues taskLosses(TaskHeads& heads, const TaskLossOptions& o, const torc
     }
   }
   if (o.attributeWeight > 0.0 && at.rows.numel() > 0) {
-    torch::Tensor y = o.attributeLabels.index_select(0, at.items + 1);                                      // (N, G)
+    torch::Tensor y = o.attributeLabels.index_select(0, at.items + 1);                                         // (N, G)
     torch::Tensor loss = torch::binary_cross_entropy_with_logits(heads->attributeLogits(h), y.to(h.dtype()));  // ()
     out.attributes = loss.item<double>();
     out.total = out.total + o.attributeWeight * loss;

@@ -20,9 +20,9 @@ struct TaskLossOptions {
 };
 
 struct TaskLossValues {
-  torch::Tensor total;             // () the weighted sum, for backward
-  double pointwise = 0.0;          // the pointwise loss (unweighted)
-  double attributes = 0.0;         // the attribute loss (unweighted)
+  torch::Tensor total;      // () the weighted sum, for backward
+  double pointwise = 0.0;   // the pointwise loss (unweighted)
+  double attributes = 0.0;  // the attribute loss (unweighted)
 };
 
 // From the states hidden (B, L, d), the item table (R, d) rows were read from, targets (B, L) item ids

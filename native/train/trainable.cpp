@@ -54,6 +54,8 @@ TrainScope trainScope(const Recommender& model, const FitRequest& r) {
       if (it == layer->adapters.end()) continue;
       scope.trainable.insert(module + ".lora_A." + r.adapter + ".weight", it->second.A);  // (r, in)
       scope.trainable.insert(module + ".lora_B." + r.adapter + ".weight", it->second.B);  // (out, r)
+      if (it->second.magnitude.defined())
+        scope.trainable.insert(module + ".lora_magnitude_vector." + r.adapter, it->second.magnitude);  // (out) DoRA
     }
     return scope;
   }
@@ -84,6 +86,7 @@ RequiresGradScope::RequiresGradScope(Recommender& model, const TrainScope& scope
     for (auto& [name, adapter] : layer->adapters) {
       all_.push_back(adapter.A);
       all_.push_back(adapter.B);
+      if (adapter.magnitude.defined()) all_.push_back(adapter.magnitude);
     }
   for (auto& t : all_) t.requires_grad_(false);
   for (const auto& item : scope.trainable) item.value().requires_grad_(true);

@@ -428,3 +428,36 @@ describe('lifecycle', () => {
     expect(growth).toBeLessThan(20 * 2 ** 20);
   });
 });
+
+describe('DoRA adapters', () => {
+  it('train their magnitudes beside A and B, start as the base, merge, and round-trip their PEFT folder', async () => {
+    await using m = await SASRec.create(ARCH);
+    await m.fit(train, { steps: 20, batchSize: 32, lr: 5e-3 });
+    const base = await parameters(m);
+    const baseScores = await scores(m);
+    const info = await m.addAdapter('dora', { r: 4, alpha: 8, targetModules: ['query', 'value'], dora: true });
+    expect(info.parameters).toBe(4 * (4 * (16 + 16) + 16)); // 4 layers, each r·(in + out) + out magnitudes
+    expect(maxDiff(await scores(m, 'dora'), baseScores)).toBeLessThan(1e-5); // m = ‖W‖ and B = 0: the base
+    const summary = await m.fit(train, { ...FIT, adapter: 'dora' });
+    expect(summary.parameterGroups.noDecay.tensors).toBe(4); // the magnitude vectors, beside A and B
+    expect(summary.parameterGroups.decay.parameters + summary.parameterGroups.noDecay.parameters).toBe(info.parameters);
+    for (const [name, bytes] of await parameters(m)) expect(bytes === base.get(name), `${name} changed`).toBe(true);
+    const adapted = await scores(m, 'dora');
+    expect(maxDiff(adapted, baseScores)).toBeGreaterThan(1e-4);
+
+    const dir = join(freshDir(), 'dora');
+    await m.saveAdapter('dora', dir);
+    const config = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config.use_dora).toBe(true);
+    const file = await readSafetensors(join(dir, 'adapter_model.safetensors'));
+    expect(file.tensors.find((t) => t.name === 'base_model.model.blocks.0.attention.query.lora_magnitude_vector')?.shape).toEqual([16]);
+    await m.removeAdapter('dora');
+    await m.loadAdapter(dir);
+    expect(maxDiff(await scores(m, 'dora'), adapted)).toBe(0);
+
+    await m.mergeAdapter('dora');
+    expect(maxDiff(await scores(m), adapted)).toBeLessThan(1e-5);
+    await m.unmergeAdapter('dora');
+    for (const [name, bytes] of await parameters(m)) expect(bytes === base.get(name), `${name} not restored`).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 /**
- * LoRA adapters against PEFT itself, on a BERT written by transformers' save_pretrained: an adapter that
- * PEFT saves (random A and B on query and value) loads into BertTextEncoder and gives PEFT's outputs;
+ * LoRA and DoRA adapters against PEFT itself, on a BERT written by transformers' save_pretrained: an adapter that
+ * PEFT saves (random A and B on query and value; DoRA's magnitudes moved off their start) loads into BertTextEncoder and gives PEFT's outputs;
  * saved again by seqrec, it loads in peft.PeftModel over the same base and gives them too. Both within
  * 1e-6 of PEFT's model run in float64. Skipped, with the reason printed, only where the Python side is
  * missing.
@@ -22,19 +22,19 @@ if (!ready) console.log(`PEFT parity skipped: ${PYTHON} cannot import peft, tran
 const root = tempDir('peft');
 const TEXTS = ['Toy Story (1995)', 'hello world!', 'unaffable', 'the playing cafe, a 2 toys', '大家好', 'story'];
 
-function peft(mode: 'make' | 'apply', folder: string, adapter: string): number[] {
-  const input = JSON.stringify({ mode, folder, adapter, config: TINY_CONFIG, vocab: TINY_VOCAB, seed: 11, texts: TEXTS, pooling: 'mean' });
+function peft(mode: 'make' | 'apply', folder: string, adapter: string, dora = false): number[] {
+  const input = JSON.stringify({ mode, folder, adapter, config: TINY_CONFIG, vocab: TINY_VOCAB, seed: 11, texts: TEXTS, pooling: 'mean', dora });
   const run = spawnSync(PYTHON, [SCRIPT], { input, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`reference_peft.py (${mode}) exited with ${run.status}:\n${run.stderr}`);
   return (JSON.parse(run.stdout) as { pooled: number[][] }).pooled.flat();
 }
 
 describe.skipIf(!ready)('LoRA adapters and peft.PeftModel over transformers.BertModel', () => {
-  it('a PEFT adapter gives PEFT outputs in seqrec; saved by seqrec, it gives them in PEFT', async () => {
+  it.each([false, true])('a PEFT adapter gives PEFT outputs in seqrec; saved by seqrec, it gives them in PEFT (DoRA %s)', async (dora) => {
     const folder = mkdtempSync(join(root, 'bert-'));
-    const fromPeft = join(root, 'peft-adapter');
-    const fromSeqrec = join(root, 'seqrec-adapter');
-    const reference = peft('make', folder, fromPeft);
+    const fromPeft = join(root, `peft-adapter-${dora}`);
+    const fromSeqrec = join(root, `seqrec-adapter-${dora}`);
+    const reference = peft('make', folder, fromPeft, dora);
     await using plain = await BertTextEncoder.load(folder, { pooling: 'mean', normalize: false, threads: 1 });
     const base = await plain.encode(TEXTS);
     const moved = Math.max(...reference.map((v, i) => Math.abs(v - base.data[i]!)));
@@ -46,7 +46,7 @@ describe.skipIf(!ready)('LoRA adapters and peft.PeftModel over transformers.Bert
     await adapted.saveAdapter(fromSeqrec);
     const back = expectClose('seqrec adapter in PEFT', peft('apply', folder, fromSeqrec), reference, { atol: 1e-6 });
     console.log(
-      `PEFT parity: adapter moves outputs by ${moved.toExponential(2)}; PEFT→seqrec max |Δ| ${into.maxAbs.toExponential(2)}, seqrec→PEFT ${back.maxAbs.toExponential(2)}`,
+      `PEFT parity (DoRA ${dora}): adapter moves outputs by ${moved.toExponential(2)}; PEFT→seqrec max |Δ| ${into.maxAbs.toExponential(2)}, seqrec→PEFT ${back.maxAbs.toExponential(2)}`,
     );
   });
 });

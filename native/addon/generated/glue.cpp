@@ -303,6 +303,7 @@ LoraSettings readLoraSettings(const Napi::Value& value, const std::string& path)
   out.alpha = readFloat(object.Get("alpha"), path + ".alpha");
   out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
   out.rslora = readBool(object.Get("rslora"), path + ".rslora");
+  out.dora = readBool(object.Get("dora"), path + ".dora");
   return out;
 }
 
@@ -312,6 +313,7 @@ Napi::Value toJs(Napi::Env env, const LoraSettings& value) {
   object.Set("alpha", toJs(env, value.alpha));
   object.Set("dropout", toJs(env, value.dropout));
   object.Set("rslora", toJs(env, value.rslora));
+  object.Set("dora", toJs(env, value.dora));
   return object;
 }
 
@@ -601,6 +603,8 @@ Napi::Value toJs(Napi::Env env, const ParityLoraResult& value) {
   object.Set("gradARef", toJs(env, value.gradARef));
   object.Set("gradB", toJs(env, value.gradB));
   object.Set("gradBRef", toJs(env, value.gradBRef));
+  object.Set("gradMagnitude", toJs(env, value.gradMagnitude));
+  object.Set("gradMagnitudeRef", toJs(env, value.gradMagnitudeRef));
   object.Set("yMerged", toJs(env, value.yMerged));
   object.Set("yMergedBase", toJs(env, value.yMergedBase));
   object.Set("yAfterUnmerge", toJs(env, value.yAfterUnmerge));
