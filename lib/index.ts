@@ -38,6 +38,7 @@ export { type Evaluation, type EvaluateOptions, type FairnessResult, type Protoc
 export { sampleNegatives, SAMPLED_SUFFIX } from './eval/sampled.js';
 export type { ModelOptions, ModelConfig, Architecture } from './models/config.js';
 export type { ContrastiveOptions, FairnessOptions, FitOptions, FitProgress, TaskOptions } from './train/fit-options.js';
+export { suggestSettings, type SuggestedSettings } from './train/auto-settings.js';
 export { LinearBandit, type BanditOptions, type BanditState, type BanditRecommendation, type BanditEvent, type BanditModel } from './models/bandit.js';
 export type { GrowCatalogueOptions, UpdateOptions } from './train/update.js';
 export type { ValidationOptions, ValidationSummary, ValidationRecord } from './train/validation.js';

@@ -86,21 +86,21 @@ withData(
   .option('-o, --out <file>', 'model checkpoint to write (with --resume: the resumed file)', 'model.safetensors')
   .option('--resume <file>', 'continue the interrupted run saved in this checkpoint, exactly, with the configuration it holds')
   .option('--arch <name>', `sasrec | bert4rec${dflt('sasrec')}`)
-  .option('--dim <n>', `hidden size d${dflt(MODEL_DEFAULTS.dim)}`, int('--dim'))
+  .option('--dim <n>', `hidden size d${dflt('from the data: 64, 32 below 20k events')}`, int('--dim'))
   .option('--layers <n>', `transformer blocks${dflt(MODEL_DEFAULTS.layers)}`, int('--layers'))
   .option('--heads <n>', `attention heads${dflt(MODEL_DEFAULTS.heads)}`, int('--heads'))
-  .option('--max-len <n>', `history length L${dflt(MODEL_DEFAULTS.maxLen)}`, int('--max-len'))
+  .option('--max-len <n>', `history length L${dflt('from the data: 90th percentile of lengths, in [8, 200]')}`, int('--max-len'))
   .option('--positions <where>', `SASRec positions: end (published) or start (one-position session appends)${dflt(MODEL_DEFAULTS.positions)}`)
-  .option('--dropout <p>', `dropout probability${dflt(MODEL_DEFAULTS.dropout)}`, float('--dropout'))
+  .option('--dropout <p>', `dropout probability${dflt('from the data: 0.2 dense, 0.5 sparse')}`, float('--dropout'))
   .option('--seed <n>', `seed of initialisation, batches and dropout${dflt(MODEL_DEFAULTS.seed)}`, int('--seed'))
   .option('--threads <n>', `CPU threads${dflt(`all cores, ${availableParallelism()} here`)}`, int('--threads'))
   .option('--device <name>', `cpu | cuda | cuda:N${dflt(MODEL_DEFAULTS.device)}`)
-  .option('--epochs <n>', `training epochs${dflt(FIT_DEFAULTS.epochs)}`, int('--epochs'))
+  .option('--epochs <n>', `training epochs${dflt('from the data: ~4e7 target visits, in [20, 200]')}`, int('--epochs'))
   .option('--batch-size <n>', `sequences per step${dflt(FIT_DEFAULTS.batchSize)}`, int('--batch-size'))
-  .option('--lr <x>', `peak learning rate${dflt(FIT_DEFAULTS.lr)}`, float('--lr'))
-  .option('--weight-decay <x>', `AdamW weight decay${dflt(FIT_DEFAULTS.weightDecay)}`, float('--weight-decay'))
-  .option('--warmup-steps <n>', `linear warmup steps${dflt(FIT_DEFAULTS.warmupSteps)}`, int('--warmup-steps'))
-  .option('--schedule <name>', `constant | linear | cosine${dflt(FIT_DEFAULTS.schedule)}`)
+  .option('--lr <x>', `peak learning rate${dflt(2e-3)}`, float('--lr'))
+  .option('--weight-decay <x>', `AdamW weight decay${dflt(0.05)}`, float('--weight-decay'))
+  .option('--warmup-steps <n>', `linear warmup steps${dflt('200, or a tenth of the run')}`, int('--warmup-steps'))
+  .option('--schedule <name>', `constant | linear | cosine${dflt('cosine to 5%')}`)
   .option('--loss <name>', `ce | bce | gbce | sampled-softmax${dflt('ce')}`)
   .option(
     '--negatives <n>',
@@ -109,8 +109,8 @@ withData(
   )
   .option('--gbce-t <t>', `gbce calibration t in [0, 1]${dflt(0.75)}`, float('--gbce-t'))
   .option('--contrastive <weight>', `add CL4SRec contrastive learning (crop, mask, reorder; InfoNCE) with this weight${dflt('off')}`, float('--contrastive'))
-  .option('--validate-every <n>', `epochs between validations${dflt(VALIDATION_DEFAULTS.every)}`, int('--validate-every'))
-  .option('--patience <n>', `validations without improvement before stopping${dflt(VALIDATION_DEFAULTS.patience)}`, int('--patience'))
+  .option('--validate-every <n>', `epochs between validations${dflt('about 12 validations per run')}`, int('--validate-every'))
+  .option('--patience <n>', `validations without improvement before stopping${dflt(3)}`, int('--patience'))
   .option('--metric <name>', `validation metric to maximise${dflt(VALIDATION_DEFAULTS.metric)}`)
   .option('--items <file>', 'item text (MovieLens movies.dat): each item becomes id embedding + learned projection of its text (default: none)')
   .option('--text-encoder <name>', `hashing | a local Hugging Face BERT folder${dflt('hashing')}`)
@@ -142,6 +142,7 @@ withData(
               `item text: ${result.text.encoder}, width ${result.text.dim}${result.text.missing ? `, ${result.text.missing} items without an entry` : ''}${result.text.added ? `, ${result.text.added} new items added` : ''}`,
             ]
           : []),
+        ...Object.entries(result.fromData).map(([setting, why]) => `${setting} from the data: ${why}`),
         `trained ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s`,
         ...(v ? [`best validation ${v.metric} ${v.best.toFixed(4)} at epoch ${v.bestEpoch}${v.stoppedEarly ? ' (stopped early)' : ''}`] : []),
         `saved ${result.model}`,

@@ -2,6 +2,7 @@
  * `seqrec train`: read interactions, hold out validation and test targets (leave-one-out or temporal),
  * fit with early stopping on the validation metric, and save the model (with the data's item ids) plus a
  * `.train.json` beside it holding the learning curves that `seqrec evaluate` puts into the report.
+ * Settings the command line leaves out come from the data (lib/train/auto-settings.ts).
  * The checkpoint also carries the command's configuration, so an interrupted run (Ctrl-C) is saved as
  * it stood (last completed step, best validated weights) and `seqrec train --resume <file>` continues
  * it exactly, with nothing else on the command line.
@@ -12,6 +13,7 @@ import { checkWritable, writeFileAtomic } from '../io/atomic.js';
 import type { Dataset, EvalSet } from '../data/dataset.js';
 import { SeqrecError, isSeqrecError } from '../errors.js';
 import { BERT4Rec, SASRec, loadModel } from '../models/sasrec.js';
+import { suggestSettings } from '../train/auto-settings.js';
 import type { FitSummary } from '../train/fit-run.js';
 import type { ValidationSummary } from '../train/validation.js';
 import { loadConfig, type Config } from './config.js';
@@ -42,6 +44,8 @@ export interface TrainResult {
   validation?: { metric: string; best: number; bestEpoch: number; stoppedEarly: boolean };
   /** the item text the model reads, when data.items was given */
   text?: ItemTextSummary;
+  /** settings the data chose (lib/train/auto-settings.ts), each with the rule's reading: those not given */
+  fromData: Record<string, string>;
 }
 
 /** The sidecar file of a model's learning curves: `m.safetensors` → `m.train.json`. */
@@ -74,19 +78,35 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     throw new SeqrecError('E_INVALID_DATA', `${data.name}: nothing to validate on: ${why}`, { file: config.data?.path });
   }
   const { arch = 'sasrec', textEncoder: _encoder, textCache: _cache, ...modelOptions } = config.model ?? {};
+  const t = config.train ?? {};
+  const auto = suggestSettings(train);
+  const fromData: Record<string, string> = {};
+  /** The given value, else the data's (its reason recorded). */
+  const chosen = <T>(given: T | undefined, name: string, value: T): T => {
+    if (given !== undefined) return given;
+    if (auto.reasons[name]) fromData[name] = auto.reasons[name]!;
+    return value;
+  };
+  const sizes = {
+    maxLen: chosen(modelOptions.maxLen, 'maxLen', auto.model.maxLen),
+    dim: chosen(modelOptions.dim, 'dim', auto.model.dim),
+    dropout: chosen(modelOptions.dropout, 'dropout', auto.model.dropout),
+  };
   const Model = arch === 'bert4rec' ? BERT4Rec : SASRec;
-  await using created = resumed ? undefined : await Model.create({ items: dataset.numItems, ...modelOptions, ...(text && { textDim: text.vectors.dim }) });
+  await using created = resumed
+    ? undefined
+    : await Model.create({ items: dataset.numItems, ...modelOptions, ...sizes, ...(text && { textDim: text.vectors.dim }) });
   const model = resumed ?? created!;
   if (text && !resumed) await model.setItemText(text.vectors); // a checkpoint holds its text
   const stepsBefore = model.info().trainStep;
-  const t = config.train ?? {};
   const run = model.fit(train, {
-    ...(t.epochs !== undefined && { epochs: t.epochs }),
-    ...(t.batchSize !== undefined && { batchSize: t.batchSize }),
-    ...(t.lr !== undefined && { lr: t.lr }),
-    ...(t.weightDecay !== undefined && { weightDecay: t.weightDecay }),
-    ...(t.warmupSteps !== undefined && { warmupSteps: t.warmupSteps }),
-    ...(t.schedule !== undefined && { schedule: t.schedule }),
+    epochs: chosen(t.epochs, 'epochs', auto.fit.epochs),
+    batchSize: t.batchSize ?? auto.fit.batchSize,
+    lr: t.lr ?? auto.fit.lr,
+    weightDecay: t.weightDecay ?? auto.fit.weightDecay,
+    warmupSteps: t.warmupSteps ?? auto.fit.warmupSteps,
+    schedule: t.schedule ?? auto.fit.schedule,
+    ...(t.schedule === undefined && { minLrRatio: auto.fit.minLrRatio }),
     ...(t.loss !== undefined && { loss: t.loss }),
     ...(t.negatives !== undefined && { negatives: t.negatives }),
     ...(t.gbceT !== undefined && { gbceT: t.gbceT }),
@@ -94,8 +114,8 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     ...(t.idDropout !== undefined && { idDropout: t.idDropout }),
     validation: {
       data: valid,
-      ...(t.validateEvery !== undefined && { every: t.validateEvery }),
-      ...(t.patience !== undefined && { patience: t.patience }),
+      every: t.validateEvery ?? auto.fit.validateEvery,
+      patience: t.patience ?? auto.fit.patience,
       ...(t.metric !== undefined && { metric: t.metric }),
     },
     resume: resumed !== undefined,
@@ -138,6 +158,7 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     trainSeconds: history.trainSeconds,
     ...(v && { validation: { metric: v.metric, best: v.best.value, bestEpoch: v.best.epoch, stoppedEarly: v.stoppedEarly } }),
     ...(text && { text: text.summary }),
+    fromData: resumed ? {} : fromData,
   };
 }
 

@@ -67,6 +67,7 @@ describe('seqrec CLI', () => {
     const t = JSON.parse(trained.stdout);
     expect(t.dataset).toMatchObject({ users: 200, items: distinctItems });
     expect(t.validation.metric).toBe('ndcg@10');
+    expect(Object.keys(t.fromData)).toEqual(['dropout']); // given flags win; the one left out came from the data
     expect(existsSync(model) && existsSync(join(dir, 'model.train.json'))).toBe(true);
 
     const evaluated = await seqrec('evaluate', '--data', csv, '--model', model, '--out', 'eval.json', '--per-user', 'users.csv', '--json');
@@ -378,7 +379,7 @@ describe('seqrec CLI', () => {
     const valued = entries.filter((e) => /^(-\w, )?--[\w-]+ </.test(e) && !noDefault.some((n) => e.startsWith(n)));
     expect(valued.length).toBeGreaterThan(25);
     for (const entry of valued) expect(entry, entry).toMatch(/\(default: [^)]+\)/);
-    expect(help.stdout).toContain('(default: 64)');
-    expect(help.stdout).toContain('(default: cosine)');
+    expect(entries.some((e) => e.includes('(default: from the data: 64, 32 below 20k events)'))).toBe(true);
+    expect(entries.some((e) => e.includes('(default: cosine to 5%)'))).toBe(true);
   });
 });
