@@ -330,6 +330,7 @@ export const records: Record<string, RecordSpec> = {
       dropout: float('dropout on the adapter input while training'),
       rslora: bool('scale alpha/√r instead of alpha/r'),
       dora: bool("DoRA: learned row magnitudes (PEFT's use_dora)"),
+      bottleneck: bool('a bottleneck adapter on the layer output (Houlsby) instead of a low-rank update (model/lora.h)'),
     },
   },
   LinearModule: {

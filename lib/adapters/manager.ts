@@ -17,13 +17,17 @@ export interface AdapterInfo {
   alpha: number;
   dropout: number;
   rslora: boolean;
+  /** DoRA: learned row magnitudes (AdapterOptions.dora) */
+  dora: boolean;
+  /** a bottleneck adapter on the layer outputs (AdapterOptions.kind 'bottleneck') */
+  bottleneck: boolean;
   /** the factor s applied to B·A: alpha / r, or alpha / √r with rslora */
   scale: number;
   /** as given to addAdapter (or read from adapter_config.json) */
   targetModules: string[] | string;
   /** the adapted layers, e.g. 'blocks.0.attention.query' */
   modules: string[];
-  /** scalars in all lora_A and lora_B tensors */
+  /** scalars in all its tensors (lora_A, lora_B, DoRA's magnitudes) */
   parameters: number;
   /** folded into the base weights by mergeAdapter */
   merged: boolean;

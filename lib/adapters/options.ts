@@ -7,7 +7,7 @@
  */
 import { SeqrecError } from '../errors.js';
 import type { AddonLinearModule, AddonLoraSettings } from '../native/raw.js';
-import { boolean, closest, integer, invalid, noUnknownKeys, number, optionsObject } from '../validate.js';
+import { boolean, closest, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
 
 export interface AdapterOptions {
   /** (int) rank r of the update B·A. Default 8 (PEFT). */
@@ -31,6 +31,12 @@ export interface AdapterOptions {
    * one more vector (out) per layer (native/model/lora.h). Default false.
    */
   dora?: boolean;
+  /**
+   * (str) 'lora' (a low-rank update of the weight; default) or 'bottleneck' (Houlsby et al. 2019): a residual MLP
+   * of width r on the layer's output, z + s·B·GELU(A·z); adapt 'out' and 'ffnOut' for Houlsby's placements.
+   * Not mergeable; saved in seqrec's own layout (PEFT defines none). native/model/lora.h.
+   */
+  kind?: 'lora' | 'bottleneck';
 }
 
 export interface ResolvedAdapterOptions {
@@ -41,13 +47,14 @@ export interface ResolvedAdapterOptions {
   targetModules: string[] | string;
   rslora: boolean;
   dora: boolean;
+  bottleneck: boolean;
 }
 
-const KEYS = ['r', 'alpha', 'dropout', 'targetModules', 'rslora', 'dora'] as const;
+const KEYS = ['r', 'alpha', 'dropout', 'targetModules', 'rslora', 'dora', 'kind'] as const;
 
 /** The settings of a LoRA adapter as native records carry them (one nested record), from any object that has them. */
-export function loraSettings({ r, alpha, dropout, rslora, dora }: AddonLoraSettings): AddonLoraSettings {
-  return { r, alpha, dropout, rslora, dora };
+export function loraSettings({ r, alpha, dropout, rslora, dora, bottleneck }: AddonLoraSettings): AddonLoraSettings {
+  return { r, alpha, dropout, rslora, dora, bottleneck };
 }
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -63,7 +70,9 @@ export function adapterName(where: string, value: unknown): string {
 export function resolveAdapterOptions(raw: unknown, name = 'options'): ResolvedAdapterOptions {
   const o = optionsObject(name, raw) as AdapterOptions;
   noUnknownKeys(name, o, KEYS);
-  const targets = o.targetModules ?? ['query', 'value'];
+  const kind = oneOf(`${name}.kind`, o.kind ?? 'lora', ['lora', 'bottleneck'] as const);
+  if (kind === 'bottleneck' && o.dora) throw invalid(`${name}.dora`, "absent with kind 'bottleneck' (DoRA is a low-rank update)", o.dora);
+  const targets = o.targetModules ?? (kind === 'bottleneck' ? ['out', 'ffnOut'] : ['query', 'value']);
   let targetModules: string[] | string;
   if (typeof targets === 'string') {
     try {
@@ -87,6 +96,7 @@ export function resolveAdapterOptions(raw: unknown, name = 'options'): ResolvedA
     targetModules,
     rslora: boolean(`${name}.rslora`, o.rslora ?? false),
     dora: boolean(`${name}.dora`, o.dora ?? false),
+    bottleneck: kind === 'bottleneck',
   };
 }
 

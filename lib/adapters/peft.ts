@@ -5,6 +5,8 @@
  *                               seqrec_weights_sha256 (of the safetensors bytes, so a torn save is caught)
  *   adapter_model.safetensors   base_model.model.<module>.lora_A.weight (r, in), ….lora_B.weight (out, r),
  *                               and with DoRA (use_dora) ….lora_magnitude_vector (out)
+ * A bottleneck adapter (PEFT defines none) is written the same way with peft_type "SEQREC_BOTTLENECK" and
+ * lora_A (r, out): PEFT refuses it rather than misreading it.
  * Each file is replaced atomically; the config is written last. Only what seqrec computes is
  * accepted on load: bias "none", no modules_to_save, no rank/alpha patterns.
  */
@@ -19,6 +21,7 @@ import type { AddonAdapterState, AddonLinearModule, AddonTensorEntry } from '../
 export const CONFIG_FILE = 'adapter_config.json';
 export const WEIGHTS_FILE = 'adapter_model.safetensors';
 const PREFIX = 'base_model.model.';
+const BOTTLENECK = 'SEQREC_BOTTLENECK';
 
 export interface PeftAdapter {
   state: AddonAdapterState;
@@ -42,7 +45,7 @@ export async function writePeftAdapter(
   }));
   const weights = encodeSafetensors(tensors, { format: 'pt' });
   const config = {
-    peft_type: 'LORA',
+    peft_type: state.lora.bottleneck ? BOTTLENECK : 'LORA',
     task_type: null,
     base_model_name_or_path: adapter.baseModel,
     r: state.lora.r,
@@ -91,7 +94,7 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
     if (!ok(v)) throw fail(configPath, `${key} is ${JSON.stringify(v)}, expected ${expected}`, { field: key });
     return v;
   };
-  field('peft_type', (v) => v === 'LORA', '"LORA"');
+  const bottleneck = field('peft_type', (v) => v === 'LORA' || v === BOTTLENECK, `"LORA" or "${BOTTLENECK}"`) === BOTTLENECK;
   const r = field('r', (v) => Number.isSafeInteger(v) && (v as number) > 0, 'a positive integer') as number;
   const alpha = field('lora_alpha', (v) => typeof v === 'number' && v > 0, 'a positive number') as number;
   const dropout = field('lora_dropout', (v) => typeof v === 'number' && v >= 0 && v < 1, 'a number in [0, 1)', 0) as number;
@@ -138,7 +141,7 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
     const which = ab ?? 'magnitude';
     const layer = byName.get(module);
     if (!layer) throw fail(weightsPath, `tensor "${t.name}" names layer "${module}", which this model does not have`, { tensor: t.name });
-    const expected = which === 'A' ? [r, layer.inFeatures] : which === 'B' ? [layer.outFeatures, r] : [layer.outFeatures];
+    const expected = which === 'A' ? [r, bottleneck ? layer.outFeatures : layer.inFeatures] : which === 'B' ? [layer.outFeatures, r] : [layer.outFeatures];
     if (t.shape.length !== expected.length || t.shape.some((n, i) => n !== expected[i])) {
       throw fail(weightsPath, `tensor "${t.name}" has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}] (r = ${r})`, { tensor: t.name });
     }
@@ -158,7 +161,7 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
         tensor: `${PREFIX}${other}.weight`,
       });
   }
-  return { state: { name: name ?? storedName, lora: { r, alpha, dropout, rslora, dora }, baseHash, tensors }, targetModules };
+  return { state: { name: name ?? storedName, lora: { r, alpha, dropout, rslora, dora, bottleneck }, baseHash, tensors }, targetModules };
 }
 
 function sha256(bytes: Uint8Array): string {

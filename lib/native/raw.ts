@@ -375,6 +375,8 @@ export interface AddonLoraSettings {
   rslora: boolean;
   /** DoRA: learned row magnitudes (PEFT's use_dora) */
   dora: boolean;
+  /** a bottleneck adapter on the layer output (Houlsby) instead of a low-rank update (model/lora.h) */
+  bottleneck: boolean;
 }
 
 /** A linear layer LoRA can target. */

@@ -23,6 +23,8 @@ export interface TextEncoderAdapter {
   rslora: boolean;
   /** (bool) DoRA's learned row magnitudes */
   dora: boolean;
+  /** (bool) a bottleneck adapter on the layer outputs */
+  bottleneck: boolean;
   /** (str[] | str) targetModules as given when training */
   targetModules: string[] | string;
   /** (str) fingerprint (sha256 hex) of the BERT encoder it adapts, without any adapter */

@@ -2,7 +2,8 @@
 // LoraOptions::scale(), so a wrong scale formula cannot cancel out. B is random, not zero, so
 // the gradient of A is not trivially zero. DoRA's reference is the paper's weight form,
 // diag(m / n)(W + s·B·A) with n = ‖W + s·B·A‖ per row detached, against the layer's PEFT-style
-// forward; m is drawn away from ‖W‖, so the rescaling shows.
+// forward; m is drawn away from ‖W‖, so the rescaling shows. A bottleneck adapter's reference is
+// z + s·B·GELU(A·z) on z = x·Wᵀ + b.
 #include "check/lora_parity.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -27,9 +28,9 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
     layer->weight.copy_(torch::randn({r.outFeatures, r.inFeatures}, gen, opts) * 0.2);  // (out, in)
     layer->bias.copy_(torch::randn({r.outFeatures}, gen, opts) * 0.1);                  // (out)
   }
-  torch::Tensor A = torch::randn({r.lora.r, r.inFeatures}, gen, opts) * 0.3;   // (r, in)
-  torch::Tensor B = torch::randn({r.outFeatures, r.lora.r}, gen, opts) * 0.3;  // (out, r)
-  torch::Tensor m;                                                             // (out) DoRA's magnitudes, 0.5 to 1.5 times the rows' norms
+  torch::Tensor A = torch::randn({r.lora.r, r.lora.bottleneck ? r.outFeatures : r.inFeatures}, gen, opts) * 0.3;  // (r, in or out)
+  torch::Tensor B = torch::randn({r.outFeatures, r.lora.r}, gen, opts) * 0.3;                                     // (out, r)
+  torch::Tensor m;  // (out) DoRA's magnitudes, 0.5 to 1.5 times the rows' norms
   if (r.lora.dora) m = layer->weight.detach().norm(2, {1}) * (0.5 + torch::rand({r.outFeatures}, gen, opts));
   layer->setAdapter("check", loraOptions("check", r.lora), A, B, m);
   layer->eval();                                                                 // dropout is a training-time mask; eval must ignore it
@@ -51,17 +52,23 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
     if (r.lora.dora) out.gradMagnitude = toDoubles(a.magnitude.grad());
   }
   {  // reference: explicit W + s·B·A with independent leaves
-    const auto& [rank, alpha, dropout, rslora, dora] = r.lora;
+    const auto& [rank, alpha, dropout, rslora, dora, bottleneck] = r.lora;
     const double s = rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
     torch::Tensor xr = x.clone().requires_grad_(true);
     torch::Tensor W = layer->weight.detach().clone().requires_grad_(true);       // (out, in)
     torch::Tensor b = layer->bias.detach().clone().requires_grad_(true);         // (out)
     torch::Tensor Ar = A.clone().requires_grad_(true);                           // (r, in)
     torch::Tensor Br = B.clone().requires_grad_(true);                           // (out, r)
-    torch::Tensor adapted = W + s * torch::mm(Br, Ar);                           // (out, in)
     torch::Tensor mr = dora ? m.clone().requires_grad_(true) : torch::Tensor();  // (out)
-    if (dora) adapted = (mr / adapted.norm(2, {1}).detach()).unsqueeze(1) * adapted;
-    torch::Tensor y = torch::matmul(xr, adapted.t()) + b;  // (B, L, out)
+    torch::Tensor y;                                                             // (B, L, out)
+    if (bottleneck) {
+      torch::Tensor z = torch::matmul(xr, W.t()) + b;                            // (B, L, out)
+      y = z + s * torch::matmul(torch::gelu(torch::matmul(z, Ar.t())), Br.t());  // (B, L, out)
+    } else {
+      torch::Tensor adapted = W + s * torch::mm(Br, Ar);  // (out, in)
+      if (dora) adapted = (mr / adapted.norm(2, {1}).detach()).unsqueeze(1) * adapted;
+      y = torch::matmul(xr, adapted.t()) + b;
+    }
     (y * probe).sum().backward();
     if (dora) out.gradMagnitudeRef = toDoubles(mr.grad());
     out.yRef = toDoubles(y);
@@ -71,7 +78,7 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
     out.gradARef = toDoubles(Ar.grad());
     out.gradBRef = toDoubles(Br.grad());
   }
-  {  // merge: the adapter folded into W, then unmerged
+  if (!r.lora.bottleneck) {  // merge: the adapter folded into W, then unmerged (a bottleneck cannot be)
     torch::NoGradGuard noGrad;
     torch::Tensor before = layer->weight.detach().clone();  // (out, in)
     layer->merge("check");

@@ -233,6 +233,7 @@ struct LoraSettings {
   double dropout = 0.0;  ///< dropout on the adapter input while training
   bool rslora = false;  ///< scale alpha/√r instead of alpha/r
   bool dora = false;  ///< DoRA: learned row magnitudes (PEFT's use_dora)
+  bool bottleneck = false;  ///< a bottleneck adapter on the layer output (Houlsby) instead of a low-rank update (model/lora.h)
 };
 
 /// A linear layer LoRA can target.

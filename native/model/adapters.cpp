@@ -55,7 +55,9 @@ AdapterInfo Recommender::adapterInfo(const std::string& name) const {
     m.inFeatures = layer->options.in();
     m.outFeatures = layer->options.out();
     info.modules.push_back(m);
-    info.parameters += record.options.r() * (m.inFeatures + m.outFeatures) + (record.options.dora() ? m.outFeatures : 0);
+    info.parameters += record.options.bottleneck()
+                           ? 2 * record.options.r() * m.outFeatures
+                           : record.options.r() * (m.inFeatures + m.outFeatures) + (record.options.dora() ? m.outFeatures : 0);
   }
   return info;
 }
@@ -94,6 +96,8 @@ void Recommender::removeAdapter(const std::string& name) {
 
 void Recommender::mergeAdapter(const std::string& name) {
   requireAdapter(name, "mergeAdapter");
+  if (adapters_.at(name).options.bottleneck())
+    throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is a bottleneck adapter, which is not linear and cannot be merged");
   if (merged_ == name) throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is already merged");
   if (!merged_.empty())
     throw invalidOption("mergeAdapter: adapter " + inQuotes(merged_) + " is merged; unmerge it before merging " + inQuotes(name));

@@ -26,6 +26,10 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x, at::Generator& gen
   auto it = adapters.find(name);
   if (it == adapters.end()) return y;  // this layer is not one of the adapter's targets
   const LoraAdapter& a = it->second;
+  if (a.options.bottleneck()) {
+    torch::Tensor h = torch::gelu(torch::nn::functional::linear(dropout(y, a.options.dropout(), is_training(), gen), a.A));  // (…, r)
+    return y.add(torch::nn::functional::linear(h, a.B), a.options.scale());  // (…, out) z + s·B(GELU(A(z)))
+  }
   torch::Tensor xd = dropout(x, a.options.dropout(), is_training(), gen);                             // (…, in)
   torch::Tensor update = torch::nn::functional::linear(torch::nn::functional::linear(xd, a.A), a.B);  // (…, out) B(A(x_d))
   if (!a.options.dora()) return y.add(update, a.options.scale());                                     // (…, out) y + s·B(A(x))
@@ -51,18 +55,21 @@ LoraLayers loraLayersOf(const torch::nn::Module& root) {
 }
 
 void LoraLinearImpl::addAdapter(const std::string& name, const LoraOptions& o, at::Generator& gen) {
-  // kaiming_uniform_(a=√5) on (r, in): gain √(2/(1+5)), bound = gain·√(3/in) = 1/√in.
-  const double bound = 1.0 / std::sqrt(static_cast<double>(options.in()));
-  torch::Tensor A = torch::empty({o.r(), options.in()}).uniform_(-bound, bound, gen);  // (r, in) on the generator's CPU
-  torch::Tensor B = torch::zeros({options.out(), o.r()});                              // (out, r): the update starts at 0
+  // kaiming_uniform_(a=√5) on (r, in): gain √(2/(1+5)), bound = gain·√(3/in) = 1/√in (a bottleneck: its input is out wide).
+  const int64_t in = o.bottleneck() ? options.out() : options.in();
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  torch::Tensor A = torch::empty({o.r(), in}).uniform_(-bound, bound, gen);  // (r, in) on the generator's CPU
+  torch::Tensor B = torch::zeros({options.out(), o.r()});                    // (out, r): the update starts at 0
   torch::NoGradGuard noGrad;
   setAdapter(name, o, A, B, o.dora() ? weight.detach().norm(2, {1}).cpu() : torch::Tensor());  // m (out) = ‖W‖ per row
 }
 
 void LoraLinearImpl::setAdapter(const std::string& name, const LoraOptions& o, const torch::Tensor& A, const torch::Tensor& B,
                                 const torch::Tensor& magnitude) {
-  TORCH_CHECK(A.dim() == 2 && A.size(0) == o.r() && A.size(1) == options.in(), "lora_A of \"", name, "\" has shape ", A.sizes(),
-              ", expected [", o.r(), ", ", options.in(), "]");
+  const int64_t in = o.bottleneck() ? options.out() : options.in();
+  TORCH_CHECK(!(o.bottleneck() && o.dora()), "adapter \"", name, "\": DoRA is a low-rank update, not a bottleneck");
+  TORCH_CHECK(A.dim() == 2 && A.size(0) == o.r() && A.size(1) == in, "lora_A of \"", name, "\" has shape ", A.sizes(), ", expected [",
+              o.r(), ", ", in, "]");
   TORCH_CHECK(B.dim() == 2 && B.size(0) == options.out() && B.size(1) == o.r(), "lora_B of \"", name, "\" has shape ", B.sizes(),
               ", expected [", options.out(), ", ", o.r(), "]");
   TORCH_CHECK(merged_ != name, "adapter \"", name, "\" is merged");
@@ -89,6 +96,7 @@ const LoraAdapter& LoraLinearImpl::adapter(const std::string& name) const {
 
 torch::Tensor LoraLinearImpl::delta(const std::string& name) const {
   const LoraAdapter& a = adapter(name);
+  TORCH_CHECK(!a.options.bottleneck(), "adapter \"", name, "\" is a bottleneck adapter, which is not linear and cannot be merged");
   torch::NoGradGuard noGrad;
   torch::Tensor update = torch::mm(a.B, a.A).mul_(a.options.scale()).to(weight.dtype());  // (out, in) = (out, r)(r, in)
   if (!a.options.dora()) return update;

@@ -5,6 +5,10 @@
 //   W' = diag(m / n) · (W + s·B·A),  n = ‖W + s·B·A‖ per row (a constant in backward, as in PEFT and the
 //   paper's §4.3),  m (out) starting at ‖W‖ per row, so W' = W as LoRA starts; in forward, as PEFT does:
 //   y = x·Wᵀ + b + (m/n − 1) ⊙ (x_d·Wᵀ) + (m/n) ⊙ s·B(A(x_d)),  x_d = dropout(x)
+// A bottleneck adapter (Houlsby et al. 2019) acts on the layer's output instead, a residual MLP of width r:
+//   y = z + s · B(GELU(A(dropout(z)))),  z = x·Wᵀ + b,  A (r, out), B (out, r) zeros
+// (Houlsby's two placements are the attention output "out" and the feed-forward output "ffnOut"). It is
+// not linear in x, so it cannot be merged into W.
 // LoraLinear replaces torch::nn::Linear in the transformer and keeps its parameter names
 // ("weight", "bias"), so checkpoints are unchanged. Adapters are deliberately NOT registered
 // parameters: the module tree stays exactly the base model, so checkpoints, the base hash, the
@@ -38,12 +42,14 @@ struct LoraOptions {
   TORCH_ARG(bool, rslora) = false;
   /// weight-decomposed LoRA: learned row magnitudes (PEFT's use_dora)
   TORCH_ARG(bool, dora) = false;
+  /// a bottleneck adapter on the output (A (r, out)) instead of a low-rank update
+  TORCH_ARG(bool, bottleneck) = false;
 };
 
 // One adapter on one layer. A and B are leaf tensors on the layer's device and dtype.
 struct LoraAdapter {
   LoraOptions options;
-  torch::Tensor A;          // (r, in)   PEFT lora_A.weight
+  torch::Tensor A;          // (r, in)   PEFT lora_A.weight; (r, out) for a bottleneck adapter
   torch::Tensor B;          // (out, r)  PEFT lora_B.weight
   torch::Tensor magnitude;  // (out) DoRA's m, PEFT lora_magnitude_vector; undefined without DoRA
 };

@@ -19,13 +19,15 @@ Error bad(const std::string& message) {
 }  // namespace
 
 LoraOptions loraOptions(const std::string& name, const LoraSettings& settings) {
-  const auto& [r, alpha, dropout, rslora, dora] = settings;
+  const auto& [r, alpha, dropout, rslora, dora, bottleneck] = settings;
   if (name.empty()) throw Error(ErrorCode::InvalidOption, "an adapter name must not be empty");
   if (r < 1) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs r >= 1, got " + std::to_string(r));
   if (!(alpha > 0.0) || !std::isfinite(alpha))
     throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs a positive finite alpha");
   if (!(dropout >= 0.0 && dropout < 1.0)) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs dropout in [0, 1)");
-  return LoraOptions(r, alpha).dropout(dropout).rslora(rslora).dora(dora);
+  if (dora && bottleneck)
+    throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + ": DoRA is a low-rank update, not a bottleneck");
+  return LoraOptions(r, alpha).dropout(dropout).rslora(rslora).dora(dora).bottleneck(bottleneck);
 }
 
 LoraSettings loraSettings(const LoraOptions& options) {
@@ -35,6 +37,7 @@ LoraSettings loraSettings(const LoraOptions& options) {
   s.dropout = options.dropout();
   s.rslora = options.rslora();
   s.dora = options.dora();
+  s.bottleneck = options.bottleneck();
   return s;
 }
 
@@ -51,7 +54,7 @@ std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& s, const 
     if (layer == byName.end()) throw bad("adapter tensor " + inQuotes(e.name) + " names no linear layer of this model");
     const LoraLinearOptions& o = layer->second->options;
     const std::vector<int64_t> expected = isM   ? std::vector<int64_t>{o.out()}
-                                          : isA ? std::vector<int64_t>{s.lora.r, o.in()}
+                                          : isA ? std::vector<int64_t>{s.lora.r, s.lora.bottleneck ? o.out() : o.in()}
                                                 : std::vector<int64_t>{o.out(), s.lora.r};
     if (e.shape != expected)
       throw bad("adapter tensor " + inQuotes(e.name) + " has shape " + c10::str(c10::IntArrayRef(e.shape)) + ", expected " +

@@ -461,3 +461,31 @@ describe('DoRA adapters', () => {
     for (const [name, bytes] of await parameters(m)) expect(bytes === base.get(name), `${name} not restored`).toBe(true);
   });
 });
+
+describe('bottleneck adapters', () => {
+  it('start as the base, train on the layer outputs, round-trip their folder, and are refused a merge', async () => {
+    await using m = await SASRec.create(ARCH);
+    await m.fit(train, { steps: 20, batchSize: 32, lr: 5e-3 });
+    const base = await parameters(m);
+    const baseScores = await scores(m);
+    const info = await m.addAdapter('houlsby', { kind: 'bottleneck', r: 8, alpha: 8 });
+    expect(info.bottleneck).toBe(true);
+    expect(info.modules).toEqual(['blocks.0.attention.out', 'blocks.0.ffnOut', 'blocks.1.attention.out', 'blocks.1.ffnOut']);
+    expect(info.parameters).toBe(4 * 2 * 8 * 16); // per layer A (r, out) and B (out, r)
+    expect(maxDiff(await scores(m, 'houlsby'), baseScores)).toBe(0); // B starts at zero
+    await m.fit(train, { ...FIT, adapter: 'houlsby' });
+    for (const [name, bytes] of await parameters(m)) expect(bytes === base.get(name), `${name} changed`).toBe(true);
+    const adapted = await scores(m, 'houlsby');
+    expect(maxDiff(adapted, baseScores)).toBeGreaterThan(1e-4);
+    expect((await rejection(m.mergeAdapter('houlsby'))).message).toMatch(/bottleneck adapter, which is not linear/);
+
+    const dir = join(freshDir(), 'houlsby');
+    await m.saveAdapter('houlsby', dir);
+    const config = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config.peft_type).toBe('SEQREC_BOTTLENECK'); // PEFT refuses it rather than reading it as LoRA
+    await m.removeAdapter('houlsby');
+    await m.loadAdapter(dir);
+    expect(maxDiff(await scores(m, 'houlsby'), adapted)).toBe(0);
+    expect((await rejection(m.addAdapter('x', { kind: 'bottleneck', dora: true }))).message).toMatch(/options\.dora/);
+  });
+});

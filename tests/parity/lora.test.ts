@@ -24,15 +24,18 @@ const shapes = [
   { batch: 1, length: 7, inFeatures: 64, outFeatures: 16, r: 1, alpha: 3, rslora: false, dropout: 0 },
   { batch: 2, length: 5, inFeatures: 16, outFeatures: 32, r: 4, alpha: 8, rslora: false, dropout: 0, dora: true },
   { batch: 3, length: 4, inFeatures: 32, outFeatures: 16, r: 2, alpha: 4, rslora: true, dropout: 0.2, dora: true },
+  { batch: 2, length: 5, inFeatures: 16, outFeatures: 32, r: 4, alpha: 8, rslora: false, dropout: 0, bottleneck: true },
+  { batch: 3, length: 4, inFeatures: 64, outFeatures: 16, r: 8, alpha: 4, rslora: false, dropout: 0.2, bottleneck: true },
 ];
 
-describe.each([true, false])('LoraLinear vs explicit x·(W + s·B·A)ᵀ + b under autograd, float64=%s', (float64) => {
+describe.each([true, false])('LoraLinear (LoRA, DoRA, bottleneck) vs their explicit forms under autograd, float64=%s', (float64) => {
   for (const shape of shapes) {
-    it(`in=${shape.inFeatures} out=${shape.outFeatures} r=${shape.r} alpha=${shape.alpha} rslora=${shape.rslora} dora=${shape.dora ?? false}`, async () => {
-      const { r: rank, alpha, rslora, dropout, dora = false, ...sizes } = shape;
-      const r = await addon().parityLora({ ...sizes, lora: { r: rank, alpha, rslora, dropout, dora }, seed: 7, float64 });
+    const kind = shape.dora ? 'DoRA' : shape.bottleneck ? 'bottleneck' : 'LoRA';
+    it(`${kind} in=${shape.inFeatures} out=${shape.outFeatures} r=${shape.r} alpha=${shape.alpha} rslora=${shape.rslora}`, async () => {
+      const { r: rank, alpha, rslora, dropout, dora = false, bottleneck = false, ...sizes } = shape;
+      const r = await addon().parityLora({ ...sizes, lora: { r: rank, alpha, rslora, dropout, dora, bottleneck }, seed: 7, float64 });
       expect(r.y.length).toBe(shape.batch * shape.length * shape.outFeatures);
-      expect(r.gradA.length).toBe(shape.r * shape.inFeatures);
+      expect(r.gradA.length).toBe(shape.r * (bottleneck ? shape.outFeatures : shape.inFeatures));
       expect(r.gradB.length).toBe(shape.outFeatures * shape.r);
       const diffs: Record<string, number> = {};
       for (const [name, ours, ref] of [
@@ -54,6 +57,7 @@ describe.each([true, false])('LoraLinear vs explicit x·(W + s·B·A)ᵀ + b und
           .join(', ')}`,
       );
 
+      if (bottleneck) return; // not linear: nothing to merge
       // merge: one weight W + s·B·A gives the same output; the base path then includes it too
       const merged = expectClose('merged vs unmerged output', r.yMerged, r.y, { atol: 1e-5 }).maxAbs;
       expectClose('base path while merged', r.yMergedBase, r.yMerged, { atol: 0 });
@@ -105,7 +109,7 @@ describe('adapters on a whole model', () => {
       const hash = await m.baseHash();
       expect(hash).toMatch(/^[0-9a-f]{64}$/);
       expect(hash).toBe(referenceBaseHash(state.tensors));
-      await m.addAdapter({ name: 'a', lora: { r: 2, alpha: 4, dropout: 0, rslora: false, dora: false }, modules: m.linearModules() });
+      await m.addAdapter({ name: 'a', lora: { r: 2, alpha: 4, dropout: 0, rslora: false, dora: false, bottleneck: false }, modules: m.linearModules() });
       expect(await m.baseHash()).toBe(hash);
       const other = new (addon().NativeModel)({ ...config, seed: 5 });
       expect(await other.baseHash()).not.toBe(hash);
@@ -140,7 +144,7 @@ describe('adapters on a whole model', () => {
       };
       const list = (adapter: string) => plainList(V, false, adapter);
       const before = await m.topK({ ...histories, list: list('') });
-      const info = await m.addAdapter({ name: 'init', lora: { r: 4, alpha: 8, dropout: 0, rslora: false, dora: false }, modules: layers });
+      const info = await m.addAdapter({ name: 'init', lora: { r: 4, alpha: 8, dropout: 0, rslora: false, dora: false, bottleneck: false }, modules: layers });
       expect(info.scale).toBe(2);
       expect(info.parameters).toBe(layers.reduce((n, l) => n + 4 * (l.inFeatures + l.outFeatures), 0));
       const state = await m.exportAdapter('init');
@@ -162,7 +166,11 @@ describe('adapters on a whole model', () => {
       expect(maxAbsDiff(after.scores, before.scores).maxAbs).toBe(0);
       // deterministic: the same seed gives the same factors
       const twin = new (addon().NativeModel)(config);
-      await twin.addAdapter({ name: 'init', lora: { r: 4, alpha: 8, dropout: 0, rslora: false, dora: false }, modules: layers.slice().reverse() });
+      await twin.addAdapter({
+        name: 'init',
+        lora: { r: 4, alpha: 8, dropout: 0, rslora: false, dora: false, bottleneck: false },
+        modules: layers.slice().reverse(),
+      });
       const twinState = await twin.exportAdapter('init');
       expect(twinState.tensors.map((t) => Buffer.from(t.data).toString('hex'))).toEqual(state.tensors.map((t) => Buffer.from(t.data).toString('hex')));
       twin.dispose();
@@ -175,7 +183,7 @@ describe('adapters on a whole model', () => {
     const m = new (addon().NativeModel)(config);
     try {
       const layers = m.linearModules().filter((l) => /attention\.(query|value)$/.test(l.name));
-      const info = await m.addAdapter({ name: 'eu', lora: { r: 2, alpha: 4, dropout: 0.1, rslora: false, dora: false }, modules: layers });
+      const info = await m.addAdapter({ name: 'eu', lora: { r: 2, alpha: 4, dropout: 0.1, rslora: false, dora: false, bottleneck: false }, modules: layers });
       const base = await m.exportState();
       const offsets = Int32Array.from({ length: 21 }, (_, i) => i * 6);
       const items = Int32Array.from({ length: 120 }, (_, i) => 1 + ((i * 7 + Math.floor(i / 6)) % V));

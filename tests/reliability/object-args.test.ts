@@ -68,7 +68,7 @@ describe('object arguments', () => {
       length: 1,
       pooling: 'mean',
       normalize: false,
-      lora: { r: 1, alpha: 1, dropout: 0, rslora: false, dora: false },
+      lora: { r: 1, alpha: 1, dropout: 0, rslora: false, dora: false, bottleneck: false },
       modules: [],
       itemsPerStep: 0,
       encodeBatch: 1,

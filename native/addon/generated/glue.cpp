@@ -304,6 +304,7 @@ LoraSettings readLoraSettings(const Napi::Value& value, const std::string& path)
   out.dropout = readFloat(object.Get("dropout"), path + ".dropout");
   out.rslora = readBool(object.Get("rslora"), path + ".rslora");
   out.dora = readBool(object.Get("dora"), path + ".dora");
+  out.bottleneck = readBool(object.Get("bottleneck"), path + ".bottleneck");
   return out;
 }
 
@@ -314,6 +315,7 @@ Napi::Value toJs(Napi::Env env, const LoraSettings& value) {
   object.Set("dropout", toJs(env, value.dropout));
   object.Set("rslora", toJs(env, value.rslora));
   object.Set("dora", toJs(env, value.dora));
+  object.Set("bottleneck", toJs(env, value.bottleneck));
   return object;
 }
 
