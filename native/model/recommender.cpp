@@ -345,22 +345,27 @@ std::vector<float> Recommender::scoreRows(const std::vector<int32_t>& items) {
   return std::vector<float>(rows.data_ptr<float>(), rows.data_ptr<float>() + rows.numel());
 }
 
-std::vector<float> Recommender::hiddenStates(const HiddenRequest& r) {
+std::vector<float> Recommender::perHistory(const HiddenRequest& r, const char* what, int64_t width,
+                                           const std::function<torch::Tensor(const torch::Tensor&)>& map) {
   checkCsr(r.offsets, r.items, config.numItems, "histories");
-  if (r.batchSize < 1) throw Error(ErrorCode::InvalidOption, "hidden needs a positive batch size");
-  checkAdapter(r.adapter, "hidden");
+  if (r.batchSize < 1) throw Error(ErrorCode::InvalidOption, std::string(what) + " needs a positive batch size");
+  checkAdapter(r.adapter, what);
   useThreads();
   c10::InferenceMode inference;
-  const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, d = config.dim;
-  std::vector<float> out(static_cast<size_t>(n * d));
+  const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1;
+  std::vector<float> out(static_cast<size_t>(n * width));
   for (int64_t begin = 0; begin < n; begin += r.batchSize) {
     throwIfCancelled();
     const int64_t end = std::min(n, begin + r.batchSize);
-    torch::Tensor h =
-        lastHidden(r.offsets.data(), r.items.data(), begin, end, r.adapter).to(torch::kCPU, torch::kFloat).contiguous();  // (b, d)
-    std::memcpy(out.data() + begin * d, h.data_ptr<float>(), static_cast<size_t>((end - begin) * d) * sizeof(float));
+    torch::Tensor h = lastHidden(r.offsets.data(), r.items.data(), begin, end, r.adapter);  // (b, d)
+    torch::Tensor v = map(h).to(torch::kCPU, torch::kFloat).contiguous();                   // (b, width)
+    std::memcpy(out.data() + begin * width, v.data_ptr<float>(), static_cast<size_t>((end - begin) * width) * sizeof(float));
   }
   return out;
+}
+
+std::vector<float> Recommender::hiddenStates(const HiddenRequest& r) {
+  return perHistory(r, "hidden", config.dim, [](const torch::Tensor& h) { return h; });
 }
 
 // Each history's state h (b, d) against its c candidates' rows (b, c, d) of the output table, batch by
@@ -410,12 +415,9 @@ std::vector<float> Recommender::pointwiseScores(const ScoreRequest& r) {
 std::vector<float> Recommender::attributeScores(const HiddenRequest& r) {
   if (!net->hasHeads() || !net->heads->hasAttributes())
     throw Error(ErrorCode::InvalidOption, "attributeScores: the model was created without an attribute head");
-  const std::vector<float> states = hiddenStates(r);  // (n·d)
-  const int64_t n = static_cast<int64_t>(r.offsets.size()) - 1, d = config.dim;
-  c10::InferenceMode inference;
-  torch::Tensor h = torch::from_blob(const_cast<float*>(states.data()), {n, d}, torch::kFloat).to(device);       // (n, d)
-  torch::Tensor p = torch::sigmoid(net->heads->attributeLogits(h)).to(torch::kCPU, torch::kFloat).contiguous();  // (n, G)
-  return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+  return perHistory(r, "attributeScores", net->heads->options.attributes(), [this](const torch::Tensor& h) {
+    return torch::sigmoid(net->heads->attributeLogits(h));  // (b, G)
+  });
 }
 
 }  // namespace seqrec

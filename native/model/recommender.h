@@ -127,6 +127,10 @@ class Recommender {
   std::unique_ptr<TextTower> textTower;  // set between attachTextEncoder and detachTextEncoder
 
  private:
+  // Each history's state (b, d), batch by batch, `map`ped to (b, width) values: (n·width), row-major. What
+  // hiddenStates and attributeScores share.
+  std::vector<float> perHistory(const HiddenRequest& request, const char* what, int64_t width,
+                                const std::function<torch::Tensor(const torch::Tensor&)>& map);
   // Each history's state (b, d) against its c candidates' output rows (b, c, d), batch by batch,
   // `score`d into (n·c) values: what scoreItems and pointwiseScores share.
   std::vector<float> perCandidate(const ScoreRequest& request, const char* what,
