@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SASRec, readSasrecText, syntheticDataset, versions } from '../dist/index.js';
-import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
+import { DATA, ML1M_FIT, ML1M_MODEL, ML1M_VALIDATION, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -37,7 +37,7 @@ async function trainAndTest(create, train, valid, test, options) {
   const model = await SASRec.create({ ...create, threads });
   const summary = await model.fit(train, {
     ...options,
-    ...(valid && { validation: { data: valid, every: 4, metric: 'ndcg@10', patience: 4, restoreBest: true } }),
+    ...(valid && { validation: { data: valid, ...ML1M_VALIDATION } }),
   });
   const { metrics } = await model.evaluate(test, { metrics: ['hr@10', 'ndcg@10'] });
   await model.dispose();
@@ -82,14 +82,9 @@ if (!a['skip-ml1m']) {
   for (const weight of [0, ml1mWeight]) {
     const row = {
       weight,
-      ...(await trainAndTest({ items: data.numItems, dim: 64, layers: 2, heads: 2, maxLen: 200, dropout: 0.2, seed: 0 }, train, valid, test, {
+      ...(await trainAndTest({ items: data.numItems, ...ML1M_MODEL }, train, valid, test, {
         epochs,
-        batchSize: 128,
-        lr: 2e-3,
-        warmupSteps: 200,
-        schedule: 'cosine',
-        minLrRatio: 0.05,
-        weightDecay: 0.05,
+        ...ML1M_FIT,
         ...(weight > 0 && { contrastive: { weight, temperature } }),
       })),
     };

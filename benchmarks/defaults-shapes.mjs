@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { Dataset, SASRec, readSasrecText, seededRandom, suggestSettings, syntheticDataset, versions } from '../dist/index.js';
-import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun } from './record.mjs';
+import { DATA, ML1M_FIT, ML1M_MODEL, ML1M_VALIDATION, commandLine, cpuDevice, ml1mFiles, recordRun } from './record.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -45,8 +45,8 @@ async function dataSet(name) {
 }
 
 const ML1M_RECIPE = {
-  model: { maxLen: 200, dim: 64, dropout: 0.2 },
-  fit: { epochs: 50, batchSize: 128, lr: 2e-3, warmupSteps: 200, schedule: 'cosine', minLrRatio: 0.05, weightDecay: 0.05, validateEvery: 4, patience: 4 },
+  model: { maxLen: ML1M_MODEL.maxLen, dim: ML1M_MODEL.dim, dropout: ML1M_MODEL.dropout },
+  fit: { epochs: 50, ...ML1M_FIT, validateEvery: ML1M_VALIDATION.every, patience: ML1M_VALIDATION.patience },
 };
 
 async function trainAndTest(data, settings) {

@@ -12,7 +12,7 @@
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { SASRec, readMovieLensUsers, readSasrecText, versions } from '../dist/index.js';
-import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
+import { DATA, ML1M_FIT, ML1M_MODEL, ML1M_VALIDATION, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -41,17 +41,12 @@ const labels = {
 
 async function run(name, fairness) {
   const t = Date.now();
-  const model = await SASRec.create({ items: data.numItems, dim: 64, layers: 2, heads: 2, maxLen: 200, dropout: 0.2, seed: 0, threads });
+  const model = await SASRec.create({ items: data.numItems, ...ML1M_MODEL, threads });
   const summary = await model.fit(train, {
     epochs,
-    batchSize: 128,
-    lr: 2e-3,
-    warmupSteps: 200,
-    schedule: 'cosine',
-    minLrRatio: 0.05,
-    weightDecay: 0.05,
+    ...ML1M_FIT,
     clipNorm: 1.0,
-    validation: { data: valid, every: 4, metric: 'ndcg@10', patience: 4, restoreBest: true },
+    validation: { data: valid, ...ML1M_VALIDATION },
     ...(fairness && { fairness }),
   });
   const evaluation = await model.evaluate(test, { metrics: ['hr@10', 'ndcg@10'], groups: labels, fairnessMetric: 'ndcg@10' });

@@ -25,6 +25,14 @@ export function ml1mFiles(data) {
   };
 }
 
+/**
+ * The ML-1M SASRec recipe the issue-15/16 benchmarks share (fairness, contrastive, defaults): the model's
+ * sizes and seed, fit's options besides epochs and data, and early stopping on valid NDCG@10.
+ */
+export const ML1M_MODEL = { dim: 64, layers: 2, heads: 2, maxLen: 200, dropout: 0.2, seed: 0 };
+export const ML1M_FIT = { batchSize: 128, lr: 2e-3, warmupSteps: 200, schedule: 'cosine', minLrRatio: 0.05, weightDecay: 0.05 };
+export const ML1M_VALIDATION = { every: 4, metric: 'ndcg@10', patience: 4, restoreBest: true };
+
 /** Exit 0 with a message when any of `paths` is missing. */
 export function requireFiles(paths) {
   const absent = paths.filter((p) => !existsSync(p));
