@@ -162,7 +162,7 @@ export function checkedHistory(history: unknown, numItems: number): Int32Array {
 }
 
 /** Histories as CSR arrays, every item checked. */
-export function histories(name: string, lists: ArrayLike<number>[], numItems: number): { offsets: Int32Array; items: Int32Array } {
+function histories(name: string, lists: ArrayLike<number>[], numItems: number): { offsets: Int32Array; items: Int32Array } {
   return csr(lists.map((h, u) => itemList(lists.length === 1 ? name : `${name}[${u}]`, h, numItems)));
 }
 
@@ -350,13 +350,18 @@ export async function recommendLists(core: ModelCore, lists: ArrayLike<number>[]
   return out;
 }
 
-/** (n·d) the state each history ends in, row-major (model.userStates). */
-export async function userStates(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Float32Array> {
+/** `histories` (checked) as CSR arrays and the adapter of `options` ({ adapter }), for calls over many histories. */
+export function historiesRequest(core: ModelCore, lists: ArrayLike<number>[], options: unknown): { offsets: Int32Array; items: Int32Array; adapter: string } {
   const o = optionsObject('options', options) as { adapter?: string | null };
   noUnknownKeys('options', o, ['adapter']);
   if (!Array.isArray(lists)) throw invalid('histories', 'an array of histories (arrays of item ids)', lists);
   const adapter = core.adapters.resolve('options.adapter', o.adapter);
-  const { offsets, items } = histories('histories', lists, core.config.items);
+  return { ...histories('histories', lists, core.config.items), adapter };
+}
+
+/** (n·d) the state each history ends in, row-major (model.userStates). */
+export async function userStates(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Float32Array> {
+  const { offsets, items, adapter } = historiesRequest(core, lists, options);
   const native = core.native();
   return core.track(callNative(() => native.hidden({ offsets, items, batchSize: 64, adapter })));
 }

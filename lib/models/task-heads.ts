@@ -6,20 +6,16 @@
 import type { EvalSet } from '../data/dataset.js';
 import type { ItemInfo } from '../data/side-info.js';
 import { callNative } from '../errors.js';
-import { integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
+import { integer, invalid } from '../validate.js';
 import type { ModelCore } from './core.js';
-import { histories, itemList } from './inference.js';
+import { historiesRequest, itemList } from './inference.js';
 
 /** (n) the pointwise head's prediction for each history and its item: a rating, or a like probability. */
 export async function predictPointwise(core: ModelCore, lists: ArrayLike<number>[], items: unknown, options: unknown): Promise<Float32Array> {
-  const o = optionsObject('options', options) as { adapter?: string | null };
-  noUnknownKeys('options', o, ['adapter']);
   if (core.config.pointwise === 'none') throw invalid('model', "a model created with a pointwise head (ModelOptions.pointwise 'rating' or 'like')", 'none');
-  if (!Array.isArray(lists)) throw invalid('histories', 'an array of histories (arrays of item ids)', lists);
+  const { offsets, items: flat, adapter } = historiesRequest(core, lists, options);
   const candidates = itemList('items', items, core.config.items);
   if (candidates.length !== lists.length) throw invalid('items', `one item per history (${lists.length})`, `${candidates.length} items`);
-  const adapter = core.adapters.resolve('options.adapter', o.adapter);
-  const { offsets, items: flat } = histories('histories', lists, core.config.items);
   return pointwiseOf(core, offsets, flat, candidates, 256, adapter);
 }
 
@@ -42,12 +38,8 @@ function pointwiseOf(
 
 /** (n·G) the probability of each attribute of the item each history leads to, row-major. */
 export async function predictAttributes(core: ModelCore, lists: ArrayLike<number>[], options: unknown): Promise<Float32Array> {
-  const o = optionsObject('options', options) as { adapter?: string | null };
-  noUnknownKeys('options', o, ['adapter']);
   if (core.config.attributes === 0) throw invalid('model', 'a model created with attributes (ModelOptions.attributes)', 0);
-  if (!Array.isArray(lists)) throw invalid('histories', 'an array of histories (arrays of item ids)', lists);
-  const adapter = core.adapters.resolve('options.adapter', o.adapter);
-  const { offsets, items } = histories('histories', lists, core.config.items);
+  const { offsets, items, adapter } = historiesRequest(core, lists, options);
   const native = core.native();
   return core.track(callNative(() => native.attributeScores({ offsets, items, batchSize: 256, adapter })));
 }
