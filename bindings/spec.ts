@@ -545,6 +545,20 @@ export const records: Record<string, RecordSpec> = {
       explicitLast: { type: 'Float32Array', doc: 'the same, explicit attention' },
     },
   },
+  ParityVectorKernelsRequest: {
+    doc: 'Check: each form of rowDots and linearRows this CPU runs (common/vector_kernels.h) on random data, against float64 loops.',
+    fields: { rows: int('rows n (and inputs of the linear)'), dim: int('row width d'), outputs: int('outputs of the linear'), seed: int('seed') },
+  },
+  ParityVectorKernelsResult: {
+    doc: "Each form's outputs one after another, in the order of `forms`, and the float64 references.",
+    fields: {
+      forms: str('the forms checked, comma-separated, the one in use first'),
+      rowDots: { type: 'Float32Array', doc: 'rowDots (forms × n)' },
+      rowDotsReference: { type: 'Float64Array', doc: 'Σ_j rows_ij · h_j (n)' },
+      linearRows: { type: 'Float32Array', doc: 'linearRows (forms × outputs)' },
+      linearReference: { type: 'Float64Array', doc: 'bias + Σ_i x_i · wT_i (outputs)' },
+    },
+  },
   ParityDropoutRequest: {
     doc: 'Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads.',
     fields: {
@@ -893,6 +907,12 @@ export const functions: Record<string, MethodSpec> = {
     doc: 'Internal numeric check.',
     args: [{ name: 'request', type: { record: 'ParityLoraRequest' } }],
     returns: { record: 'ParityLoraResult' },
+    async: true,
+  },
+  parityVectorKernels: {
+    doc: 'Internal numeric check.',
+    args: [{ name: 'request', type: { record: 'ParityVectorKernelsRequest' } }],
+    returns: { record: 'ParityVectorKernelsResult' },
     async: true,
   },
   parityDropout: {

@@ -707,6 +707,32 @@ export interface AddonParityAttentionResult {
   explicitLast: Float32Array;
 }
 
+/** Check: each form of rowDots and linearRows this CPU runs (common/vector_kernels.h) on random data, against float64 loops. */
+export interface AddonParityVectorKernelsRequest {
+  /** rows n (and inputs of the linear) */
+  rows: number;
+  /** row width d */
+  dim: number;
+  /** outputs of the linear */
+  outputs: number;
+  /** seed */
+  seed: number;
+}
+
+/** Each form's outputs one after another, in the order of `forms`, and the float64 references. */
+export interface AddonParityVectorKernelsResult {
+  /** the forms checked, comma-separated, the one in use first */
+  forms: string;
+  /** rowDots (forms × n) */
+  rowDots: Float32Array;
+  /** Σ_j rows_ij · h_j (n) */
+  rowDotsReference: Float64Array;
+  /** linearRows (forms × outputs) */
+  linearRows: Float32Array;
+  /** bias + Σ_i x_i · wT_i (outputs) */
+  linearReference: Float64Array;
+}
+
 /** Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads. */
 export interface AddonParityDropoutRequest {
   /** elements */
@@ -886,6 +912,8 @@ export interface AddonModule {
   parityAttention(request: AddonParityAttentionRequest): Promise<AddonParityAttentionResult>;
   /** Internal numeric check. */
   parityLora(request: AddonParityLoraRequest): Promise<AddonParityLoraResult>;
+  /** Internal numeric check. */
+  parityVectorKernels(request: AddonParityVectorKernelsRequest): Promise<AddonParityVectorKernelsResult>;
   /** Internal statistical check: a dropout mask (0 or 1/(1-p) per element). */
   parityDropout(request: AddonParityDropoutRequest): Promise<Float32Array>;
 }

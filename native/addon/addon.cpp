@@ -55,6 +55,9 @@ Napi::Value parityAttention(Napi::Env env, ParityAttentionRequest&& r) {
 Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& r) {
   return runAsync<ParityLoraResult>(env, [r = std::move(r)] { return loraParity(r); });
 }
+Napi::Value parityVectorKernels(Napi::Env env, ParityVectorKernelsRequest&& r) {
+  return runAsync<ParityVectorKernelsResult>(env, [r = std::move(r)] { return vectorKernelsParity(r); });
+}
 Napi::Value parityDropout(Napi::Env env, ParityDropoutRequest&& r) {
   return runAsync<std::vector<float>>(env, [r = std::move(r)] { return dropoutMask(r); });
 }

@@ -11,6 +11,7 @@
 #include "common/device.h"
 #include "common/error.h"
 #include "common/rng.h"
+#include "common/vector_kernels.h"
 #include "model/dropout.h"
 #include "model/transformer.h"
 #include "train/adamw.h"
@@ -348,6 +349,38 @@ std::vector<float> dropoutMask(const ParityDropoutRequest& r) {
   at::Generator gen = cpuGenerator(static_cast<uint64_t>(r.seed));
   torch::Tensor mask = cpuDropoutMask(torch::empty({r.numel}), r.p, gen);  // (n)
   return std::vector<float>(mask.data_ptr<float>(), mask.data_ptr<float>() + r.numel);
+}
+
+ParityVectorKernelsResult vectorKernelsParity(const ParityVectorKernelsRequest& r) {
+  if (r.rows < 1 || r.dim < 1 || r.outputs < 1)
+    throw Error(ErrorCode::InvalidOption, "parityVectorKernels needs rows, dim and outputs >= 1");
+  at::Generator gen = cpuGenerator(static_cast<uint64_t>(r.seed));
+  const auto values = [&](int64_t n) {
+    torch::Tensor t = torch::randn({n}, gen);  // (n)
+    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + n);
+  };
+  const std::vector<float> rows = values(r.rows * r.dim), h = values(r.dim), wT = values(r.rows * r.outputs), bias = values(r.outputs),
+                           x = values(r.rows);
+  ParityVectorKernelsResult out;
+  for (int64_t i = 0; i < r.rows; ++i) {
+    double sum = 0.0;
+    for (int64_t j = 0; j < r.dim; ++j) sum += static_cast<double>(rows[i * r.dim + j]) * h[j];
+    out.rowDotsReference.push_back(sum);
+  }
+  for (int64_t o = 0; o < r.outputs; ++o) {
+    double sum = bias[o];
+    for (int64_t i = 0; i < r.rows; ++i) sum += static_cast<double>(x[i]) * wT[i * r.outputs + o];
+    out.linearReference.push_back(sum);
+  }
+  for (const VectorKernelForm& form : vectorKernelForms()) {
+    out.forms += (out.forms.empty() ? "" : ",") + std::string(form.name);
+    std::vector<float> dots(r.rows), y(r.outputs);
+    form.rowDots(rows.data(), r.rows, r.dim, h.data(), dots.data());
+    form.linearRows(wT.data(), bias.data(), x.data(), r.rows, r.outputs, y.data());
+    out.rowDots.insert(out.rowDots.end(), dots.begin(), dots.end());
+    out.linearRows.insert(out.linearRows.end(), y.begin(), y.end());
+  }
+  return out;
 }
 
 }  // namespace seqrec

@@ -14,6 +14,7 @@ ParitySampledLossResult sampledLossParity(const ParitySampledLossRequest& reques
 ParityContrastiveResult contrastiveParity(const ParityContrastiveRequest& request);
 ParityAdamWResult adamWParity(const ParityAdamWRequest& request);
 ParityAttentionResult attentionParity(const ParityAttentionRequest& request);
+ParityVectorKernelsResult vectorKernelsParity(const ParityVectorKernelsRequest& request);
 // A tensor's values, flattened, as the doubles a check result carries.
 std::vector<double> toDoubles(const torch::Tensor& t);
 // The CPU dropout mask itself, for the statistical checks of tests/parity/dropout.test.ts.

@@ -438,6 +438,23 @@ struct ParityAttentionResult {
   std::vector<float> explicitLast;  ///< the same, explicit attention
 };
 
+/// Check: each form of rowDots and linearRows this CPU runs (common/vector_kernels.h) on random data, against float64 loops.
+struct ParityVectorKernelsRequest {
+  int64_t rows = 0;  ///< rows n (and inputs of the linear)
+  int64_t dim = 0;  ///< row width d
+  int64_t outputs = 0;  ///< outputs of the linear
+  int64_t seed = 0;  ///< seed
+};
+
+/// Each form's outputs one after another, in the order of `forms`, and the float64 references.
+struct ParityVectorKernelsResult {
+  std::string forms;  ///< the forms checked, comma-separated, the one in use first
+  std::vector<float> rowDots;  ///< rowDots (forms × n)
+  std::vector<double> rowDotsReference;  ///< Σ_j rows_ij · h_j (n)
+  std::vector<float> linearRows;  ///< linearRows (forms × outputs)
+  std::vector<double> linearReference;  ///< bias + Σ_i x_i · wT_i (outputs)
+};
+
 /// Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads.
 struct ParityDropoutRequest {
   int64_t numel = 0;  ///< elements

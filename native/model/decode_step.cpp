@@ -4,20 +4,11 @@
 #include <cmath>
 #include <limits>
 
+#include "common/vector_kernels.h"
+
 namespace seqrec {
 
 namespace {
-
-// y (out) = b + xᵀ·Wᵀ with W stored transposed (in, out): an axpy per input, contiguous over the
-// outputs, which the compiler vectorises without reassociating a sum.
-void linear(const float* wT, const float* b, const float* x, int64_t in, int64_t out, float* y) {
-  for (int64_t o = 0; o < out; ++o) y[o] = b[o];
-  for (int64_t i = 0; i < in; ++i) {
-    const float xi = x[i];
-    const float* row = wT + i * out;
-    for (int64_t o = 0; o < out; ++o) y[o] += xi * row[o];
-  }
-}
 
 void layerNorm(const float* x, const float* w, const float* b, int64_t d, double eps, float* y) {
   double mean = 0.0, var = 0.0;
@@ -74,7 +65,8 @@ DecodeStep::DecodeStep(TransformerRecImpl& net)
 torch::Tensor DecodeStep::append(int32_t item, std::vector<KeyValueCache>& cache) const {
   const int64_t d = d_, H = H_, dh = dh_, pos = cache.at(0).length, F = blocks_.at(0).ffnIn.out;
   TORCH_CHECK(pos < positions_.size(0), "the key/value cache holds ", positions_.size(0), " positions");
-  std::vector<float> x(d), a(d), q(d), y(d), f(F), scores(pos + 1);  // one position's activations
+  std::vector<float> buffer(4 * d + F + pos + 1);  // one position's activations, in one allocation
+  float *x = buffer.data(), *a = x + d, *q = a + d, *y = q + d, *f = y + d, *scores = f + F;
   const float* row = itemRows_.data_ptr<float>() + item * d;
   const float* p = positions_.data_ptr<float>() + pos * d;
   const float scale = std::sqrt(static_cast<float>(d));
@@ -87,45 +79,35 @@ torch::Tensor DecodeStep::append(int32_t item, std::vector<KeyValueCache>& cache
     float* keys = kv.keys.data_ptr<float>();      // (H, capacity, dh)
     float* values = kv.values.data_ptr<float>();  // (H, capacity, dh)
     // attention: a = LN(x); q, k, v; this position's k and v join the cache; softmax(q·Kᵀ/√dh)·V per head
-    layerNorm(x.data(), b.attnNorm.weight.data(), b.attnNorm.bias.data(), d, eps_, a.data());
-    linear(b.query.weightT.data(), b.query.bias.data(), a.data(), d, d, q.data());
-    linear(b.key.weightT.data(), b.key.bias.data(), a.data(), d, d, y.data());
-    for (int64_t h = 0; h < H; ++h) std::copy_n(y.data() + h * dh, dh, keys + (h * capacity + pos) * dh);
-    linear(b.value.weightT.data(), b.value.bias.data(), a.data(), d, d, y.data());
-    for (int64_t h = 0; h < H; ++h) std::copy_n(y.data() + h * dh, dh, values + (h * capacity + pos) * dh);
+    layerNorm(x, b.attnNorm.weight.data(), b.attnNorm.bias.data(), d, eps_, a);
+    linearRows(b.query.weightT.data(), b.query.bias.data(), a, d, d, q);
+    linearRows(b.key.weightT.data(), b.key.bias.data(), a, d, d, y);
+    for (int64_t h = 0; h < H; ++h) std::copy_n(y + h * dh, dh, keys + (h * capacity + pos) * dh);
+    linearRows(b.value.weightT.data(), b.value.bias.data(), a, d, d, y);
+    for (int64_t h = 0; h < H; ++h) std::copy_n(y + h * dh, dh, values + (h * capacity + pos) * dh);
     const float invSqrt = 1.0f / std::sqrt(static_cast<float>(dh));
     for (int64_t h = 0; h < H; ++h) {
-      const float* qh = q.data() + h * dh;
+      const float* qh = q + h * dh;
+      rowDots(keys + h * capacity * dh, pos + 1, dh, qh, scores);
       float top = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j <= pos; ++j) {
-        const float* kj = keys + (h * capacity + j) * dh;
-        float s = 0.0f;
-        for (int64_t c = 0; c < dh; ++c) s += qh[c] * kj[c];
-        scores[j] = s * invSqrt;
-        top = std::max(top, scores[j]);
-      }
+      for (int64_t j = 0; j <= pos; ++j) top = std::max(top, scores[j] *= invSqrt);
       float total = 0.0f;
       for (int64_t j = 0; j <= pos; ++j) total += (scores[j] = std::exp(scores[j] - top));
-      float* out = a.data() + h * dh;  // a is free again: the heads' outputs, merged (d)
-      std::fill_n(out, dh, 0.0f);
-      for (int64_t j = 0; j <= pos; ++j) {
-        const float w = scores[j] / total;
-        const float* vj = values + (h * capacity + j) * dh;
-        for (int64_t c = 0; c < dh; ++c) out[c] += w * vj[c];
-      }
+      for (int64_t j = 0; j <= pos; ++j) scores[j] /= total;
+      linearRows(values + h * capacity * dh, nullptr, scores, pos + 1, dh, a + h * dh);  // a is free again: the heads' outputs (d)
     }
-    linear(b.out.weightT.data(), b.out.bias.data(), a.data(), d, d, y.data());
+    linearRows(b.out.weightT.data(), b.out.bias.data(), a, d, d, y);
     for (int64_t i = 0; i < d; ++i) x[i] += y[i];
     // feed-forward: x += W2·GELU(W1·LN(x))
-    layerNorm(x.data(), b.ffnNorm.weight.data(), b.ffnNorm.bias.data(), d, eps_, a.data());
-    linear(b.ffnIn.weightT.data(), b.ffnIn.bias.data(), a.data(), d, F, f.data());
-    for (float& v : f) v = 0.5f * v * (1.0f + std::erf(v * static_cast<float>(M_SQRT1_2)));
-    linear(b.ffnOut.weightT.data(), b.ffnOut.bias.data(), f.data(), F, d, y.data());
+    layerNorm(x, b.ffnNorm.weight.data(), b.ffnNorm.bias.data(), d, eps_, a);
+    linearRows(b.ffnIn.weightT.data(), b.ffnIn.bias.data(), a, d, F, f);
+    for (int64_t i = 0; i < F; ++i) f[i] = 0.5f * f[i] * (1.0f + std::erf(f[i] * static_cast<float>(M_SQRT1_2)));
+    linearRows(b.ffnOut.weightT.data(), b.ffnOut.bias.data(), f, F, d, y);
     for (int64_t i = 0; i < d; ++i) x[i] += y[i];
   }
   for (auto& layer : cache) layer.length = pos + 1;
   torch::Tensor h = torch::empty({1, d}, torch::kFloat);  // (1, d)
-  layerNorm(x.data(), finalNorm_.weight.data(), finalNorm_.bias.data(), d, finalEps_, h.data_ptr<float>());
+  layerNorm(x, finalNorm_.weight.data(), finalNorm_.bias.data(), d, finalEps_, h.data_ptr<float>());
   return h;
 }
 

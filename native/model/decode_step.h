@@ -1,5 +1,6 @@
-// One new position through a start-anchored causal model, in plain loops over fp32 weights copied
-// once per model generation: what a session's append runs on the CPU. At this size (one position,
+// One new position through a start-anchored causal model, in plain loops and the vector kernels of
+// common/vector_kernels.h over fp32 weights copied once per model generation: what a session's
+// append runs on the CPU. At this size (one position,
 // d = 64) each LibTorch op costs a few microseconds of dispatch and allocation, about 25 of them per
 // block, while the arithmetic is ~75k multiply-adds per block; the loops take the step from ~200 µs
 // to a few µs. Same maths as TransformerRecImpl::extend (pre-LN blocks, GELU, keys and values

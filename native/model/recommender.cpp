@@ -143,6 +143,10 @@ torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* ite
 
 namespace {
 
+// Users per call up to which exact fp32 top-k on the CPU scans the table (exactBest) instead of a
+// GEMM and torch::topk: past a few users the GEMM's reuse of each row wins.
+constexpr int64_t kScanUsers = 4;
+
 // Score −∞ every item of history rows [begin, end) in s (b, V) CPU fp32, except keep[user] when given.
 void excludeHistory(torch::Tensor& s, const int32_t* offsets, const int32_t* items, int64_t begin, int64_t end, const int32_t* keep) {
   float* data = s.data_ptr<float>();
@@ -280,13 +284,7 @@ void Recommender::selectTopK(const ListPlan& plan, const torch::Tensor& hidden, 
   const float minusInf = -std::numeric_limits<float>::infinity();
   torch::Tensor h =
       plan.shift.defined() ? hidden + plan.shift * hidden.norm(2, 1, true) : hidden;  // (b, d): the query counts weight × as much
-  torch::Tensor values, indices;                                                      // (b, k) each
-  if (plan.scoring == "fp32") {
-    torch::Tensor s = torch::mm(h, plan.table->rows.t()).to(torch::kFloat).cpu();  // (b, V)
-    if (plan.excludeSeen) excludeHistory(s, offsets, items, begin, end, nullptr);
-    if (plan.allowed.defined()) s.masked_fill_(plan.allowed.logical_not().unsqueeze(0), minusInf);
-    std::tie(values, indices) = s.topk(k, 1);
-  } else {
+  const auto filterOf = [&] {
     ItemFilter filter;
     filter.allowed = plan.allowed.defined() ? plan.allowed.data_ptr<bool>() : nullptr;
     filter.excluded.resize(static_cast<size_t>(b));
@@ -296,8 +294,28 @@ void Recommender::selectTopK(const ListPlan& plan, const torch::Tensor& hidden, 
         for (int32_t e = offsets[begin + i]; e < offsets[begin + i + 1]; ++e) ex.push_back(items[e] - 1);
         std::sort(ex.begin(), ex.end());
       }
-    const int64_t C = std::min(V, std::max(4 * k, k + 64));
-    torch::Tensor candidates = reducedCandidates(*plan.table, plan.scoring, h, filter, C);  // (b, C) CPU, −1 = none
+    return filter;
+  };
+  // A few users against an fp32 table on the CPU: one scan keeps the best k as it goes (a session's step, one user's call).
+  if (plan.scoring != "bf16" && b <= kScanUsers && plan.table->rows.device().is_cpu() && plan.table->rows.scalar_type() == torch::kFloat) {
+    const auto best = scannedBest(*plan.table, plan.scoring, h, filterOf(), k);
+    for (const auto& list : best)
+      for (int64_t j = 0; j < k; ++j) {
+        const bool found = j < static_cast<int64_t>(list.size());  // fewer than k admitted items: 0 and −∞ fill the list
+        out.items.push_back(found ? list[static_cast<size_t>(j)].second + 1 : 0);
+        out.scores.push_back(found ? list[static_cast<size_t>(j)].first : minusInf);
+      }
+    return;
+  }
+  torch::Tensor values, indices;  // (b, k) each
+  if (plan.scoring == "fp32") {
+    torch::Tensor s = torch::mm(h, plan.table->rows.t()).to(torch::kFloat).cpu();  // (b, V)
+    if (plan.excludeSeen) excludeHistory(s, offsets, items, begin, end, nullptr);
+    if (plan.allowed.defined()) s.masked_fill_(plan.allowed.logical_not().unsqueeze(0), minusInf);
+    std::tie(values, indices) = s.topk(k, 1);
+  } else {
+    const int64_t C = candidateCount(V, k);
+    torch::Tensor candidates = reducedCandidates(*plan.table, plan.scoring, h, filterOf(), C);  // (b, C) CPU, −1 = none
     torch::Tensor ids = candidates.clamp_min(0).to(device);
     torch::Tensor rows = plan.table->rows.index_select(0, ids.flatten()).view({b, C, -1});      // (b, C, d)
     torch::Tensor exact = torch::bmm(rows, h.unsqueeze(2)).squeeze(2).to(torch::kFloat).cpu();  // (b, C)

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "common/error.h"
+#include "common/vector_kernels.h"
 
 namespace seqrec {
 
@@ -142,7 +143,40 @@ class BestC {
   std::vector<std::pair<float, int32_t>> buffer_;
 };
 
-torch::Tensor int8Candidates(const ScoringTable& table, const torch::Tensor& h, const ItemFilter& filter, int64_t C) {
+// The C best admitted items of each of b users, best first, scanning V items in blocks of kBlock:
+// blockScores(u, begin, n, scores) writes user u's scores of items [begin, begin + n). A block's
+// rows are read once for all b users while they sit in L1, and only scores above a user's running
+// bar reach the filter.
+template <typename BlockScores>
+std::vector<std::vector<std::pair<float, int32_t>>> scanBest(int64_t V, int64_t b, int64_t C, const ItemFilter& filter,
+                                                             const BlockScores& blockScores) {
+  std::vector<BestC> best(static_cast<size_t>(b), BestC(C));
+  std::mutex mergeLock;
+  at::parallel_for(0, (V + kBlock - 1) / kBlock, 64, [&](int64_t firstBlock, int64_t endBlock) {
+    std::vector<BestC> local(static_cast<size_t>(b), BestC(C));
+    float scores[kBlock];
+    for (int64_t blk = firstBlock; blk < endBlock; ++blk) {
+      const int64_t begin = blk * kBlock, n = std::min(kBlock, V - begin);
+      for (int64_t u = 0; u < b; ++u) {
+        blockScores(u, begin, n, scores);
+        BestC& mine = local[static_cast<size_t>(u)];
+        for (int64_t i = 0; i < n; ++i)
+          if (scores[i] > mine.bar() && filter.admits(u, static_cast<int32_t>(begin + i)))
+            mine.add(scores[i], static_cast<int32_t>(begin + i));
+      }
+    }
+    std::lock_guard<std::mutex> lock(mergeLock);
+    for (int64_t u = 0; u < b; ++u) best[static_cast<size_t>(u)].merge(local[static_cast<size_t>(u)]);
+  });
+  std::vector<std::vector<std::pair<float, int32_t>>> out;
+  for (auto& one : best) out.push_back(one.sorted());
+  return out;
+}
+
+using BestLists = std::vector<std::vector<std::pair<float, int32_t>>>;
+
+// Each user's C best admitted items by int8 score, best first.
+BestLists int8Scan(const ScoringTable& table, const torch::Tensor& h, const ItemFilter& filter, int64_t C) {
   const int64_t V = table.int8.size(0), d = table.int8.size(1), b = h.size(0);
   torch::Tensor hc = h.to(torch::kCPU, torch::kFloat).contiguous();  // (b, d)
   const int8_t* q = table.int8.data_ptr<int8_t>();
@@ -160,37 +194,15 @@ torch::Tensor int8Candidates(const ScoringTable& table, const torch::Tensor& h, 
       hu[static_cast<size_t>(u * d + j)] = static_cast<uint8_t>(std::lround(top > 0.0f ? hp[u * d + j] / top * 127.0f : 0.0f) + 128);
   }
   const int32_t* rowSum = table.rowSum.data_ptr<int32_t>();
-  std::vector<BestC> best(static_cast<size_t>(b), BestC(C));
-  std::mutex mergeLock;
-  at::parallel_for(0, (V + kBlock - 1) / kBlock, 64, [&](int64_t firstBlock, int64_t endBlock) {
-    std::vector<BestC> local(static_cast<size_t>(b), BestC(C));
-    float dots[kBlock];
-    for (int64_t blk = firstBlock; blk < endBlock; ++blk) {
-      const int64_t begin = blk * kBlock, n = std::min(kBlock, V - begin);
-      for (int64_t u = 0; u < b; ++u) {
+  return scanBest(V, b, C, filter, [&](int64_t u, int64_t begin, int64_t n, float* scores) {
 #if defined(__x86_64__) && defined(__GNUC__)
-        if (vnni)
-          int8DotsVnni(q + begin * d, n, d, hu.data() + u * d, rowSum + begin, hScale[static_cast<size_t>(u)], dots);
-        else
+    if (vnni)
+      int8DotsVnni(q + begin * d, n, d, hu.data() + u * d, rowSum + begin, hScale[static_cast<size_t>(u)], scores);
+    else
 #endif
-          int8Dots(q + begin * d, n, d, hp + u * d, dots);
-        BestC& mine = local[static_cast<size_t>(u)];
-        for (int64_t i = 0; i < n; ++i) {
-          const float score = dots[i] * scale[begin + i];
-          if (score > mine.bar() && filter.admits(u, static_cast<int32_t>(begin + i))) mine.add(score, static_cast<int32_t>(begin + i));
-        }
-      }
-    }
-    std::lock_guard<std::mutex> lock(mergeLock);
-    for (int64_t u = 0; u < b; ++u) best[static_cast<size_t>(u)].merge(local[static_cast<size_t>(u)]);
+      int8Dots(q + begin * d, n, d, hp + u * d, scores);
+    for (int64_t i = 0; i < n; ++i) scores[i] *= scale[begin + i];
   });
-  torch::Tensor out = torch::full({b, C}, -1, torch::kLong);  // (b, C)
-  int64_t* o = out.data_ptr<int64_t>();
-  for (int64_t u = 0; u < b; ++u) {
-    const auto list = best[static_cast<size_t>(u)].sorted();
-    for (size_t j = 0; j < list.size(); ++j) o[u * C + static_cast<int64_t>(j)] = list[j].second;
-  }
-  return out;
 }
 
 torch::Tensor bf16Candidates(const ScoringTable& table, const torch::Tensor& h, const ItemFilter& filter, int64_t C) {
@@ -232,9 +244,44 @@ ScoringTable ScoringTable::withPrecision(const std::string& precision) const {
 
 torch::Tensor reducedCandidates(const ScoringTable& table, const std::string& precision, const torch::Tensor& h, const ItemFilter& filter,
                                 int64_t C) {
-  if (precision == "int8") return int8Candidates(table, h, filter, C);
+  if (precision == "int8") {
+    const int64_t b = h.size(0);
+    const BestLists best = int8Scan(table, h, filter, C);
+    torch::Tensor out = torch::full({b, C}, -1, torch::kLong);  // (b, C)
+    int64_t* o = out.data_ptr<int64_t>();
+    for (int64_t u = 0; u < b; ++u)
+      for (size_t j = 0; j < best[static_cast<size_t>(u)].size(); ++j)
+        o[u * C + static_cast<int64_t>(j)] = best[static_cast<size_t>(u)][j].second;
+    return out;
+  }
   if (precision == "bf16") return bf16Candidates(table, h, filter, C);
   throw Error(ErrorCode::InvalidOption, "scoring must be \"fp32\", \"bf16\" or \"int8\", got \"" + precision + "\"");
+}
+
+int64_t candidateCount(int64_t V, int64_t k) {
+  return std::min(V, std::max(4 * k, k + 64));
+}
+
+std::vector<std::vector<std::pair<float, int32_t>>> scannedBest(const ScoringTable& table, const std::string& precision,
+                                                                const torch::Tensor& h, const ItemFilter& filter, int64_t k) {
+  TORCH_CHECK(table.rows.device().is_cpu() && table.rows.scalar_type() == torch::kFloat, "scannedBest reads an fp32 CPU table");
+  const int64_t V = table.rows.size(0), d = table.rows.size(1);
+  torch::Tensor hc = h.to(torch::kFloat).contiguous();  // (b, d)
+  const float* rows = table.rows.data_ptr<float>();
+  const float* hp = hc.data_ptr<float>();
+  if (precision == "fp32")
+    return scanBest(V, hc.size(0), k, filter,
+                    [&](int64_t u, int64_t begin, int64_t n, float* scores) { rowDots(rows + begin * d, n, d, hp + u * d, scores); });
+  TORCH_CHECK(precision == "int8", "scannedBest scans \"fp32\" or \"int8\" rows");
+  BestLists best = int8Scan(table, hc, filter, candidateCount(V, k));
+  for (size_t u = 0; u < best.size(); ++u) {  // the candidates' exact scores decide
+    auto& list = best[u];
+    for (auto& [score, item] : list) rowDots(rows + item * d, 1, d, hp + static_cast<int64_t>(u) * d, &score);
+    const auto keep = std::min<size_t>(list.size(), static_cast<size_t>(k));
+    std::partial_sort(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(keep), list.end(), std::greater<>());
+    list.resize(keep);
+  }
+  return best;
 }
 
 }  // namespace seqrec

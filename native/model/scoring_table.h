@@ -1,5 +1,6 @@
 // The item table as top-K reads it, and the two ways of finding a user's best items in it:
-// exact (fp32 scores of every item, then torch::topk) or reduced precision, where a cheaper copy
+// exact (fp32 scores of every item: a GEMM and torch::topk for many users, for a few on the CPU
+// the fp32 form of the int8 scan below, scannedBest) or reduced precision, where a cheaper copy
 // of the table proposes candidates and their exact fp32 scores decide the list (so a list differs
 // from the exact one only when a true top item fails to reach the candidates at all).
 //   bf16: the table in bfloat16, scored by one GEMM (any device);
@@ -14,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace seqrec {
@@ -36,6 +38,16 @@ struct ItemFilter {
   std::vector<std::vector<int32_t>> excluded;  // per user, sorted 0-based ids (its history)
   bool admits(int64_t user, int32_t item) const;
 };
+
+// How many candidates a reduced-precision copy proposes for a list of k: 4k, at least k + 64, at most V.
+int64_t candidateCount(int64_t V, int64_t k);
+
+// Each user's k best admitted items, best first as (exact fp32 score, 0-based id), fewer when fewer
+// are admitted, for a few users on the CPU, where a scan beats a GEMV, a masked copy of V scores and
+// torch::topk: precision "fp32" scans the fp32 rows; "int8" scans the int8 copy for candidateCount
+// candidates and scores those exactly (a quarter of the bytes read). h (b, d) fp32 on the CPU.
+std::vector<std::vector<std::pair<float, int32_t>>> scannedBest(const ScoringTable& table, const std::string& precision,
+                                                                const torch::Tensor& h, const ItemFilter& filter, int64_t k);
 
 // Candidates (b, C) int64, 0-based ids, best first by reduced-precision score; −1 fills a row when
 // fewer than C items are admitted. h (b, d) on the table's device.

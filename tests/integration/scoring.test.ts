@@ -37,6 +37,11 @@ describe('reduced-precision scoring', () => {
         same++;
     });
     expect(same / histories.length).toBeGreaterThanOrEqual(0.95);
+    for (const [u, h] of histories.slice(0, 5).entries()) {
+      const alone = await model.recommend(h, { k: 10, scoring }); // int8 alone: a scan of the table, then exact scores
+      expect(alone.map((r) => r.item)).toEqual(reduced[u]!.map((r) => r.item));
+      alone.forEach((r, j) => expect(Math.abs(r.score - reduced[u]![j]!.score)).toBeLessThan(1e-5));
+    }
   });
 
   it.each(['int8', 'bf16'] as const)(

@@ -568,6 +568,26 @@ Napi::Value toJs(Napi::Env env, const ParityAttentionResult& value) {
   return object;
 }
 
+ParityVectorKernelsRequest readParityVectorKernelsRequest(const Napi::Value& value, const std::string& path) {
+  Napi::Object object = readObject(value, path, "ParityVectorKernelsRequest");
+  ParityVectorKernelsRequest out;
+  out.rows = readInt(object.Get("rows"), path + ".rows");
+  out.dim = readInt(object.Get("dim"), path + ".dim");
+  out.outputs = readInt(object.Get("outputs"), path + ".outputs");
+  out.seed = readInt(object.Get("seed"), path + ".seed");
+  return out;
+}
+
+Napi::Value toJs(Napi::Env env, const ParityVectorKernelsResult& value) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("forms", toJs(env, value.forms));
+  object.Set("rowDots", toJs(env, value.rowDots));
+  object.Set("rowDotsReference", toJs(env, value.rowDotsReference));
+  object.Set("linearRows", toJs(env, value.linearRows));
+  object.Set("linearReference", toJs(env, value.linearReference));
+  return object;
+}
+
 ParityDropoutRequest readParityDropoutRequest(const Napi::Value& value, const std::string& path) {
   Napi::Object object = readObject(value, path, "ParityDropoutRequest");
   ParityDropoutRequest out;
@@ -670,6 +690,13 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
       return parityLora(info.Env(), std::move(request));
     });
   }, "parityLora"));
+  exports.Set("parityVectorKernels", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "parityVectorKernels");
+      ParityVectorKernelsRequest request = readParityVectorKernelsRequest(info[0], "parityVectorKernels.request");
+      return parityVectorKernels(info.Env(), std::move(request));
+    });
+  }, "parityVectorKernels"));
   exports.Set("parityDropout", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 1, "parityDropout");

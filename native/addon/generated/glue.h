@@ -32,6 +32,7 @@ Napi::Value parityContrastive(Napi::Env env, ParityContrastiveRequest&& request)
 Napi::Value parityAdamW(Napi::Env env, ParityAdamWRequest&& request);
 Napi::Value parityAttention(Napi::Env env, ParityAttentionRequest&& request);
 Napi::Value parityLora(Napi::Env env, ParityLoraRequest&& request);
+Napi::Value parityVectorKernels(Napi::Env env, ParityVectorKernelsRequest&& request);
 Napi::Value parityDropout(Napi::Env env, ParityDropoutRequest&& request);
 void registerFunctions(Napi::Env env, Napi::Object exports);
 

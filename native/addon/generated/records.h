@@ -52,6 +52,8 @@ ParityAdamWRequest readParityAdamWRequest(const Napi::Value& value, const std::s
 Napi::Value toJs(Napi::Env env, const ParityAdamWResult& value);
 ParityAttentionRequest readParityAttentionRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityAttentionResult& value);
+ParityVectorKernelsRequest readParityVectorKernelsRequest(const Napi::Value& value, const std::string& path);
+Napi::Value toJs(Napi::Env env, const ParityVectorKernelsResult& value);
 ParityDropoutRequest readParityDropoutRequest(const Napi::Value& value, const std::string& path);
 ParityLoraRequest readParityLoraRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const ParityLoraResult& value);
