@@ -74,10 +74,9 @@ class NativeBackedSession implements Session {
     const prepared = listRequest(this.#core, options, KEYS);
     const append = Int32Array.from(this.#pending);
     this.#pending = [];
-    // A call that fails before the native session took its events gives them back, to go with the next call.
-    const events = native.info().events;
+    // A failed call gives its events back, to go with the next call (the native session keeps none of a failed call's).
     const giveBack = (error: unknown) => {
-      if (!this.#native || this.#native.info().events === events) this.#pending.unshift(...append);
+      this.#pending.unshift(...append);
       throw error;
     };
     if (this.#queued === 0 && !(prepared instanceof Promise) && !prepared.explain && !prepared.signal && !prepared.rerank && !prepared.explore) {

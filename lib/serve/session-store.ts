@@ -12,6 +12,26 @@ import type { Session } from '../models/session.js';
 interface Live {
   model: SequentialRecommender;
   session: Session;
+  events: number; // the session's events so far
+}
+
+let turn: Promise<void> | undefined;
+
+/**
+ * Resolves once the event loop has read every request of its current turn (setImmediate), the same
+ * promise for all of them. A session's step is tens of µs of native work over the model's weights and
+ * item table (about 1.2 MB at the ML-1M shape); run between two requests' HTTP handling it finds them
+ * evicted and costs 2-3× as much (measured: 46 → 100 µs). Run back to back, the steps of one turn
+ * share one warm copy. A lone request waits only for the end of its turn.
+ */
+function nextTurn(): Promise<void> {
+  turn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      turn = undefined;
+      resolve();
+    }),
+  );
+  return turn;
 }
 
 export class SessionStore {
@@ -35,15 +55,20 @@ export class SessionStore {
 
   /** Append `events` (dense ids, checked by the session before anything is kept) to session `id`, then its list. */
   async events(model: SequentialRecommender, id: string, events: number[], options: RecommendOptions): Promise<{ history: number[]; items: Recommendation[] }> {
+    await nextTurn(); // the steps of every request read in this turn of the event loop run back to back (see nextTurn)
     const maxLen = model.config.maxLen;
     let live = this.#live.get(id);
-    if (live && (live.model !== model || live.session.history.length > 2 * maxLen)) {
+    if (live && (live.model !== model || live.events > 2 * maxLen)) {
       void live.session.dispose(); // another model's, or grown long: start again from the recent events
       live = undefined;
     }
-    live ??= { model, session: model.session(this.#histories.get(id) ?? []) };
+    if (!live) {
+      const recent = this.#histories.get(id) ?? [];
+      live = { model, session: model.session(recent), events: recent.length };
+    }
     this.#touch(this.#live, id, live, this.#liveSessions, (dropped) => void dropped.session.dispose());
     const items = await live.session.append(events).recommend(options);
+    live.events += events.length;
     const history = [...(this.#histories.get(id) ?? []), ...events].slice(-maxLen);
     this.#touch(this.#histories, id, history, this.#maxSessions);
     return { history, items };

@@ -19,20 +19,21 @@ TopKResult Session::recommend(Recommender& model, const SessionRequest& r) {
                 "session.recommend: compute \"bf16\" is for recommend(); a session's one-position steps run in fp32");
   model.useThreads();
   c10::InferenceMode inference;
+  const size_t before = history_.size();
   history_.insert(history_.end(), r.append.begin(), r.append.end());
-  torch::Tensor h;
   try {
-    h = state(model, static_cast<int64_t>(r.append.size()), plan.adapter);  // (1, d)
+    torch::Tensor h = state(model, static_cast<int64_t>(r.append.size()), plan.adapter);  // (1, d)
+    TopKResult result;
+    result.k = plan.k;
+    const int32_t offsets[2] = {0, static_cast<int32_t>(history_.size())};
+    model.selectTopK(plan, h, offsets, history_.data(), 0, 1, result);
+    return result;
   } catch (...) {
-    model_ = 0;  // the events stay; the cache may be half-extended: rebuild it next time
+    history_.resize(before);  // a failed call leaves the events to the caller (JS gives them back to its next call)
+    model_ = 0;               // the cache may be half-extended: rebuild it next time
     cache_.clear();
     throw;
   }
-  TopKResult result;
-  result.k = plan.k;
-  const int32_t offsets[2] = {0, static_cast<int32_t>(history_.size())};
-  model.selectTopK(plan, h, offsets, history_.data(), 0, 1, result);
-  return result;
 }
 
 torch::Tensor Session::state(Recommender& model, int64_t appended, const std::string& adapter) {
@@ -81,7 +82,7 @@ bool Session::quick(Recommender& model, const SessionRequest& r) const {
   const auto appended = static_cast<int64_t>(r.append.size()), n = static_cast<int64_t>(history_.size()) + appended;
   return model_ == model.id && generation_ == model.generation.load() && adapter_ == r.list.adapter && hidden_.defined() &&
          !cache_.empty() && cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 &&
-         r.list.scoring == "fp32" && model.config.numItems * model.config.dim <= (int64_t{1} << 20) &&
+         r.list.scoring != "bf16" && model.config.numItems * model.config.dim <= (int64_t{1} << 20) &&
          DecodeStep::supports(*model.net, r.list.adapter, model.mergedAdapter());
 }
 

@@ -134,3 +134,30 @@ describe('seqrec serve', () => {
     expect(await exited).toBe(0);
   }, 60_000);
 });
+
+describe('the server session store', () => {
+  it('runs the steps of one event-loop turn together, each session in call order, each answer a full recompute', async () => {
+    const { SessionStore } = await import('../../lib/serve/session-store.js');
+    await using model = await SASRec.create({ ...ARCH, positions: 'start' });
+    await model.fit(data, { epochs: 1, batchSize: 64 });
+    const store = new SessionStore(100, 100);
+    const calls: [string, number[]][] = [
+      ['a', [3, 9]],
+      ['b', [5]],
+      ['a', [27]],
+      ['a', [4, 6]],
+      ['b', [11]],
+    ];
+    const answers = await Promise.all(calls.map(([id, events]) => store.events(model, id, events, { k: 4 }))); // all in one turn
+    const seen = new Map<string, number[]>();
+    for (const [i, [id, events]] of calls.entries()) {
+      seen.set(id, [...(seen.get(id) ?? []), ...events]);
+      expect(answers[i]!.history).toEqual(seen.get(id));
+      const direct = await model.recommend(seen.get(id)!, { k: 4 });
+      expect(answers[i]!.items.map((r) => r.item)).toEqual(direct.map((r) => r.item));
+      answers[i]!.items.forEach((r, j) => expect(r.score).toBeCloseTo(direct[j]!.score, 5));
+    }
+    expect(store.history('a')).toEqual([3, 9, 27, 4, 6]);
+    await store.close();
+  });
+});
