@@ -68,6 +68,11 @@ export const errorCodes: Array<{ code: string; native?: string; doc: string }> =
   { code: 'E_CHECKPOINT', native: 'Checkpoint', doc: 'a checkpoint file is missing, truncated or does not match the model' },
   { code: 'E_NATIVE', native: 'Native', doc: 'any other failure inside LibTorch' },
   { code: 'E_MISSING_DEPENDENCY', doc: 'an optional package (e.g. hyparquet for Parquet) or tool is not installed' },
+  {
+    code: 'E_DISTRIBUTED',
+    native: 'Distributed',
+    doc: 'distributed training failed: the master unreachable, another rank stopped or stalled past the timeout, or no Gloo in this build',
+  },
 ];
 
 const int = (doc: string): Field => ({ type: 'int', doc });
@@ -157,6 +162,12 @@ export const records: Record<string, RecordSpec> = {
       contrastiveReorder: float('β: share of the events a reorder shuffles (0 = no reorder augmentation)'),
       ratings: { type: 'Float32Array', doc: '(E) the rating of each event in items, NaN = none; empty = no ratings (train/task_losses.h)' },
       nextItemWeight: float('weight of the next-item objective (0 = train the task heads alone)'),
+      rank: int("distributed: this process's rank in [0, worldSize)"),
+      worldSize: int('distributed: processes training together (1 = alone; train/data_parallel.h)'),
+      masterAddr: str("distributed: the address of rank 0's store"),
+      masterPort: int("distributed: the port of rank 0's store"),
+      distributedTimeoutMs: int('distributed: how long a collective may wait for the other ranks'),
+      naiveReduce: bool('distributed: one blocking all-reduce per parameter instead of buckets (for the benchmark)'),
       pointwiseWeight: float("weight of the pointwise head's loss; 0 = off"),
       likeThreshold: float('"like" head: an event is liked when its rating is >= this'),
       attributeLabels: { type: 'Float32Array', doc: "((V+1)·G) each item's attribute labels in [0, 1], row 0 unused; empty = none" },
@@ -434,6 +445,7 @@ export const records: Record<string, RecordSpec> = {
       threads: int('LibTorch intra-op threads'),
       napi: int('Node-API version of the running Node'),
       sdpa: bool('LibTorch has scaled_dot_product_attention'),
+      distributed: bool("fit's distributed option works: built with Gloo's headers (train/data_parallel.h)"),
     },
   },
   ParityCeRequest: {

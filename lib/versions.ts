@@ -1,4 +1,4 @@
-/** Build and runtime facts: seqrec, LibTorch, CUDA and device name, threads, Node-API, SDPA. */
+/** Build and runtime facts: seqrec, LibTorch, CUDA and device name, threads, Node-API, SDPA, distributed training. */
 import { callNativeSync } from './errors.js';
 import { addon } from './native/loader.js';
 
@@ -20,6 +20,8 @@ export interface Versions {
   napi: number;
   /** (bool) LibTorch has scaled_dot_product_attention */
   sdpa: boolean;
+  /** (bool) fit's `distributed` option works: the addon was built with Gloo's headers (apt install libgloo-dev) */
+  distributed: boolean;
 }
 
 export function versions(): Versions {

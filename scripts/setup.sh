@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up seqrec on a fresh Debian 12 / Ubuntu machine: the system packages (a C++ toolchain, CMake,
 # ccache, clang-format, which `npm test` checks native/ with; Python's venv module; headless
-# Chromium, which the HTML report test opens; Node.js if absent),
+# Chromium, which the HTML report test opens; Gloo's headers, through which distributed training
+# reaches LibTorch's own Gloo process group; Node.js if absent),
 # PyTorch 2.x in the project's own virtualenv .venv (the CPU wheel, or the CUDA one where an NVIDIA
 # driver answers; its LibTorch is what the addon is built against, and its Python side, with
 # transformers, peft and safetensors, runs the parity references), where nvcc is the CUDA LibTorch
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-packages=(cmake g++ make ccache clang-format python3 python3-venv chromium)
+packages=(cmake g++ make ccache clang-format python3 python3-venv chromium libgloo-dev)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -12,4 +12,5 @@ export const ErrorCodes = [
   'E_CHECKPOINT', // a checkpoint file is missing, truncated or does not match the model
   'E_NATIVE', // any other failure inside LibTorch
   'E_MISSING_DEPENDENCY', // an optional package (e.g. hyparquet for Parquet) or tool is not installed
+  'E_DISTRIBUTED', // distributed training failed: the master unreachable, another rank stopped or stalled past the timeout, or no Gloo in this build
 ] as const;

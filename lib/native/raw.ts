@@ -135,6 +135,18 @@ export interface AddonFitRequest {
   ratings: Float32Array;
   /** weight of the next-item objective (0 = train the task heads alone) */
   nextItemWeight: number;
+  /** distributed: this process's rank in [0, worldSize) */
+  rank: number;
+  /** distributed: processes training together (1 = alone; train/data_parallel.h) */
+  worldSize: number;
+  /** distributed: the address of rank 0's store */
+  masterAddr: string;
+  /** distributed: the port of rank 0's store */
+  masterPort: number;
+  /** distributed: how long a collective may wait for the other ranks */
+  distributedTimeoutMs: number;
+  /** distributed: one blocking all-reduce per parameter instead of buckets (for the benchmark) */
+  naiveReduce: boolean;
   /** weight of the pointwise head's loss; 0 = off */
   pointwiseWeight: number;
   /** "like" head: an event is liked when its rating is >= this */
@@ -523,6 +535,8 @@ export interface AddonVersions {
   napi: number;
   /** LibTorch has scaled_dot_product_attention */
   sdpa: boolean;
+  /** fit's distributed option works: built with Gloo's headers (train/data_parallel.h) */
+  distributed: boolean;
 }
 
 /** Check: fused chunked CE vs LibTorch autograd on unfused logits (and finite differences). */

@@ -7,6 +7,7 @@ import { SeqrecError } from '../errors.js';
 import type { Architecture } from '../models/config.js';
 import type { AddonFitRequest } from '../native/raw.js';
 import { type ResolvedValidation, type ValidationOptions, resolveValidation } from './validation.js';
+import { type DistributedOptions, resolveDistributed } from './distributed.js';
 import { type FreezeOptions, resolveTrainScope } from '../adapters/train-scope.js';
 import type { TextTuningOptions } from '../text/text-tuning.js';
 import { abortSignal, boolean, func, integer, invalid, noUnknownKeys, number, oneOf, optionsObject } from '../validate.js';
@@ -114,6 +115,13 @@ export interface FitOptions {
    */
   fairness?: FairnessOptions;
   /**
+   * train as one of several processes (data parallel over PyTorch's c10d with Gloo; lib/train/distributed.ts):
+   * `true` reads RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT from the environment, an object sets them. Every
+   * rank calls fit with the same data and options; N ranks with batchSize B train as one process with N·B. Save
+   * checkpoints from rank 0 only (they load anywhere). The next-item objective alone for now.
+   */
+  distributed?: DistributedOptions | boolean;
+  /**
    * Self-supervised contrastive learning as an auxiliary loss (CL4SRec, Xie et al. 2022): each step also
    * encodes two augmented views of every sequence (crop, mask, reorder) and adds weight·InfoNCE between
    * their final states (native/train/contrastive.h). Costs two more forward/backward passes per step.
@@ -220,6 +228,7 @@ const KEYS = [
   'contrastive',
   'tasks',
   'profile',
+  'distributed',
 ] as const;
 
 export interface ResolvedFit {
@@ -284,6 +293,7 @@ export function resolveFit(
       ...resolveContrastive(o.contrastive),
       ...resolveTasks(o.tasks, data, model),
       ...resolveTrainScope(o.adapter, o.freeze, model.layers),
+      ...resolveDistributed(o.distributed),
     },
     validation: resolveValidation(o.validation, model.items),
     signal: o.signal === undefined ? undefined : abortSignal('options.signal', o.signal),

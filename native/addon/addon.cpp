@@ -12,6 +12,7 @@
 #include "check/parity.h"
 #include "common/device.h"
 #include "model/attention.h"
+#include "train/data_parallel.h"
 
 #ifdef SEQREC_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -34,6 +35,7 @@ Versions versions(Napi::Env env) {
   napi_get_version(env, &napi);
   v.napi = napi;
   v.sdpa = hasSdpa();
+  v.distributed = distributedAvailable();
   return v;
 }
 

@@ -14,6 +14,7 @@ enum class ErrorCode {
   Aborted,  ///< E_ABORTED: the work was cancelled through an AbortSignal
   Checkpoint,  ///< E_CHECKPOINT: a checkpoint file is missing, truncated or does not match the model
   Native,  ///< E_NATIVE: any other failure inside LibTorch
+  Distributed,  ///< E_DISTRIBUTED: distributed training failed: the master unreachable, another rank stopped or stalled past the timeout, or no Gloo in this build
 };
 
 inline const char* codeName(ErrorCode code) {
@@ -27,6 +28,7 @@ inline const char* codeName(ErrorCode code) {
     case ErrorCode::Aborted: return "E_ABORTED";
     case ErrorCode::Checkpoint: return "E_CHECKPOINT";
     case ErrorCode::Native: return "E_NATIVE";
+    case ErrorCode::Distributed: return "E_DISTRIBUTED";
   }
   return "E_NATIVE";
 }

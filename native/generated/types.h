@@ -81,6 +81,12 @@ struct FitRequest {
   double contrastiveReorder = 0.0;  ///< β: share of the events a reorder shuffles (0 = no reorder augmentation)
   std::vector<float> ratings;  ///< (E) the rating of each event in items, NaN = none; empty = no ratings (train/task_losses.h)
   double nextItemWeight = 0.0;  ///< weight of the next-item objective (0 = train the task heads alone)
+  int64_t rank = 0;  ///< distributed: this process's rank in [0, worldSize)
+  int64_t worldSize = 0;  ///< distributed: processes training together (1 = alone; train/data_parallel.h)
+  std::string masterAddr;  ///< distributed: the address of rank 0's store
+  int64_t masterPort = 0;  ///< distributed: the port of rank 0's store
+  int64_t distributedTimeoutMs = 0;  ///< distributed: how long a collective may wait for the other ranks
+  bool naiveReduce = false;  ///< distributed: one blocking all-reduce per parameter instead of buckets (for the benchmark)
   double pointwiseWeight = 0.0;  ///< weight of the pointwise head's loss; 0 = off
   double likeThreshold = 0.0;  ///< "like" head: an event is liked when its rating is >= this
   std::vector<float> attributeLabels;  ///< ((V+1)·G) each item's attribute labels in [0, 1], row 0 unused; empty = none
@@ -325,6 +331,7 @@ struct Versions {
   int64_t threads = 0;  ///< LibTorch intra-op threads
   int64_t napi = 0;  ///< Node-API version of the running Node
   bool sdpa = false;  ///< LibTorch has scaled_dot_product_attention
+  bool distributed = false;  ///< fit's distributed option works: built with Gloo's headers (train/data_parallel.h)
 };
 
 /// Check: fused chunked CE vs LibTorch autograd on unfused logits (and finite differences).

@@ -1,11 +1,14 @@
-// One optimizer step = accumSteps micro-batches; micro-batch m of the run is batch
-// (m / batchesPerEpoch) of epoch (m % …), so step s always sees the same data and dropout.
+// One optimizer step = accumSteps micro-batches on each of worldSize ranks; micro-batch m of the run
+// is batch (m / batchesPerEpoch) of epoch (m % …), so step s always sees the same data and dropout.
+// Rank r takes micro-batches (s·accumSteps + a)·worldSize + r: together the ranks see what one
+// process sees with worldSize× the batch (train/data_parallel.h).
 // train() reads top to bottom: set-up (what trains, the run, the schedule), the step, the report.
 #include "train/trainer.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <optional>
 
 #include <torch/cuda.h>
@@ -15,6 +18,7 @@
 #include "common/rng.h"
 #include "io/csr_check.h"
 #include "train/contrastive.h"
+#include "train/data_parallel.h"
 #include "train/fused_ce.h"
 #include "train/group_gap.h"
 #include "train/lr_schedule.h"
@@ -121,6 +125,8 @@ struct FitSetup {
   torch::Tensor samplingCounts;                   // (V) its items' training frequency, until the output rows are known
   std::optional<ContrastiveOptions> contrastive;  // CL4SRec's auxiliary InfoNCE (FitRequest.contrastiveWeight > 0)
   std::optional<TaskLossOptions> tasks;           // the task heads' losses (pointwise / attribute weight > 0)
+  std::unique_ptr<DataParallel> parallel;         // FitRequest.worldSize > 1: the other ranks
+  int64_t worldSize = 1, perStep = 1;             // micro-batches per optimizer step over all ranks
 };
 
 // Multi-task training: the weights checked against the model's heads and the data's labels.
@@ -160,8 +166,10 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
   if (s.sampler->trainableUsers() == 0)
     throw Error(ErrorCode::InvalidData, "no user has enough interactions to train on (causal mode needs >= 2)");
   s.perEpoch = s.sampler->batchesPerEpoch();
-  s.totalSteps = r.maxSteps > 0 ? r.maxSteps : (r.epochs * s.perEpoch + r.accumSteps - 1) / r.accumSteps;
-  s.stopStep = r.untilEpoch > 0 ? std::min(s.totalSteps, (r.untilEpoch * s.perEpoch + r.accumSteps - 1) / r.accumSteps) : s.totalSteps;
+  s.worldSize = std::max<int64_t>(1, r.worldSize);
+  s.perStep = r.accumSteps * s.worldSize;
+  s.totalSteps = r.maxSteps > 0 ? r.maxSteps : (r.epochs * s.perEpoch + s.perStep - 1) / s.perStep;
+  s.stopStep = r.untilEpoch > 0 ? std::min(s.totalSteps, (r.untilEpoch * s.perEpoch + s.perStep - 1) / s.perStep) : s.totalSteps;
   s.schedule = LrSchedule{r.lr, r.warmupSteps, s.totalSteps, decayOf(r.decay), r.minLrRatio};
   // What this fit trains (the base minus frozen parameters, or one adapter), with everything else
   // requires_grad false until the fit ends, so frozen tensors get neither gradients nor moments.
@@ -217,7 +225,27 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
     torch::Tensor counts = s.softmax.rows.defined() ? s.samplingCounts.index_select(0, s.softmax.rows.cpu() - 1) : s.samplingCounts;
     s.sampled.emplace(SampledLossOptions{r.loss, r.negatives, r.gbceT}, counts.to(model.device));
   }
+  if (s.worldSize > 1) {
+    if (s.groupGap || s.contrastive || s.tasks || r.nextItemWeight != 1.0)
+      throw Error(ErrorCode::InvalidOption,
+                  "fit: distributed training (worldSize > 1) trains the next-item objective alone for now: no fairness groups, contrastive "
+                  "loss or task heads");
+    s.parallel = std::make_unique<DataParallel>(
+        DistributedOptions{r.rank, s.worldSize, r.masterAddr, r.masterPort, r.distributedTimeoutMs, r.naiveReduce});
+    std::vector<torch::Tensor> start;  // everything a rank computes with, as rank 0 has it
+    for (const auto& t : model.net->parameters()) start.push_back(t.detach());
+    for (const auto& t : model.net->buffers()) start.push_back(t);
+    for (const auto& item : s.scope.trainable) start.push_back(item.value().detach());  // adapters and the text tower's
+    s.parallel->broadcast(start);
+  }
   return s;
+}
+
+// What the ranks average: every tensor this fit trains, in the same order on every rank.
+std::vector<torch::Tensor> parallelParameters(const FitSetup& s) {
+  std::vector<torch::Tensor> out;
+  for (const auto& item : s.scope.trainable) out.push_back(item.value());
+  return out;
 }
 
 // With FitRequest.profile: the wall time since the last lap goes to one phase of StepProfile. On CUDA
@@ -265,9 +293,9 @@ std::optional<StepLoss> accumulate(Recommender& model, const FitRequest& r, FitS
   StepLoss stepLoss;
   for (int64_t a = 0; a < r.accumSteps; ++a) {
     if (cancelled()) return std::nullopt;
-    const int64_t micro = step * r.accumSteps + a;
+    const int64_t micro = (step * r.accumSteps + a) * s.worldSize + r.rank;
     Batch batch = s.sampler->batch(micro / s.perEpoch, micro % s.perEpoch);
-    model.reseed(step, a);
+    model.reseed(step, a * s.worldSize + r.rank);
     torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
     torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
     clock.lap(&StepProfile::sampleSec, profile);
@@ -302,6 +330,14 @@ std::optional<StepLoss> accumulate(Recommender& model, const FitRequest& r, FitS
       loss = loss + s.contrastive->weight * views;
     }
     clock.lap(&StepProfile::lossSec, profile);
+    if (s.parallel) {
+      // The mean over every rank's targets, as one process with the whole batch takes it: this rank's
+      // mean weighs N_r / ΣN (the gradients are then summed over ranks, train()).
+      const double targetCount = static_cast<double>(itemTargets.ne(0).sum().item<int64_t>());
+      const std::vector<double> all = s.parallel->sum({targetCount, targetCount * meanLoss});
+      meanLoss = all[1] / all[0];
+      loss = loss * (targetCount / all[0]);
+    }
     (loss / static_cast<double>(r.accumSteps)).backward();
     stepLoss.main += meanLoss / static_cast<double>(r.accumSteps);
     sequences += inputs.size(0);
@@ -321,7 +357,7 @@ struct Reporter {
     FitProgress p;
     p.step = step;
     p.totalSteps = s.totalSteps;
-    p.epoch = (step * r.accumSteps) / s.perEpoch;
+    p.epoch = (step * s.perStep) / s.perEpoch;
     p.loss = loss.main;
     p.contrastiveLoss = loss.contrastive;
     p.pointwiseLoss = loss.pointwise;
@@ -376,6 +412,7 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
       result.aborted = true;
       break;
     }
+    if (s.parallel) s.parallel->reduceGradients(parallelParameters(s), 1.0);  // Σ_r N_r·g_r / ΣN: every rank the same
     const double gradNorm = clipGradNorm(optimizer.groups(), r.clipNorm);
     const bool finiteLoss =
         std::isfinite(loss->main) && std::isfinite(loss->contrastive) && std::isfinite(loss->pointwise) && std::isfinite(loss->attributes);

@@ -109,6 +109,12 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.contrastiveReorder = readFloat(object.Get("contrastiveReorder"), path + ".contrastiveReorder");
   out.ratings = readFloat32Array(object.Get("ratings"), path + ".ratings");
   out.nextItemWeight = readFloat(object.Get("nextItemWeight"), path + ".nextItemWeight");
+  out.rank = readInt(object.Get("rank"), path + ".rank");
+  out.worldSize = readInt(object.Get("worldSize"), path + ".worldSize");
+  out.masterAddr = readString(object.Get("masterAddr"), path + ".masterAddr");
+  out.masterPort = readInt(object.Get("masterPort"), path + ".masterPort");
+  out.distributedTimeoutMs = readInt(object.Get("distributedTimeoutMs"), path + ".distributedTimeoutMs");
+  out.naiveReduce = readBool(object.Get("naiveReduce"), path + ".naiveReduce");
   out.pointwiseWeight = readFloat(object.Get("pointwiseWeight"), path + ".pointwiseWeight");
   out.likeThreshold = readFloat(object.Get("likeThreshold"), path + ".likeThreshold");
   out.attributeLabels = readFloat32Array(object.Get("attributeLabels"), path + ".attributeLabels");
@@ -439,6 +445,7 @@ Napi::Value toJs(Napi::Env env, const Versions& value) {
   object.Set("threads", toJs(env, value.threads));
   object.Set("napi", toJs(env, value.napi));
   object.Set("sdpa", toJs(env, value.sdpa));
+  object.Set("distributed", toJs(env, value.distributed));
   return object;
 }
 

@@ -1,0 +1,103 @@
+/**
+ * Data-parallel training over c10d's Gloo process group (native/train/data_parallel.h), as separate
+ * processes on loopback: two ranks with batch B end with the same parameters as one process with
+ * batch 2B (within 1e-6 relative, after every step of a run); both ranks hold identical parameters;
+ * a rank that dies makes the other's fit reject with E_DISTRIBUTED within the timeout, never hang;
+ * a master nobody reaches says so. Skipped where the addon was built without Gloo's headers.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SASRec, type SeqrecError, versions } from '../../lib/index.js';
+import { readSafetensors } from '../../lib/io/safetensors.js';
+import { tempDir } from '../helpers/temp.js';
+import { ARCH, DATA } from './fixtures/distributed-world.js';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'distributed-fit.ts');
+const dir = tempDir('distributed');
+const FIT = { steps: 8, batchSize: 16, lr: 3e-3, schedule: 'constant', clipNorm: 0, progressEvery: 1 };
+const available = versions().distributed;
+if (!available) console.log('distributed tests skipped: this build has no Gloo (apt install libgloo-dev, then npm run build:native)');
+
+let nextPort = 29600 + (process.pid % 200) * 5;
+
+/** Run the fixture as `world` ranks; resolve with each rank's exit code, output and time to exit. */
+function ranks(world: number, options: object, env: (rank: number) => Record<string, string> = () => ({})) {
+  const port = String(nextPort++);
+  return Promise.all(
+    Array.from({ length: world }, (_, rank) => {
+      const started = Date.now();
+      const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, join(dir, `rank${rank}-${port}.safetensors`), JSON.stringify(options)], {
+        env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, ...env(rank) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      return new Promise<{ code: number | null; out: string; ms: number; path: string }>((resolve) =>
+        child.on('exit', (code) => resolve({ code, out, ms: Date.now() - started, path: join(dir, `rank${rank}-${port}.safetensors`) })),
+      );
+    }),
+  );
+}
+
+async function tensors(path: string): Promise<Map<string, Float32Array>> {
+  const file = await readSafetensors(path);
+  return new Map(file.tensors.filter((t) => t.dtype === 'F32').map((t) => [t.name, new Float32Array(t.data.slice().buffer, 0, t.data.byteLength / 4)]));
+}
+
+describe.skipIf(!available)('distributed training (Gloo, loopback)', () => {
+  it('two ranks with batch B train the same model as one process with batch 2B, and hold the same parameters', async () => {
+    const [zero, one] = await ranks(2, FIT);
+    expect(zero!.code, zero!.out).toBe(0);
+    expect(one!.code, one!.out).toBe(0);
+    await using alone = await SASRec.create(ARCH);
+    const summary = await alone.fit(DATA, { ...FIT, batchSize: 2 * FIT.batchSize } as never);
+    const path = join(dir, 'alone.safetensors');
+    await alone.save(path);
+    const [a, r0, r1] = await Promise.all([tensors(path), tensors(zero!.path), tensors(one!.path)]);
+    expect([...r0.keys()].sort()).toEqual([...a.keys()].sort());
+    // ‖θ_ranks − θ_alone‖ / ‖θ_alone‖ over the model's parameters: the two sum the same gradients in another
+    // order, and a few entries are pure rounding noise (a key bias: attention ignores it, so its gradient is ~1e-13
+    // and Adam turns that noise into lr-sized steps), so the comparison is of the whole parameter vector.
+    let diff2 = 0;
+    let norm2 = 0;
+    for (const [name, want] of a) {
+      const got = r0.get(name)!;
+      expect(r1.get(name)).toEqual(got); // the ranks never drift apart
+      if (!name.startsWith('model.')) continue;
+      for (let i = 0; i < want.length; i++) {
+        diff2 += (got[i]! - want[i]!) ** 2;
+        norm2 += want[i]! ** 2;
+      }
+    }
+    expect(Math.sqrt(diff2 / norm2)).toBeLessThan(1e-6);
+    const losses = JSON.parse(zero!.out.trim().split('\n').at(-1)!).losses as number[];
+    losses.forEach((l, i) => expect(Math.abs(l - summary.losses[i]!)).toBeLessThan(1e-5 * Math.abs(summary.losses[i]!))); // the global mean loss
+  }, 120_000);
+
+  it("a rank that dies ends the other rank's fit with E_DISTRIBUTED within the timeout", async () => {
+    const [survivor, dead] = await ranks(2, { ...FIT, steps: 400, distributed: undefined }, (rank): Record<string, string> =>
+      rank === 1 ? { DIE_AFTER_STEP: '3' } : {},
+    );
+    expect(dead!.code).toBe(9);
+    expect(survivor!.code).not.toBe(0);
+    expect(survivor!.out).toMatch(/E_DISTRIBUTED/);
+    expect(survivor!.out).toMatch(/rank 0 of 2/);
+    expect(survivor!.ms).toBeLessThan(60_000);
+  }, 120_000);
+
+  it('a master that never answers is named, after the timeout', async () => {
+    await using model = await SASRec.create(ARCH);
+    const started = Date.now();
+    const err = (await model
+      .fit(DATA, { ...FIT, distributed: { rank: 1, worldSize: 2, masterAddr: '127.0.0.1', masterPort: nextPort++, timeout: 1500 } } as never)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as SeqrecError;
+    expect(err.code).toBe('E_DISTRIBUTED');
+    expect(err.message).toMatch(/127\.0\.0\.1:\d+/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
+});
