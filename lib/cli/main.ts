@@ -26,6 +26,7 @@ import { runEvaluate } from './evaluate.js';
 import { progress } from './progress.js';
 import { runRecommend } from './recommend.js';
 import { runTrain } from './train.js';
+import { launchRanks } from './launch.js';
 import { describeUnknown } from './load-data.js';
 
 const int = (name: string) => (value: string) => {
@@ -118,14 +119,21 @@ withData(
   .option('--text-cache <dir>', 'keep BERT text vectors here, so each title is encoded once (default: no cache)')
   .option('--add-new-items', 'with --items: add its items that have no interactions, recommendable from their text alone')
   .option('--id-dropout <p>', `share of steps an item id embedding is dropped, text models${dflt(FIT_DEFAULTS.textIdDropout)}`, float('--id-dropout'))
+  .option('--nproc <n>', 'train as n local processes (data parallel: each takes its share of every step and of the cores)', int('--nproc'))
+  .option('--distributed', 'train as one rank of a distributed run: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from the environment; rank 0 saves')
   .action(async (o, command: Command) => {
+    if (o.nproc !== undefined && o.nproc > 1) {
+      const args = process.argv.slice(2).filter((a, i, all) => a !== '--nproc' && all[i - 1] !== '--nproc' && !a.startsWith('--nproc='));
+      process.exitCode = await launchRanks(o.nproc, args, process.argv[1]!);
+      return;
+    }
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
     const show = progress({ quiet: o.quiet === true || (o.json === true && !process.stderr.isTTY) });
     const result =
       o.resume === undefined
-        ? await runTrain(await trainConfig(o), o.out, show, abort.signal)
-        : await runTrain({}, resumeOut(o, command), show, abort.signal, resumeOnly(o.resume, command));
+        ? await runTrain(await trainConfig(o), o.out, show, abort.signal, undefined, o.distributed === true)
+        : await runTrain({}, resumeOut(o, command), show, abort.signal, resumeOnly(o.resume, command), o.distributed === true);
     if (result.interrupted) {
       const { steps, totalSteps } = result.interrupted;
       console.error(

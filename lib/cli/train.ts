@@ -61,9 +61,18 @@ export function splitData(dataset: Dataset, split: NonNullable<Config['data']>['
 /**
  * Train as `config` says and save to `out`; or, with `resume`, continue the run saved in that checkpoint
  * with the configuration it carries. When `signal` aborts (Ctrl-C) the run is saved as it stood and the
- * result says `interrupted`.
+ * result says `interrupted`. `distributed`: this process is one rank of a distributed fit (the
+ * environment says which); every rank trains the same model, rank 0 alone saves it.
  */
-export async function runTrain(config: Config, out: string, progress: Progress, signal: AbortSignal, resume?: string): Promise<TrainResult> {
+export async function runTrain(
+  config: Config,
+  out: string,
+  progress: Progress,
+  signal: AbortSignal,
+  resume?: string,
+  distributed = false,
+): Promise<TrainResult> {
+  const saves = !distributed || process.env.RANK === '0';
   await checkWritable(out, resume ? '--out (default: the resumed checkpoint)' : '--out');
   await using resumed = resume === undefined ? undefined : await loadModel(resume);
   if (resumed) config = await resumedConfig(resumed.checkpointMetadata, resume!);
@@ -120,6 +129,7 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     },
     resume: resumed !== undefined,
     signal,
+    ...(distributed && { distributed: true }),
   });
   let totalSteps = 0;
   let summary: FitSummary | undefined;
@@ -140,7 +150,7 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     progress.stop();
   }
   const earlier = resume === undefined ? [] : await earlierLosses(resume, stepsBefore);
-  await model.save(out, { metadata: { [CLI_CONFIG]: JSON.stringify(absolutePaths(config)) } });
+  if (saves) await model.save(out, { metadata: { [CLI_CONFIG]: JSON.stringify(absolutePaths(config)) } });
   const history: TrainHistory = {
     losses: [...earlier, ...Array.from(summary?.losses ?? [])],
     steps: model.info().trainStep,
@@ -148,7 +158,7 @@ export async function runTrain(config: Config, out: string, progress: Progress, 
     ...(summary?.validation && { validation: summary.validation }),
     ...(interrupted && { interrupted: true }),
   };
-  await writeFileAtomic(historyPath(out), `${JSON.stringify(history)}\n`);
+  if (saves) await writeFileAtomic(historyPath(out), `${JSON.stringify(history)}\n`);
   const v = summary?.validation;
   return {
     model: out,

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors, syntheticDataset } from '../../lib/index.js';
+import { readSafetensors, syntheticDataset, versions } from '../../lib/index.js';
 import { removeTinyBerts, writeTinyBert } from '../helpers/tiny-bert.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -382,4 +382,22 @@ describe('seqrec CLI', () => {
     expect(entries.some((e) => e.includes('(default: from the data: 64, 32 below 20k events)'))).toBe(true);
     expect(entries.some((e) => e.includes('(default: cosine to 5%)'))).toBe(true);
   });
+
+  it.skipIf(!versions().distributed)(
+    '--nproc 2 trains as two data-parallel processes: half the steps, one checkpoint from rank 0',
+    async () => {
+      const flags = ['--data', csv, '--epochs', '2', '--dim', '16', '--layers', '1', '--heads', '2', '--max-len', '16', '--batch-size', '32'];
+      const alone = await seqrec('train', ...flags, '--threads', '1', '-o', join(dir, 'alone.safetensors'));
+      expect(alone.code, alone.stderr).toBe(0);
+      const ranks = await seqrec('train', ...flags, '--nproc', '2', '-o', join(dir, 'ranks.safetensors'));
+      expect(ranks.code, ranks.stderr).toBe(0);
+      const steps = (out: string) => Number(/trained (\d+) steps/.exec(out)![1]);
+      expect(steps(ranks.stdout)).toBe(Math.ceil(steps(alone.stdout) / 2)); // each step takes a micro-batch on each rank
+      expect(ranks.stdout.match(/saved /g)).toHaveLength(1);
+      expect(existsSync(join(dir, 'ranks.safetensors'))).toBe(true);
+      const loaded = await seqrec('recommend', '--model', join(dir, 'ranks.safetensors'), '--history', 'movie-1,movie-2', '-k', '3');
+      expect(loaded.code, loaded.stderr).toBe(0);
+    },
+    120_000,
+  );
 });
