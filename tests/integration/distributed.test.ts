@@ -21,21 +21,29 @@ if (!available) console.log('distributed tests skipped: this build has no Gloo (
 
 let nextPort = 29600 + (process.pid % 200) * 5;
 
-/** Run the fixture as `world` ranks; resolve with each rank's exit code, output and time to exit. */
+/**
+ * Run the fixture as `world` ranks; resolve with each rank's exit code, output and time to exit. When rank 0
+ * fails, the others are killed (a stopped rank would otherwise never exit).
+ */
 function ranks(world: number, options: object, env: (rank: number) => Record<string, string> = () => ({})) {
   const port = String(nextPort++);
+  const children = Array.from({ length: world }, (_, rank) =>
+    spawn(process.execPath, ['--import', 'tsx', FIXTURE, join(dir, `rank${rank}-${port}.safetensors`), JSON.stringify(options)], {
+      env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, ...env(rank) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  const started = Date.now();
   return Promise.all(
-    Array.from({ length: world }, (_, rank) => {
-      const started = Date.now();
-      const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, join(dir, `rank${rank}-${port}.safetensors`), JSON.stringify(options)], {
-        env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, ...env(rank) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+    children.map((child, rank) => {
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));
       return new Promise<{ code: number | null; out: string; ms: number; path: string }>((resolve) =>
-        child.on('exit', (code) => resolve({ code, out, ms: Date.now() - started, path: join(dir, `rank${rank}-${port}.safetensors`) })),
+        child.on('exit', (code) => {
+          if (rank === 0 && code !== 0) for (const other of children.slice(1)) other.kill('SIGKILL');
+          resolve({ code, out, ms: Date.now() - started, path: join(dir, `rank${rank}-${port}.safetensors`) });
+        }),
       );
     }),
   );
@@ -85,6 +93,17 @@ describe.skipIf(!available)('distributed training (Gloo, loopback)', () => {
     expect(survivor!.out).toMatch(/E_DISTRIBUTED/);
     expect(survivor!.out).toMatch(/rank 0 of 2/);
     expect(survivor!.ms).toBeLessThan(60_000);
+  }, 120_000);
+
+  it("a rank that stalls ends the other rank's fit with E_DISTRIBUTED after the timeout", async () => {
+    const [survivor] = await ranks(2, { ...FIT, steps: 400 }, (rank): Record<string, string> => ({
+      DISTRIBUTED_TIMEOUT: '3000',
+      ...(rank === 1 && { STALL_AFTER_STEP: '3' }),
+    }));
+    expect(survivor!.code).not.toBe(0);
+    expect(survivor!.out).toMatch(/E_DISTRIBUTED/);
+    expect(survivor!.out).toMatch(/3000 ms timeout/);
+    expect(survivor!.ms).toBeLessThan(45_000);
   }, 120_000);
 
   it('a master that never answers is named, after the timeout', async () => {
