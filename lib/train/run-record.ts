@@ -41,7 +41,7 @@ export function lockedOptions(request: AddonFitRequest, validation: ResolvedVali
     data: fingerprint([r.offsets, r.items]),
     steps: r.maxSteps > 0 ? r.maxSteps : null,
     epochs: r.maxSteps > 0 ? null : r.epochs,
-    batchSize: r.batchSize,
+    batchSize: r.batchSize * r.worldSize, // the whole batch: a run resumes exactly on any number of ranks that divides it
     accumulate: r.accumSteps,
     lr: r.lr,
     warmupSteps: r.warmupSteps,

@@ -48,8 +48,8 @@ auto collective(const DistributedOptions& o, const char* what, F&& run) -> declt
     std::string message = e.what();
     if (const auto cut = message.find("\nException raised from"); cut != std::string::npos) message.resize(cut);  // c10's C++ trace
     throw Error(ErrorCode::Distributed, "distributed training, rank " + std::to_string(o.rank) + " of " + std::to_string(o.worldSize) +
-                                            ": " + what + " failed (another rank stopped, stalled past the " +
-                                            std::to_string(o.timeoutMs) + " ms timeout, or is unreachable): " + message);
+                                            ": " + what + " failed (another rank stopped, stalled past the " + std::to_string(o.timeoutMs) +
+                                            " ms timeout, or is unreachable): " + message);
   }
 }
 
@@ -78,7 +78,8 @@ DataParallel::DataParallel(const DistributedOptions& o) : options_(o), group_(st
     options->devices = {local       ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                         : interface ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
                                     : c10d::ProcessGroupGloo::createDefaultDevice()};
-    group_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, static_cast<int>(o.rank), static_cast<int>(o.worldSize), options);
+    group_->gloo =
+        c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, static_cast<int>(o.rank), static_cast<int>(o.worldSize), options);
     return 0;
   });
 }

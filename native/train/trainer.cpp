@@ -1,7 +1,8 @@
-// One optimizer step = accumSteps micro-batches on each of worldSize ranks; micro-batch m of the run
-// is batch (m / batchesPerEpoch) of epoch (m % …), so step s always sees the same data and dropout.
-// Rank r takes micro-batches (s·accumSteps + a)·worldSize + r: together the ranks see what one
-// process sees with worldSize× the batch (train/data_parallel.h).
+// One optimizer step = accumSteps micro-batches; micro-batch m of the run is batch
+// (m / batchesPerEpoch) of epoch (m % …), so step s always sees the same data and dropout. With
+// worldSize ranks a micro-batch holds worldSize × batchSize sequences and rank r takes rows
+// [r·batchSize, (r+1)·batchSize) of it: together the ranks train exactly what one process with the
+// whole batch trains (train/data_parallel.h).
 // train() reads top to bottom: set-up (what trains, the run, the schedule), the step, the report.
 #include "train/trainer.h"
 
@@ -62,7 +63,7 @@ SoftmaxItems softmaxItems(const TransformerRec& net, const std::vector<int32_t>&
 SamplerOptions samplerOptions(const Recommender& model, const FitRequest& r) {
   SamplerOptions o;
   o.maxLen = model.config.maxLen;
-  o.batchSize = r.batchSize;
+  o.batchSize = r.batchSize * std::max<int64_t>(1, r.worldSize);  // the whole micro-batch; each rank takes its rows
   o.causal = model.config.causal;
   o.maskProb = r.maskProb;
   o.maskToken = model.net->maskToken();
@@ -126,8 +127,18 @@ struct FitSetup {
   std::optional<ContrastiveOptions> contrastive;  // CL4SRec's auxiliary InfoNCE (FitRequest.contrastiveWeight > 0)
   std::optional<TaskLossOptions> tasks;           // the task heads' losses (pointwise / attribute weight > 0)
   std::unique_ptr<DataParallel> parallel;         // FitRequest.worldSize > 1: the other ranks
-  int64_t worldSize = 1, perStep = 1;             // micro-batches per optimizer step over all ranks
+  int64_t worldSize = 1;
 };
+
+// Rank `rank`'s rows of a micro-batch: [rank·B, (rank+1)·B), fewer or none in an epoch's last, short batch.
+Batch rankRows(Batch whole, int64_t rank, int64_t B) {
+  const int64_t rows = whole.inputs.size(0), begin = std::min(rows, rank * B), n = std::min(rows, begin + B) - begin;
+  whole.inputs = whole.inputs.narrow(0, begin, n);
+  whole.targets = whole.targets.narrow(0, begin, n);
+  if (whole.targetRatings.defined()) whole.targetRatings = whole.targetRatings.narrow(0, begin, n);
+  whole.users = std::vector<int32_t>(whole.users.begin() + begin, whole.users.begin() + begin + n);
+  return whole;
+}
 
 // Multi-task training: the weights checked against the model's heads and the data's labels.
 std::optional<TaskLossOptions> taskLossOptions(const Recommender& model, const FitRequest& r, const Interactions& data) {
@@ -167,9 +178,8 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
     throw Error(ErrorCode::InvalidData, "no user has enough interactions to train on (causal mode needs >= 2)");
   s.perEpoch = s.sampler->batchesPerEpoch();
   s.worldSize = std::max<int64_t>(1, r.worldSize);
-  s.perStep = r.accumSteps * s.worldSize;
-  s.totalSteps = r.maxSteps > 0 ? r.maxSteps : (r.epochs * s.perEpoch + s.perStep - 1) / s.perStep;
-  s.stopStep = r.untilEpoch > 0 ? std::min(s.totalSteps, (r.untilEpoch * s.perEpoch + s.perStep - 1) / s.perStep) : s.totalSteps;
+  s.totalSteps = r.maxSteps > 0 ? r.maxSteps : (r.epochs * s.perEpoch + r.accumSteps - 1) / r.accumSteps;
+  s.stopStep = r.untilEpoch > 0 ? std::min(s.totalSteps, (r.untilEpoch * s.perEpoch + r.accumSteps - 1) / r.accumSteps) : s.totalSteps;
   s.schedule = LrSchedule{r.lr, r.warmupSteps, s.totalSteps, decayOf(r.decay), r.minLrRatio};
   // What this fit trains (the base minus frozen parameters, or one adapter), with everything else
   // requires_grad false until the fit ends, so frozen tensors get neither gradients nor moments.
@@ -293,8 +303,16 @@ std::optional<StepLoss> accumulate(Recommender& model, const FitRequest& r, FitS
   StepLoss stepLoss;
   for (int64_t a = 0; a < r.accumSteps; ++a) {
     if (cancelled()) return std::nullopt;
-    const int64_t micro = (step * r.accumSteps + a) * s.worldSize + r.rank;
+    const int64_t micro = step * r.accumSteps + a;
     Batch batch = s.sampler->batch(micro / s.perEpoch, micro % s.perEpoch);
+    if (s.parallel) {
+      batch = rankRows(std::move(batch), r.rank, r.batchSize);
+      if (batch.inputs.size(0) == 0) {  // no rows for this rank in an epoch's short last batch: it still joins the sum, weighing 0
+        const std::vector<double> all = s.parallel->sum({0.0, 0.0});
+        stepLoss.main += all[1] / all[0] / static_cast<double>(r.accumSteps);
+        continue;
+      }
+    }
     model.reseed(step, a * s.worldSize + r.rank);
     torch::Tensor inputs = batch.inputs.to(model.device);    // (B, L)
     torch::Tensor targets = batch.targets.to(model.device);  // (B, L)
@@ -357,7 +375,7 @@ struct Reporter {
     FitProgress p;
     p.step = step;
     p.totalSteps = s.totalSteps;
-    p.epoch = (step * s.perStep) / s.perEpoch;
+    p.epoch = (step * r.accumSteps) / s.perEpoch;
     p.loss = loss.main;
     p.contrastiveLoss = loss.contrastive;
     p.pointwiseLoss = loss.pointwise;

@@ -15,7 +15,8 @@ import { ARCH, DATA } from './fixtures/distributed-world.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'distributed-fit.ts');
 const dir = tempDir('distributed');
-const FIT = { steps: 8, batchSize: 16, lr: 3e-3, schedule: 'constant', clipNorm: 0, progressEvery: 1 };
+// 96 users in batches of 2 × 20: every third batch is 16 sequences, all rank 0's (rank 1 takes part with none)
+const FIT = { steps: 8, batchSize: 20, lr: 3e-3, schedule: 'constant', clipNorm: 0, progressEvery: 1 };
 const available = versions().distributed;
 if (!available) console.log('distributed tests skipped: this build has no Gloo (apt install libgloo-dev, then npm run build:native)');
 
@@ -54,6 +55,28 @@ async function tensors(path: string): Promise<Map<string, Float32Array>> {
   return new Map(file.tensors.filter((t) => t.dtype === 'F32').map((t) => [t.name, new Float32Array(t.data.slice().buffer, 0, t.data.byteLength / 4)]));
 }
 
+/**
+ * ‖θ_ranks − θ_alone‖ / ‖θ_alone‖ over the model's parameters, after checking that the two ranks hold the same
+ * tensors. The ranks sum the same gradients in another order, and a few entries are pure rounding noise (a key
+ * bias: attention ignores it, so its gradient is ~1e-13 and Adam turns that noise into lr-sized steps), so the
+ * comparison is of the whole parameter vector.
+ */
+async function relativeDistance(rank0: Map<string, Float32Array>, alone: Map<string, Float32Array>, rank1: Map<string, Float32Array>) {
+  expect([...rank0.keys()].sort()).toEqual([...alone.keys()].sort());
+  let diff2 = 0;
+  let norm2 = 0;
+  for (const [name, want] of alone) {
+    const got = rank0.get(name)!;
+    expect(rank1.get(name)).toEqual(got); // the ranks never drift apart
+    if (!name.startsWith('model.')) continue;
+    for (let i = 0; i < want.length; i++) {
+      diff2 += (got[i]! - want[i]!) ** 2;
+      norm2 += want[i]! ** 2;
+    }
+  }
+  return Math.sqrt(diff2 / norm2);
+}
+
 describe.skipIf(!available)('distributed training (Gloo, loopback)', () => {
   it('two ranks with batch B train the same model as one process with batch 2B, and hold the same parameters', async () => {
     const [zero, one] = await ranks(2, FIT);
@@ -64,24 +87,34 @@ describe.skipIf(!available)('distributed training (Gloo, loopback)', () => {
     const path = join(dir, 'alone.safetensors');
     await alone.save(path);
     const [a, r0, r1] = await Promise.all([tensors(path), tensors(zero!.path), tensors(one!.path)]);
-    expect([...r0.keys()].sort()).toEqual([...a.keys()].sort());
-    // ‖θ_ranks − θ_alone‖ / ‖θ_alone‖ over the model's parameters: the two sum the same gradients in another
-    // order, and a few entries are pure rounding noise (a key bias: attention ignores it, so its gradient is ~1e-13
-    // and Adam turns that noise into lr-sized steps), so the comparison is of the whole parameter vector.
-    let diff2 = 0;
-    let norm2 = 0;
-    for (const [name, want] of a) {
-      const got = r0.get(name)!;
-      expect(r1.get(name)).toEqual(got); // the ranks never drift apart
-      if (!name.startsWith('model.')) continue;
-      for (let i = 0; i < want.length; i++) {
-        diff2 += (got[i]! - want[i]!) ** 2;
-        norm2 += want[i]! ** 2;
-      }
-    }
-    expect(Math.sqrt(diff2 / norm2)).toBeLessThan(1e-6);
+    expect(await relativeDistance(r0, a, r1)).toBeLessThan(1e-6);
     const losses = JSON.parse(zero!.out.trim().split('\n').at(-1)!).losses as number[];
     losses.forEach((l, i) => expect(Math.abs(l - summary.losses[i]!)).toBeLessThan(1e-5 * Math.abs(summary.losses[i]!))); // the global mean loss
+  }, 120_000);
+
+  it('resume: a run interrupted in one process with batch 2B ends on two ranks with batch B exactly as the uninterrupted run', async () => {
+    const whole = { ...FIT, batchSize: 2 * FIT.batchSize };
+    await using full = await SASRec.create(ARCH);
+    await full.fit(DATA, whole as never);
+    const fullPath = join(dir, 'full.safetensors');
+    await full.save(fullPath);
+    await using first = await SASRec.create(ARCH);
+    const controller = new AbortController();
+    const stopped = await first
+      .fit(DATA, { ...whole, signal: controller.signal, onProgress: (p: { step: number }) => void (p.step >= 3 && controller.abort()) } as never)
+      .then(
+        () => undefined,
+        (e: unknown) => (e as SeqrecError).code,
+      );
+    expect(stopped).toBe('E_ABORTED');
+    expect(first.info().trainStep).toBeLessThan(FIT.steps);
+    const paused = join(dir, 'paused.safetensors');
+    await first.save(paused);
+    const [zero, one] = await ranks(2, { ...FIT, resume: true }, () => ({ RESUME_FROM: paused }));
+    expect(zero!.code, zero!.out).toBe(0);
+    expect(one!.code, one!.out).toBe(0);
+    const [a, r0, r1] = await Promise.all([tensors(fullPath), tensors(zero!.path), tensors(one!.path)]);
+    expect(await relativeDistance(r0, a, r1)).toBeLessThan(1e-6);
   }, 120_000);
 
   it("a rank that dies ends the other rank's fit with E_DISTRIBUTED within the timeout", async () => {
