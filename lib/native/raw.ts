@@ -147,6 +147,8 @@ export interface AddonFitRequest {
   distributedTimeoutMs: number;
   /** distributed: one blocking all-reduce per parameter instead of buckets (for the benchmark) */
   naiveReduce: boolean;
+  /** distributed: gradient bucket size after the first (which is at most 1 MiB) */
+  bucketBytes: number;
   /** weight of the pointwise head's loss; 0 = off */
   pointwiseWeight: number;
   /** "like" head: an event is liked when its rating is >= this */

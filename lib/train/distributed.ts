@@ -24,11 +24,21 @@ export interface DistributedOptions {
   timeout?: number;
   /** (bool) one blocking all-reduce per parameter after backward instead of buckets (the benchmark's comparison). Default false. */
   naiveReduce?: boolean;
+  /** (int) bytes of gradient per bucket after the first, which is at most 1 MiB (PyTorch's bucket_cap_mb). Default 25 MiB. */
+  bucketBytes?: number;
 }
 
-type DistributedRequest = Pick<AddonFitRequest, 'rank' | 'worldSize' | 'masterAddr' | 'masterPort' | 'distributedTimeoutMs' | 'naiveReduce'>;
+type DistributedRequest = Pick<AddonFitRequest, 'rank' | 'worldSize' | 'masterAddr' | 'masterPort' | 'distributedTimeoutMs' | 'naiveReduce' | 'bucketBytes'>;
 
-const ALONE: DistributedRequest = { rank: 0, worldSize: 1, masterAddr: '127.0.0.1', masterPort: 29500, distributedTimeoutMs: 60_000, naiveReduce: false };
+const ALONE: DistributedRequest = {
+  rank: 0,
+  worldSize: 1,
+  masterAddr: '127.0.0.1',
+  masterPort: 29500,
+  distributedTimeoutMs: 60_000,
+  naiveReduce: false,
+  bucketBytes: 25 << 20,
+};
 
 /** An environment variable as an integer, or undefined when unset; `field` names it in errors. */
 function fromEnv(env: NodeJS.ProcessEnv, name: string): number | string | undefined {
@@ -41,7 +51,7 @@ function fromEnv(env: NodeJS.ProcessEnv, name: string): number | string | undefi
 export function resolveDistributed(value: unknown, env: NodeJS.ProcessEnv = process.env): DistributedRequest {
   if (value === undefined || value === false) return ALONE;
   const o = (value === true ? {} : optionsObject('options.distributed', value)) as DistributedOptions;
-  noUnknownKeys('options.distributed', o, ['rank', 'worldSize', 'masterAddr', 'masterPort', 'timeout', 'naiveReduce']);
+  noUnknownKeys('options.distributed', o, ['rank', 'worldSize', 'masterAddr', 'masterPort', 'timeout', 'naiveReduce', 'bucketBytes']);
   const worldSize = integer('options.distributed.worldSize ($WORLD_SIZE)', o.worldSize ?? fromEnv(env, 'WORLD_SIZE'), 1, 1 << 16);
   const rank = integer('options.distributed.rank ($RANK)', o.rank ?? fromEnv(env, 'RANK'), 0, worldSize - 1);
   const masterAddr = o.masterAddr ?? env.MASTER_ADDR ?? '127.0.0.1';
@@ -54,5 +64,6 @@ export function resolveDistributed(value: unknown, env: NodeJS.ProcessEnv = proc
     masterPort: integer('options.distributed.masterPort ($MASTER_PORT)', o.masterPort ?? fromEnv(env, 'MASTER_PORT') ?? 29500, 1, 65535),
     distributedTimeoutMs: integer('options.distributed.timeout', o.timeout ?? 60_000, 1, 2 ** 31 - 1),
     naiveReduce: boolean('options.distributed.naiveReduce', o.naiveReduce ?? false),
+    bucketBytes: integer('options.distributed.bucketBytes', o.bucketBytes ?? 25 << 20, 1, 2 ** 40),
   };
 }

@@ -1,5 +1,6 @@
 #include "train/data_parallel.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <utility>
@@ -16,7 +17,6 @@ namespace seqrec {
 namespace {
 
 constexpr int64_t kFirstBucketBytes = int64_t{1} << 20;  // PyTorch's reducer: a small first bucket starts the traffic early
-constexpr int64_t kBucketBytes = int64_t{25} << 20;      // then up to 25 MiB per all-reduce
 
 }  // namespace
 
@@ -33,6 +33,7 @@ bool distributedAvailable() {
 struct DataParallel::Group {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;  // buckets sent this step, not yet waited for
 };
 
 namespace {
@@ -59,8 +60,8 @@ DataParallel::DataParallel(const DistributedOptions& o) : options_(o), group_(st
   if (o.worldSize < 2 || o.rank < 0 || o.rank >= o.worldSize)
     throw Error(ErrorCode::InvalidOption, "distributed: rank must be in [0, worldSize) with worldSize >= 2, got rank " +
                                               std::to_string(o.rank) + " of " + std::to_string(o.worldSize));
-  if (o.masterPort < 1 || o.masterPort > 65535 || o.timeoutMs < 1)
-    throw Error(ErrorCode::InvalidOption, "distributed: masterPort must be in [1, 65535] and timeout positive");
+  if (o.masterPort < 1 || o.masterPort > 65535 || o.timeoutMs < 1 || o.bucketBytes < 1)
+    throw Error(ErrorCode::InvalidOption, "distributed: masterPort must be in [1, 65535], timeout and bucketBytes positive");
   const auto timeout = std::chrono::milliseconds(o.timeoutMs);
   collective(o, ("meeting the master at " + o.masterAddr + ":" + std::to_string(o.masterPort)).c_str(), [&] {
     c10d::TCPStoreOptions store;
@@ -84,7 +85,16 @@ DataParallel::DataParallel(const DistributedOptions& o) : options_(o), group_(st
   });
 }
 
-DataParallel::~DataParallel() = default;
+DataParallel::~DataParallel() {
+  for (size_t i = 0; i < hooks_.size(); ++i) parameters_[i].remove_hook(hooks_[i]);
+  if (group_)
+    for (auto& work : group_->works) {
+      try {
+        work->wait();  // a step that failed part-way: let the sends in flight end before their buffers go
+      } catch (...) {
+      }
+    }
+}
 
 void DataParallel::broadcast(const std::vector<torch::Tensor>& tensors) {
   collective(options_, "broadcasting rank 0's parameters", [&] {
@@ -106,53 +116,104 @@ std::vector<double> DataParallel::sum(const std::vector<double>& values) {
   });
 }
 
-void DataParallel::reduceGradients(const std::vector<torch::Tensor>& parameters, double scale) {
+void DataParallel::watch(const std::vector<torch::Tensor>& parameters) {
+  parameters_ = parameters;
+  place_.assign(parameters.size(), {0, 0});
+  int64_t bytes = 0, limit = std::min(kFirstBucketBytes, options_.bucketBytes);
+  for (size_t i = parameters.size(); i-- > 0;) {  // reverse order: the last layers' gradients are ready first
+    const torch::Tensor& p = parameters[i];
+    const auto size = static_cast<int64_t>(p.nbytes());
+    if (buckets_.empty() || (!buckets_.back().members.empty() &&
+                             (bytes + size > limit || p.scalar_type() != parameters_[buckets_.back().members.front()].scalar_type()))) {
+      if (!buckets_.empty()) limit = options_.bucketBytes;
+      buckets_.emplace_back();
+      bytes = 0;
+    }
+    place_[i] = {buckets_.size() - 1, bytes / static_cast<int64_t>(p.element_size())};
+    buckets_.back().members.push_back(i);
+    bytes += size;
+  }
+  for (auto& bucket : buckets_) {
+    int64_t numel = 0;
+    for (size_t i : bucket.members) numel += parameters_[i].numel();
+    bucket.flat = torch::empty({numel}, parameters_[bucket.members.front()].options().requires_grad(false));  // (Σ numel)
+  }
+  if (options_.naiveReduce) return;  // the comparison: nothing overlaps, one all-reduce per parameter afterwards
+  for (size_t i = 0; i < parameters_.size(); ++i)
+    hooks_.push_back(parameters_[i].register_hook([this, i](const torch::Tensor& grad) { onGradient(i, grad); }));
+}
+
+void DataParallel::armBackward() {
+  armed_ = true;
+}
+
+// Called by autograd with this backward's gradient of parameter i, before it joins .grad: the final
+// gradient is .grad (earlier micro-batches of the step) + grad.
+void DataParallel::onGradient(size_t i, const torch::Tensor& grad) {
+  if (!armed_) return;
+  torch::NoGradGuard noGrad;
+  const auto [b, offset] = place_[i];
+  Bucket& bucket = buckets_[b];
+  torch::Tensor slot = bucket.flat.narrow(0, offset, grad.numel()).view_as(grad);
+  const torch::Tensor& earlier = parameters_[i].grad();
+  if (earlier.defined())
+    torch::add_out(slot, earlier, grad);
+  else
+    slot.copy_(grad);
+  if (++bucket.ready == bucket.members.size()) launchReady();
+}
+
+void DataParallel::launchReady() {
+  while (launchedUpTo_ < buckets_.size() && buckets_[launchedUpTo_].ready == buckets_[launchedUpTo_].members.size())
+    launch(buckets_[launchedUpTo_++]);
+}
+
+void DataParallel::launch(Bucket& bucket) {
+  std::vector<at::Tensor> one{bucket.flat};
+  group_->works.push_back(group_->gloo->allreduce(one));
+}
+
+void DataParallel::finishGradients() {
   collective(options_, "averaging gradients", [&] {
     torch::NoGradGuard noGrad;
-    std::vector<torch::Tensor> grads;  // reverse order: the last layers' gradients are ready first
-    for (auto it = parameters.rbegin(); it != parameters.rend(); ++it) {
-      torch::Tensor p = *it;
-      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);  // every rank sends the same layout
-      grads.push_back(p.grad());
-    }
+    armed_ = false;
     if (options_.naiveReduce) {
-      for (auto& g : grads) {
-        std::vector<at::Tensor> one{g};
+      for (auto& p : parameters_) {
+        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+        std::vector<at::Tensor> one{p.grad()};
         group_->gloo->allreduce(one)->wait();
-        g.mul_(scale);
       }
       return 0;
     }
-    std::vector<std::vector<torch::Tensor>> buckets(1);
-    int64_t bytes = 0, limit = kFirstBucketBytes;
-    for (const auto& g : grads) {
-      const auto size = static_cast<int64_t>(g.nbytes());
-      if (!buckets.back().empty() && (bytes + size > limit || g.scalar_type() != buckets.back().front().scalar_type())) {
-        buckets.emplace_back();
-        bytes = 0;
-        limit = kBucketBytes;
+    // Buckets not sent yet: some parameter's hook did not run (this rank had no rows, or the parameter no
+    // gradient this step); after backward .grad is each member's whole gradient, so that is what goes.
+    for (size_t b = launchedUpTo_; b < buckets_.size(); ++b) {
+      Bucket& bucket = buckets_[b];
+      if (bucket.ready < bucket.members.size())
+        for (size_t i : bucket.members) {
+          const torch::Tensor& g = parameters_[i].grad();
+          torch::Tensor slot = bucket.flat.narrow(0, place_[i].second, parameters_[i].numel());
+          if (g.defined())
+            slot.copy_(g.reshape({-1}));
+          else
+            slot.zero_();
+        }
+      bucket.ready = bucket.members.size();
+    }
+    launchReady();
+    for (auto& work : group_->works) work->wait();
+    group_->works.clear();
+    for (auto& bucket : buckets_)
+      for (size_t i : bucket.members) {
+        torch::Tensor p = parameters_[i];
+        torch::Tensor sum = bucket.flat.narrow(0, place_[i].second, p.numel()).view_as(p);
+        if (p.grad().defined())
+          p.mutable_grad().copy_(sum);
+        else
+          p.mutable_grad() = sum.clone();
       }
-      buckets.back().push_back(g);
-      bytes += size;
-    }
-    std::vector<std::vector<at::Tensor>> flats;  // one flat tensor per bucket, alive until its work is done
-    std::vector<c10::intrusive_ptr<c10d::Work>> works;
-    flats.reserve(buckets.size());
-    for (const auto& bucket : buckets) {
-      std::vector<torch::Tensor> pieces;
-      for (const auto& g : bucket) pieces.push_back(g.reshape({-1}));
-      flats.push_back({torch::cat(pieces)});
-      works.push_back(group_->gloo->allreduce(flats.back()));  // launched now, waited below
-    }
-    for (size_t b = 0; b < buckets.size(); ++b) {
-      works[b]->wait();
-      torch::Tensor flat = flats[b][0].mul_(scale);
-      int64_t offset = 0;
-      for (auto& g : buckets[b]) {
-        g.copy_(flat.narrow(0, offset, g.numel()).view_as(g));
-        offset += g.numel();
-      }
-    }
+    launchedUpTo_ = 0;  // the next step starts with nothing sent
+    for (auto& bucket : buckets_) bucket.ready = 0;
     return 0;
   });
 }
@@ -170,7 +231,9 @@ void DataParallel::broadcast(const std::vector<torch::Tensor>&) {}
 std::vector<double> DataParallel::sum(const std::vector<double>& values) {
   return values;
 }
-void DataParallel::reduceGradients(const std::vector<torch::Tensor>&, double) {}
+void DataParallel::watch(const std::vector<torch::Tensor>&) {}
+void DataParallel::armBackward() {}
+void DataParallel::finishGradients() {}
 
 #endif
 

@@ -1,10 +1,12 @@
 // Data-parallel training across processes on PyTorch's own distributed layer (c10d): ranks meet
 // through a TCPStore at the master's address, form a Gloo process group (CPU tensors), start from
-// rank 0's parameters, and after each step's backward average their gradients, so every rank takes
-// the same optimizer step and the parameters stay identical without ever being sent again.
-// Gradients travel in buckets as PyTorch's reducer packs them: parameters in reverse order (the
-// order backward produces them), the first bucket up to 1 MiB, the rest up to 25 MiB, each bucket
-// one flat all-reduce, all buckets launched before the first is waited on. Every collective carries
+// rank 0's parameters, and sum their gradients every step (each rank's loss already weighted by its
+// share of the step's targets), so every rank takes the same optimizer step and the parameters stay
+// identical without ever being sent again. Gradients travel in buckets as PyTorch's reducer packs
+// them: parameters in reverse order (the order backward produces them), the first bucket up to
+// 1 MiB, the rest up to 25 MiB, each bucket one flat all-reduce, sent from a gradient hook during
+// the step's last backward as soon as all its gradients exist (in bucket order: every rank must
+// issue them alike), so the sending overlaps the rest of the backward. Every collective carries
 // the group's timeout, so a rank that dies or stalls ends the others' fits with E_DISTRIBUTED
 // instead of a hang. Built where Gloo's headers are (Debian's libgloo-dev; the symbols are
 // LibTorch's own); elsewhere a distributed fit is refused with that reason.
@@ -23,7 +25,8 @@ struct DistributedOptions {
   std::string masterAddr = "127.0.0.1";
   int64_t masterPort = 29500;
   int64_t timeoutMs = 60000;
-  bool naiveReduce = false;  // one blocking all-reduce per parameter (the comparison the benchmark runs)
+  bool naiveReduce = false;                 // one blocking all-reduce per parameter (the comparison the benchmark runs)
+  int64_t bucketBytes = int64_t{25} << 20;  // buckets after the first (PyTorch's bucket_cap_mb); the first is at most 1 MiB
 };
 
 class DataParallel {
@@ -42,13 +45,36 @@ class DataParallel {
   void broadcast(const std::vector<torch::Tensor>& tensors);
   // Σ over ranks of each value (small control values: target counts, losses).
   std::vector<double> sum(const std::vector<double>& values);
-  // grad ← Σ_ranks grad · scale for each parameter (an undefined grad counts as zeros and becomes them).
-  void reduceGradients(const std::vector<torch::Tensor>& parameters, double scale);
+
+  // The parameters whose gradients are averaged, the same list in the same order on every rank: packs
+  // them into buckets and hooks each one, so the last backward of a step can send a bucket as soon as
+  // its gradients exist. The hooks go when this object does.
+  void watch(const std::vector<torch::Tensor>& parameters);
+  // The next backward is a step's last: its gradients are final once it ends, so buckets go out during it.
+  void armBackward();
+  // After that backward: send what has not gone yet (in bucket order), wait for every bucket, and leave
+  // grad = Σ_ranks grad for every watched parameter (an undefined one counts as zeros).
+  void finishGradients();
 
  private:
   struct Group;
+  struct Bucket {
+    std::vector<size_t> members;  // indexes into parameters_
+    torch::Tensor flat;           // (Σ numel) the members' gradients, as sent
+    size_t ready = 0;             // members whose gradient is in flat this backward
+  };
+  void onGradient(size_t parameter, const torch::Tensor& grad);
+  void launchReady();  // every ready bucket from launchedUpTo_ on, in order (all ranks send them in one order)
+  void launch(Bucket& bucket);
+
   DistributedOptions options_;
   std::unique_ptr<Group> group_;
+  std::vector<torch::Tensor> parameters_;
+  std::vector<std::pair<size_t, int64_t>> place_;  // per parameter: its bucket and offset in it
+  std::vector<Bucket> buckets_;
+  std::vector<unsigned> hooks_;  // hook handles, by parameter
+  size_t launchedUpTo_ = 0;
+  bool armed_ = false;
 };
 
 // Whether this build can train across processes (Gloo's headers were found at build time).

@@ -241,7 +241,7 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
                   "fit: distributed training (worldSize > 1) trains the next-item objective alone for now: no fairness groups, contrastive "
                   "loss or task heads");
     s.parallel = std::make_unique<DataParallel>(
-        DistributedOptions{r.rank, s.worldSize, r.masterAddr, r.masterPort, r.distributedTimeoutMs, r.naiveReduce});
+        DistributedOptions{r.rank, s.worldSize, r.masterAddr, r.masterPort, r.distributedTimeoutMs, r.naiveReduce, r.bucketBytes});
     std::vector<torch::Tensor> start;  // everything a rank computes with, as rank 0 has it
     for (const auto& t : model.net->parameters()) start.push_back(t.detach());
     for (const auto& t : model.net->buffers()) start.push_back(t);
@@ -249,13 +249,6 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
     s.parallel->broadcast(start);
   }
   return s;
-}
-
-// What the ranks average: every tensor this fit trains, in the same order on every rank.
-std::vector<torch::Tensor> parallelParameters(const FitSetup& s) {
-  std::vector<torch::Tensor> out;
-  for (const auto& item : s.scope.trainable) out.push_back(item.value());
-  return out;
 }
 
 // With FitRequest.profile: the wall time since the last lap goes to one phase of StepProfile. On CUDA
@@ -356,6 +349,7 @@ std::optional<StepLoss> accumulate(Recommender& model, const FitRequest& r, FitS
       meanLoss = all[1] / all[0];
       loss = loss * (targetCount / all[0]);
     }
+    if (s.parallel && a == r.accumSteps - 1) s.parallel->armBackward();  // this backward's gradients are the step's
     (loss / static_cast<double>(r.accumSteps)).backward();
     stepLoss.main += meanLoss / static_cast<double>(r.accumSteps);
     sequences += inputs.size(0);
@@ -409,6 +403,11 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
   Interactions data{std::move(r.offsets), std::move(r.items), std::move(r.ratings)};
   FitSetup s = setUp(model, run, r, data);
   RequiresGradScope requiresGrad(model, s.scope);
+  if (s.parallel) {  // what the ranks average: every tensor this fit trains (now requiring grad), in one order on every rank
+    std::vector<torch::Tensor> trained;
+    for (const auto& item : s.scope.trainable) trained.push_back(item.value());
+    s.parallel->watch(trained);
+  }
   FitResult result;
   describeParameters(run.optimizer().groups(), s.scope, result);
   result.totalSteps = s.totalSteps;
@@ -430,7 +429,7 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
       result.aborted = true;
       break;
     }
-    if (s.parallel) s.parallel->reduceGradients(parallelParameters(s), 1.0);  // Σ_r N_r·g_r / ΣN: every rank the same
+    if (s.parallel) s.parallel->finishGradients();  // Σ_r N_r·g_r / ΣN: every rank the same
     const double gradNorm = clipGradNorm(optimizer.groups(), r.clipNorm);
     const bool finiteLoss =
         std::isfinite(loss->main) && std::isfinite(loss->contrastive) && std::isfinite(loss->pointwise) && std::isfinite(loss->attributes);

@@ -40,6 +40,7 @@ export function rawFitRequest(offsets: Int32Array, items: Int32Array, overrides:
     masterPort: 29500,
     distributedTimeoutMs: 60_000,
     naiveReduce: false,
+    bucketBytes: 25 << 20,
     gbceT: 0,
     contrastiveWeight: 0,
     contrastiveTemperature: 1,
