@@ -25,11 +25,13 @@ if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 
 echo "seqrec: CUDA build check: the addon against .torch-cuda's LibTorch with nvcc from $cuda_root"
 TORCH_CUDA_ARCH_LIST="8.0;9.0" cmake -S . -B build/cuda "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DTorch_DIR="$torch_dir" -DCUDA_TOOLKIT_ROOT_DIR="$cuda_root" -DCUDAToolkit_ROOT="$cuda_root" \
+  -DTorch_DIR="$torch_dir" -DCUDA_TOOLKIT_ROOT_DIR="$cuda_root" -DCUDAToolkit_ROOT="$cuda_root" -DSEQREC_NCCL_INCLUDE="$PWD/.torch-cuda/nvidia/nccl/include" \
   -DCMAKE_LIBRARY_PATH="$libs/lib" -DCMAKE_CXX_FLAGS="-I$libs/include" \
   -DNODE_INCLUDE_DIR="$PWD/node_modules/node-api-headers/include" -DNODE_ADDON_API_DIR="$PWD/node_modules/node-addon-api" >build/cuda-configure.log 2>&1 \
   || { cat build/cuda-configure.log; echo "seqrec: CUDA build check: configure failed"; exit 1; }
 grep -q SEQREC_WITH_CUDA build/cuda/CMakeFiles/seqrec.dir/flags.make build/cuda/build.ninja 2>/dev/null \
   || { echo "seqrec: CUDA build check: the CUDA LibTorch did not turn SEQREC_WITH_CUDA on"; exit 1; }
 cmake --build build/cuda --parallel "$(nproc)"
-echo "seqrec: CUDA build check passed: build/cuda/Release/seqrec.node (LibTorch CUDA, SEQREC_WITH_CUDA)"
+nccl="without NCCL (no nccl.h)"
+if grep -q SEQREC_WITH_NCCL build/cuda/CMakeFiles/seqrec.dir/flags.make build/cuda/build.ninja 2>/dev/null; then nccl="with NCCL"; fi
+echo "seqrec: CUDA build check passed: build/cuda/Release/seqrec.node (LibTorch CUDA, SEQREC_WITH_CUDA, $nccl)"

@@ -46,6 +46,10 @@ if command -v nvcc >/dev/null 2>&1; then
       nvidia-cublas==13.1.1.3 nvidia-cusparse==12.6.3.3 nvidia-cusolver==12.0.4.66 nvidia-curand==10.4.0.35 \
       nvidia-cufft==12.0.0.61 nvidia-cuda-nvrtc==13.0.88
   fi
+  if [ ! -f .torch-cuda/nvidia/nccl/include/nccl.h ]; then  # NCCL's header, for distributed training's CUDA path
+    .venv/bin/pip install --quiet --retries 1 --timeout 20 --no-deps --upgrade --target .torch-cuda-nccl nvidia-nccl-cu13==2.30.7
+    mkdir -p .torch-cuda/nvidia && rm -rf .torch-cuda/nvidia/nccl && mv .torch-cuda-nccl/nvidia/nccl .torch-cuda/nvidia/ && rm -rf .torch-cuda-nccl
+  fi
   # the wheels ship versioned libraries only (libnvrtc.so.13): give the linker the plain names too
   for lib in .torch-cuda/nvidia/cu13/lib/*.so.*; do
     [ -e "${lib%%.so.*}.so" ] || ln -s "$(basename "$lib")" "${lib%%.so.*}.so"

@@ -11,6 +11,10 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
+#ifdef SEQREC_WITH_NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 namespace seqrec {
 
@@ -32,7 +36,7 @@ bool distributedAvailable() {
 
 struct DataParallel::Group {
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+  c10::intrusive_ptr<c10d::Backend> backend;          // Gloo for CPU tensors, NCCL for CUDA ones
   std::vector<c10::intrusive_ptr<c10d::Work>> works;  // buckets sent this step, not yet waited for
 };
 
@@ -71,6 +75,18 @@ DataParallel::DataParallel(const DistributedOptions& o) : options_(o), group_(st
     store.waitWorkers = true;
     store.timeout = timeout;
     group_->store = c10::make_intrusive<c10d::TCPStore>(o.masterAddr, store);
+    const int rank = static_cast<int>(o.rank), size = static_cast<int>(o.worldSize);
+    if (o.device.is_cuda()) {
+#ifdef SEQREC_WITH_NCCL
+      c10::cuda::set_device(o.device.index() < 0 ? 0 : o.device.index());
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      group_->backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(group_->store, rank, size, options);
+      return 0;
+#else
+      throw Error(ErrorCode::Distributed, "distributed training on " + o.device.str() + " needs seqrec built with NCCL's headers");
+#endif
+    }
     auto options = c10d::ProcessGroupGloo::Options::create_default(timeout);
     // The address the other ranks reach this one at: loopback when the master is local, else the interface
     // GLOO_SOCKET_IFNAME names (as in PyTorch), else this machine's hostname.
@@ -79,8 +95,7 @@ DataParallel::DataParallel(const DistributedOptions& o) : options_(o), group_(st
     options->devices = {local       ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                         : interface ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
                                     : c10d::ProcessGroupGloo::createDefaultDevice()};
-    group_->gloo =
-        c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, static_cast<int>(o.rank), static_cast<int>(o.worldSize), options);
+    group_->backend = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, rank, size, options);
     return 0;
   });
 }
@@ -101,7 +116,7 @@ void DataParallel::broadcast(const std::vector<torch::Tensor>& tensors) {
     torch::NoGradGuard noGrad;
     for (const auto& t : tensors) {
       std::vector<at::Tensor> one{t.is_contiguous() ? t : t.contiguous()};
-      group_->gloo->broadcast(one)->wait();
+      group_->backend->broadcast(one)->wait();
       if (!t.is_contiguous()) t.copy_(one[0]);
     }
     return 0;
@@ -110,9 +125,10 @@ void DataParallel::broadcast(const std::vector<torch::Tensor>& tensors) {
 
 std::vector<double> DataParallel::sum(const std::vector<double>& values) {
   return collective(options_, "summing", [&] {
-    std::vector<at::Tensor> one{torch::tensor(values, torch::kDouble)};
-    group_->gloo->allreduce(one)->wait();
-    return std::vector<double>(one[0].data_ptr<double>(), one[0].data_ptr<double>() + one[0].numel());
+    std::vector<at::Tensor> one{torch::tensor(values, torch::kDouble).to(options_.device)};
+    group_->backend->allreduce(one)->wait();
+    const torch::Tensor sums = one[0].cpu();
+    return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
   });
 }
 
@@ -170,7 +186,7 @@ void DataParallel::launchReady() {
 
 void DataParallel::launch(Bucket& bucket) {
   std::vector<at::Tensor> one{bucket.flat};
-  group_->works.push_back(group_->gloo->allreduce(one));
+  group_->works.push_back(group_->backend->allreduce(one));
 }
 
 void DataParallel::finishGradients() {
@@ -181,7 +197,7 @@ void DataParallel::finishGradients() {
       for (auto& p : parameters_) {
         if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
         std::vector<at::Tensor> one{p.grad()};
-        group_->gloo->allreduce(one)->wait();
+        group_->backend->allreduce(one)->wait();
       }
       return 0;
     }

@@ -8,8 +8,9 @@
 // the step's last backward as soon as all its gradients exist (in bucket order: every rank must
 // issue them alike), so the sending overlaps the rest of the backward. Every collective carries
 // the group's timeout, so a rank that dies or stalls ends the others' fits with E_DISTRIBUTED
-// instead of a hang. Built where Gloo's headers are (Debian's libgloo-dev; the symbols are
-// LibTorch's own); elsewhere a distributed fit is refused with that reason.
+// instead of a hang. CPU models use Gloo, built where Gloo's headers are (Debian's libgloo-dev; the
+// symbols are LibTorch's own); CUDA models use NCCL, built where NCCL's headers are (the CUDA
+// build: the nvidia-nccl wheel LibTorch depends on). Elsewhere a distributed fit is refused so.
 #pragma once
 #include <torch/torch.h>
 
@@ -27,6 +28,7 @@ struct DistributedOptions {
   int64_t timeoutMs = 60000;
   bool naiveReduce = false;                 // one blocking all-reduce per parameter (the comparison the benchmark runs)
   int64_t bucketBytes = int64_t{25} << 20;  // buckets after the first (PyTorch's bucket_cap_mb); the first is at most 1 MiB
+  torch::Device device = torch::kCPU;       // the model's: CPU tensors go through Gloo, CUDA ones through NCCL
 };
 
 class DataParallel {

@@ -240,8 +240,8 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
       throw Error(ErrorCode::InvalidOption,
                   "fit: distributed training (worldSize > 1) trains the next-item objective alone for now: no fairness groups, contrastive "
                   "loss or task heads");
-    s.parallel = std::make_unique<DataParallel>(
-        DistributedOptions{r.rank, s.worldSize, r.masterAddr, r.masterPort, r.distributedTimeoutMs, r.naiveReduce, r.bucketBytes});
+    s.parallel = std::make_unique<DataParallel>(DistributedOptions{r.rank, s.worldSize, r.masterAddr, r.masterPort, r.distributedTimeoutMs,
+                                                                   r.naiveReduce, r.bucketBytes, model.device});
     std::vector<torch::Tensor> start;  // everything a rank computes with, as rank 0 has it
     for (const auto& t : model.net->parameters()) start.push_back(t.detach());
     for (const auto& t : model.net->buffers()) start.push_back(t);
