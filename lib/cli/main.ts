@@ -119,7 +119,11 @@ withData(
   .option('--text-cache <dir>', 'keep BERT text vectors here, so each title is encoded once (default: no cache)')
   .option('--add-new-items', 'with --items: add its items that have no interactions, recommendable from their text alone')
   .option('--id-dropout <p>', `share of steps an item id embedding is dropped, text models${dflt(FIT_DEFAULTS.textIdDropout)}`, float('--id-dropout'))
-  .option('--nproc <n>', 'train as n local processes (data parallel: each takes its share of every step and of the cores)', int('--nproc'))
+  .option(
+    '--nproc <n>',
+    `train as n local processes (data parallel: each takes its share of every step and of the cores)${dflt('1, this process alone')}`,
+    int('--nproc'),
+  )
   .option('--distributed', 'train as one rank of a distributed run: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from the environment; rank 0 saves')
   .action(async (o, command: Command) => {
     if (o.nproc !== undefined && o.nproc > 1) {
