@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
- * Data-parallel training speed (issue 17): sequences/s of SASRec at the ML-1M shape (d 64, L 200, 2 blocks,
- * batch 128 per process) trained by one process, and by two ranks on loopback (Gloo) with gradients averaged
- * in buckets (what fit does) and the naive way (one blocking all-reduce per parameter after backward), in
- * the same invocation. Each process gets `--threads` CPU threads (default 1: on a 2-core machine each rank
+ * Data-parallel training speed (issue 17): sequences/s of SASRec (d 64, L 200, 2 blocks, batch 128 per process)
+ * trained by one process, and by two ranks on loopback (Gloo): gradients in buckets sent during backward (what
+ * fit does), the naive way (one blocking all-reduce per parameter after backward), and the buckets with the
+ * item table's gradient sent as its touched rows (itemGradient 'rows'), all in the same invocation. Each process gets `--threads` CPU threads (default 1: on a 2-core machine each rank
  * has a core of its own). Throughput is read from fit's progress windows after --warmup steps, summed over
  * the ranks. Target: two ranks ≥ 1.7× one process.
  *
- *   node benchmarks/distributed-speed.mjs [--steps 30] [--warmup 10] [--threads 1] [--no-record]
+ *   node benchmarks/distributed-speed.mjs [--data ml1m|large] [--steps 30] [--warmup 10] [--threads 1] [--no-record]
  *
- * Data: the ML-1M SASRec file when ../shared/data has it, else a synthetic set of the same shape.
+ * --data ml1m: the ML-1M SASRec file (full-softmax CE), else a synthetic set of its shape; --data large: a
+ * synthetic 200,000-item catalogue trained with BCE (one negative), where a step touches few item rows.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,8 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '10' },
     threads: { type: 'string', default: '1' },
     naive: { type: 'boolean', default: false },
+    rows: { type: 'boolean', default: false },
+    data: { type: 'string', default: 'ml1m' },
     'no-record': { type: 'boolean', default: false },
   },
 });
@@ -30,21 +33,29 @@ const [steps, warmup, threads] = [Number(a.steps), Number(a.warmup), Number(a.th
 const files = ml1mFiles(DATA);
 
 async function data() {
-  if (existsSync(files.interactions)) return { name: 'ML-1M', data: await readSasrecText(files.interactions) };
+  if (a.data === 'large')
+    return {
+      name: 'synthetic, 200,000 items (6,040 users × 20–400 events), BCE with one negative',
+      data: syntheticDataset({ users: 6040, items: 200_000, seed: 1, minLength: 20, maxLength: 400 }),
+      fit: { loss: 'bce' },
+    };
+  if (existsSync(files.interactions)) return { name: 'ML-1M, full-softmax CE', data: await readSasrecText(files.interactions), fit: {} };
   return {
-    name: 'synthetic (6,040 users × 20–400 events, 3,416 items)',
+    name: 'synthetic (6,040 users × 20–400 events, 3,416 items), full-softmax CE',
     data: syntheticDataset({ users: 6040, items: 3416, seed: 1, minLength: 20, maxLength: 400 }),
+    fit: {},
   };
 }
 
 /** One process's training: sequences/s over the progress windows after the warm-up. */
 async function train(distributed) {
-  const { data: d } = await data();
+  const { data: d, fit } = await data();
   const model = await SASRec.create({ items: d.numItems, ...ML1M_MODEL, threads });
   const windows = [];
   try {
     await model.fit(d, {
       ...ML1M_FIT,
+      ...fit,
       steps: warmup + steps,
       progressEvery: 5,
       onProgress: (p) => {
@@ -60,12 +71,12 @@ async function train(distributed) {
 
 if (process.env.RANK !== undefined) {
   // a rank of a two-process run: print this rank's sequences/s
-  console.log(JSON.stringify({ sequencesPerSec: await train({ timeout: 600_000, naiveReduce: a.naive }) }));
+  console.log(JSON.stringify({ sequencesPerSec: await train({ timeout: 600_000, naiveReduce: a.naive, itemGradient: a.rows ? 'rows' : 'dense' }) }));
   process.exit(0);
 }
 
 /** Two ranks of this script; their sequences/s summed. */
-async function twoRanks(naive) {
+async function twoRanks(flag) {
   const port = String(29400 + (process.pid % 500));
   const outputs = await Promise.all(
     [0, 1].map(
@@ -73,13 +84,15 @@ async function twoRanks(naive) {
         new Promise((resolve, reject) => {
           const args = [
             import.meta.filename,
+            '--data',
+            a.data,
             '--steps',
             String(steps),
             '--warmup',
             String(warmup),
             '--threads',
             String(threads),
-            ...(naive ? ['--naive'] : []),
+            ...(flag ? [flag] : []),
           ];
           const child = spawn(process.execPath, args, {
             env: { ...process.env, RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: port },
@@ -97,10 +110,13 @@ async function twoRanks(naive) {
 const { name } = await data();
 const one = await train(undefined);
 console.log(`one process: ${one.toFixed(1)} sequences/s`);
-const bucketed = await twoRanks(false);
-console.log(`two ranks, bucketed all-reduce: ${bucketed.toFixed(1)} sequences/s (${(bucketed / one).toFixed(2)}×)`);
-const naive = await twoRanks(true);
-console.log(`two ranks, one all-reduce per parameter: ${naive.toFixed(1)} sequences/s (${(naive / one).toFixed(2)}×)`);
+const times = (x) => `${x.toFixed(1)} sequences/s (${(x / one).toFixed(2)}×)`;
+const bucketed = await twoRanks(undefined);
+console.log(`two ranks, buckets sent during backward: ${times(bucketed)}`);
+const naive = await twoRanks('--naive');
+console.log(`two ranks, one all-reduce per parameter after backward: ${times(naive)}`);
+const rows = await twoRanks('--rows');
+console.log(`two ranks, buckets with the item table as touched rows: ${times(rows)}`);
 
 if (!a['no-record']) {
   const v = versions();
@@ -108,7 +124,14 @@ if (!a['no-record']) {
   const shape = `SASRec d 64 L 200 2 blocks, batch 128 per process, ${name}, ${steps} steps after ${warmup}, Gloo on loopback`;
   recordRun(
     'distributed-speed',
-    { date: new Date().toISOString(), command: commandLine('distributed-speed.mjs'), device, shape, versions: v, sequencesPerSec: { one, bucketed, naive } },
-    `distributed-speed | ${device} per process | ${shape} | one process ${one.toFixed(1)} sequences/s; two ranks ${bucketed.toFixed(1)} sequences/s bucketed (${(bucketed / one).toFixed(2)}×), ${naive.toFixed(1)} naive (${(naive / one).toFixed(2)}×) | target ≥ 1.7× at 2 ranks | \`${commandLine('distributed-speed.mjs')}\``,
+    {
+      date: new Date().toISOString(),
+      command: commandLine('distributed-speed.mjs'),
+      device,
+      shape,
+      versions: v,
+      sequencesPerSec: { one, bucketed, naive, rows },
+    },
+    `distributed-speed | ${device} per process | ${shape} | one process ${one.toFixed(1)} sequences/s; two ranks: buckets ${times(bucketed)}, naive ${times(naive)}, item table as rows ${times(rows)} | target ≥ 1.7× at 2 ranks | \`${commandLine('distributed-speed.mjs')}\``,
   );
 }

@@ -169,6 +169,7 @@ export const records: Record<string, RecordSpec> = {
       distributedTimeoutMs: int('distributed: how long a collective may wait for the other ranks'),
       naiveReduce: bool('distributed: one blocking all-reduce per parameter instead of buckets (for the benchmark)'),
       bucketBytes: int('distributed: gradient bucket size after the first (which is at most 1 MiB)'),
+      itemRows: bool("distributed: send the item table's gradient as the rows it touched (all-gather) instead of dense"),
       pointwiseWeight: float("weight of the pointwise head's loss; 0 = off"),
       likeThreshold: float('"like" head: an event is liked when its rating is >= this'),
       attributeLabels: { type: 'Float32Array', doc: "((V+1)·G) each item's attribute labels in [0, 1], row 0 unused; empty = none" },

@@ -149,6 +149,8 @@ export interface AddonFitRequest {
   naiveReduce: boolean;
   /** distributed: gradient bucket size after the first (which is at most 1 MiB) */
   bucketBytes: number;
+  /** distributed: send the item table's gradient as the rows it touched (all-gather) instead of dense */
+  itemRows: boolean;
   /** weight of the pointwise head's loss; 0 = off */
   pointwiseWeight: number;
   /** "like" head: an event is liked when its rating is >= this */

@@ -6,7 +6,7 @@
  * them and average their gradients, so N ranks with batch B train as one process with batch N·B.
  */
 import type { AddonFitRequest } from '../native/raw.js';
-import { boolean, integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
+import { boolean, integer, invalid, noUnknownKeys, oneOf, optionsObject } from '../validate.js';
 
 export interface DistributedOptions {
   /** (int) this process's rank, 0 … worldSize − 1; rank 0 hosts the rendezvous. Default: $RANK. */
@@ -26,9 +26,18 @@ export interface DistributedOptions {
   naiveReduce?: boolean;
   /** (int) bytes of gradient per bucket after the first, which is at most 1 MiB (PyTorch's bucket_cap_mb). Default 25 MiB. */
   bucketBytes?: number;
+  /**
+   * (str) how the item table's gradient travels: 'dense' (in the buckets, V × d per step) or 'rows' (each rank's
+   * touched rows and their indexes, all-gathered): less on large catalogues trained with a sampled loss, where a
+   * step touches few rows; full-softmax CE touches every row. Default 'dense'.
+   */
+  itemGradient?: 'dense' | 'rows';
 }
 
-type DistributedRequest = Pick<AddonFitRequest, 'rank' | 'worldSize' | 'masterAddr' | 'masterPort' | 'distributedTimeoutMs' | 'naiveReduce' | 'bucketBytes'>;
+type DistributedRequest = Pick<
+  AddonFitRequest,
+  'rank' | 'worldSize' | 'masterAddr' | 'masterPort' | 'distributedTimeoutMs' | 'naiveReduce' | 'bucketBytes' | 'itemRows'
+>;
 
 const ALONE: DistributedRequest = {
   rank: 0,
@@ -38,6 +47,7 @@ const ALONE: DistributedRequest = {
   distributedTimeoutMs: 60_000,
   naiveReduce: false,
   bucketBytes: 25 << 20,
+  itemRows: false,
 };
 
 /** An environment variable as an integer, or undefined when unset; `field` names it in errors. */
@@ -51,7 +61,7 @@ function fromEnv(env: NodeJS.ProcessEnv, name: string): number | string | undefi
 export function resolveDistributed(value: unknown, env: NodeJS.ProcessEnv = process.env): DistributedRequest {
   if (value === undefined || value === false) return ALONE;
   const o = (value === true ? {} : optionsObject('options.distributed', value)) as DistributedOptions;
-  noUnknownKeys('options.distributed', o, ['rank', 'worldSize', 'masterAddr', 'masterPort', 'timeout', 'naiveReduce', 'bucketBytes']);
+  noUnknownKeys('options.distributed', o, ['rank', 'worldSize', 'masterAddr', 'masterPort', 'timeout', 'naiveReduce', 'bucketBytes', 'itemGradient']);
   const worldSize = integer('options.distributed.worldSize ($WORLD_SIZE)', o.worldSize ?? fromEnv(env, 'WORLD_SIZE'), 1, 1 << 16);
   const rank = integer('options.distributed.rank ($RANK)', o.rank ?? fromEnv(env, 'RANK'), 0, worldSize - 1);
   const masterAddr = o.masterAddr ?? env.MASTER_ADDR ?? '127.0.0.1';
@@ -65,5 +75,6 @@ export function resolveDistributed(value: unknown, env: NodeJS.ProcessEnv = proc
     distributedTimeoutMs: integer('options.distributed.timeout', o.timeout ?? 60_000, 1, 2 ** 31 - 1),
     naiveReduce: boolean('options.distributed.naiveReduce', o.naiveReduce ?? false),
     bucketBytes: integer('options.distributed.bucketBytes', o.bucketBytes ?? 25 << 20, 1, 2 ** 40),
+    itemRows: oneOf('options.distributed.itemGradient', o.itemGradient ?? 'dense', ['dense', 'rows'] as const) === 'rows',
   };
 }

@@ -88,6 +88,7 @@ struct FitRequest {
   int64_t distributedTimeoutMs = 0;  ///< distributed: how long a collective may wait for the other ranks
   bool naiveReduce = false;  ///< distributed: one blocking all-reduce per parameter instead of buckets (for the benchmark)
   int64_t bucketBytes = 0;  ///< distributed: gradient bucket size after the first (which is at most 1 MiB)
+  bool itemRows = false;  ///< distributed: send the item table's gradient as the rows it touched (all-gather) instead of dense
   double pointwiseWeight = 0.0;  ///< weight of the pointwise head's loss; 0 = off
   double likeThreshold = 0.0;  ///< "like" head: an event is liked when its rating is >= this
   std::vector<float> attributeLabels;  ///< ((V+1)·G) each item's attribute labels in [0, 1], row 0 unused; empty = none

@@ -101,7 +101,7 @@ DataParallel::DataParallel(const DistributedOptions& o) : options_(o), group_(st
 }
 
 DataParallel::~DataParallel() {
-  for (size_t i = 0; i < hooks_.size(); ++i) parameters_[i].remove_hook(hooks_[i]);
+  for (const auto& [i, hook] : hooks_) parameters_[i].remove_hook(hook);
   if (group_)
     for (auto& work : group_->works) {
       try {
@@ -132,11 +132,13 @@ std::vector<double> DataParallel::sum(const std::vector<double>& values) {
   });
 }
 
-void DataParallel::watch(const std::vector<torch::Tensor>& parameters) {
+void DataParallel::watch(const std::vector<torch::Tensor>& parameters, int64_t rowsParameter) {
   parameters_ = parameters;
+  rowsParameter_ = options_.itemRows && !options_.naiveReduce ? rowsParameter : -1;
   place_.assign(parameters.size(), {0, 0});
   int64_t bytes = 0, limit = std::min(kFirstBucketBytes, options_.bucketBytes);
   for (size_t i = parameters.size(); i-- > 0;) {  // reverse order: the last layers' gradients are ready first
+    if (static_cast<int64_t>(i) == rowsParameter_) continue;
     const torch::Tensor& p = parameters[i];
     const auto size = static_cast<int64_t>(p.nbytes());
     if (buckets_.empty() || (!buckets_.back().members.empty() &&
@@ -156,7 +158,8 @@ void DataParallel::watch(const std::vector<torch::Tensor>& parameters) {
   }
   if (options_.naiveReduce) return;  // the comparison: nothing overlaps, one all-reduce per parameter afterwards
   for (size_t i = 0; i < parameters_.size(); ++i)
-    hooks_.push_back(parameters_[i].register_hook([this, i](const torch::Tensor& grad) { onGradient(i, grad); }));
+    if (static_cast<int64_t>(i) != rowsParameter_)
+      hooks_.emplace_back(i, parameters_[i].register_hook([this, i](const torch::Tensor& grad) { onGradient(i, grad); }));
 }
 
 void DataParallel::armBackward() {
@@ -189,6 +192,33 @@ void DataParallel::launch(Bucket& bucket) {
   group_->works.push_back(group_->backend->allreduce(one));
 }
 
+void DataParallel::exchangeRows(torch::Tensor& parameter) {
+  const int64_t W = options_.worldSize, d = parameter.size(1);
+  if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
+  torch::Tensor grad = parameter.mutable_grad();                   // (R, d)
+  torch::Tensor touched = grad.abs().sum(1).nonzero().squeeze(1);  // (n) int64: rows with a gradient
+  const auto gather = [&](const torch::Tensor& mine) {             // every rank's tensor of mine's shape
+    std::vector<std::vector<at::Tensor>> all(1);
+    for (int64_t r = 0; r < W; ++r) all[0].push_back(torch::empty_like(mine));
+    std::vector<at::Tensor> in{mine};
+    group_->backend->allgather(all, in)->wait();
+    return all[0];
+  };
+  const std::vector<at::Tensor> counts = gather(torch::full({1}, touched.numel(), touched.options()));  // (1) each
+  int64_t most = 0;
+  for (const auto& c : counts) most = std::max(most, c.item<int64_t>());
+  torch::Tensor indexes = torch::zeros({most}, touched.options());  // (most), padded
+  torch::Tensor rows = torch::zeros({most, d}, grad.options());     // (most, d), padded
+  indexes.narrow(0, 0, touched.numel()).copy_(touched);
+  rows.narrow(0, 0, touched.numel()).copy_(grad.index_select(0, touched));
+  const std::vector<at::Tensor> allIndexes = gather(indexes), allRows = gather(rows);
+  grad.zero_();
+  for (int64_t r = 0; r < W; ++r) {
+    const int64_t n = counts[static_cast<size_t>(r)].item<int64_t>();
+    grad.index_add_(0, allIndexes[static_cast<size_t>(r)].narrow(0, 0, n), allRows[static_cast<size_t>(r)].narrow(0, 0, n));
+  }
+}
+
 void DataParallel::finishGradients() {
   collective(options_, "averaging gradients", [&] {
     torch::NoGradGuard noGrad;
@@ -217,6 +247,7 @@ void DataParallel::finishGradients() {
       bucket.ready = bucket.members.size();
     }
     launchReady();
+    if (rowsParameter_ >= 0) exchangeRows(parameters_[static_cast<size_t>(rowsParameter_)]);  // while the buckets travel
     for (auto& work : group_->works) work->wait();
     group_->works.clear();
     for (auto& bucket : buckets_)
@@ -247,7 +278,7 @@ void DataParallel::broadcast(const std::vector<torch::Tensor>&) {}
 std::vector<double> DataParallel::sum(const std::vector<double>& values) {
   return values;
 }
-void DataParallel::watch(const std::vector<torch::Tensor>&) {}
+void DataParallel::watch(const std::vector<torch::Tensor>&, int64_t) {}
 void DataParallel::armBackward() {}
 void DataParallel::finishGradients() {}
 

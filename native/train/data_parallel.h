@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace seqrec {
@@ -29,6 +30,7 @@ struct DistributedOptions {
   bool naiveReduce = false;                 // one blocking all-reduce per parameter (the comparison the benchmark runs)
   int64_t bucketBytes = int64_t{25} << 20;  // buckets after the first (PyTorch's bucket_cap_mb); the first is at most 1 MiB
   torch::Device device = torch::kCPU;       // the model's: CPU tensors go through Gloo, CUDA ones through NCCL
+  bool itemRows = false;                    // exchange the item table's gradient as the rows it touched (all-gather) instead of dense
 };
 
 class DataParallel {
@@ -51,7 +53,8 @@ class DataParallel {
   // The parameters whose gradients are averaged, the same list in the same order on every rank: packs
   // them into buckets and hooks each one, so the last backward of a step can send a bucket as soon as
   // its gradients exist. The hooks go when this object does.
-  void watch(const std::vector<torch::Tensor>& parameters);
+  // `rowsParameter` (an index, or -1): the item table, whose gradient goes as touched rows with itemRows.
+  void watch(const std::vector<torch::Tensor>& parameters, int64_t rowsParameter = -1);
   // The next backward is a step's last: its gradients are final once it ends, so buckets go out during it.
   void armBackward();
   // After that backward: send what has not gone yet (in bucket order), wait for every bucket, and leave
@@ -68,14 +71,18 @@ class DataParallel {
   void onGradient(size_t parameter, const torch::Tensor& grad);
   void launchReady();  // every ready bucket from launchedUpTo_ on, in order (all ranks send them in one order)
   void launch(Bucket& bucket);
+  // grad ← Σ_ranks grad of the item table, sending only the rows with a nonzero gradient and their indexes
+  // (all-gathered, padded to the most any rank has), summed back into a dense gradient.
+  void exchangeRows(torch::Tensor& parameter);
 
   DistributedOptions options_;
   std::unique_ptr<Group> group_;
   std::vector<torch::Tensor> parameters_;
   std::vector<std::pair<size_t, int64_t>> place_;  // per parameter: its bucket and offset in it
   std::vector<Bucket> buckets_;
-  std::vector<unsigned> hooks_;  // hook handles, by parameter
+  std::vector<std::pair<size_t, unsigned>> hooks_;  // (parameter, hook handle)
   size_t launchedUpTo_ = 0;
+  int64_t rowsParameter_ = -1;  // the parameter exchanged as rows, or -1
   bool armed_ = false;
 };
 

@@ -241,7 +241,7 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
                   "fit: distributed training (worldSize > 1) trains the next-item objective alone for now: no fairness groups, contrastive "
                   "loss or task heads");
     s.parallel = std::make_unique<DataParallel>(DistributedOptions{r.rank, s.worldSize, r.masterAddr, r.masterPort, r.distributedTimeoutMs,
-                                                                   r.naiveReduce, r.bucketBytes, model.device});
+                                                                   r.naiveReduce, r.bucketBytes, model.device, r.itemRows});
     std::vector<torch::Tensor> start;  // everything a rank computes with, as rank 0 has it
     for (const auto& t : model.net->parameters()) start.push_back(t.detach());
     for (const auto& t : model.net->buffers()) start.push_back(t);
@@ -405,8 +405,12 @@ FitResult train(Recommender& model, TrainRun& run, FitRequest& r, const TrainHoo
   RequiresGradScope requiresGrad(model, s.scope);
   if (s.parallel) {  // what the ranks average: every tensor this fit trains (now requiring grad), in one order on every rank
     std::vector<torch::Tensor> trained;
-    for (const auto& item : s.scope.trainable) trained.push_back(item.value());
-    s.parallel->watch(trained);
+    int64_t itemTable = -1;  // its index, for FitRequest.itemRows
+    for (const auto& item : s.scope.trainable) {
+      if (item.key() == "itemEmbedding.weight") itemTable = static_cast<int64_t>(trained.size());
+      trained.push_back(item.value());
+    }
+    s.parallel->watch(trained, itemTable);
   }
   FitResult result;
   describeParameters(run.optimizer().groups(), s.scope, result);

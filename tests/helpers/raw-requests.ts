@@ -41,6 +41,7 @@ export function rawFitRequest(offsets: Int32Array, items: Int32Array, overrides:
     distributedTimeoutMs: 60_000,
     naiveReduce: false,
     bucketBytes: 25 << 20,
+    itemRows: false,
     gbceT: 0,
     contrastiveWeight: 0,
     contrastiveTemperature: 1,

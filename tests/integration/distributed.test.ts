@@ -92,9 +92,9 @@ describe.skipIf(!available)('distributed training (Gloo, loopback)', () => {
     losses.forEach((l, i) => expect(Math.abs(l - summary.losses[i]!)).toBeLessThan(1e-5 * Math.abs(summary.losses[i]!))); // the global mean loss
   }, 120_000);
 
-  it('the same with many small gradient buckets sent during backward, and with gradient accumulation', async () => {
+  it('the same with many small gradient buckets sent during backward, the item table as touched rows, and gradient accumulation', async () => {
     // 2 KiB buckets split the model's gradients into ~20, so buckets go out from the hooks while backward runs
-    const [zero, one] = await ranks(2, { ...FIT, accumulate: 2 }, () => ({ BUCKET_BYTES: '2048' }));
+    const [zero, one] = await ranks(2, { ...FIT, accumulate: 2 }, () => ({ BUCKET_BYTES: '2048', ITEM_GRADIENT: 'rows' }));
     expect(zero!.code, zero!.out).toBe(0);
     expect(one!.code, one!.out).toBe(0);
     await using alone = await SASRec.create(ARCH);

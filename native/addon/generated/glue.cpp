@@ -116,6 +116,7 @@ FitRequest readFitRequest(const Napi::Value& value, const std::string& path) {
   out.distributedTimeoutMs = readInt(object.Get("distributedTimeoutMs"), path + ".distributedTimeoutMs");
   out.naiveReduce = readBool(object.Get("naiveReduce"), path + ".naiveReduce");
   out.bucketBytes = readInt(object.Get("bucketBytes"), path + ".bucketBytes");
+  out.itemRows = readBool(object.Get("itemRows"), path + ".itemRows");
   out.pointwiseWeight = readFloat(object.Get("pointwiseWeight"), path + ".pointwiseWeight");
   out.likeThreshold = readFloat(object.Get("likeThreshold"), path + ".likeThreshold");
   out.attributeLabels = readFloat32Array(object.Get("attributeLabels"), path + ".attributeLabels");
