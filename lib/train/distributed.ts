@@ -50,7 +50,7 @@ const ALONE: DistributedRequest = {
   itemRows: false,
 };
 
-/** An environment variable as an integer, or undefined when unset; `field` names it in errors. */
+/** An environment variable: a number when it is all digits, else the raw string (which the check then names), undefined when unset. */
 function fromEnv(env: NodeJS.ProcessEnv, name: string): number | string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;

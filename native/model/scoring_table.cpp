@@ -148,8 +148,7 @@ class BestC {
 // rows are read once for all b users while they sit in L1, and only scores above a user's running
 // bar reach the filter.
 template <typename BlockScores>
-std::vector<std::vector<std::pair<float, int32_t>>> scanBest(int64_t V, int64_t b, int64_t C, const ItemFilter& filter,
-                                                             const BlockScores& blockScores) {
+BestLists scanBest(int64_t V, int64_t b, int64_t C, const ItemFilter& filter, const BlockScores& blockScores) {
   std::vector<BestC> best(static_cast<size_t>(b), BestC(C));
   std::mutex mergeLock;
   at::parallel_for(0, (V + kBlock - 1) / kBlock, 64, [&](int64_t firstBlock, int64_t endBlock) {
@@ -168,12 +167,10 @@ std::vector<std::vector<std::pair<float, int32_t>>> scanBest(int64_t V, int64_t 
     std::lock_guard<std::mutex> lock(mergeLock);
     for (int64_t u = 0; u < b; ++u) best[static_cast<size_t>(u)].merge(local[static_cast<size_t>(u)]);
   });
-  std::vector<std::vector<std::pair<float, int32_t>>> out;
+  BestLists out;
   for (auto& one : best) out.push_back(one.sorted());
   return out;
 }
-
-using BestLists = std::vector<std::vector<std::pair<float, int32_t>>>;
 
 // Each user's C best admitted items by int8 score, best first.
 BestLists int8Scan(const ScoringTable& table, const torch::Tensor& h, const ItemFilter& filter, int64_t C) {
@@ -262,8 +259,8 @@ int64_t candidateCount(int64_t V, int64_t k) {
   return std::min(V, std::max(4 * k, k + 64));
 }
 
-std::vector<std::vector<std::pair<float, int32_t>>> scannedBest(const ScoringTable& table, const std::string& precision,
-                                                                const torch::Tensor& h, const ItemFilter& filter, int64_t k) {
+BestLists scannedBest(const ScoringTable& table, const std::string& precision, const torch::Tensor& h, const ItemFilter& filter,
+                      int64_t k) {
   TORCH_CHECK(table.rows.device().is_cpu() && table.rows.scalar_type() == torch::kFloat, "scannedBest reads an fp32 CPU table");
   const int64_t V = table.rows.size(0), d = table.rows.size(1);
   torch::Tensor hc = h.to(torch::kFloat).contiguous();  // (b, d)

@@ -39,6 +39,9 @@ struct ItemFilter {
   bool admits(int64_t user, int32_t item) const;
 };
 
+// Per user, (score, 0-based id) pairs, best first.
+using BestLists = std::vector<std::vector<std::pair<float, int32_t>>>;
+
 // How many candidates a reduced-precision copy proposes for a list of k: 4k, at least k + 64, at most V.
 int64_t candidateCount(int64_t V, int64_t k);
 
@@ -46,8 +49,7 @@ int64_t candidateCount(int64_t V, int64_t k);
 // are admitted, for a few users on the CPU, where a scan beats a GEMV, a masked copy of V scores and
 // torch::topk: precision "fp32" scans the fp32 rows; "int8" scans the int8 copy for candidateCount
 // candidates and scores those exactly (a quarter of the bytes read). h (b, d) fp32 on the CPU.
-std::vector<std::vector<std::pair<float, int32_t>>> scannedBest(const ScoringTable& table, const std::string& precision,
-                                                                const torch::Tensor& h, const ItemFilter& filter, int64_t k);
+BestLists scannedBest(const ScoringTable& table, const std::string& precision, const torch::Tensor& h, const ItemFilter& filter, int64_t k);
 
 // Candidates (b, C) int64, 0-based ids, best first by reduced-precision score; −1 fills a row when
 // fewer than C items are admitted. h (b, d) on the table's device.
