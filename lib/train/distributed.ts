@@ -39,6 +39,7 @@ type DistributedRequest = Pick<
   'rank' | 'worldSize' | 'masterAddr' | 'masterPort' | 'distributedTimeoutMs' | 'naiveReduce' | 'bucketBytes' | 'itemRows'
 >;
 
+/** A process training alone, and the defaults of every field a distributed fit does not set. */
 const ALONE: DistributedRequest = {
   rank: 0,
   worldSize: 1,
@@ -64,17 +65,17 @@ export function resolveDistributed(value: unknown, env: NodeJS.ProcessEnv = proc
   noUnknownKeys('options.distributed', o, ['rank', 'worldSize', 'masterAddr', 'masterPort', 'timeout', 'naiveReduce', 'bucketBytes', 'itemGradient']);
   const worldSize = integer('options.distributed.worldSize ($WORLD_SIZE)', o.worldSize ?? fromEnv(env, 'WORLD_SIZE'), 1, 1 << 16);
   const rank = integer('options.distributed.rank ($RANK)', o.rank ?? fromEnv(env, 'RANK'), 0, worldSize - 1);
-  const masterAddr = o.masterAddr ?? env.MASTER_ADDR ?? '127.0.0.1';
+  const masterAddr = o.masterAddr ?? env.MASTER_ADDR ?? ALONE.masterAddr;
   if (typeof masterAddr !== 'string' || masterAddr.length === 0)
     throw invalid('options.distributed.masterAddr ($MASTER_ADDR)', 'a host name or address', masterAddr);
   return {
     rank,
     worldSize,
     masterAddr,
-    masterPort: integer('options.distributed.masterPort ($MASTER_PORT)', o.masterPort ?? fromEnv(env, 'MASTER_PORT') ?? 29500, 1, 65535),
-    distributedTimeoutMs: integer('options.distributed.timeout', o.timeout ?? 60_000, 1, 2 ** 31 - 1),
-    naiveReduce: boolean('options.distributed.naiveReduce', o.naiveReduce ?? false),
-    bucketBytes: integer('options.distributed.bucketBytes', o.bucketBytes ?? 25 << 20, 1, 2 ** 40),
+    masterPort: integer('options.distributed.masterPort ($MASTER_PORT)', o.masterPort ?? fromEnv(env, 'MASTER_PORT') ?? ALONE.masterPort, 1, 65535),
+    distributedTimeoutMs: integer('options.distributed.timeout', o.timeout ?? ALONE.distributedTimeoutMs, 1, 2 ** 31 - 1),
+    naiveReduce: boolean('options.distributed.naiveReduce', o.naiveReduce ?? ALONE.naiveReduce),
+    bucketBytes: integer('options.distributed.bucketBytes', o.bucketBytes ?? ALONE.bucketBytes, 1, 2 ** 40),
     itemRows: oneOf('options.distributed.itemGradient', o.itemGradient ?? 'dense', ['dense', 'rows'] as const) === 'rows',
   };
 }

@@ -1,5 +1,6 @@
 /** Test helper: a complete raw FitRequest for the addon (what lib/train/fit-options.ts would resolve), with overrides. */
 import type { AddonFitRequest } from '../../lib/native/raw.js';
+import { resolveDistributed } from '../../lib/train/distributed.js';
 
 export function rawFitRequest(offsets: Int32Array, items: Int32Array, overrides: Partial<AddonFitRequest> = {}): AddonFitRequest {
   return {
@@ -34,14 +35,7 @@ export function rawFitRequest(offsets: Int32Array, items: Int32Array, overrides:
     groupGapWeight: 0,
     loss: 'ce',
     negatives: 1,
-    rank: 0,
-    worldSize: 1,
-    masterAddr: '127.0.0.1',
-    masterPort: 29500,
-    distributedTimeoutMs: 60_000,
-    naiveReduce: false,
-    bucketBytes: 25 << 20,
-    itemRows: false,
+    ...resolveDistributed(undefined), // training alone
     gbceT: 0,
     contrastiveWeight: 0,
     contrastiveTemperature: 1,
