@@ -11,6 +11,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <unordered_set>
 
 #include <torch/cuda.h>
 
@@ -242,10 +243,14 @@ FitSetup setUp(Recommender& model, TrainRun& run, FitRequest& r, Interactions& d
                   "loss or task heads");
     s.parallel = std::make_unique<DataParallel>(DistributedOptions{r.rank, s.worldSize, r.masterAddr, r.masterPort, r.distributedTimeoutMs,
                                                                    r.naiveReduce, r.bucketBytes, model.device, r.itemRows});
-    std::vector<torch::Tensor> start;  // everything a rank computes with, as rank 0 has it
-    for (const auto& t : model.net->parameters()) start.push_back(t.detach());
-    for (const auto& t : model.net->buffers()) start.push_back(t);
-    for (const auto& item : s.scope.trainable) start.push_back(item.value().detach());  // adapters and the text tower's
+    std::vector<torch::Tensor> start;  // everything a rank computes with, as rank 0 has it, each tensor once
+    std::unordered_set<const void*> listed;
+    const auto add = [&](const torch::Tensor& t) {
+      if (listed.insert(t.unsafeGetTensorImpl()).second) start.push_back(t.detach());
+    };
+    for (const auto& t : model.net->parameters()) add(t);
+    for (const auto& t : model.net->buffers()) add(t);
+    for (const auto& item : s.scope.trainable) add(item.value());  // adapters and the text tower's, beyond the base
     s.parallel->broadcast(start);
   }
   return s;
