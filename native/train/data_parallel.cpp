@@ -134,7 +134,8 @@ std::vector<double> DataParallel::sum(const std::vector<double>& values) {
 
 void DataParallel::watch(const std::vector<torch::Tensor>& parameters, int64_t rowsParameter) {
   parameters_ = parameters;
-  rowsParameter_ = options_.itemRows && !options_.naiveReduce ? rowsParameter : -1;
+  if (options_.naiveReduce) return;  // the comparison: no buckets, no hooks; one all-reduce per parameter afterwards
+  rowsParameter_ = options_.itemRows ? rowsParameter : -1;
   place_.assign(parameters.size(), {0, 0});
   int64_t bytes = 0, limit = std::min(kFirstBucketBytes, options_.bucketBytes);
   for (size_t i = parameters.size(); i-- > 0;) {  // reverse order: the last layers' gradients are ready first
@@ -156,7 +157,6 @@ void DataParallel::watch(const std::vector<torch::Tensor>& parameters, int64_t r
     for (size_t i : bucket.members) numel += parameters_[i].numel();
     bucket.flat = torch::empty({numel}, parameters_[bucket.members.front()].options().requires_grad(false));  // (Σ numel)
   }
-  if (options_.naiveReduce) return;  // the comparison: nothing overlaps, one all-reduce per parameter afterwards
   for (size_t i = 0; i < parameters_.size(); ++i)
     if (static_cast<int64_t>(i) != rowsParameter_)
       hooks_.emplace_back(i, parameters_[i].register_hook([this, i](const torch::Tensor& grad) { onGradient(i, grad); }));
