@@ -51,6 +51,11 @@ function reader(t: FieldType): string {
 }
 const isCallback = (t: ArgType): t is { callback: string } => typeof t === 'object' && 'callback' in t;
 const isObject = (t: ArgType): t is { object: string } => typeof t === 'object' && 'object' in t;
+const isObjects = (t: ArgType): t is { objects: string } => typeof t === 'object' && 'objects' in t;
+/** Classes some method takes as `{ objects }`: they get an unwrap…List and a hold…List. */
+const listedClasses = new Set(
+  Object.values(classes).flatMap((c) => Object.values(c.methods).flatMap((m) => m.args.flatMap((a) => (isObjects(a.type) ? [a.type.objects] : [])))),
+);
 // A 128-bit type tag per class (napi_type_tag_object), fixed by its name: FNV-1a 64 of the name and of its reverse.
 function typeTag(cls: string): [string, string] {
   const fnv = (s: string) => {
@@ -63,7 +68,7 @@ function typeTag(cls: string): [string, string] {
 
 // ---- which records travel in which direction (so no unused reader or writer is emitted) ----------
 function recordsIn(t: ArgType | 'void', into: Set<string>): void {
-  if (typeof t !== 'object' || 'object' in t) return;
+  if (typeof t !== 'object' || 'object' in t || 'objects' in t) return;
   const name = 'record' in t ? t.record : 'list' in t ? t.list : t.callback;
   if (into.has(name)) return;
   into.add(name);
@@ -193,6 +198,12 @@ function glueHeader(): string {
       `inline constexpr napi_type_tag k${cls}Tag = {${lower}, ${upper}};`,
       `${cls}& unwrap${cls}(const Napi::Value& value, const std::string& path);`,
       `std::function<void()> hold${cls}(${cls}& object, const char* by);`,
+      ...(listedClasses.has(cls)
+        ? [
+            `std::vector<${cls}*> unwrap${cls}List(const Napi::Value& value, const std::string& path);`,
+            `std::function<void()> hold${cls}List(const std::vector<${cls}*>& objects, const char* by);`,
+          ]
+        : []),
     );
   }
   out.push('');
@@ -207,6 +218,7 @@ function glueHeader(): string {
 // How a hand-written method takes an argument: a callback as a function, another object by reference, a value moved in.
 function param(a: MethodSpec['args'][number]): string {
   const t = a.type;
+  if (isObjects(t)) return `std::vector<${t.objects}*>&& ${a.name}`;
   return isCallback(t) ? `Napi::Function ${a.name}` : isObject(t) ? `${t.object}& ${a.name}` : `${cppType(t)}&& ${a.name}`;
 }
 function implSignature(name: string, m: MethodSpec, prefix: string): string {
@@ -232,7 +244,9 @@ function argParsing(owner: string, name: string, m: MethodSpec): string[] {
         ? `    Napi::Function ${a.name} = readFunction(info[${i}], "${name}.${a.name}");`
         : isObject(t)
           ? `    ${t.object}& ${a.name} = unwrap${t.object}(info[${i}], "${name}.${a.name}");`
-          : `    ${cppType(t)} ${a.name} = ${reader(t)}(info[${i}], "${name}.${a.name}");`,
+          : isObjects(t)
+            ? `    std::vector<${t.objects}*> ${a.name} = unwrap${t.objects}List(info[${i}], "${name}.${a.name}");`
+            : `    ${cppType(t)} ${a.name} = ${reader(t)}(info[${i}], "${name}.${a.name}");`,
     );
   });
   return lines;
@@ -249,15 +263,17 @@ function callExpr(target: string, name: string, m: MethodSpec): string[] {
 function gatedCall(cls: string, name: string, m: ClassMethodSpec): string[] {
   const args = m.args.map((a) => (isCallback(a.type) || isObject(a.type) ? a.name : `std::move(${a.name})`));
   const access = accessEnum(m.access);
-  const held = m.args.filter((a) => isObject(a.type));
+  const held = m.args.filter((a) => isObject(a.type) || isObjects(a.type));
   if (held.length > 1 || (held.length === 1 && m.thread)) throw new Error(`${cls}.${name}: at most one object argument, not on a thread method`);
+  // `{ object }` held shared, each of `{ objects }` exclusive
+  const hold = (a: MethodSpec['args'][number]) =>
+    isObject(a.type) ? `hold${a.type.object}(${a.name}, "${cls}.${name}")` : `hold${(a.type as { objects: string }).objects}List(${a.name}, "${cls}.${name}")`;
   if (held.length === 1 && !m.async) {
-    // held shared for the length of the call, on this thread
-    const { name: arg, type } = held[0]! as { name: string; type: { object: string } };
+    // held for the length of the call, on this thread
     const call = `self().${name}(${['info.Env()', ...args].join(', ')})`;
     return [
       `      this->gate_.check("${name}", ${access});`,
-      `      std::function<void()> release = hold${type.object}(${arg}, "${cls}.${name}");`,
+      `      std::function<void()> release = ${hold(held[0]!)};`,
       '      try {',
       ...(m.returns === 'void'
         ? [`        ${call};`, '        release();', '        return info.Env().Undefined();']
@@ -269,12 +285,11 @@ function gatedCall(cls: string, name: string, m: ClassMethodSpec): string[] {
     ];
   }
   if (held.length === 1) {
-    // this call's own gate first, then the other object's
-    const { name: arg, type } = held[0]! as { name: string; type: { object: string } };
+    // this call's own gate first, then the other objects'
     const ret = m.returns === 'void' ? 'void' : cppType(m.returns);
     return [
       `      this->gate_.check("${name}", ${access});`,
-      `      std::function<void()> release = hold${type.object}(${arg}, "${cls}.${name}");`,
+      `      std::function<void()> release = ${hold(held[0]!)};`,
       `      return this->template runGated<${ret}>(info.Env(), "${name}", ${access}, [&] { return self().${name}(${args.join(', ')}); }, std::move(release));`,
     ];
   }
@@ -340,6 +355,8 @@ function glueSource(): string {
     banner('//'),
     '#include "addon/generated/glue.h"',
     '',
+    '#include <algorithm>',
+    '',
     ...Object.values(classes).map((c) => `#include "${c.header}"`),
     '',
     'namespace seqrec::glue {',
@@ -355,6 +372,36 @@ function glueSource(): string {
       `std::function<void()> hold${cls}(${cls}& object, const char* by) { return object.holdShared(by); }`,
       '',
     );
+    if (listedClasses.has(cls))
+      out.push(
+        `std::vector<${cls}*> unwrap${cls}List(const Napi::Value& value, const std::string& path) {`,
+        `  if (!value.IsArray()) throw Error(ErrorCode::InvalidOption, path + " must be an array of ${cls}");`,
+        '  Napi::Array array = value.As<Napi::Array>();',
+        `  std::vector<${cls}*> out;`,
+        '  for (uint32_t i = 0; i < array.Length(); ++i) {',
+        `    ${cls}* object = &unwrap${cls}(array.Get(i), path + "[" + std::to_string(i) + "]");`,
+        '    if (std::find(out.begin(), out.end(), object) != out.end())',
+        '      throw Error(ErrorCode::InvalidOption, path + "[" + std::to_string(i) + "] appears twice");',
+        '    out.push_back(object);',
+        '  }',
+        '  return out;',
+        '}',
+        '',
+        '// Each held as an exclusive call of its own; none stays held when one refuses.',
+        `std::function<void()> hold${cls}List(const std::vector<${cls}*>& objects, const char* by) {`,
+        '  std::vector<std::function<void()>> held;',
+        '  try {',
+        '    for (auto* object : objects) held.push_back(object->holdExclusive(by));',
+        '  } catch (...) {',
+        '    for (auto& release : held) release();',
+        '    throw;',
+        '  }',
+        '  return [held = std::move(held)] {',
+        '    for (const auto& release : held) release();',
+        '  };',
+        '}',
+        '',
+      );
   }
   for (const [name, spec] of Object.entries(records)) {
     if (inbound.has(name)) {
@@ -395,7 +442,8 @@ function rawTs(): string {
   }
   const signature = (m: MethodSpec) => {
     const args = m.args.map(
-      (a) => `${a.name}: ${isCallback(a.type) ? `(value: Addon${a.type.callback}) => void` : isObject(a.type) ? `Addon${a.type.object}` : tsType(a.type)}`,
+      (a) =>
+        `${a.name}: ${isCallback(a.type) ? `(value: Addon${a.type.callback}) => void` : isObject(a.type) ? `Addon${a.type.object}` : isObjects(a.type) ? `Addon${a.type.objects}[]` : tsType(a.type)}`,
     );
     const ret = tsType(m.returns);
     return `(${args.join(', ')}): ${m.async ? `Promise<${ret}>` : ret}`;

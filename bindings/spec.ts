@@ -29,8 +29,10 @@ export interface MethodSpec {
    * `{ callback: R }`: a JS function the native side calls with record R (on the JS thread).
    * `{ object: C }` (class methods, at most one per method): another native object of class C, checked
    * by its type tag; it counts as a shared call of that object until the job settles.
+   * `{ objects: C }` (instead of an `object`): an array of distinct objects of class C, each counting as
+   * an exclusive call of its object until the job settles.
    */
-  args: Array<{ name: string; type: FieldType | { callback: string } | { object: string } }>;
+  args: Array<{ name: string; type: FieldType | { callback: string } | { object: string } | { objects: string } }>;
   returns: FieldType | 'void';
   /** true: returns a Promise (work runs off the JS thread). */
   async: boolean;
@@ -281,6 +283,14 @@ export const records: Record<string, RecordSpec> = {
     fields: {
       append: { type: 'Int32Array', doc: 'new events, oldest first (may be empty)' },
       list: { type: { record: 'ListRequest' }, doc: 'what the list may hold' },
+    },
+  },
+  SessionsRequest: {
+    doc: 'Append events to each of several sessions, then list the top K of each (one list request for all).',
+    fields: {
+      offsets: { type: 'Int32Array', doc: '(n+1) CSR offsets into `append`, one range per session' },
+      append: { type: 'Int32Array', doc: "each session's new events, oldest first (a range may be empty)" },
+      list: { type: { record: 'ListRequest' }, doc: 'what the lists may hold' },
     },
   },
   SessionInfo: {
@@ -686,6 +696,16 @@ export const classes: Record<string, ClassSpec> = {
         async: true,
         access: 'shared',
       },
+      recommendSessions: {
+        doc: "NativeSession.recommend for several sessions in one job: each session's steps, then one scoring pass for all of them (each session is held as an exclusive call of its own).",
+        args: [
+          { name: 'sessions', type: { objects: 'NativeSession' } },
+          { name: 'request', type: { record: 'SessionsRequest' } },
+        ],
+        returns: { record: 'TopKResult' },
+        async: true,
+        access: 'shared',
+      },
       exportState: { doc: 'Copy parameters and optimizer state out.', args: [], returns: { record: 'ModelState' }, async: true, access: 'shared' },
       importState: {
         doc: 'Load parameters and optimizer state.',
@@ -823,18 +843,8 @@ classes.NativeSession = {
   ctor: 'SessionConfig',
   header: 'addon/session_wrap.h',
   methods: {
-    recommend: {
-      doc: "Append events, then the top-K list of the model's answer for the whole session (the model is held shared meanwhile).",
-      args: [
-        { name: 'model', type: { object: 'NativeModel' } },
-        { name: 'request', type: { record: 'SessionRequest' } },
-      ],
-      returns: { record: 'TopKResult' },
-      async: true,
-      access: 'exclusive',
-    },
     recommendNow: {
-      doc: 'recommend() on the calling thread when it costs one-position steps on a valid cache (tens of µs); returns k = 0, having changed nothing, when it would cost more (call recommend()).',
+      doc: "Append events, then the top-K list of the model's answer for the whole session, on the calling thread, when that costs one-position steps on a valid cache (tens of µs); returns k = 0, having changed nothing, when it would cost more (call NativeModel.recommendSessions).",
       args: [
         { name: 'model', type: { object: 'NativeModel' } },
         { name: 'request', type: { record: 'SessionRequest' } },

@@ -20,7 +20,7 @@ import { type CatalogueGrowth, type GrowCatalogueOptions, type UpdateOptions, ch
 import { integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
-import { type Session, openSession } from './session.js';
+import { type Session, openSession, recommendSessions } from './session.js';
 import { type BanditOptions, LinearBandit } from './bandit.js';
 import { generateSequence, type GenerateOptions, type Generated } from './generate.js';
 import {
@@ -283,6 +283,16 @@ export class SequentialRecommender implements AsyncDisposable {
   session(history: ArrayLike<number> = []): Session {
     this.#core.native(); // E_DISPOSED at once
     return openSession(this.#core, history);
+  }
+
+  /**
+   * The lists of several sessions of this model at once (the same options for each): one native call off the JS
+   * thread steps each session's new events back to back, then scores all of them in one pass. What a server does
+   * with the requests that arrive together; each list equals what that session's own recommend() would answer.
+   * Bad arguments throw here, as a session's recommend() does.
+   */
+  recommendSessions(sessions: readonly Session[], options: RecommendOptions = {}): Promise<Recommendation[][]> {
+    return recommendSessions(this.#core, sessions, options);
   }
 
   /**

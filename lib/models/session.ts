@@ -11,7 +11,20 @@ import { addon } from '../native/loader.js';
 import type { AddonNativeSession } from '../native/raw.js';
 import type { ModelCore } from './core.js';
 import { explore } from './explore.js';
-import { KEYS, type Recommendation, type RecommendOptions, abortable, addExplanations, checkedHistory, listRequest, reranked, toLists } from './inference.js';
+import { invalid } from '../validate.js';
+import {
+  KEYS,
+  type PreparedList,
+  type Recommendation,
+  type RecommendOptions,
+  abortable,
+  addExplanations,
+  checkedHistory,
+  csr,
+  listRequest,
+  reranked,
+  toLists,
+} from './inference.js';
 
 export interface SessionInfo {
   /** events in the session (the initial history included) */
@@ -43,6 +56,20 @@ export function openSession(core: ModelCore, history: ArrayLike<number>): Sessio
   return new NativeBackedSession(core, history);
 }
 
+/** model.recommendSessions(): each of `sessions`' lists (one list request for all), in one native call. */
+export function recommendSessions(core: ModelCore, sessions: readonly Session[], options: unknown): Promise<Recommendation[][]> {
+  if (!Array.isArray(sessions)) throw invalid('sessions', 'an array of sessions of this model (model.session())', sessions);
+  const seen = new Set<Session>();
+  sessions.forEach((s: unknown, i) => {
+    if (!NativeBackedSession.isOf(s, core)) throw invalid(`sessions[${i}]`, 'a session of this model (model.session())', s);
+    if (seen.has(s)) throw invalid(`sessions[${i}]`, 'each session once', 'a session already at an earlier index');
+    seen.add(s);
+  });
+  const prepared = listRequest(core, options, KEYS);
+  if (sessions.length === 0) return Promise.resolve([]);
+  return NativeBackedSession.listAll(core, sessions as NativeBackedSession[], prepared, 'model.recommendSessions()');
+}
+
 class NativeBackedSession implements Session {
   readonly #core: ModelCore;
   #native: AddonNativeSession | undefined;
@@ -72,45 +99,68 @@ class NativeBackedSession implements Session {
   recommend(options: RecommendOptions = {}): Promise<Recommendation[]> {
     const native = this.#live();
     const prepared = listRequest(this.#core, options, KEYS);
-    const append = Int32Array.from(this.#pending);
-    this.#pending = [];
-    // A failed call gives its events back, to go with the next call (the native session keeps none of a failed call's).
-    const giveBack = (error: unknown) => {
-      this.#pending.unshift(...append);
-      throw error;
-    };
     if (this.#queued === 0 && !(prepared instanceof Promise) && !prepared.explain && !prepared.signal && !prepared.rerank && !prepared.explore) {
+      const append = Int32Array.from(this.#pending);
+      this.#pending = [];
       try {
         const model = this.#core.native();
         const result = callNativeSync(() => native.recommendNow(model, { append, list: prepared.list }));
+        this.#pending.unshift(...(result.k > 0 ? [] : append)); // declined, nothing changed: the events go with the call below
         if (result.k > 0) return Promise.resolve(toLists(this.#core, result, 1)[0]!);
       } catch (error) {
-        return Promise.reject(error).catch(giveBack);
+        this.#pending.unshift(...append); // the native session keeps none of a failed call's events
+        return Promise.reject(error);
       }
     }
-    // The native call waits for the calls before it (the native session takes one at a time); an
-    // aborted answer rejects at once, but the queue still waits for its native call to end.
-    const work = this.#queue.then(async () => {
-      const { list } = prepared instanceof Promise ? await prepared : prepared;
-      let model;
-      try {
-        model = this.#core.native();
-      } catch (error) {
-        return giveBack(error);
-      }
-      const result = await this.#core.track(callNative(() => native.recommend(model, { append, list }))).catch(giveBack);
-      return { result, history: Int32Array.from(native.history()) };
+    return NativeBackedSession.listAll(this.#core, [this], prepared, 'session.recommend()').then((lists) => lists[0]!);
+  }
+
+  /**
+   * The lists of `sessions` (distinct, of `core`'s model) in one native call off the JS thread. Each session's calls
+   * still run in call order: this one waits for those before it, and the native call holds every session.
+   */
+  /** Whether `value` is a session over `core`'s model. */
+  static isOf(value: unknown, core: ModelCore): value is NativeBackedSession {
+    return value instanceof NativeBackedSession && value.#core === core;
+  }
+
+  static listAll(core: ModelCore, sessions: NativeBackedSession[], prepared: PreparedList | Promise<PreparedList>, what: string): Promise<Recommendation[][]> {
+    const natives = sessions.map((s) => s.#live());
+    const appends = sessions.map((s) => {
+      const append = s.#pending;
+      s.#pending = [];
+      return append;
     });
-    this.#queued++;
-    this.#queue = work.catch(() => undefined).finally(() => this.#queued--);
+    const { offsets, items: append } = csr(appends);
+    // A failed call gives each session its events back, to go with its next call (the native sessions keep none of them).
+    const giveBack = (error: unknown): never => {
+      sessions.forEach((s, i) => s.#pending.unshift(...appends[i]!));
+      throw error;
+    };
+    const call = async () => {
+      const { list, rerank, explain } = prepared instanceof Promise ? await prepared : prepared;
+      const model = core.native();
+      const result = await core.track(callNative(() => model.recommendSessions(natives, { offsets, append, list })));
+      // read while the sessions are still this call's (the next queued call has not started)
+      const histories = rerank || explain ? natives.map((n) => Int32Array.from(n.history())) : [];
+      return { result, histories };
+    };
+    // The native call waits for the calls before it on any of the sessions; an aborted answer rejects at once, but
+    // the queues still wait for the native call to end.
+    const busy = sessions.filter((s) => s.#queued > 0).map((s) => s.#queue);
+    const work = (busy.length > 0 ? Promise.all(busy).then(call) : call()).catch(giveBack);
+    for (const s of sessions) {
+      s.#queued++;
+      s.#queue = work.catch(() => undefined).finally(() => s.#queued--);
+    }
     return (async () => {
       const { list, explain, signal, rerank, explore: exploring } = prepared instanceof Promise ? await prepared : prepared;
-      const { result, history } = await abortable(work, signal, 'session.recommend()');
-      let lists = toLists(this.#core, result, 1);
-      if (rerank) lists = await abortable(reranked(this.#core, rerank, lists, [history]), signal, 'session.recommend()');
+      const { result, histories } = await abortable(work, signal, what);
+      let lists = toLists(core, result, sessions.length);
+      if (rerank) lists = await abortable(reranked(core, rerank, lists, histories), signal, what);
       if (exploring) lists = lists.map((l) => explore(l, exploring.k, exploring.explorer));
-      if (explain) await abortable(addExplanations(this.#core, [history], lists, list.adapter), signal, 'session.recommend()');
-      return lists[0]!;
+      if (explain) await abortable(addExplanations(core, histories, lists, list.adapter), signal, what);
+      return lists;
     })();
   }
 

@@ -311,6 +311,16 @@ export interface AddonSessionRequest {
   list: AddonListRequest;
 }
 
+/** Append events to each of several sessions, then list the top K of each (one list request for all). */
+export interface AddonSessionsRequest {
+  /** (n+1) CSR offsets into `append`, one range per session */
+  offsets: Int32Array;
+  /** each session's new events, oldest first (a range may be empty) */
+  append: Int32Array;
+  /** what the lists may hold */
+  list: AddonListRequest;
+}
+
 /** What a session holds. */
 export interface AddonSessionInfo {
   /** events appended so far (the initial history included) */
@@ -841,6 +851,8 @@ export interface AddonNativeModel {
   scoreRows(items: Int32Array): Promise<Float32Array>;
   /** Top-K lists. */
   topK(request: AddonTopKRequest): Promise<AddonTopKResult>;
+  /** NativeSession.recommend for several sessions in one job: each session's steps, then one scoring pass for all of them (each session is held as an exclusive call of its own). */
+  recommendSessions(sessions: AddonNativeSession[], request: AddonSessionsRequest): Promise<AddonTopKResult>;
   /** Copy parameters and optimizer state out. */
   exportState(): Promise<AddonModelState>;
   /** Load parameters and optimizer state. */
@@ -885,9 +897,7 @@ export interface AddonNativeModel {
 
 /** A user's live session: its events and, for start-anchored causal models, every block's keys and values for them (an append then costs one position). */
 export interface AddonNativeSession {
-  /** Append events, then the top-K list of the model's answer for the whole session (the model is held shared meanwhile). */
-  recommend(model: AddonNativeModel, request: AddonSessionRequest): Promise<AddonTopKResult>;
-  /** recommend() on the calling thread when it costs one-position steps on a valid cache (tens of µs); returns k = 0, having changed nothing, when it would cost more (call recommend()). */
+  /** Append events, then the top-K list of the model's answer for the whole session, on the calling thread, when that costs one-position steps on a valid cache (tens of µs); returns k = 0, having changed nothing, when it would cost more (call NativeModel.recommendSessions). */
   recommendNow(model: AddonNativeModel, request: AddonSessionRequest): AddonTopKResult;
   /** The events so far, oldest first. */
   history(): Int32Array;

@@ -75,13 +75,12 @@ class GatedObject : public Napi::ObjectWrap<Derived> {
   // Called when an exclusive call is let in (before its work starts); objects with caches override it.
   void exclusiveStarted() {}
 
-  std::function<void()> holdShared(const char* by) {
-    gate_.enter(by, Access::Shared);
-    this->Ref();
-    return [this] {
-      gate_.leave(Access::Shared);
-      this->Unref();
-    };
+  std::function<void()> holdShared(const char* by) { return hold(by, Access::Shared); }
+  // The same as an exclusive call of this one: for a job over many such objects (each of them alone).
+  std::function<void()> holdExclusive(const char* by) {
+    auto release = hold(by, Access::Exclusive);
+    static_cast<Derived*>(this)->exclusiveStarted();
+    return release;
   }
 
  protected:
@@ -134,6 +133,16 @@ class GatedObject : public Napi::ObjectWrap<Derived> {
   }
 
   JobGate gate_;
+
+ private:
+  std::function<void()> hold(const char* by, Access access) {
+    gate_.enter(by, access);
+    this->Ref();
+    return [this, access] {
+      gate_.leave(access);
+      this->Unref();
+    };
+  }
 };
 
 // What a hand-written async method returns: the work, to run on the job pool.

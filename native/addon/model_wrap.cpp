@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "addon/fit_thread.h"
+#include "addon/session_wrap.h"
 #include "addon/text_encoder_wrap.h"
 #include "common/host_memory.h"
 #include "model/attention.h"
@@ -53,6 +54,12 @@ Job<std::vector<float>> NativeModel::scoreRows(std::vector<int32_t>&& items) {
 
 Job<TopKResult> NativeModel::topK(TopKRequest&& request) {
   return [model = model_, r = std::move(request)] { return model->topK(r); };
+}
+
+Job<TopKResult> NativeModel::recommendSessions(std::vector<NativeSession*>&& sessions, SessionsRequest&& request) {
+  std::vector<std::shared_ptr<Session>> held;
+  for (NativeSession* session : sessions) held.push_back(session->session());
+  return [model = model_, held = std::move(held), r = std::move(request)] { return Session::recommendAll(*model, held, r); };
 }
 
 Job<ModelState> NativeModel::exportState() {

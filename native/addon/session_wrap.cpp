@@ -12,10 +12,6 @@ NativeSession::NativeSession(const Napi::CallbackInfo& info) : NativeSessionGlue
   });
 }
 
-Job<TopKResult> NativeSession::recommend(NativeModel& model, SessionRequest&& request) {
-  return [session = session_, m = model.recommender(), r = std::move(request)] { return session->recommend(*m, r); };
-}
-
 TopKResult NativeSession::recommendNow(Napi::Env, NativeModel& model, SessionRequest&& request) {
   if (!session_->quick(*model.recommender(), request)) return TopKResult{};  // k = 0: declined, nothing changed
   return session_->recommend(*model.recommender(), request);

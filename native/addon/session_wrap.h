@@ -1,5 +1,6 @@
-// The JS-visible NativeSession: owns one Session (model/session.h). recommend() holds its model shared
-// (the generated glue), so a fit or a load cannot change the weights under it; the session notices
+// The JS-visible NativeSession: owns one Session (model/session.h). recommendNow() holds its model
+// shared and NativeModel.recommendSessions holds the model shared and each session exclusive (the
+// generated glue), so a fit or a load cannot change the weights under a step; the session notices
 // a model that changed since its cache was built by the model's generation and rebuilds.
 #pragma once
 #include <napi.h>
@@ -17,11 +18,12 @@ class NativeSession : public NativeSessionGlue<NativeSession> {
  public:
   explicit NativeSession(const Napi::CallbackInfo& info);
 
-  Job<TopKResult> recommend(NativeModel& model, SessionRequest&& request);
   TopKResult recommendNow(Napi::Env env, NativeModel& model, SessionRequest&& request);
   std::vector<int32_t> history(Napi::Env env);
   SessionInfo info(Napi::Env env);
   void dispose(Napi::Env env);
+  // The session, for a job over many (NativeModel.recommendSessions; the gate holds this one meanwhile).
+  const std::shared_ptr<Session>& session() const { return session_; }
 
  private:
   std::shared_ptr<Session> session_;  // null after dispose(); a running job holds its own reference

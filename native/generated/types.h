@@ -188,6 +188,13 @@ struct SessionRequest {
   ListRequest list;  ///< what the list may hold
 };
 
+/// Append events to each of several sessions, then list the top K of each (one list request for all).
+struct SessionsRequest {
+  std::vector<int32_t> offsets;  ///< (n+1) CSR offsets into `append`, one range per session
+  std::vector<int32_t> append;  ///< each session's new events, oldest first (a range may be empty)
+  ListRequest list;  ///< what the lists may hold
+};
+
 /// What a session holds.
 struct SessionInfo {
   int64_t events = 0;  ///< events appended so far (the initial history included)

@@ -8,32 +8,75 @@
 namespace seqrec {
 
 TopKResult Session::recommend(Recommender& model, const SessionRequest& r) {
-  if (model_ != model.id || !checked_) {
-    checkItemIds(history_, model.config.numItems, "session history");
-    checked_ = true;
+  return listAll(model, {this}, {r.append}, r.list, "session.recommend");
+}
+
+TopKResult Session::recommendAll(Recommender& model, const std::vector<std::shared_ptr<Session>>& sessions, const SessionsRequest& r) {
+  const size_t b = sessions.size();
+  if (r.offsets.size() != b + 1 || r.offsets.front() != 0 || r.offsets.back() != static_cast<int32_t>(r.append.size()))
+    throw Error(ErrorCode::InvalidOption, "recommendSessions: offsets must be " + std::to_string(b + 1) + " CSR offsets into append");
+  std::vector<Session*> all;
+  std::vector<std::vector<int32_t>> appends;
+  for (size_t i = 0; i < b; ++i) {
+    if (r.offsets[i + 1] < r.offsets[i]) throw Error(ErrorCode::InvalidOption, "recommendSessions: offsets must not decrease");
+    all.push_back(sessions[i].get());
+    appends.emplace_back(r.append.begin() + r.offsets[i], r.append.begin() + r.offsets[i + 1]);
   }
-  checkItemIds(r.append, model.config.numItems, "append");
-  const ListPlan plan = model.planList(r.list, "session.recommend");
+  return listAll(model, all, appends, r.list, "recommendSessions");
+}
+
+TopKResult Session::listAll(Recommender& model, const std::vector<Session*>& sessions, const std::vector<std::vector<int32_t>>& appends,
+                            const ListRequest& list, const std::string& what) {
+  const auto b = static_cast<int64_t>(sessions.size());
+  const bool one = b == 1;
+  for (int64_t i = 0; i < b; ++i) {  // every id checked before any session changes
+    Session& s = *sessions[static_cast<size_t>(i)];
+    const std::string which = one ? "" : "sessions[" + std::to_string(i) + "] ";
+    if (s.model_ != model.id || !s.checked_) {
+      checkItemIds(s.history_, model.config.numItems, which + "session history");
+      s.checked_ = true;
+    }
+    checkItemIds(appends[static_cast<size_t>(i)], model.config.numItems, which + "append");
+  }
+  const ListPlan plan = model.planList(list, what.c_str());
   if (plan.bf16Compute)
-    throw Error(ErrorCode::InvalidOption,
-                "session.recommend: compute \"bf16\" is for recommend(); a session's one-position steps run in fp32");
+    throw Error(ErrorCode::InvalidOption, what + ": compute \"bf16\" is for recommend(); a session's one-position steps run in fp32");
   model.useThreads();
   c10::InferenceMode inference;
-  const size_t before = history_.size();
-  history_.insert(history_.end(), r.append.begin(), r.append.end());
+  std::vector<size_t> before;  // each session's events before this call
   try {
-    torch::Tensor h = state(model, static_cast<int64_t>(r.append.size()), plan.adapter);  // (1, d)
+    std::vector<torch::Tensor> states;  // b × (1, d)
+    for (int64_t i = 0; i < b; ++i) {
+      Session& s = *sessions[static_cast<size_t>(i)];
+      const auto& append = appends[static_cast<size_t>(i)];
+      before.push_back(s.history_.size());
+      s.history_.insert(s.history_.end(), append.begin(), append.end());
+      states.push_back(s.state(model, static_cast<int64_t>(append.size()), plan.adapter));
+    }
+    // The histories as CSR, for excludeSeen: a lone session's own events, several sessions' copied.
+    std::vector<int32_t> offsets{0}, items;
+    if (!one)
+      for (Session* s : sessions) {
+        items.insert(items.end(), s->history_.begin(), s->history_.end());
+        offsets.push_back(static_cast<int32_t>(items.size()));
+      }
+    else
+      offsets.push_back(static_cast<int32_t>(sessions[0]->history_.size()));
     TopKResult result;
     result.k = plan.k;
-    const int32_t offsets[2] = {0, static_cast<int32_t>(history_.size())};
-    model.selectTopK(plan, h, offsets, history_.data(), 0, 1, result);
+    model.selectTopK(plan, one ? states[0] : torch::cat(states), offsets.data(), one ? sessions[0]->history_.data() : items.data(), 0, b,
+                     result);
     return result;
   } catch (...) {
-    history_.resize(before);  // a failed call leaves the events to the caller (JS gives them back to its next call)
-    model_ = 0;               // the cache may be half-extended: rebuild it next time
-    cache_.clear();
+    for (size_t i = 0; i < before.size(); ++i) sessions[i]->undo(before[i]);  // the events go back to the caller (JS)
     throw;
   }
+}
+
+void Session::undo(size_t length) {
+  history_.resize(length);
+  model_ = 0;  // the cache may be half-extended: rebuild it next time
+  cache_.clear();
 }
 
 torch::Tensor Session::state(Recommender& model, int64_t appended, const std::string& adapter) {

@@ -8,6 +8,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ class Session {
   // Append request.append (every id checked first: nothing changes on a bad one), then the top-K
   // list for the whole session. Runs on a pool thread while the model is held shared.
   TopKResult recommend(Recommender& model, const SessionRequest& request);
+  // recommend() for several distinct sessions at once, one list request for all: each session's
+  // steps back to back (the weights stay in cache), then one scoring pass over their b states
+  // (b rows of the result). Any failure leaves every session as it was.
+  static TopKResult recommendAll(Recommender& model, const std::vector<std::shared_ptr<Session>>& sessions, const SessionsRequest& request);
   // Whether recommend() would cost no more than a few one-position steps on a valid cache and an
   // exact scoring pass over a small table (V·d ≤ 2^20): tens of µs, what may run on the JS thread.
   bool quick(Recommender& model, const SessionRequest& request) const;
@@ -32,8 +37,13 @@ class Session {
   SessionInfo info() const;
 
  private:
+  // Both of the above: appends[i] to sessions[i], then their lists; `what` names the call in errors.
+  static TopKResult listAll(Recommender& model, const std::vector<Session*>& sessions, const std::vector<std::vector<int32_t>>& appends,
+                            const ListRequest& list, const std::string& what);
   // (1, d) the state after the last event, from the cache when it is valid, `appended` events new.
   torch::Tensor state(Recommender& model, int64_t appended, const std::string& adapter);
+  // Forget the events past the first `length` and the cache (a failed call keeps none of its events).
+  void undo(size_t length);
 
   std::vector<int32_t> history_;
   std::vector<KeyValueCache> cache_;  // one per block; empty when not cached

@@ -201,6 +201,98 @@ describe('session', () => {
   });
 });
 
+describe('model.recommendSessions', () => {
+  /** Sessions over `model` with histories of lengths 0, 1, …, n−1 (each already listed once, so cached when it can be). */
+  async function openSessions(model: SASRec, n: number) {
+    const histories = Array.from({ length: n }, (_, u) => Array.from({ length: u }, (_, i) => nextItem(u * 7 + i)));
+    const sessions = histories.map((h) => model.session(h));
+    await Promise.all(sessions.map((s) => s.recommend({ k: 1 })));
+    return { histories, sessions };
+  }
+
+  it('lists each session as its own recommend() would: new events on some, none on others, few and many sessions', async () => {
+    for (const [model, n] of [
+      [start, 3],
+      [start, 9],
+      [end, 6],
+    ] as const) {
+      const { histories, sessions } = await openSessions(model, n);
+      try {
+        sessions.forEach((s, u) => {
+          if (u % 3 !== 1) {
+            s.append([nextItem(u), nextItem(u + 1)].slice(0, 1 + (u % 2)));
+            histories[u]!.push(...[nextItem(u), nextItem(u + 1)].slice(0, 1 + (u % 2)));
+          }
+        });
+        for (const options of [{ k: 6 }, { k: 4, scoring: 'int8' as const, deny: [nextItem(0)] }, { k: 3, excludeSeen: false, allow: [1, 2, 3, 4, 5] }]) {
+          const lists = await model.recommendSessions(sessions, options);
+          expect(lists).toHaveLength(n);
+          for (let u = 0; u < n; u++) expectSameList(lists[u]!, await model.recommend(histories[u]!, options));
+        }
+        sessions.forEach((s, u) => expect(s.history).toEqual(histories[u]));
+        if (model === start) expect(sessions.map((s) => s.info().cachedPositions)).toEqual(histories.map((h) => h.length));
+      } finally {
+        await Promise.all(sessions.map((s) => s.dispose()));
+      }
+    }
+  });
+
+  it("keeps each session's calls in order: waits for one in flight, and its own recommend() after it sees its events", async () => {
+    const { histories, sessions } = await openSessions(start, 4);
+    try {
+      const first = sessions[1]!.append(9).recommend({ k: 5, signal: new AbortController().signal }); // off the JS thread
+      sessions.forEach((s, u) => s.append(u + 20));
+      const together = start.recommendSessions(sessions, { k: 5 });
+      const after = sessions[2]!.append(30).recommend({ k: 5 });
+      histories[1]!.push(9);
+      histories.forEach((h, u) => h.push(u + 20));
+      expectSameList(await first, await start.recommend([...histories[1]!.slice(0, -1)], { k: 5 }));
+      const lists = await together;
+      for (let u = 0; u < 4; u++) expectSameList(lists[u]!, await start.recommend(histories[u]!, { k: 5 }));
+      expectSameList(await after, await start.recommend([...histories[2]!, 30], { k: 5 }));
+    } finally {
+      await Promise.all(sessions.map((s) => s.dispose()));
+    }
+  });
+
+  it('explains, re-ranks and answers [] for no sessions', async () => {
+    await using a = start.session([4, 5, 6]);
+    await using b = start.session([7]);
+    const [listA, listB] = await start.recommendSessions([a, b], { k: 2, explain: true });
+    expect(listA![0]!.because).toEqual(await start.explain([4, 5, 6], listA![0]!.item));
+    expect(listB![0]!.because).toEqual(await start.explain([7], listB![0]!.item));
+    const mmr = { k: 5, rerank: { method: 'mmr', lambda: 0.3 } } as const;
+    const [diverseA, diverseB] = await start.recommendSessions([a, b], mmr);
+    expectSameList(diverseA!, await start.recommend([4, 5, 6], mmr));
+    expectSameList(diverseB!, await start.recommend([7], mmr));
+    expect(await start.recommendSessions([], { k: 2 })).toEqual([]);
+  });
+
+  it("refuses another model's session, a session twice, a disposed one and bad options, changing nothing; gives events back when the model is gone", async () => {
+    await using a = start.session([1]);
+    await using other = end.session([1]);
+    a.append(2);
+    expect(thrown(() => start.recommendSessions([a, other])).message).toMatch(/sessions\[1\]/);
+    expect(thrown(() => start.recommendSessions([a, a])).message).toMatch(/each session once for sessions\[1\]/);
+    expect(thrown(() => start.recommendSessions([a], { k: 0 })).code).toBe('E_INVALID_OPTION');
+    expect(thrown(() => start.recommendSessions('a' as never)).code).toBe('E_INVALID_OPTION');
+    expect(a.history).toEqual([1, 2]);
+    const gone = start.session([3]);
+    await gone.dispose();
+    expect(thrown(() => start.recommendSessions([a, gone])).code).toBe('E_DISPOSED');
+    expect(a.history).toEqual([1, 2]);
+    expectSameList((await start.recommendSessions([a], { k: 3 }))[0]!, await start.recommend([1, 2], { k: 3 }));
+
+    const model = await SASRec.create({ ...ARCH, positions: 'start' });
+    const [x, y] = [model.session([1]), model.session([2])];
+    await model.dispose();
+    x.append(5);
+    expect((await rejection(model.recommendSessions([x, y]))).code).toBe('E_DISPOSED');
+    expect(x.history).toEqual([1, 5]); // the event waits for the next call
+    await Promise.all([x.dispose(), y.dispose()]);
+  });
+});
+
 describe('session: other models', () => {
   it('a text model (item rows = id embedding + projected text) steps exactly, the text folded into the decode step', async () => {
     const model = await SASRec.create({ ...ARCH, textDim: 8, positions: 'start' });

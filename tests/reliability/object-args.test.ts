@@ -1,5 +1,5 @@
 /**
- * Native calls that take another native object (NativeModel.transferFrom, attachTextEncoder) and the
+ * Native calls that take other native objects (NativeModel.transferFrom, attachTextEncoder, recommendSessions) and the
  * item-row calls. The argument is checked by its type tag, not its shape, so a look-alike object or
  * one of another class is E_INVALID_OPTION; a disposed one is E_DISPOSED; while the call runs the
  * other object counts as busy (it cannot be disposed under the job that reads it), and afterwards
@@ -11,6 +11,7 @@ import type { AddonModelConfig, AddonNativeModel } from '../../lib/native/raw.js
 import { callNative, callNativeSync } from '../../lib/errors.js';
 import { rejection, thrown } from '../helpers/errors.js';
 import { rawFitRequest } from '../helpers/raw-requests.js';
+import { plainList } from '../../lib/models/inference.js';
 
 const V = 12;
 const D = 8;
@@ -90,6 +91,39 @@ describe('object arguments', () => {
     expect((await failure(() => target.transferFrom(target))).code).toBe('E_BUSY'); // itself: exclusive and read at once
     base.dispose(); // free again
     target.dispose();
+  });
+});
+
+describe('a list of objects (NativeModel.recommendSessions)', () => {
+  const list = plainList(3, true, '');
+  it('holds each session as an exclusive call while the job runs, and frees them after', async () => {
+    const m = create();
+    const [a, b] = [new (addon().NativeSession)({ history: Int32Array.of(1, 2) }), new (addon().NativeSession)({ history: Int32Array.of(3) })];
+    const running = m.recommendSessions([a, b], { offsets: Int32Array.of(0, 1, 1), append: Int32Array.of(4), list });
+    expect(thrown(() => callNativeSync(() => b.info())).code).toBe('E_BUSY'); // even a shared call waits
+    expect(thrown(() => callNativeSync(() => a.dispose())).code).toBe('E_BUSY');
+    expect((await running).items).toHaveLength(2 * 3);
+    expect(Array.from(a.history())).toEqual([1, 2, 4]);
+    expect(Array.from(b.history())).toEqual([3]);
+    a.dispose();
+    b.dispose();
+    m.dispose();
+  });
+
+  it('refuses a non-array, a look-alike, one object twice and a disposed one, holding none of them', async () => {
+    const m = create();
+    const a = new (addon().NativeSession)({ history: Int32Array.of(1) });
+    const request = { offsets: Int32Array.of(0, 0, 0), append: new Int32Array(0), list };
+    expect((await failure(() => m.recommendSessions(a as never, request))).message).toContain('recommendSessions.sessions must be an array');
+    expect((await failure(() => m.recommendSessions([a, {} as never], request))).message).toContain('sessions[1] must be a NativeSession');
+    expect((await failure(() => m.recommendSessions([a, a], request))).message).toContain('sessions[1] appears twice');
+    const gone = new (addon().NativeSession)({ history: Int32Array.of(1) });
+    gone.dispose();
+    expect((await failure(() => m.recommendSessions([a, gone], request))).code).toBe('E_DISPOSED');
+    expect((await failure(() => m.recommendSessions([a], request))).message).toContain('offsets must be 2 CSR offsets'); // on the pool
+    expect(a.info().events).toBe(1); // free again, unchanged
+    a.dispose();
+    m.dispose();
   });
 });
 

@@ -18,6 +18,8 @@ class NativeSession;
 inline constexpr napi_type_tag kNativeSessionTag = {0xa3d1f37a1f7447e1ULL, 0xdb1ea5147a3c936dULL};
 NativeSession& unwrapNativeSession(const Napi::Value& value, const std::string& path);
 std::function<void()> holdNativeSession(NativeSession& object, const char* by);
+std::vector<NativeSession*> unwrapNativeSessionList(const Napi::Value& value, const std::string& path);
+std::function<void()> holdNativeSessionList(const std::vector<NativeSession*>& objects, const char* by);
 class NativeTextEncoder;
 inline constexpr napi_type_tag kNativeTextEncoderTag = {0x7bec5c36976fecc8ULL, 0xe18422e1cbe2a6b6ULL};
 NativeTextEncoder& unwrapNativeTextEncoder(const Napi::Value& value, const std::string& path);
@@ -47,6 +49,7 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   Job<std::vector<float>> hidden(HiddenRequest&& request);  // shared
 ///   Job<std::vector<float>> scoreRows(std::vector<int32_t>&& items);  // shared
 ///   Job<TopKResult> topK(TopKRequest&& request);  // shared
+///   Job<TopKResult> recommendSessions(std::vector<NativeSession*>&& sessions, SessionsRequest&& request);  // shared
 ///   Job<ModelState> exportState();  // shared
 ///   Job<void> importState(ModelState&& state);  // exclusive
 ///   ModelInfo info(Napi::Env env);  // shared
@@ -82,6 +85,7 @@ class NativeModelGlue : public GatedObject<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("hidden", static_cast<Method>(&NativeModelGlue::hiddenGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("scoreRows", static_cast<Method>(&NativeModelGlue::scoreRowsGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("topK", static_cast<Method>(&NativeModelGlue::topKGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("recommendSessions", static_cast<Method>(&NativeModelGlue::recommendSessionsGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("exportState", static_cast<Method>(&NativeModelGlue::exportStateGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("importState", static_cast<Method>(&NativeModelGlue::importStateGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("info", static_cast<Method>(&NativeModelGlue::infoGlue)),
@@ -177,6 +181,16 @@ class NativeModelGlue : public GatedObject<Derived> {
       requireArgs(info, 1, "NativeModel.topK");
       TopKRequest request = readTopKRequest(info[0], "topK.request");
       return this->template runGated<TopKResult>(info.Env(), "topK", Access::Shared, [&] { return self().topK(std::move(request)); });
+    });
+  }
+  Napi::Value recommendSessionsGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 2, "NativeModel.recommendSessions");
+      std::vector<NativeSession*> sessions = unwrapNativeSessionList(info[0], "recommendSessions.sessions");
+      SessionsRequest request = readSessionsRequest(info[1], "recommendSessions.request");
+      this->gate_.check("recommendSessions", Access::Shared);
+      std::function<void()> release = holdNativeSessionList(sessions, "NativeModel.recommendSessions");
+      return this->template runGated<TopKResult>(info.Env(), "recommendSessions", Access::Shared, [&] { return self().recommendSessions(std::move(sessions), std::move(request)); }, std::move(release));
     });
   }
   Napi::Value exportStateGlue(const Napi::CallbackInfo& info) {
@@ -326,7 +340,6 @@ class NativeModelGlue : public GatedObject<Derived> {
 
 /// A user's live session: its events and, for start-anchored causal models, every block's keys and values for them (an append then costs one position).
 /// Derived implements, on the JS thread, once the gate has let the call in:
-///   Job<TopKResult> recommend(NativeModel& model, SessionRequest&& request);  // exclusive
 ///   TopKResult recommendNow(Napi::Env env, NativeModel& model, SessionRequest&& request);  // exclusive
 ///   std::vector<int32_t> history(Napi::Env env);  // shared
 ///   SessionInfo info(Napi::Env env);  // shared
@@ -337,7 +350,6 @@ class NativeSessionGlue : public GatedObject<Derived> {
   using Method = Napi::Value (Derived::*)(const Napi::CallbackInfo&);
   static Napi::Function defineClass(Napi::Env env) {
     return Napi::ObjectWrap<Derived>::DefineClass(env, "NativeSession", {
-      Napi::ObjectWrap<Derived>::InstanceMethod("recommend", static_cast<Method>(&NativeSessionGlue::recommendGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("recommendNow", static_cast<Method>(&NativeSessionGlue::recommendNowGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("history", static_cast<Method>(&NativeSessionGlue::historyGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("info", static_cast<Method>(&NativeSessionGlue::infoGlue)),
@@ -354,16 +366,6 @@ class NativeSessionGlue : public GatedObject<Derived> {
 
  private:
   Derived& self() { return static_cast<Derived&>(*this); }
-  Napi::Value recommendGlue(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&]() -> Napi::Value {
-      requireArgs(info, 2, "NativeSession.recommend");
-      NativeModel& model = unwrapNativeModel(info[0], "recommend.model");
-      SessionRequest request = readSessionRequest(info[1], "recommend.request");
-      this->gate_.check("recommend", Access::Exclusive);
-      std::function<void()> release = holdNativeModel(model, "NativeSession.recommend");
-      return this->template runGated<TopKResult>(info.Env(), "recommend", Access::Exclusive, [&] { return self().recommend(model, std::move(request)); }, std::move(release));
-    });
-  }
   Napi::Value recommendNowGlue(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 2, "NativeSession.recommendNow");

@@ -21,6 +21,7 @@ ListRequest readListRequest(const Napi::Value& value, const std::string& path);
 TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path);
 SessionConfig readSessionConfig(const Napi::Value& value, const std::string& path);
 SessionRequest readSessionRequest(const Napi::Value& value, const std::string& path);
+SessionsRequest readSessionsRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const SessionInfo& value);
 HiddenRequest readHiddenRequest(const Napi::Value& value, const std::string& path);
 ScoreRequest readScoreRequest(const Napi::Value& value, const std::string& path);
