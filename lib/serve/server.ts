@@ -242,12 +242,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       lease.use(async (model) => {
         const { id } = request.params;
         const events = denseItems(model, request.body.ids, request.body.items);
-        const { history, items } = await sessions.events(model, id, events, listOptionsOf(request.body)); // checks the events before the session keeps them
-        return { session: id, events: history.length, items };
+        const { events: kept, items } = await sessions.events(model, id, events, listOptionsOf(request.body));
+        return { session: id, events: kept, items };
       }),
   );
   app.get<{ Params: { id: string } }>('/session/:id', { schema: { params: sessionParams } }, async (request, reply) => {
-    const history = sessions.history(request.params.id);
+    const history = sessions.history(request.params.id, lease.model.config.maxLen);
     if (!history) return reply.status(404).send({ error: 'E_NOT_FOUND', message: `no session "${request.params.id}"` });
     return { session: request.params.id, history };
   });

@@ -152,12 +152,12 @@ describe('the server session store', () => {
     const seen = new Map<string, number[]>();
     for (const [i, [id, events]] of calls.entries()) {
       seen.set(id, [...(seen.get(id) ?? []), ...events]);
-      expect(answers[i]!.history).toEqual(seen.get(id));
+      expect(answers[i]!.events).toBe(seen.get(id)!.length);
       const direct = await model.recommend(seen.get(id)!, { k: 4 });
       expect(answers[i]!.items.map((r) => r.item)).toEqual(direct.map((r) => r.item));
       answers[i]!.items.forEach((r, j) => expect(r.score).toBeCloseTo(direct[j]!.score, 5));
     }
-    expect(store.history('a')).toEqual([3, 9, 27, 4, 6]);
+    expect(store.history('a', ARCH.maxLen)).toEqual([3, 9, 27, 4, 6]);
     await store.close();
   });
 });
