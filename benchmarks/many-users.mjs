@@ -5,7 +5,8 @@
  *   batch:      one model.recommend(histories) call (and with compute: 'bf16', beside PyTorch under bf16 autocast);
  *   concurrent: --users model.recommend(history) calls in flight together (what a service sees), merged
  *               or not by the model's dynamic batcher;
- *   sessions:   each user's session (positions: 'start') appending one event, --users calls together.
+ *   sessions:   each user's session (positions: 'start') appending one event, --users calls together;
+ *               and the same as one model.recommendSessions() call.
  * users/s from the median of --rounds rounds after 2 warm-up rounds.
  *
  *   node benchmarks/many-users.mjs [--items 3706] [--users 256] [--threads 2] [--rounds 10] [--no-record]
@@ -64,6 +65,10 @@ const fresh = async () => {
 };
 let step = 0;
 seqrec.sessions = await usersPerSecond(() => Promise.all(sessions.map((s, u) => s.append(1 + ((u + step++) % items)).recommend({ k: 10 }))), fresh);
+seqrec.sessionsBatched = await usersPerSecond(() => {
+  sessions.forEach((s, u) => s.append(1 + ((u + step++) % items)));
+  return startModel.recommendSessions(sessions, { k: 10 });
+}, fresh);
 await Promise.all(sessions.map((s) => s.dispose()));
 // how far bf16 compute moves the lists: shared top-10 slots with fp32 (this model is untrained, so its scores are close together: a hard case)
 const [exact, bf16] = [await model.recommend(histories, { k: 10 }), await model.recommend(histories, { k: 10, compute: 'bf16' })];
@@ -97,7 +102,7 @@ const pytorch = (...extra) =>
   );
 const torch = pytorch();
 const torchBf16 = pytorch('--bf16');
-const line = `seqrec users/s: batch ${seqrec.batch.toFixed(0)} (${(seqrec.batch / torch.users_per_s).toFixed(2)}×), batch with compute bf16 ${seqrec.batchBf16.toFixed(0)} (${(seqrec.batchBf16 / torch.users_per_s).toFixed(2)}×; ${(100 * seqrec.bf16SharedTop10).toFixed(1)}% of top-10 slots as fp32), concurrent calls ${seqrec.concurrent.toFixed(0)} (${(seqrec.concurrent / torch.users_per_s).toFixed(2)}×), session appends ${seqrec.sessions.toFixed(0)} (${(seqrec.sessions / torch.users_per_s).toFixed(2)}×); PyTorch ${torch.torch} eager batched ${torch.users_per_s.toFixed(0)}, with bf16 autocast ${torchBf16.users_per_s.toFixed(0)}`;
+const line = `seqrec users/s: batch ${seqrec.batch.toFixed(0)} (${(seqrec.batch / torch.users_per_s).toFixed(2)}×), batch with compute bf16 ${seqrec.batchBf16.toFixed(0)} (${(seqrec.batchBf16 / torch.users_per_s).toFixed(2)}×; ${(100 * seqrec.bf16SharedTop10).toFixed(1)}% of top-10 slots as fp32), concurrent calls ${seqrec.concurrent.toFixed(0)} (${(seqrec.concurrent / torch.users_per_s).toFixed(2)}×), session appends ${seqrec.sessions.toFixed(0)} (${(seqrec.sessions / torch.users_per_s).toFixed(2)}×), session appends in one recommendSessions ${seqrec.sessionsBatched.toFixed(0)} (${(seqrec.sessionsBatched / torch.users_per_s).toFixed(2)}×); PyTorch ${torch.torch} eager batched ${torch.users_per_s.toFixed(0)}, with bf16 autocast ${torchBf16.users_per_s.toFixed(0)}`;
 console.log(line);
 if (!a['no-record']) {
   const v = versions();
