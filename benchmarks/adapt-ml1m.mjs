@@ -9,7 +9,8 @@
  *     continue on everything before the test cut, all are scored on the first event after it.
  * Variants: base alone · full fine-tuning · LoRA and DoRA (rank r on every attention and FFN linear, base
  * frozen; DoRA adds one magnitude per output row, +3% parameters at r 8) · Houlsby bottleneck adapters on the
- * attention and FFN outputs at LoRA's parameter count, beside most-popular and random; full ranking, seen
+ * attention and FFN outputs, and a prefix (learned keys and values in every block), each at LoRA's parameter
+ * count, beside most-popular and random; full ranking, seen
  * items excluded. Reported: NDCG@10 / HR@10, the share of full fine-tuning's gain each adapter
  * recovers, trainable-parameter share, adapter vs checkpoint size on disk, seconds per adaptation step.
  *
@@ -77,12 +78,15 @@ const targets = ['query', 'key', 'value', 'out', 'ffnIn', 'ffnOut'];
 /** One adapter kind on the base: its evaluation, size on disk and seconds per adaptation step. */
 async function adapted(kind, budget) {
   const model = await SASRec.load(basePath);
-  // the bottleneck's width r so that its A (r, d) and B (d, r) on 2 layers per block hold `budget` parameters
+  // the bottleneck's width r so that its A (r, d) and B (d, r) on 2 layers per block hold `budget` parameters;
+  // the prefix's virtual tokens so that its keys and values (P, d) in every block do
   const r = kind === 'Houlsby' ? Math.round(budget / (modelOptions.layers * 2 * 2 * modelOptions.dim)) : Number(a.rank);
   const options =
     kind === 'Houlsby'
       ? { kind: 'bottleneck', r, alpha: r, targetModules: ['out', 'ffnOut'] }
-      : { r, alpha: 2 * r, targetModules: targets, dora: kind === 'DoRA' };
+      : kind === 'prefix'
+        ? { kind: 'prefix', virtualTokens: Math.round(budget / (modelOptions.layers * 2 * modelOptions.dim)) }
+        : { r, alpha: 2 * r, targetModules: targets, dora: kind === 'DoRA' };
   const adapter = await model.addAdapter('later', options);
   const t = performance.now();
   const summary = await model.fit(adaptData, { ...fit, epochs: Number(a['adapt-epochs']), lr: Number(a['lora-lr']), adapter: 'later' });
@@ -96,6 +100,7 @@ async function adapted(kind, budget) {
 const loraRun = await adapted('LoRA');
 const doraRun = await adapted('DoRA');
 const houlsbyRun = await adapted('Houlsby', loraRun.adapter.parameters);
+const prefixRun = await adapted('prefix', loraRun.adapter.parameters);
 const { adapter, evaluation: loraEval, bytes: adapterBytes } = loraRun;
 const wallMinutes = (Date.now() - started) / 60000;
 
@@ -110,6 +115,7 @@ const scores = {
   lora: { ndcg: ndcg(loraEval), hr: loraEval.metrics['hr@10'] },
   dora: { ndcg: ndcg(doraRun.evaluation), hr: doraRun.evaluation.metrics['hr@10'] },
   houlsby: { ndcg: ndcg(houlsbyRun.evaluation), hr: houlsbyRun.evaluation.metrics['hr@10'] },
+  prefix: { ndcg: ndcg(prefixRun.evaluation), hr: prefixRun.evaluation.metrics['hr@10'] },
   popularity: { ndcg: baseEval.table[0].values.popularity, hr: baseEval.table[1].values.popularity },
   random: { ndcg: baseEval.table[0].values.random, hr: baseEval.table[1].values.random },
 };
@@ -118,6 +124,7 @@ for (const [kind, run] of [
   ['LoRA', loraRun],
   ['DoRA', doraRun],
   ['Houlsby', houlsbyRun],
+  ['prefix', prefixRun],
 ])
   console.log(
     `${kind}: ${(100 * recoveredBy(run.evaluation)).toFixed(1)}% of the full fine-tuning gain, ${run.adapter.parameters} parameters, ${(run.bytes / 1024).toFixed(0)} KiB, ${(1000 * run.secondsPerStep).toFixed(0)} ms/step`,
@@ -152,6 +159,13 @@ const result = {
     adapterBytes: houlsbyRun.bytes,
     secondsPerStep: houlsbyRun.secondsPerStep,
   },
+  prefix: {
+    virtualTokens: prefixRun.adapter.r,
+    parameters: prefixRun.adapter.parameters,
+    recoveredShare: recoveredBy(prefixRun.evaluation),
+    adapterBytes: prefixRun.bytes,
+    secondsPerStep: prefixRun.secondsPerStep,
+  },
   loraSecondsPerStep: loraRun.secondsPerStep,
   checkpointBytes,
   wallMinutes,
@@ -161,10 +175,11 @@ if (a['no-record']) process.exit(0);
 recordRun(
   `adapt-ml1m-${a.shift}`,
   result,
-  `adapt-ml1m (LoRA and DoRA r=${adapter.r}, Houlsby at LoRA's parameters, vs full fine-tuning) | ${result.device} | ${protocol}; L=100 d=64 blocks=2; ${a['adapt-epochs']} adaptation epochs | ` +
+  `adapt-ml1m (LoRA and DoRA r=${adapter.r}, Houlsby and prefix at LoRA's parameters, vs full fine-tuning) | ${result.device} | ${protocol}; L=100 d=64 blocks=2; ${a['adapt-epochs']} adaptation epochs | ` +
     `LoRA NDCG@10 ${scores.lora.ndcg.toFixed(4)}, ${(100 * recovered).toFixed(1)}% of the full fine-tuning gain, ${(100 * result.trainableShare).toFixed(2)}% of parameters trained, adapter ${(adapterBytes / 1024).toFixed(0)} KiB, ${(1000 * loraRun.secondsPerStep).toFixed(0)} ms/step; ` +
     `DoRA NDCG@10 ${scores.dora.ndcg.toFixed(4)}, ${(100 * result.dora.recoveredShare).toFixed(1)}%, ${doraRun.adapter.parameters} parameters (LoRA ${adapter.parameters}), ${(doraRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * doraRun.secondsPerStep).toFixed(0)} ms/step; ` +
-    `Houlsby r=${houlsbyRun.adapter.r} NDCG@10 ${scores.houlsby.ndcg.toFixed(4)}, ${(100 * result.houlsby.recoveredShare).toFixed(1)}%, ${houlsbyRun.adapter.parameters} parameters, ${(houlsbyRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * houlsbyRun.secondsPerStep).toFixed(0)} ms/step | ` +
+    `Houlsby r=${houlsbyRun.adapter.r} NDCG@10 ${scores.houlsby.ndcg.toFixed(4)}, ${(100 * result.houlsby.recoveredShare).toFixed(1)}%, ${houlsbyRun.adapter.parameters} parameters, ${(houlsbyRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * houlsbyRun.secondsPerStep).toFixed(0)} ms/step; ` +
+    `prefix ${prefixRun.adapter.r} tokens NDCG@10 ${scores.prefix.ndcg.toFixed(4)}, ${(100 * result.prefix.recoveredShare).toFixed(1)}%, ${prefixRun.adapter.parameters} parameters, ${(prefixRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * prefixRun.secondsPerStep).toFixed(0)} ms/step | ` +
     `base ${scores.base.ndcg.toFixed(4)}, full fine-tuning ${scores.fullFineTune.ndcg.toFixed(4)} (checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB) | popularity ${scores.popularity.ndcg.toFixed(4)}, random ${scores.random.ndcg.toFixed(4)}; ${wallMinutes.toFixed(1)} min | \`${result.command}\``,
 );
 

@@ -354,6 +354,7 @@ export const records: Record<string, RecordSpec> = {
       rslora: bool('scale alpha/√r instead of alpha/r'),
       dora: bool("DoRA: learned row magnitudes (PEFT's use_dora)"),
       bottleneck: bool('a bottleneck adapter on the layer output (Houlsby) instead of a low-rank update (model/lora.h)'),
+      prefix: bool('prefix tuning: r learned key/value positions in the attention of each block whose key layer it targets (model/lora.h)'),
     },
   },
   LinearModule: {

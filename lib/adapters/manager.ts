@@ -21,6 +21,8 @@ export interface AdapterInfo {
   dora: boolean;
   /** a bottleneck adapter on the layer outputs (AdapterOptions.kind 'bottleneck') */
   bottleneck: boolean;
+  /** prefix tuning (AdapterOptions.kind 'prefix'): r is its number of virtual tokens */
+  prefix: boolean;
   /** the factor s applied to B·A: alpha / r, or alpha / √r with rslora */
   scale: number;
   /** as given to addAdapter (or read from adapter_config.json) */
@@ -52,6 +54,8 @@ export interface AdapterHost {
   native(): AddonNativeModel;
   track<T>(promise: Promise<T>): Promise<T>;
   architecture(): string;
+  /** attention heads (a prefix's PEFT config records them) */
+  heads(): number;
 }
 
 export class AdapterManager {
@@ -135,7 +139,7 @@ export class AdapterManager {
     if (baseModel !== null && typeof baseModel !== 'string') throw invalid('options.baseModel', 'a string or null', baseModel);
     const native = this.#host.native();
     const state = await this.#host.track(callNative(() => native.exportAdapter(n)));
-    await writePeftAdapter(dir, { state, targetModules: this.#adapters.get(n)!.targetModules, baseModel }, { signal: o.signal });
+    await writePeftAdapter(dir, { state, targetModules: this.#adapters.get(n)!.targetModules, baseModel, heads: this.#host.heads() }, { signal: o.signal });
   }
 
   async load(dir: unknown, options: LoadAdapterOptions = {}): Promise<AdapterInfo> {
@@ -145,7 +149,7 @@ export class AdapterManager {
     const wanted = o.name === undefined ? undefined : adapterName('options.name', o.name);
     const verifyBase = boolean('options.verifyBase', o.verifyBase ?? true);
     const native = this.#host.native();
-    const { state, targetModules } = await readPeftAdapter(dir, this.#linearModules(native), wanted);
+    const { state, targetModules } = await readPeftAdapter(dir, this.#linearModules(native), wanted, this.#host.heads());
     let n: string;
     try {
       n = adapterName('seqrec_adapter_name', state.name);

@@ -32,11 +32,16 @@ export interface AdapterOptions {
    */
   dora?: boolean;
   /**
-   * (str) 'lora' (a low-rank update of the weight; default) or 'bottleneck' (Houlsby et al. 2019): a residual MLP
-   * of width r on the layer's output, z + s·B·GELU(A·z); adapt 'out' and 'ffnOut' for Houlsby's placements.
-   * Not mergeable; saved in seqrec's own layout (PEFT defines none). native/model/lora.h.
+   * (str) 'lora' (a low-rank update of the weight; default), 'bottleneck' (Houlsby et al. 2019): a residual MLP
+   * of width r on the layer's output, z + s·B·GELU(A·z); adapt 'out' and 'ffnOut' for Houlsby's placements;
+   * saved in seqrec's own layout (PEFT defines none); or 'prefix' (prefix tuning, Li & Liang 2021): `virtualTokens`
+   * learned keys and values in every block's attention, seen by every position, saved in PEFT's PREFIX_TUNING
+   * layout; it takes no r, alpha, dropout, targetModules, rslora or dora. Neither of the last two merges.
+   * native/model/lora.h.
    */
-  kind?: 'lora' | 'bottleneck';
+  kind?: 'lora' | 'bottleneck' | 'prefix';
+  /** (int) with kind 'prefix': learned key/value positions per block (PEFT's num_virtual_tokens). Default 16. */
+  virtualTokens?: number;
 }
 
 export interface ResolvedAdapterOptions {
@@ -48,13 +53,24 @@ export interface ResolvedAdapterOptions {
   rslora: boolean;
   dora: boolean;
   bottleneck: boolean;
+  /** prefix tuning: r is its number of virtual tokens, and the targets are every attention's key layer */
+  prefix: boolean;
 }
 
-const KEYS = ['r', 'alpha', 'dropout', 'targetModules', 'rslora', 'dora', 'kind'] as const;
+const KEYS = ['r', 'alpha', 'dropout', 'targetModules', 'rslora', 'dora', 'kind', 'virtualTokens'] as const;
+const NOT_WITH_PREFIX = ['r', 'alpha', 'dropout', 'targetModules', 'rslora', 'dora'] as const;
 
-/** The settings of a LoRA adapter as native records carry them (one nested record), from any object that has them. */
-export function loraSettings({ r, alpha, dropout, rslora, dora, bottleneck }: AddonLoraSettings): AddonLoraSettings {
-  return { r, alpha, dropout, rslora, dora, bottleneck };
+/** The settings of an adapter as native records carry them (one nested record), from any object that has them (no prefix: false). */
+export function loraSettings({
+  r,
+  alpha,
+  dropout,
+  rslora,
+  dora,
+  bottleneck,
+  prefix,
+}: Omit<AddonLoraSettings, 'prefix'> & { prefix?: boolean }): AddonLoraSettings {
+  return { r, alpha, dropout, rslora, dora, bottleneck, prefix: prefix ?? false };
 }
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -70,8 +86,15 @@ export function adapterName(where: string, value: unknown): string {
 export function resolveAdapterOptions(raw: unknown, name = 'options'): ResolvedAdapterOptions {
   const o = optionsObject(name, raw) as AdapterOptions;
   noUnknownKeys(name, o, KEYS);
-  const kind = oneOf(`${name}.kind`, o.kind ?? 'lora', ['lora', 'bottleneck'] as const);
+  const kind = oneOf(`${name}.kind`, o.kind ?? 'lora', ['lora', 'bottleneck', 'prefix'] as const);
   if (kind === 'bottleneck' && o.dora) throw invalid(`${name}.dora`, "absent with kind 'bottleneck' (DoRA is a low-rank update)", o.dora);
+  if (kind === 'prefix') {
+    for (const key of NOT_WITH_PREFIX)
+      if (o[key] !== undefined) throw invalid(`${name}.${key}`, "absent with kind 'prefix' (its size is virtualTokens; it sits in every block)", o[key]);
+    const virtualTokens = integer(`${name}.virtualTokens`, o.virtualTokens ?? 16, 1, 65536);
+    return { r: virtualTokens, alpha: 1, dropout: 0, targetModules: ['key'], rslora: false, dora: false, bottleneck: false, prefix: true };
+  }
+  if (o.virtualTokens !== undefined) throw invalid(`${name}.virtualTokens`, "absent unless kind is 'prefix'", o.virtualTokens);
   const targets = o.targetModules ?? (kind === 'bottleneck' ? ['out', 'ffnOut'] : ['query', 'value']);
   let targetModules: string[] | string;
   if (typeof targets === 'string') {
@@ -97,6 +120,7 @@ export function resolveAdapterOptions(raw: unknown, name = 'options'): ResolvedA
     rslora: boolean(`${name}.rslora`, o.rslora ?? false),
     dora: boolean(`${name}.dora`, o.dora ?? false),
     bottleneck: kind === 'bottleneck',
+    prefix: false,
   };
 }
 

@@ -52,7 +52,12 @@ export class ModelCore {
       },
       { maxInFlight: config.device.startsWith('cuda') ? 2 : Infinity },
     );
-    this.adapters = new AdapterManager({ native: () => this.native(), track: (p) => this.track(p), architecture: () => config.architecture });
+    this.adapters = new AdapterManager({
+      native: () => this.native(),
+      track: (p) => this.track(p),
+      architecture: () => config.architecture,
+      heads: () => config.heads,
+    });
   }
 
   /** the resolved configuration (every default filled in); `items` grows with growItems */

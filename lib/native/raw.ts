@@ -403,6 +403,8 @@ export interface AddonLoraSettings {
   dora: boolean;
   /** a bottleneck adapter on the layer output (Houlsby) instead of a low-rank update (model/lora.h) */
   bottleneck: boolean;
+  /** prefix tuning: r learned key/value positions in the attention of each block whose key layer it targets (model/lora.h) */
+  prefix: boolean;
 }
 
 /** A linear layer LoRA can target. */

@@ -76,6 +76,7 @@ export function resolveTextTuning(raw: unknown, model: { items: number; textDim:
     if (typeof t !== 'string') throw invalid(`options.textEncoder.texts[${i}]`, 'a string', t);
   });
   const lora = resolveAdapterOptions(o.lora ?? {}, 'options.textEncoder.lora');
+  if (lora.prefix) throw invalid('options.textEncoder.lora.kind', "'lora' or 'bottleneck' (the text encoder takes no prefix)", 'prefix');
   const modules = selectTargets(lora.targetModules, bertLinearModules(o.encoder.bert), 'options.textEncoder.lora');
   return { encoder: o.encoder, texts, lora, modules, itemsPerStep: integer('options.textEncoder.itemsPerStep', o.itemsPerStep ?? 0, 0, 2 ** 31 - 1) };
 }

@@ -52,7 +52,8 @@ ParityLoraResult loraParity(const ParityLoraRequest& r) {
     if (r.lora.dora) out.gradMagnitude = toDoubles(a.magnitude.grad());
   }
   {  // reference: explicit W + s·B·A with independent leaves
-    const auto& [rank, alpha, dropout, rslora, dora, bottleneck] = r.lora;
+    const auto& [rank, alpha, dropout, rslora, dora, bottleneck, prefix] = r.lora;
+    TORCH_CHECK(!prefix, "the linear layer's parity check takes no prefix (its attention applies one)");
     const double s = rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
     torch::Tensor xr = x.clone().requires_grad_(true);
     torch::Tensor W = layer->weight.detach().clone().requires_grad_(true);       // (out, in)

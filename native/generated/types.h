@@ -249,6 +249,7 @@ struct LoraSettings {
   bool rslora = false;  ///< scale alpha/√r instead of alpha/r
   bool dora = false;  ///< DoRA: learned row magnitudes (PEFT's use_dora)
   bool bottleneck = false;  ///< a bottleneck adapter on the layer output (Houlsby) instead of a low-rank update (model/lora.h)
+  bool prefix = false;  ///< prefix tuning: r learned key/value positions in the attention of each block whose key layer it targets (model/lora.h)
 };
 
 /// A linear layer LoRA can target.

@@ -55,7 +55,7 @@ AdapterInfo Recommender::adapterInfo(const std::string& name) const {
     m.inFeatures = layer->options.in();
     m.outFeatures = layer->options.out();
     info.modules.push_back(m);
-    info.parameters += record.options.bottleneck()
+    info.parameters += record.options.bottleneck() || record.options.prefix()
                            ? 2 * record.options.r() * m.outFeatures
                            : record.options.r() * (m.inFeatures + m.outFeatures) + (record.options.dora() ? m.outFeatures : 0);
   }
@@ -75,6 +75,7 @@ AdapterInfo Recommender::addAdapter(const AddAdapterRequest& r) {
     if (wanted.erase(module)) targets.emplace_back(module, layer);
   }
   if (!wanted.empty()) throw invalidOption("adapter " + inQuotes(r.name) + ": the model has no linear layer " + inQuotes(*wanted.begin()));
+  if (options.prefix()) return addPrefix(r.name, options, targets);
   AdapterRecord record{options, {}};
   for (const auto& [module, layer] : targets) {
     // One generator per layer, seeded from (model seed, adapter, layer): the initial factors do
@@ -87,6 +88,43 @@ AdapterInfo Recommender::addAdapter(const AddAdapterRequest& r) {
   return adapterInfo(r.name);
 }
 
+namespace {
+
+// The block whose attention's key layer is `layer`, or null: where a prefix can go.
+TransformerBlockImpl* blockOfKeyLayer(TransformerRecImpl& net, const LoraLinearImpl* layer) {
+  for (const auto& module : *net.blocks) {
+    auto* block = module->as<TransformerBlock>();
+    if (block->attention->key.get() == layer) return block;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+AdapterInfo Recommender::addPrefix(const std::string& name, const LoraOptions& options, const LoraLayers& targets) {
+  for (const auto& [module, layer] : targets)
+    if (!blockOfKeyLayer(*net, layer))
+      throw invalidOption("adapter " + inQuotes(name) + ": a prefix goes on an attention's key layer, not " + inQuotes(module));
+  // It starts as the keys and values of P random items, with no position, in each block (Li & Liang's
+  // initialisation from real activations): a few extra events every query sees, not noise.
+  torch::NoGradGuard noGrad;
+  net->eval();
+  const int64_t P = options.r(), V = config.numItems, d = config.dim;
+  at::Generator gen = cpuGenerator(streamSeed(config.seed, RngStream::Lora, 0, fnv1a(name + "/prefix")));
+  torch::Tensor ids =
+      (P <= V ? torch::randperm(V, gen, torch::kLong).narrow(0, 0, P) : torch::randint(V, {P}, gen, torch::kLong)) + 1;  // (P)
+  torch::Tensor x = net->inputRows(ids.to(device)) * std::sqrt(static_cast<double>(d));                                  // (P, d)
+  AdapterRecord record{options, {}};
+  for (const auto& [module, layer] : targets) {
+    TransformerBlockImpl* block = blockOfKeyLayer(*net, layer);
+    torch::Tensor a = block->postNorm ? x : block->attnNorm(x);  // (P, d) what the block's attention reads
+    layer->setAdapter(name, options, block->attention->key(a, generator, ""), block->attention->value(a, generator, ""));  // (P, d) each
+    record.modules.push_back(module);
+  }
+  adapters_.emplace(name, std::move(record));
+  return adapterInfo(name);
+}
+
 void Recommender::removeAdapter(const std::string& name) {
   requireAdapter(name, "removeAdapter");
   if (merged_ == name) throw invalidOption("removeAdapter: adapter " + inQuotes(name) + " is merged; unmergeAdapter it first");
@@ -96,8 +134,10 @@ void Recommender::removeAdapter(const std::string& name) {
 
 void Recommender::mergeAdapter(const std::string& name) {
   requireAdapter(name, "mergeAdapter");
-  if (adapters_.at(name).options.bottleneck())
-    throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is a bottleneck adapter, which is not linear and cannot be merged");
+  if (adapters_.at(name).options.bottleneck() || adapters_.at(name).options.prefix())
+    throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is a " +
+                        (adapters_.at(name).options.prefix() ? "prefix" : "bottleneck adapter") +
+                        ", which is not a low-rank update of a weight and cannot be merged");
   if (merged_ == name) throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is already merged");
   if (!merged_.empty())
     throw invalidOption("mergeAdapter: adapter " + inQuotes(merged_) + " is merged; unmerge it before merging " + inQuotes(name));
@@ -135,6 +175,11 @@ AdapterInfo Recommender::importAdapter(const AdapterState& s, bool replace) {
   }
   // Every tensor is checked before anything changes, so a bad file leaves the model as it was.
   const std::map<std::string, LoraFactors> byModule = readLoraFactors(s, net->loraLayers());
+  if (options.prefix())
+    for (const auto& [module, layer] : net->loraLayers())
+      if (byModule.count(module) && !blockOfKeyLayer(*net, layer))
+        throw Error(ErrorCode::Checkpoint,
+                    "adapter " + inQuotes(s.name) + ": a prefix goes on an attention's key layer, not " + inQuotes(module));
   if (hasAdapter(s.name)) {  // replace: the old factors go
     for (const auto& [module, layer] : net->loraLayers()) layer->removeAdapter(s.name);
     adapters_.erase(s.name);

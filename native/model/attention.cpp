@@ -54,33 +54,49 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torc
     v = cache->values.narrow(2, 0, cache->length);
     causal = L > 1;
   }
+  c10::optional<torch::Tensor> mask;  // bool, true = may attend: (B, 1, 1, Lk) padding, or (Lq, Lk) causal with a prefix
+  if (!options.causal() && keyValid.defined()) mask = keyValid.view({B, 1, 1, L});
+  // A prefix adapter (on the key layer, model/lora.h): its P keys and values come first, seen by every query.
+  if (auto it = key->adapters.find(adapter); !adapter.empty() && it != key->adapters.end() && it->second.options.prefix()) {
+    const int64_t P = it->second.options.r();
+    auto prefix = [&](const torch::Tensor& rows, const torch::Tensor& like) {  // (P, d) → (B, H, P, dh)
+      return rows.to(like.scalar_type()).view({1, P, H, dh}).transpose(1, 2).expand({B, H, P, dh});
+    };
+    k = torch::cat({prefix(it->second.A, k), k}, 2);  // (B, H, P + Lk, dh)
+    v = torch::cat({prefix(it->second.B, v), v}, 2);
+    const int64_t Lk = k.size(2);
+    if (causal) {  // query i sees the prefix and keys up to its own: j ≤ i + P
+      mask = torch::ones({Lq, Lk}, q.options().dtype(torch::kBool)).triu(P + 1).logical_not();  // (Lq, Lk)
+      causal = false;
+    } else if (mask) {
+      mask = torch::cat({torch::ones({B, P}, keyValid.options()), keyValid}, 1).view({B, 1, 1, Lk});  // (B, 1, 1, Lk)
+    }
+  }
 
   const bool attnDropout = is_training() && options.dropout() > 0.0;
-  torch::Tensor y;                                                             // (B, H, L, dh)
+  torch::Tensor y;                                                             // (B, H, Lq, dh)
   if (options.useSdpa() && hasSdpa() && !attnDropout && !(cache && L == 1)) {  // one cached query: three small ops beat SDPA's set-up
-    c10::optional<torch::Tensor> mask;                                         // (B, 1, 1, L) bool, true = may attend
-    if (!options.causal() && keyValid.defined()) mask = keyValid.view({B, 1, 1, L});
 #if TORCH_VERSION_MAJOR >= 2
     y = at::scaled_dot_product_attention(q, k, v, mask, 0.0, causal);
 #else
     y = std::get<0>(at::_scaled_dot_product_attention(q, k, v, mask, 0.0, false, causal));
 #endif
   } else {
-    y = explicitAttention(q, k, v, keyValid, gen, causal);
+    y = explicitAttention(q, k, v, mask, gen, causal);
   }
   y = y.transpose(1, 2).reshape({B, Lq, options.dim()});  // (B, Lq, d)
   return out(y, gen, adapter);                            // (B, Lq, d)
 }
 
 torch::Tensor MultiHeadAttentionImpl::explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                                        const torch::Tensor& keyValid, at::Generator& gen, bool causal) {
-  const int64_t B = q.size(0), L = k.size(2), dh = q.size(3);                                         // L keys, Lq queries
+                                                        const c10::optional<torch::Tensor>& mask, at::Generator& gen, bool causal) {
+  const int64_t L = k.size(2), dh = q.size(3);                                                        // L keys, Lq queries
   torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));  // (B, H, Lq, L)
   if (causal) {                                                                                       // Lq = L
     torch::Tensor future = torch::ones({L, L}, q.options().dtype(torch::kBool)).triu(1);              // (L, L), true above diagonal
     scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
-  } else if (!options.causal() && keyValid.defined()) {  // bidirectional: padding keys hidden (causal mode never masks them)
-    scores = scores.masked_fill(keyValid.logical_not().view({B, 1, 1, L}), -std::numeric_limits<float>::infinity());
+  } else if (mask) {  // padding keys hidden (bidirectional; causal mode never masks them), or a prefix's causal mask
+    scores = scores.masked_fill(mask->logical_not(), -std::numeric_limits<float>::infinity());
   }
   torch::Tensor probs = torch::softmax(scores, -1);               // (B, H, Lq, L)
   probs = dropout(probs, options.dropout(), is_training(), gen);  // (B, H, Lq, L)

@@ -3,7 +3,8 @@
 // scaled_dot_product_attention when it exists and attention dropout is off (SDPA would draw its
 // dropout from the global generator); the explicit softmax(QKᵀ/√dh)V path is the reference and
 // is what tests compare SDPA against. Separate q/k/v/out projections (LoraLinear) so LoRA can
-// target each; `adapter` names the LoRA adapter to apply ("" = base only).
+// target each; `adapter` names the LoRA adapter to apply ("" = base only), a prefix adapter's keys and
+// values included (it sits on the key layer: model/lora.h).
 #pragma once
 #include <torch/torch.h>
 
@@ -53,8 +54,9 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   LoraLinear query = nullptr, key = nullptr, value = nullptr, out = nullptr;  // (d → d) each
 
  private:
-  torch::Tensor explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& keyValid,
-                                  at::Generator& gen, bool causal);
+  // softmax(q·kᵀ/√dh)·v with dropout; causal (Lq = L) hides later keys, else `mask` (true = may attend) hides the rest.
+  torch::Tensor explicitAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const c10::optional<torch::Tensor>& mask, at::Generator& gen, bool causal);
 };
 TORCH_MODULE(MultiHeadAttention);
 

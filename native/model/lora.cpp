@@ -26,6 +26,7 @@ torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x, at::Generator& gen
   auto it = adapters.find(name);
   if (it == adapters.end()) return y;  // this layer is not one of the adapter's targets
   const LoraAdapter& a = it->second;
+  if (a.options.prefix()) return y;  // its keys and values join the attention (model/attention.cpp)
   if (a.options.bottleneck()) {
     torch::Tensor h = torch::gelu(torch::nn::functional::linear(dropout(y, a.options.dropout(), is_training(), gen), a.A));  // (…, r)
     return y.add(torch::nn::functional::linear(h, a.B), a.options.scale());  // (…, out) z + s·B(GELU(A(z)))
@@ -55,6 +56,7 @@ LoraLayers loraLayersOf(const torch::nn::Module& root) {
 }
 
 void LoraLinearImpl::addAdapter(const std::string& name, const LoraOptions& o, at::Generator& gen) {
+  TORCH_CHECK(!o.prefix(), "adapter \"", name, "\": a prefix starts from the model's keys and values (setAdapter)");
   // kaiming_uniform_(a=√5) on (r, in): gain √(2/(1+5)), bound = gain·√(3/in) = 1/√in (a bottleneck: its input is out wide).
   const int64_t in = o.bottleneck() ? options.out() : options.in();
   const double bound = 1.0 / std::sqrt(static_cast<double>(in));
@@ -66,12 +68,13 @@ void LoraLinearImpl::addAdapter(const std::string& name, const LoraOptions& o, a
 
 void LoraLinearImpl::setAdapter(const std::string& name, const LoraOptions& o, const torch::Tensor& A, const torch::Tensor& B,
                                 const torch::Tensor& magnitude) {
-  const int64_t in = o.bottleneck() ? options.out() : options.in();
+  const int64_t in = o.bottleneck() || o.prefix() ? options.out() : options.in();
   TORCH_CHECK(!(o.bottleneck() && o.dora()), "adapter \"", name, "\": DoRA is a low-rank update, not a bottleneck");
   TORCH_CHECK(A.dim() == 2 && A.size(0) == o.r() && A.size(1) == in, "lora_A of \"", name, "\" has shape ", A.sizes(), ", expected [",
               o.r(), ", ", in, "]");
-  TORCH_CHECK(B.dim() == 2 && B.size(0) == options.out() && B.size(1) == o.r(), "lora_B of \"", name, "\" has shape ", B.sizes(),
-              ", expected [", options.out(), ", ", o.r(), "]");
+  const std::vector<int64_t> shapeB = o.prefix() ? std::vector<int64_t>{o.r(), options.out()} : std::vector<int64_t>{options.out(), o.r()};
+  TORCH_CHECK(B.sizes() == c10::IntArrayRef(shapeB), "lora_B of \"", name, "\" has shape ", B.sizes(), ", expected ",
+              c10::IntArrayRef(shapeB));
   TORCH_CHECK(merged_ != name, "adapter \"", name, "\" is merged");
   TORCH_CHECK(!o.dora() || (magnitude.dim() == 1 && magnitude.size(0) == options.out()), "lora_magnitude of \"", name,
               "\" must have shape [", options.out(), "]");
@@ -96,7 +99,7 @@ const LoraAdapter& LoraLinearImpl::adapter(const std::string& name) const {
 
 torch::Tensor LoraLinearImpl::delta(const std::string& name) const {
   const LoraAdapter& a = adapter(name);
-  TORCH_CHECK(!a.options.bottleneck(), "adapter \"", name, "\" is a bottleneck adapter, which is not linear and cannot be merged");
+  TORCH_CHECK(!a.options.bottleneck() && !a.options.prefix(), "adapter \"", name, "\" is not a low-rank update and cannot be merged");
   torch::NoGradGuard noGrad;
   torch::Tensor update = torch::mm(a.B, a.A).mul_(a.options.scale()).to(weight.dtype());  // (out, in) = (out, r)(r, in)
   if (!a.options.dora()) return update;

@@ -9,6 +9,9 @@
 //   y = z + s · B(GELU(A(dropout(z)))),  z = x·Wᵀ + b,  A (r, out), B (out, r) zeros
 // (Houlsby's two placements are the attention output "out" and the feed-forward output "ffnOut"). It is
 // not linear in x, so it cannot be merged into W.
+// Prefix tuning (Li & Liang 2021; PEFT's PREFIX_TUNING) adds r learned positions to a block's attention:
+// keys P_k (r, d) and values P_v (r, d) that every query sees before its own keys, kept as A and B of
+// the block's key layer (which computes nothing more itself; model/attention.cpp applies them).
 // LoraLinear replaces torch::nn::Linear in the transformer and keeps its parameter names
 // ("weight", "bias"), so checkpoints are unchanged. Adapters are deliberately NOT registered
 // parameters: the module tree stays exactly the base model, so checkpoints, the base hash, the
@@ -44,13 +47,15 @@ struct LoraOptions {
   TORCH_ARG(bool, dora) = false;
   /// a bottleneck adapter on the output (A (r, out)) instead of a low-rank update
   TORCH_ARG(bool, bottleneck) = false;
+  /// prefix tuning: r key/value positions (A, B (r, out)) on an attention's key layer
+  TORCH_ARG(bool, prefix) = false;
 };
 
 // One adapter on one layer. A and B are leaf tensors on the layer's device and dtype.
 struct LoraAdapter {
   LoraOptions options;
-  torch::Tensor A;          // (r, in)   PEFT lora_A.weight; (r, out) for a bottleneck adapter
-  torch::Tensor B;          // (out, r)  PEFT lora_B.weight
+  torch::Tensor A;          // (r, in)   PEFT lora_A.weight; (r, out) for a bottleneck adapter; prefix keys (r, out)
+  torch::Tensor B;          // (out, r)  PEFT lora_B.weight; prefix values (r, out)
   torch::Tensor magnitude;  // (out) DoRA's m, PEFT lora_magnitude_vector; undefined without DoRA
 };
 
@@ -72,9 +77,10 @@ class LoraLinearImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, at::Generator& gen, const std::string& adapter = "");
 
   // A from U(−1/√in, 1/√in) drawn from gen (= kaiming_uniform_(a=√5), PEFT's init), B zeros; DoRA's
-  // magnitude the rows' norms of the weight.
+  // magnitude the rows' norms of the weight. Not for a prefix, whose start the model computes (setAdapter).
   void addAdapter(const std::string& name, const LoraOptions& options, at::Generator& gen);
-  // A new adapter with given factors A (r, in), B (out, r) and, with DoRA, magnitude (out), copied to this layer's device.
+  // A new adapter with given factors A (r, in), B (out, r) and, with DoRA, magnitude (out) (a prefix: A, B (r, out)),
+  // copied to this layer's device.
   void setAdapter(const std::string& name, const LoraOptions& options, const torch::Tensor& A, const torch::Tensor& B,
                   const torch::Tensor& magnitude = {});
   void removeAdapter(const std::string& name);

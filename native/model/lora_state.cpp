@@ -19,7 +19,7 @@ Error bad(const std::string& message) {
 }  // namespace
 
 LoraOptions loraOptions(const std::string& name, const LoraSettings& settings) {
-  const auto& [r, alpha, dropout, rslora, dora, bottleneck] = settings;
+  const auto& [r, alpha, dropout, rslora, dora, bottleneck, prefix] = settings;
   if (name.empty()) throw Error(ErrorCode::InvalidOption, "an adapter name must not be empty");
   if (r < 1) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs r >= 1, got " + std::to_string(r));
   if (!(alpha > 0.0) || !std::isfinite(alpha))
@@ -27,7 +27,14 @@ LoraOptions loraOptions(const std::string& name, const LoraSettings& settings) {
   if (!(dropout >= 0.0 && dropout < 1.0)) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + " needs dropout in [0, 1)");
   if (dora && bottleneck)
     throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + ": DoRA is a low-rank update, not a bottleneck");
-  return LoraOptions(r, alpha).dropout(dropout).rslora(rslora).dora(dora).bottleneck(bottleneck);
+  if (prefix && (dora || bottleneck || dropout > 0.0))
+    throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + ": a prefix has no DoRA, bottleneck or dropout");
+  return LoraOptions(r, alpha).dropout(dropout).rslora(rslora).dora(dora).bottleneck(bottleneck).prefix(prefix);
+}
+
+LoraOptions textEncoderLoraOptions(const std::string& name, const LoraSettings& settings) {
+  if (settings.prefix) throw Error(ErrorCode::InvalidOption, "adapter " + inQuotes(name) + ": the text encoder takes no prefix adapter");
+  return loraOptions(name, settings);
 }
 
 LoraSettings loraSettings(const LoraOptions& options) {
@@ -38,6 +45,7 @@ LoraSettings loraSettings(const LoraOptions& options) {
   s.rslora = options.rslora();
   s.dora = options.dora();
   s.bottleneck = options.bottleneck();
+  s.prefix = options.prefix();
   return s;
 }
 
@@ -53,9 +61,10 @@ std::map<std::string, LoraFactors> readLoraFactors(const AdapterState& s, const 
     auto layer = byName.find(module);
     if (layer == byName.end()) throw bad("adapter tensor " + inQuotes(e.name) + " names no linear layer of this model");
     const LoraLinearOptions& o = layer->second->options;
-    const std::vector<int64_t> expected = isM   ? std::vector<int64_t>{o.out()}
-                                          : isA ? std::vector<int64_t>{s.lora.r, s.lora.bottleneck ? o.out() : o.in()}
-                                                : std::vector<int64_t>{o.out(), s.lora.r};
+    const std::vector<int64_t> expected = isM             ? std::vector<int64_t>{o.out()}
+                                          : s.lora.prefix ? std::vector<int64_t>{s.lora.r, o.out()}  // keys (A) or values (B)
+                                          : isA           ? std::vector<int64_t>{s.lora.r, s.lora.bottleneck ? o.out() : o.in()}
+                                                          : std::vector<int64_t>{o.out(), s.lora.r};
     if (e.shape != expected)
       throw bad("adapter tensor " + inQuotes(e.name) + " has shape " + c10::str(c10::IntArrayRef(e.shape)) + ", expected " +
                 c10::str(c10::IntArrayRef(expected)) + " (r = " + std::to_string(s.lora.r) + ")");

@@ -22,6 +22,8 @@ struct LoraFactors {
 
 // Options of adapter `name`, checked: r >= 1, alpha positive and finite, dropout in [0, 1) (E_INVALID_OPTION).
 LoraOptions loraOptions(const std::string& name, const LoraSettings& settings);
+// loraOptions for the BERT text encoder's layers, which take no prefix (E_INVALID_OPTION).
+LoraOptions textEncoderLoraOptions(const std::string& name, const LoraSettings& settings);
 // The settings of options, as records carry them.
 LoraSettings loraSettings(const LoraOptions& options);
 

@@ -135,6 +135,8 @@ class Recommender {
   // `score`d into (n·c) values: what scoreItems and pointwiseScores share.
   std::vector<float> perCandidate(const ScoreRequest& request, const char* what,
                                   const std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>& score);
+  // addAdapter of a prefix on `targets` (attention key layers), started from the keys and values of random items.
+  AdapterInfo addPrefix(const std::string& name, const LoraOptions& options, const LoraLayers& targets);
   static uint64_t nextId() {
     static std::atomic<uint64_t> last{0};
     return ++last;

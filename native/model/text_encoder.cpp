@@ -57,7 +57,7 @@ std::vector<float> TextEncoder::encode(const EncodeRequest& r) {
 
 void TextEncoder::setAdapter(const AdapterState& s) {
   if (!loaded()) throw Error(ErrorCode::InvalidOption, "NativeTextEncoder.setAdapter() before load()");
-  const LoraOptions options = loraOptions(s.name, s.lora);
+  const LoraOptions options = textEncoderLoraOptions(s.name, s.lora);
   const std::map<std::string, LoraFactors> factors = readLoraFactors(s, net_->loraLayers());  // all checked first
   for (const auto& [module, layer] : net_->loraLayers()) {
     layer->adapters.clear();

@@ -21,7 +21,7 @@ torch::Tensor tokens(const std::vector<int32_t>& values, int64_t rows, int64_t T
 }  // namespace
 
 TextTower::TextTower(const TextEncoder& encoder, const TextTuneRequest& r, int64_t rows, const torch::Device& device, uint64_t seed)
-    : lora_(loraOptions(kAdapter, r.lora)),
+    : lora_(textEncoderLoraOptions(kAdapter, r.lora)),
       pooling_(r.pooling),
       normalize_(r.normalize),
       itemsPerStep_(r.itemsPerStep),

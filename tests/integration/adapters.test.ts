@@ -2,7 +2,8 @@
  * LoRA adapters and freezing through the public API: options validation, adapter fits that leave the
  * base bit-identical, merge/unmerge, per-call adapters, freeze strategies, the PEFT folder layout
  * (keys and shapes exactly as PEFT writes them, checked again by a Python torch script that
- * recomputes W + s·B·A from the files), base-hash checks on load, and dispose with adapters.
+ * recomputes W + s·B·A from the files), base-hash checks on load, and dispose with adapters; DoRA,
+ * bottleneck and prefix adapters.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticDataset } from '../../lib/data/synthetic.js';
 import { readSafetensors } from '../../lib/io/safetensors.js';
-import { SASRec } from '../../lib/models/sasrec.js';
+import { BERT4Rec, SASRec } from '../../lib/models/sasrec.js';
 import type { SequentialRecommender } from '../../lib/models/recommender.js';
 import { maxAbsDiff } from '../helpers/compare.js';
 import { rejection, thrown } from '../helpers/errors.js';
@@ -477,7 +478,7 @@ describe('bottleneck adapters', () => {
     for (const [name, bytes] of await parameters(m)) expect(bytes === base.get(name), `${name} changed`).toBe(true);
     const adapted = await scores(m, 'houlsby');
     expect(maxDiff(adapted, baseScores)).toBeGreaterThan(1e-4);
-    expect((await rejection(m.mergeAdapter('houlsby'))).message).toMatch(/bottleneck adapter, which is not linear/);
+    expect((await rejection(m.mergeAdapter('houlsby'))).message).toMatch(/bottleneck adapter, which is not a low-rank update/);
 
     const dir = join(freshDir(), 'houlsby');
     await m.saveAdapter('houlsby', dir);
@@ -487,5 +488,60 @@ describe('bottleneck adapters', () => {
     await m.loadAdapter(dir);
     expect(maxDiff(await scores(m, 'houlsby'), adapted)).toBe(0);
     expect((await rejection(m.addAdapter('x', { kind: 'bottleneck', dora: true }))).message).toMatch(/options\.dora/);
+  });
+});
+
+describe('prefix adapters', () => {
+  it("add learned keys and values to every block, train only them, round-trip PEFT's PREFIX_TUNING layout, and are refused a merge", async () => {
+    for (const make of [() => SASRec.create(ARCH), () => BERT4Rec.create(ARCH)]) {
+      await using m = await make();
+      await m.fit(train, { steps: 20, batchSize: 32, lr: 5e-3 });
+      const base = await parameters(m);
+      const baseScores = await scores(m);
+      const info = await m.addAdapter('prefix', { kind: 'prefix', virtualTokens: 5 });
+      expect(info).toMatchObject({ prefix: true, r: 5, modules: ['blocks.0.attention.key', 'blocks.1.attention.key'] });
+      expect(info.parameters).toBe(2 * 2 * 5 * 16); // per block P keys and P values of width d
+      const start = await scores(m, 'prefix');
+      expect(maxDiff(start, baseScores)).toBeGreaterThan(0); // it starts as 5 random items' keys and values: seen, not zero
+      await m.fit(train, { ...FIT, adapter: 'prefix' });
+      for (const [name, bytes] of await parameters(m)) expect(bytes === base.get(name), `${name} changed`).toBe(true);
+      const adapted = await scores(m, 'prefix');
+      expect(maxDiff(adapted, start)).toBeGreaterThan(1e-4);
+      expect(maxDiff(await scores(m, null), baseScores)).toBe(0);
+      expect((await rejection(m.mergeAdapter('prefix'))).message).toMatch(/is a prefix, which is not a low-rank update/);
+
+      const dir = join(freshDir(), 'prefix');
+      await m.saveAdapter('prefix', dir);
+      const config = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+      expect(config).toMatchObject({
+        peft_type: 'PREFIX_TUNING',
+        num_virtual_tokens: 5,
+        num_layers: 2,
+        token_dim: 16,
+        num_attention_heads: 2,
+        prefix_projection: false,
+      });
+      const file = await readSafetensors(join(dir, 'adapter_model.safetensors'));
+      expect(file.tensors.map((t) => [t.name, t.shape])).toEqual([['prompt_embeddings', [5, 2 * 2 * 16]]]);
+      await m.removeAdapter('prefix');
+      await m.loadAdapter(dir);
+      expect(maxDiff(await scores(m, 'prefix'), adapted)).toBe(0);
+
+      writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ ...config, num_layers: 3 }));
+      const e = await rejection(m.loadAdapter(dir, { name: 'other', verifyBase: false }));
+      expect(e.code).toBe('E_CHECKPOINT');
+      expect(e.message).toMatch(/num_layers is 3, expected 2/);
+    }
+  });
+
+  it('refuses the options a prefix does not have, and virtualTokens on other kinds', async () => {
+    await using m = await SASRec.create(ARCH);
+    for (const key of ['r', 'alpha', 'dropout', 'targetModules', 'rslora', 'dora'] as const) {
+      const e = await rejection(m.addAdapter('p', { kind: 'prefix', [key]: key === 'targetModules' ? ['key'] : key === 'r' ? 4 : true } as never));
+      expect(e.message).toContain(`options.${key}`);
+    }
+    expect((await rejection(m.addAdapter('p', { virtualTokens: 4 }))).message).toMatch(/options\.virtualTokens/);
+    expect((await rejection(m.addAdapter('p', { kind: 'prefix', virtualTokens: 0 }))).message).toMatch(/options\.virtualTokens/);
+    expect(m.adapters).toEqual([]);
   });
 });

@@ -111,7 +111,7 @@ describe('session', () => {
     }
   }, 60_000);
 
-  it('serves a LoRA adapter per call (cached extend), and a merged one (decode step), like recommend', async () => {
+  it('serves a LoRA adapter per call (cached extend), a prefix, and a merged one (decode step), like recommend', async () => {
     const model = await SASRec.create({ ...ARCH, positions: 'start' });
     try {
       await model.fit(data, { epochs: 1, batchSize: 64 });
@@ -124,6 +124,12 @@ describe('session', () => {
         session.append(item);
         expectSameList(await session.recommend({ k: 6, adapter: 'eu' }), await model.recommend(history, { k: 6, adapter: 'eu' }));
         expectSameList(await session.recommend({ k: 6, adapter: null }), await model.recommend(history, { k: 6, adapter: null }));
+      }
+      await model.addAdapter('prefix', { kind: 'prefix', virtualTokens: 3 }); // the cached extend with the prefix's keys and values before the cache's
+      await model.fit(data, { epochs: 1, batchSize: 64, adapter: 'prefix' });
+      for (const item of [13, 14]) {
+        history.push(item);
+        expectSameList(await session.append(item).recommend({ k: 6, adapter: 'prefix' }), await model.recommend(history, { k: 6, adapter: 'prefix' }));
       }
       await model.mergeAdapter('eu');
       history.push(12);

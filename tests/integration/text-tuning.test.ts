@@ -192,6 +192,7 @@ describe('end-to-end LoRA fine-tuning of the text encoder', () => {
       /options.textEncoder.lora.targetModules.*did you mean "query"/,
     );
     await refused(model, { textEncoder: { encoder, texts, lora: { r: 0 } } }, /options.textEncoder.lora.r/);
+    await refused(model, { textEncoder: { encoder, texts, lora: { kind: 'prefix' } } }, /takes no prefix.*options.textEncoder.lora.kind/);
     await refused(model, { textEncoder: { encoder, texts, steps: 3 } }, /options.textEncoder/);
     const summary = await model.fit(split.train, { epochs: 1, textEncoder: { encoder, texts } });
     await encoder.applyAdapter(summary.textAdapter!);

@@ -33,7 +33,7 @@ describe.each([true, false])('LoraLinear (LoRA, DoRA, bottleneck) vs their expli
     const kind = shape.dora ? 'DoRA' : shape.bottleneck ? 'bottleneck' : 'LoRA';
     it(`${kind} in=${shape.inFeatures} out=${shape.outFeatures} r=${shape.r} alpha=${shape.alpha} rslora=${shape.rslora}`, async () => {
       const { r: rank, alpha, rslora, dropout, dora = false, bottleneck = false, ...sizes } = shape;
-      const r = await addon().parityLora({ ...sizes, lora: { r: rank, alpha, rslora, dropout, dora, bottleneck }, seed: 7, float64 });
+      const r = await addon().parityLora({ ...sizes, lora: { r: rank, alpha, rslora, dropout, dora, bottleneck, prefix: false }, seed: 7, float64 });
       expect(r.y.length).toBe(shape.batch * shape.length * shape.outFeatures);
       expect(r.gradA.length).toBe(shape.r * (bottleneck ? shape.outFeatures : shape.inFeatures));
       expect(r.gradB.length).toBe(shape.outFeatures * shape.r);
@@ -109,7 +109,11 @@ describe('adapters on a whole model', () => {
       const hash = await m.baseHash();
       expect(hash).toMatch(/^[0-9a-f]{64}$/);
       expect(hash).toBe(referenceBaseHash(state.tensors));
-      await m.addAdapter({ name: 'a', lora: { r: 2, alpha: 4, dropout: 0, rslora: false, dora: false, bottleneck: false }, modules: m.linearModules() });
+      await m.addAdapter({
+        name: 'a',
+        lora: { r: 2, alpha: 4, dropout: 0, rslora: false, dora: false, bottleneck: false, prefix: false },
+        modules: m.linearModules(),
+      });
       expect(await m.baseHash()).toBe(hash);
       const other = new (addon().NativeModel)({ ...config, seed: 5 });
       expect(await other.baseHash()).not.toBe(hash);
@@ -144,7 +148,11 @@ describe('adapters on a whole model', () => {
       };
       const list = (adapter: string) => plainList(V, false, adapter);
       const before = await m.topK({ ...histories, list: list('') });
-      const info = await m.addAdapter({ name: 'init', lora: { r: 4, alpha: 8, dropout: 0, rslora: false, dora: false, bottleneck: false }, modules: layers });
+      const info = await m.addAdapter({
+        name: 'init',
+        lora: { r: 4, alpha: 8, dropout: 0, rslora: false, dora: false, bottleneck: false, prefix: false },
+        modules: layers,
+      });
       expect(info.scale).toBe(2);
       expect(info.parameters).toBe(layers.reduce((n, l) => n + 4 * (l.inFeatures + l.outFeatures), 0));
       const state = await m.exportAdapter('init');
@@ -168,7 +176,7 @@ describe('adapters on a whole model', () => {
       const twin = new (addon().NativeModel)(config);
       await twin.addAdapter({
         name: 'init',
-        lora: { r: 4, alpha: 8, dropout: 0, rslora: false, dora: false, bottleneck: false },
+        lora: { r: 4, alpha: 8, dropout: 0, rslora: false, dora: false, bottleneck: false, prefix: false },
         modules: layers.slice().reverse(),
       });
       const twinState = await twin.exportAdapter('init');
@@ -183,7 +191,11 @@ describe('adapters on a whole model', () => {
     const m = new (addon().NativeModel)(config);
     try {
       const layers = m.linearModules().filter((l) => /attention\.(query|value)$/.test(l.name));
-      const info = await m.addAdapter({ name: 'eu', lora: { r: 2, alpha: 4, dropout: 0.1, rslora: false, dora: false, bottleneck: false }, modules: layers });
+      const info = await m.addAdapter({
+        name: 'eu',
+        lora: { r: 2, alpha: 4, dropout: 0.1, rslora: false, dora: false, bottleneck: false, prefix: false },
+        modules: layers,
+      });
       const base = await m.exportState();
       const offsets = Int32Array.from({ length: 21 }, (_, i) => i * 6);
       const items = Int32Array.from({ length: 120 }, (_, i) => 1 + ((i * 7 + Math.floor(i / 6)) % V));

@@ -69,7 +69,7 @@ describe('object arguments', () => {
       length: 1,
       pooling: 'mean',
       normalize: false,
-      lora: { r: 1, alpha: 1, dropout: 0, rslora: false, dora: false, bottleneck: false },
+      lora: { r: 1, alpha: 1, dropout: 0, rslora: false, dora: false, bottleneck: false, prefix: false },
       modules: [],
       itemsPerStep: 0,
       encodeBatch: 1,

@@ -351,6 +351,7 @@ LoraSettings readLoraSettings(const Napi::Value& value, const std::string& path)
   out.rslora = readBool(object.Get("rslora"), path + ".rslora");
   out.dora = readBool(object.Get("dora"), path + ".dora");
   out.bottleneck = readBool(object.Get("bottleneck"), path + ".bottleneck");
+  out.prefix = readBool(object.Get("prefix"), path + ".prefix");
   return out;
 }
 
@@ -362,6 +363,7 @@ Napi::Value toJs(Napi::Env env, const LoraSettings& value) {
   object.Set("rslora", toJs(env, value.rslora));
   object.Set("dora", toJs(env, value.dora));
   object.Set("bottleneck", toJs(env, value.bottleneck));
+  object.Set("prefix", toJs(env, value.prefix));
   return object;
 }
 
