@@ -189,7 +189,8 @@ function glueHeader(): string {
   ];
   out.push(
     '// Every class, its type tag, and (glue.cpp) how an argument becomes one: checked by tag, then held as a',
-    '// shared call of that object until the job that takes it settles (the returned function releases it).',
+    '// shared call of that object until the job that takes it settles (the returned function releases it);',
+    '// an array of them (…List), each held as an exclusive call of its own.',
   );
   for (const cls of Object.keys(classes)) {
     const [lower, upper] = typeTag(cls);

@@ -115,15 +115,15 @@ class NativeBackedSession implements Session {
     return NativeBackedSession.listAll(this.#core, [this], prepared, 'session.recommend()').then((lists) => lists[0]!);
   }
 
-  /**
-   * The lists of `sessions` (distinct, of `core`'s model) in one native call off the JS thread. Each session's calls
-   * still run in call order: this one waits for those before it, and the native call holds every session.
-   */
   /** Whether `value` is a session over `core`'s model. */
   static isOf(value: unknown, core: ModelCore): value is NativeBackedSession {
     return value instanceof NativeBackedSession && value.#core === core;
   }
 
+  /**
+   * The lists of `sessions` (distinct, of `core`'s model) in one native call off the JS thread. Each session's calls
+   * still run in call order: this one waits for those before it, and the native call holds every session.
+   */
   static listAll(core: ModelCore, sessions: NativeBackedSession[], prepared: PreparedList | Promise<PreparedList>, what: string): Promise<Recommendation[][]> {
     const natives = sessions.map((s) => s.#live());
     const appends = sessions.map((s) => {

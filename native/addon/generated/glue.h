@@ -9,7 +9,8 @@
 namespace seqrec::glue {
 
 // Every class, its type tag, and (glue.cpp) how an argument becomes one: checked by tag, then held as a
-// shared call of that object until the job that takes it settles (the returned function releases it).
+// shared call of that object until the job that takes it settles (the returned function releases it);
+// an array of them (…List), each held as an exclusive call of its own.
 class NativeModel;
 inline constexpr napi_type_tag kNativeModelTag = {0xf596acbdd06d0b14ULL, 0x9b5e1ee5f5506a12ULL};
 NativeModel& unwrapNativeModel(const Napi::Value& value, const std::string& path);
