@@ -109,7 +109,9 @@ const { adapter, evaluation: loraEval, bytes: adapterBytes } = loraRun;
 const wallMinutes = (Date.now() - started) / 60000;
 
 const ndcg = (e) => e.metrics['ndcg@10'];
-const recoveredBy = (e) => (ndcg(e) - ndcg(baseEval)) / (ndcg(fullEval) - ndcg(baseEval));
+// the share of full fine-tuning's NDCG@10 gain an adapter reaches; null when full fine-tuning gained nothing
+const recoveredBy = (e) => (ndcg(fullEval) > ndcg(baseEval) ? (ndcg(e) - ndcg(baseEval)) / (ndcg(fullEval) - ndcg(baseEval)) : null);
+const share = (x) => (x === null ? 'n/a (full fine-tuning gained nothing)' : `${(100 * x).toFixed(1)}%`);
 const recovered = recoveredBy(loraEval);
 const checkpointBytes = statSync(basePath).size;
 const row = (name, e) => `${name.padEnd(22)} NDCG@10 ${e.ndcg.toFixed(4)}  HR@10 ${e.hr.toFixed(4)}`;
@@ -131,10 +133,10 @@ for (const [kind, run] of [
   ['prefix', prefixRun],
 ])
   console.log(
-    `${kind}: ${(100 * recoveredBy(run.evaluation)).toFixed(1)}% of the full fine-tuning gain, ${run.adapter.parameters} parameters, ${(run.bytes / 1024).toFixed(0)} KiB, ${(1000 * run.secondsPerStep).toFixed(0)} ms/step`,
+    `${kind}: ${share(recoveredBy(run.evaluation))} of the full fine-tuning gain, ${run.adapter.parameters} parameters, ${(run.bytes / 1024).toFixed(0)} KiB, ${(1000 * run.secondsPerStep).toFixed(0)} ms/step`,
   );
 console.log(
-  `LoRA recovers ${(100 * recovered).toFixed(1)}% of full fine-tuning's NDCG@10 gain, training ${adapter.parameters} of ${totalParameters} parameters (${((100 * adapter.parameters) / totalParameters).toFixed(2)}%); adapter ${(adapterBytes / 1024).toFixed(0)} KiB vs checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB; ${wallMinutes.toFixed(1)} min`,
+  `LoRA recovers ${share(recovered)} of full fine-tuning's NDCG@10 gain, training ${adapter.parameters} of ${totalParameters} parameters (${((100 * adapter.parameters) / totalParameters).toFixed(2)}%); adapter ${(adapterBytes / 1024).toFixed(0)} KiB vs checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB; ${wallMinutes.toFixed(1)} min`,
 );
 
 const result = {
@@ -181,10 +183,10 @@ recordRun(
   `adapt-ml1m-${a.shift}`,
   result,
   `adapt-ml1m (LoRA and DoRA r=${adapter.r}, Houlsby and prefix at LoRA's parameters, vs full fine-tuning) | ${result.device} | ${protocol}; L=100 d=64 blocks=2; ${a['adapt-epochs']} adaptation epochs | ` +
-    `LoRA NDCG@10 ${scores.lora.ndcg.toFixed(4)}, ${(100 * recovered).toFixed(1)}% of the full fine-tuning gain, ${(100 * result.trainableShare).toFixed(2)}% of parameters trained, adapter ${(adapterBytes / 1024).toFixed(0)} KiB, ${(1000 * loraRun.secondsPerStep).toFixed(0)} ms/step; ` +
-    `DoRA NDCG@10 ${scores.dora.ndcg.toFixed(4)}, ${(100 * result.dora.recoveredShare).toFixed(1)}%, ${doraRun.adapter.parameters} parameters (LoRA ${adapter.parameters}), ${(doraRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * doraRun.secondsPerStep).toFixed(0)} ms/step; ` +
-    `Houlsby r=${houlsbyRun.adapter.r} NDCG@10 ${scores.houlsby.ndcg.toFixed(4)}, ${(100 * result.houlsby.recoveredShare).toFixed(1)}%, ${houlsbyRun.adapter.parameters} parameters, ${(houlsbyRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * houlsbyRun.secondsPerStep).toFixed(0)} ms/step; ` +
-    `prefix ${prefixRun.adapter.r} tokens NDCG@10 ${scores.prefix.ndcg.toFixed(4)}, ${(100 * result.prefix.recoveredShare).toFixed(1)}%, ${prefixRun.adapter.parameters} parameters, ${(prefixRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * prefixRun.secondsPerStep).toFixed(0)} ms/step | ` +
+    `LoRA NDCG@10 ${scores.lora.ndcg.toFixed(4)}, ${share(recovered)} of the full fine-tuning gain, ${(100 * result.trainableShare).toFixed(2)}% of parameters trained, adapter ${(adapterBytes / 1024).toFixed(0)} KiB, ${(1000 * loraRun.secondsPerStep).toFixed(0)} ms/step; ` +
+    `DoRA NDCG@10 ${scores.dora.ndcg.toFixed(4)}, ${share(result.dora.recoveredShare)}, ${doraRun.adapter.parameters} parameters (LoRA ${adapter.parameters}), ${(doraRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * doraRun.secondsPerStep).toFixed(0)} ms/step; ` +
+    `Houlsby r=${houlsbyRun.adapter.r} NDCG@10 ${scores.houlsby.ndcg.toFixed(4)}, ${share(result.houlsby.recoveredShare)}, ${houlsbyRun.adapter.parameters} parameters, ${(houlsbyRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * houlsbyRun.secondsPerStep).toFixed(0)} ms/step; ` +
+    `prefix ${prefixRun.adapter.r} tokens NDCG@10 ${scores.prefix.ndcg.toFixed(4)}, ${share(result.prefix.recoveredShare)}, ${prefixRun.adapter.parameters} parameters, ${(prefixRun.bytes / 1024).toFixed(0)} KiB, ${(1000 * prefixRun.secondsPerStep).toFixed(0)} ms/step | ` +
     `base ${scores.base.ndcg.toFixed(4)}, full fine-tuning ${scores.fullFineTune.ndcg.toFixed(4)} (checkpoint ${(checkpointBytes / 1024).toFixed(0)} KiB) | popularity ${scores.popularity.ndcg.toFixed(4)}, random ${scores.random.ndcg.toFixed(4)}; ${wallMinutes.toFixed(1)} min | \`${result.command}\``,
 );
 
