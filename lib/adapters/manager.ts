@@ -23,7 +23,7 @@ export interface AdapterInfo {
   bottleneck: boolean;
   /** prefix tuning (AdapterOptions.kind 'prefix'): r is its number of virtual tokens */
   prefix: boolean;
-  /** the factor s applied to B·A: alpha / r, or alpha / √r with rslora */
+  /** the factor s applied to B·A: alpha / r, or alpha / √r with rslora (a prefix applies none) */
   scale: number;
   /** as given to addAdapter (or read from adapter_config.json) */
   targetModules: string[] | string;
