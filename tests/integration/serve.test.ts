@@ -160,4 +160,24 @@ describe('the server session store', () => {
     expect(store.history('a', ARCH.maxLen)).toEqual([3, 9, 27, 4, 6]);
     await store.close();
   });
+
+  it('batches requests with different options apart, and refuses a bad event alone, keeping none of it', async () => {
+    const { SessionStore } = await import('../../lib/serve/session-store.js');
+    await using model = await SASRec.create({ ...ARCH, positions: 'start' });
+    const store = new SessionStore(100, 2); // fewer live sessions than a batch holds: the dropped ones rebuild
+    const answers = await Promise.allSettled([
+      store.events(model, 'a', [3], { k: 2 }),
+      store.events(model, 'b', [4], { k: 5 }),
+      store.events(model, 'c', [V + 1], { k: 2 }),
+      store.events(model, 'd', [5, 6], { k: 5, excludeSeen: false }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const lists = answers.map((a) => (a.status === 'fulfilled' ? a.value.items : []));
+    expect(lists.map((l) => l.length)).toEqual([2, 5, 0, 5]);
+    expect(lists[3]!.map((r) => r.item)).toEqual((await model.recommend([5, 6], { k: 5, excludeSeen: false })).map((r) => r.item));
+    expect(store.history('c', ARCH.maxLen)).toBeUndefined();
+    const again = await store.events(model, 'a', [7], { k: 3 }); // 'a' was dropped from the live set: rebuilt from its events
+    expect(again.items.map((r) => r.item)).toEqual((await model.recommend([3, 7], { k: 3 })).map((r) => r.item));
+    await store.close();
+  });
 });
