@@ -20,7 +20,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SeqrecError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsDtype } from '../io/safetensors.js';
+import { decodeSafetensors, dtypeSize, encodeSafetensors, type SafetensorsDtype } from '../io/safetensors.js';
 import type { AddonAdapterState, AddonLinearModule, AddonTensorEntry } from '../native/raw.js';
 
 export const CONFIG_FILE = 'adapter_config.json';
@@ -29,7 +29,7 @@ const PREFIX = 'base_model.model.';
 const BOTTLENECK = 'SEQREC_BOTTLENECK';
 const PREFIX_TUNING = 'PREFIX_TUNING';
 const PROMPT = 'prompt_embeddings';
-const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
+const FLOATS: readonly string[] = ['F32', 'F16', 'BF16', 'F64']; // the dtypes an adapter tensor may have
 
 export interface PeftAdapter {
   state: AddonAdapterState;
@@ -40,7 +40,7 @@ export interface PeftAdapter {
 /** A prefix's per-block tensors ("<block>.attention.key.lora_A" keys and ".lora_B" values, (P, d) each, module order) as PEFT's (P, blocks · 2 · d). */
 function promptEmbeddings(tensors: readonly AddonTensorEntry[]): { dtype: string; shape: number[]; data: Uint8Array } {
   const [P, d] = tensors[0]!.shape as [number, number];
-  const row = d * BYTES[tensors[0]!.dtype]!; // bytes of one key or value vector
+  const row = d * dtypeSize(tensors[0]!.dtype as SafetensorsDtype); // bytes of one key or value vector
   const data = new Uint8Array(P * tensors.length * row);
   for (let p = 0; p < P; p++) tensors.forEach((t, j) => data.set(t.data.subarray(p * row, (p + 1) * row), (p * tensors.length + j) * row)); // [key₀, value₀, key₁, …]
   return { dtype: tensors[0]!.dtype, shape: [P, tensors.length * d], data };
@@ -170,8 +170,8 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
     const width = keys.length * 2 * d;
     if (prompt.shape.length !== 2 || prompt.shape[0] !== P || prompt.shape[1] !== width)
       throw fail(weightsPath, `tensor "${PROMPT}" has shape [${prompt.shape.join(', ')}], expected [${P}, ${width}]`, { tensor: PROMPT });
-    if (!(prompt.dtype in BYTES)) throw fail(weightsPath, `tensor "${PROMPT}" has dtype ${prompt.dtype}, expected a float`, { tensor: PROMPT });
-    const row = d * BYTES[prompt.dtype]!;
+    if (!FLOATS.includes(prompt.dtype)) throw fail(weightsPath, `tensor "${PROMPT}" has dtype ${prompt.dtype}, expected a float`, { tensor: PROMPT });
+    const row = d * dtypeSize(prompt.dtype);
     const tensors = keys.flatMap((layer, l) =>
       (['A', 'B'] as const).map((which, kv) => {
         const data = new Uint8Array(P * row);
@@ -220,8 +220,7 @@ export async function readPeftAdapter(dir: string, layers: readonly AddonLinearM
     if (t.shape.length !== expected.length || t.shape.some((n, i) => n !== expected[i])) {
       throw fail(weightsPath, `tensor "${t.name}" has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}] (r = ${r})`, { tensor: t.name });
     }
-    if (!['F32', 'F16', 'BF16', 'F64'].includes(t.dtype))
-      throw fail(weightsPath, `tensor "${t.name}" has dtype ${t.dtype}, expected a float`, { tensor: t.name });
+    if (!FLOATS.includes(t.dtype)) throw fail(weightsPath, `tensor "${t.name}" has dtype ${t.dtype}, expected a float`, { tensor: t.name });
     seen.add(`${module}.lora_${which}`);
     return { name: `${module}.lora_${which}`, dtype: t.dtype, shape: t.shape, data: t.data.slice() };
   });
