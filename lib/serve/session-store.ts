@@ -117,7 +117,7 @@ export class SessionStore {
     }
     this.#waiting = later;
     for (const [model, byOptions] of batches) for (const { waiting, sessions } of byOptions.values()) void this.#answer(model, waiting, sessions);
-    this.#dropLeastRecent(); // after the calls have taken their sessions
+    this.#dropOldest(this.#live, this.#liveSessions, (dropped) => void dropped.session.dispose()); // after the calls have taken their sessions
     if (this.#inModel === 0) this.#flush(); // every request was refused: the deferred ones go now
   }
 
@@ -142,7 +142,7 @@ export class SessionStore {
       this.#touch(this.#histories, w.id, history);
       w.resolve({ events: Math.min(history.length, maxLen), items: lists[i]! });
     });
-    while (this.#histories.size > this.#maxSessions) this.#histories.delete(this.#histories.keys().next().value!);
+    this.#dropOldest(this.#histories, this.#maxSessions);
   }
 
   /** Session `id`'s native session under `model`, made (from its recent events) when it has none or has grown long. */
@@ -161,12 +161,12 @@ export class SessionStore {
     return live.session;
   }
 
-  /** Free the native sessions past `liveSessions`, least recently used first (a call in flight keeps its own). */
-  #dropLeastRecent(): void {
-    while (this.#live.size > this.#liveSessions) {
-      const [oldest, dropped] = this.#live.entries().next().value!;
-      this.#live.delete(oldest);
-      void dropped.session.dispose();
+  /** Drop the least recently used entries of `map` past `limit` (a native session in a call in flight outlives its entry). */
+  #dropOldest<V>(map: Map<string, V>, limit: number, onDrop?: (value: V) => void): void {
+    while (map.size > limit) {
+      const [oldest, dropped] = map.entries().next().value!;
+      map.delete(oldest);
+      onDrop?.(dropped);
     }
   }
 
