@@ -102,9 +102,12 @@ TransformerBlockImpl* blockOfKeyLayer(TransformerRecImpl& net, const LoraLinearI
 }  // namespace
 
 AdapterInfo Recommender::addPrefix(const std::string& name, const LoraOptions& options, const LoraLayers& targets) {
-  for (const auto& [module, layer] : targets)
-    if (!blockOfKeyLayer(*net, layer))
+  std::vector<TransformerBlockImpl*> blocks;  // of each target, in order
+  for (const auto& [module, layer] : targets) {
+    blocks.push_back(blockOfKeyLayer(*net, layer));
+    if (!blocks.back())
       throw invalidOption("adapter " + inQuotes(name) + ": a prefix goes on an attention's key layer, not " + inQuotes(module));
+  }
   // It starts as the keys and values of P random items, with no position, in each block (Li & Liang's
   // initialisation from real activations): a few extra events every query sees, not noise.
   torch::NoGradGuard noGrad;
@@ -115,8 +118,9 @@ AdapterInfo Recommender::addPrefix(const std::string& name, const LoraOptions& o
       (P <= V ? torch::randperm(V, gen, torch::kLong).narrow(0, 0, P) : torch::randint(V, {P}, gen, torch::kLong)) + 1;  // (P)
   torch::Tensor x = net->inputRows(ids.to(device)) * std::sqrt(static_cast<double>(d));                                  // (P, d)
   AdapterRecord record{options, {}};
-  for (const auto& [module, layer] : targets) {
-    TransformerBlockImpl* block = blockOfKeyLayer(*net, layer);
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const auto& [module, layer] = targets[t];
+    TransformerBlockImpl* block = blocks[t];
     torch::Tensor a = block->postNorm ? x : block->attnNorm(x);  // (P, d) what the block's attention reads
     layer->setAdapter(name, options, block->attention->key(a, generator, ""), block->attention->value(a, generator, ""));  // (P, d) each
     record.modules.push_back(module);
@@ -134,9 +138,9 @@ void Recommender::removeAdapter(const std::string& name) {
 
 void Recommender::mergeAdapter(const std::string& name) {
   requireAdapter(name, "mergeAdapter");
-  if (adapters_.at(name).options.bottleneck() || adapters_.at(name).options.prefix())
-    throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is a " +
-                        (adapters_.at(name).options.prefix() ? "prefix" : "bottleneck adapter") +
+  const LoraOptions& options = adapters_.at(name).options;
+  if (options.bottleneck() || options.prefix())
+    throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is a " + (options.prefix() ? "prefix" : "bottleneck adapter") +
                         ", which is not a low-rank update of a weight and cannot be merged");
   if (merged_ == name) throw invalidOption("mergeAdapter: adapter " + inQuotes(name) + " is already merged");
   if (!merged_.empty())
