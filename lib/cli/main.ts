@@ -331,7 +331,7 @@ program
 program
   .command('simulate')
   .description('run the closed-loop simulator: each policy of the config on one synthetic population, round by round')
-  .requiredOption('-c, --config <file>', 'simulation config JSON: population, policies, rounds, k, startEvents, temperature, seed')
+  .requiredOption('-c, --config <file>', 'simulation config JSON: population, policies, rounds, k, startEvents, choice, temperature, positionBias, seed')
   .option('--rounds <n>', 'rounds (overrides the config)', int('--rounds'))
   .option('-o, --out <file>', 'write the runs as JSON')
   .option('--report <file>', 'write the HTML report with the simulation plots')

@@ -69,7 +69,9 @@ const schema = z.strictObject({
   rounds: positiveInt.optional(),
   k: positiveInt.optional(),
   startEvents: positiveInt.optional(),
+  choice: z.enum(['utility', 'position']).optional(),
   temperature: z.number().min(0).optional(),
+  positionBias: z.number().positive().optional(),
   seed: z.number().int().min(0).optional(),
 });
 export type SimulationConfig = z.infer<typeof schema>;
@@ -107,7 +109,9 @@ export async function runSimulateCommand(o: SimulateCommandOptions): Promise<{ c
         ...(config.rounds !== undefined && { rounds: config.rounds }),
         ...(config.k !== undefined && { k: config.k }),
         ...(config.startEvents !== undefined && { startEvents: config.startEvents }),
+        ...(config.choice !== undefined && { choice: config.choice }),
         ...(config.temperature !== undefined && { temperature: config.temperature }),
+        ...(config.positionBias !== undefined && { positionBias: config.positionBias }),
         ...(config.seed !== undefined && { seed: config.seed }),
         onRound: (r) =>
           o.log(

@@ -1,7 +1,7 @@
 /**
  * The closed loop: each round every simulated user gets a top-k list from the policy, takes one item
  * from it by a choice model (the list's best by the user's true utility, as in Chaney et al. 2018, or
- * a softmax over it), and the taken item joins their history, which is what the policy learns from
+ * a softmax over it; or by rank alone, as in Mansoury et al. 2020), and the taken item joins their history, which is what the policy learns from
  * next (a seqrec model is fit again every `retrainEvery` rounds). Per round it records what the loop
  * does to people and catalogue: the utility users got, catalogue coverage and Gini of exposure of the
  * lists, novelty and mean popularity of recommended items, homogenisation (mean Jaccard overlap of
@@ -53,8 +53,17 @@ export interface SimulationOptions {
   startEvents?: number;
   /** each user's history before the first round (item ids 1..items), e.g. their real one; replaces startEvents */
   start?: readonly (readonly number[])[];
-  /** (float >= 0) 0: a user takes the list's item of highest true utility; > 0: softmax over utility / temperature. Default 0. */
+  /**
+   * How a user picks from their list. 'utility': by true utility (see temperature), as in Chaney et al. 2018.
+   * 'position': by rank alone, rank r (1-based) with probability ∝ r^−positionBias whatever its utility — a user
+   * who trusts the list, Mansoury et al. 2020's rank-based acceptance, where what the recommender ranks first
+   * is what it learns from next. Default 'utility'.
+   */
+  choice?: 'utility' | 'position';
+  /** (float >= 0) choice 'utility': 0 takes the list's item of highest true utility; > 0 draws by softmax over utility / temperature. Default 0. */
   temperature?: number;
+  /** (float > 0) choice 'position': the exponent of the rank's weight r^−positionBias. Default 1. */
+  positionBias?: number;
   /** (int) seed of the start events, random lists and choices. Default 0. */
   seed?: number;
   /** called after each round */
@@ -75,6 +84,12 @@ export interface RoundStats {
   popularityLift: number;
   /** popularityLift of the lists of the majority and of the minority group */
   groupPopularityLift: [number, number];
+  /**
+   * the same for what each group has consumed before this round: per user the mean count of the items in their
+   * history, averaged over the group, over the mean count of all items. groupPopularityLift / this − 1 is
+   * Abdollahpouri et al.'s popularity lift of a group (what its lists add to the popularity of its profiles).
+   */
+  groupProfilePopularity: [number, number];
   /** mean Jaccard overlap of the consumed sets of every pair of users */
   homogenization: number;
   /** mean utility this round, majority minus minority */
@@ -87,7 +102,7 @@ export interface SimulationResult {
   histories: number[][];
 }
 
-const KEYS = ['population', 'policy', 'rounds', 'k', 'startEvents', 'start', 'temperature', 'seed', 'onRound'] as const;
+const KEYS = ['population', 'policy', 'rounds', 'k', 'startEvents', 'start', 'choice', 'temperature', 'positionBias', 'seed', 'onRound'] as const;
 
 /** Mean Jaccard overlap over every pair of sets, or over 20,000 pairs drawn with a fixed seed (the same for every policy) when there are more. */
 function meanJaccard(sets: Set<number>[]): number {
@@ -124,7 +139,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     throw invalid('options.start', `${users} histories (one per user of the population)`, o.start);
   const longest = o.start ? Math.max(...o.start.map((h) => h.length)) : startEvents;
   if (longest + rounds > items) throw invalid('options.rounds', `at most ${items - longest} (each round a user takes an item not taken before)`, rounds);
+  const choice = o.choice ?? 'utility';
+  if (choice !== 'utility' && choice !== 'position') throw invalid('options.choice', "'utility' or 'position'", choice);
+  const [other, otherChoice] = choice === 'utility' ? (['positionBias', 'position'] as const) : (['temperature', 'utility'] as const);
+  if (o[other] !== undefined) throw invalid(`options.${other}`, `absent: it applies to choice '${otherChoice}' only`, o[other]);
   const temperature = number('options.temperature', o.temperature ?? 0, 0, 1e6);
+  const positionBias = number('options.positionBias', o.positionBias ?? 1, 0, 1e6, { exclusiveMin: true });
+  // log r^−positionBias: a softmax at temperature 1 over these draws rank r with probability ∝ r^−positionBias
+  const rankWeights = Array.from({ length: k }, (_, j) => -positionBias * Math.log(j + 1));
   const seed = integer('options.seed', o.seed ?? 0, 0, 2 ** 32 - 1);
   const random = seededRandom(seed);
   const policy = o.policy;
@@ -206,19 +228,22 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     }
     const feedback: BanditEvent[] = [];
     const before = Int32Array.from(counts);
+    const profiles = histories.map((h) => h.reduce((sum, i) => sum + before[i]!, 0) / h.length); // each user's mean count, before the round
     const gained = [0, 0];
     const members = [0, 0];
     for (let u = 0; u < users; u++) {
       const list = lists[u]!;
       if (list.length === 0) continue;
       const at =
-        temperature === 0
-          ? list.reduce((best, i, j) => (u8(u, i) > u8(u, list[best]!) ? j : best), 0)
-          : softmaxDraw(
-              list.map((i) => u8(u, i)),
-              temperature,
-              random,
-            ).index;
+        choice === 'position'
+          ? softmaxDraw(rankWeights.slice(0, list.length), 1, random).index
+          : temperature === 0
+            ? list.reduce((best, i, j) => (u8(u, i) > u8(u, list[best]!) ? j : best), 0)
+            : softmaxDraw(
+                list.map((i) => u8(u, i)),
+                temperature,
+                random,
+              ).index;
       const item = list[at]!;
       if (bandit) feedback.push(...list.map((shown) => ({ history: [...histories[u]!], item: shown, reward: shown === item ? 1 : 0 })));
       histories[u]!.push(item);
@@ -236,6 +261,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       lists.forEach((l, u) => inGroup(u) && l.forEach((i) => ((count += before[i]!), slots++)));
       return slots > 0 && meanCount > 0 ? count / slots / meanCount : 0;
     };
+    const profileLift = (g: number) => {
+      let total = 0;
+      let n = 0;
+      profiles.forEach((p, u) => group[u] === g && ((total += p), n++));
+      return n > 0 && meanCount > 0 ? total / n / meanCount : 0;
+    };
     const stats: RoundStats = {
       round,
       utility: (gained[0]! + gained[1]!) / Math.max(1, members[0]! + members[1]!),
@@ -244,6 +275,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       novelty: novelty(top, before),
       popularityLift: lift(() => true),
       groupPopularityLift: [lift((u) => group[u] === 0), lift((u) => group[u] === 1)],
+      groupProfilePopularity: [profileLift(0), profileLift(1)],
       homogenization: meanJaccard(taken),
       groupGap: (members[0] ? gained[0]! / members[0] : 0) - (members[1] ? gained[1]! / members[1] : 0),
     };

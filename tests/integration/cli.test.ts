@@ -350,18 +350,25 @@ describe('seqrec CLI', () => {
         ],
         rounds: 3,
         k: 5,
+        choice: 'position',
+        positionBias: 1.5,
       }),
     );
     const r = await seqrec('simulate', '--config', config, '--out', 'sim-out.json', '--report', 'sim.html');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/sasrec round 3: utility/);
-    const out = JSON.parse(readFileSync(join(dir, 'sim-out.json'), 'utf8')) as { runs: { name: string; rounds: unknown[] }[] };
+    const out = JSON.parse(readFileSync(join(dir, 'sim-out.json'), 'utf8')) as { config: { choice: string }; runs: { name: string; rounds: unknown[] }[] };
+    expect(out.config.choice).toBe('position');
     expect(out.runs.map((x) => [x.name, x.rounds.length])).toEqual([
       ['popularity', 3],
       ['random', 3],
       ['sasrec', 3],
     ]);
     expect(readFileSync(join(dir, 'sim.html'), 'utf8').match(/<svg/g)).toHaveLength(7);
+    writeFileSync(config, JSON.stringify({ policies: ['random'], choice: 'position', temperature: 1 }));
+    const mixed = await seqrec('simulate', '--config', config);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(/choice 'utility' only for options\.temperature/);
     writeFileSync(config, JSON.stringify({ policies: [{ name: 'x', model: { dims: 16 } }] }));
     const bad = await seqrec('simulate', '--config', config);
     expect(bad.code).toBe(1);

@@ -53,9 +53,58 @@ describe('simulate', () => {
       expect(r.gini).toBeGreaterThanOrEqual(0);
       expect(r.popularityLift).toBeGreaterThan(1); // popularity shows the most consumed items
     }
+    // round r's profile popularity, recomputed by hand from the histories: each user's first 3 + r − 1 items
+    for (const r of a.rounds) {
+      const profiles = a.histories.map((h) => h.slice(0, 2 + r.round));
+      const count = new Map<number, number>();
+      for (const h of profiles) for (const i of h) count.set(i, (count.get(i) ?? 0) + 1);
+      const meanCount = (30 * (2 + r.round)) / 60;
+      const expected = [0, 1].map((g) => {
+        const own = profiles.filter((_, u) => population.group[u] === g).map((h) => mean(h.map((i) => count.get(i)!)));
+        return mean(own) / meanCount;
+      });
+      expect(r.groupProfilePopularity[0]).toBeCloseTo(expected[0]!, 12);
+      expect(r.groupProfilePopularity[1]).toBeCloseTo(expected[1]!, 12);
+    }
     expect(await simulate({ population, policy: 'popularity', rounds: 4, k: 5, startEvents: 3, seed: 9 })).toEqual(a);
     const random = await simulate({ population, policy: 'random', rounds: 4, k: 5, startEvents: 3, seed: 9 });
     expect(random.rounds.at(-1)!.coverage).toBeGreaterThan(a.rounds.at(-1)!.coverage);
+  });
+
+  it("choice 'position' takes rank r with probability ∝ r^−positionBias, whatever the item's utility", async () => {
+    // Every user starts with item 1 alone, so the popularity list of round 1 is items 2..k+1 in id order
+    // (ties broken by id) and the item taken tells its rank.
+    const [users, k] = [3000, 5];
+    const population = syntheticPopulation({ users, items: 40, seed: 5 });
+    const start = Array.from({ length: users }, () => [1]);
+    const frequencies = async (positionBias?: number) => {
+      const { histories } = await simulate({
+        population,
+        policy: 'popularity',
+        rounds: 1,
+        k,
+        start,
+        choice: 'position',
+        seed: 3,
+        ...(positionBias && { positionBias }),
+      });
+      const counts = new Array<number>(k).fill(0);
+      for (const h of histories) counts[h[1]! - 2]!++;
+      return counts.map((c) => c / users);
+    };
+    for (const bias of [1, 2]) {
+      const weights = Array.from({ length: k }, (_, j) => (j + 1) ** -bias);
+      const total = weights.reduce((s, w) => s + w, 0);
+      const observed = await frequencies(bias === 1 ? undefined : bias); // 1 is the default
+      weights.forEach((w, j) => {
+        const p = w / total;
+        expect(Math.abs(observed[j]! - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / users)); // within 4σ of the binomial
+      });
+    }
+    // by utility instead, every user takes the best of the same five: rank frequencies follow tastes, not ranks
+    const { histories } = await simulate({ population, policy: 'popularity', rounds: 1, k, start, seed: 3 });
+    const best = histories.map((_, u) => [2, 3, 4, 5, 6].reduce((b, i) => (population.utility[u * 40 + i - 1]! > population.utility[u * 40 + b - 1]! ? i : b)));
+    expect(histories.map((h) => h[1])).toEqual(best);
   });
 
   it('runs a bandit over the model in the loop: lists of k unseen items, the same run for a seed', async () => {
@@ -78,5 +127,11 @@ describe('simulate', () => {
     await using model = await SASRec.create({ items: 21, threads: 1 });
     expect((await rejection(simulate({ population, policy: { model } }))).message).toMatch(/21 items/);
     expect((await rejection(simulate({ population, policy: 'random', rounds: 30 }))).message).toMatch(/options\.rounds/);
+    expect((await rejection(simulate({ population, policy: 'random', choice: 'clicks' as never }))).message).toMatch(/options\.choice/);
+    expect((await rejection(simulate({ population, policy: 'random', choice: 'position', temperature: 1 }))).message).toMatch(
+      /choice 'utility' only for options\.temperature/,
+    );
+    expect((await rejection(simulate({ population, policy: 'random', positionBias: 2 }))).message).toMatch(/choice 'position' only for options\.positionBias/);
+    expect((await rejection(simulate({ population, policy: 'random', choice: 'position', positionBias: 0 }))).message).toMatch(/options\.positionBias/);
   });
 });
