@@ -165,7 +165,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     return reply.status(status).send({ error: error.code ?? 'E_INTERNAL', message: error.message });
   });
 
-  /** Dense ids of a body's `history` or `ids` (vocabulary ids, through the model's itemIds). */
   /** Dense ids from a body's vocabulary `ids` (through the model's itemIds), else its dense ones. */
   const denseItems = (model: SequentialRecommender, ids: string[] | undefined, dense: number[] | undefined): number[] =>
     ids !== undefined ? Array.from(model.itemsFromIds(ids)) : (dense ?? []);
