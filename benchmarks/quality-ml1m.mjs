@@ -6,7 +6,7 @@
  * stopping on validation NDCG@10 (best weights restored). Their numbers to beat: SASRec full CE
  * HR@10 0.3152 / NDCG@10 0.1821; BERT4Rec 0.2843 / 0.1537.
  *
- *   node benchmarks/quality-ml1m.mjs [--arch sasrec|bert4rec] [--epochs 50] [--lr 2e-3] [--data PATH]
+ *   node benchmarks/quality-ml1m.mjs [--arch sasrec|bert4rec] [--epochs 50] [--lr 2e-3] [--data PATH] [--dim 64] [--layers 2]
  *                                    [--positions end|start] [--save model.safetensors]
  *                                    [--checkpoint run.safetensors] [--checkpoint-minutes 20]
  *
@@ -41,6 +41,8 @@ const { values: a } = parseArgs({
     patience: { type: 'string', default: '4' },
     batch: { type: 'string', default: '128' },
     heads: { type: 'string', default: '2' },
+    dim: { type: 'string', default: '64' },
+    layers: { type: 'string', default: '2' },
     threads: { type: 'string' },
     positions: { type: 'string', default: 'end' },
     save: { type: 'string' },
@@ -63,8 +65,8 @@ const model = resuming
   ? await loadModel(a.checkpoint, a.threads ? { threads: Number(a.threads) } : {})
   : await Model.create({
       items: data.numItems,
-      dim: 64,
-      layers: 2,
+      dim: Number(a.dim),
+      layers: Number(a.layers),
       heads: Number(a.heads),
       maxLen: 200,
       dropout: Number(a.dropout),
@@ -73,7 +75,14 @@ const model = resuming
       ...(a.positions !== 'end' && { positions: a.positions }),
     });
 // The run record locks the fit's options; the model's own come from the checkpoint, so they must be the flags'.
-const flags = { architecture: a.arch, heads: Number(a.heads), dropout: Number(a.dropout), positions: a.positions };
+const flags = {
+  architecture: a.arch,
+  dim: Number(a.dim),
+  layers: Number(a.layers),
+  heads: Number(a.heads),
+  dropout: Number(a.dropout),
+  positions: a.positions,
+};
 for (const [key, value] of Object.entries(resuming ? flags : {}))
   if (model.config[key] !== value) throw new Error(`--checkpoint ${a.checkpoint} holds a model with ${key} ${model.config[key]}, not ${value}`);
 const fitOptions = {
@@ -167,6 +176,8 @@ const result = {
     onProgress: undefined,
     dropout: Number(a.dropout),
     heads: Number(a.heads),
+    dim: Number(a.dim),
+    layers: Number(a.layers),
     positions: a.positions,
   },
   test: m,
@@ -197,7 +208,7 @@ console.log(`best validation epoch ${summary.validation.best.epoch}, ${summary.s
 const day = result.date.slice(0, 10);
 const out = a['no-record'] ? tmpdir() : join(here, 'results'); // --no-record: a smoke test that leaves the records alone
 mkdirSync(out, { recursive: true });
-const tag = `${a.arch}${a.positions === 'end' ? '' : `-${a.positions}`}`;
+const tag = `${a.arch}${a.positions === 'end' ? '' : `-${a.positions}`}${a.dim === '64' ? '' : `-d${a.dim}`}${a.layers === '2' ? '' : `-l${a.layers}`}`;
 writeFileSync(join(out, `quality-ml1m-${tag}-${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
 await writeReport(join(out, `quality-ml1m-${tag}-${day}.html`), report); // `seqrec report`'s page for this run
 console.log(`wrote ${join(out, `quality-ml1m-${tag}-${day}`)}.{json,html}`);
@@ -205,7 +216,7 @@ if (a['no-record']) process.exit(0);
 const reference = a.arch === 'bert4rec' ? 'BERT4Rec 0.2843 / 0.1537' : 'SASRec full CE 0.3152 / 0.1821';
 appendFileSync(
   join(here, 'RESULTS.md'),
-  `| ${day} | quality-ml1m (${a.arch}${a.positions === 'end' ? '' : `, positions ${a.positions}`}) | ${result.device} | L=200 d=64 blocks=2 heads=${a.heads}, full CE, leave-one-out, full ranking | ` +
+  `| ${day} | quality-ml1m (${a.arch}${a.positions === 'end' ? '' : `, positions ${a.positions}`}) | ${result.device} | L=200 d=${a.dim} blocks=${a.layers} heads=${a.heads}, full CE, leave-one-out, full ranking | ` +
     `HR@10 ${m['hr@10'].toFixed(4)}, NDCG@10 ${m['ndcg@10'].toFixed(4)} (best valid epoch ${summary.validation.best.epoch}, ${wallMinutes.toFixed(1)} min wall) | ` +
     `paper: ${reference} | popularity NDCG@10 ${result.popularity['ndcg@10'].toFixed(4)} | \`${result.command}\` |\n`,
 );
