@@ -23,7 +23,10 @@
  * Measured with --choice position (2026-12-06, 1,000 users, 10 rounds): coverage falls (0.080 → 0.047, ρ −0.91) and
  * the popularity of what is recommended rises every round (lift 8.2 → 16.7, ρ 1.00 in both groups); women's lists
  * are the more popular in every round, but their rise is the same as men's (+8.48 and +8.47); ε = 0.1 keeps 70% of
- * the coverage loss away (0.0337 → 0.0102).
+ * the coverage loss away (0.0337 → 0.0102). With all 6,040 users (--users 6040, --no-record) the deployed model
+ * learns from six times the data: coverage still falls (0.446 → 0.413, ρ −0.84) and ε = 0.1 keeps 99% of that
+ * loss away, but popularity first falls and then rises (lift 3.61 → 3.36 → 3.44, ρ −0.58), and the groups move
+ * alike. The minority's larger amplification is not reproduced at either size.
  * Measured with --choice utility (the only choice model before then):
  * (2026-12-06, truth: quality-ml1m --epochs 8): with --warm-epochs 10 the popularity of what is
  * recommended rises every round (ρ 1.00, both groups, women's lift higher throughout) and ε = 0.1 keeps 63%
