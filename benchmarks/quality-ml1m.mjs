@@ -14,13 +14,13 @@
  * --checkpoint-minutes, and on SIGINT/SIGTERM, training stops within a step and the unfinished run is saved
  * there (atomically; its run record, optimizer state and best validated weights with it); started again with
  * the same command, it resumes exactly where it stopped. Training minutes add up across processes in
- * <checkpoint>.minutes.json, and the row reports them.
+ * <checkpoint>.minutes.json, and the row reports them. Both files go when the run completes.
  *
  * Writes benchmarks/results/quality-ml1m-<arch>-<date>.{json,html} (the HTML is the run's `seqrec report`) and
  * appends a row to RESULTS.md; --no-record writes them to the temp folder instead and appends nothing.
  * Exits 0 with a message when the data file is absent (it is never copied into the repo).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +117,8 @@ async function fitInSegments() {
     try {
       const done = await model.fit(train, { ...fitOptions, resume, signal: controller.signal });
       addMinutes(t);
+      rmSync(a.checkpoint, { force: true }); // the run is complete: starting the command again starts a new one
+      rmSync(minutesFile, { force: true });
       return done;
     } catch (e) {
       if (e.code !== 'E_ABORTED') throw e;
