@@ -57,33 +57,24 @@ const started = Date.now();
 const data = await readSasrecText(a.data);
 const { train, valid, test } = data.split('leave-one-out');
 const Model = a.arch === 'bert4rec' ? BERT4Rec : SASRec;
+const shape = { dim: Number(a.dim), layers: Number(a.layers), heads: Number(a.heads), dropout: Number(a.dropout) }; // the model options the flags set
 const resuming = a.checkpoint !== undefined && existsSync(a.checkpoint);
 const minutesFile = `${a.checkpoint}.minutes.json`;
-const earlier = resuming && existsSync(minutesFile) ? JSON.parse(readFileSync(minutesFile, 'utf8')) : { train: 0, segments: 0 };
-const carriedMinutes = earlier.train; // training done by earlier processes of this run
+// the run's training so far, across processes (updated as segments end)
+const trained = resuming && existsSync(minutesFile) ? JSON.parse(readFileSync(minutesFile, 'utf8')) : { train: 0, segments: 0 };
+const carriedMinutes = trained.train; // training done by earlier processes of this run
 const model = resuming
   ? await loadModel(a.checkpoint, a.threads ? { threads: Number(a.threads) } : {})
   : await Model.create({
       items: data.numItems,
-      dim: Number(a.dim),
-      layers: Number(a.layers),
-      heads: Number(a.heads),
+      ...shape,
       maxLen: 200,
-      dropout: Number(a.dropout),
       seed: 0,
       ...(a.threads && { threads: Number(a.threads) }),
       ...(a.positions !== 'end' && { positions: a.positions }),
     });
 // The run record locks the fit's options; the model's own come from the checkpoint, so they must be the flags'.
-const flags = {
-  architecture: a.arch,
-  dim: Number(a.dim),
-  layers: Number(a.layers),
-  heads: Number(a.heads),
-  dropout: Number(a.dropout),
-  positions: a.positions,
-};
-for (const [key, value] of Object.entries(resuming ? flags : {}))
+for (const [key, value] of Object.entries(resuming ? { architecture: a.arch, ...shape, positions: a.positions } : {}))
   if (model.config[key] !== value) throw new Error(`--checkpoint ${a.checkpoint} holds a model with ${key} ${model.config[key]}, not ${value}`);
 const fitOptions = {
   epochs: Number(a.epochs),
@@ -124,7 +115,7 @@ async function fitInSegments() {
       if (e.code !== 'E_ABORTED') throw e;
       addMinutes(t);
       await model.save(a.checkpoint);
-      console.log(`saved the unfinished run to ${a.checkpoint} (${earlier.train.toFixed(1)} training min so far)`);
+      console.log(`saved the unfinished run to ${a.checkpoint} (${trained.train.toFixed(1)} training min so far)`);
       if (stopping) process.exit(0);
     } finally {
       clearTimeout(timer);
@@ -133,9 +124,9 @@ async function fitInSegments() {
 }
 
 function addMinutes(since) {
-  earlier.train += (Date.now() - since) / 60000;
-  earlier.segments += 1;
-  writeFileSync(`${minutesFile}.tmp`, JSON.stringify(earlier));
+  trained.train += (Date.now() - since) / 60000;
+  trained.segments += 1;
+  writeFileSync(`${minutesFile}.tmp`, JSON.stringify(trained));
   renameSync(`${minutesFile}.tmp`, minutesFile);
 }
 
@@ -176,10 +167,7 @@ const result = {
     ...fitOptions,
     validation: { ...fitOptions.validation, data: undefined },
     onProgress: undefined,
-    dropout: Number(a.dropout),
-    heads: Number(a.heads),
-    dim: Number(a.dim),
-    layers: Number(a.layers),
+    ...shape,
     positions: a.positions,
   },
   test: m,
@@ -189,8 +177,8 @@ const result = {
   legacySampled100: sampled.metrics,
   validation: summary.validation,
   steps: summary.steps,
-  trainMinutes: a.checkpoint === undefined ? summary.elapsedSec / 60 : earlier.train,
-  ...(a.checkpoint !== undefined && { segments: earlier.segments }),
+  trainMinutes: a.checkpoint === undefined ? summary.elapsedSec / 60 : trained.train,
+  ...(a.checkpoint !== undefined && { segments: trained.segments }),
   wallMinutes,
   command: commandLine('quality-ml1m.mjs'),
 };
