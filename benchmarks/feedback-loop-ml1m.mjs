@@ -96,12 +96,17 @@ const group = Uint8Array.from({ length: U }, (_, u) => (people.get(data.userIds[
 const population = { users: U, items: V, utility, group };
 const start = histories.map((h) => h.slice(-100));
 
+/** A new, untrained recommender, and how it is first trained on what it can observe (--warm-epochs). */
+const untrained = (seed) => SASRec.create({ items: V, dim: 64, layers: 2, heads: 2, maxLen: 200, dropout: 0.2, seed, threads });
+const warmFit = { epochs: Number(a['warm-epochs']), batchSize: 128, lr: 2e-3, warmupSteps: 20 };
+const choice = a.choice === 'position' ? { choice: 'position', positionBias: Number(a['position-bias']) } : { choice: a.choice };
+
 /** The deployed recommender: the truth itself, or a new model fit on what it can observe (the start histories). */
 async function deployed() {
   if (a.deploy === 'truth') return loadModel(a.model, { threads });
   if (a.deploy !== 'fresh') throw new Error(`--deploy: fresh or truth, not ${a.deploy}`);
-  const model = await SASRec.create({ items: V, dim: 64, layers: 2, heads: 2, maxLen: 200, dropout: 0.2, seed: 1, threads });
-  await model.fit(Dataset.fromSequences(start, V), { epochs: Number(a['warm-epochs']), batchSize: 128, lr: 2e-3, warmupSteps: 20 });
+  const model = await untrained(1);
+  await model.fit(Dataset.fromSequences(start, V), warmFit);
   return model;
 }
 
@@ -112,8 +117,7 @@ function loopOptions(epsilon, from, seed, model, fit) {
     start: from,
     k: 10,
     seed,
-    choice: a.choice,
-    ...(a.choice === 'position' && { positionBias: Number(a['position-bias']) }),
+    ...choice,
     policy: { model, fit, ...(epsilon > 0 && { recommend: { explore: { policy: 'epsilon-greedy', epsilon, pool: V, seed } } }) },
     onRound: (r) => logRound(epsilon, r),
   };
@@ -133,9 +137,8 @@ async function run(epsilon) {
     let from = start;
     const out = [];
     for (let round = 1; round <= rounds; round++) {
-      const model = await SASRec.create({ items: V, dim: 64, layers: 2, heads: 2, maxLen: 200, dropout: 0.2, seed: round, threads });
-      const fit = { epochs: Number(a['warm-epochs']), batchSize: 128, lr: 2e-3, warmupSteps: 20 };
-      const result = await simulate({ ...loopOptions(epsilon, from, round, model, fit), rounds: 1, onRound: (r) => logRound(epsilon, { ...r, round }) });
+      const model = await untrained(round);
+      const result = await simulate({ ...loopOptions(epsilon, from, round, model, warmFit), rounds: 1, onRound: (r) => logRound(epsilon, { ...r, round }) });
       await model.dispose();
       out.push({ ...result.rounds[0], round });
       from = result.histories;
@@ -230,7 +233,7 @@ if (!a['no-record']) {
       deploy: a.deploy,
       warmEpochs: Number(a['warm-epochs']),
       refit: a.refit,
-      choice: a.choice === 'position' ? { choice: 'position', positionBias: Number(a['position-bias']) } : { choice: 'utility' },
+      choice,
       versions: v,
       runs,
       summary,
