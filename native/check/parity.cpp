@@ -5,6 +5,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -372,13 +373,63 @@ ParityVectorKernelsResult vectorKernelsParity(const ParityVectorKernelsRequest& 
     for (int64_t i = 0; i < r.rows; ++i) sum += static_cast<double>(x[i]) * wT[i * r.outputs + o];
     out.linearReference.push_back(sum);
   }
+  // linearBatch: 5 input rows (a group of four and one more), each of r.rows inputs
+  constexpr int64_t kBatch = 5;
+  const std::vector<float> X = values(kBatch * r.rows);
+  for (int64_t b = 0; b < kBatch; ++b)
+    for (int64_t o = 0; o < r.outputs; ++o) {
+      double sum = bias[o];
+      for (int64_t i = 0; i < r.rows; ++i) sum += static_cast<double>(X[b * r.rows + i]) * wT[i * r.outputs + o];
+      out.linearBatchReference.push_back(sum);
+    }
+  // panelScores: 5 users of width dim against P panels of 64 columns
+  const int64_t P = (r.outputs + 63) / 64;
+  const std::vector<float> panels = values(P * r.dim * 64), users = values(kBatch * r.dim);
+  for (int64_t u = 0; u < kBatch; ++u)
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t j = 0; j < 64; ++j) {
+        double sum = 0.0;
+        for (int64_t i = 0; i < r.dim; ++i) sum += static_cast<double>(users[u * r.dim + i]) * panels[(p * r.dim + i) * 64 + j];
+        out.panelReference.push_back(sum);
+      }
+  // softmax of 0.7 × the row dots' reference values (as floats)
+  double top = -1e300, total = 0.0;
+  for (double v : out.rowDotsReference) top = std::max(top, 0.7 * static_cast<float>(v));
+  for (double v : out.rowDotsReference) total += std::exp(0.7 * static_cast<float>(v) - top);
+  for (double v : out.rowDotsReference) out.softmaxReference.push_back(std::exp(0.7 * static_cast<float>(v) - top) / total);
+  // firstAbove chains over `rows` for bars at four quantiles (and +∞: an empty chain)
+  std::vector<float> sorted = rows;
+  std::sort(sorted.begin(), sorted.end());
+  const int64_t n = static_cast<int64_t>(rows.size());
+  const std::vector<float> bars = {sorted[0], sorted[n / 2], sorted[n - 1 - n / 10], std::numeric_limits<float>::infinity()};
+  for (float bar : bars) {
+    for (int64_t i = 0; i < n; ++i)
+      if (rows[i] > bar) out.aboveReference.push_back(static_cast<int32_t>(i));
+    out.aboveReference.push_back(-1);
+  }
   for (const VectorKernelForm& form : vectorKernelForms()) {
     out.forms += (out.forms.empty() ? "" : ",") + std::string(form.name);
-    std::vector<float> dots(r.rows), y(r.outputs);
+    std::vector<float> dots(r.rows), y(r.outputs), Y(kBatch * r.outputs), alone(kBatch * r.outputs), S(kBatch * 64 * P);
     form.rowDots(rows.data(), r.rows, r.dim, h.data(), dots.data());
     form.linearRows(wT.data(), bias.data(), x.data(), r.rows, r.outputs, y.data());
+    form.linearBatch(wT.data(), bias.data(), X.data(), kBatch, r.rows, r.outputs, Y.data());
+    for (int64_t b = 0; b < kBatch; ++b)
+      form.linearRows(wT.data(), bias.data(), X.data() + b * r.rows, r.rows, r.outputs, alone.data() + b * r.outputs);
+    form.panelScores(panels.data(), users.data(), kBatch, r.dim, P, S.data());
+    std::vector<float> weights(out.rowDotsReference.size());
+    for (size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<float>(out.rowDotsReference[i]);
+    form.softmax(weights.data(), static_cast<int64_t>(weights.size()), 0.7f);
+    for (float bar : bars) {
+      for (int64_t i = form.firstAbove(rows.data(), n, bar); i < n; i += 1 + form.firstAbove(rows.data() + i + 1, n - i - 1, bar))
+        out.above.push_back(static_cast<int32_t>(i));
+      out.above.push_back(-1);
+    }
     out.rowDots.insert(out.rowDots.end(), dots.begin(), dots.end());
     out.linearRows.insert(out.linearRows.end(), y.begin(), y.end());
+    out.linearBatch.insert(out.linearBatch.end(), Y.begin(), Y.end());
+    out.linearBatchAlone.insert(out.linearBatchAlone.end(), alone.begin(), alone.end());
+    out.panelScores.insert(out.panelScores.end(), S.begin(), S.end());
+    out.softmax.insert(out.softmax.end(), weights.begin(), weights.end());
   }
   return out;
 }

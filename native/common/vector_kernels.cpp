@@ -1,5 +1,9 @@
 #include "common/vector_kernels.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
@@ -22,11 +26,40 @@ void linearRowsPortable(const float* wT, const float* bias, const float* x, int6
     for (int64_t o = 0; o < out; ++o) y[o] += x[i] * wT[i * out + o];
 }
 
+void linearBatchPortable(const float* wT, const float* bias, const float* X, int64_t rows, int64_t in, int64_t out, float* Y) {
+  for (int64_t r = 0; r < rows; ++r) linearRowsPortable(wT, bias, X + r * in, in, out, Y + r * out);
+}
+
+int64_t firstAbovePortable(const float* x, int64_t n, float bar) {
+  int64_t i = 0;
+  while (i < n && !(x[i] > bar)) ++i;
+  return i;
+}
+
+void panelScoresPortable(const float* panels, const float* H, int64_t n, int64_t d, int64_t P, float* out) {
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t p = 0; p < P; ++p) {
+      float* y = out + r * 64 * P + 64 * p;
+      for (int64_t j = 0; j < 64; ++j) y[j] = 0.0f;
+      for (int64_t i = 0; i < d; ++i)
+        for (int64_t j = 0; j < 64; ++j) y[j] += H[r * d + i] * panels[(p * d + i) * 64 + j];
+    }
+}
+
+void softmaxPortable(float* s, int64_t n, float scale) {
+  float top = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) top = std::max(top, s[i] *= scale);
+  float total = 0.0f;
+  for (int64_t i = 0; i < n; ++i) total += (s[i] = std::exp(s[i] - top));
+  for (int64_t i = 0; i < n; ++i) s[i] /= total;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 // GCC 12's own _mm256_undefined_si256 trips -Wmaybe-uninitialized once these are inlined (GCC bug
 // 105593): a false positive inside the compiler's header.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 // Sixteen rows at a time (d a multiple of 16): each row's products summed lane-wise in its own
 // register, then the 16 registers folded into one of 16 sums by a transpose-and-add tree (~3
@@ -68,6 +101,24 @@ __attribute__((target("avx512f"))) void rowDotsAvx512(const float* rows, int64_t
   }
 }
 
+// Outputs [o, out) of linearRowsAvx512: sixteen at a time, then one at a time.
+__attribute__((target("avx512f"))) void linearRowsTailAvx512(const float* wT, const float* bias, const float* x, int64_t in, int64_t out,
+                                                             int64_t o, float* y) {
+  for (; o + 16 <= out; o += 16) {  // four partial sums over i, so four multiply-adds are in flight, not one
+    __m512 acc[4] = {bias ? _mm512_loadu_ps(bias + o) : _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 4 <= in; i += 4)
+      for (int u = 0; u < 4; ++u) acc[u] = _mm512_fmadd_ps(_mm512_set1_ps(x[i + u]), _mm512_loadu_ps(wT + (i + u) * out + o), acc[u]);
+    for (; i < in; ++i) acc[0] = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_loadu_ps(wT + i * out + o), acc[0]);
+    _mm512_storeu_ps(y + o, _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+  }
+  for (; o < out; ++o) {
+    float sum = bias ? bias[o] : 0.0f;
+    for (int64_t i = 0; i < in; ++i) sum += x[i] * wT[i * out + o];
+    y[o] = sum;
+  }
+}
+
 // 64 outputs at a time held in four registers across the whole sum over i.
 __attribute__((target("avx512f"))) void linearRowsAvx512(const float* wT, const float* bias, const float* x, int64_t in, int64_t out,
                                                          float* y) {
@@ -81,16 +132,130 @@ __attribute__((target("avx512f"))) void linearRowsAvx512(const float* wT, const 
     }
     for (int c = 0; c < 4; ++c) _mm512_storeu_ps(y + o + 16 * c, acc[c]);
   }
-  for (; o + 16 <= out; o += 16) {
-    __m512 acc = bias ? _mm512_loadu_ps(bias + o) : _mm512_setzero_ps();
-    for (int64_t i = 0; i < in; ++i) acc = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_loadu_ps(wT + i * out + o), acc);
-    _mm512_storeu_ps(y + o, acc);
+  linearRowsTailAvx512(wT, bias, x, in, out, o, y);
+}
+
+// Four rows at a time through each group of 64 outputs: 16 accumulators, each weight vector loaded
+// once for the four; every output summed in linearRowsAvx512's order (bias, then i ascending).
+__attribute__((target("avx512f"))) void linearBatchAvx512(const float* wT, const float* bias, const float* X, int64_t rows, int64_t in,
+                                                          int64_t out, float* Y) {
+  const int64_t out64 = out / 64 * 64;
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* x = X + r * in;
+    for (int64_t o = 0; o < out64; o += 64) {
+      __m512 acc[4][4];
+      for (int c = 0; c < 4; ++c) {
+        const __m512 b = bias ? _mm512_loadu_ps(bias + o + 16 * c) : _mm512_setzero_ps();
+        for (int q = 0; q < 4; ++q) acc[q][c] = b;
+      }
+      for (int64_t i = 0; i < in; ++i) {
+        __m512 w[4];
+        for (int c = 0; c < 4; ++c) w[c] = _mm512_loadu_ps(wT + i * out + o + 16 * c);
+        for (int q = 0; q < 4; ++q) {
+          const __m512 xi = _mm512_set1_ps(x[q * in + i]);
+          for (int c = 0; c < 4; ++c) acc[q][c] = _mm512_fmadd_ps(xi, w[c], acc[q][c]);
+        }
+      }
+      for (int q = 0; q < 4; ++q)
+        for (int c = 0; c < 4; ++c) _mm512_storeu_ps(Y + (r + q) * out + o + 16 * c, acc[q][c]);
+    }
+    for (int q = 0; q < 4; ++q) linearRowsTailAvx512(wT, bias, x + q * in, in, out, out64, Y + (r + q) * out);
   }
-  for (; o < out; ++o) {
-    float sum = bias ? bias[o] : 0.0f;
-    for (int64_t i = 0; i < in; ++i) sum += x[i] * wT[i * out + o];
-    y[o] = sum;
+  for (; r < rows; ++r) linearRowsAvx512(wT, bias, X + r * in, in, out, Y + r * out);
+}
+
+// Q users (Q ≤ 4) against one panel: Q × 4 accumulators of 16 items.
+template <int Q>
+__attribute__((target("avx512f"))) inline void panelUsersAvx512(const float* panel, const float* H, int64_t d, int64_t stride, float* out) {
+  __m512 acc[Q][4];
+  for (int q = 0; q < Q; ++q)
+    for (int c = 0; c < 4; ++c) acc[q][c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < d; ++i) {
+    __m512 w[4];
+    for (int c = 0; c < 4; ++c) w[c] = _mm512_loadu_ps(panel + i * 64 + 16 * c);
+    for (int q = 0; q < Q; ++q) {
+      const __m512 hi = _mm512_set1_ps(H[q * d + i]);
+      for (int c = 0; c < 4; ++c) acc[q][c] = _mm512_fmadd_ps(hi, w[c], acc[q][c]);
+    }
   }
+  for (int q = 0; q < Q; ++q)
+    for (int c = 0; c < 4; ++c) _mm512_storeu_ps(out + q * stride + 16 * c, acc[q][c]);
+}
+
+__attribute__((target("avx512f"))) void panelScoresAvx512(const float* panels, const float* H, int64_t n, int64_t d, int64_t P,
+                                                          float* out) {
+  const int64_t stride = 64 * P;
+  for (int64_t p = 0; p < P; ++p) {  // each panel (d·256 bytes) stays in L1 while every user reads it
+    const float* panel = panels + p * d * 64;
+    int64_t r = 0;
+    for (; r + 4 <= n; r += 4) panelUsersAvx512<4>(panel, H + r * d, d, stride, out + r * stride + 64 * p);
+    for (; r < n; ++r) panelUsersAvx512<1>(panel, H + r * d, d, stride, out + r * stride + 64 * p);
+  }
+}
+
+// e^x for x ≤ 0 (arguments below −87.3 give ~1e-38, not 0), as Cephes' expf computes it: x = n·ln 2 + r
+// with |r| ≤ ln 2 / 2 (ln 2 in two parts, so r is exact), e^r by a degree-6 polynomial, times 2^n.
+// Within 2 ulp of the exact value.
+__attribute__((target("avx512f"))) inline __m512 expAvx512(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+  const __m512 n =
+      _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(y, n);
+}
+
+__attribute__((target("avx512f"))) void softmaxAvx512(float* s, int64_t n, float scale) {
+  const __m512 k = _mm512_set1_ps(scale);
+  const float minusInf = -std::numeric_limits<float>::infinity();
+  __m512 top = _mm512_set1_ps(minusInf);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(s + i), k);
+    _mm512_storeu_ps(s + i, v);
+    top = _mm512_max_ps(top, v);
+  }
+  float most = _mm512_reduce_max_ps(top);
+  for (; i < n; ++i) most = std::max(most, s[i] *= scale);
+  const __m512 m = _mm512_set1_ps(most);
+  const int64_t n16 = n / 16 * 16;
+  __m512 sum = _mm512_setzero_ps();
+  for (i = 0; i < n16; i += 16) {
+    const __m512 e = expAvx512(_mm512_sub_ps(_mm512_loadu_ps(s + i), m));
+    _mm512_storeu_ps(s + i, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  if (i < n) {  // the last n − i in masked lanes
+    const __mmask16 lanes = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m512 e = expAvx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, s + i), m));
+    _mm512_mask_storeu_ps(s + i, lanes, e);
+    sum = _mm512_mask_add_ps(sum, lanes, sum, e);
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+  for (i = 0; i < n16; i += 16) _mm512_storeu_ps(s + i, _mm512_mul_ps(_mm512_loadu_ps(s + i), inv));
+  if (i < n) {
+    const __mmask16 lanes = static_cast<__mmask16>((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(s + i, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, s + i), inv));
+  }
+}
+
+__attribute__((target("avx512f"))) int64_t firstAboveAvx512(const float* x, int64_t n, float bar) {
+  const __m512 b = _mm512_set1_ps(bar);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __mmask16 above = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), b, _CMP_GT_OQ);
+    if (above) return i + __builtin_ctz(above);
+  }
+  while (i < n && !(x[i] > bar)) ++i;
+  return i;
 }
 
 __attribute__((target("avx2,fma"))) void rowDotsAvx2(const float* rows, int64_t n, int64_t d, const float* h, float* out) {
@@ -125,6 +290,35 @@ __attribute__((target("avx2,fma"))) void linearRowsAvx2(const float* wT, const f
     y[o] = sum;
   }
 }
+__attribute__((target("avx2,fma"))) void linearBatchAvx2(const float* wT, const float* bias, const float* X, int64_t rows, int64_t in,
+                                                         int64_t out, float* Y) {
+  for (int64_t r = 0; r < rows; ++r) linearRowsAvx2(wT, bias, X + r * in, in, out, Y + r * out);
+}
+
+__attribute__((target("avx2,fma"))) void panelScoresAvx2(const float* panels, const float* H, int64_t n, int64_t d, int64_t P, float* out) {
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t p = 0; p < P; ++p) {
+      const float* panel = panels + p * d * 64;
+      __m256 acc[8];
+      for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
+      for (int64_t i = 0; i < d; ++i) {
+        const __m256 hi = _mm256_set1_ps(H[r * d + i]);
+        for (int c = 0; c < 8; ++c) acc[c] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(panel + i * 64 + 8 * c), acc[c]);
+      }
+      for (int c = 0; c < 8; ++c) _mm256_storeu_ps(out + r * 64 * P + 64 * p + 8 * c, acc[c]);
+    }
+}
+
+__attribute__((target("avx2,fma"))) int64_t firstAboveAvx2(const float* x, int64_t n, float bar) {
+  const __m256 b = _mm256_set1_ps(bar);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const int above = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), b, _CMP_GT_OQ));
+    if (above) return i + __builtin_ctz(static_cast<unsigned>(above));
+  }
+  while (i < n && !(x[i] > bar)) ++i;
+  return i;
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -132,10 +326,13 @@ std::vector<VectorKernelForm> supportedForms() {
   std::vector<VectorKernelForm> forms;
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) forms.push_back({"avx512", rowDotsAvx512, linearRowsAvx512});
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) forms.push_back({"avx2", rowDotsAvx2, linearRowsAvx2});
+  if (__builtin_cpu_supports("avx512f"))
+    forms.push_back({"avx512", rowDotsAvx512, linearRowsAvx512, linearBatchAvx512, firstAboveAvx512, panelScoresAvx512, softmaxAvx512});
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    forms.push_back({"avx2", rowDotsAvx2, linearRowsAvx2, linearBatchAvx2, firstAboveAvx2, panelScoresAvx2, softmaxPortable});
 #endif
-  forms.push_back({"portable", rowDotsPortable, linearRowsPortable});
+  forms.push_back(
+      {"portable", rowDotsPortable, linearRowsPortable, linearBatchPortable, firstAbovePortable, panelScoresPortable, softmaxPortable});
   return forms;
 }
 
@@ -149,6 +346,22 @@ void rowDots(const float* rows, int64_t n, int64_t d, const float* h, float* out
 
 void linearRows(const float* wT, const float* bias, const float* x, int64_t in, int64_t out, float* y) {
   kVectorKernels.linearRows(wT, bias, x, in, out, y);
+}
+
+void linearBatch(const float* wT, const float* bias, const float* X, int64_t rows, int64_t in, int64_t out, float* Y) {
+  kVectorKernels.linearBatch(wT, bias, X, rows, in, out, Y);
+}
+
+int64_t firstAbove(const float* x, int64_t n, float bar) {
+  return kVectorKernels.firstAbove(x, n, bar);
+}
+
+void panelScores(const float* panels, const float* H, int64_t n, int64_t d, int64_t P, float* out) {
+  kVectorKernels.panelScores(panels, H, n, d, P, out);
+}
+
+void softmax(float* s, int64_t n, float scale) {
+  kVectorKernels.softmax(s, n, scale);
 }
 
 std::vector<VectorKernelForm> vectorKernelForms() {

@@ -1,10 +1,12 @@
 /**
- * The hand-vectorised loops of native/common/vector_kernels.cpp (a one-position session step and a
- * few-user top-k run on them): every form this CPU can run (AVX-512, AVX2 + FMA, portable) against
- * float64 loops over the same random data, at shapes that take each code path: rows in whole groups
+ * The hand-vectorised loops of native/common/vector_kernels.cpp (the sessions' one-position steps and
+ * the top-k run on them): every form this CPU can run (AVX-512, AVX2 + FMA, portable) against float64
+ * or plain loops over the same random data, at shapes that take each code path: rows in whole groups
  * of 16 and with a remainder, widths that are and are not multiples of 16, outputs in groups of 64,
- * 32 and 16 and with a remainder. fp32 sums of up to 257 products of unit normals: within 1e-5 · √n
- * of the float64 value, relative to the values' size.
+ * 32 and 16 and with a remainder, users in a group of four and one more. fp32 sums of up to 257
+ * products of unit normals: within 1e-5 · √n of the float64 value, relative to the values' size.
+ * linearBatch gives each row bit for bit what linearRows gives it alone (so a session's step is the
+ * same in a batch as alone); firstAbove finds exactly the values a plain loop finds.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +39,17 @@ describe('vector kernels', () => {
       if (process.arch === 'x64') expect(forms[0]).toBe(/\bavx512f\b/.test(flags) ? 'avx512' : /\bavx2\b/.test(flags) ? 'avx2' : 'portable');
       expect(r.rowDots.length).toBe(forms.length * shape.rows);
       expect(r.linearRows.length).toBe(forms.length * shape.outputs);
+      const batch = 5 * shape.outputs;
+      const panelWidth = 5 * 64 * Math.ceil(shape.outputs / 64);
+      const chains = r.aboveReference.length;
+      expect(chains).toBeGreaterThan(4 + shape.rows); // the lowest bar keeps all but one value
       for (const [f, form] of forms.entries()) {
+        const part = <T extends Float32Array | Int32Array>(a: T, n: number) => a.subarray(f * n, (f + 1) * n) as T;
+        expectNear(`${form} linearBatch ${JSON.stringify(shape)}`, part(r.linearBatch, batch), r.linearBatchReference, shape.rows);
+        expect(Array.from(part(r.linearBatch, batch)), `${form} linearBatch = linearRows alone`).toEqual(Array.from(part(r.linearBatchAlone, batch)));
+        expectNear(`${form} panelScores ${JSON.stringify(shape)}`, part(r.panelScores, panelWidth), r.panelReference, shape.dim);
+        expectNear(`${form} softmax ${JSON.stringify(shape)}`, part(r.softmax, shape.rows), r.softmaxReference, 4);
+        expect(Array.from(part(r.above, chains)), `${form} firstAbove`).toEqual(Array.from(r.aboveReference));
         expectNear(`${form} rowDots ${JSON.stringify(shape)}`, r.rowDots.subarray(f * shape.rows, (f + 1) * shape.rows), r.rowDotsReference, shape.dim);
         expectNear(
           `${form} linearRows ${JSON.stringify(shape)}`,
