@@ -143,8 +143,8 @@ torch::Tensor Recommender::lastHidden(const int32_t* offsets, const int32_t* ite
 
 namespace {
 
-// Users per call up to which exact fp32 top-k on the CPU scans the table (exactBest) instead of a
-// GEMM and torch::topk: past a few users the GEMM's reuse of each row wins.
+// Users per call up to which exact fp32 top-k on the CPU scans the table (scannedBest) instead of a
+// GEMM and bestOfScores: past a few users the GEMM's reuse of each row wins.
 constexpr int64_t kScanUsers = 4;
 
 // Score −∞ every item of history rows [begin, end) in s (b, V) CPU fp32, except keep[user] when given.
@@ -218,6 +218,12 @@ std::shared_ptr<const ScoringTable> Recommender::scoringTable(const std::string&
     auto table = std::make_shared<ScoringTable>();
     table->generation = now;
     table->rows = net->outputWeight(generator).detach();  // (V, d)
+    if (table->rows.device().is_cpu() && table->rows.scalar_type() == torch::kFloat && table->rows.numel() <= (int64_t{1} << 22)) {
+      const int64_t V = table->rows.size(0), d = table->rows.size(1), P = (V + 63) / 64;
+      torch::Tensor padded = torch::zeros({P * 64, d}, torch::kFloat);  // (64P, d)
+      padded.narrow(0, 0, V).copy_(table->rows);
+      table->panels = padded.view({P, 64, d}).transpose(1, 2).contiguous();  // (P, d, 64)
+    }
     scoring_ = table;
   }
   if ((precision == "bf16" && !scoring_->bf16.defined()) || (precision == "int8" && !scoring_->int8.defined()))
@@ -284,7 +290,7 @@ void Recommender::selectTopK(const ListPlan& plan, const torch::Tensor& hidden, 
   const float minusInf = -std::numeric_limits<float>::infinity();
   torch::Tensor h =
       plan.shift.defined() ? hidden + plan.shift * hidden.norm(2, 1, true) : hidden;  // (b, d): the query counts weight × as much
-  const auto filterOf = [&] {
+  const auto filterOf = [&](bool sorted = true) {                                     // (panelBest does not look the excluded ids up)
     ItemFilter filter;
     filter.allowed = plan.allowed.defined() ? plan.allowed.data_ptr<bool>() : nullptr;
     filter.excluded.resize(static_cast<size_t>(b));
@@ -292,27 +298,23 @@ void Recommender::selectTopK(const ListPlan& plan, const torch::Tensor& hidden, 
       for (int64_t i = 0; i < b; ++i) {
         auto& ex = filter.excluded[static_cast<size_t>(i)];
         for (int32_t e = offsets[begin + i]; e < offsets[begin + i + 1]; ++e) ex.push_back(items[e] - 1);
-        std::sort(ex.begin(), ex.end());
+        if (sorted) std::sort(ex.begin(), ex.end());
       }
     return filter;
   };
-  // A few users against an fp32 table on the CPU: one scan keeps the best k as it goes (a session's step, one user's call).
+  BestLists best;
   if (plan.scoring != "bf16" && b <= kScanUsers && plan.table->rows.device().is_cpu() && plan.table->rows.scalar_type() == torch::kFloat) {
-    const auto best = scannedBest(*plan.table, plan.scoring, h, filterOf(), k);
-    for (const auto& list : best)
-      for (int64_t j = 0; j < k; ++j) {
-        const bool found = j < static_cast<int64_t>(list.size());  // fewer than k admitted items: 0 and −∞ fill the list
-        out.items.push_back(found ? list[static_cast<size_t>(j)].second + 1 : 0);
-        out.scores.push_back(found ? list[static_cast<size_t>(j)].first : minusInf);
-      }
-    return;
-  }
-  torch::Tensor values, indices;  // (b, k) each
-  if (plan.scoring == "fp32") {
-    torch::Tensor s = torch::mm(h, plan.table->rows.t()).to(torch::kFloat).cpu();  // (b, V)
-    if (plan.excludeSeen) excludeHistory(s, offsets, items, begin, end, nullptr);
-    if (plan.allowed.defined()) s.masked_fill_(plan.allowed.logical_not().unsqueeze(0), minusInf);
-    std::tie(values, indices) = s.topk(k, 1);
+    best = scannedBest(*plan.table, plan.scoring, h, filterOf(), k);  // a few users: one scan keeps the best k as it goes
+  } else if (plan.scoring == "fp32" && plan.table->panels.defined()) {
+    torch::Tensor hc = h.to(torch::kFloat).contiguous();  // (b, d)
+    best = panelBest(*plan.table, hc.data_ptr<float>(), b, filterOf(false), k);
+  } else if (plan.scoring == "fp32") {
+    torch::Tensor s = torch::mm(h, plan.table->rows.t()).to(torch::kCPU, torch::kFloat).contiguous();  // (b, V)
+    if (plan.excludeSeen) excludeHistory(s, offsets, items, begin, end, nullptr);  // −∞: never past a bar, no per-item lookup
+    ItemFilter filter;
+    filter.allowed = plan.allowed.defined() ? plan.allowed.data_ptr<bool>() : nullptr;
+    filter.excluded.resize(static_cast<size_t>(b));
+    best = bestOfScores(s, filter, k);
   } else {
     const int64_t C = candidateCount(V, k);
     torch::Tensor candidates = reducedCandidates(*plan.table, plan.scoring, h, filterOf(), C);  // (b, C) CPU, −1 = none
@@ -320,17 +322,19 @@ void Recommender::selectTopK(const ListPlan& plan, const torch::Tensor& hidden, 
     torch::Tensor rows = plan.table->rows.index_select(0, ids.flatten()).view({b, C, -1});      // (b, C, d)
     torch::Tensor exact = torch::bmm(rows, h.unsqueeze(2)).squeeze(2).to(torch::kFloat).cpu();  // (b, C)
     exact.masked_fill_(candidates.lt(0), minusInf);
-    torch::Tensor pick;
-    std::tie(values, pick) = exact.topk(k, 1);
-    indices = candidates.gather(1, pick);
+    ItemFilter any;
+    any.excluded.resize(static_cast<size_t>(b));
+    best = bestOfScores(exact.contiguous(), any, k);  // (score, candidate slot) pairs
+    const int64_t* c = candidates.data_ptr<int64_t>();
+    for (int64_t i = 0; i < b; ++i)
+      for (auto& [score, slot] : best[static_cast<size_t>(i)]) slot = static_cast<int32_t>(c[i * C + slot]);
   }
-  const float* vp = values.contiguous().data_ptr<float>();
-  const int64_t* ip = indices.contiguous().data_ptr<int64_t>();
-  for (int64_t j = 0; j < b * k; ++j) {
-    const bool excluded = std::isinf(vp[j]) && vp[j] < 0;  // fewer than k admitted items
-    out.items.push_back(excluded ? 0 : static_cast<int32_t>(ip[j] + 1));
-    out.scores.push_back(vp[j]);
-  }
+  for (const auto& list : best)
+    for (int64_t j = 0; j < k; ++j) {
+      const bool found = j < static_cast<int64_t>(list.size());  // fewer than k admitted items: 0 and −∞ fill the list
+      out.items.push_back(found ? list[static_cast<size_t>(j)].second + 1 : 0);
+      out.scores.push_back(found ? list[static_cast<size_t>(j)].first : minusInf);
+    }
 }
 
 TopKResult Recommender::topK(const TopKRequest& r) {

@@ -110,38 +110,43 @@ const bool kVnni = hasVnni();
 const bool kVnni = false;
 #endif
 
-// The C best (score, id) pairs seen so far: a buffer of up to 2C, cut back to C (nth_element)
-// when full, and the C-th score as the bar a new item must clear.
+// The C best (score, id) pairs seen so far, in a min-heap once C are in: its least score is the bar
+// a new item must clear, raised by every item that enters.
 class BestC {
  public:
-  explicit BestC(int64_t C) : C_(C) { buffer_.reserve(static_cast<size_t>(2 * C)); }
+  explicit BestC(int64_t C) : C_(static_cast<size_t>(C)) { heap_.reserve(C_); }
   float bar() const { return bar_; }
   void add(float score, int32_t item) {
-    buffer_.emplace_back(score, item);
-    if (static_cast<int64_t>(buffer_.size()) == 2 * C_) cut();
+    if (heap_.size() == C_) {
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+      heap_.back() = {score, item};
+    } else {
+      heap_.emplace_back(score, item);
+    }
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+    if (heap_.size() == C_) bar_ = heap_.front().first;
   }
   void merge(const BestC& other) {
-    for (const auto& [score, item] : other.buffer_)
+    for (const auto& [score, item] : other.heap_)
       if (score > bar_) add(score, item);
   }
   // Best first, at most C.
   std::vector<std::pair<float, int32_t>> sorted() {
-    cut();
-    std::sort(buffer_.begin(), buffer_.end(), std::greater<>());
-    return buffer_;
+    std::sort(heap_.begin(), heap_.end(), std::greater<>());
+    return std::move(heap_);
   }
 
  private:
-  void cut() {
-    if (static_cast<int64_t>(buffer_.size()) <= C_) return;
-    std::nth_element(buffer_.begin(), buffer_.begin() + (C_ - 1), buffer_.end(), std::greater<>());
-    bar_ = buffer_[static_cast<size_t>(C_ - 1)].first;
-    buffer_.resize(static_cast<size_t>(C_));
-  }
-  int64_t C_;
+  size_t C_;
   float bar_ = -std::numeric_limits<float>::infinity();
-  std::vector<std::pair<float, int32_t>> buffer_;
+  std::vector<std::pair<float, int32_t>> heap_;
 };
+
+// Offer best the admitted items among scores[0, n) (items first, first + 1, …) of user u that clear its bar.
+void offer(BestC& best, const float* scores, int64_t n, int32_t first, int64_t u, const ItemFilter& filter) {
+  for (int64_t i = firstAbove(scores, n, best.bar()); i < n; i += 1 + firstAbove(scores + i + 1, n - i - 1, best.bar()))
+    if (filter.admits(u, first + static_cast<int32_t>(i))) best.add(scores[i], first + static_cast<int32_t>(i));
+}
 
 // The C best admitted items of each of b users, best first, scanning V items in blocks of kBlock:
 // blockScores(u, begin, n, scores) writes user u's scores of items [begin, begin + n). A block's
@@ -158,10 +163,7 @@ BestLists scanBest(int64_t V, int64_t b, int64_t C, const ItemFilter& filter, co
       const int64_t begin = blk * kBlock, n = std::min(kBlock, V - begin);
       for (int64_t u = 0; u < b; ++u) {
         blockScores(u, begin, n, scores);
-        BestC& mine = local[static_cast<size_t>(u)];
-        for (int64_t i = 0; i < n; ++i)
-          if (scores[i] > mine.bar() && filter.admits(u, static_cast<int32_t>(begin + i)))
-            mine.add(scores[i], static_cast<int32_t>(begin + i));
+        offer(local[static_cast<size_t>(u)], scores, n, static_cast<int32_t>(begin), u, filter);
       }
     }
     std::lock_guard<std::mutex> lock(mergeLock);
@@ -202,22 +204,65 @@ BestLists int8Scan(const ScoringTable& table, const torch::Tensor& h, const Item
   });
 }
 
+// The lists' ids as a (b, C) int64 tensor, −1 past a list's end.
+torch::Tensor asIds(const BestLists& best, int64_t C) {
+  const auto b = static_cast<int64_t>(best.size());
+  torch::Tensor out = torch::full({b, C}, -1, torch::kLong);  // (b, C)
+  int64_t* o = out.data_ptr<int64_t>();
+  for (int64_t u = 0; u < b; ++u)
+    for (size_t j = 0; j < best[static_cast<size_t>(u)].size(); ++j)
+      o[u * C + static_cast<int64_t>(j)] = best[static_cast<size_t>(u)][j].second;
+  return out;
+}
+
+// (b, C) ids best first by the bf16 table's scores, −1 where fewer than C are admitted.
 torch::Tensor bf16Candidates(const ScoringTable& table, const torch::Tensor& h, const ItemFilter& filter, int64_t C) {
-  const int64_t V = table.bf16.size(0), b = h.size(0);
   torch::Tensor s = torch::mm(h.to(torch::kBFloat16), table.bf16.t()).to(torch::kCPU, torch::kFloat).contiguous();  // (b, V)
-  float* sp = s.data_ptr<float>();
-  const float minusInf = -std::numeric_limits<float>::infinity();
-  for (int64_t u = 0; u < b; ++u) {
-    if (filter.allowed)
-      for (int64_t i = 0; i < V; ++i)
-        if (!filter.allowed[i]) sp[u * V + i] = minusInf;
-    for (int32_t item : filter.excluded[static_cast<size_t>(u)]) sp[u * V + item] = minusInf;
-  }
-  auto [values, indices] = s.topk(std::min(C, V), 1);  // (b, C)
-  return indices.masked_fill(values.eq(minusInf), -1);
+  return asIds(bestOfScores(s, filter, C), C);
 }
 
 }  // namespace
+
+BestLists panelBest(const ScoringTable& table, const float* h, int64_t b, const ItemFilter& filter, int64_t k) {
+  TORCH_CHECK(table.panels.defined(), "panelBest needs the table's panels");
+  constexpr int64_t kUsers = 16;  // users scored per pass over the table
+  const int64_t P = table.panels.size(0), d = table.panels.size(1), V = table.rows.size(0);
+  thread_local std::vector<float> buffer;  // (≤ 16, 64P): ≤ 4 MB per thread, kept for the next call
+  buffer.resize(static_cast<size_t>(std::min(b, kUsers) * 64 * P));
+  ItemFilter allowed;  // excluded items are −∞ in the buffer: nothing left to look up
+  allowed.allowed = filter.allowed;
+  allowed.excluded.resize(1);
+  BestLists out(static_cast<size_t>(b));
+  for (int64_t first = 0; first < b; first += kUsers) {
+    const int64_t n = std::min(kUsers, b - first);
+    float* scores = buffer.data();  // (n, 64P), items past V padding
+    panelScores(table.panels.data_ptr<float>(), h + first * d, n, d, P, scores);
+    for (int64_t u = 0; u < n; ++u) {
+      float* row = scores + u * 64 * P;
+      for (int32_t item : filter.excluded[static_cast<size_t>(first + u)]) row[item] = -std::numeric_limits<float>::infinity();
+      BestC best(k);
+      offer(best, row, V, 0, 0, allowed);
+      out[static_cast<size_t>(first + u)] = best.sorted();
+    }
+  }
+  return out;
+}
+
+BestLists bestOfScores(const torch::Tensor& scores, const ItemFilter& filter, int64_t k) {
+  TORCH_CHECK(scores.device().is_cpu() && scores.scalar_type() == torch::kFloat && scores.is_contiguous() && scores.dim() == 2,
+              "bestOfScores reads a contiguous (b, V) fp32 CPU matrix");
+  const int64_t b = scores.size(0), V = scores.size(1);
+  const float* s = scores.data_ptr<float>();
+  BestLists out(static_cast<size_t>(b));
+  at::parallel_for(0, b, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t u = begin; u < end; ++u) {
+      BestC best(k);
+      offer(best, s + u * V, V, 0, u, filter);
+      out[static_cast<size_t>(u)] = best.sorted();
+    }
+  });
+  return out;
+}
 
 bool ItemFilter::admits(int64_t user, int32_t item) const {
   if (allowed && !allowed[item]) return false;
@@ -241,16 +286,7 @@ ScoringTable ScoringTable::withPrecision(const std::string& precision) const {
 
 torch::Tensor reducedCandidates(const ScoringTable& table, const std::string& precision, const torch::Tensor& h, const ItemFilter& filter,
                                 int64_t C) {
-  if (precision == "int8") {
-    const int64_t b = h.size(0);
-    const BestLists best = int8Scan(table, h, filter, C);
-    torch::Tensor out = torch::full({b, C}, -1, torch::kLong);  // (b, C)
-    int64_t* o = out.data_ptr<int64_t>();
-    for (int64_t u = 0; u < b; ++u)
-      for (size_t j = 0; j < best[static_cast<size_t>(u)].size(); ++j)
-        o[u * C + static_cast<int64_t>(j)] = best[static_cast<size_t>(u)][j].second;
-    return out;
-  }
+  if (precision == "int8") return asIds(int8Scan(table, h, filter, C), C);
   if (precision == "bf16") return bf16Candidates(table, h, filter, C);
   throw Error(ErrorCode::InvalidOption, "scoring must be \"fp32\", \"bf16\" or \"int8\", got \"" + precision + "\"");
 }
