@@ -278,13 +278,6 @@ export const records: Record<string, RecordSpec> = {
       history: { type: 'Int32Array', doc: 'item ids, oldest first' },
     },
   },
-  SessionRequest: {
-    doc: 'Append events to a session, then list its top K.',
-    fields: {
-      append: { type: 'Int32Array', doc: 'new events, oldest first (may be empty)' },
-      list: { type: { record: 'ListRequest' }, doc: 'what the list may hold' },
-    },
-  },
   SessionsRequest: {
     doc: 'Append events to each of several sessions, then list the top K of each (one list request for all).',
     fields: {
@@ -571,7 +564,7 @@ export const records: Record<string, RecordSpec> = {
     },
   },
   ParityVectorKernelsRequest: {
-    doc: 'Check: each form of rowDots and linearRows this CPU runs (common/vector_kernels.h) on random data, against float64 loops.',
+    doc: 'Check: each form of the vector kernels this CPU runs (common/vector_kernels.h) on random data, against float64 or plain loops.',
     fields: { rows: int('rows n (and inputs of the linear)'), dim: int('row width d'), outputs: int('outputs of the linear'), seed: int('seed') },
   },
   ParityVectorKernelsResult: {
@@ -582,6 +575,15 @@ export const records: Record<string, RecordSpec> = {
       rowDotsReference: { type: 'Float64Array', doc: 'Σ_j rows_ij · h_j (n)' },
       linearRows: { type: 'Float32Array', doc: 'linearRows (forms × outputs)' },
       linearReference: { type: 'Float64Array', doc: 'bias + Σ_i x_i · wT_i (outputs)' },
+      linearBatch: { type: 'Float32Array', doc: 'linearBatch over 5 input rows (forms × 5 × outputs)' },
+      linearBatchAlone: { type: 'Float32Array', doc: 'linearRows of each of those rows alone (forms × 5 × outputs)' },
+      linearBatchReference: { type: 'Float64Array', doc: 'the float64 value of each (5 × outputs)' },
+      panelScores: { type: 'Float32Array', doc: 'panelScores of 5 users over ⌈outputs/64⌉ panels of width dim (forms × 5 × 64P)' },
+      panelReference: { type: 'Float64Array', doc: 'the float64 value of each (5 × 64P)' },
+      softmax: { type: 'Float32Array', doc: 'softmax of the n row dots times 0.7 (forms × n)' },
+      softmaxReference: { type: 'Float64Array', doc: 'the float64 value (n)' },
+      above: { type: 'Int32Array', doc: "each form's firstAbove chains over the rows' values for four bars, each chain ended by −1 (forms × …)" },
+      aboveReference: { type: 'Int32Array', doc: 'the same chains from a plain loop' },
     },
   },
   ParityDropoutRequest: {
@@ -705,6 +707,16 @@ export const classes: Record<string, ClassSpec> = {
         ],
         returns: { record: 'TopKResult' },
         async: true,
+        access: 'shared',
+      },
+      recommendSessionsNow: {
+        doc: "recommendSessions on the calling thread when each session's new events are a few one-position steps on its valid cache over a small table (V·d ≤ 2^20, exact scoring) and the batch is small (at most 16 sessions and 16 new events: a fraction of a millisecond); returns k = 0, having changed nothing, otherwise.",
+        args: [
+          { name: 'sessions', type: { objects: 'NativeSession' } },
+          { name: 'request', type: { record: 'SessionsRequest' } },
+        ],
+        returns: { record: 'TopKResult' },
+        async: false,
         access: 'shared',
       },
       exportState: { doc: 'Copy parameters and optimizer state out.', args: [], returns: { record: 'ModelState' }, async: true, access: 'shared' },
@@ -844,16 +856,6 @@ classes.NativeSession = {
   ctor: 'SessionConfig',
   header: 'addon/session_wrap.h',
   methods: {
-    recommendNow: {
-      doc: "Append events, then the top-K list of the model's answer for the whole session, on the calling thread, when that costs one-position steps on a valid cache (tens of µs); returns k = 0, having changed nothing, when it would cost more (call NativeModel.recommendSessions).",
-      args: [
-        { name: 'model', type: { object: 'NativeModel' } },
-        { name: 'request', type: { record: 'SessionRequest' } },
-      ],
-      returns: { record: 'TopKResult' },
-      async: false,
-      access: 'exclusive',
-    },
     history: { doc: 'The events so far, oldest first.', args: [], returns: 'Int32Array', async: false, access: 'shared' },
     info: { doc: 'What the session holds.', args: [], returns: { record: 'SessionInfo' }, async: false, access: 'shared' },
     dispose: { doc: 'Free the cached keys and values now (idempotent).', args: [], returns: 'void', async: false, access: 'dispose' },

@@ -286,8 +286,10 @@ export class SequentialRecommender implements AsyncDisposable {
   }
 
   /**
-   * The lists of several sessions of this model at once (the same options for each): one native call off the JS
-   * thread steps each session's new events back to back, then scores all of them in one pass. What a server does
+   * The lists of several sessions of this model at once (the same options for each): one native call steps the
+   * sessions' new events together (each weight read once for all), then scores all of them in one pass. Up to 16
+   * one-position steps over a small catalogue (V·dim ≤ 2^20, exact scoring) run in this call, a fraction of a
+   * millisecond, as a lone session's recommend() does; anything longer runs off the JS thread. What a server does
    * with the requests that arrive together; each list equals what that session's own recommend() would answer.
    * Bad arguments throw here, as a session's recommend() does.
    */

@@ -303,14 +303,6 @@ export interface AddonSessionConfig {
   history: Int32Array;
 }
 
-/** Append events to a session, then list its top K. */
-export interface AddonSessionRequest {
-  /** new events, oldest first (may be empty) */
-  append: Int32Array;
-  /** what the list may hold */
-  list: AddonListRequest;
-}
-
 /** Append events to each of several sessions, then list the top K of each (one list request for all). */
 export interface AddonSessionsRequest {
   /** (n+1) CSR offsets into `append`, one range per session */
@@ -737,7 +729,7 @@ export interface AddonParityAttentionResult {
   explicitLast: Float32Array;
 }
 
-/** Check: each form of rowDots and linearRows this CPU runs (common/vector_kernels.h) on random data, against float64 loops. */
+/** Check: each form of the vector kernels this CPU runs (common/vector_kernels.h) on random data, against float64 or plain loops. */
 export interface AddonParityVectorKernelsRequest {
   /** rows n (and inputs of the linear) */
   rows: number;
@@ -761,6 +753,24 @@ export interface AddonParityVectorKernelsResult {
   linearRows: Float32Array;
   /** bias + Σ_i x_i · wT_i (outputs) */
   linearReference: Float64Array;
+  /** linearBatch over 5 input rows (forms × 5 × outputs) */
+  linearBatch: Float32Array;
+  /** linearRows of each of those rows alone (forms × 5 × outputs) */
+  linearBatchAlone: Float32Array;
+  /** the float64 value of each (5 × outputs) */
+  linearBatchReference: Float64Array;
+  /** panelScores of 5 users over ⌈outputs/64⌉ panels of width dim (forms × 5 × 64P) */
+  panelScores: Float32Array;
+  /** the float64 value of each (5 × 64P) */
+  panelReference: Float64Array;
+  /** softmax of the n row dots times 0.7 (forms × n) */
+  softmax: Float32Array;
+  /** the float64 value (n) */
+  softmaxReference: Float64Array;
+  /** each form's firstAbove chains over the rows' values for four bars, each chain ended by −1 (forms × …) */
+  above: Int32Array;
+  /** the same chains from a plain loop */
+  aboveReference: Int32Array;
 }
 
 /** Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads. */
@@ -855,6 +865,8 @@ export interface AddonNativeModel {
   topK(request: AddonTopKRequest): Promise<AddonTopKResult>;
   /** NativeSession.recommend for several sessions in one job: each session's steps, then one scoring pass for all of them (each session is held as an exclusive call of its own). */
   recommendSessions(sessions: AddonNativeSession[], request: AddonSessionsRequest): Promise<AddonTopKResult>;
+  /** recommendSessions on the calling thread when each session's new events are a few one-position steps on its valid cache over a small table (V·d ≤ 2^20, exact scoring) and the batch is small (at most 16 sessions and 16 new events: a fraction of a millisecond); returns k = 0, having changed nothing, otherwise. */
+  recommendSessionsNow(sessions: AddonNativeSession[], request: AddonSessionsRequest): AddonTopKResult;
   /** Copy parameters and optimizer state out. */
   exportState(): Promise<AddonModelState>;
   /** Load parameters and optimizer state. */
@@ -899,8 +911,6 @@ export interface AddonNativeModel {
 
 /** A user's live session: its events and, for start-anchored causal models, every block's keys and values for them (an append then costs one position). */
 export interface AddonNativeSession {
-  /** Append events, then the top-K list of the model's answer for the whole session, on the calling thread, when that costs one-position steps on a valid cache (tens of µs); returns k = 0, having changed nothing, when it would cost more (call NativeModel.recommendSessions). */
-  recommendNow(model: AddonNativeModel, request: AddonSessionRequest): AddonTopKResult;
   /** The events so far, oldest first. */
   history(): Int32Array;
   /** What the session holds. */

@@ -62,6 +62,13 @@ Job<TopKResult> NativeModel::recommendSessions(std::vector<NativeSession*>&& ses
   return [model = model_, held = std::move(held), r = std::move(request)] { return Session::recommendAll(*model, held, r); };
 }
 
+TopKResult NativeModel::recommendSessionsNow(Napi::Env, std::vector<NativeSession*>&& sessions, SessionsRequest&& request) {
+  std::vector<std::shared_ptr<Session>> held;
+  for (NativeSession* session : sessions) held.push_back(session->session());
+  if (!Session::quickAll(*model_, held, request)) return TopKResult{};  // k = 0: declined, nothing changed
+  return Session::recommendAll(*model_, held, request);
+}
+
 Job<ModelState> NativeModel::exportState() {
   return [model = model_, run = run_] { return exportTrained(*model, *run); };
 }

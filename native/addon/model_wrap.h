@@ -27,6 +27,7 @@ class NativeModel : public NativeModelGlue<NativeModel> {
   Job<std::vector<float>> scoreRows(std::vector<int32_t>&& items);
   Job<TopKResult> topK(TopKRequest&& request);
   Job<TopKResult> recommendSessions(std::vector<NativeSession*>&& sessions, SessionsRequest&& request);
+  TopKResult recommendSessionsNow(Napi::Env env, std::vector<NativeSession*>&& sessions, SessionsRequest&& request);
   Job<ModelState> exportState();
   Job<void> importState(ModelState&& state);
   ModelInfo info(Napi::Env env);

@@ -12,11 +12,6 @@ NativeSession::NativeSession(const Napi::CallbackInfo& info) : NativeSessionGlue
   });
 }
 
-TopKResult NativeSession::recommendNow(Napi::Env, NativeModel& model, SessionRequest&& request) {
-  if (!session_->quick(*model.recommender(), request)) return TopKResult{};  // k = 0: declined, nothing changed
-  return session_->recommend(*model.recommender(), request);
-}
-
 std::vector<int32_t> NativeSession::history(Napi::Env) {
   return session_->history();
 }

@@ -1,7 +1,6 @@
-// The JS-visible NativeSession: owns one Session (model/session.h). recommendNow() holds its model
-// shared and NativeModel.recommendSessions holds the model shared and each session exclusive (the
-// generated glue), so a fit or a load cannot change the weights under a step; the session notices
-// a model that changed since its cache was built by the model's generation and rebuilds.
+// The JS-visible NativeSession: owns one Session (model/session.h). NativeModel.recommendSessions
+// and recommendSessionsNow hold the model shared and each session exclusive (the generated glue), so a fit or a load cannot change the
+// weights under a step; the session notices a model that changed since its cache was built by the model's generation and rebuilds.
 #pragma once
 #include <napi.h>
 
@@ -18,7 +17,6 @@ class NativeSession : public NativeSessionGlue<NativeSession> {
  public:
   explicit NativeSession(const Napi::CallbackInfo& info);
 
-  TopKResult recommendNow(Napi::Env env, NativeModel& model, SessionRequest&& request);
   std::vector<int32_t> history(Napi::Env env);
   SessionInfo info(Napi::Env env);
   void dispose(Napi::Env env);

@@ -182,12 +182,6 @@ struct SessionConfig {
   std::vector<int32_t> history;  ///< item ids, oldest first
 };
 
-/// Append events to a session, then list its top K.
-struct SessionRequest {
-  std::vector<int32_t> append;  ///< new events, oldest first (may be empty)
-  ListRequest list;  ///< what the list may hold
-};
-
 /// Append events to each of several sessions, then list the top K of each (one list request for all).
 struct SessionsRequest {
   std::vector<int32_t> offsets;  ///< (n+1) CSR offsets into `append`, one range per session
@@ -455,7 +449,7 @@ struct ParityAttentionResult {
   std::vector<float> explicitLast;  ///< the same, explicit attention
 };
 
-/// Check: each form of rowDots and linearRows this CPU runs (common/vector_kernels.h) on random data, against float64 loops.
+/// Check: each form of the vector kernels this CPU runs (common/vector_kernels.h) on random data, against float64 or plain loops.
 struct ParityVectorKernelsRequest {
   int64_t rows = 0;  ///< rows n (and inputs of the linear)
   int64_t dim = 0;  ///< row width d
@@ -470,6 +464,15 @@ struct ParityVectorKernelsResult {
   std::vector<double> rowDotsReference;  ///< Σ_j rows_ij · h_j (n)
   std::vector<float> linearRows;  ///< linearRows (forms × outputs)
   std::vector<double> linearReference;  ///< bias + Σ_i x_i · wT_i (outputs)
+  std::vector<float> linearBatch;  ///< linearBatch over 5 input rows (forms × 5 × outputs)
+  std::vector<float> linearBatchAlone;  ///< linearRows of each of those rows alone (forms × 5 × outputs)
+  std::vector<double> linearBatchReference;  ///< the float64 value of each (5 × outputs)
+  std::vector<float> panelScores;  ///< panelScores of 5 users over ⌈outputs/64⌉ panels of width dim (forms × 5 × 64P)
+  std::vector<double> panelReference;  ///< the float64 value of each (5 × 64P)
+  std::vector<float> softmax;  ///< softmax of the n row dots times 0.7 (forms × n)
+  std::vector<double> softmaxReference;  ///< the float64 value (n)
+  std::vector<int32_t> above;  ///< each form's firstAbove chains over the rows' values for four bars, each chain ended by −1 (forms × …)
+  std::vector<int32_t> aboveReference;  ///< the same chains from a plain loop
 };
 
 /// Check: the CPU dropout mask (model/dropout.h) of n elements, drawn from a generator seeded `seed`, on `threads` threads.

@@ -62,53 +62,66 @@ DecodeStep::DecodeStep(TransformerRecImpl& net)
   positions_ = net.positionEmbedding->weight.detach().to(torch::kFloat).contiguous();  // (L, d)
 }
 
-torch::Tensor DecodeStep::append(int32_t item, std::vector<KeyValueCache>& cache) const {
-  const int64_t d = d_, H = H_, dh = dh_, pos = cache.at(0).length, F = blocks_.at(0).ffnIn.out;
-  TORCH_CHECK(pos < positions_.size(0), "the key/value cache holds ", positions_.size(0), " positions");
-  std::vector<float> buffer(4 * d + F + pos + 1);  // one position's activations, in one allocation
-  float *x = buffer.data(), *a = x + d, *q = a + d, *y = q + d, *f = y + d, *scores = f + F;
-  const float* row = itemRows_.data_ptr<float>() + item * d;
-  const float* p = positions_.data_ptr<float>() + pos * d;
-  const float scale = std::sqrt(static_cast<float>(d));
-  for (int64_t i = 0; i < d; ++i) x[i] = row[i] * scale + p[i];
-  for (size_t l = 0; l < blocks_.size(); ++l) {
-    const Block& b = blocks_[l];
-    KeyValueCache& kv = cache[l];
-    const int64_t capacity = kv.keys.size(2);
-    TORCH_CHECK(pos < capacity, "the key/value cache holds ", capacity, " positions");
-    float* keys = kv.keys.data_ptr<float>();      // (H, capacity, dh)
-    float* values = kv.values.data_ptr<float>();  // (H, capacity, dh)
-    // attention: a = LN(x); q, k, v; this position's k and v join the cache; softmax(q·Kᵀ/√dh)·V per head
-    layerNorm(x, b.attnNorm.weight.data(), b.attnNorm.bias.data(), d, eps_, a);
-    linearRows(b.query.weightT.data(), b.query.bias.data(), a, d, d, q);
-    linearRows(b.key.weightT.data(), b.key.bias.data(), a, d, d, y);
-    for (int64_t h = 0; h < H; ++h) std::copy_n(y + h * dh, dh, keys + (h * capacity + pos) * dh);
-    linearRows(b.value.weightT.data(), b.value.bias.data(), a, d, d, y);
-    for (int64_t h = 0; h < H; ++h) std::copy_n(y + h * dh, dh, values + (h * capacity + pos) * dh);
-    const float invSqrt = 1.0f / std::sqrt(static_cast<float>(dh));
-    for (int64_t h = 0; h < H; ++h) {
-      const float* qh = q + h * dh;
-      rowDots(keys + h * capacity * dh, pos + 1, dh, qh, scores);
-      float top = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j <= pos; ++j) top = std::max(top, scores[j] *= invSqrt);
-      float total = 0.0f;
-      for (int64_t j = 0; j <= pos; ++j) total += (scores[j] = std::exp(scores[j] - top));
-      for (int64_t j = 0; j <= pos; ++j) scores[j] /= total;
-      linearRows(values + h * capacity * dh, nullptr, scores, pos + 1, dh, a + h * dh);  // a is free again: the heads' outputs (d)
-    }
-    linearRows(b.out.weightT.data(), b.out.bias.data(), a, d, d, y);
-    for (int64_t i = 0; i < d; ++i) x[i] += y[i];
-    // feed-forward: x += W2·GELU(W1·LN(x))
-    layerNorm(x, b.ffnNorm.weight.data(), b.ffnNorm.bias.data(), d, eps_, a);
-    linearRows(b.ffnIn.weightT.data(), b.ffnIn.bias.data(), a, d, F, f);
-    for (int64_t i = 0; i < F; ++i) f[i] = 0.5f * f[i] * (1.0f + std::erf(f[i] * static_cast<float>(M_SQRT1_2)));
-    linearRows(b.ffnOut.weightT.data(), b.ffnOut.bias.data(), f, F, d, y);
-    for (int64_t i = 0; i < d; ++i) x[i] += y[i];
+torch::Tensor DecodeStep::append(const int32_t* items, std::vector<KeyValueCache>* const* caches, int64_t b) const {
+  const int64_t d = d_, H = H_, dh = dh_, F = blocks_.at(0).ffnIn.out;
+  int64_t longest = 0;  // the most positions one row attends over
+  for (int64_t r = 0; r < b; ++r) {
+    const int64_t pos = caches[r]->at(0).length;
+    TORCH_CHECK(pos < positions_.size(0), "the key/value cache holds ", positions_.size(0), " positions");
+    for (const auto& layer : *caches[r])
+      TORCH_CHECK(pos < layer.keys.size(2), "the key/value cache holds ", layer.keys.size(2), " positions");
+    longest = std::max(longest, pos + 1);
   }
-  for (auto& layer : cache) layer.length = pos + 1;
-  torch::Tensor h = torch::empty({1, d}, torch::kFloat);  // (1, d)
-  layerNorm(x, finalNorm_.weight.data(), finalNorm_.bias.data(), d, finalEps_, h.data_ptr<float>());
-  return h;
+  std::vector<float> buffer(b * (4 * d + F) + longest);  // the b rows' activations, in one allocation
+  float *x = buffer.data(), *a = x + b * d, *q = a + b * d, *y = q + b * d, *f = y + b * d, *scores = f + b * F;  // (b, d) ×4, (b, F)
+  const float scale = std::sqrt(static_cast<float>(d));
+  for (int64_t r = 0; r < b; ++r) {
+    const float* row = itemRows_.data_ptr<float>() + items[r] * d;
+    const float* p = positions_.data_ptr<float>() + caches[r]->at(0).length * d;
+    for (int64_t i = 0; i < d; ++i) x[r * d + i] = row[i] * scale + p[i];
+  }
+  const float invSqrt = 1.0f / std::sqrt(static_cast<float>(dh));
+  for (size_t l = 0; l < blocks_.size(); ++l) {
+    const Block& blk = blocks_[l];
+    // attention: a = LN(x); q, k, v; each row's k and v join its cache; softmax(q·Kᵀ/√dh)·V per row and head
+    for (int64_t r = 0; r < b; ++r) layerNorm(x + r * d, blk.attnNorm.weight.data(), blk.attnNorm.bias.data(), d, eps_, a + r * d);
+    linearBatch(blk.query.weightT.data(), blk.query.bias.data(), a, b, d, d, q);
+    for (int pass = 0; pass < 2; ++pass) {  // keys, then values
+      const Linear& w = pass == 0 ? blk.key : blk.value;
+      linearBatch(w.weightT.data(), w.bias.data(), a, b, d, d, y);
+      for (int64_t r = 0; r < b; ++r) {
+        KeyValueCache& kv = (*caches[r])[l];
+        const int64_t pos = kv.length, capacity = kv.keys.size(2);
+        float* store = (pass == 0 ? kv.keys : kv.values).data_ptr<float>();  // (H, capacity, dh)
+        for (int64_t h = 0; h < H; ++h) std::copy_n(y + r * d + h * dh, dh, store + (h * capacity + pos) * dh);
+      }
+    }
+    for (int64_t r = 0; r < b; ++r) {
+      const KeyValueCache& kv = (*caches[r])[l];
+      const int64_t pos = kv.length, capacity = kv.keys.size(2);
+      const float* keys = kv.keys.data_ptr<float>();      // (H, capacity, dh)
+      const float* values = kv.values.data_ptr<float>();  // (H, capacity, dh)
+      for (int64_t h = 0; h < H; ++h) {
+        rowDots(keys + h * capacity * dh, pos + 1, dh, q + r * d + h * dh, scores);
+        softmax(scores, pos + 1, invSqrt);
+        linearRows(values + h * capacity * dh, nullptr, scores, pos + 1, dh, a + r * d + h * dh);  // a is free again: the heads' outputs
+      }
+    }
+    linearBatch(blk.out.weightT.data(), blk.out.bias.data(), a, b, d, d, y);
+    for (int64_t i = 0; i < b * d; ++i) x[i] += y[i];
+    // feed-forward: x += W2·GELU(W1·LN(x))
+    for (int64_t r = 0; r < b; ++r) layerNorm(x + r * d, blk.ffnNorm.weight.data(), blk.ffnNorm.bias.data(), d, eps_, a + r * d);
+    linearBatch(blk.ffnIn.weightT.data(), blk.ffnIn.bias.data(), a, b, d, F, f);
+    for (int64_t i = 0; i < b * F; ++i) f[i] = 0.5f * f[i] * (1.0f + std::erf(f[i] * static_cast<float>(M_SQRT1_2)));
+    linearBatch(blk.ffnOut.weightT.data(), blk.ffnOut.bias.data(), f, b, F, d, y);
+    for (int64_t i = 0; i < b * d; ++i) x[i] += y[i];
+  }
+  torch::Tensor out = torch::empty({b, d}, torch::kFloat);  // (b, d)
+  for (int64_t r = 0; r < b; ++r) {
+    for (auto& layer : *caches[r]) ++layer.length;
+    layerNorm(x + r * d, finalNorm_.weight.data(), finalNorm_.bias.data(), d, finalEps_, out.data_ptr<float>() + r * d);
+  }
+  return out;
 }
 
 }  // namespace seqrec

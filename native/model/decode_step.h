@@ -1,11 +1,11 @@
-// One new position through a start-anchored causal model, in plain loops and the vector kernels of
-// common/vector_kernels.h over fp32 weights copied once per model generation: what a session's
-// append runs on the CPU. At this size (one position,
+// One new position through a start-anchored causal model, for one session or several at once, in
+// plain loops and the vector kernels of common/vector_kernels.h over fp32 weights copied once per
+// model generation: what a session's append runs on the CPU. At this size (one position,
 // d = 64) each LibTorch op costs a few microseconds of dispatch and allocation, about 25 of them per
 // block, while the arithmetic is ~75k multiply-adds per block; the loops take the step from ~200 µs
 // to a few µs. Same maths as TransformerRecImpl::extend (pre-LN blocks, GELU, keys and values
 // appended to the same KeyValueCache tensors), checked against it (tests/integration/session.test.ts).
-// Shapes: d width, H heads of dh, F feed-forward width, n cached positions.
+// Shapes: b sessions, d width, H heads of dh, F feed-forward width, n cached positions.
 #pragma once
 #include <torch/torch.h>
 
@@ -23,8 +23,10 @@ class DecodeStep {
   static bool supports(TransformerRecImpl& net, const std::string& adapter, const std::string& merged);
   explicit DecodeStep(TransformerRecImpl& net);
 
-  // (1, d) the final state after appending `item` at position cache.length; the cache grows by one.
-  torch::Tensor append(int32_t item, std::vector<KeyValueCache>& cache) const;
+  // (b, d) the final states after appending items[r] to the cache *caches[r], at that cache's own
+  // length, for b rows at once (each weight read once for all); each cache grows by one. A row's
+  // state is bit for bit what it would be alone (common/vector_kernels.h linearBatch).
+  torch::Tensor append(const int32_t* items, std::vector<KeyValueCache>* const* caches, int64_t b) const;
 
  private:
   struct Norm {

@@ -7,56 +7,56 @@
 
 namespace seqrec {
 
-TopKResult Session::recommend(Recommender& model, const SessionRequest& r) {
-  return listAll(model, {this}, {r.append}, r.list, "session.recommend");
-}
-
 TopKResult Session::recommendAll(Recommender& model, const std::vector<std::shared_ptr<Session>>& sessions, const SessionsRequest& r) {
   const size_t b = sessions.size();
   if (r.offsets.size() != b + 1 || r.offsets.front() != 0 || r.offsets.back() != static_cast<int32_t>(r.append.size()))
     throw Error(ErrorCode::InvalidOption, "recommendSessions: offsets must be " + std::to_string(b + 1) + " CSR offsets into append");
-  std::vector<Session*> all;
   std::vector<std::vector<int32_t>> appends;
   for (size_t i = 0; i < b; ++i) {
     if (r.offsets[i + 1] < r.offsets[i]) throw Error(ErrorCode::InvalidOption, "recommendSessions: offsets must not decrease");
-    all.push_back(sessions[i].get());
     appends.emplace_back(r.append.begin() + r.offsets[i], r.append.begin() + r.offsets[i + 1]);
   }
-  return listAll(model, all, appends, r.list, "recommendSessions");
-}
-
-TopKResult Session::listAll(Recommender& model, const std::vector<Session*>& sessions, const std::vector<std::vector<int32_t>>& appends,
-                            const ListRequest& list, const std::string& what) {
-  const auto b = static_cast<int64_t>(sessions.size());
   const bool one = b == 1;
-  for (int64_t i = 0; i < b; ++i) {  // every id checked before any session changes
-    Session& s = *sessions[static_cast<size_t>(i)];
+  for (size_t i = 0; i < b; ++i) {  // every id checked before any session changes
+    Session& s = *sessions[i];
     const std::string which = one ? "" : "sessions[" + std::to_string(i) + "] ";
     if (s.model_ != model.id || !s.checked_) {
       checkItemIds(s.history_, model.config.numItems, which + "session history");
       s.checked_ = true;
     }
-    checkItemIds(appends[static_cast<size_t>(i)], model.config.numItems, which + "append");
+    checkItemIds(appends[i], model.config.numItems, which + "append");
   }
-  const ListPlan plan = model.planList(list, what.c_str());
+  const ListPlan plan = model.planList(r.list, "recommendSessions");
   if (plan.bf16Compute)
-    throw Error(ErrorCode::InvalidOption, what + ": compute \"bf16\" is for recommend(); a session's one-position steps run in fp32");
+    throw Error(ErrorCode::InvalidOption,
+                "recommendSessions: compute \"bf16\" is for recommend(); a session's one-position steps run in fp32");
   model.useThreads();
   c10::InferenceMode inference;
   std::vector<size_t> before;  // each session's events before this call
   try {
-    std::vector<torch::Tensor> states;  // b × (1, d)
-    for (int64_t i = 0; i < b; ++i) {
-      Session& s = *sessions[static_cast<size_t>(i)];
-      const auto& append = appends[static_cast<size_t>(i)];
+    std::vector<torch::Tensor> states(b);                // b × (1, d)
+    std::vector<std::pair<Session*, int64_t>> stepping;  // (session, events new): their steps go through the decode step together
+    const bool decodes = DecodeStep::supports(*model.net, plan.adapter, model.mergedAdapter());
+    for (size_t i = 0; i < b; ++i) {
+      Session& s = *sessions[i];
+      const auto& append = appends[i];
+      const auto appended = static_cast<int64_t>(append.size());
       before.push_back(s.history_.size());
       s.history_.insert(s.history_.end(), append.begin(), append.end());
-      states.push_back(s.state(model, static_cast<int64_t>(append.size()), plan.adapter));
+      if (decodes && appended > 0 && s.cacheValid(model, appended, plan.adapter)) {
+        s.reserve(static_cast<int64_t>(s.history_.size()), model.config.maxLen);
+        stepping.emplace_back(&s, appended);
+      } else {
+        states[i] = s.state(model, appended, plan.adapter);
+      }
     }
+    if (!stepping.empty()) stepAll(model, stepping);
+    for (size_t i = 0; i < b; ++i)
+      if (!states[i].defined()) states[i] = sessions[i]->hidden_;
     // The histories as CSR, for excludeSeen: a lone session's own events, several sessions' copied.
     std::vector<int32_t> offsets{0}, items;
     if (!one)
-      for (Session* s : sessions) {
+      for (const auto& s : sessions) {
         items.insert(items.end(), s->history_.begin(), s->history_.end());
         offsets.push_back(static_cast<int32_t>(items.size()));
       }
@@ -64,8 +64,8 @@ TopKResult Session::listAll(Recommender& model, const std::vector<Session*>& ses
       offsets.push_back(static_cast<int32_t>(sessions[0]->history_.size()));
     TopKResult result;
     result.k = plan.k;
-    model.selectTopK(plan, one ? states[0] : torch::cat(states), offsets.data(), one ? sessions[0]->history_.data() : items.data(), 0, b,
-                     result);
+    model.selectTopK(plan, one ? states[0] : torch::cat(states), offsets.data(), one ? sessions[0]->history_.data() : items.data(), 0,
+                     static_cast<int64_t>(b), result);
     return result;
   } catch (...) {
     for (size_t i = 0; i < before.size(); ++i) sessions[i]->undo(before[i]);  // the events go back to the caller (JS)
@@ -79,27 +79,49 @@ void Session::undo(size_t length) {
   cache_.clear();
 }
 
+bool Session::cacheValid(Recommender& model, int64_t appended, const std::string& adapter) const {
+  const int64_t n = static_cast<int64_t>(history_.size());
+  return model_ == model.id && generation_ == model.generation.load() && adapter_ == adapter && n <= model.config.maxLen &&
+         hidden_.defined() && !cache_.empty() && cache_[0].length == n - appended;
+}
+
+// The cache grows by doubling up to L: a session of a few events holds a few positions, not L.
+void Session::reserve(int64_t needed, int64_t L) {
+  for (auto& layer : cache_)
+    if (layer.keys.size(2) < needed) layer.reserve(std::min(L, std::max<int64_t>(needed, 2 * layer.keys.size(2))));
+}
+
+void Session::stepAll(Recommender& model, const std::vector<std::pair<Session*, int64_t>>& stepping) {
+  throwIfCancelled();
+  const auto step = model.decodeStep();
+  std::vector<int32_t> items;
+  std::vector<std::vector<KeyValueCache>*> caches;
+  std::vector<Session*> rows;
+  for (int64_t t = 0;; ++t) {  // the t-th new event of every session that has one, as one batch
+    items.clear();
+    caches.clear();
+    rows.clear();
+    for (const auto& [s, appended] : stepping)
+      if (t < appended) {
+        items.push_back(s->history_[s->history_.size() - static_cast<size_t>(appended - t)]);
+        caches.push_back(&s->cache_);
+        rows.push_back(s);
+      }
+    if (rows.empty()) return;
+    torch::Tensor h = step->append(items.data(), caches.data(), static_cast<int64_t>(rows.size()));       // (rows, d)
+    for (size_t r = 0; r < rows.size(); ++r) rows[r]->hidden_ = h.narrow(0, static_cast<int64_t>(r), 1);  // (1, d)
+  }
+}
+
 torch::Tensor Session::state(Recommender& model, int64_t appended, const std::string& adapter) {
   const int64_t n = static_cast<int64_t>(history_.size()), L = model.config.maxLen;
   const int32_t offsets[2] = {0, static_cast<int32_t>(n)};
   if (!model.config.startPositions) return model.lastHidden(offsets, history_.data(), 0, 1, adapter);  // nothing to cache
   throwIfCancelled();
-  const bool valid = model_ == model.id && generation_ == model.generation.load() && adapter_ == adapter && n <= L && hidden_.defined() &&
-                     !cache_.empty() && cache_[0].length == n - appended;
   model.net->eval();
-  // The cache grows by doubling up to L: a session of a few events holds a few positions, not L.
-  const auto reserve = [&](int64_t needed) {
-    for (auto& layer : cache_)
-      if (layer.keys.size(2) < needed) layer.reserve(std::min(L, std::max<int64_t>(needed, 2 * layer.keys.size(2))));
-  };
-  if (valid) {
+  if (cacheValid(model, appended, adapter)) {  // steps LibTorch runs (recommendAll gives the decode step what it supports)
     if (appended == 0) return hidden_;
-    reserve(n);
-    if (DecodeStep::supports(*model.net, adapter, model.mergedAdapter())) {
-      const auto step = model.decodeStep();
-      for (int64_t i = n - appended; i < n; ++i) hidden_ = step->append(history_[static_cast<size_t>(i)], cache_);
-      return hidden_;
-    }
+    reserve(n, L);
     torch::Tensor fresh =
         torch::from_blob(history_.data() + (n - appended), {appended}, torch::kInt).to(model.device, torch::kLong);  // (m)
     hidden_ = model.net->extend(fresh, cache_, model.generator, adapter);                                            // (1, d)
@@ -121,12 +143,20 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
   return hidden_;
 }
 
-bool Session::quick(Recommender& model, const SessionRequest& r) const {
-  const auto appended = static_cast<int64_t>(r.append.size()), n = static_cast<int64_t>(history_.size()) + appended;
-  return model_ == model.id && generation_ == model.generation.load() && adapter_ == r.list.adapter && hidden_.defined() &&
-         !cache_.empty() && cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 &&
-         r.list.scoring != "bf16" && model.config.numItems * model.config.dim <= (int64_t{1} << 20) &&
-         DecodeStep::supports(*model.net, r.list.adapter, model.mergedAdapter());
+bool Session::quick(Recommender& model, int64_t appended, const ListRequest& list) const {
+  const int64_t n = static_cast<int64_t>(history_.size()) + appended;
+  return model_ == model.id && generation_ == model.generation.load() && adapter_ == list.adapter && hidden_.defined() && !cache_.empty() &&
+         cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 && list.scoring != "bf16" &&
+         model.config.numItems * model.config.dim <= (int64_t{1} << 20) &&
+         DecodeStep::supports(*model.net, list.adapter, model.mergedAdapter());
+}
+
+bool Session::quickAll(Recommender& model, const std::vector<std::shared_ptr<Session>>& sessions, const SessionsRequest& r) {
+  const size_t b = sessions.size();
+  if (b > 16 || r.append.size() > 16 || r.offsets.size() != b + 1) return false;  // (malformed offsets: recommendAll says so)
+  for (size_t i = 0; i < b; ++i)
+    if (r.offsets[i + 1] < r.offsets[i] || !sessions[i]->quick(model, r.offsets[i + 1] - r.offsets[i], r.list)) return false;
+  return true;
 }
 
 SessionInfo Session::info() const {

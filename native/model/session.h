@@ -23,25 +23,31 @@ class Session {
  public:
   explicit Session(std::vector<int32_t> history) : history_(std::move(history)) {}
 
-  // Append request.append (every id checked first: nothing changes on a bad one), then the top-K
-  // list for the whole session. Runs on a pool thread while the model is held shared.
-  TopKResult recommend(Recommender& model, const SessionRequest& request);
-  // recommend() for several distinct sessions at once, one list request for all: each session's
-  // steps back to back (the weights stay in cache), then one scoring pass over their b states
-  // (b rows of the result). Any failure leaves every session as it was.
+  // Append each session's events (every id checked first: nothing changes on a bad one), then the
+  // top-K list of each of these distinct sessions, one list request for all: the sessions' steps
+  // together (model/decode_step.h), then one scoring pass over their b states (b rows of the
+  // result). Any failure leaves every session as it was. Runs while the model is held shared.
   static TopKResult recommendAll(Recommender& model, const std::vector<std::shared_ptr<Session>>& sessions, const SessionsRequest& request);
-  // Whether recommend() would cost no more than a few one-position steps on a valid cache and an
-  // exact scoring pass over a small table (V·d ≤ 2^20): tens of µs, what may run on the JS thread.
-  bool quick(Recommender& model, const SessionRequest& request) const;
+  // Whether appending `appended` events and listing would cost no more than a few one-position steps
+  // on a valid cache and an exact scoring pass over a small table (V·d ≤ 2^20): tens of µs, what
+  // may run on the JS thread.
+  bool quick(Recommender& model, int64_t appended, const ListRequest& list) const;
+  // Whether recommendAll would too: every session quick, at most 16 of them and 16 new events in all
+  // (a fraction of a millisecond; the steps of a batch share each weight read).
+  static bool quickAll(Recommender& model, const std::vector<std::shared_ptr<Session>>& sessions, const SessionsRequest& request);
   const std::vector<int32_t>& history() const { return history_; }
   SessionInfo info() const;
 
  private:
-  // Both of the above: appends[i] to sessions[i], then their lists; `what` names the call in errors.
-  static TopKResult listAll(Recommender& model, const std::vector<Session*>& sessions, const std::vector<std::vector<int32_t>>& appends,
-                            const ListRequest& list, const std::string& what);
   // (1, d) the state after the last event, from the cache when it is valid, `appended` events new.
   torch::Tensor state(Recommender& model, int64_t appended, const std::string& adapter);
+  // Whether the cache is exactly what a recompute of all but the last `appended` events would build.
+  bool cacheValid(Recommender& model, int64_t appended, const std::string& adapter) const;
+  // Room in every block's cache for `needed` positions (at most L).
+  void reserve(int64_t needed, int64_t L);
+  // The new events of each (session, events new) pair through the model's decode step, the t-th event
+  // of every session in one batch: each session's cache and state (hidden_) move to its last event.
+  static void stepAll(Recommender& model, const std::vector<std::pair<Session*, int64_t>>& stepping);
   // Forget the events past the first `length` and the cache (a failed call keeps none of its events).
   void undo(size_t length);
 

@@ -252,14 +252,6 @@ SessionConfig readSessionConfig(const Napi::Value& value, const std::string& pat
   return out;
 }
 
-SessionRequest readSessionRequest(const Napi::Value& value, const std::string& path) {
-  Napi::Object object = readObject(value, path, "SessionRequest");
-  SessionRequest out;
-  out.append = readInt32Array(object.Get("append"), path + ".append");
-  out.list = readListRequest(object.Get("list"), path + ".list");
-  return out;
-}
-
 SessionsRequest readSessionsRequest(const Napi::Value& value, const std::string& path) {
   Napi::Object object = readObject(value, path, "SessionsRequest");
   SessionsRequest out;
@@ -634,6 +626,15 @@ Napi::Value toJs(Napi::Env env, const ParityVectorKernelsResult& value) {
   object.Set("rowDotsReference", toJs(env, value.rowDotsReference));
   object.Set("linearRows", toJs(env, value.linearRows));
   object.Set("linearReference", toJs(env, value.linearReference));
+  object.Set("linearBatch", toJs(env, value.linearBatch));
+  object.Set("linearBatchAlone", toJs(env, value.linearBatchAlone));
+  object.Set("linearBatchReference", toJs(env, value.linearBatchReference));
+  object.Set("panelScores", toJs(env, value.panelScores));
+  object.Set("panelReference", toJs(env, value.panelReference));
+  object.Set("softmax", toJs(env, value.softmax));
+  object.Set("softmaxReference", toJs(env, value.softmaxReference));
+  object.Set("above", toJs(env, value.above));
+  object.Set("aboveReference", toJs(env, value.aboveReference));
   return object;
 }
 

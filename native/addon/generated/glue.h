@@ -51,6 +51,7 @@ void registerFunctions(Napi::Env env, Napi::Object exports);
 ///   Job<std::vector<float>> scoreRows(std::vector<int32_t>&& items);  // shared
 ///   Job<TopKResult> topK(TopKRequest&& request);  // shared
 ///   Job<TopKResult> recommendSessions(std::vector<NativeSession*>&& sessions, SessionsRequest&& request);  // shared
+///   TopKResult recommendSessionsNow(Napi::Env env, std::vector<NativeSession*>&& sessions, SessionsRequest&& request);  // shared
 ///   Job<ModelState> exportState();  // shared
 ///   Job<void> importState(ModelState&& state);  // exclusive
 ///   ModelInfo info(Napi::Env env);  // shared
@@ -87,6 +88,7 @@ class NativeModelGlue : public GatedObject<Derived> {
       Napi::ObjectWrap<Derived>::InstanceMethod("scoreRows", static_cast<Method>(&NativeModelGlue::scoreRowsGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("topK", static_cast<Method>(&NativeModelGlue::topKGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("recommendSessions", static_cast<Method>(&NativeModelGlue::recommendSessionsGlue)),
+      Napi::ObjectWrap<Derived>::InstanceMethod("recommendSessionsNow", static_cast<Method>(&NativeModelGlue::recommendSessionsNowGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("exportState", static_cast<Method>(&NativeModelGlue::exportStateGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("importState", static_cast<Method>(&NativeModelGlue::importStateGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("info", static_cast<Method>(&NativeModelGlue::infoGlue)),
@@ -192,6 +194,23 @@ class NativeModelGlue : public GatedObject<Derived> {
       this->gate_.check("recommendSessions", Access::Shared);
       std::function<void()> release = holdNativeSessionList(sessions, "NativeModel.recommendSessions");
       return this->template runGated<TopKResult>(info.Env(), "recommendSessions", Access::Shared, [&] { return self().recommendSessions(std::move(sessions), std::move(request)); }, std::move(release));
+    });
+  }
+  Napi::Value recommendSessionsNowGlue(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 2, "NativeModel.recommendSessionsNow");
+      std::vector<NativeSession*> sessions = unwrapNativeSessionList(info[0], "recommendSessionsNow.sessions");
+      SessionsRequest request = readSessionsRequest(info[1], "recommendSessionsNow.request");
+      this->gate_.check("recommendSessionsNow", Access::Shared);
+      std::function<void()> release = holdNativeSessionList(sessions, "NativeModel.recommendSessionsNow");
+      try {
+        Napi::Value out = toJs(info.Env(), self().recommendSessionsNow(info.Env(), std::move(sessions), std::move(request)));
+        release();
+        return out;
+      } catch (...) {
+        release();
+        throw;
+      }
     });
   }
   Napi::Value exportStateGlue(const Napi::CallbackInfo& info) {
@@ -341,7 +360,6 @@ class NativeModelGlue : public GatedObject<Derived> {
 
 /// A user's live session: its events and, for start-anchored causal models, every block's keys and values for them (an append then costs one position).
 /// Derived implements, on the JS thread, once the gate has let the call in:
-///   TopKResult recommendNow(Napi::Env env, NativeModel& model, SessionRequest&& request);  // exclusive
 ///   std::vector<int32_t> history(Napi::Env env);  // shared
 ///   SessionInfo info(Napi::Env env);  // shared
 ///   void dispose(Napi::Env env);  // dispose
@@ -351,7 +369,6 @@ class NativeSessionGlue : public GatedObject<Derived> {
   using Method = Napi::Value (Derived::*)(const Napi::CallbackInfo&);
   static Napi::Function defineClass(Napi::Env env) {
     return Napi::ObjectWrap<Derived>::DefineClass(env, "NativeSession", {
-      Napi::ObjectWrap<Derived>::InstanceMethod("recommendNow", static_cast<Method>(&NativeSessionGlue::recommendNowGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("history", static_cast<Method>(&NativeSessionGlue::historyGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("info", static_cast<Method>(&NativeSessionGlue::infoGlue)),
       Napi::ObjectWrap<Derived>::InstanceMethod("dispose", static_cast<Method>(&NativeSessionGlue::disposeGlue)),
@@ -367,23 +384,6 @@ class NativeSessionGlue : public GatedObject<Derived> {
 
  private:
   Derived& self() { return static_cast<Derived&>(*this); }
-  Napi::Value recommendNowGlue(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&]() -> Napi::Value {
-      requireArgs(info, 2, "NativeSession.recommendNow");
-      NativeModel& model = unwrapNativeModel(info[0], "recommendNow.model");
-      SessionRequest request = readSessionRequest(info[1], "recommendNow.request");
-      this->gate_.check("recommendNow", Access::Exclusive);
-      std::function<void()> release = holdNativeModel(model, "NativeSession.recommendNow");
-      try {
-        Napi::Value out = toJs(info.Env(), self().recommendNow(info.Env(), model, std::move(request)));
-        release();
-        return out;
-      } catch (...) {
-        release();
-        throw;
-      }
-    });
-  }
   Napi::Value historyGlue(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 0, "NativeSession.history");

@@ -20,7 +20,6 @@ RankRequest readRankRequest(const Napi::Value& value, const std::string& path);
 ListRequest readListRequest(const Napi::Value& value, const std::string& path);
 TopKRequest readTopKRequest(const Napi::Value& value, const std::string& path);
 SessionConfig readSessionConfig(const Napi::Value& value, const std::string& path);
-SessionRequest readSessionRequest(const Napi::Value& value, const std::string& path);
 SessionsRequest readSessionsRequest(const Napi::Value& value, const std::string& path);
 Napi::Value toJs(Napi::Env env, const SessionInfo& value);
 HiddenRequest readHiddenRequest(const Napi::Value& value, const std::string& path);
