@@ -7,9 +7,10 @@
  *
  * Requests are answered in batches, as an inference server's dynamic batcher does it, with no timer:
  * the requests read in one turn of the event loop, and those that arrive while a batch is in the
- * model, go together in the next batch, one model.recommendSessions() call per model and list
- * options (each session's step back to back, one scoring pass, off the JS thread). A lone request
- * waits only for the end of its turn; under load batches grow by themselves. A session appears once
+ * model, go together in the next batch, one model.recommendSessions() call per model, list options
+ * and 16 sessions (the sessions' steps together, one scoring pass; in the call itself when they are
+ * one-position steps, else off the JS thread). A lone request waits only for the end of its turn;
+ * under load batches grow by themselves. A session appears once
  * per batch: its next request waits for the next batch, so each answer follows its own events.
  */
 import type { RecommendOptions, Recommendation } from '../models/inference.js';
@@ -31,6 +32,18 @@ interface Waiting {
   resolve: (answer: { events: number; items: Recommendation[] }) => void;
   reject: (error: unknown) => void;
 }
+
+interface Batch {
+  model: SequentialRecommender;
+  waiting: Waiting[];
+  sessions: Session[];
+}
+
+/**
+ * Sessions per model call: up to 16 one-position steps run in the call itself (model.recommendSessions(), a
+ * fraction of a millisecond), where a hop to a pool thread and back would cost more than the steps.
+ */
+const BATCH = 16;
 
 export class SessionStore {
   readonly #maxSessions: number;
@@ -64,13 +77,17 @@ export class SessionStore {
       const { k, excludeSeen, allow, deny, adapter, explain, scoring } = options;
       const key = JSON.stringify([k, excludeSeen, allow, deny, adapter, explain, scoring]);
       this.#waiting.push({ model, id, events, options, key, resolve, reject });
-      if (this.#inModel === 0 && !this.#flushSoon) {
-        this.#flushSoon = true;
-        setImmediate(() => {
-          this.#flushSoon = false;
-          this.#flush();
-        });
-      }
+      if (this.#inModel === 0) this.#flushAfterIo();
+    });
+  }
+
+  /** Flush once the requests already read (this turn's I/O) have joined the waiting ones. */
+  #flushAfterIo(): void {
+    if (this.#flushSoon) return;
+    this.#flushSoon = true;
+    setImmediate(() => {
+      this.#flushSoon = false;
+      this.#flush();
     });
   }
 
@@ -89,15 +106,19 @@ export class SessionStore {
     this.#histories.clear();
   }
 
-  /** Send every waiting request whose session is not already in a batch: one model call per model and options. */
+  /**
+   * Send the next batch to the model: the oldest waiting request and those after it with the same model and list
+   * options, one per session, at most BATCH; the rest wait for the next flush, after this batch's answers are
+   * written and the requests read meanwhile have joined them.
+   */
   #flush(): void {
-    if (this.#inModel > 0 || this.#waiting.length === 0) return;
-    const batches = new Map<SequentialRecommender, Map<string, { waiting: Waiting[]; sessions: Session[] }>>();
-    const taken = new Set<string>();
+    if (this.#inModel > 0) return;
+    let batch: Batch | undefined;
     const later: Waiting[] = [];
+    const taken = new Set<string>();
     for (const w of this.#waiting) {
-      if (taken.has(w.id)) {
-        later.push(w); // this session's earlier request is in this batch
+      if (batch && (batch.sessions.length === BATCH || w.model !== batch.model || w.key !== batch.waiting[0]!.key || taken.has(w.id))) {
+        later.push(w); // another batch's, or this session's earlier request is in this one
         continue;
       }
       let session: Session;
@@ -108,17 +129,13 @@ export class SessionStore {
         continue;
       }
       taken.add(w.id);
-      const byOptions = batches.get(w.model) ?? new Map<string, { waiting: Waiting[]; sessions: Session[] }>();
-      batches.set(w.model, byOptions);
-      const batch = byOptions.get(w.key) ?? { waiting: [], sessions: [] };
-      byOptions.set(w.key, batch);
+      batch ??= { model: w.model, waiting: [], sessions: [] };
       batch.waiting.push(w);
       batch.sessions.push(session);
     }
     this.#waiting = later;
-    for (const [model, byOptions] of batches) for (const { waiting, sessions } of byOptions.values()) void this.#answer(model, waiting, sessions);
-    this.#dropOldest(this.#live, this.#liveSessions, (dropped) => void dropped.session.dispose()); // after the calls have taken their sessions
-    if (this.#inModel === 0) this.#flush(); // every request was refused: the deferred ones go now
+    if (batch) void this.#answer(batch.model, batch.waiting, batch.sessions);
+    this.#dropOldest(this.#live, this.#liveSessions, (dropped) => void dropped.session.dispose()); // after the call has taken its sessions
   }
 
   async #answer(model: SequentialRecommender, waiting: Waiting[], sessions: Session[]): Promise<void> {
@@ -130,7 +147,7 @@ export class SessionStore {
       for (const w of waiting) w.reject(error);
       return;
     } finally {
-      if (--this.#inModel === 0) this.#flush(); // the next batch goes to the model before this one's answers are written
+      if (--this.#inModel === 0) this.#flushAfterIo();
     }
     const maxLen = model.config.maxLen;
     waiting.forEach((w, i) => {

@@ -161,6 +161,28 @@ describe('the server session store', () => {
     await store.close();
   });
 
+  it('answers a burst larger than one model call takes (16 sessions) in calls of at most 16, each answer a full recompute', async () => {
+    const { SessionStore } = await import('../../lib/serve/session-store.js');
+    await using model = await SASRec.create({ ...ARCH, positions: 'start' });
+    await model.fit(data, { epochs: 1, batchSize: 64 });
+    const store = new SessionStore(100, 100);
+    const calls = Array.from({ length: 40 }, (_, i) => [`s${i % 30}`, [1 + ((i * 7) % V)]] as const); // 30 sessions, 10 with two events
+    const sizes: number[] = [];
+    const recommendSessions = model.recommendSessions.bind(model);
+    model.recommendSessions = (sessions, options) => (sizes.push(sessions.length), recommendSessions(sessions, options));
+    const answers = await Promise.all(calls.map(([id, events]) => store.events(model, id, [...events], { k: 4 })));
+    expect(Math.max(...sizes)).toBe(16);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(40);
+    const seen = new Map<string, number[]>();
+    for (const [i, [id, events]] of calls.entries()) {
+      seen.set(id, [...(seen.get(id) ?? []), ...events]);
+      const direct = await model.recommend(seen.get(id)!, { k: 4 });
+      expect(answers[i]!.items.map((r) => r.item)).toEqual(direct.map((r) => r.item));
+      answers[i]!.items.forEach((r, j) => expect(r.score).toBeCloseTo(direct[j]!.score, 5));
+    }
+    await store.close();
+  });
+
   it('batches requests with different options apart, and refuses a bad event alone, keeping none of it', async () => {
     const { SessionStore } = await import('../../lib/serve/session-store.js');
     await using model = await SASRec.create({ ...ARCH, positions: 'start' });
