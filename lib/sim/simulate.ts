@@ -56,12 +56,17 @@ export interface SimulationOptions {
   start?: readonly (readonly number[])[];
   /**
    * How a user picks from their list. 'utility': by true utility (see temperature), as in Chaney et al. 2018.
-   * 'position': by rank alone, rank r (1-based) with probability ∝ r^−positionBias whatever its utility — a user
-   * who trusts the list, Mansoury et al. 2020's rank-based acceptance, where what the recommender ranks first
-   * is what it learns from next. Default 'utility'.
+   * 'position': by rank, rank r (1-based) with probability ∝ r^−positionBias — a user who trusts the list,
+   * Mansoury et al. 2020's rank-based acceptance, where what the recommender ranks first is what it learns from
+   * next; with a temperature, ∝ r^−positionBias · exp(utility / temperature), the position-based click model (a
+   * user looks at rank r as often as r^−positionBias and takes what they look at by its appeal). Default 'utility'.
    */
   choice?: 'utility' | 'position';
-  /** (float >= 0) choice 'utility': 0 takes the list's item of highest true utility; > 0 draws by softmax over utility / temperature. Default 0. */
+  /**
+   * (float >= 0) choice 'utility': 0 takes the list's item of highest true utility; > 0 draws by softmax over
+   * utility / temperature. Choice 'position': 0 ignores utility; > 0 weighs each rank by exp(utility / temperature)
+   * too. Default 0.
+   */
   temperature?: number;
   /** (float > 0) choice 'position': the exponent of the rank's weight r^−positionBias. Default 1. */
   positionBias?: number;
@@ -142,8 +147,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   if (longest + rounds > items) throw invalid('options.rounds', `at most ${items - longest} (each round a user takes an item not taken before)`, rounds);
   const choice = o.choice ?? 'utility';
   if (choice !== 'utility' && choice !== 'position') throw invalid('options.choice', "'utility' or 'position'", choice);
-  const [other, otherChoice] = choice === 'utility' ? (['positionBias', 'position'] as const) : (['temperature', 'utility'] as const);
-  if (o[other] !== undefined) throw invalid(`options.${other}`, `absent: it applies to choice '${otherChoice}' only`, o[other]);
+  if (choice === 'utility' && o.positionBias !== undefined)
+    throw invalid('options.positionBias', "absent: it applies to choice 'position' only", o.positionBias);
   const temperature = number('options.temperature', o.temperature ?? 0, 0, 1e6);
   const positionBias = number('options.positionBias', o.positionBias ?? 1, 0, 1e6, { exclusiveMin: true });
   // log r^−positionBias: a softmax at temperature 1 over these draws rank r with probability ∝ r^−positionBias
@@ -237,7 +242,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       if (list.length === 0) continue;
       const at =
         choice === 'position'
-          ? softmaxDraw(rankWeights.slice(0, list.length), 1, random).index
+          ? softmaxDraw(
+              list.map((i, j) => rankWeights[j]! + (temperature > 0 ? u8(u, i) / temperature : 0)),
+              1,
+              random,
+            ).index
           : temperature === 0
             ? list.reduce((best, i, j) => (u8(u, i) > u8(u, list[best]!) ? j : best), 0)
             : softmaxDraw(

@@ -365,10 +365,10 @@ describe('seqrec CLI', () => {
       ['sasrec', 3],
     ]);
     expect(readFileSync(join(dir, 'sim.html'), 'utf8').match(/<svg/g)).toHaveLength(7);
-    writeFileSync(config, JSON.stringify({ policies: ['random'], choice: 'position', temperature: 1 }));
+    writeFileSync(config, JSON.stringify({ policies: ['random'], choice: 'utility', positionBias: 2 }));
     const mixed = await seqrec('simulate', '--config', config);
     expect(mixed.code).toBe(1);
-    expect(mixed.stderr).toMatch(/choice 'utility' only for options\.temperature/);
+    expect(mixed.stderr).toMatch(/choice 'position' only for options\.positionBias/);
     writeFileSync(config, JSON.stringify({ policies: [{ name: 'x', model: { dims: 16 } }] }));
     const bad = await seqrec('simulate', '--config', config);
     expect(bad.code).toBe(1);

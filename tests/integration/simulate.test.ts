@@ -71,7 +71,7 @@ describe('simulate', () => {
     expect(random.rounds.at(-1)!.coverage).toBeGreaterThan(a.rounds.at(-1)!.coverage);
   });
 
-  it("choice 'position' takes rank r with probability ∝ r^−positionBias, whatever the item's utility", async () => {
+  it("choice 'position' takes rank r with probability ∝ r^−positionBias (times exp(utility / T) with a temperature)", async () => {
     // Every user starts with item 1 alone, so the popularity list of round 1 is items 2..k+1 in id order
     // (ties broken by id) and the item taken tells its rank.
     const [users, k] = [3000, 5];
@@ -101,6 +101,21 @@ describe('simulate', () => {
         expect(Math.abs(observed[j]! - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / users)); // within 4σ of the binomial
       });
     }
+    // with a temperature, the position-based click model: rank r ∝ r^−1 · exp(utility / T), here with every user
+    // given user 0's tastes so the five probabilities are the same for all
+    const alike = { ...population, utility: Float64Array.from({ length: users * 40 }, (_, i) => population.utility[i % 40]!) };
+    const T = 0.5;
+    const clicked = await simulate({ population: alike, policy: 'popularity', rounds: 1, k, start, choice: 'position', temperature: T, seed: 3 });
+    const appeal = Array.from({ length: k }, (_, j) => (j + 1) ** -1 * Math.exp(alike.utility[j + 1]! / T)); // item j + 2, row j + 1
+    const sum = appeal.reduce((s, w) => s + w, 0);
+    appeal.forEach((w, j) => {
+      const p = w / sum;
+      const seen = clicked.histories.filter((h) => h[1] === j + 2).length / users;
+      expect(Math.abs(seen - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / users));
+    });
+    const byRank = Array.from({ length: k }, (_, j) => (j + 1) ** -1 / appeal.reduce((s, _, m) => s + (m + 1) ** -1, 0));
+    const moved = Math.max(...appeal.map((w, j) => Math.abs(w / sum - byRank[j]!) / Math.sqrt((byRank[j]! * (1 - byRank[j]!)) / users)));
+    expect(moved).toBeGreaterThan(8); // the utilities move some rank's share by more than 8σ: the check above can tell
     // by utility instead, every user takes the best of the same five: rank frequencies follow tastes, not ranks
     const { histories } = await simulate({ population, policy: 'popularity', rounds: 1, k, start, seed: 3 });
     const best = histories.map((_, u) => [2, 3, 4, 5, 6].reduce((b, i) => (population.utility[u * 40 + i - 1]! > population.utility[u * 40 + b - 1]! ? i : b)));
@@ -128,9 +143,6 @@ describe('simulate', () => {
     expect((await rejection(simulate({ population, policy: { model } }))).message).toMatch(/21 items/);
     expect((await rejection(simulate({ population, policy: 'random', rounds: 30 }))).message).toMatch(/options\.rounds/);
     expect((await rejection(simulate({ population, policy: 'random', choice: 'clicks' as never }))).message).toMatch(/options\.choice/);
-    expect((await rejection(simulate({ population, policy: 'random', choice: 'position', temperature: 1 }))).message).toMatch(
-      /choice 'utility' only for options\.temperature/,
-    );
     expect((await rejection(simulate({ population, policy: 'random', positionBias: 2 }))).message).toMatch(/choice 'position' only for options\.positionBias/);
     expect((await rejection(simulate({ population, policy: 'random', choice: 'position', positionBias: 0 }))).message).toMatch(/options\.positionBias/);
   });
