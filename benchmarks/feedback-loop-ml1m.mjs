@@ -45,6 +45,8 @@
  * coverage falls in every seed (0.086 → 0.016; ρ −0.96 in all three), popularity rises (ρ ≥ 0.92; lift 10 → 41), and
  * women's lists rise more than men's in all three (+0.30 ± 0.11 on a rise of ~30, 1%) — but ε = 0.1 keeps only 39% ±
  * 12% of the coverage loss away, and the lift over profiles still grows less for women (−0.07 ± 0.01).
+ * From 50 events (--start-events 50 --seeds 1,2,3, 12 min), in between: coverage ρ −0.64, −0.89, −0.84; popularity
+ * ρ 1.00; women's lists rise more in two of three (+0.34 ± 0.47); ε = 0.1 keeps 47% ± 5% of the coverage loss away.
  * With users who look by rank and take by appeal (--temperature 1: rank r ∝ r^−1 · exp(utility), the position-based
  * click model; seed 1, 2 threads, 3.7 min): the same picture — popularity ρ 1.00 (+8.25 men, +8.12 women), coverage
  * 0.080 → 0.048 by round 5 and back to 0.055 (ρ −0.03), women's lift over profiles grows less than men's (1.54 →
