@@ -65,12 +65,9 @@
  * round 14; at 2 epochs, lr 1e-3, coverage climbs from round 3 (0.081 → 0.229, ρ +0.99) and popularity falls
  * (ρ −0.99). The deployed model keeps learning the users' tastes from the loop, which outweighs the loop's pull.
  */
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Dataset, SASRec, loadModel, readMovieLensUsers, readSasrecText, simulate, versions, writeReport } from '../dist/index.js';
-import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles } from './record.mjs';
+import { DATA, commandLine, cpuDevice, ml1mFiles, recordRun, requireFiles, runFiles } from './record.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -266,9 +263,8 @@ const across = acrossSeeds();
 const f = (st, digits = 3) => `${st.mean.toFixed(digits)} ± ${st.sd.toFixed(digits)}`;
 const acrossLine = `over ${across.seeds} seed(s), no exploration: ρ(coverage) ${f(across.rhoCoverage, 2)} (max ${across.rhoCoverage.max.toFixed(2)}), ρ(popularity) ${f(across.rhoPopularity, 2)} (min ${across.rhoPopularity.min.toFixed(2)}); popularity rise men ${f(across.liftChangeMen)}, women ${f(across.liftChangeWomen)}, women − men ${f(across.riseWomenMinusMen)} (women more in ${across.seedsWomenRiseMore} of ${across.seeds}); change of the lift over profiles, women − men ${f(across.profileLiftChangeWomenMinusMen)} (women more in ${across.seedsWomenProfileLiftRisesMore} of ${across.seeds}); ε = 0.1 keeps ${f(across.explorationKeeps, 2)} of the coverage loss away (min ${across.explorationKeeps.min.toFixed(2)})`;
 const line = seeds.length === 1 ? summary.map(describe).join('; ') : acrossLine;
-const out = a['no-record'] ? tmpdir() : join(import.meta.dirname, 'results'); // --no-record: a smoke test that leaves the records alone
-mkdirSync(out, { recursive: true });
-const html = join(out, `feedback-loop-ml1m-${new Date().toISOString().slice(0, 10)}.html`);
+const stem = runFiles('feedback-loop-ml1m', { noRecord: a['no-record'] }); // --no-record: a smoke test that leaves the records alone
+const html = `${stem}.html`;
 await writeReport(html, {
   title: 'Feedback loop on ML-1M: SASRec retrained on its own feedback',
   generatedAt: new Date().toISOString(),
@@ -306,5 +302,6 @@ if (!a['no-record']) {
       wallMinutes: (Date.now() - started) / 60000,
     },
     `feedback-loop-ml1m | ${device} | ${U} ML-1M users (women = minority) from their last ${a['start-events']} events, true utility from a trained SASRec, ${a.refit === 'scratch' ? `deployed a new SASRec trained on all histories so far every round (${a['warm-epochs']} epochs)` : `deployed ${a.deploy === 'truth' ? 'the truth model itself' : `a new SASRec fit on the start histories (${a['warm-epochs']} epochs)`}, fit every round on its own feedback`}, ${rounds} rounds, top-10, users choose ${a.choice === 'position' ? `by rank (∝ r^−${a['position-bias']}${a.temperature ? ` · exp(utility / ${a.temperature})` : ''})` : `by true utility${a.temperature ? ` (softmax at ${a.temperature})` : ''}`}${seeds.length > 1 ? `, seeds ${a.seeds}` : ''} | ${line}${seeds.length === 1 ? `; ε = 0.1 keeps ${(100 * across.explorationKeeps.mean).toFixed(0)}% of the coverage loss away` : ''} | target: |ρ| ≥ 0.8, more for the minority; ε = 0.1 halves the coverage loss | \`${commandLine('feedback-loop-ml1m.mjs')}\``,
+    stem,
   );
 }

@@ -20,13 +20,12 @@
  * appends a row to RESULTS.md; --no-record writes them to the temp folder instead and appends nothing.
  * Exits 0 with a message when the data file is absent (it is never copied into the repo).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BERT4Rec, SASRec, hitRate, loadModel, ndcg, popularityRanks, readSasrecText, reportData, versions, writeReport } from '../dist/index.js';
-import { DATA, commandLine, cpuDevice, ml1mFiles, requireFiles } from './record.mjs';
+import { DATA, commandLine, cpuDevice, ml1mFiles, requireFiles, runFiles } from './record.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: a } = parseArgs({
@@ -196,12 +195,11 @@ console.log(
 console.log(`best validation epoch ${summary.validation.best.epoch}, ${summary.steps} steps, wall ${wallMinutes.toFixed(1)} min`);
 
 const day = result.date.slice(0, 10);
-const out = a['no-record'] ? tmpdir() : join(here, 'results'); // --no-record: a smoke test that leaves the records alone
-mkdirSync(out, { recursive: true });
 const tag = `${a.arch}${a.positions === 'end' ? '' : `-${a.positions}`}${a.dim === '64' ? '' : `-d${a.dim}`}${a.layers === '2' ? '' : `-l${a.layers}`}`;
-writeFileSync(join(out, `quality-ml1m-${tag}-${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
-await writeReport(join(out, `quality-ml1m-${tag}-${day}.html`), report); // `seqrec report`'s page for this run
-console.log(`wrote ${join(out, `quality-ml1m-${tag}-${day}`)}.{json,html}`);
+const stem = runFiles(`quality-ml1m-${tag}`, { noRecord: a['no-record'], day }); // --no-record: a smoke test that leaves the records alone
+writeFileSync(`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`);
+await writeReport(`${stem}.html`, report); // `seqrec report`'s page for this run
+console.log(`wrote ${stem}.{json,html}`);
 if (a['no-record']) process.exit(0);
 const reference = a.arch === 'bert4rec' ? 'BERT4Rec 0.2843 / 0.1537' : 'SASRec full CE 0.3152 / 0.1821';
 appendFileSync(

@@ -4,7 +4,7 @@
  * run (its JSON under results/, one row of RESULTS.md).
  */
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,14 +59,25 @@ export function commandLine(script) {
 }
 
 /**
- * Write `result` (with its ISO `date`) to results/<name>-<day>[-n].json and append `row` (the cells
- * after the date, '|'-separated) to RESULTS.md.
+ * The path, without extension, of this run's files: the first results/<name>-<day>[-n] that has no
+ * .json or .html yet, so a run's record and report share it and no earlier run's is overwritten.
+ * With `noRecord` (a smoke test), the same name in the temp folder.
  */
-export function recordRun(name, result, row) {
-  const day = result.date.slice(0, 10);
+export function runFiles(name, { noRecord = false, day = new Date().toISOString().slice(0, 10) } = {}) {
+  if (noRecord) return join(tmpdir(), `${name}-${day}`);
   mkdirSync(join(here, 'results'), { recursive: true });
-  let out = join(here, 'results', `${name}-${day}.json`);
-  for (let n = 2; existsSync(out); n++) out = join(here, 'results', `${name}-${day}-${n}.json`);
+  let stem = join(here, 'results', `${name}-${day}`);
+  for (let n = 2; existsSync(`${stem}.json`) || existsSync(`${stem}.html`); n++) stem = join(here, 'results', `${name}-${day}-${n}`);
+  return stem;
+}
+
+/**
+ * Write `result` (with its ISO `date`) to <stem>.json (default: runFiles(name)) and append `row` (the
+ * cells after the date, '|'-separated) to RESULTS.md.
+ */
+export function recordRun(name, result, row, stem = runFiles(name, { day: result.date.slice(0, 10) })) {
+  const day = result.date.slice(0, 10);
+  const out = `${stem}.json`;
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   appendFileSync(join(here, 'RESULTS.md'), `| ${day} | ${row} |\n`);
   console.log(`wrote ${out} and a row of benchmarks/RESULTS.md`);

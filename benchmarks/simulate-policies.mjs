@@ -11,12 +11,9 @@
  *
  *   node benchmarks/simulate-policies.mjs [--seeds 5] [--rounds 20] [--no-record]
  */
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SASRec, simulate, syntheticPopulation, versions, writeReport } from '../dist/index.js';
-import { commandLine, cpuDevice, recordRun } from './record.mjs';
+import { commandLine, cpuDevice, recordRun, runFiles } from './record.mjs';
 
 const { values: a } = parseArgs({
   options: { seeds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '20' }, 'no-record': { type: 'boolean', default: false } },
@@ -83,9 +80,8 @@ for (let seed = 1; seed <= seeds; seed++) {
 }
 console.log(`\nlast round, mean over ${seeds} seeds:`);
 for (const [name, t] of totals) console.log(`${name.padEnd(20)} ${MEASURES.map((m) => `${m} ${t[m].toFixed(3)}`).join('  ')}`);
-const out = a['no-record'] ? tmpdir() : join(import.meta.dirname, 'results');
-mkdirSync(out, { recursive: true });
-const html = join(out, `simulate-policies-${new Date().toISOString().slice(0, 10)}.html`);
+const stem = runFiles('simulate-policies', { noRecord: a['no-record'] }); // --no-record: a smoke test that leaves the records alone
+const html = `${stem}.html`;
 await writeReport(html, {
   title: 'Serving policies in the closed loop (synthetic population, seed 1)',
   generatedAt: new Date().toISOString(),
@@ -116,5 +112,6 @@ if (!a['no-record']) {
       lastRound: Object.fromEntries(totals),
     },
     `simulate-policies | ${cpuDevice({ ...v, threads: 2 })} | synthetic population ${USERS} users × ${ITEMS} items, ${rounds} rounds, SASRec refit each round, last round averaged over ${seeds} seeds | ${cell} | long-term effect of exploitation, exploration and re-rankers (issue 15) | \`${commandLine('simulate-policies.mjs')}\``,
+    stem,
   );
 }
