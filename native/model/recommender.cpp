@@ -290,7 +290,7 @@ void Recommender::selectTopK(const ListPlan& plan, const torch::Tensor& hidden, 
   const float minusInf = -std::numeric_limits<float>::infinity();
   torch::Tensor h =
       plan.shift.defined() ? hidden + plan.shift * hidden.norm(2, 1, true) : hidden;  // (b, d): the query counts weight × as much
-  const auto filterOf = [&](bool sorted = true) {                                     // (panelBest does not look the excluded ids up)
+  const auto filterOf = [&](bool sorted = true) {  // (only ItemFilter::admits needs the excluded ids sorted)
     ItemFilter filter;
     filter.allowed = plan.allowed.defined() ? plan.allowed.data_ptr<bool>() : nullptr;
     filter.excluded.resize(static_cast<size_t>(b));
@@ -310,11 +310,8 @@ void Recommender::selectTopK(const ListPlan& plan, const torch::Tensor& hidden, 
     best = panelBest(*plan.table, hc.data_ptr<float>(), b, filterOf(false), k);
   } else if (plan.scoring == "fp32") {
     torch::Tensor s = torch::mm(h, plan.table->rows.t()).to(torch::kCPU, torch::kFloat).contiguous();  // (b, V)
-    if (plan.excludeSeen) excludeHistory(s, offsets, items, begin, end, nullptr);  // −∞: never past a bar, no per-item lookup
-    ItemFilter filter;
-    filter.allowed = plan.allowed.defined() ? plan.allowed.data_ptr<bool>() : nullptr;
-    filter.excluded.resize(static_cast<size_t>(b));
-    best = bestOfScores(s, filter, k);
+    const ItemFilter filter = filterOf(false);
+    best = bestOfScores(s.data_ptr<float>(), b, V, V, filter.allowed, filter.excluded.data(), k);
   } else {
     const int64_t C = candidateCount(V, k);
     torch::Tensor candidates = reducedCandidates(*plan.table, plan.scoring, h, filterOf(), C);  // (b, C) CPU, −1 = none
@@ -322,9 +319,8 @@ void Recommender::selectTopK(const ListPlan& plan, const torch::Tensor& hidden, 
     torch::Tensor rows = plan.table->rows.index_select(0, ids.flatten()).view({b, C, -1});      // (b, C, d)
     torch::Tensor exact = torch::bmm(rows, h.unsqueeze(2)).squeeze(2).to(torch::kFloat).cpu();  // (b, C)
     exact.masked_fill_(candidates.lt(0), minusInf);
-    ItemFilter any;
-    any.excluded.resize(static_cast<size_t>(b));
-    best = bestOfScores(exact.contiguous(), any, k);  // (score, candidate slot) pairs
+    exact = exact.contiguous();
+    best = bestOfScores(exact.data_ptr<float>(), b, C, C, nullptr, nullptr, k);  // (score, candidate slot) pairs
     const int64_t* c = candidates.data_ptr<int64_t>();
     for (int64_t i = 0; i < b; ++i)
       for (auto& [score, slot] : best[static_cast<size_t>(i)]) slot = static_cast<int32_t>(c[i * C + slot]);

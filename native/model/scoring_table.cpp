@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <mutex>
 
@@ -218,7 +219,7 @@ torch::Tensor asIds(const BestLists& best, int64_t C) {
 // (b, C) ids best first by the bf16 table's scores, −1 where fewer than C are admitted.
 torch::Tensor bf16Candidates(const ScoringTable& table, const torch::Tensor& h, const ItemFilter& filter, int64_t C) {
   torch::Tensor s = torch::mm(h.to(torch::kBFloat16), table.bf16.t()).to(torch::kCPU, torch::kFloat).contiguous();  // (b, V)
-  return asIds(bestOfScores(s, filter, C), C);
+  return asIds(bestOfScores(s.data_ptr<float>(), s.size(0), s.size(1), s.size(1), filter.allowed, filter.excluded.data(), C), C);
 }
 
 }  // namespace
@@ -229,35 +230,29 @@ BestLists panelBest(const ScoringTable& table, const float* h, int64_t b, const 
   const int64_t P = table.panels.size(0), d = table.panels.size(1), V = table.rows.size(0);
   thread_local std::vector<float> buffer;  // (≤ 16, 64P): ≤ 4 MB per thread, kept for the next call
   buffer.resize(static_cast<size_t>(std::min(b, kUsers) * 64 * P));
-  ItemFilter allowed;  // excluded items are −∞ in the buffer: nothing left to look up
-  allowed.allowed = filter.allowed;
-  allowed.excluded.resize(1);
-  BestLists out(static_cast<size_t>(b));
+  BestLists out;
   for (int64_t first = 0; first < b; first += kUsers) {
     const int64_t n = std::min(kUsers, b - first);
-    float* scores = buffer.data();  // (n, 64P), items past V padding
-    panelScores(table.panels.data_ptr<float>(), h + first * d, n, d, P, scores);
-    for (int64_t u = 0; u < n; ++u) {
-      float* row = scores + u * 64 * P;
-      for (int32_t item : filter.excluded[static_cast<size_t>(first + u)]) row[item] = -std::numeric_limits<float>::infinity();
-      BestC best(k);
-      offer(best, row, V, 0, 0, allowed);
-      out[static_cast<size_t>(first + u)] = best.sorted();
-    }
+    panelScores(table.panels.data_ptr<float>(), h + first * d, n, d, P, buffer.data());  // (n, 64P), items past V padding
+    BestLists part = bestOfScores(buffer.data(), n, V, 64 * P, filter.allowed, filter.excluded.data() + first, k);
+    std::move(part.begin(), part.end(), std::back_inserter(out));
   }
   return out;
 }
 
-BestLists bestOfScores(const torch::Tensor& scores, const ItemFilter& filter, int64_t k) {
-  TORCH_CHECK(scores.device().is_cpu() && scores.scalar_type() == torch::kFloat && scores.is_contiguous() && scores.dim() == 2,
-              "bestOfScores reads a contiguous (b, V) fp32 CPU matrix");
-  const int64_t b = scores.size(0), V = scores.size(1);
-  const float* s = scores.data_ptr<float>();
+BestLists bestOfScores(float* scores, int64_t b, int64_t V, int64_t stride, const bool* allowed, const std::vector<int32_t>* excluded,
+                       int64_t k) {
+  ItemFilter admits;  // the excluded items are −∞ below: only `allowed` is left to look up
+  admits.allowed = allowed;
+  admits.excluded.resize(1);
   BestLists out(static_cast<size_t>(b));
   at::parallel_for(0, b, 16, [&](int64_t begin, int64_t end) {
     for (int64_t u = begin; u < end; ++u) {
+      float* row = scores + u * stride;
+      if (excluded)
+        for (int32_t item : excluded[u]) row[item] = -std::numeric_limits<float>::infinity();
       BestC best(k);
-      offer(best, s + u * V, V, 0, u, filter);
+      offer(best, row, V, 0, 0, admits);
       out[static_cast<size_t>(u)] = best.sorted();
     }
   });

@@ -54,16 +54,19 @@ int64_t candidateCount(int64_t V, int64_t k);
 // candidates and scores those exactly (a quarter of the bytes read). h (b, d) fp32 on the CPU.
 BestLists scannedBest(const ScoringTable& table, const std::string& precision, const torch::Tensor& h, const ItemFilter& filter, int64_t k);
 
-// Each row's k best admitted items of scores (b, V), contiguous fp32 on the CPU, best first (ties:
-// the higher id first), fewer when fewer are admitted: one pass per row against a running bar,
-// sixteen scores at a time (torch::topk, which keeps a partial heap of every row, took about 4×
-// as long at V = 3,706, k = 10, by profile).
-BestLists bestOfScores(const torch::Tensor& scores, const ItemFilter& filter, int64_t k);
+// Each row's k best admitted items of scores (b rows of V, `stride` floats apart; fp32 on the CPU),
+// best first (ties: the higher id first), fewer when fewer are admitted. Each row's excluded ids
+// (excluded[u], any order; excluded may be null) are first written −∞ in place, so only `allowed`
+// (null = all) is looked up: one pass per row against a running bar, sixteen scores at a time
+// (torch::topk, which keeps a partial heap of every row, took about 4× as long at V = 3,706,
+// k = 10, by profile).
+BestLists bestOfScores(float* scores, int64_t b, int64_t V, int64_t stride, const bool* allowed, const std::vector<int32_t>* excluded,
+                       int64_t k);
 
 // Each of b users' k best admitted items by exact fp32 score, as bestOfScores gives them, scored
 // from table.panels sixteen users at a time into a buffer reused across calls: for a batch of
 // users over a small table, a GEMM's packing of the table and a (b, V) matrix cost more than the
-// arithmetic. Excluded ids are written −∞ rather than looked up. h (b, d) contiguous fp32 CPU.
+// arithmetic. filter.excluded holds b lists, in any order. h (b, d) contiguous fp32 CPU.
 BestLists panelBest(const ScoringTable& table, const float* h, int64_t b, const ItemFilter& filter, int64_t k);
 
 // Candidates (b, C) int64, 0-based ids, best first by reduced-precision score; −1 fills a row when
