@@ -43,8 +43,9 @@ TopKResult Session::recommendAll(Recommender& model, const std::vector<std::shar
       const auto appended = static_cast<int64_t>(append.size());
       before.push_back(s.history_.size());
       s.history_.insert(s.history_.end(), append.begin(), append.end());
-      if (decodes && appended > 0 && s.cacheValid(model, appended, plan.adapter)) {
-        s.reserve(static_cast<int64_t>(s.history_.size()), model.config.maxLen);
+      const auto events = static_cast<int64_t>(s.history_.size());
+      if (decodes && appended > 0 && s.cacheValid(model, events - appended, events, plan.adapter)) {
+        s.reserve(events, model.config.maxLen);
         stepping.emplace_back(&s, appended);
       } else {
         states[i] = s.state(model, appended, plan.adapter);
@@ -79,10 +80,9 @@ void Session::undo(size_t length) {
   cache_.clear();
 }
 
-bool Session::cacheValid(Recommender& model, int64_t appended, const std::string& adapter) const {
-  const int64_t n = static_cast<int64_t>(history_.size());
-  return model_ == model.id && generation_ == model.generation.load() && adapter_ == adapter && n <= model.config.maxLen &&
-         hidden_.defined() && !cache_.empty() && cache_[0].length == n - appended;
+bool Session::cacheValid(Recommender& model, int64_t cached, int64_t events, const std::string& adapter) const {
+  return model_ == model.id && generation_ == model.generation.load() && adapter_ == adapter && events <= model.config.maxLen &&
+         hidden_.defined() && !cache_.empty() && cache_[0].length == cached;
 }
 
 // The cache grows by doubling up to L: a session of a few events holds a few positions, not L.
@@ -119,7 +119,7 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
   if (!model.config.startPositions) return model.lastHidden(offsets, history_.data(), 0, 1, adapter);  // nothing to cache
   throwIfCancelled();
   model.net->eval();
-  if (cacheValid(model, appended, adapter)) {  // steps LibTorch runs (recommendAll gives the decode step what it supports)
+  if (cacheValid(model, n - appended, n, adapter)) {  // steps LibTorch runs (recommendAll gives the decode step what it supports)
     if (appended == 0) return hidden_;
     reserve(n, L);
     torch::Tensor fresh =
@@ -144,9 +144,8 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
 }
 
 bool Session::quick(Recommender& model, int64_t appended, const ListRequest& list) const {
-  const int64_t n = static_cast<int64_t>(history_.size()) + appended;
-  return model_ == model.id && generation_ == model.generation.load() && adapter_ == list.adapter && hidden_.defined() && !cache_.empty() &&
-         cache_[0].length == static_cast<int64_t>(history_.size()) && n <= model.config.maxLen && appended <= 8 && list.scoring != "bf16" &&
+  const auto cached = static_cast<int64_t>(history_.size());  // (the events are not appended yet)
+  return cacheValid(model, cached, cached + appended, list.adapter) && appended <= 8 && list.scoring != "bf16" &&
          model.config.numItems * model.config.dim <= (int64_t{1} << 20) &&
          DecodeStep::supports(*model.net, list.adapter, model.mergedAdapter());
 }

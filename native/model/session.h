@@ -41,8 +41,9 @@ class Session {
  private:
   // (1, d) the state after the last event, from the cache when it is valid, `appended` events new.
   torch::Tensor state(Recommender& model, int64_t appended, const std::string& adapter);
-  // Whether the cache is exactly what a recompute of all but the last `appended` events would build.
-  bool cacheValid(Recommender& model, int64_t appended, const std::string& adapter) const;
+  // Whether the cache is exactly what a recompute of the first `cached` events would build, for this
+  // model, generation and adapter, and `events` events (those and the new ones) still fit the window.
+  bool cacheValid(Recommender& model, int64_t cached, int64_t events, const std::string& adapter) const;
   // Room in every block's cache for `needed` positions (at most L).
   void reserve(int64_t needed, int64_t L);
   // The new events of each (session, events new) pair through the model's decode step, the t-th event
