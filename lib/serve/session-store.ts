@@ -10,8 +10,8 @@
  * model, go together in the next batch, one model.recommendSessions() call per model, list options
  * and 16 sessions (the sessions' steps together, one scoring pass; in the call itself when they are
  * one-position steps, else off the JS thread). A lone request waits only for the end of its turn;
- * under load batches grow by themselves. A session appears once
- * per batch: its next request waits for the next batch, so each answer follows its own events.
+ * under load batches grow by themselves. A session appears once per batch: its next request waits
+ * for the next batch, so each answer follows its own events.
  */
 import type { RecommendOptions, Recommendation } from '../models/inference.js';
 import type { SequentialRecommender } from '../models/recommender.js';
@@ -41,7 +41,8 @@ interface Batch {
 
 /**
  * Sessions per model call: up to 16 one-position steps run in the call itself (model.recommendSessions(), a
- * fraction of a millisecond), where a hop to a pool thread and back would cost more than the steps.
+ * fraction of a millisecond; the bound is Session::quickAll's in native/model/session.cpp), where a hop to a
+ * pool thread and back would cost more than the steps.
  */
 const BATCH = 16;
 

@@ -1,9 +1,9 @@
 /**
  * The closed loop: each round every simulated user gets a top-k list from the policy, takes one item
  * from it by a choice model (the list's best by the user's true utility, as in Chaney et al. 2018, or
- * a softmax over it; or by rank alone, as in Mansoury et al. 2020), and the taken item joins their
- * history, which is what the policy learns from next (a seqrec model is fit again every
- * `retrainEvery` rounds). Per round it records what the loop
+ * a softmax over it; or by rank, alone as in Mansoury et al. 2020 or weighed by appeal as in the
+ * position-based click model), and the taken item joins their history, which is what the policy
+ * learns from next (a seqrec model is fit again every `retrainEvery` rounds). Per round it records what the loop
  * does to people and catalogue: the utility users got, catalogue coverage and Gini of exposure of the
  * lists, novelty and mean popularity of recommended items, homogenisation (mean Jaccard overlap of
  * what pairs of users have consumed), and the utility gap between the majority and minority groups.
