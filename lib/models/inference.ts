@@ -151,8 +151,14 @@ export function isBatch(value: unknown): value is ArrayLike<number>[] {
 export function itemList(name: string, value: unknown, numItems: number): Int32Array {
   if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number')
     throw invalid(name, 'an array of item ids', value);
-  const items = Int32Array.from(value as ArrayLike<number>);
-  items.forEach((item, i) => integer(`${name}[${i}]`, (value as ArrayLike<number>)[i], 1, numItems));
+  const list = value as ArrayLike<unknown>;
+  const items = new Int32Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    // the item's name is built only for the error: a 200-event history would otherwise cost 200 strings
+    if (!Number.isInteger(item) || (item as number) < 1 || (item as number) > numItems) integer(`${name}[${i}]`, item, 1, numItems);
+    items[i] = item as number;
+  }
   return items;
 }
 
