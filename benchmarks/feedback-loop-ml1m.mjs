@@ -170,8 +170,9 @@ async function run(epsilon, seed) {
     let from = start;
     const out = [];
     for (let round = 1; round <= rounds; round++) {
-      const model = await untrained(1000 * (seed - 1) + round);
-      const loop = loopOptions(epsilon, from, 1000 * (seed - 1) + round, model, warmFit);
+      const roundSeed = 1000 * (seed - 1) + round; // the round's new model and its loop
+      const model = await untrained(roundSeed);
+      const loop = loopOptions(epsilon, from, roundSeed, model, warmFit);
       const result = await simulate({ ...loop, rounds: 1, onRound: (r) => logRound(epsilon, { ...r, round }) });
       await model.dispose();
       out.push({ ...result.rounds[0], round });

@@ -28,17 +28,17 @@ class Session {
   // together (model/decode_step.h), then one scoring pass over their b states (b rows of the
   // result). Any failure leaves every session as it was. Runs while the model is held shared.
   static TopKResult recommendAll(Recommender& model, const std::vector<std::shared_ptr<Session>>& sessions, const SessionsRequest& request);
-  // Whether appending `appended` events and listing would cost no more than a few one-position steps
-  // on a valid cache and an exact scoring pass over a small table (V·d ≤ 2^20): tens of µs, what
-  // may run on the JS thread.
-  bool quick(Recommender& model, int64_t appended, const ListRequest& list) const;
-  // Whether recommendAll would too: every session quick, at most 16 of them and 16 new events in all
-  // (a fraction of a millisecond; the steps of a batch share each weight read).
+  // Whether recommendAll would cost no more than a fraction of a millisecond, what may run on the JS
+  // thread: every session quick (below), at most 16 of them and 16 new events in all (the steps of a
+  // batch share each weight read).
   static bool quickAll(Recommender& model, const std::vector<std::shared_ptr<Session>>& sessions, const SessionsRequest& request);
   const std::vector<int32_t>& history() const { return history_; }
   SessionInfo info() const;
 
  private:
+  // Whether appending `appended` events and listing would cost no more than a few one-position steps
+  // on a valid cache and an exact scoring pass over a small table (V·d ≤ 2^20): tens of µs.
+  bool quick(Recommender& model, int64_t appended, const ListRequest& list) const;
   // (1, d) the state after the last event, from the cache when it is valid, `appended` events new.
   torch::Tensor state(Recommender& model, int64_t appended, const std::string& adapter);
   // Whether the cache is exactly what a recompute of the first `cached` events would build, for this
