@@ -61,6 +61,12 @@ async function tensors(path: string): Promise<Map<string, Float32Array>> {
  * bias: attention ignores it, so its gradient is ~1e-13 and Adam turns that noise into lr-sized steps), so the
  * comparison is of the whole parameter vector.
  */
+/**
+ * The bound on that distance: fp32 rounding of sums taken in another order, which the BLAS kernels set (below 1e-6
+ * on an Intel Xeon, 1.1e-6 on an AMD EPYC).
+ */
+const ROUNDING = 3e-6;
+
 async function relativeDistance(rank0: Map<string, Float32Array>, alone: Map<string, Float32Array>, rank1: Map<string, Float32Array>) {
   expect([...rank0.keys()].sort()).toEqual([...alone.keys()].sort());
   let diff2 = 0;
@@ -87,7 +93,7 @@ describe.skipIf(!available)('distributed training (Gloo, loopback)', () => {
     const path = join(dir, 'alone.safetensors');
     await alone.save(path);
     const [a, r0, r1] = await Promise.all([tensors(path), tensors(zero!.path), tensors(one!.path)]);
-    expect(await relativeDistance(r0, a, r1)).toBeLessThan(1e-6);
+    expect(await relativeDistance(r0, a, r1)).toBeLessThan(ROUNDING);
     const losses = JSON.parse(zero!.out.trim().split('\n').at(-1)!).losses as number[];
     losses.forEach((l, i) => expect(Math.abs(l - summary.losses[i]!)).toBeLessThan(1e-5 * Math.abs(summary.losses[i]!))); // the global mean loss
   }, 120_000);
@@ -102,7 +108,7 @@ describe.skipIf(!available)('distributed training (Gloo, loopback)', () => {
     const path = join(dir, 'alone-accumulated.safetensors');
     await alone.save(path);
     const [a, r0, r1] = await Promise.all([tensors(path), tensors(zero!.path), tensors(one!.path)]);
-    expect(await relativeDistance(r0, a, r1)).toBeLessThan(1e-6);
+    expect(await relativeDistance(r0, a, r1)).toBeLessThan(ROUNDING);
   }, 120_000);
 
   it('resume: a run interrupted in one process with batch 2B ends on two ranks with batch B exactly as the uninterrupted run', async () => {
@@ -127,7 +133,7 @@ describe.skipIf(!available)('distributed training (Gloo, loopback)', () => {
     expect(zero!.code, zero!.out).toBe(0);
     expect(one!.code, one!.out).toBe(0);
     const [a, r0, r1] = await Promise.all([tensors(fullPath), tensors(zero!.path), tensors(one!.path)]);
-    expect(await relativeDistance(r0, a, r1)).toBeLessThan(1e-6);
+    expect(await relativeDistance(r0, a, r1)).toBeLessThan(ROUNDING);
   }, 120_000);
 
   it("a rank that dies ends the other rank's fit with E_DISTRIBUTED within the timeout", async () => {
