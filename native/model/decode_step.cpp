@@ -71,7 +71,10 @@ torch::Tensor DecodeStep::append(const int32_t* items, std::vector<KeyValueCache
       TORCH_CHECK(pos < layer.keys.size(2), "the key/value cache holds ", layer.keys.size(2), " positions");
     longest = std::max(longest, pos + 1);
   }
-  std::vector<float> buffer(b * (4 * d + F) + longest);  // the b rows' activations, in one allocation
+  // The b rows' activations, in one buffer kept for the thread's next step: allocating ~30 KB on every step costs
+  // glibc a consolidation of its small free chunks each time.
+  thread_local std::vector<float> buffer;
+  buffer.resize(static_cast<size_t>(b * (4 * d + F) + longest));
   float *x = buffer.data(), *a = x + b * d, *q = a + b * d, *y = q + b * d, *f = y + b * d, *scores = f + b * F;  // (b, d) ×4, (b, F)
   const float scale = std::sqrt(static_cast<float>(d));
   for (int64_t r = 0; r < b; ++r) {
@@ -95,7 +98,20 @@ torch::Tensor DecodeStep::append(const int32_t* items, std::vector<KeyValueCache
         for (int64_t h = 0; h < H; ++h) std::copy_n(y + r * d + h * dh, dh, store + (h * capacity + pos) * dh);
       }
     }
+    // The next row's keys and values are asked of memory while this row's are used: a server's sessions are many and
+    // their caches cold (1,000 sessions of ~120 events, batches of 16: 34.6 → 31.4 µs a session with the buffer above).
+    const auto prefetchRow = [&](int64_t r) {
+      const KeyValueCache& kv = (*caches[r])[l];
+      const int64_t capacity = kv.keys.size(2), bytes = (kv.length + 1) * dh * static_cast<int64_t>(sizeof(float));
+      for (const torch::Tensor* t : {&kv.keys, &kv.values})
+        for (int64_t h = 0; h < H; ++h) {
+          const char* start = reinterpret_cast<const char*>(t->data_ptr<float>() + h * capacity * dh);
+          for (int64_t at = 0; at < bytes; at += 64) __builtin_prefetch(start + at);
+        }
+    };
+    prefetchRow(0);
     for (int64_t r = 0; r < b; ++r) {
+      if (r + 1 < b) prefetchRow(r + 1);
       const KeyValueCache& kv = (*caches[r])[l];
       const int64_t pos = kv.length, capacity = kv.keys.size(2);
       const float* keys = kv.keys.data_ptr<float>();      // (H, capacity, dh)
