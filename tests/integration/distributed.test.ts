@@ -56,17 +56,17 @@ async function tensors(path: string): Promise<Map<string, Float32Array>> {
 }
 
 /**
+ * The bound on relativeDistance below: fp32 rounding of sums taken in another order, which the BLAS kernels set
+ * (below 1e-6 on an Intel Xeon, 1.1e-6 on an AMD EPYC).
+ */
+const ROUNDING = 3e-6;
+
+/**
  * ‖θ_ranks − θ_alone‖ / ‖θ_alone‖ over the model's parameters, after checking that the two ranks hold the same
  * tensors. The ranks sum the same gradients in another order, and a few entries are pure rounding noise (a key
  * bias: attention ignores it, so its gradient is ~1e-13 and Adam turns that noise into lr-sized steps), so the
  * comparison is of the whole parameter vector.
  */
-/**
- * The bound on that distance: fp32 rounding of sums taken in another order, which the BLAS kernels set (below 1e-6
- * on an Intel Xeon, 1.1e-6 on an AMD EPYC).
- */
-const ROUNDING = 3e-6;
-
 async function relativeDistance(rank0: Map<string, Float32Array>, alone: Map<string, Float32Array>, rank1: Map<string, Float32Array>) {
   expect([...rank0.keys()].sort()).toEqual([...alone.keys()].sort());
   let diff2 = 0;
