@@ -582,6 +582,8 @@ export const records: Record<string, RecordSpec> = {
       panelReference: { type: 'Float64Array', doc: 'the float64 value of each (5 × 64P)' },
       softmax: { type: 'Float32Array', doc: 'softmax of the n row dots times 0.7 (forms × n)' },
       softmaxReference: { type: 'Float64Array', doc: 'the float64 value (n)' },
+      gelu: { type: 'Float32Array', doc: 'gelu of the rows (forms × n · dim, the values times 3: ±12 and beyond)' },
+      geluReference: { type: 'Float64Array', doc: 'x/2 · (1 + erf(x/√2)) in float64 of those values (n · dim)' },
       above: { type: 'Int32Array', doc: "each form's firstAbove chains over the rows' values for four bars, each chain ended by −1 (forms × …)" },
       aboveReference: { type: 'Int32Array', doc: 'the same chains from a plain loop' },
     },

@@ -767,6 +767,10 @@ export interface AddonParityVectorKernelsResult {
   softmax: Float32Array;
   /** the float64 value (n) */
   softmaxReference: Float64Array;
+  /** gelu of the rows (forms × n · dim, the values times 3: ±12 and beyond) */
+  gelu: Float32Array;
+  /** x/2 · (1 + erf(x/√2)) in float64 of those values (n · dim) */
+  geluReference: Float64Array;
   /** each form's firstAbove chains over the rows' values for four bars, each chain ended by −1 (forms × …) */
   above: Int32Array;
   /** the same chains from a plain loop */

@@ -397,6 +397,12 @@ ParityVectorKernelsResult vectorKernelsParity(const ParityVectorKernelsRequest& 
   for (double v : out.rowDotsReference) top = std::max(top, 0.7 * static_cast<float>(v));
   for (double v : out.rowDotsReference) total += std::exp(0.7 * static_cast<float>(v) - top);
   for (double v : out.rowDotsReference) out.softmaxReference.push_back(std::exp(0.7 * static_cast<float>(v) - top) / total);
+  // gelu of the rows' values spread to ±12 and beyond, where erf saturates
+  std::vector<float> spread(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    spread[i] = 3.0f * rows[i];
+    out.geluReference.push_back(0.5 * spread[i] * (1.0 + std::erf(spread[i] * M_SQRT1_2)));
+  }
   // firstAbove chains over `rows` for bars at four quantiles (and +∞: an empty chain)
   std::vector<float> sorted = rows;
   std::sort(sorted.begin(), sorted.end());
@@ -419,6 +425,8 @@ ParityVectorKernelsResult vectorKernelsParity(const ParityVectorKernelsRequest& 
     std::vector<float> weights(out.rowDotsReference.size());
     for (size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<float>(out.rowDotsReference[i]);
     form.softmax(weights.data(), static_cast<int64_t>(weights.size()), 0.7f);
+    std::vector<float> activated = spread;
+    form.gelu(activated.data(), static_cast<int64_t>(activated.size()));
     for (float bar : bars) {
       for (int64_t i = form.firstAbove(rows.data(), n, bar); i < n; i += 1 + form.firstAbove(rows.data() + i + 1, n - i - 1, bar))
         out.above.push_back(static_cast<int32_t>(i));
@@ -430,6 +438,7 @@ ParityVectorKernelsResult vectorKernelsParity(const ParityVectorKernelsRequest& 
     out.linearBatchAlone.insert(out.linearBatchAlone.end(), alone.begin(), alone.end());
     out.panelScores.insert(out.panelScores.end(), S.begin(), S.end());
     out.softmax.insert(out.softmax.end(), weights.begin(), weights.end());
+    out.gelu.insert(out.gelu.end(), activated.begin(), activated.end());
   }
   return out;
 }

@@ -54,6 +54,10 @@ void softmaxPortable(float* s, int64_t n, float scale) {
   for (int64_t i = 0; i < n; ++i) s[i] /= total;
 }
 
+void geluPortable(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * static_cast<float>(M_SQRT1_2)));
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 // GCC 12's own _mm256_undefined_si256 trips -Wmaybe-uninitialized once these are inlined (GCC bug
 // 105593): a false positive inside the compiler's header.
@@ -258,9 +262,26 @@ __attribute__((target("avx512f"))) int64_t firstAboveAvx512(const float* x, int6
   return i;
 }
 
+// Eight rows at a time (d a multiple of 8): each row's products summed lane-wise in its own register (eight
+// independent chains, where one row's chain alone waits on each multiply-add), then the eight folded into one
+// register of eight sums by horizontal adds and a swap of 128-bit halves.
 __attribute__((target("avx2,fma"))) void rowDotsAvx2(const float* rows, int64_t n, int64_t d, const float* h, float* out) {
+  int64_t i = 0;
+  if (d % 8 == 0)
+    for (; i + 8 <= n; i += 8) {
+      __m256 acc[8];
+      for (int r = 0; r < 8; ++r) acc[r] = _mm256_setzero_ps();
+      for (int64_t j = 0; j < d; j += 8) {
+        const __m256 hj = _mm256_loadu_ps(h + j);
+        for (int r = 0; r < 8; ++r) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(rows + (i + r) * d + j), hj, acc[r]);
+      }
+      // per 128-bit half: rows 0–3's four partial sums, then rows 4–7's
+      const __m256 low = _mm256_hadd_ps(_mm256_hadd_ps(acc[0], acc[1]), _mm256_hadd_ps(acc[2], acc[3]));
+      const __m256 high = _mm256_hadd_ps(_mm256_hadd_ps(acc[4], acc[5]), _mm256_hadd_ps(acc[6], acc[7]));
+      _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_permute2f128_ps(low, high, 0x20), _mm256_permute2f128_ps(low, high, 0x31)));
+    }
   const int64_t d8 = d / 8 * 8;
-  for (int64_t i = 0; i < n; ++i) {
+  for (; i < n; ++i) {
     const float* row = rows + i * d;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t j = 0; j < d8; j += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(h + j), acc);
@@ -272,6 +293,16 @@ __attribute__((target("avx2,fma"))) void rowDotsAvx2(const float* rows, int64_t 
   }
 }
 
+// Outputs [o, out) of linearRowsAvx2, one at a time.
+void linearRowsTailAvx2(const float* wT, const float* bias, const float* x, int64_t in, int64_t out, int64_t o, float* y) {
+  for (; o < out; ++o) {
+    float sum = bias ? bias[o] : 0.0f;
+    for (int64_t i = 0; i < in; ++i) sum += x[i] * wT[i * out + o];
+    y[o] = sum;
+  }
+}
+
+// 32 outputs at a time held in four registers across the whole sum over i.
 __attribute__((target("avx2,fma"))) void linearRowsAvx2(const float* wT, const float* bias, const float* x, int64_t in, int64_t out,
                                                         float* y) {
   int64_t o = 0;
@@ -284,28 +315,133 @@ __attribute__((target("avx2,fma"))) void linearRowsAvx2(const float* wT, const f
     }
     for (int c = 0; c < 4; ++c) _mm256_storeu_ps(y + o + 8 * c, acc[c]);
   }
-  for (; o < out; ++o) {
-    float sum = bias ? bias[o] : 0.0f;
-    for (int64_t i = 0; i < in; ++i) sum += x[i] * wT[i * out + o];
-    y[o] = sum;
-  }
+  linearRowsTailAvx2(wT, bias, x, in, out, o, y);
 }
+
+// Two rows at a time through each group of 32 outputs: 8 accumulators, each weight vector loaded once for the
+// two; every output summed in linearRowsAvx2's order (bias, then i ascending).
 __attribute__((target("avx2,fma"))) void linearBatchAvx2(const float* wT, const float* bias, const float* X, int64_t rows, int64_t in,
                                                          int64_t out, float* Y) {
-  for (int64_t r = 0; r < rows; ++r) linearRowsAvx2(wT, bias, X + r * in, in, out, Y + r * out);
+  const int64_t out32 = out / 32 * 32;
+  int64_t r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    const float* x = X + r * in;
+    for (int64_t o = 0; o < out32; o += 32) {
+      __m256 acc[2][4];
+      for (int c = 0; c < 4; ++c) {
+        const __m256 b = bias ? _mm256_loadu_ps(bias + o + 8 * c) : _mm256_setzero_ps();
+        for (int q = 0; q < 2; ++q) acc[q][c] = b;
+      }
+      for (int64_t i = 0; i < in; ++i) {
+        __m256 w[4];
+        for (int c = 0; c < 4; ++c) w[c] = _mm256_loadu_ps(wT + i * out + o + 8 * c);
+        for (int q = 0; q < 2; ++q) {
+          const __m256 xi = _mm256_set1_ps(x[q * in + i]);
+          for (int c = 0; c < 4; ++c) acc[q][c] = _mm256_fmadd_ps(xi, w[c], acc[q][c]);
+        }
+      }
+      for (int q = 0; q < 2; ++q)
+        for (int c = 0; c < 4; ++c) _mm256_storeu_ps(Y + (r + q) * out + o + 8 * c, acc[q][c]);
+    }
+    for (int q = 0; q < 2; ++q) linearRowsTailAvx2(wT, bias, x + q * in, in, out, out32, Y + (r + q) * out);
+  }
+  for (; r < rows; ++r) linearRowsAvx2(wT, bias, X + r * in, in, out, Y + r * out);
+}
+
+// e^x for x ≤ 0, as expAvx512 computes it; 2^n put into the exponent bits (n ≥ −126 for x ≥ −87.3).
+__attribute__((target("avx2,fma"))) inline __m256 expAvx2(__m256 x) {
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+  const __m256i twoToN = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(twoToN));
+}
+
+__attribute__((target("avx2,fma"))) void softmaxAvx2(float* s, int64_t n, float scale) {
+  const __m256 k = _mm256_set1_ps(scale);
+  __m256 top = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  const int64_t n8 = n / 8 * 8;
+  for (int64_t i = 0; i < n8; i += 8) {
+    const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(s + i), k);
+    _mm256_storeu_ps(s + i, v);
+    top = _mm256_max_ps(top, v);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, top);
+  float most = *std::max_element(lanes, lanes + 8);
+  for (int64_t i = n8; i < n; ++i) most = std::max(most, s[i] *= scale);
+  const __m256 m = _mm256_set1_ps(most);
+  __m256 sum = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n8; i += 8) {
+    const __m256 e = expAvx2(_mm256_sub_ps(_mm256_loadu_ps(s + i), m));
+    _mm256_storeu_ps(s + i, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  _mm256_store_ps(lanes, sum);
+  float total = 0.0f;
+  for (float lane : lanes) total += lane;
+  for (int64_t i = n8; i < n; ++i) total += (s[i] = std::exp(s[i] - most));
+  const __m256 inv = _mm256_set1_ps(1.0f / total);
+  for (int64_t i = 0; i < n8; i += 8) _mm256_storeu_ps(s + i, _mm256_mul_ps(_mm256_loadu_ps(s + i), inv));
+  for (int64_t i = n8; i < n; ++i) s[i] *= 1.0f / total;
+}
+
+// GELU(x) = x/2 · (1 + erf(x/√2)), erf as LibTorch's vectorised CPU kernels compute it (Abramowitz and Stegun
+// 7.1.26: erf(z) = 1 − t·P(t)·e^(−z²) with t = 1/(1 + 0.3275911·|z|), within 1.5e-7 of the exact value).
+// The AVX-512 form uses this one too: a step's GELU is 2·F values a session, too few to need wider vectors.
+__attribute__((target("avx2,fma"))) void geluAvx2(float* x, int64_t n) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i), z = _mm256_mul_ps(v, _mm256_set1_ps(static_cast<float>(M_SQRT1_2)));
+    const __m256 a = _mm256_andnot_ps(sign, z);
+    const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), a, _mm256_set1_ps(1.0f)));
+    __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(1.061405429f), t, _mm256_set1_ps(-1.453152027f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+    const __m256 tail = _mm256_mul_ps(_mm256_mul_ps(p, t), expAvx2(_mm256_xor_ps(sign, _mm256_mul_ps(a, a))));
+    const __m256 erf = _mm256_or_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), tail), _mm256_and_ps(sign, z));  // erf is odd
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), erf)));
+  }
+  geluPortable(x + i, n - i);
+}
+
+// Q users (Q ≤ 2) against 32 items of one panel: Q × 4 accumulators of 8 items, the 4 panel vectors of row i
+// and a broadcast: 13 of the 16 ymm registers.
+template <int Q>
+__attribute__((target("avx2,fma"))) inline void panelUsersAvx2(const float* panel, const float* H, int64_t d, int64_t stride, float* out) {
+  __m256 acc[Q][4];
+  for (int q = 0; q < Q; ++q)
+    for (int c = 0; c < 4; ++c) acc[q][c] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < d; ++i) {
+    __m256 w[4];
+    for (int c = 0; c < 4; ++c) w[c] = _mm256_loadu_ps(panel + i * 64 + 8 * c);
+    for (int q = 0; q < Q; ++q) {
+      const __m256 hi = _mm256_set1_ps(H[q * d + i]);
+      for (int c = 0; c < 4; ++c) acc[q][c] = _mm256_fmadd_ps(hi, w[c], acc[q][c]);
+    }
+  }
+  for (int q = 0; q < Q; ++q)
+    for (int c = 0; c < 4; ++c) _mm256_storeu_ps(out + q * stride + 8 * c, acc[q][c]);
 }
 
 __attribute__((target("avx2,fma"))) void panelScoresAvx2(const float* panels, const float* H, int64_t n, int64_t d, int64_t P, float* out) {
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t p = 0; p < P; ++p) {
-      const float* panel = panels + p * d * 64;
-      __m256 acc[8];
-      for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
-      for (int64_t i = 0; i < d; ++i) {
-        const __m256 hi = _mm256_set1_ps(H[r * d + i]);
-        for (int c = 0; c < 8; ++c) acc[c] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(panel + i * 64 + 8 * c), acc[c]);
-      }
-      for (int c = 0; c < 8; ++c) _mm256_storeu_ps(out + r * 64 * P + 64 * p + 8 * c, acc[c]);
+  const int64_t stride = 64 * P;
+  for (int64_t p = 0; p < P; ++p)  // each panel (d·256 bytes) stays in L1 while every user reads it
+    for (int64_t half = 0; half < 64; half += 32) {
+      const float* panel = panels + p * d * 64 + half;
+      int64_t r = 0;
+      for (; r + 2 <= n; r += 2) panelUsersAvx2<2>(panel, H + r * d, d, stride, out + r * stride + 64 * p + half);
+      for (; r < n; ++r) panelUsersAvx2<1>(panel, H + r * d, d, stride, out + r * stride + 64 * p + half);
     }
 }
 
@@ -327,12 +463,13 @@ std::vector<VectorKernelForm> supportedForms() {
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f"))
-    forms.push_back({"avx512", rowDotsAvx512, linearRowsAvx512, linearBatchAvx512, firstAboveAvx512, panelScoresAvx512, softmaxAvx512});
+    forms.push_back(
+        {"avx512", rowDotsAvx512, linearRowsAvx512, linearBatchAvx512, firstAboveAvx512, panelScoresAvx512, softmaxAvx512, geluAvx2});
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    forms.push_back({"avx2", rowDotsAvx2, linearRowsAvx2, linearBatchAvx2, firstAboveAvx2, panelScoresAvx2, softmaxPortable});
+    forms.push_back({"avx2", rowDotsAvx2, linearRowsAvx2, linearBatchAvx2, firstAboveAvx2, panelScoresAvx2, softmaxAvx2, geluAvx2});
 #endif
-  forms.push_back(
-      {"portable", rowDotsPortable, linearRowsPortable, linearBatchPortable, firstAbovePortable, panelScoresPortable, softmaxPortable});
+  forms.push_back({"portable", rowDotsPortable, linearRowsPortable, linearBatchPortable, firstAbovePortable, panelScoresPortable,
+                   softmaxPortable, geluPortable});
   return forms;
 }
 
@@ -362,6 +499,10 @@ void panelScores(const float* panels, const float* H, int64_t n, int64_t d, int6
 
 void softmax(float* s, int64_t n, float scale) {
   kVectorKernels.softmax(s, n, scale);
+}
+
+void gelu(float* x, int64_t n) {
+  kVectorKernels.gelu(x, n);
 }
 
 std::vector<VectorKernelForm> vectorKernelForms() {

@@ -25,12 +25,17 @@ int64_t firstAbove(const float* x, int64_t n, float bar);
 
 // out[r·64P + 64p + j] = Σ_i H[r·d + i] · panels[(p·d + i)·64 + j] for rows r < n of H (n, d) and
 // P panels, each a (d, 64) block of a transposed table (64 items' columns side by side): scores of
-// n users against a table laid out so that every step of the sum reads 256 contiguous bytes, four
-// users sharing each load.
+// n users against a table laid out so that every step of the sum reads 256 contiguous bytes, each
+// panel read once from memory for all n users and each load shared by several (four with AVX-512,
+// two with AVX2).
 void panelScores(const float* panels, const float* H, int64_t n, int64_t d, int64_t P, float* out);
 
 // s = softmax(scale · s) over n ≥ 1 values, in place: attention's weights over the cached positions.
 void softmax(float* s, int64_t n, float scale);
+
+// x = x/2 · (1 + erf(x/√2)) over n values, in place: the feed-forward's GELU, with erf within 1.5e-7
+// of the exact value, as LibTorch's vectorised CPU kernels compute it.
+void gelu(float* x, int64_t n);
 
 // Every form of these this CPU can run, the one in use first (tests/parity/vector-kernels.test.ts
 // checks each against a float64 reference).
@@ -42,6 +47,7 @@ struct VectorKernelForm {
   int64_t (*firstAbove)(const float*, int64_t, float);
   void (*panelScores)(const float*, const float*, int64_t, int64_t, int64_t, float*);
   void (*softmax)(float*, int64_t, float);
+  void (*gelu)(float*, int64_t);
 };
 std::vector<VectorKernelForm> vectorKernelForms();
 

@@ -471,6 +471,8 @@ struct ParityVectorKernelsResult {
   std::vector<double> panelReference;  ///< the float64 value of each (5 × 64P)
   std::vector<float> softmax;  ///< softmax of the n row dots times 0.7 (forms × n)
   std::vector<double> softmaxReference;  ///< the float64 value (n)
+  std::vector<float> gelu;  ///< gelu of the rows (forms × n · dim, the values times 3: ±12 and beyond)
+  std::vector<double> geluReference;  ///< x/2 · (1 + erf(x/√2)) in float64 of those values (n · dim)
   std::vector<int32_t> above;  ///< each form's firstAbove chains over the rows' values for four bars, each chain ended by −1 (forms × …)
   std::vector<int32_t> aboveReference;  ///< the same chains from a plain loop
 };

@@ -103,11 +103,13 @@ torch::Tensor DecodeStep::append(const int32_t* items, std::vector<KeyValueCache
     const auto prefetchRow = [&](int64_t r) {
       const KeyValueCache& kv = (*caches[r])[l];
       const int64_t capacity = kv.keys.size(2), bytes = (kv.length + 1) * dh * static_cast<int64_t>(sizeof(float));
-      for (const torch::Tensor* t : {&kv.keys, &kv.values})
+      for (const torch::Tensor* t : {&kv.keys, &kv.values}) {
+        const float* cache = t->data_ptr<float>();  // (H, capacity, dh)
         for (int64_t h = 0; h < H; ++h) {
-          const char* start = reinterpret_cast<const char*>(t->data_ptr<float>() + h * capacity * dh);
+          const char* start = reinterpret_cast<const char*>(cache + h * capacity * dh);
           for (int64_t at = 0; at < bytes; at += 64) __builtin_prefetch(start + at);
         }
+      }
     };
     prefetchRow(0);
     for (int64_t r = 0; r < b; ++r) {
@@ -127,7 +129,7 @@ torch::Tensor DecodeStep::append(const int32_t* items, std::vector<KeyValueCache
     // feed-forward: x += W2·GELU(W1·LN(x))
     for (int64_t r = 0; r < b; ++r) layerNorm(x + r * d, blk.ffnNorm.weight.data(), blk.ffnNorm.bias.data(), d, eps_, a + r * d);
     linearBatch(blk.ffnIn.weightT.data(), blk.ffnIn.bias.data(), a, b, d, F, f);
-    for (int64_t i = 0; i < b * F; ++i) f[i] = 0.5f * f[i] * (1.0f + std::erf(f[i] * static_cast<float>(M_SQRT1_2)));
+    gelu(f, b * F);
     linearBatch(blk.ffnOut.weightT.data(), blk.ffnOut.bias.data(), f, b, F, d, y);
     for (int64_t i = 0; i < b * d; ++i) x[i] += y[i];
   }

@@ -3,8 +3,10 @@
  * the top-k run on them): every form this CPU can run (AVX-512, AVX2 + FMA, portable) against float64
  * or plain loops over the same random data, at shapes that take each code path: rows in whole groups
  * of 16 and with a remainder, widths that are and are not multiples of 16, outputs in groups of 64,
- * 32 and 16 and with a remainder, users in a group of four and one more. fp32 sums of up to 257
- * products of unit normals: within 1e-5 · √n of the float64 value, relative to the values' size.
+ * 32 and 16 and with a remainder, users in groups (of four for AVX-512, of two for AVX2) and one more.
+ * fp32 sums of up to 257 products of unit normals: within 1e-5 · √n of the float64 value, relative to
+ * the values' size. GELU (erf by Abramowitz and Stegun 7.1.26, as LibTorch's vectorised kernels have
+ * it, off by at most 1.5e-7) within 1e-6 · (1 + |x|) of float64's erf, over values out to ±12 and beyond.
  * linearBatch gives each row bit for bit what linearRows gives it alone (so a session's step is the
  * same in a batch as alone); firstAbove finds exactly the values a plain loop finds.
  */
@@ -49,6 +51,10 @@ describe('vector kernels', () => {
         expect(Array.from(part(r.linearBatch, batch)), `${form} linearBatch = linearRows alone`).toEqual(Array.from(part(r.linearBatchAlone, batch)));
         expectNear(`${form} panelScores ${JSON.stringify(shape)}`, part(r.panelScores, panelWidth), r.panelReference, shape.dim);
         expectNear(`${form} softmax ${JSON.stringify(shape)}`, part(r.softmax, shape.rows), r.softmaxReference, 4);
+        const gelu = part(r.gelu, shape.rows * shape.dim);
+        r.geluReference.forEach((want, i) => {
+          if (!(Math.abs(gelu[i]! - want) <= 1e-6 * (1 + Math.abs(want)))) throw new Error(`${form} gelu[${i}]: ${gelu[i]} vs ${want}`);
+        });
         expect(Array.from(part(r.above, chains)), `${form} firstAbove`).toEqual(Array.from(r.aboveReference));
         expectNear(`${form} rowDots ${JSON.stringify(shape)}`, r.rowDots.subarray(f * shape.rows, (f + 1) * shape.rows), r.rowDotsReference, shape.dim);
         expectNear(

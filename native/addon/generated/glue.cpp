@@ -633,6 +633,8 @@ Napi::Value toJs(Napi::Env env, const ParityVectorKernelsResult& value) {
   object.Set("panelReference", toJs(env, value.panelReference));
   object.Set("softmax", toJs(env, value.softmax));
   object.Set("softmaxReference", toJs(env, value.softmaxReference));
+  object.Set("gelu", toJs(env, value.gelu));
+  object.Set("geluReference", toJs(env, value.geluReference));
   object.Set("above", toJs(env, value.above));
   object.Set("aboveReference", toJs(env, value.aboveReference));
   return object;
