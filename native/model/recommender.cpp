@@ -243,6 +243,11 @@ std::shared_ptr<const DecodeStep> Recommender::decodeStep() {
   return decode_;
 }
 
+bool Recommender::decodeStepReady() {
+  std::lock_guard<std::mutex> lock(cacheMutex_);
+  return decode_ && decodeGeneration_ == generation.load();
+}
+
 ListPlan Recommender::planList(const ListRequest& r, const char* what) {
   const std::string name = what;
   if (r.k < 1) throw Error(ErrorCode::InvalidOption, name + " needs k >= 1, got " + std::to_string(r.k));

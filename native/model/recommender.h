@@ -73,6 +73,8 @@ class Recommender {
   const uint64_t id = nextId();
   // The weights laid out for a session's one-position steps (model/decode_step.h), at this generation.
   std::shared_ptr<const DecodeStep> decodeStep();
+  // Whether decodeStep() has its weights for this generation already (it would not build them now).
+  bool decodeStepReady();
 
   ModelState exportState() const;
   void importState(const ModelState& state);

@@ -1,5 +1,7 @@
 #include "model/session.h"
 
+#include <algorithm>
+
 #include "common/cancel.h"
 #include "common/error.h"
 #include "io/csr_check.h"
@@ -44,7 +46,9 @@ TopKResult Session::recommendAll(Recommender& model, const std::vector<std::shar
       before.push_back(s.history_.size());
       s.history_.insert(s.history_.end(), append.begin(), append.end());
       const auto events = static_cast<int64_t>(s.history_.size());
-      if (decodes && appended > 0 && s.cacheValid(model, events - appended, events, plan.adapter)) {
+      const bool fresh = decodes && startsEmpty(model, events - appended, appended);
+      if (fresh || (decodes && appended > 0 && s.cacheValid(model, events - appended, events, plan.adapter))) {
+        if (fresh) s.startEmpty(model, plan.adapter);
         s.reserve(events, model.config.maxLen);
         stepping.emplace_back(&s, appended);
       } else {
@@ -83,6 +87,19 @@ void Session::undo(size_t length) {
 bool Session::cacheValid(Recommender& model, int64_t cached, int64_t events, const std::string& adapter) const {
   return model_ == model.id && generation_ == model.generation.load() && adapter_ == adapter && events <= model.config.maxLen &&
          hidden_.defined() && !cache_.empty() && cache_[0].length == cached;
+}
+
+// A few events (many go through one LibTorch pass over them all, as a history given at the start does).
+bool Session::startsEmpty(Recommender& model, int64_t cached, int64_t appended) {
+  return cached == 0 && appended > 0 && appended <= std::min<int64_t>(16, model.config.maxLen);
+}
+
+void Session::startEmpty(Recommender& model, const std::string& adapter) {
+  cache_ = model.net->newCache(16);
+  hidden_ = torch::Tensor();  // (the steps give it)
+  model_ = model.id;
+  generation_ = model.generation.load();
+  adapter_ = adapter;
 }
 
 // The cache grows by doubling up to L: a session of a few events holds a few positions, not L.
@@ -145,7 +162,9 @@ torch::Tensor Session::state(Recommender& model, int64_t appended, const std::st
 
 bool Session::quick(Recommender& model, int64_t appended, const ListRequest& list) const {
   const auto cached = static_cast<int64_t>(history_.size());  // (the events are not appended yet)
-  return cacheValid(model, cached, cached + appended, list.adapter) && appended <= 8 && list.scoring != "bf16" &&
+  // a new session's first events step from an empty cache, once the model's decode step is built (off this thread)
+  const bool fresh = startsEmpty(model, cached, appended) && model.decodeStepReady();
+  return (fresh || cacheValid(model, cached, cached + appended, list.adapter)) && appended <= 8 && list.scoring != "bf16" &&
          model.config.numItems * model.config.dim <= (int64_t{1} << 20) &&
          DecodeStep::supports(*model.net, list.adapter, model.mergedAdapter());
 }

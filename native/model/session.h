@@ -44,6 +44,11 @@ class Session {
   // Whether the cache is exactly what a recompute of the first `cached` events would build, for this
   // model, generation and adapter, and `events` events (those and the new ones) still fit the window.
   bool cacheValid(Recommender& model, int64_t cached, int64_t events, const std::string& adapter) const;
+  // Whether `appended` new events (a few) on no earlier ones step from an empty cache (startEmpty), as
+  // later events step from a full one: a new session's first events, with no pass through LibTorch.
+  static bool startsEmpty(Recommender& model, int64_t cached, int64_t appended);
+  // An empty cache for this model, generation and adapter, its first events still to step into it.
+  void startEmpty(Recommender& model, const std::string& adapter);
   // Room in every block's cache for `needed` positions (at most L).
   void reserve(int64_t needed, int64_t L);
   // The new events of each (session, events new) pair through the model's decode step, the t-th event

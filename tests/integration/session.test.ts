@@ -3,7 +3,8 @@
  * however the answer was computed: the one-position decode step (start-anchored SASRec, no adapter),
  * LibTorch's cached extend (an unmerged LoRA adapter), the pool path (a catalogue too large for the
  * JS-thread step), a rebuild (the window slid past maxLen, the model was fit again), or a full
- * recompute (end-anchored positions). Also: calls on one session run in order, bad input is refused
+ * recompute (end-anchored positions); a new session's first events step from an empty cache. Also:
+ * calls on one session run in order, bad input is refused
  * without losing events, and disposal is clean.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,32 @@ describe('session', () => {
     }
     expect(session.history).toEqual(history);
     expect(session.info().cacheBytes).toBe(2 * 2 * L * 32 * 4); // keys and values of 2 blocks, (L, d) fp32 each
+  });
+
+  it("steps a new session's first events from an empty cache, in the call itself once the model has stepped before", async () => {
+    const settled = async <T>(p: Promise<T>) => Promise.race([p, Promise.resolve('pending' as const)]);
+    await using warm = start.session([5]);
+    await warm.append(6).recommend({ k: 3 }); // the model's decode step is built (off the JS thread)
+    await using session = start.session();
+    const history: number[] = [];
+    for (const item of [nextItem(1), nextItem(2), nextItem(3)]) {
+      history.push(item);
+      const pending = start.recommendSessions([session.append(item)], { k: 10 });
+      expect(await settled(pending)).not.toBe('pending'); // answered in the call: no pass through LibTorch
+      expectSameList((await pending)[0]!, await start.recommend(history, { k: 10 }));
+      expect(session.info().cachedPositions).toBe(history.length);
+    }
+    // several new sessions at once: one event, two, 16 (the most that step from empty), 17 (past maxLen: one pass)
+    const firsts = [1, 2, 16, 17].map((n) => Array.from({ length: n }, (_, i) => nextItem(n + i)));
+    const fresh = firsts.map(() => start.session());
+    try {
+      fresh.forEach((s, u) => s.append(firsts[u]!));
+      const lists = await start.recommendSessions(fresh, { k: 6 });
+      for (const [u, events] of firsts.entries()) expectSameList(lists[u]!, await start.recommend(events, { k: 6 }));
+      expect(fresh.map((s) => s.info().cachedPositions)).toEqual([1, 2, 16, 16]);
+    } finally {
+      await Promise.all(fresh.map((s) => s.dispose()));
+    }
   });
 
   it('grows its cache by doubling (16, 32, …, maxLen positions), answering the same throughout', async () => {
