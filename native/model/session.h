@@ -37,7 +37,8 @@ class Session {
 
  private:
   // Whether appending `appended` events and listing would cost no more than a few one-position steps
-  // on a valid cache and an exact scoring pass over a small table (V·d ≤ 2^20): tens of µs.
+  // on a valid cache (or a new session's empty one) and an exact scoring pass over a small table
+  // (V·d ≤ 2^20): tens of µs.
   bool quick(Recommender& model, int64_t appended, const ListRequest& list) const;
   // (1, d) the state after the last event, from the cache when it is valid, `appended` events new.
   torch::Tensor state(Recommender& model, int64_t appended, const std::string& adapter);
