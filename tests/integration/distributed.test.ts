@@ -24,7 +24,8 @@ let nextPort = 29600 + (process.pid % 200) * 5;
 
 /**
  * Run the fixture as `world` ranks; resolve with each rank's exit code, output and time to exit. When rank 0
- * fails, the others are killed (a stopped rank would otherwise never exit).
+ * fails, the others still running 10 s later are killed (a stopped rank would otherwise never exit; a rank that
+ * is exiting on its own, as a dying rank may still be when the survivor has already failed, keeps its code).
  */
 function ranks(world: number, options: object, env: (rank: number) => Record<string, string> = () => ({})) {
   const port = String(nextPort++);
@@ -42,7 +43,10 @@ function ranks(world: number, options: object, env: (rank: number) => Record<str
       child.stderr.on('data', (d) => (out += d));
       return new Promise<{ code: number | null; out: string; ms: number; path: string }>((resolve) =>
         child.on('exit', (code) => {
-          if (rank === 0 && code !== 0) for (const other of children.slice(1)) other.kill('SIGKILL');
+          if (rank === 0 && code !== 0)
+            setTimeout(() => {
+              for (const other of children.slice(1)) if (other.exitCode === null && other.signalCode === null) other.kill('SIGKILL');
+            }, 10_000);
           resolve({ code, out, ms: Date.now() - started, path: join(dir, `rank${rank}-${port}.safetensors`) });
         }),
       );
