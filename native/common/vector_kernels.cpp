@@ -58,6 +58,18 @@ void geluPortable(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * static_cast<float>(M_SQRT1_2)));
 }
 
+// Outputs [o, out) of y = bias + Σ_i x[i] · wT[i·out + :], one at a time: the vector forms' last outputs.
+// Inlined into each form, so its sums are compiled for that form's instruction set (fused multiply-adds
+// where it has them), as they were when each form wrote this loop itself.
+inline __attribute__((always_inline)) void linearOutputsOneByOne(const float* wT, const float* bias, const float* x, int64_t in,
+                                                                 int64_t out, int64_t o, float* y) {
+  for (; o < out; ++o) {
+    float sum = bias ? bias[o] : 0.0f;
+    for (int64_t i = 0; i < in; ++i) sum += x[i] * wT[i * out + o];
+    y[o] = sum;
+  }
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 // GCC 12's own _mm256_undefined_si256 trips -Wmaybe-uninitialized once these are inlined (GCC bug
 // 105593): a false positive inside the compiler's header.
@@ -116,11 +128,7 @@ __attribute__((target("avx512f"))) void linearRowsTailAvx512(const float* wT, co
     for (; i < in; ++i) acc[0] = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_loadu_ps(wT + i * out + o), acc[0]);
     _mm512_storeu_ps(y + o, _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
   }
-  for (; o < out; ++o) {
-    float sum = bias ? bias[o] : 0.0f;
-    for (int64_t i = 0; i < in; ++i) sum += x[i] * wT[i * out + o];
-    y[o] = sum;
-  }
+  linearOutputsOneByOne(wT, bias, x, in, out, o, y);
 }
 
 // 64 outputs at a time held in four registers across the whole sum over i.
@@ -293,15 +301,6 @@ __attribute__((target("avx2,fma"))) void rowDotsAvx2(const float* rows, int64_t 
   }
 }
 
-// Outputs [o, out) of linearRowsAvx2, one at a time.
-void linearRowsTailAvx2(const float* wT, const float* bias, const float* x, int64_t in, int64_t out, int64_t o, float* y) {
-  for (; o < out; ++o) {
-    float sum = bias ? bias[o] : 0.0f;
-    for (int64_t i = 0; i < in; ++i) sum += x[i] * wT[i * out + o];
-    y[o] = sum;
-  }
-}
-
 // 32 outputs at a time held in four registers across the whole sum over i.
 __attribute__((target("avx2,fma"))) void linearRowsAvx2(const float* wT, const float* bias, const float* x, int64_t in, int64_t out,
                                                         float* y) {
@@ -315,7 +314,7 @@ __attribute__((target("avx2,fma"))) void linearRowsAvx2(const float* wT, const f
     }
     for (int c = 0; c < 4; ++c) _mm256_storeu_ps(y + o + 8 * c, acc[c]);
   }
-  linearRowsTailAvx2(wT, bias, x, in, out, o, y);
+  linearOutputsOneByOne(wT, bias, x, in, out, o, y);
 }
 
 // Two rows at a time through each group of 32 outputs: 8 accumulators, each weight vector loaded once for the
@@ -343,7 +342,7 @@ __attribute__((target("avx2,fma"))) void linearBatchAvx2(const float* wT, const 
       for (int q = 0; q < 2; ++q)
         for (int c = 0; c < 4; ++c) _mm256_storeu_ps(Y + (r + q) * out + o + 8 * c, acc[q][c]);
     }
-    for (int q = 0; q < 2; ++q) linearRowsTailAvx2(wT, bias, x + q * in, in, out, out32, Y + (r + q) * out);
+    for (int q = 0; q < 2; ++q) linearOutputsOneByOne(wT, bias, x + q * in, in, out, out32, Y + (r + q) * out);
   }
   for (; r < rows; ++r) linearRowsAvx2(wT, bias, X + r * in, in, out, Y + r * out);
 }
