@@ -896,6 +896,12 @@ classes.NativeTextEncoder = {
 
 export const functions: Record<string, MethodSpec> = {
   versions: { doc: 'Build and runtime facts.', args: [], returns: { record: 'Versions' }, async: false },
+  shortestDecimals: {
+    doc: "Each float32 as the double nearest its shortest decimal that reads back as the same float32 (scores as JSON: '0.6140553', not '0.6140552759170532').",
+    args: [{ name: 'values', type: 'Float32Array' }],
+    returns: 'Float64Array',
+    async: false,
+  },
   stopJobs: {
     doc: 'Cancel every native job of this environment (fits, pool jobs) and wait until each has stopped touching LibTorch (one step or batch); their Promises never settle. For process.exit(), which runs no addon hook.',
     args: [],

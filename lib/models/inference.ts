@@ -290,7 +290,7 @@ export function toLists(core: ModelCore, result: { k: number; items: Int32Array;
     const list: Recommendation[] = [];
     for (let j = u * result.k; j < (u + 1) * result.k; j++) {
       const item = result.items[j]!;
-      if (item > 0) list.push({ item, score: result.scores[j]!, ...(ids && { id: ids[item] }) });
+      if (item > 0) list.push(ids ? { item, score: result.scores[j]!, id: ids[item] } : { item, score: result.scores[j]! }); // (literals, not a spread: V8's fast path)
     }
     return list;
   });

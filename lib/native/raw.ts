@@ -942,6 +942,8 @@ export interface AddonModule {
   NativeTextEncoder: new (config: AddonTextEncoderConfig) => AddonNativeTextEncoder;
   /** Build and runtime facts. */
   versions(): AddonVersions;
+  /** Each float32 as the double nearest its shortest decimal that reads back as the same float32 (scores as JSON: '0.6140553', not '0.6140552759170532'). */
+  shortestDecimals(values: Float32Array): Float64Array;
   /** Cancel every native job of this environment (fits, pool jobs) and wait until each has stopped touching LibTorch (one step or batch); their Promises never settle. For process.exit(), which runs no addon hook. */
   stopJobs(): void;
   /** Internal numeric check. */

@@ -19,6 +19,7 @@ import { isSeqrecError } from '../errors.js';
 import type { RecommendOptions } from '../models/inference.js';
 import { loadModel } from '../models/sasrec.js';
 import type { SequentialRecommender } from '../models/recommender.js';
+import { shortestScores } from './json-scores.js';
 import { SessionStore } from './session-store.js';
 
 export interface ServeOptions {
@@ -149,11 +150,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   // Strict schemas: an unknown field or a string where a number belongs is a 400, not dropped or coerced.
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 1 << 20, logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
-  // A callback hook, not an async one: Fastify then runs it without a Promise and its microtask on every request.
+  // A callback hook, not an async one: Fastify then runs it without a Promise and its microtask on every request. Each
+  // route's (and status's) labelled children are made once: prom-client checks and hashes the labels on every call.
+  const counted = new Map<string, { inc(): void }>();
+  const timed = new Map<string, { observe(seconds: number): void }>();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
-    requests.inc({ route, status: String(reply.statusCode) });
-    latency.observe({ route }, reply.elapsedTime / 1000);
+    const key = `${reply.statusCode} ${route}`;
+    let count = counted.get(key);
+    if (!count) counted.set(key, (count = requests.labels({ route, status: String(reply.statusCode) })));
+    let time = timed.get(route);
+    if (!time) timed.set(route, (time = latency.labels({ route })));
+    count.inc();
+    time.observe(reply.elapsedTime / 1000);
     done();
   });
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number; code?: string }, _request, reply) => {
@@ -172,15 +181,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ids !== undefined ? Array.from(model.itemsFromIds(ids)) : (dense ?? []);
   const listOptionsOf = (body: RecommendBody): RecommendOptions => {
     const { k, excludeSeen, allow, deny, adapter, explain, scoring } = body;
-    return {
-      ...(scoring !== undefined && { scoring }),
-      ...(k !== undefined && { k }),
-      ...(excludeSeen !== undefined && { excludeSeen }),
-      ...(allow && { allow }),
-      ...(deny && { deny }),
-      ...(adapter !== undefined && { adapter }),
-      ...(explain !== undefined && { explain }),
-    };
+    const options: RecommendOptions = {}; // (assignments, not spreads: this runs on every request)
+    if (scoring !== undefined) options.scoring = scoring;
+    if (k !== undefined) options.k = k;
+    if (excludeSeen !== undefined) options.excludeSeen = excludeSeen;
+    if (allow) options.allow = allow;
+    if (deny) options.deny = deny;
+    if (adapter !== undefined) options.adapter = adapter;
+    if (explain !== undefined) options.explain = explain;
+    return options;
   };
 
   app.post<{ Body: RecommendBody }>(
@@ -198,8 +207,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     async (request) =>
       lease.use(async (model) => {
         const body = request.body;
-        if (body.histories) return { lists: await model.recommend(body.histories, listOptionsOf(body)) };
-        return { items: await model.recommend(denseItems(model, body.ids, body.history), listOptionsOf(body)) };
+        if (body.histories) return { lists: shortestScores(await model.recommend(body.histories, listOptionsOf(body))) };
+        return { items: shortestScores([await model.recommend(denseItems(model, body.ids, body.history), listOptionsOf(body))])[0] };
       }),
   );
 

@@ -16,6 +16,7 @@
 import type { RecommendOptions, Recommendation } from '../models/inference.js';
 import type { SequentialRecommender } from '../models/recommender.js';
 import type { Session } from '../models/session.js';
+import { shortestScores } from './json-scores.js';
 
 interface Live {
   model: SequentialRecommender;
@@ -76,7 +77,8 @@ export class SessionStore {
   events(model: SequentialRecommender, id: string, events: number[], options: RecommendOptions): Promise<{ events: number; items: Recommendation[] }> {
     return new Promise((resolve, reject) => {
       const { k, excludeSeen, allow, deny, adapter, explain, scoring } = options;
-      const key = JSON.stringify([k, excludeSeen, allow, deny, adapter, explain, scoring]);
+      const lists = allow === undefined && deny === undefined ? '' : JSON.stringify([allow, deny]); // (most requests have neither)
+      const key = `${k} ${excludeSeen} ${explain} ${scoring} ${lists} ${adapter}`; // (the one free-form string last: no two keys alike)
       this.#waiting.push({ model, id, events, options, key, resolve, reject });
       if (this.#inModel === 0) this.#flushAfterIo();
     });
@@ -143,7 +145,7 @@ export class SessionStore {
     this.#inModel++;
     let lists: Recommendation[][];
     try {
-      lists = await model.recommendSessions(sessions, waiting[0]!.options);
+      lists = shortestScores(await model.recommendSessions(sessions, waiting[0]!.options)); // (the answers go out as JSON)
     } catch (error) {
       for (const w of waiting) w.reject(error);
       return;

@@ -1,7 +1,9 @@
 // Module entry: registers NativeModel and the free functions (generated glue), and implements
-// versions() and the parity-check entry points (thin: the maths is in native/check/).
+// versions(), shortestDecimals() and the parity-check entry points (thin: the maths is in native/check/).
 #include <napi.h>
 #include <torch/torch.h>
+
+#include <charconv>
 
 #include "addon/jobs.h"
 #include "addon/model_wrap.h"
@@ -37,6 +39,18 @@ Versions versions(Napi::Env env) {
   v.sdpa = hasSdpa();
   v.distributed = distributedAvailable();
   return v;
+}
+
+// A float32 score printed as a double takes 17 digits (0.6140552759170532) and V8 a slow path to find them; the shortest
+// decimal that reads back as the same float32 (0.6140553) holds the same information in at most 9.
+std::vector<double> shortestDecimals(Napi::Env, std::vector<float>&& values) {
+  std::vector<double> out(values.size());
+  char text[32];
+  for (size_t i = 0; i < values.size(); ++i) {
+    const auto printed = std::to_chars(text, text + sizeof text, values[i]);  // shortest round trip; "inf", "nan" too
+    if (std::from_chars(text, printed.ptr, out[i]).ec != std::errc()) out[i] = values[i];
+  }
+  return out;
 }
 
 Napi::Value parityCrossEntropy(Napi::Env env, ParityCeRequest&& r) {

@@ -51,6 +51,11 @@ describe('seqrec serve', () => {
     expect(r.status).toBe(200);
     const want = await model.recommend(history, { k: 5, deny: [1] });
     expect((r.body.items as { item: number }[]).map((i) => i.item)).toEqual(want.map((i) => i.item));
+    // scores as their shortest float32 decimals (lib/serve/json-scores.ts): read back as float32, the library's exactly
+    const scores = (r.body.items as { score: number }[]).map((i) => i.score);
+    expect(scores.map((s) => Math.fround(s))).toEqual(want.map((i) => i.score));
+    const digits = (s: number) => String(s).replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+/, '').length;
+    expect(Math.max(...scores.map(digits))).toBeLessThanOrEqual(9);
     const batch = await post('/recommend', { histories: [history, [5, 6]], k: 3 });
     expect((batch.body.lists as unknown[]).length).toBe(2);
     const adapted = await post('/recommend', { history, k: 3, adapter: 'fans' });
@@ -99,6 +104,20 @@ describe('seqrec serve', () => {
     expect(text).toMatch(/seqrec_http_requests_total\{route="\/recommend",status="200"\} \d+/);
     expect(text).toMatch(/seqrec_http_requests_total\{route="\/recommend",status="400"\} \d+/);
     expect(text).toContain('seqrec_http_request_duration_seconds_bucket');
+    // each request counted once under its own route and status, the latency histogram beside it
+    const scrape = async () => {
+      const now = await (await fetch(`${server.url}/metrics`)).text();
+      const count = (pattern: RegExp) => Number(pattern.exec(now)?.[1] ?? 0);
+      return {
+        ok: count(/seqrec_http_requests_total\{route="\/health",status="200"\} (\d+)/),
+        bad: count(/seqrec_http_requests_total\{route="\/explain",status="400"\} (\d+)/),
+        timed: count(/seqrec_http_request_duration_seconds_count\{route="\/health"\} (\d+)/),
+      };
+    };
+    const before = await scrape();
+    for (let i = 0; i < 3; i++) await fetch(`${server.url}/health`);
+    await post('/explain', { history: [1], item: 'x' });
+    expect(await scrape()).toEqual({ ok: before.ok + 3, bad: before.bad + 1, timed: before.timed + 3 });
   });
 
   it('reloads a new checkpoint under load without dropping a request', async () => {

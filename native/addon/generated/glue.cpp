@@ -693,6 +693,13 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
       return toJs(info.Env(), versions(info.Env()));
     });
   }, "versions"));
+  exports.Set("shortestDecimals", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      requireArgs(info, 1, "shortestDecimals");
+      std::vector<float> values = readFloat32Array(info[0], "shortestDecimals.values");
+      return toJs(info.Env(), shortestDecimals(info.Env(), std::move(values)));
+    });
+  }, "shortestDecimals"));
   exports.Set("stopJobs", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return guard(info.Env(), [&]() -> Napi::Value {
       requireArgs(info, 0, "stopJobs");

@@ -28,6 +28,7 @@ std::function<void()> holdNativeTextEncoder(NativeTextEncoder& object, const cha
 
 // Hand-written implementations (native/addon/) of the free functions.
 Versions versions(Napi::Env env);
+std::vector<double> shortestDecimals(Napi::Env env, std::vector<float>&& values);
 void stopJobs(Napi::Env env);
 Napi::Value parityCrossEntropy(Napi::Env env, ParityCeRequest&& request);
 Napi::Value paritySampledLoss(Napi::Env env, ParitySampledLossRequest&& request);
