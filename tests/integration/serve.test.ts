@@ -78,6 +78,9 @@ describe('seqrec serve', () => {
       [{ k: 3 }, 400, 'must match exactly one schema'],
       [{ ids: ['movie-1'] }, 400, 'ids[0] = "movie-1"'],
       [{ history: Array.from({ length: 600_000 }, () => 1) }, 413, 'large'],
+      // the JSON parser does not scan for these keys (lib/serve/server.ts): the schemas refuse them
+      ['{"history": [1], "__proto__": {"polluted": true}}', 400, 'unknown field "__proto__"', true],
+      ['{"history": [1], "constructor": {"prototype": {"polluted": true}}}', 400, 'unknown field "constructor"', true],
     ];
     for (const [body, status, words, raw] of cases) {
       const r = await post('/recommend', body, raw);
@@ -85,6 +88,8 @@ describe('seqrec serve', () => {
       expect(String(r.body.message).toLowerCase()).toContain(words.toLowerCase());
     }
     expect((await post('/recommend', { history: [1, 2] })).status).toBe(200);
+    expect((await post('/session/p/events', '{"items": [1], "__proto__": {"k": 1}}', true)).status).toBe(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('keeps sessions: events accumulate and the answer follows them', async () => {
