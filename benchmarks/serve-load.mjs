@@ -3,7 +3,8 @@
  * Load test of `seqrec serve` on loopback, beside a bare node:http hello-world measured in the same
  * run: requests/s, p50/p99 latency, errors and non-2xx answers (autocannon), the CPU each side spends
  * per request (the server process, and autocannon, which shares the machine's cores), and the server's
- * RSS before and after. Each server runs in its own process; autocannon runs in this one.
+ * RSS before and after each /recommend run and each session round. Each server runs in its own process;
+ * autocannon runs in this one.
  *
  *   node benchmarks/serve-load.mjs [--connections 32] [--duration 10] [--rounds 3] [--items 3706]
  *        [--max-len 200] [--dim 64] [--layers 2] [--threads 1] [--no-record]
@@ -159,7 +160,8 @@ try {
     return list;
   };
   const bareRuns = [],
-    sessionRuns = [];
+    sessionRuns = [],
+    rssAfterRounds = []; // the live sessions' keys and values fill up to --live-sessions in round 1, then stay
   for (let round = 0; round < rounds; round++) {
     bareRuns.push(await measure(`round ${round + 1}: bare node:http`, bare.url, '/', bare.child.pid));
     sessionRuns.push(
@@ -172,8 +174,10 @@ try {
         sessionRequests(round),
       ),
     );
+    rssAfterRounds.push(rssMb(seq.child.pid));
   }
-  const rssAfterSessions = rssMb(seq.child.pid);
+  const rssAfterSessions = rssAfterRounds.at(-1);
+  const rounded = rssAfterRounds.map((x) => x.toFixed(0)).join(' → ');
   seq.child.kill('SIGINT');
   bare.child.kill();
 
@@ -190,7 +194,7 @@ try {
   const shape = `V=${items} d=${dim} L=${maxLen} blocks=${layers}, full history, k=10, ${connections} connections, ${duration} s, loopback`;
   const pct = (x) => `${(x * 100).toFixed(1)}%`;
   console.log(
-    `seqrec serve: /recommend ${pct(share)} of bare node:http, p99 ${serveResult.p99_ms} ms; sessions ${pct(sessionShare)} (median of ${rounds} rounds; ${shares.map(pct).join(', ')}), p99 ≤ ${sessionP99} ms, ${sessionErrors} errors or non-2xx (targets ≥ 25%, p99 ≤ 10 ms); RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterSecond.toFixed(0)} → ${rssAfterSessions.toFixed(0)} MB`,
+    `seqrec serve: /recommend ${pct(share)} of bare node:http, p99 ${serveResult.p99_ms} ms; sessions ${pct(sessionShare)} (median of ${rounds} rounds; ${shares.map(pct).join(', ')}), p99 ≤ ${sessionP99} ms, ${sessionErrors} errors or non-2xx (targets ≥ 25%, p99 ≤ 10 ms); RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterSecond.toFixed(0)} MB, after each session round ${rounded} MB`,
   );
   if (!a['no-record']) {
     recordRun(
@@ -205,12 +209,12 @@ try {
         serve: serveResult,
         serveSecondRun: again,
         sessions: sessionRuns,
-        rss_mb: { before: rssBefore, after: rssAfter, afterSecondRun: rssAfterSecond, afterSessions: rssAfterSessions },
+        rss_mb: { before: rssBefore, after: rssAfter, afterSecondRun: rssAfterSecond, afterSessions: rssAfterSessions, afterSessionRounds: rssAfterRounds },
         share_of_bare: share,
         sessions_share_of_bare: shares,
         sessions_share_median: sessionShare,
       },
-      `serve-load | ${device} | ${shape} | /recommend ${serveResult.requests_per_s.toFixed(0)} req/s, p50 ${serveResult.p50_ms} ms, p99 ${serveResult.p99_ms} ms, ${serveResult.errors} errors, ${serveResult.non2xx} non-2xx; /session/:id/events (1 event) ${sessions.requests_per_s.toFixed(0)} req/s (median round), p50 ${sessions.p50_ms} ms, p99 ≤ ${sessionP99} ms over ${rounds} rounds, ${sessionErrors} errors or non-2xx; RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterSecond.toFixed(0)} → ${rssAfterSessions.toFixed(0)} MB | bare node:http ${bareRuns.map((r) => r.requests_per_s.toFixed(0)).join(', ')} req/s (one run per round) | /recommend ${pct(share)} of the median bare, sessions ${pct(sessionShare)} (median round; rounds ${shares.map(pct).join(', ')}) of bare in the same round (target ≥ 25%), p99 target ≤ 10 ms | \`${commandLine('serve-load.mjs')}\``,
+      `serve-load | ${device} | ${shape} | /recommend ${serveResult.requests_per_s.toFixed(0)} req/s, p50 ${serveResult.p50_ms} ms, p99 ${serveResult.p99_ms} ms, ${serveResult.errors} errors, ${serveResult.non2xx} non-2xx; /session/:id/events (1 event) ${sessions.requests_per_s.toFixed(0)} req/s (median round), p50 ${sessions.p50_ms} ms, p99 ≤ ${sessionP99} ms over ${rounds} rounds, ${sessionErrors} errors or non-2xx; RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterSecond.toFixed(0)} MB over the /recommend runs, ${rounded} MB after each session round | bare node:http ${bareRuns.map((r) => r.requests_per_s.toFixed(0)).join(', ')} req/s (one run per round) | /recommend ${pct(share)} of the median bare, sessions ${pct(sessionShare)} (median round; rounds ${shares.map(pct).join(', ')}) of bare in the same round (target ≥ 25%), p99 target ≤ 10 ms | \`${commandLine('serve-load.mjs')}\``,
     );
   }
 } finally {
