@@ -77,8 +77,8 @@ export class SessionStore {
   events(model: SequentialRecommender, id: string, events: number[], options: RecommendOptions): Promise<{ events: number; items: Recommendation[] }> {
     return new Promise((resolve, reject) => {
       const { k, excludeSeen, allow, deny, adapter, explain, scoring } = options;
-      const lists = allow === undefined && deny === undefined ? '' : JSON.stringify([allow, deny]); // (most requests have neither)
-      const key = `${k} ${excludeSeen} ${explain} ${scoring} ${lists} ${adapter}`; // (the one free-form string last: no two keys alike)
+      const allowDeny = allow === undefined && deny === undefined ? '' : JSON.stringify([allow, deny]); // (most requests have neither)
+      const key = `${k} ${excludeSeen} ${explain} ${scoring} ${allowDeny} ${adapter}`; // (the one free-form string last: no two keys alike)
       this.#waiting.push({ model, id, events, options, key, resolve, reject });
       if (this.#inModel === 0) this.#flushAfterIo();
     });
