@@ -3,7 +3,7 @@
  * the top-k run on them): every form this CPU can run (AVX-512, AVX2 + FMA, portable) against float64
  * or plain loops over the same random data, at shapes that take each code path: rows in whole groups
  * of 16 and with a remainder, widths that are and are not multiples of 16, outputs in groups of 64,
- * 32 and 16 and with a remainder, users in groups (of four for AVX-512, of two for AVX2) and one more.
+ * 32 and 16 and with a remainder, users in groups (of four for AVX-512, of three for AVX2) and one or two more.
  * fp32 sums of up to 257 products of unit normals: within 1e-5 · √n of the float64 value, relative to
  * the values' size. GELU (erf by Abramowitz and Stegun 7.1.26, as LibTorch's vectorised kernels have
  * it, off by at most 1.5e-7) within 1e-6 · (1 + |x|) of float64's erf, over values out to ±12 and beyond.
