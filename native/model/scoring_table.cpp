@@ -118,14 +118,25 @@ class BestC {
   explicit BestC(int64_t C) : C_(static_cast<size_t>(C)) { heap_.reserve(C_); }
   float bar() const { return bar_; }
   void add(float score, int32_t item) {
-    if (heap_.size() == C_) {
-      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
-      heap_.back() = {score, item};
-    } else {
-      heap_.emplace_back(score, item);
+    const std::pair<float, int32_t> entry{score, item};
+    if (heap_.size() < C_) {
+      heap_.push_back(entry);
+      std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+      if (heap_.size() == C_) bar_ = heap_.front().first;
+      return;
     }
-    std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
-    if (heap_.size() == C_) bar_ = heap_.front().first;
+    // The least pair (the root) makes way: the new one sinks from the root past every lesser child, one pass
+    // down where a pop and a push take two.
+    const size_t n = heap_.size();
+    size_t at = 0;
+    for (size_t child = 1; child < n; child = 2 * at + 1) {
+      if (child + 1 < n && heap_[child + 1] < heap_[child]) ++child;
+      if (!(heap_[child] < entry)) break;
+      heap_[at] = heap_[child];
+      at = child;
+    }
+    heap_[at] = entry;
+    bar_ = heap_.front().first;
   }
   void merge(const BestC& other) {
     for (const auto& [score, item] : other.heap_)

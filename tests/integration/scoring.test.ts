@@ -90,6 +90,50 @@ describe('userStates', () => {
   });
 });
 
+describe('top-k', () => {
+  // The k best unseen items by the float64 dot products of userStates() with every item row, computed here: the list
+  // holds no item a margin below an item it leaves out, in score order. One user (the scan), 16 (the panels), and 16
+  // live sessions, at k from 1 to every unseen item (the heap of the k best replaced over and over).
+  it('recommend and recommendSessions give the k best unseen items of an independent full scoring', async () => {
+    const users = histories.slice(0, 16);
+    const d = model.config.dim;
+    const states = await model.userStates(users);
+    const rows = await readItemRows(
+      model,
+      Int32Array.from({ length: V }, (_, i) => i + 1),
+    );
+    const scores = users.map((_, u) =>
+      Array.from({ length: V }, (_, i) => {
+        let dot = 0;
+        for (let c = 0; c < d; c++) dot += states[u * d + c]! * rows[i * d + c]!;
+        return dot;
+      }),
+    );
+    const sessions = users.map((h) => model.session(h));
+    try {
+      for (const k of [1, 10, 77, V]) {
+        const lists = [[await model.recommend(users[0]!, { k })], await model.recommend(users, { k }), await model.recommendSessions(sessions, { k })];
+        for (const byUser of lists)
+          byUser.forEach((list, u) => {
+            const seen = new Set(users[u]);
+            const unseen = V - seen.size;
+            expect(list).toHaveLength(Math.min(k, unseen));
+            const kept = new Set(list.map((r) => r.item));
+            list.forEach((r, j) => {
+              expect(seen.has(r.item)).toBe(false);
+              expect(r.score).toBeCloseTo(scores[u]![r.item - 1]!, 4);
+              if (j > 0) expect(r.score).toBeLessThanOrEqual(list[j - 1]!.score);
+            });
+            const last = list.at(-1)!.score;
+            for (let i = 1; i <= V; i++) if (!seen.has(i) && !kept.has(i)) expect(scores[u]![i - 1]!).toBeLessThanOrEqual(last + 1e-4);
+          });
+      }
+    } finally {
+      await Promise.all(sessions.map((s) => s.dispose()));
+    }
+  });
+});
+
 describe('filter', () => {
   it('keeps only the items a predicate accepts, inside the top-K (never short), with allow and deny, every scoring', async () => {
     const h = histories[2]!;
