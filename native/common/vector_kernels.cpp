@@ -415,10 +415,10 @@ __attribute__((target("avx2,fma"))) void geluAvx2(float* x, int64_t n) {
   geluPortable(x + i, n - i);
 }
 
-// Q users (Q = 3, or 1 for the rest) against 32 items of one panel: Q × 4 accumulators of 8 items, Q broadcasts of the users' row-i
-// values and one panel vector at a time: 16 ymm registers at Q = 3, whose 12 independent sums keep both FMA units
-// busy through the FMA latency (16 users against ML-1M's 3,706 items: 166 → 101 µs on an AMD EPYC, where Q = 2's 8
-// sums did not). Each score is the same fused sum over i in order at any Q.
+// Q users (Q = 3, or 1 for the rest) against 32 items of one panel: Q × 4 accumulators of 8 items, Q broadcasts of
+// the users' row-i values and one panel vector at a time: 16 ymm registers at Q = 3, whose 12 independent sums keep
+// both FMA units busy through the FMA latency (16 users against ML-1M's 3,706 items: 166 → 101 µs on an AMD EPYC,
+// where Q = 2's 8 sums did not). Each score is the same fused sum over i in order at any Q.
 template <int Q>
 __attribute__((target("avx2,fma"))) inline void panelUsersAvx2(const float* panel, const float* H, int64_t d, int64_t stride, float* out) {
   __m256 acc[Q][4];
