@@ -32,7 +32,7 @@ export { SASRec, BERT4Rec, loadModel } from './models/sasrec.js';
 export { SequentialRecommender, type LoadOptions, type ModelInfo } from './models/recommender.js';
 export type { Contribution, RecommendOptions, Recommendation } from './models/inference.js';
 export type { GenerateOptions, Generated } from './models/generate.js';
-export type { Session, SessionInfo } from './models/session.js';
+export type { Session, SessionInfo, SessionsOptions } from './models/session.js';
 export { startServer, type RunningServer, type ServeOptions } from './serve/server.js';
 export { type Evaluation, type EvaluateOptions, type FairnessResult, type Protocol } from './eval/evaluate.js';
 export { sampleNegatives, SAMPLED_SUFFIX } from './eval/sampled.js';

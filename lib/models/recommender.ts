@@ -20,7 +20,7 @@ import { type CatalogueGrowth, type GrowCatalogueOptions, type UpdateOptions, ch
 import { integer, invalid, noUnknownKeys, optionsObject } from '../validate.js';
 import type { ModelConfig } from './config.js';
 import { ModelCore } from './core.js';
-import { type Session, openSession, recommendSessions } from './session.js';
+import { type Session, type SessionsOptions, openSession, recommendSessions } from './session.js';
 import { type BanditOptions, LinearBandit } from './bandit.js';
 import { generateSequence, type GenerateOptions, type Generated } from './generate.js';
 import {
@@ -289,11 +289,11 @@ export class SequentialRecommender implements AsyncDisposable {
    * The lists of several sessions of this model at once (the same options for each): one native call steps the
    * sessions' new events together (each weight read once for all), then scores all of them in one pass. Up to 16
    * one-position steps over a small catalogue (V·dim ≤ 2^20, exact scoring) run in this call, a fraction of a
-   * millisecond, as a lone session's recommend() does; anything longer runs off the JS thread. What a server does
-   * with the requests that arrive together; each list equals what that session's own recommend() would answer.
-   * Bad arguments throw here, as a session's recommend() does.
+   * millisecond, as a lone session's recommend() does; anything longer, or any call with `offThread: true`, runs off
+   * the JS thread. What a server does with the requests that arrive together; each list equals what that session's own
+   * recommend() would answer. Bad arguments throw here, as a session's recommend() does.
    */
-  recommendSessions(sessions: readonly Session[], options: RecommendOptions = {}): Promise<Recommendation[][]> {
+  recommendSessions(sessions: readonly Session[], options: SessionsOptions = {}): Promise<Recommendation[][]> {
     return recommendSessions(this.#core, sessions, options);
   }
 

@@ -11,7 +11,7 @@ import { addon } from '../native/loader.js';
 import type { AddonNativeSession } from '../native/raw.js';
 import type { ModelCore } from './core.js';
 import { explore } from './explore.js';
-import { invalid } from '../validate.js';
+import { boolean, invalid } from '../validate.js';
 import {
   KEYS,
   type PreparedList,
@@ -35,6 +35,16 @@ export interface SessionInfo {
   cacheBytes: number;
 }
 
+/** model.recommendSessions()'s options: recommend()'s, and where the work runs. */
+export interface SessionsOptions extends RecommendOptions {
+  /**
+   * (bool) run off the JS thread even when the steps are small enough for the call itself: a server under load keeps
+   * its JS thread for reading requests and writing answers while another core runs the model. The hop there and back
+   * adds ~0.1 ms to a call that has the machine to itself. Default false.
+   */
+  offThread?: boolean;
+}
+
 /** A user's live session (model.session()). */
 export interface Session {
   /** Add events (dense item ids, oldest first); they reach the model at the next recommend(). Checked now. */
@@ -51,6 +61,8 @@ export interface Session {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+const SESSIONS_KEYS = [...KEYS, 'offThread'] as const;
+
 /** A session over `core`'s model, starting from `history` (checked). */
 export function openSession(core: ModelCore, history: ArrayLike<number>): Session {
   return new NativeBackedSession(core, history);
@@ -65,9 +77,11 @@ export function recommendSessions(core: ModelCore, sessions: readonly Session[],
     if (seen.has(s)) throw invalid(`sessions[${i}]`, 'each session once', 'a session already at an earlier index');
     seen.add(s);
   });
-  const prepared = listRequest(core, options, KEYS);
+  const prepared = listRequest(core, options, SESSIONS_KEYS);
+  const { offThread } = options as SessionsOptions;
+  const inCall = offThread === undefined || !boolean('options.offThread', offThread);
   if (sessions.length === 0) return Promise.resolve([]);
-  return NativeBackedSession.listAll(core, sessions as NativeBackedSession[], prepared, 'model.recommendSessions()');
+  return NativeBackedSession.listAll(core, sessions as NativeBackedSession[], prepared, 'model.recommendSessions()', inCall);
 }
 
 class NativeBackedSession implements Session {
@@ -99,7 +113,7 @@ class NativeBackedSession implements Session {
   recommend(options: RecommendOptions = {}): Promise<Recommendation[]> {
     this.#live();
     const prepared = listRequest(this.#core, options, KEYS);
-    return NativeBackedSession.listAll(this.#core, [this], prepared, 'session.recommend()').then((lists) => lists[0]!);
+    return NativeBackedSession.listAll(this.#core, [this], prepared, 'session.recommend()', true).then((lists) => lists[0]!);
   }
 
   /** Whether `value` is a session over `core`'s model. */
@@ -108,10 +122,17 @@ class NativeBackedSession implements Session {
   }
 
   /**
-   * The lists of `sessions` (distinct, of `core`'s model) in one native call off the JS thread. Each session's calls
-   * still run in call order: this one waits for those before it, and the native call holds every session.
+   * The lists of `sessions` (distinct, of `core`'s model) in one native call, off the JS thread unless `inCall` allows a
+   * small batch in the call itself. Each session's calls still run in call order: this one waits for those before it,
+   * and the native call holds every session.
    */
-  static listAll(core: ModelCore, sessions: NativeBackedSession[], prepared: PreparedList | Promise<PreparedList>, what: string): Promise<Recommendation[][]> {
+  static listAll(
+    core: ModelCore,
+    sessions: NativeBackedSession[],
+    prepared: PreparedList | Promise<PreparedList>,
+    what: string,
+    inCall: boolean,
+  ): Promise<Recommendation[][]> {
     const natives = sessions.map((s) => s.#live());
     const appends = sessions.map((s) => {
       const append = s.#pending;
@@ -127,7 +148,7 @@ class NativeBackedSession implements Session {
     // A small batch of one-position steps (at most 16 sessions and events; a fraction of a millisecond) runs in
     // this call when no earlier call of these sessions is pending and nothing after the list needs a Promise.
     const plain = !(prepared instanceof Promise) && !prepared.explain && !prepared.signal && !prepared.rerank && !prepared.explore;
-    if (plain && sessions.every((s) => s.#queued === 0)) {
+    if (inCall && plain && sessions.every((s) => s.#queued === 0)) {
       try {
         const result = callNativeSync(() => core.native().recommendSessionsNow(natives, { offsets, append, list: prepared.list }));
         if (result.k > 0) return Promise.resolve(toLists(core, result, sessions.length)); // (k = 0: declined, nothing changed)

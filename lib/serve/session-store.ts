@@ -8,10 +8,14 @@
  * Requests are answered in batches, as an inference server's dynamic batcher does it, with no timer:
  * the requests read in one turn of the event loop, and those that arrive while a batch is in the
  * model, go together in the next batch, one model.recommendSessions() call per model, list options
- * and 16 sessions (the sessions' steps together, one scoring pass; in the call itself when they are
- * one-position steps, else off the JS thread). A lone request waits only for the end of its turn;
- * under load batches grow by themselves. A session appears once per batch: its next request waits
- * for the next batch, so each answer follows its own events.
+ * and 16 sessions (the sessions' steps together, one scoring pass). A lone request waits only for the
+ * end of its turn; under load batches grow by themselves. A session appears once per batch: its next
+ * request waits for the next batch, so each answer follows its own events.
+ *
+ * Where the batch runs: a batch of one-position steps smaller than 16 runs in the call itself, the
+ * quickest answer while the server has time to spare; a full batch means requests are piling up, and
+ * it runs off the JS thread, which meanwhile reads the next requests and writes answers: the JS
+ * thread is what a loaded server runs out of, and the steps were about a quarter of its time.
  */
 import type { RecommendOptions, Recommendation } from '../models/inference.js';
 import type { SequentialRecommender } from '../models/recommender.js';
@@ -41,9 +45,9 @@ interface Batch {
 }
 
 /**
- * Sessions per model call: up to 16 one-position steps run in the call itself (model.recommendSessions(), a
- * fraction of a millisecond; the bound is Session::quickAll's in native/model/session.cpp), where a hop to a
- * pool thread and back would cost more than the steps.
+ * Sessions per model call: up to 16 one-position steps can run in the call itself (model.recommendSessions(), a
+ * fraction of a millisecond; the bound is Session::quickAll's in native/model/session.cpp), where for a lone request
+ * a hop to a pool thread and back would cost more than the steps.
  */
 const BATCH = 16;
 
@@ -145,7 +149,8 @@ export class SessionStore {
     this.#inModel++;
     let lists: Recommendation[][];
     try {
-      lists = shortestScores(await model.recommendSessions(sessions, waiting[0]!.options)); // (the answers go out as JSON)
+      const offThread = sessions.length === BATCH; // a full batch: the requests are piling up
+      lists = shortestScores(await model.recommendSessions(sessions, { ...waiting[0]!.options, offThread })); // (the answers go out as JSON)
     } catch (error) {
       for (const w of waiting) w.reject(error);
       return;

@@ -185,18 +185,24 @@ describe('the server session store', () => {
     await store.close();
   });
 
-  it('answers a burst larger than one model call takes (16 sessions) in calls of at most 16, each answer a full recompute', async () => {
+  it('answers a burst larger than one model call takes (16 sessions) in calls of at most 16 (full ones off the JS thread), each answer a full recompute', async () => {
     const { SessionStore } = await import('../../lib/serve/session-store.js');
     await using model = await SASRec.create({ ...ARCH, positions: 'start' });
     await model.fit(data, { epochs: 1, batchSize: 64 });
     const store = new SessionStore(100, 100);
     const calls = Array.from({ length: 40 }, (_, i) => [`s${i % 30}`, [1 + ((i * 7) % V)]] as const); // 30 sessions, 10 with two events
     const sizes: number[] = [];
+    const offThread: boolean[] = [];
     const recommendSessions = model.recommendSessions.bind(model);
-    model.recommendSessions = (sessions, options) => (sizes.push(sessions.length), recommendSessions(sessions, options));
+    model.recommendSessions = (sessions, options) => (
+      sizes.push(sessions.length),
+      offThread.push(options?.offThread === true),
+      recommendSessions(sessions, options)
+    );
     const answers = await Promise.all(calls.map(([id, events]) => store.events(model, id, [...events], { k: 4 })));
     expect(Math.max(...sizes)).toBe(16);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(offThread).toEqual(sizes.map((n) => n === 16));
     const seen = new Map<string, number[]>();
     for (const [i, [id, events]] of calls.entries()) {
       seen.set(id, [...(seen.get(id) ?? []), ...events]);

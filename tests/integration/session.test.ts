@@ -7,6 +7,7 @@
  * calls on one session run in order, bad input is refused
  * without losing events, and disposal is clean.
  */
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BERT4Rec, SASRec, loadModel, syntheticDataset, type Recommendation } from '../../lib/index.js';
 import { rejection, thrown } from '../helpers/errors.js';
@@ -273,6 +274,24 @@ describe('model.recommendSessions', () => {
     }
   });
 
+  it('runs off the JS thread with offThread: the call returns before its lists exist (in the call without it), the same lists', async () => {
+    const histories = Array.from({ length: 16 }, (_, u) => [nextItem(u), nextItem(u + 5)]);
+    const sessions = histories.map((h) => start.session(h));
+    await Promise.all(sessions.map((s) => s.recommend({ k: 1 }))); // each cached: its next events are one-position steps
+    try {
+      for (const offThread of [false, true, undefined]) {
+        sessions.forEach((s, u) => s.append(nextItem(u + 3)));
+        histories.forEach((h, u) => h.push(nextItem(u + 3)));
+        const call = start.recommendSessions(sessions, { k: 5, ...(offThread !== undefined && { offThread }) });
+        expect(inspect(call).includes('<pending>')).toBe(offThread === true); // a pool thread's answer needs the event loop
+        const lists = await call;
+        for (let u = 0; u < 16; u++) expectSameList(lists[u]!, await start.recommend(histories[u]!, { k: 5 }));
+      }
+    } finally {
+      await Promise.all(sessions.map((s) => s.dispose()));
+    }
+  });
+
   it("keeps each session's calls in order: waits for one in flight, and its own recommend() after it sees its events", async () => {
     const { histories, sessions } = await openSessions(start, 4);
     try {
@@ -311,6 +330,7 @@ describe('model.recommendSessions', () => {
     expect(thrown(() => start.recommendSessions([a, other])).message).toMatch(/sessions\[1\]/);
     expect(thrown(() => start.recommendSessions([a, a])).message).toMatch(/each session once for sessions\[1\]/);
     expect(thrown(() => start.recommendSessions([a], { k: 0 })).code).toBe('E_INVALID_OPTION');
+    expect(thrown(() => start.recommendSessions([a], { offThread: 'yes' as never })).message).toMatch(/options\.offThread/);
     expect(thrown(() => start.recommendSessions('a' as never)).code).toBe('E_INVALID_OPTION');
     expect(a.history).toEqual([1, 2]);
     const gone = start.session([3]);
