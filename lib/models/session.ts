@@ -40,7 +40,7 @@ export interface SessionsOptions extends RecommendOptions {
   /**
    * (bool) run off the JS thread even when the steps are small enough for the call itself: a server under load keeps
    * its JS thread for reading requests and writing answers while another core runs the model. The hop there and back
-   * adds ~0.1 ms to a call that has the machine to itself. Default false.
+   * adds ~0.15 ms (a 2-core VM) to a call that has the machine to itself. Default false.
    */
   offThread?: boolean;
 }
