@@ -146,7 +146,8 @@ class NativeBackedSession implements Session {
       throw error;
     };
     // A small batch of one-position steps (at most 16 sessions and events; a fraction of a millisecond) runs in
-    // this call when no earlier call of these sessions is pending and nothing after the list needs a Promise.
+    // this call when the caller allows it, no earlier call of these sessions is pending and nothing after the list
+    // needs a Promise.
     const plain = !(prepared instanceof Promise) && !prepared.explain && !prepared.signal && !prepared.rerank && !prepared.explore;
     if (inCall && plain && sessions.every((s) => s.#queued === 0)) {
       try {
